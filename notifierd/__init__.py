@@ -1,0 +1,3 @@
+"""notifierd: a declarative, GitOps notification daemon."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The ``notifierd`` command line: thin commands that call the library and print."""

@@ -1,0 +1,27 @@
+"""The ``notifierd`` command group; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from notifierd import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="notifierd")
+def cli() -> None:
+    """notifierd — declarative, GitOps notification daemon."""
+
+
+def _register() -> None:
+    # Imported here so each command module stays import-light and self-contained.
+    from notifierd.cli import routes, template, validate
+
+    cli.add_command(validate.validate)
+    cli.add_command(routes.routes)
+    cli.add_command(template.template)
+
+
+def main() -> None:
+    _register()
+    cli(prog_name="notifierd")

@@ -1,0 +1,1 @@
+"""Config repository: load YAML with positions, validate whole, build one frozen snapshot."""

@@ -1,0 +1,143 @@
+"""Build frozen model values from schema-valid, checked config data (never called on bad data)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from notifierd.config.model import (
+    Channel,
+    EscalationLevel,
+    Policy,
+    RateLimit,
+    RetrySettings,
+    Route,
+    Settings,
+    Suppression,
+    TemplateVersion,
+)
+from notifierd.config.values import parse_duration
+from notifierd.request import TemplateRef
+from notifierd.routing.matchers import parse_matcher
+
+
+def freeze(value: Any) -> Any:
+    """Deep read-only copy: mappings become MappingProxyType, lists tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def build_settings(data: Mapping[str, Any] | None) -> Settings:
+    data = data or {}
+    retry = data.get("retry") or {}
+    defaults = RetrySettings()
+    return Settings(
+        retention_days=int(data.get("retention_days", 90)),
+        dedup_window=parse_duration(data.get("dedup_window", "1h")),
+        retry=RetrySettings(
+            max_retries=int(retry.get("max_retries", defaults.max_retries)),
+            initial_delay=parse_duration(retry.get("initial_delay", "1s")),
+            multiplier=float(retry.get("multiplier", defaults.multiplier)),
+            max_delay=parse_duration(retry.get("max_delay", "5m")),
+            jitter=float(retry.get("jitter", defaults.jitter)),
+        ),
+        escalation_misfire_grace=parse_duration(
+            (data.get("escalation") or {}).get("misfire_grace", "1h")
+        ),
+        raw=freeze(dict(data)),
+    )
+
+
+def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
+    settings = {k: v for k, v in data.items() if k not in ("type", "default_recipients")}
+    return Channel(
+        name=name,
+        type=data["type"],
+        settings=freeze(settings),
+        default_recipients=tuple(data.get("default_recipients") or ()),
+    )
+
+
+def build_route(data: Mapping[str, Any]) -> Route:
+    template = data.get("template")
+    return Route(
+        name=data["name"],
+        matchers=tuple(parse_matcher(m) for m in data.get("matchers") or ()),
+        channels=tuple(data["channels"]),
+        recipients=tuple(data.get("recipients") or ()),
+        escalation=data.get("escalation"),
+        template=TemplateRef.parse(template) if template else None,
+        continue_=bool(data.get("continue", False)),
+    )
+
+
+def build_rate_limit(data: Mapping[str, Any]) -> RateLimit:
+    return RateLimit(
+        limit=int(data["limit"]),
+        window=parse_duration(data["window"]),
+        algorithm=data.get("algorithm", "sliding_window"),
+        burst=data.get("burst"),
+        channel=data.get("channel"),
+        type=data.get("type"),
+    )
+
+
+def parse_timestamp(text: str) -> datetime:
+    """RFC 3339 (``Z`` allowed) to an aware datetime; naive values are refused by the checks."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+
+
+def build_suppression(data: Mapping[str, Any]) -> Suppression:
+    return Suppression(
+        name=data["name"],
+        matchers=tuple(parse_matcher(m) for m in data.get("matchers") or ()),
+        start=parse_timestamp(data["start"]) if data.get("start") else None,
+        end=parse_timestamp(data["end"]) if data.get("end") else None,
+        cron=data.get("cron"),
+        duration=parse_duration(data["duration"]) if data.get("duration") else None,
+        timezone=data.get("timezone", "UTC"),
+        reason=data.get("reason"),
+    )
+
+
+def build_policy(policy_id: str, data: Mapping[str, Any]) -> Policy:
+    return Policy(
+        id=policy_id,
+        name=data.get("name") or policy_id,
+        description=data.get("description"),
+        repeat=int(data.get("repeat", 0)),
+        levels=tuple(
+            EscalationLevel(
+                after=parse_duration(level["after"]),
+                channels=tuple(level["channels"]),
+                recipients=tuple(level.get("recipients") or ()),
+            )
+            for level in data["levels"]
+        ),
+    )
+
+
+def build_template(
+    name: str, version: str, data: Mapping[str, Any], rel_path: str
+) -> TemplateVersion:
+    return TemplateVersion(
+        name=name,
+        version=version,
+        subject=data["subject"],
+        text=data["text"],
+        # Plain dicts, not frozen: jsonschema only accepts real dicts as schemas and objects.
+        variables=copy.deepcopy(data.get("variables") or {"type": "object"}),
+        examples=tuple(copy.deepcopy(e) for e in data.get("examples") or ()),
+        description=data.get("description"),
+        category=data.get("category"),
+        slack=data.get("slack"),
+        html=data.get("html"),
+        teams=data.get("teams"),
+        path=rel_path,
+    )

@@ -1,0 +1,465 @@
+"""Semantic checks beyond the schemas: references, names, matchers, windows, recipients, secrets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from notifierd.config.build import build_channel, parse_timestamp
+from notifierd.config.model import CHANNEL_TYPES, Channel, TemplateVersion
+from notifierd.config.problems import Problem
+from notifierd.config.schema_errors import did_you_mean
+from notifierd.config.values import ENV_REF_ONLY
+from notifierd.config.yamlpos import Document, Mark
+from notifierd.routing.matchers import MatcherError, parse_matcher
+
+# Settings holding credentials, per channel type, with the variable name we suggest.
+SECRET_KEYS: dict[str, dict[str, str]] = {
+    "slack": {"token": "SLACK_BOT_TOKEN"},
+    "email": {"password": "SMTP_PASSWORD", "api_key": "SENDGRID_API_KEY"},
+    "teams": {"webhook_url": "TEAMS_WEBHOOK_URL"},
+    "pagerduty": {"routing_key": "PAGERDUTY_ROUTING_KEY"},
+    "webhook": {"secret": "WEBHOOK_SECRET"},
+    "sms": {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN"},
+}
+# Credential shapes that must never sit in any setting, whatever its key.
+_LITERAL_SECRET = re.compile(
+    r"xox[abposr]-[A-Za-z0-9-]{8,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"
+    r"|hooks\.slack\.com/services/|webhook\.office\.com/webhookb2/|://[^/\s:@]+:[^/\s@]+@"
+)
+
+
+@dataclass
+class Parsed:
+    """One parsed file: where it is, its positions and its data."""
+
+    rel_path: str
+    doc: Document
+    data: Any
+    schema_ok: bool
+    text: str = ""
+
+    @property
+    def doc_text_lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
+class Checker:
+    """Collects problems for one file, located through its document's marks."""
+
+    def __init__(self, parsed: Parsed, problems: list[Problem]) -> None:
+        self.parsed = parsed
+        self.problems = problems
+
+    def at(
+        self,
+        path: tuple[Any, ...],
+        message: str,
+        code: str,
+        *,
+        key: bool = False,
+        offset: int = 0,
+        severity: str = "error",
+    ) -> None:
+        doc = self.parsed.doc
+        mark = doc.key_mark(path) if key else doc.value_mark(path)
+        self.problems.append(
+            Problem(self.parsed.rel_path, mark.line, mark.column + offset, message, severity, code)
+        )
+
+
+def _items(data: Any, key: str) -> list[tuple[int, dict[str, Any]]]:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _quote_offset(mark: Mark) -> int:
+    return 1 if mark.style in ('"', "'") else 0
+
+
+def check_matchers(check: Checker, path: tuple[Any, ...], matchers: Any) -> None:
+    if not isinstance(matchers, list):
+        return
+    for i, text in enumerate(matchers):
+        if not isinstance(text, str):
+            continue
+        try:
+            parse_matcher(text)
+        except MatcherError as exc:
+            mark = check.parsed.doc.value_mark((*path, i))
+            check.at((*path, i), str(exc), "bad-matcher", offset=_quote_offset(mark) + exc.column)
+
+
+def channels_of(routes_data: Any) -> dict[str, Channel]:
+    """Channels whose entry is well-formed enough to build (others are schema problems already)."""
+    out: dict[str, Channel] = {}
+    raw = routes_data.get("channels") if isinstance(routes_data, dict) else None
+    if not isinstance(raw, dict):
+        return out
+    for name, data in raw.items():
+        if isinstance(data, dict) and data.get("type") in CHANNEL_TYPES:
+            out[str(name)] = build_channel(str(name), data)
+    return out
+
+
+def check_secrets(check: Checker, channels_data: Mapping[str, Any]) -> None:
+    for name, data in channels_data.items():
+        if not isinstance(data, dict):
+            continue
+        secret_keys = SECRET_KEYS.get(data.get("type"), {})
+        for key, value in data.items():
+            if not isinstance(value, str):
+                continue
+            path = ("channels", name, key)
+            if key in secret_keys and not ENV_REF_ONLY.match(value):
+                check.at(
+                    path,
+                    f"secret '{key}' of channel '{name}' is written as a literal: use an "
+                    f"environment reference such as ${{{secret_keys[key]}}} and set that variable "
+                    "where the daemon runs",
+                    "literal-secret",
+                )
+            elif key not in secret_keys and _LITERAL_SECRET.search(value):
+                check.at(
+                    path,
+                    f"'{key}' of channel '{name}' looks like it contains a credential: move "
+                    "it into an environment variable and write ${NAME} here",
+                    "literal-secret",
+                )
+        headers = data.get("headers")
+        if isinstance(headers, dict):
+            for header, value in headers.items():
+                sensitive = header.lower() in (
+                    "authorization",
+                    "x-api-key",
+                    "api-key",
+                    "x-auth-token",
+                )
+                if isinstance(value, str) and sensitive and "${" not in value:
+                    check.at(
+                        ("channels", name, "headers", header),
+                        f"header '{header}' of channel '{name}' holds a literal credential: "
+                        "use an environment reference such as 'Bearer ${AUDIT_TOKEN}'",
+                        "literal-secret",
+                    )
+
+
+def check_channel_settings(check: Checker, channels_data: Mapping[str, Any]) -> None:
+    for name, data in channels_data.items():
+        if not isinstance(data, dict) or data.get("type") != "email":
+            continue
+        transport = data.get("transport", "smtp")
+        if transport == "smtp" and "host" not in data:
+            check.at(
+                ("channels", name),
+                f"e-mail channel '{name}' uses SMTP but sets no 'host' "
+                "(add host: ${SMTP_HOST}, or transport: sendgrid with api_key)",
+                "missing-setting",
+            )
+        if transport == "sendgrid" and "api_key" not in data:
+            check.at(
+                ("channels", name),
+                f"e-mail channel '{name}' uses SendGrid but sets no "
+                "'api_key' (add api_key: ${SENDGRID_API_KEY})",
+                "missing-setting",
+            )
+        if data.get("starttls") and data.get("use_tls"):
+            check.at(
+                ("channels", name, "use_tls"),
+                "use either starttls or use_tls (implicit TLS), not both",
+                "conflict",
+            )
+
+
+def check_default_recipients(check: Checker, channels: Mapping[str, Channel]) -> None:
+    from notifierd.routing.recipients import fits
+
+    for name, channel in channels.items():
+        if channel.targeted and channel.default_recipients:
+            check.at(
+                ("channels", name, "default_recipients"),
+                f"{channel.type} channel '{name}' delivers to its configured target; "
+                "default_recipients have no effect here, remove them",
+                "no-effect",
+                severity="warning",
+            )
+            continue
+        for i, recipient in enumerate(channel.default_recipients):
+            if fits(channel, recipient) is None:
+                check.at(
+                    ("channels", name, "default_recipients", i),
+                    f"default recipient '{recipient}' does not fit {channel.type} channel "
+                    f"'{name}'{_recipient_hint(channel.type)}",
+                    "unfit-recipient",
+                )
+
+
+def _recipient_hint(channel_type: str) -> str:
+    return {
+        "slack": " (use #channel or @user)",
+        "email": " (use an address such as ops@company.com)",
+        "sms": " (use an E.164 number such as +15550100)",
+    }.get(channel_type, "")
+
+
+def check_channel_refs(
+    check: Checker,
+    path: tuple[Any, ...],
+    names: Any,
+    channels: Mapping[str, Channel],
+    all_names: Iterable[str],
+) -> list[Channel]:
+    """Each channel name must exist; returns the channels that do."""
+    found: list[Channel] = []
+    known = set(all_names)
+    if not isinstance(names, list):
+        return found
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            continue
+        if name in channels:
+            found.append(channels[name])
+        elif name not in known:  # known-but-broken channels are reported where they are defined
+            check.at(
+                (*path, i),
+                f"unknown channel '{name}'{did_you_mean(name, known)}; channels are "
+                "defined under 'channels:' in routes.yaml",
+                "unknown-channel",
+            )
+    return found
+
+
+def check_recipients_fit(
+    check: Checker, path: tuple[Any, ...], recipients: Any, channels: list[Channel], owner: str
+) -> None:
+    from notifierd.routing.recipients import unfit_recipients
+
+    if not isinstance(recipients, list) or not channels:
+        return
+    unfit = set(unfit_recipients(channels, [r for r in recipients if isinstance(r, str)]))
+    types = ", ".join(sorted({c.type for c in channels}))
+    for i, recipient in enumerate(recipients):
+        if recipient in unfit:
+            check.at(
+                (*path, i),
+                f"recipient '{recipient}' fits none of {owner}'s channels ({types}): "
+                "use #channel/@user for Slack, an e-mail address, +E.164 for SMS, or prefix it "
+                "with a channel name, e.g. ops-email:ops@company.com",
+                "unfit-recipient",
+            )
+
+
+def check_duplicate_names(check: Checker, key: str, what: str) -> None:
+    seen: dict[str, int] = {}
+    for i, item in _items(check.parsed.data, key):
+        name = item.get("name")
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            first = check.parsed.doc.value_mark((key, seen[name], "name"))
+            check.at(
+                (key, i, "name"),
+                f"duplicate {what} name '{name}' (first used at line "
+                f"{first.line}); {what} names must be unique",
+                "duplicate-name",
+            )
+        else:
+            seen[name] = i
+
+
+def check_template_ref(
+    check: Checker, path: tuple[Any, ...], ref: Any, templates: Mapping[str, list[str]]
+) -> None:
+    if not isinstance(ref, str):
+        return
+    name, _, version = ref.partition("@")
+    if name not in templates:
+        check.at(
+            path,
+            f"unknown template '{name}'{did_you_mean(name, templates)}; templates live in "
+            "templates/<name>/<version>.yaml",
+            "unknown-template",
+        )
+    elif version and version not in templates[name]:
+        check.at(
+            path,
+            f"template '{name}' has no version '{version}'; versions: {', '.join(templates[name])}",
+            "unknown-template",
+        )
+
+
+def check_policy_ref(
+    check: Checker, path: tuple[Any, ...], ref: Any, policies: Iterable[str]
+) -> None:
+    known = set(policies)
+    if isinstance(ref, str) and ref not in known:
+        check.at(
+            path,
+            f"unknown escalation policy '{ref}'{did_you_mean(ref, known)}; policies live in "
+            f"policies/<id>.yaml",
+            "unknown-policy",
+        )
+
+
+def check_rate_limits(
+    check: Checker, channels: Mapping[str, Channel], all_names: Iterable[str]
+) -> None:
+    known = set(all_names)
+    seen: dict[tuple[str, str], int] = {}
+    for i, item in _items(check.parsed.data, "rate_limits"):
+        has_channel, has_type = "channel" in item, "type" in item
+        if has_channel == has_type:
+            check.at(
+                ("rate_limits", i),
+                "a rate limit names either 'channel' (one channel) or 'type' "
+                "(every channel of a type), exactly one of them",
+                "rate-limit-target",
+            )
+            continue
+        target = ("channel", item["channel"]) if has_channel else ("type", item["type"])
+        if has_channel and isinstance(item["channel"], str) and item["channel"] not in known:
+            check.at(
+                ("rate_limits", i, "channel"),
+                f"unknown channel '{item['channel']}'{did_you_mean(item['channel'], known)}",
+                "unknown-channel",
+            )
+        if target in seen:
+            check.at(
+                ("rate_limits", i),
+                f"a second rate limit for {target[0]} '{target[1]}' (the "
+                f"first is rate_limits[{seen[target]}]); keep one",
+                "duplicate-rate-limit",
+            )
+        seen[target] = i
+        if (
+            item.get("burst") is not None
+            and item.get("algorithm", "sliding_window") != "token_bucket"
+        ):
+            check.at(
+                ("rate_limits", i, "burst"),
+                "'burst' applies only to algorithm: token_bucket",
+                "no-effect",
+            )
+
+
+def check_suppressions(check: Checker) -> None:
+    from notifierd.routing.suppression import parse_cron
+
+    for i, item in _items(check.parsed.data, "suppressions"):
+        check_matchers(check, ("suppressions", i, "matchers"), item.get("matchers"))
+        fixed = "start" in item or "end" in item
+        recurring = "cron" in item or "duration" in item
+        name = item.get("name", f"#{i}")
+        if fixed and recurring:
+            check.at(
+                ("suppressions", i),
+                f"suppression '{name}' mixes a fixed window (start/end) with a "
+                "recurring one (cron/duration); use one form",
+                "suppression-form",
+            )
+            continue
+        if not fixed and not recurring:
+            check.at(
+                ("suppressions", i),
+                f"suppression '{name}' needs a window: start and end, or cron "
+                "and duration (with an optional timezone)",
+                "suppression-form",
+            )
+            continue
+        if fixed:
+            _check_fixed_window(check, i, item, name)
+        else:
+            for key in ("cron", "duration"):
+                if key not in item:
+                    check.at(
+                        ("suppressions", i),
+                        f"suppression '{name}' has "
+                        f"{'duration' if key == 'cron' else 'cron'} but no '{key}'",
+                        "suppression-form",
+                    )
+        tz = item.get("timezone", "UTC")
+        zone_ok = isinstance(tz, str) and _valid_zone(tz)
+        if isinstance(tz, str) and not zone_ok:
+            check.at(
+                ("suppressions", i, "timezone"),
+                f"unknown time zone '{tz}': use an IANA name such as Europe/Berlin or UTC",
+                "bad-timezone",
+            )
+        if fixed and "timezone" in item:
+            check.at(
+                ("suppressions", i, "timezone"),
+                "timezone applies to cron windows only; fixed "
+                "windows carry their offset in start and end",
+                "no-effect",
+                severity="warning",
+            )
+        cron = item.get("cron")
+        if isinstance(cron, str) and zone_ok:
+            try:
+                parse_cron(cron, tz)
+            except ValueError as exc:
+                message = str(exc)
+                if not message.startswith("invalid cron"):
+                    message = f"invalid cron expression '{cron}': {message}"
+                check.at(("suppressions", i, "cron"), message, "bad-cron")
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _check_fixed_window(check: Checker, i: int, item: dict[str, Any], name: str) -> None:
+    times: dict[str, datetime] = {}
+    for key in ("start", "end"):
+        value = item.get(key)
+        if value is None:
+            check.at(
+                ("suppressions", i),
+                f"suppression '{name}' has {'end' if key == 'start' else 'start'} but no '{key}'",
+                "suppression-form",
+            )
+            continue
+        if not isinstance(value, str):
+            continue
+        try:
+            stamp = parse_timestamp(value)
+        except ValueError:
+            check.at(
+                ("suppressions", i, key),
+                f"'{key}': invalid date-time '{value}': use RFC 3339, e.g. 2026-12-01T00:00:00Z",
+                "bad-time",
+            )
+            continue
+        if stamp.tzinfo is None:
+            check.at(
+                ("suppressions", i, key),
+                f"'{key}' has no UTC offset: write it as {value}Z or with an offset such as +01:00",
+                "naive-time",
+            )
+            continue
+        times[key] = stamp
+    if len(times) == 2 and times["start"] >= times["end"]:
+        check.at(
+            ("suppressions", i, "end"),
+            f"suppression '{name}' ends before it starts "
+            f"(end {item['end']} is not after start {item['start']})",
+            "window-order",
+        )
+
+
+def check_template_files(templates: Iterable[TemplateVersion]) -> dict[str, list[str]]:
+    """Template name -> versions, for reference checks."""
+    out: dict[str, list[str]] = {}
+    for tv in templates:
+        out.setdefault(tv.name, []).append(tv.version)
+    return out

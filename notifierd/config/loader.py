@@ -1,0 +1,224 @@
+"""Load a config repository: parse, validate whole, and build one immutable snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from notifierd.config import checks
+from notifierd.config.build import (
+    build_policy,
+    build_rate_limit,
+    build_route,
+    build_settings,
+    build_suppression,
+    build_template,
+)
+from notifierd.config.checks import Checker, Parsed
+from notifierd.config.identity import identify
+from notifierd.config.model import Snapshot, TemplateVersion, version_key
+from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.config.repository import SourceFile, discover
+from notifierd.config.schema_errors import schema_problems
+from notifierd.config.schemas import validator
+from notifierd.config.template_checks import check_template
+from notifierd.config.yamlpos import parse
+
+_WHAT = {"routes": "routes.yaml", "policy": "the policy", "template": "the template"}
+
+
+@dataclass
+class ValidationResult:
+    """Every problem found, and the snapshot when there were no errors."""
+
+    problems: list[Problem]
+    snapshot: Snapshot | None = None
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def _parse_file(source: SourceFile, problems: list[Problem]) -> Parsed:
+    doc = parse(source.text)
+    for issue in doc.issues:
+        problems.append(
+            Problem(source.rel_path, issue.line, issue.column, issue.message, code="yaml")
+        )
+    data = doc.data
+    syntax_ok = not any(i.message.startswith("YAML") for i in doc.issues)
+    if syntax_ok and data is None:
+        problems.append(
+            Problem(
+                source.rel_path,
+                1,
+                1,
+                f"file is empty: {_WHAT[source.kind]} needs at least its required keys",
+                code="empty",
+            )
+        )
+        return Parsed(source.rel_path, doc, None, False, source.text)
+    if not syntax_ok:
+        return Parsed(source.rel_path, doc, None, False, source.text)
+    found = schema_problems(data, validator(source.kind), doc, source.rel_path, _WHAT[source.kind])
+    problems.extend(found)
+    return Parsed(source.rel_path, doc, data, not found and not doc.issues, source.text)
+
+
+def validate_repository(root: str | Path, *, with_git: bool = True) -> ValidationResult:
+    """Validate everything under ``root``; never raises for bad input, reports all problems."""
+    root = Path(root)
+    sources, problems = discover(root)
+    parsed = {s.rel_path: (s, _parse_file(s, problems)) for s in sources}
+
+    routes_pair = next(((s, p) for s, p in parsed.values() if s.kind == "routes"), None)
+    routes_data: Any = routes_pair[1].data if routes_pair else None
+    if not isinstance(routes_data, dict):
+        routes_data = {}
+    channel_names = (
+        [str(n) for n in (routes_data.get("channels") or {})]
+        if isinstance(routes_data.get("channels"), dict)
+        else []
+    )
+    channels = checks.channels_of(routes_data)
+    policy_ids = [s.name for s in sources if s.kind == "policy"]
+
+    templates: list[TemplateVersion] = []
+    compiled: dict[str, Any] = {}
+    for source, pf in parsed.values():
+        if source.kind == "template" and pf.schema_ok:
+            tv = build_template(source.name, source.version, pf.data, source.rel_path)
+            result = check_template(tv, pf, problems)
+            templates.append(tv)
+            if result is not None:
+                compiled[tv.ref] = result
+    template_versions = checks.check_template_files(templates)
+    # A template file that failed its schema still exists: do not call references to it unknown.
+    for source in sources:
+        if source.kind == "template" and source.version not in template_versions.get(
+            source.name, []
+        ):
+            template_versions.setdefault(source.name, []).append(source.version)
+
+    if routes_pair is not None and isinstance(routes_pair[1].data, dict):
+        _check_routes_file(
+            routes_pair[1], problems, channels, channel_names, policy_ids, template_versions
+        )
+    for source, pf in parsed.values():
+        if source.kind == "policy" and isinstance(pf.data, dict):
+            _check_policy(pf, problems, channels, channel_names)
+
+    problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
+    result = ValidationResult(problems, files=[s.rel_path for s in sources])
+    if not result.errors and routes_pair is not None:
+        result.snapshot = _build_snapshot(root, sources, parsed, templates, compiled, with_git)
+    return result
+
+
+def _check_routes_file(
+    pf: Parsed,
+    problems: list[Problem],
+    channels: dict[str, Any],
+    channel_names: list[str],
+    policy_ids: list[str],
+    template_versions: dict[str, list[str]],
+) -> None:
+    check = Checker(pf, problems)
+    data = pf.data
+    channels_data = data.get("channels") if isinstance(data.get("channels"), dict) else {}
+    checks.check_secrets(check, channels_data)
+    checks.check_channel_settings(check, channels_data)
+    checks.check_default_recipients(check, channels)
+    checks.check_duplicate_names(check, "routes", "route")
+    checks.check_duplicate_names(check, "suppressions", "suppression")
+    for i, route in checks._items(data, "routes"):
+        checks.check_matchers(check, ("routes", i, "matchers"), route.get("matchers"))
+        selected = checks.check_channel_refs(
+            check, ("routes", i, "channels"), route.get("channels"), channels, channel_names
+        )
+        if len(selected) == len(
+            route.get("channels") or ()
+        ):  # else the unknown channel is the problem
+            checks.check_recipients_fit(
+                check,
+                ("routes", i, "recipients"),
+                route.get("recipients"),
+                selected,
+                f"route '{route.get('name', i)}'",
+            )
+        if "escalation" in route:
+            checks.check_policy_ref(
+                check, ("routes", i, "escalation"), route["escalation"], policy_ids
+            )
+        if "template" in route:
+            checks.check_template_ref(
+                check, ("routes", i, "template"), route["template"], template_versions
+            )
+    checks.check_rate_limits(check, channels, channel_names)
+    checks.check_suppressions(check)
+
+
+def _check_policy(
+    pf: Parsed, problems: list[Problem], channels: dict[str, Any], channel_names: list[str]
+) -> None:
+    check = Checker(pf, problems)
+    for i, level in checks._items(pf.data, "levels"):
+        selected = checks.check_channel_refs(
+            check, ("levels", i, "channels"), level.get("channels"), channels, channel_names
+        )
+        if len(selected) == len(level.get("channels") or ()):
+            checks.check_recipients_fit(
+                check,
+                ("levels", i, "recipients"),
+                level.get("recipients"),
+                selected,
+                f"level {i + 1}",
+            )
+
+
+def _build_snapshot(
+    root: Path,
+    sources: list[SourceFile],
+    parsed: dict[str, tuple[SourceFile, Parsed]],
+    templates: list[TemplateVersion],
+    compiled: dict[str, Any],
+    with_git: bool,
+) -> Snapshot:
+    routes_data = next(p.data for s, p in parsed.values() if s.kind == "routes")
+    by_name: dict[str, list[TemplateVersion]] = {}
+    for tv in templates:
+        by_name.setdefault(tv.name, []).append(tv)
+    return Snapshot(
+        root=root.resolve(),
+        identity=identify(root, [(s.rel_path, s.raw) for s in sources], with_git=with_git),
+        settings=build_settings(routes_data.get("settings")),
+        channels=MappingProxyType({n: c for n, c in checks.channels_of(routes_data).items()}),
+        routes=tuple(build_route(r) for r in routes_data["routes"]),
+        rate_limits=tuple(build_rate_limit(r) for r in routes_data.get("rate_limits") or ()),
+        suppressions=tuple(build_suppression(s) for s in routes_data.get("suppressions") or ()),
+        policies=MappingProxyType(
+            {s.name: build_policy(s.name, p.data) for s, p in parsed.values() if s.kind == "policy"}
+        ),
+        templates=MappingProxyType(
+            {
+                name: tuple(sorted(versions, key=lambda t: version_key(t.version)))
+                for name, versions in by_name.items()
+            }
+        ),
+        compiled=MappingProxyType(compiled),
+    )
+
+
+def load_snapshot(root: str | Path, *, with_git: bool = True) -> Snapshot:
+    """The snapshot of a valid repository; raises :class:`ConfigInvalid` with every problem."""
+    result = validate_repository(root, with_git=with_git)
+    if result.snapshot is None:
+        raise ConfigInvalid(result.problems)
+    return result.snapshot

@@ -1,0 +1,183 @@
+"""The config snapshot: frozen values built once from a validated config repository."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from notifierd.request import TemplateRef
+from notifierd.routing.matchers import Matcher
+
+CHANNEL_TYPES = ("slack", "email", "teams", "pagerduty", "webhook", "sms")
+# Channel types that deliver once to their configured target instead of to recipients.
+TARGETED_TYPES = frozenset({"teams", "pagerduty", "webhook"})
+TEMPLATE_VARIANTS = ("slack", "html", "teams")
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySettings:
+    max_retries: int = 3
+    initial_delay: float = 1.0
+    multiplier: float = 2.0
+    max_delay: float = 300.0
+    jitter: float = 0.1  # +/- fraction of each delay
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    retention_days: int = 90
+    dedup_window: float = 3600.0
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    escalation_misfire_grace: float = 3600.0
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A named delivery target; ``settings`` keep env references unexpanded (``${NAME}``)."""
+
+    name: str
+    type: str
+    settings: Mapping[str, Any]
+    default_recipients: tuple[str, ...] = ()
+
+    @property
+    def targeted(self) -> bool:
+        """True for teams, pagerduty and webhook: one delivery to the configured target."""
+        return self.type in TARGETED_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    matchers: tuple[Matcher, ...] = ()
+    channels: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    escalation: str | None = None
+    template: TemplateRef | None = None
+    continue_: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A limit on one channel (``channel``) or on every channel of a type (``type``)."""
+
+    limit: int
+    window: float
+    algorithm: str = "sliding_window"  # or token_bucket
+    burst: int | None = None
+    channel: str | None = None
+    type: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"channel:{self.channel}" if self.channel else f"type:{self.type}"
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Either a fixed window (``start``/``end``) or a recurring one (``cron`` + ``duration``)."""
+
+    name: str
+    matchers: tuple[Matcher, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    cron: str | None = None
+    duration: float | None = None
+    timezone: str = "UTC"
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    after: float  # seconds since the alert started
+    channels: tuple[str, ...]
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: str
+    name: str
+    levels: tuple[EscalationLevel, ...]
+    repeat: int = 0
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateVersion:
+    """One file ``templates/<name>/<version>.yaml``; variants are raw sources (str or JSON-like)."""
+
+    name: str
+    version: str
+    subject: str
+    text: str
+    variables: Mapping[str, Any]
+    examples: tuple[Mapping[str, Any], ...] = ()
+    description: str | None = None
+    category: str | None = None
+    slack: Any = None  # Block Kit blocks: a list (JSON-like with Jinja strings) or a JSON string
+    html: str | None = None
+    teams: Any = None  # Adaptive Card body: a mapping or a JSON string
+    path: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def variants(self) -> tuple[str, ...]:
+        return tuple(v for v in TEMPLATE_VARIANTS if getattr(self, v) is not None)
+
+
+def version_key(version: str) -> tuple[Any, ...]:
+    """Sort key: numeric parts numerically (``1.10`` after ``1.9``), others as text."""
+    key: list[tuple[int, Any]] = []
+    for part in version.lstrip("vV").replace("-", ".").split("."):
+        key.append((0, int(part)) if part.isdigit() else (1, part))
+    return tuple(key)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotId:
+    content_hash: str  # sha256 over every file's relative path and bytes
+    git_commit: str | None = None
+    git_dirty: bool = False
+
+    def __str__(self) -> str:
+        short = self.content_hash[:12]
+        if self.git_commit:
+            return f"{short} (git {self.git_commit[:12]}{'+dirty' if self.git_dirty else ''})"
+        return short
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the daemon needs from one config repository, cross-checked and immutable."""
+
+    root: Path
+    identity: SnapshotId
+    settings: Settings
+    channels: Mapping[str, Channel]
+    routes: tuple[Route, ...]
+    rate_limits: tuple[RateLimit, ...]
+    suppressions: tuple[Suppression, ...]
+    policies: Mapping[str, Policy]
+    templates: Mapping[str, tuple[TemplateVersion, ...]]  # name -> versions, oldest first
+    # ref ("name@version") -> compiled template from notifierd.templates, built during validation
+    compiled: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def template(self, ref: TemplateRef) -> TemplateVersion | None:
+        """The pinned version, or the newest when the reference names none."""
+        versions = self.templates.get(ref.name)
+        if not versions:
+            return None
+        if ref.version is None:
+            return versions[-1]
+        for candidate in versions:
+            if candidate.version == ref.version:
+                return candidate
+        return None

@@ -1,0 +1,79 @@
+"""Template version checks for validate: variables schema, compile, render every example, undeclared names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from notifierd.config.checks import Checker, Parsed
+from notifierd.config.model import TemplateVersion
+from notifierd.config.problems import Problem
+
+
+def _locate(pf: Parsed, location: tuple[Any, ...], line: int | None) -> tuple[int, int]:
+    """File line and column of ``line`` (1-based) inside the template piece at ``location``."""
+    mark = pf.doc.value_mark(location)
+    if not line:
+        return mark.line, mark.column
+    if mark.style in ("|", ">"):
+        # Block scalars start on the line after their indicator; find the content's indentation.
+        file_line = mark.line + line
+        lines = pf.doc_text_lines
+        if 0 < file_line <= len(lines):
+            text = lines[file_line - 1]
+            return file_line, len(text) - len(text.lstrip()) + 1
+        return file_line, 1
+    if line == 1:
+        return mark.line, mark.column
+    return mark.line + line - 1, 1
+
+
+def check_template(tv: TemplateVersion, pf: Parsed, problems: list[Problem]) -> Any | None:
+    """Report every problem of one template version; the compiled template when it compiles."""
+    from notifierd.templates import (
+        TemplateCompileError,
+        compile_template,
+        render_examples,
+        undeclared_variables,
+    )
+
+    check = Checker(pf, problems)
+
+    def report(
+        location: tuple[Any, ...], line: int | None, message: str, severity: str, code: str
+    ) -> None:
+        file_line, column = _locate(pf, tuple(location), line)
+        problems.append(Problem(pf.rel_path, file_line, column, message, severity, code))
+
+    try:
+        Draft202012Validator.check_schema(tv.variables)
+    except SchemaError as exc:
+        where = ("variables", *exc.absolute_path)
+        check.at(where, f"'variables' is not a valid JSON Schema: {exc.message}", "bad-variables")
+        return None
+    try:
+        compiled = compile_template(tv)
+    except TemplateCompileError as exc:
+        for p in exc.problems:
+            report(p.location, p.line, p.message, p.severity, "template-syntax")
+        return None
+    for p in render_examples(compiled):
+        report(p.location, p.line, p.message, p.severity, "template-render")
+    for name in sorted(undeclared_variables(tv)):
+        check.at(
+            ("variables",),
+            f"variable '{name}' is used but not declared under variables.properties "
+            "(declare it, with a default if it is optional)",
+            "undeclared-variable",
+            severity="warning",
+        )
+    if not tv.examples:
+        check.at(
+            (),
+            "no examples: add at least one so validate can render this template",
+            "no-examples",
+            severity="warning",
+        )
+    return compiled

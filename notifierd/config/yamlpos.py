@@ -1,0 +1,150 @@
+"""YAML to plain Python values plus the line and column of every key and value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # libyaml is ~10x faster; fall back to pure Python where it is not built
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Path_ = tuple[Any, ...]
+
+_TAG = "tag:yaml.org,2002:"
+_MAX_DEPTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    line: int  # 1-based
+    column: int  # 1-based
+    style: str | None = None  # the scalar's quoting style: None (plain), "'", '"', "|", ">"
+
+
+@dataclass(frozen=True, slots=True)
+class YamlIssue:
+    line: int
+    column: int
+    message: str
+
+
+@dataclass
+class Document:
+    """A parsed file: its data, and where each value (and each mapping key) stands."""
+
+    data: Any
+    values: dict[Path_, Mark]
+    keys: dict[Path_, Mark]
+    issues: list[YamlIssue]
+
+    def value_mark(self, path: Path_) -> Mark:
+        """The closest known position for ``path``: the value itself, else its nearest parent."""
+        path = tuple(path)
+        while path:
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return self.values.get((), Mark(1, 1))
+
+    def key_mark(self, path: Path_) -> Mark:
+        """Where the key of ``path`` stands (for unknown-key errors), else the value's position."""
+        return self.keys.get(tuple(path)) or self.value_mark(path)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.values: dict[Path_, Mark] = {}
+        self.keys: dict[Path_, Mark] = {}
+        self.issues: list[YamlIssue] = []
+        self._scalars = SafeConstructor()
+
+    def build(self, node: Node, path: Path_, depth: int = 0) -> Any:
+        mark = node.start_mark
+        style = (node.style or None) if isinstance(node, ScalarNode) else None
+        self.values[path] = Mark(mark.line + 1, mark.column + 1, style)
+        if depth > _MAX_DEPTH:
+            self._issue(node, "nesting too deep (recursive alias?)")
+            return None
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        self._issue(node, "unsupported YAML node")  # pragma: no cover
+        return None
+
+    def _mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                self._issue(
+                    key_node, "YAML merge keys (<<) are not supported here; write the keys out"
+                )
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self._issue(key_node, "mapping keys must be plain strings")
+                continue
+            key = self._scalar(key_node)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                key = str(key)
+            if isinstance(key, (int, float, bool)) or key is None:
+                key = key_node.value  # a key such as `1.0` or `on` is meant as text
+            child = (*path, key)
+            if key in out:
+                first = self.keys[child]
+                self._issue(
+                    key_node,
+                    f"duplicate key '{key}' (first defined at line {first.line}); remove one",
+                )
+            self.keys[child] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag in (_TAG + "str", _TAG + "timestamp", _TAG + "binary"):
+            # Timestamps stay text: the schemas validate them as RFC 3339 strings.
+            return node.value
+        try:
+            return self._scalars.construct_object(node)
+        except (ConstructorError, ValueError) as exc:
+            self._issue(node, f"cannot read this value: {getattr(exc, 'problem', exc)}")
+            return node.value
+
+    def _issue(self, node: Node, message: str) -> None:
+        mark = node.start_mark
+        self.issues.append(YamlIssue(mark.line + 1, mark.column + 1, message))
+
+
+def parse(text: str) -> Document:
+    """Parse one YAML document; syntax errors come back as issues, never exceptions."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        if "expected a single document" in str(exc) or "but found another document" in problem:
+            problem, context = "only one YAML document is allowed per file (remove the '---')", ""
+        return Document(
+            None,
+            {(): Mark(line, col)},
+            {},
+            [YamlIssue(line, col, f"YAML syntax error: {problem}{context}")],
+        )
+    except yaml.YAMLError as exc:
+        first_line = str(exc).splitlines()[0]
+        return Document(None, {(): Mark(1, 1)}, {}, [YamlIssue(1, 1, f"YAML error: {first_line}")])
+    if node is None:
+        return Document(None, {(): Mark(1, 1)}, {}, [])
+    builder = _Builder()
+    data = builder.build(node, ())
+    return Document(data, builder.values, builder.keys, builder.issues)
