@@ -1,0 +1,1 @@
+"""Postgres: asyncpg pool, numbered migrations and named queries kept in .sql files."""

@@ -1,0 +1,223 @@
+"""The Store: an asyncpg pool and one method per named query; batch writes use unnest."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from notifierd.errors import ServiceUnavailable, mask_url
+from notifierd.store.migrate import migrate
+from notifierd.store.queries import q
+from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome
+
+
+def _columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
+    return [[getattr(r, n) for r in rows] for n in names]
+
+
+class Store:
+    def __init__(self, pool: asyncpg.Pool, url: str = "") -> None:
+        self.pool = pool
+        self.url = url
+
+    @classmethod
+    async def connect(
+        cls, url: str, *, min_size: int = 2, max_size: int = 10, apply_migrations: bool = True
+    ) -> Store:
+        """Open a pool (and migrate); a server that is down is a one-line ServiceUnavailable."""
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=min_size, max_size=max_size, timeout=10, command_timeout=60
+            )
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            raise ServiceUnavailable(
+                f"cannot reach PostgreSQL at {mask_url(url)}: {exc}. Start it (e.g. `pg_ctlcluster 15 "
+                "main start`) or set POSTGRES_URL"
+            ) from None
+        store = cls(pool, url)
+        if apply_migrations:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+        return store
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def ping(self) -> bool:
+        try:
+            async with self.pool.acquire(timeout=2) as conn:
+                return await conn.fetchval("SELECT 1") == 1
+        except Exception:
+            return False
+
+    async def write_batch(
+        self, requests: Sequence[RequestRecord], deliveries: Sequence[DeliveryRecord]
+    ) -> None:
+        """Requests, delivery outcomes, events and dead letters of a batch, in one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if requests:
+                await conn.execute(
+                    q("insert_requests"),
+                    *_columns(requests, "id", "kind", "outcome", "reason", "payload"),
+                    [json.dumps(r.routes) for r in requests],
+                    *_columns(requests, "snapshot_id", "received_at"),
+                )
+            if deliveries:
+                await conn.execute(
+                    q("upsert_deliveries"),
+                    *_columns(
+                        deliveries,
+                        "id",
+                        "request_id",
+                        "channel",
+                        "channel_type",
+                        "recipient",
+                        "status",
+                        "attempts",
+                        "last_error",
+                        "latency_ms",
+                        "template",
+                        "note",
+                        "rendered",
+                        "provider_id",
+                        "snapshot_id",
+                        "next_attempt_at",
+                    ),
+                )
+
+    async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
+        """(request, channel, recipient) -> status already recorded for these requests."""
+        ids = list(request_ids)
+        if not ids:
+            return {}
+        rows = await self.pool.fetch(q("known_deliveries"), ids)
+        return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
+
+    async def claim_due_retries(self, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
+        return await self.pool.fetch(q("claim_due_retries"), limit, lease_seconds)
+
+    async def finish_retries(self, outcomes: Sequence[RetryOutcome]) -> None:
+        if outcomes:
+            await self.pool.execute(
+                q("finish_retries"),
+                *_columns(
+                    outcomes,
+                    "id",
+                    "status",
+                    "attempts",
+                    "last_error",
+                    "latency_ms",
+                    "provider_id",
+                    "next_attempt_at",
+                ),
+            )
+
+    async def record_rejected(self, raw: str, reason: str) -> None:
+        await self.pool.execute(q("insert_rejected"), raw, reason)
+
+    async def request_status(self, request_id: str) -> dict[str, Any] | None:
+        """The request, its deliveries and their histories, or None when unknown."""
+        async with self.pool.acquire() as conn:
+            req = await conn.fetchrow(q("request_by_id"), request_id)
+            if req is None:
+                return None
+            deliveries = await conn.fetch(q("deliveries_of_request"), request_id)
+            events = await conn.fetch(q("events_of_request"), request_id)
+        by_delivery: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        for e in events:
+            by_delivery.setdefault(e["delivery_id"], []).append(
+                {
+                    "status": e["status"],
+                    "attempt": e["attempt"],
+                    "error": e["error"],
+                    "latency_ms": e["latency_ms"],
+                    "at": e["at"].isoformat(),
+                }
+            )
+        items = []
+        for d in deliveries:
+            items.append(
+                {
+                    "id": str(d["id"]),
+                    "channel": d["channel"],
+                    "type": d["channel_type"],
+                    "recipient": d["recipient"] or None,
+                    "status": d["status"],
+                    "attempts": d["attempts"],
+                    "error": d["last_error"],
+                    "latency_ms": d["latency_ms"],
+                    "template": d["template"],
+                    "note": d["note"],
+                    "provider_id": d["provider_id"],
+                    "rendered": json.loads(d["rendered"]) if d["rendered"] else None,
+                    "next_attempt_at": d["next_attempt_at"].isoformat()
+                    if d["next_attempt_at"]
+                    else None,
+                    "history": by_delivery.get(d["id"], []),
+                }
+            )
+        return {
+            "id": req["id"],
+            "kind": req["kind"],
+            "status": overall_status(req["outcome"], items),
+            "outcome": req["outcome"],
+            "reason": req["reason"],
+            "routes": json.loads(req["routes"]),
+            "snapshot": req["snapshot_id"],
+            "received_at": req["received_at"].isoformat(),
+            "request": json.loads(req["payload"]),
+            "deliveries": items,
+        }
+
+    async def history(
+        self, since: datetime, channel: str | None, status: str | None, limit: int
+    ) -> list[asyncpg.Record]:
+        return await self.pool.fetch(q("history"), since, channel, status, limit)
+
+    async def metrics(self, since: datetime) -> dict[str, Any]:
+        async with self.pool.acquire() as conn:
+            channels = await conn.fetch(q("metrics_by_channel"), since)
+            outcomes = await conn.fetch(q("request_outcomes"), since)
+            rejected = await conn.fetchval(q("count_rejected"), since)
+        return {
+            "channels": [dict(r) for r in channels],
+            "requests": {r["outcome"]: r["n"] for r in outcomes},
+            "rejected": rejected,
+        }
+
+    async def dlq_list(self, channel: str | None, limit: int) -> list[asyncpg.Record]:
+        return await self.pool.fetch(q("dlq_list"), channel, limit)
+
+    async def dlq_retry(
+        self,
+        *,
+        all_: bool = False,
+        delivery_ids: Sequence[uuid.UUID] = (),
+        request_ids: Sequence[str] = (),
+    ) -> int:
+        return await self.pool.fetchval(q("dlq_retry"), all_, list(delivery_ids), list(request_ids))
+
+
+def overall_status(outcome: str, deliveries: list[dict[str, Any]]) -> str:
+    """One word for a request: its intake outcome, else what its deliveries add up to."""
+    if outcome != "routed":
+        return outcome
+    statuses = {d["status"] for d in deliveries}
+    if not statuses:
+        return "queued"
+    if statuses & {"queued", "sending", "retrying"}:
+        return "in_progress"
+    if statuses <= {"delivered"}:
+        return "delivered"
+    if statuses <= {"dry_run"}:
+        return "dry_run"
+    if statuses <= {"dead"}:
+        return "failed"
+    if "dead" in statuses:
+        return "partial"
+    return "delivered"

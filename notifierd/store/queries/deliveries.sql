@@ -1,0 +1,92 @@
+-- name: insert_requests
+-- One row per request of a batch; a replay after a crash overwrites its own row.
+INSERT INTO requests (id, kind, outcome, reason, payload, routes, snapshot_id, received_at)
+SELECT t.id, t.kind, t.outcome, t.reason, t.payload::jsonb, t.routes::jsonb, t.snapshot_id, t.received_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::timestamptz[])
+     AS t(id, kind, outcome, reason, payload, routes, snapshot_id, received_at)
+ON CONFLICT (id) DO UPDATE
+SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, routes = EXCLUDED.routes,
+    snapshot_id = EXCLUDED.snapshot_id, updated_at = now();
+
+-- name: upsert_deliveries
+-- Write a batch of delivery outcomes, their history events and dead letters in one statement.
+-- A row already final (delivered, dry_run, dead) is never overwritten: replays cannot undo it.
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::int[], $8::text[], $9::float8[], $10::text[], $11::text[], $12::text[],
+                         $13::text[], $14::text[], $15::timestamptz[])
+        AS t(id, request_id, channel, channel_type, recipient, status, attempts, last_error,
+             latency_ms, template, note, rendered, provider_id, snapshot_id, next_attempt_at)
+), up AS (
+    INSERT INTO deliveries AS d (id, request_id, channel, channel_type, recipient, status, attempts,
+                                 last_error, latency_ms, template, note, rendered, provider_id,
+                                 snapshot_id, next_attempt_at)
+    SELECT id, request_id, channel, channel_type, recipient, status, attempts, last_error,
+           latency_ms, template, note, rendered::jsonb, provider_id, snapshot_id, next_attempt_at
+    FROM input
+    ON CONFLICT (request_id, channel, recipient) DO UPDATE
+    SET status = EXCLUDED.status, attempts = d.attempts + EXCLUDED.attempts,
+        last_error = EXCLUDED.last_error, latency_ms = EXCLUDED.latency_ms,
+        template = EXCLUDED.template, note = EXCLUDED.note, rendered = EXCLUDED.rendered,
+        provider_id = EXCLUDED.provider_id, snapshot_id = EXCLUDED.snapshot_id,
+        next_attempt_at = EXCLUDED.next_attempt_at, lease_until = NULL, updated_at = now()
+    WHERE d.status NOT IN ('delivered', 'dry_run', 'dead')
+    RETURNING d.id, d.request_id, d.channel, d.recipient, d.status, d.attempts, d.last_error, d.latency_ms
+), events AS (
+    INSERT INTO delivery_events (delivery_id, status, attempt, error, latency_ms)
+    SELECT id, status, attempts, last_error, latency_ms FROM up
+)
+INSERT INTO dead_letters (delivery_id, request_id, channel, recipient, error, attempts)
+SELECT id, request_id, channel, recipient, last_error, attempts FROM up WHERE status = 'dead'
+ON CONFLICT (delivery_id) DO UPDATE
+SET error = EXCLUDED.error, attempts = EXCLUDED.attempts, dead_at = now(), retried_at = NULL;
+
+-- name: known_deliveries
+-- What earlier processing already recorded for these requests (idempotent replays).
+SELECT request_id, channel, recipient, status FROM deliveries WHERE request_id = ANY($1::text[]);
+
+-- name: claim_due_retries
+-- Take due retries (and retries whose claimer died); SKIP LOCKED keeps replicas apart.
+UPDATE deliveries AS d
+SET status = 'sending', lease_until = now() + make_interval(secs => $2), updated_at = now()
+FROM requests AS r
+WHERE d.request_id = r.id
+  AND d.id IN (
+      SELECT id FROM deliveries
+      WHERE (status = 'retrying' AND next_attempt_at <= now())
+         OR (status = 'sending' AND lease_until < now())
+      ORDER BY next_attempt_at
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED)
+RETURNING d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.attempts, d.template,
+          d.note, d.rendered::text AS rendered, r.payload::text AS payload, r.received_at;
+
+-- name: finish_retries
+-- Outcomes of claimed retries, with their events and dead letters.
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::float8[], $6::text[],
+                         $7::timestamptz[])
+        AS t(id, status, attempts, last_error, latency_ms, provider_id, next_attempt_at)
+), up AS (
+    UPDATE deliveries AS d
+    SET status = i.status, attempts = i.attempts, last_error = i.last_error,
+        latency_ms = i.latency_ms, provider_id = i.provider_id, next_attempt_at = i.next_attempt_at,
+        lease_until = NULL, updated_at = now()
+    FROM input AS i
+    WHERE d.id = i.id AND d.status = 'sending'
+    RETURNING d.id, d.request_id, d.channel, d.recipient, d.status, d.attempts, d.last_error, d.latency_ms
+), events AS (
+    INSERT INTO delivery_events (delivery_id, status, attempt, error, latency_ms)
+    SELECT id, status, attempts, last_error, latency_ms FROM up
+)
+INSERT INTO dead_letters (delivery_id, request_id, channel, recipient, error, attempts)
+SELECT id, request_id, channel, recipient, last_error, attempts FROM up WHERE status = 'dead'
+ON CONFLICT (delivery_id) DO UPDATE
+SET error = EXCLUDED.error, attempts = EXCLUDED.attempts, dead_at = now(), retried_at = NULL;
+
+-- name: insert_rejected
+INSERT INTO rejected_requests (raw, reason) VALUES ($1, $2);
+
+-- name: count_rejected
+SELECT count(*) FROM rejected_requests WHERE rejected_at >= $1;

@@ -1,0 +1,69 @@
+-- name: request_by_id
+SELECT id, kind, outcome, reason, payload::text AS payload, routes::text AS routes, snapshot_id,
+       received_at, updated_at
+FROM requests WHERE id = $1;
+
+-- name: deliveries_of_request
+SELECT id, channel, channel_type, recipient, status, attempts, last_error, latency_ms, template,
+       note, rendered::text AS rendered, provider_id, next_attempt_at, created_at, updated_at
+FROM deliveries WHERE request_id = $1 ORDER BY created_at, channel, recipient;
+
+-- name: events_of_request
+SELECT e.delivery_id, e.status, e.attempt, e.error, e.latency_ms, e.at
+FROM delivery_events AS e JOIN deliveries AS d ON d.id = e.delivery_id
+WHERE d.request_id = $1 ORDER BY e.at, e.id;
+
+-- name: history
+-- Deliveries of the last hours, newest first, optionally filtered by channel and status.
+SELECT d.request_id, d.channel, d.channel_type, d.recipient, d.status, d.attempts, d.last_error,
+       d.latency_ms, d.template, d.updated_at, r.payload->>'title' AS title, r.kind
+FROM deliveries AS d JOIN requests AS r ON r.id = d.request_id
+WHERE d.created_at >= $1
+  AND ($2::text IS NULL OR d.channel = $2 OR d.channel_type = $2)
+  AND ($3::text IS NULL OR d.status = $3)
+ORDER BY d.created_at DESC, d.id
+LIMIT $4;
+
+-- name: metrics_by_channel
+SELECT channel, channel_type,
+       count(*) AS total,
+       count(*) FILTER (WHERE status IN ('delivered', 'dry_run')) AS delivered,
+       count(*) FILTER (WHERE status = 'dead') AS dead,
+       count(*) FILTER (WHERE status IN ('retrying', 'sending', 'queued')) AS pending,
+       count(*) FILTER (WHERE status IN ('suppressed', 'deduplicated')) AS held_back,
+       sum(greatest(attempts - 1, 0)) AS retries,
+       avg(latency_ms) FILTER (WHERE status IN ('delivered', 'dry_run')) AS avg_latency_ms,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)
+           FILTER (WHERE status IN ('delivered', 'dry_run')) AS p50_latency_ms,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms)
+           FILTER (WHERE status IN ('delivered', 'dry_run')) AS p99_latency_ms
+FROM deliveries WHERE created_at >= $1
+GROUP BY channel, channel_type ORDER BY channel;
+
+-- name: request_outcomes
+SELECT outcome, count(*) AS n FROM requests WHERE received_at >= $1 GROUP BY outcome ORDER BY outcome;
+
+-- name: dlq_list
+SELECT l.delivery_id, l.request_id, l.channel, l.recipient, l.error, l.attempts, l.dead_at,
+       r.payload->>'title' AS title
+FROM dead_letters AS l JOIN requests AS r ON r.id = l.request_id
+WHERE l.retried_at IS NULL AND ($1::text IS NULL OR l.channel = $1)
+ORDER BY l.dead_at DESC
+LIMIT $2;
+
+-- name: dlq_retry
+-- Requeue dead deliveries (all, or those named) for a fresh round of retries.
+WITH picked AS (
+    UPDATE dead_letters SET retried_at = now()
+    WHERE retried_at IS NULL AND ($1::boolean OR delivery_id = ANY($2::uuid[]) OR request_id = ANY($3::text[]))
+    RETURNING delivery_id
+), up AS (
+    UPDATE deliveries AS d
+    SET status = 'retrying', attempts = 0, next_attempt_at = now(), lease_until = NULL, updated_at = now()
+    FROM picked WHERE d.id = picked.delivery_id
+    RETURNING d.id
+), events AS (
+    INSERT INTO delivery_events (delivery_id, status, attempt, error)
+    SELECT id, 'requeued', 0, 'requeued from the dead-letter queue' FROM up
+)
+SELECT count(*) FROM up;

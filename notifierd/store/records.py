@@ -1,0 +1,52 @@
+"""Rows the pipeline writes: one per request and one per delivery outcome."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Statuses after which a delivery is never sent again.
+FINAL_STATUSES = frozenset({"delivered", "dry_run", "dead", "suppressed", "deduplicated"})
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    id: str
+    kind: str
+    outcome: str  # routed, suppressed, deduplicated, unrouted
+    payload: str  # the request as JSON
+    received_at: datetime
+    reason: str | None = None
+    routes: list[str] = field(default_factory=list)
+    snapshot_id: str | None = None
+
+
+@dataclass(slots=True)
+class DeliveryRecord:
+    request_id: str
+    channel: str
+    channel_type: str
+    recipient: str  # '' for channels that deliver to their configured target
+    status: str
+    attempts: int = 0
+    last_error: str | None = None
+    latency_ms: float | None = None
+    template: str | None = None
+    note: str | None = None
+    rendered: str | None = None  # JSON
+    provider_id: str | None = None
+    snapshot_id: str | None = None
+    next_attempt_at: datetime | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(slots=True)
+class RetryOutcome:
+    id: uuid.UUID
+    status: str
+    attempts: int
+    last_error: str | None = None
+    latency_ms: float | None = None
+    provider_id: str | None = None
+    next_attempt_at: datetime | None = None

@@ -1,0 +1,171 @@
+"""The Store against a real Postgres: migrations, batch writes, idempotent replays, DLQ, reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from notifierd.store.db import Store
+from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome
+
+NOW = datetime.now(timezone.utc)
+
+
+def request(rid: str) -> RequestRecord:
+    return RequestRecord(
+        id=rid,
+        kind="notification",
+        outcome="routed",
+        received_at=NOW,
+        payload=json.dumps({"id": rid, "title": "t", "message": "m"}),
+        routes=["default"],
+    )
+
+
+async def test_migrations_apply_once(pg_url: str) -> None:
+    store = await Store.connect(pg_url)
+    try:
+        async with store.pool.acquire() as conn:
+            from notifierd.store.migrate import migrate
+
+            assert await migrate(conn) == []  # connect() already applied them
+            tables = {
+                r["tablename"]
+                for r in await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+                )
+            }
+        assert {
+            "requests",
+            "deliveries",
+            "delivery_events",
+            "dead_letters",
+            "rejected_requests",
+        } <= tables
+    finally:
+        await store.close()
+
+
+async def test_batch_write_and_status(pg_url: str) -> None:
+    store = await Store.connect(pg_url)
+    try:
+        ok = DeliveryRecord(
+            "r1", "ops-slack", "slack", "#ops", "delivered", attempts=1, latency_ms=12.5
+        )
+        bad = DeliveryRecord(
+            "r1", "ops-email", "email", "a@b.c", "dead", attempts=1, last_error="550 no such user"
+        )
+        await store.write_batch([request("r1")], [ok, bad])
+        status = await store.request_status("r1")
+        assert status is not None
+        assert status["status"] == "partial"
+        by_channel = {d["channel"]: d for d in status["deliveries"]}
+        assert by_channel["ops-slack"]["status"] == "delivered"
+        assert by_channel["ops-email"]["error"] == "550 no such user"
+        assert [e["status"] for e in by_channel["ops-email"]["history"]] == ["dead"]
+        dlq = await store.dlq_list(None, 10)
+        assert [(r["request_id"], r["channel"], r["error"]) for r in dlq] == [
+            ("r1", "ops-email", "550 no such user")
+        ]
+        assert await store.request_status("nope") is None
+    finally:
+        await store.close()
+
+
+async def test_replay_never_overwrites_a_final_delivery(pg_url: str) -> None:
+    store = await Store.connect(pg_url)
+    try:
+        await store.write_batch(
+            [request("r2")], [DeliveryRecord("r2", "c", "slack", "#x", "delivered", attempts=1)]
+        )
+        # A recovered request processed again: the same pair arrives as retrying; it must not win.
+        await store.write_batch(
+            [request("r2")], [DeliveryRecord("r2", "c", "slack", "#x", "retrying", attempts=1)]
+        )
+        known = await store.known_deliveries(["r2"])
+        assert known == {("r2", "c", "#x"): "delivered"}
+        status = await store.request_status("r2")
+        assert status is not None and len(status["deliveries"]) == 1
+        assert status["deliveries"][0]["attempts"] == 1
+    finally:
+        await store.close()
+
+
+async def test_retry_claim_is_exclusive_and_finishes(pg_url: str) -> None:
+    store = await Store.connect(pg_url)
+    try:
+        due = NOW - timedelta(seconds=1)
+        recs = [
+            DeliveryRecord(
+                "r3",
+                f"c{i}",
+                "webhook",
+                "",
+                "retrying",
+                attempts=1,
+                next_attempt_at=due,
+                last_error="HTTP 503",
+            )
+            for i in range(5)
+        ]
+        await store.write_batch([request("r3")], recs)
+        first = await store.claim_due_retries(3, 60)
+        second = await store.claim_due_retries(10, 60)
+        assert len(first) == 3 and len(second) == 2
+        assert not {r["id"] for r in first} & {r["id"] for r in second}
+        assert json.loads(first[0]["payload"])["id"] == "r3"
+        await store.finish_retries(
+            [RetryOutcome(r["id"], "delivered", 2, latency_ms=5.0) for r in first]
+            + [RetryOutcome(r["id"], "dead", 2, last_error="HTTP 404") for r in second]
+        )
+        assert await store.claim_due_retries(10, 60) == []
+        assert len(await store.dlq_list(None, 10)) == 2
+        assert await store.dlq_retry(all_=True) == 2
+        again = await store.claim_due_retries(10, 60)
+        assert len(again) == 2 and all(r["attempts"] == 0 for r in again)
+        assert await store.dlq_list(None, 10) == []
+    finally:
+        await store.close()
+
+
+async def test_metrics_and_history(pg_url: str) -> None:
+    store = await Store.connect(pg_url)
+    try:
+        await store.write_batch(
+            [request("a"), request("b")],
+            [
+                DeliveryRecord(
+                    "a", "ops-slack", "slack", "#ops", "delivered", attempts=1, latency_ms=10
+                ),
+                DeliveryRecord(
+                    "b", "ops-slack", "slack", "#ops", "delivered", attempts=3, latency_ms=30
+                ),
+                DeliveryRecord(
+                    "b", "ops-email", "email", "x@y.z", "dead", attempts=4, last_error="boom"
+                ),
+            ],
+        )
+        await store.record_rejected("{not json", "not JSON: line 1 column 2")
+        m = await store.metrics(NOW - timedelta(hours=1))
+        slack = next(c for c in m["channels"] if c["channel"] == "ops-slack")
+        assert (slack["total"], slack["delivered"], slack["retries"]) == (2, 2, 2)
+        assert slack["avg_latency_ms"] == 20
+        assert m["requests"] == {"routed": 2} and m["rejected"] == 1
+        rows = await store.history(NOW - timedelta(hours=1), "email", None, 10)
+        assert [(r["request_id"], r["status"]) for r in rows] == [("b", "dead")]
+        rows = await store.history(NOW - timedelta(hours=1), None, "delivered", 1)
+        assert len(rows) == 1
+    finally:
+        await store.close()
+
+
+async def test_unreachable_postgres_is_one_line(pg_url: str) -> None:
+    from notifierd.errors import ServiceUnavailable
+
+    try:
+        await Store.connect("postgresql://postgres:secret@127.0.0.1:1/x")
+    except ServiceUnavailable as exc:
+        text = str(exc)
+        assert "127.0.0.1:1" in text and "secret" not in text and "\n" not in text
+    else:
+        raise AssertionError("expected ServiceUnavailable")
