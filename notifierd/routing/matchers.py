@@ -129,7 +129,13 @@ def _first_bad_column(text: str) -> int:
     name = re.match(r"\s*[A-Za-z_][A-Za-z0-9_.\-]*", text)
     if not name:
         return len(text) - len(text.lstrip())
-    op = re.match(r"\s*(=~|!~|!=|=)", text[name.end() :])
+    op = re.match(r"\s*(=~|!~|!=|=)\s*", text[name.end() :])
     if not op:
         return name.end()
-    return name.end() + op.end()
+    start = name.end() + op.end()
+    # Past a well-formed value, the fault is whatever follows it (`a="x" junk`, `a=x"y`);
+    # an opening quote that never closes is the fault itself.
+    value = re.compile(r'"(?:[^"\\]|\\.)*"|[^"\s=~!][^\s"]*').match(text, start)
+    if value is None:
+        return start
+    return value.end() + len(text[value.end() :]) - len(text[value.end() :].lstrip())

@@ -1,0 +1,368 @@
+"""The router: (snapshot, request, now) -> which channels and recipients, with which template."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+from notifierd.config.model import Channel, Route, Snapshot
+from notifierd.request import Request, TemplateRef
+from notifierd.routing.matchers import REQUEST_FIELDS, Matcher
+from notifierd.routing.recipients import resolve
+from notifierd.routing.suppression import Window, window
+
+if TYPE_CHECKING:
+    from notifierd.config.model import Suppression
+
+Check = Callable[[Request], bool]
+_MEMO_SIZE = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDelivery:
+    """One (channel, recipient) the request goes to, and what to render it with."""
+
+    channel: str
+    recipient: str | None  # None for targeted channels (teams, pagerduty, webhook)
+    template: TemplateRef | None  # the request's, else the producing route's, else plain text
+    template_from: str  # "request" | "route" | "none"
+    route: str | None  # the route that produced it; None when only the request named channels
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    request_id: str
+    routes: tuple[str, ...]  # matched route names, in order
+    deliveries: tuple[PlannedDelivery, ...]  # one per distinct (channel, recipient), first wins
+    escalation: str | None  # the request's policy, else the first matched route's that has one
+    suppressed_by: str | None  # the suppression window in force, if any
+    unknown_channels: tuple[str, ...]  # request-named channels the snapshot lacks
+
+
+class _CompiledRoute:
+    """A route with its matchers turned into checks and its own deliveries worked out."""
+
+    __slots__ = ("checks", "continue_", "deliveries", "route")
+
+    def __init__(self, route: Route, checks: tuple[Check, ...], channels: list[Channel]):
+        self.route = route
+        self.checks = checks
+        self.continue_ = route.continue_
+        template_from = "route" if route.template else "none"
+        # Shared by every request that neither overrides channels/recipients nor names a
+        # template: the common case costs no allocation.
+        self.deliveries = tuple(
+            PlannedDelivery(ch, rcpt, route.template, template_from, route.name)
+            for ch, rcpt in resolve(channels, route.recipients)
+        )
+
+
+def _getter(name: str) -> Callable[[Request], str]:
+    """The value a matcher named ``name`` sees (same as ``Request.lookup``, minus dispatch)."""
+    if name == "template":
+        return lambda r: str(r.template) if r.template else ""
+    if name in REQUEST_FIELDS:
+        get = attrgetter(name)
+        return lambda r: get(r) or ""
+    return lambda r: r.labels.get(name, "")
+
+
+def _check(m: Matcher) -> Check:
+    if m.name == "tags":
+        return m.matches
+    get, value = _getter(m.name), m.value
+    if m.op == "=":
+        return lambda r: get(r) == value
+    if m.op == "!=":
+        return lambda r: get(r) != value
+    assert m.regex is not None
+    fullmatch = m.regex.fullmatch
+    if m.op == "=~":
+        return lambda r: fullmatch(get(r)) is not None
+    return lambda r: fullmatch(get(r)) is None
+
+
+_META = frozenset(".^$*+?{}[]()|\\")
+
+
+def _literal_prefix(pattern: str) -> tuple[str, bool]:
+    """The literal text every match of ``pattern`` starts with, and whether that is all of it.
+
+    Conservative: anything unusual ends the prefix, and a shorter prefix is still sound. An
+    alternation anywhere (``crit.*|error``) means no prefix at all.
+    """
+    if "|" in pattern:
+        return "", False
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern) and not pattern[i + 1].isalnum():
+            out.append(pattern[i + 1])  # an escaped punctuation mark such as \. is literal
+            i += 2
+            continue
+        if c in "*+?{":
+            if out:
+                out.pop()  # the quantifier makes the last character optional or repeated
+            return "".join(out), False
+        if c in _META:
+            return "".join(out), False
+        out.append(c)
+        i += 1
+    return "".join(out), True
+
+
+def _literal_alternatives(pattern: str) -> list[str] | None:
+    """``a|b|c`` of plain literals as ``[a, b, c]``: the regex is then a set test."""
+    if "\\|" in pattern:
+        return None
+    parts = [_literal_prefix(part) for part in pattern.split("|")]
+    if all(whole for _, whole in parts):
+        return [text for text, _ in parts]
+    return None
+
+
+class _RouteIndex:
+    """Which routes can match a request, found by lookups instead of running every matcher.
+
+    Each route is filed under one positive matcher: an equality (``service="db"``), a regex
+    that is a set of literals (``severity=~"error|critical"``), or a regex with a literal
+    prefix (``source=~"ci:.*"``). A request is looked up by the values it has; routes with no
+    such matcher are always candidates. Tags are looked up tag by tag, since any tag matching
+    is enough.
+    """
+
+    def __init__(self) -> None:
+        self.unindexed: list[int] = []
+        self._exact: dict[str, dict[str, list[int]]] = {}
+        self._prefix: dict[str, dict[str, list[int]]] = {}
+        self._lookups: list[tuple[str, Callable[[Request], str], dict, dict, tuple[int, ...]]] = []
+
+    def add(self, i: int, matchers: tuple[Matcher, ...]) -> Matcher | None:
+        """File route ``i``; returns the matcher the index fully implies (need not be re-run)."""
+        for m in matchers:
+            if m.op == "=":
+                self._exact.setdefault(m.name, {}).setdefault(m.value, []).append(i)
+                return m
+        for m in matchers:
+            literals = _literal_alternatives(m.value) if m.op == "=~" else None
+            if literals is not None:
+                table = self._exact.setdefault(m.name, {})
+                for literal in dict.fromkeys(literals):
+                    table.setdefault(literal, []).append(i)
+                return m
+        prefixes = [(_literal_prefix(m.value)[0], m) for m in matchers if m.op == "=~"]
+        best = max(prefixes, key=lambda p: len(p[0]), default=None)
+        if best is not None and best[0]:
+            self._prefix.setdefault(best[1].name, {}).setdefault(best[0], []).append(i)
+        else:
+            self.unindexed.append(i)
+        return None
+
+    def freeze(self) -> None:
+        """Prepare the lookups once every route is filed."""
+        names = sorted({*self._exact, *self._prefix})
+        self._lookups = [
+            (
+                name,
+                _getter(name),
+                self._exact.get(name, {}),
+                self._prefix.get(name, {}),
+                tuple(sorted({len(p) for p in self._prefix.get(name, {})})),
+            )
+            for name in names
+        ]
+
+    def candidates(self, request: Request) -> list[int]:
+        """Indexes of the routes that may match ``request``, in config order."""
+        extra: list[int] = []
+        for name, get, exact, prefix, lengths in self._lookups:
+            # No tags at all reads as one empty tag, as in Matcher.matches.
+            values = (request.tags or ("",)) if name == "tags" else (get(request),)
+            for value in values:
+                hit = exact.get(value)
+                if hit:
+                    extra += hit
+                for length in lengths:
+                    if length > len(value):
+                        break
+                    hit = prefix.get(value[:length])
+                    if hit:
+                        extra += hit
+        if not extra:
+            return self.unindexed
+        return sorted({*self.unindexed, *extra})
+
+
+class Router:
+    """Routing for one snapshot; build once per snapshot, then call :meth:`route` per request.
+
+    A request runs the full matchers only of the routes :class:`_RouteIndex` names, in config
+    order as first-match needs, and recent answers are remembered per matcher-visible values.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.channels = snapshot.channels
+        checks: dict[Matcher, Check] = {}  # equal matchers share one check
+
+        def compiled(m: Matcher) -> Check:
+            if m not in checks:
+                checks[m] = _check(m)
+            return checks[m]
+
+        self._routes: list[_CompiledRoute] = []
+        self._index = _RouteIndex()
+        for i, route in enumerate(snapshot.routes):
+            implied = self._index.add(i, route.matchers)
+            rest = tuple(compiled(m) for m in route.matchers if m is not implied)
+            channels = [self.channels[c] for c in route.channels if c in self.channels]
+            self._routes.append(_CompiledRoute(route, rest, channels))
+        self._index.freeze()
+        # Which routes match depends only on the values the matchers read, and live traffic
+        # repeats them (the same service, severity, tags), so remember recent answers.
+        names = sorted({m.name for r in snapshot.routes for m in r.matchers} - {"tags"})
+        self._key_getters = tuple(_getter(name) for name in names)
+        self._key_tags = any(m.name == "tags" for r in snapshot.routes for m in r.matchers)
+        self._memo: dict[tuple[object, ...], tuple[_CompiledRoute, ...]] = {}
+        self._suppressions: list[tuple[Suppression, tuple[Check, ...], Window]] = [
+            (s, tuple(compiled(m) for m in s.matchers), window(s)) for s in snapshot.suppressions
+        ]
+        # Request overrides recur (the same bot, the same channels), so remember their pairs.
+        self._override_pairs: dict[tuple[tuple[str, ...], tuple[str, ...]], list] = {}
+
+    def matching_routes(self, request: Request) -> list[Route]:
+        """The routes that match ``request``, in order, down to the first without continue."""
+        return [c.route for c in self._match(request)]
+
+    def _match(self, request: Request) -> tuple[_CompiledRoute, ...]:
+        key: tuple[object, ...] = tuple([get(request) for get in self._key_getters])
+        if self._key_tags:
+            key += (request.tags,)
+        matched = self._memo.get(key)
+        if matched is None:
+            matched = self._match_all(request)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()  # bounded; a cold start costs only the index walk
+            self._memo[key] = matched
+        return matched
+
+    def _match_all(self, request: Request) -> tuple[_CompiledRoute, ...]:
+        matched = []
+        routes = self._routes
+        for i in self._index.candidates(request):
+            compiled = routes[i]
+            for check in compiled.checks:
+                if not check(request):
+                    break
+            else:
+                matched.append(compiled)
+                if not compiled.continue_:
+                    break
+        return tuple(matched)
+
+    def suppression(self, request: Request, now: datetime) -> Suppression | None:
+        """The first suppression in force for ``request`` at ``now``."""
+        for s, checks, win in self._suppressions:
+            if all(check(request) for check in checks) and win.contains(now):
+                return s
+        return None
+
+    def route(self, request: Request, now: datetime) -> RoutingDecision:
+        """Decide where ``request`` goes at ``now``; pure apart from caches."""
+        matched = self._match(request)
+        unknown: tuple[str, ...] = ()
+        override_channels = request.channels
+        if override_channels is not None:
+            unknown = tuple(c for c in override_channels if c not in self.channels)
+
+        deliveries: list[PlannedDelivery] = []
+        seen: set[tuple[str, str | None]] = set()
+        template = request.template
+        if matched:
+            for compiled in matched:
+                if override_channels is None and request.recipients is None:
+                    planned = compiled.deliveries
+                    if template is not None:
+                        planned = tuple(
+                            PlannedDelivery(d.channel, d.recipient, template, "request", d.route)
+                            for d in planned
+                        )
+                else:
+                    route = compiled.route
+                    pairs = self._pairs(
+                        override_channels if override_channels is not None else route.channels,
+                        request.recipients if request.recipients is not None else route.recipients,
+                    )
+                    tref, source = (
+                        (template, "request")
+                        if template is not None
+                        else (route.template, "route" if route.template else "none")
+                    )
+                    planned = tuple(
+                        PlannedDelivery(c, r, tref, source, route.name) for c, r in pairs
+                    )
+                for d in planned:
+                    pair = (d.channel, d.recipient)
+                    if pair not in seen:
+                        seen.add(pair)
+                        deliveries.append(d)
+        elif override_channels is not None:
+            source = "request" if template is not None else "none"
+            for c, r in self._pairs(override_channels, request.recipients or ()):
+                if (c, r) not in seen:
+                    seen.add((c, r))
+                    deliveries.append(PlannedDelivery(c, r, template, source, None))
+
+        escalation = request.escalation_policy
+        if escalation is None:
+            escalation = next((c.route.escalation for c in matched if c.route.escalation), None)
+        suppressed = self.suppression(request, now)
+        return RoutingDecision(
+            request_id=request.id,
+            routes=tuple(c.route.name for c in matched),
+            deliveries=tuple(deliveries),
+            escalation=escalation,
+            suppressed_by=suppressed.name if suppressed else None,
+            unknown_channels=unknown,
+        )
+
+    def _pairs(
+        self, channel_names: tuple[str, ...], recipients: tuple[str, ...]
+    ) -> list[tuple[str, str | None]]:
+        key = (channel_names, recipients)
+        pairs = self._override_pairs.get(key)
+        if pairs is None:
+            channels = [self.channels[c] for c in channel_names if c in self.channels]
+            pairs = resolve(channels, recipients)
+            if len(self._override_pairs) >= 4096:
+                self._override_pairs.clear()  # bounded; recomputing is cheap
+            self._override_pairs[key] = pairs
+        return pairs
+
+
+_lock = threading.Lock()
+_routers: dict[int, Router] = {}
+
+
+def router_for(snapshot: Snapshot) -> Router:
+    """The :class:`Router` of ``snapshot``, built on first use and kept for the next requests."""
+    router = _routers.get(id(snapshot))
+    # The router holds its snapshot, so while cached the id cannot be reused by another one.
+    if router is not None and router.snapshot is snapshot:
+        return router
+    router = Router(snapshot)
+    with _lock:
+        if len(_routers) >= 4:  # the active snapshot, plus a few in-flight after reloads
+            _routers.pop(next(iter(_routers)))
+        _routers[id(snapshot)] = router
+    return router
+
+
+def route(snapshot: Snapshot, request: Request, now: datetime) -> RoutingDecision:
+    """Route ``request`` with ``snapshot`` at ``now`` (see :class:`Router`)."""
+    return router_for(snapshot).route(request, now)
