@@ -1,0 +1,226 @@
+"""Reliable intake: take requests from the Redis list; they leave Redis only when acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from redis.asyncio import Redis
+
+from notifierd.intake.keys import Keys, Scripts
+
+log = logging.getLogger(__name__)
+
+# The rejected list is a convenience for operators (`redis-cli LRANGE`); Postgres holds the
+# durable record, so the list keeps only the newest entries instead of growing without bound.
+MAX_REJECTED = 10_000
+
+
+def default_consumer_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def rejection_record(raw: bytes, reason: str, now: datetime | None = None) -> str:
+    """The JSON kept in the rejected list: the raw request as text (base64 if not UTF-8)."""
+    try:
+        text, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+    at = (now or datetime.now(timezone.utc)).isoformat()
+    return json.dumps(
+        {"raw": text, "encoding": encoding, "reason": reason, "rejected_at": at},
+        ensure_ascii=False,
+    )
+
+
+class Consumer:
+    """One replica's view of the queue: a processing list of its own and a heartbeat.
+
+    Flow: ``start()``, then ``fetch()`` → work → ``ack()`` once the outcome is durable, or
+    ``reject()`` for a request that is not valid; ``release()`` what is left on shutdown,
+    then ``stop()``. Any replica runs ``recover()`` to requeue what dead consumers held.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        consumer_id: str | None = None,
+        heartbeat_ttl: float = 15.0,
+        *,
+        max_rejected: int = MAX_REJECTED,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.id = consumer_id or default_consumer_id()
+        self.heartbeat_ttl = heartbeat_ttl
+        self.max_rejected = max_rejected
+        self._scripts = Scripts.register(redis)
+        self._processing = keys.processing(self.id)
+        self._heartbeat_key = keys.heartbeat(self.id)
+        self._ttl_ms = max(1, int(heartbeat_ttl * 1000))
+        self._heartbeat_task: asyncio.Task[None] | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._heartbeat_task is not None and not self._heartbeat_task.done()
+
+    async def start(self) -> None:
+        """Register and beat once before returning, so no replica mistakes us for dead."""
+        await self._beat()
+        if not self.started:
+            self._heartbeat_task = asyncio.create_task(
+                self._heartbeat_loop(), name=f"heartbeat:{self.id}"
+            )
+
+    async def stop(self) -> None:
+        """Stop beating; deregister unless requests remain (recover() requeues them later)."""
+        task, self._heartbeat_task = self._heartbeat_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        keys = [self.keys.consumers, self._heartbeat_key, self._processing]
+        if not await self._scripts.deregister(keys=keys, args=[self.id]):
+            log.warning(
+                "consumer %s stopped holding %d request(s); another replica will recover them",
+                self.id,
+                await self.processing_depth(),
+            )
+
+    async def _beat(self) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            # SADD every time: if a replica thought us dead (a long pause) and removed us,
+            # we are back in the set before we take anything more.
+            pipe.set(self._heartbeat_key, socket.gethostname(), px=self._ttl_ms)
+            pipe.sadd(self.keys.consumers, self.id)
+            await pipe.execute()
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self.heartbeat_ttl / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._beat()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away: keep trying; recover() handles the gap
+                log.warning("consumer %s heartbeat failed: %s", self.id, exc)
+
+    async def fetch(self, max_items: int, timeout: float) -> list[bytes]:
+        """Up to ``max_items`` requests, oldest first; waits up to ``timeout`` s for the first.
+
+        The Redis client's socket timeout must be longer than ``timeout`` (the default client
+        has none). Cancelling a fetch mid-wait may leave one request in our processing list;
+        it is not lost: ``pending()`` or ``recover()`` returns it.
+        """
+        if not self.started:
+            raise RuntimeError("Consumer.start() must be called before fetch()")
+        if max_items < 1:
+            return []
+        batch = await self._take(max_items)
+        if batch or timeout <= 0:
+            return batch
+        # BLMOVE with 0 would block forever; keep every wait bounded. Redis takes fractional
+        # seconds (the type stub says int).
+        first: bytes | None = await self.redis.blmove(  # type: ignore[assignment]
+            self.keys.queue,
+            self._processing,
+            max(timeout, 0.01),  # type: ignore[arg-type]
+            "RIGHT",
+            "LEFT",
+        )
+        if first is None:
+            return []
+        # Even with nothing left to take, the script re-registers us next to our new item.
+        return [first, *await self._take(max_items - 1)]
+
+    async def _take(self, n: int) -> list[bytes]:
+        keys = [self.keys.queue, self._processing, self.keys.consumers, self._heartbeat_key]
+        args: list[str | int] = [n, self.id, self._ttl_ms, socket.gethostname()]
+        return list(await self._scripts.fetch_batch(keys=keys, args=args))
+
+    async def ack(self, raws: Sequence[bytes]) -> int:
+        """Forget requests whose outcome is durable; returns how many were still held."""
+        if not raws:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for raw in raws:
+                pipe.lrem(self._processing, 1, raw)  # type: ignore[arg-type]
+            removed = sum(await pipe.execute())
+        if removed < len(raws):
+            # recover() took them back while we worked (our heartbeat lapsed): they will be
+            # processed again, and idempotency keeps that from delivering twice.
+            log.warning(
+                "consumer %s acknowledged %d request(s) another replica had already requeued",
+                self.id,
+                len(raws) - removed,
+            )
+        return removed
+
+    async def release(self, raws: Sequence[bytes]) -> int:
+        """Give unprocessed requests back, to be taken next (graceful shutdown)."""
+        if not raws:
+            return 0
+        keys = [self._processing, self.keys.queue]
+        return int(await self._scripts.release(keys=keys, args=list(raws)))
+
+    async def reject(self, raw: bytes, reason: str) -> None:
+        """Move an invalid request to the rejected list with the reason (the caller records it)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(self.keys.rejected, rejection_record(raw, reason))
+            pipe.ltrim(self.keys.rejected, 0, self.max_rejected - 1)
+            pipe.lrem(self._processing, 1, raw)  # type: ignore[arg-type]
+            await pipe.execute()
+
+    async def pending(self, consumer_id: str | None = None) -> list[bytes]:
+        """What a consumer holds, oldest first: ours after a restart with the same id."""
+        key = self.keys.processing(consumer_id) if consumer_id else self._processing
+        items: list[bytes] = await self.redis.lrange(key, 0, -1)  # type: ignore[assignment]
+        return items[::-1]
+
+    async def recover(self) -> int:
+        return await recover(self.redis, self.keys, self._scripts)
+
+    async def queue_depth(self) -> int:
+        return int(await self.redis.llen(self.keys.queue))
+
+    async def processing_depth(self) -> int:
+        return int(await self.redis.llen(self._processing))
+
+    async def rejected_depth(self) -> int:
+        return int(await self.redis.llen(self.keys.rejected))
+
+
+async def recover(redis: Redis, keys: Keys, scripts: Scripts | None = None) -> int:
+    """Requeue everything held by consumers whose heartbeat is gone; returns how many items.
+
+    Safe to run on every replica at once: each dead consumer's list moves in one script.
+    """
+    scripts = scripts or Scripts.register(redis)
+    total = 0
+    for member in await redis.smembers(keys.consumers):
+        consumer_id = member.decode() if isinstance(member, bytes) else str(member)
+        moved = int(
+            await scripts.recover(
+                keys=[
+                    keys.consumers,
+                    keys.heartbeat(consumer_id),
+                    keys.processing(consumer_id),
+                    keys.queue,
+                ],
+                args=[consumer_id],
+            )
+        )
+        if moved > 0:
+            log.warning("recovered %d request(s) from dead consumer %s", moved, consumer_id)
+        total += max(moved, 0)
+    return total

@@ -1,0 +1,234 @@
+"""Raw bytes from the queue → a Request, or a Rejection saying exactly what is wrong."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from notifierd.config.schema_errors import did_you_mean
+from notifierd.config.schemas import validator
+from notifierd.request import Request
+
+MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: a notification, not a file transfer
+MAX_PROBLEMS = 20  # a reason lists this many problems, then counts the rest
+_ID = re.compile(r"[^\s]{1,200}")  # request.schema.json's id
+
+_TYPE_NAMES = {
+    "object": "an object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A request that cannot be processed; ``id`` is the producer's id when one was readable."""
+
+    reason: str
+    id: str | None = None
+
+
+def parse_request(raw: bytes | bytearray | memoryview | str) -> Request | Rejection:
+    """Decode, validate and build a request. Never raises: anything wrong is a Rejection."""
+    try:
+        return _parse(raw)
+    except Exception as exc:  # a bug here must reject one request, not stop the daemon
+        return Rejection(f"invalid request: {type(exc).__name__}: {exc}")
+
+
+def _parse(raw: bytes | bytearray | memoryview | str) -> Request | Rejection:
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    size = len(raw)
+    if size > MAX_REQUEST_BYTES:
+        return Rejection(
+            f"request is {_size(size)}, larger than the {_size(MAX_REQUEST_BYTES)} limit; "
+            "send large content as an attachment URL"
+        )
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejection(
+            f"not UTF-8 text: invalid byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        )
+    text = text.removeprefix("\ufeff")  # a BOM from a Windows editor is harmless
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        return Rejection(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
+    except RecursionError:
+        return Rejection("not valid JSON: nested too deeply")
+    except ValueError as exc:  # NaN/Infinity, or an integer with thousands of digits
+        return Rejection(f"not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        return Rejection(f"a request must be a JSON object, not {_describe(data)}")
+    request_id = _usable_id(data.get("id"))
+    if "\\u" in text and (bad := _unstorable(data)):
+        return Rejection(f"not storable text: {bad}", id=request_id)
+    problems = request_problems(data)
+    if problems:
+        return Rejection(_join(problems), id=request_id)
+    return Request.from_dict(data)
+
+
+def _usable_id(value: Any) -> str | None:
+    """The producer's id, if it is one a rejection can be recorded and looked up under."""
+    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    """Producer text inside a one-line reason: escaped (no newlines) and shortened."""
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _reject_constant(name: str) -> Any:
+    # JSON has no NaN or Infinity; Python's json would accept them and Postgres would not.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _unstorable(data: Any) -> str | None:
+    """A string Postgres cannot store: a NUL character or an unpaired surrogate escape.
+
+    Only reachable through ``\\u`` escapes, so the caller checks for those first (cheap).
+    """
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "contains a NUL character (\\u0000)"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"
+    return None
+
+
+def request_problems(data: Any) -> list[str]:
+    """Every schema violation of a decoded request, in words a producer understands."""
+    problems: list[str] = []
+    for error in _flatten(validator("request").iter_errors(data)):
+        if error.validator == "additionalProperties":  # one problem per unknown key
+            allowed = sorted((error.schema.get("properties") or {}).keys())
+            field = _field(error.absolute_path)
+            problems += [
+                f"unknown key '{_quote(k)}' in {field}{did_you_mean(k, allowed)}"
+                for k in error.instance
+                if k not in allowed
+            ]
+        else:
+            problems.append(_message(error))
+    return problems
+
+
+def _join(problems: list[str]) -> str:
+    shown = "; ".join(problems[:MAX_PROBLEMS])
+    more = len(problems) - MAX_PROBLEMS
+    return f"{shown}; and {more} more problem(s)" if more > 0 else shown
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string '{_quote(value)}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _field(path: Iterable[Any]) -> str:
+    """``attachments[0].filename`` style; the request itself when the path is empty."""
+    text = ""
+    for part in path:
+        name = _quote(str(part))
+        text += f"[{part}]" if isinstance(part, int) else (f".{name}" if text else name)
+    return f"'{text}'" if text else "the request"
+
+
+def _flatten(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
+    """Report the specific branch of an anyOf, except where the anyOf itself is the rule."""
+    for error in errors:
+        if error.validator in ("anyOf", "oneOf") and error.context and error.absolute_path:
+            deepest = max(error.context, key=lambda e: len(e.absolute_path))
+            if len(deepest.absolute_path) > len(error.absolute_path):
+                yield from _flatten([deepest])
+                continue
+        yield error
+
+
+def _message(error: ValidationError) -> str:
+    kind = error.validator
+    value = error.instance
+    path = tuple(error.absolute_path)
+    field = _field(path)
+    if kind == "anyOf" and not path:
+        return _needs_content(value)
+    if kind == "anyOf" and error.context and all(e.validator == "required" for e in error.context):
+        options = " or ".join(f"'{_missing(e)}'" for e in error.context)
+        return f"{field} needs {options}"
+    if kind == "required":
+        return f"{field} is missing the required key '{_missing(error)}'"
+    if kind == "type":
+        expected = error.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        return f"{field} must be {wanted}, not {_describe(value)}"
+    if kind in ("enum", "const"):
+        choices = error.validator_value if kind == "enum" else [error.validator_value]
+        listed = ", ".join(str(o) for o in choices)
+        hint = did_you_mean(value, map(str, choices)) if isinstance(value, str) else ""
+        return f"{field} must be one of: {listed}; got {_describe(value)}{hint}"
+    if kind == "pattern":
+        custom = error.schema.get("x-message")
+        hint = custom or f"it must match {error.validator_value}"
+        return f"{field}: invalid value {_describe(value)}: {hint}"
+    if kind == "minLength":
+        return f"{field} must not be empty"
+    if kind == "maxLength":
+        return f"{field} is longer than {error.validator_value} characters"
+    if kind == "minItems":
+        return f"{field} needs at least {error.validator_value} item(s)"
+    return f"{field}: {_quote(error.message, limit=200)}"
+
+
+def _missing(error: ValidationError) -> str:
+    message = str(error.message)
+    return message.split("'")[1] if message.count("'") >= 2 else message
+
+
+def _needs_content(data: Any) -> str:
+    """The request-level rule: what to send, or with what, given what was sent."""
+    if not isinstance(data, dict):
+        return "a request needs either 'title' and 'message', or 'template'"
+    if "title" in data and "message" not in data:
+        return "a request with 'title' also needs 'message' (or name a 'template')"
+    if "message" in data and "title" not in data:
+        return "a request with 'message' also needs 'title' (or name a 'template')"
+    return "a request needs either 'title' and 'message', or 'template' (with 'context')"

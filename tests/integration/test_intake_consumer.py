@@ -1,0 +1,293 @@
+"""The reliable consumer against a real Redis: FIFO, batches, ack, recovery, release, reject."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import pytest
+
+from notifierd.intake.consumer import Consumer, recover
+from notifierd.intake.keys import Keys
+from tests.integration.redis_fixtures import RedisPrefix, redis_prefix
+
+__all__ = ["redis_prefix"]
+
+
+def requests(n: int, tag: str = "r") -> list[bytes]:
+    return [
+        json.dumps({"id": f"{tag}{i}", "title": "t", "message": "m"}).encode() for i in range(n)
+    ]
+
+
+async def produce(env: RedisPrefix, keys: Keys, raws: list[bytes]) -> None:
+    for raw in raws:  # one LPUSH each, as independent producers would
+        await env.redis.lpush(keys.queue, raw)
+
+
+async def started(env: RedisPrefix, keys: Keys, consumer_id: str, ttl: float = 15.0) -> Consumer:
+    consumer = Consumer(env.redis, keys, consumer_id, heartbeat_ttl=ttl)
+    await consumer.start()
+    return consumer
+
+
+async def crash(consumer: Consumer) -> None:
+    """The process died: no more heartbeats, and its heartbeat key has expired."""
+    task = consumer._heartbeat_task
+    assert task is not None
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await consumer.redis.delete(consumer.keys.heartbeat(consumer.id))
+
+
+async def test_fetch_is_fifo_and_respects_max_items(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix)
+    raws = requests(7)
+    await produce(redis_prefix, keys, raws)
+    consumer = await started(redis_prefix, keys, "a")
+    try:
+        assert await consumer.fetch(3, timeout=0.1) == raws[:3]
+        assert await consumer.fetch(10, timeout=0.1) == raws[3:]
+        assert await consumer.queue_depth() == 0
+        assert await consumer.processing_depth() == 7
+        assert await consumer.pending() == raws
+    finally:
+        await consumer.ack(raws)
+        await consumer.stop()
+
+
+async def test_fetch_waits_for_a_request_then_tops_up_the_batch(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix)
+    consumer = await started(redis_prefix, keys, "a")
+    raws = requests(3)
+    try:
+        assert await consumer.fetch(5, timeout=0.2) == []
+
+        async def later() -> None:
+            await asyncio.sleep(0.1)
+            # One MULTI: all three land before the blocked consumer wakes up.
+            async with redis_prefix.redis.pipeline(transaction=True) as pipe:
+                for raw in raws:
+                    pipe.lpush(keys.queue, raw)
+                await pipe.execute()
+
+        producer = asyncio.create_task(later())
+        assert await consumer.fetch(5, timeout=5) == raws
+        await producer
+    finally:
+        await consumer.ack(raws)
+        await consumer.stop()
+
+
+async def test_concurrent_fetches_share_the_queue_without_overlap(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    raws = requests(300)
+    await produce(redis_prefix, keys, raws)
+    replicas = []
+    for i in range(4):  # a client each: the batches really run side by side on the server
+        replicas.append(Consumer(await redis_prefix.client(), keys, f"c{i}"))
+        await replicas[-1].start()
+    got: list[list[bytes]] = [[] for _ in replicas]
+
+    async def drain(i: int) -> None:
+        while batch := await replicas[i].fetch(7, timeout=0):
+            assert batch == sorted(batch, key=raws.index)  # each batch in FIFO order
+            got[i].extend(batch)
+
+    await asyncio.gather(*(drain(i) for i in range(len(replicas))))
+    taken = [raw for batch in got for raw in batch]
+    assert sorted(taken) == sorted(raws)  # every request exactly once
+    for consumer, mine in zip(replicas, got, strict=True):
+        assert await consumer.ack(mine) == len(mine)
+        assert await consumer.processing_depth() == 0
+        await consumer.stop()
+
+
+async def test_ack_removes_only_the_acknowledged(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix)
+    raws = requests(4)
+    await produce(redis_prefix, keys, raws)
+    consumer = await started(redis_prefix, keys, "a")
+    batch = await consumer.fetch(4, timeout=0.1)
+    assert await consumer.ack(batch[:3]) == 3
+    assert await consumer.pending() == raws[3:]
+    assert await consumer.ack(batch[3:]) == 1
+    assert await consumer.ack(batch[3:]) == 0  # twice is harmless
+    await consumer.stop()
+    assert not await redis_prefix.redis.sismember(keys.consumers, "a")
+
+
+async def test_stop_keeps_a_consumer_that_still_holds_requests(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix)
+    await produce(redis_prefix, keys, requests(2))
+    consumer = await started(redis_prefix, keys, "a", ttl=0.3)
+    await consumer.fetch(2, timeout=0.1)
+    await consumer.stop()
+    assert await redis_prefix.redis.sismember(keys.consumers, "a")  # so recover() finds it
+    await asyncio.sleep(0.4)  # heartbeat expires on its own
+    assert await recover(redis_prefix.redis, keys) == 2
+    assert await redis_prefix.redis.llen(keys.queue) == 2
+
+
+async def test_heartbeat_keeps_a_live_consumer_safe_from_recovery(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    await produce(redis_prefix, keys, requests(3))
+    alive = await started(redis_prefix, keys, "alive", ttl=0.3)
+    held = await alive.fetch(3, timeout=0.1)
+    await asyncio.sleep(1.0)  # several TTLs: only the heartbeat keeps the key
+    assert await recover(redis_prefix.redis, keys) == 0
+    assert await alive.pending() == held
+    await alive.ack(held)
+    await alive.stop()
+
+
+async def test_recover_requeues_a_dead_consumers_requests_in_order(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    raws = requests(6)
+    await produce(redis_prefix, keys, raws)
+    a = await started(redis_prefix, keys, "a")
+    assert await a.fetch(4, timeout=0.1) == raws[:4]
+    await crash(a)
+
+    b = await started(redis_prefix, keys, "b")
+    assert await b.recover() == 4
+    assert await b.recover() == 0
+    assert not await redis_prefix.redis.sismember(keys.consumers, "a")
+    assert await redis_prefix.redis.llen(keys.processing("a")) == 0
+    # The recovered requests are next, in their original order, before the newer ones.
+    assert await b.fetch(10, timeout=0.1) == raws
+    await b.ack(raws)
+    await b.stop()
+
+
+async def test_concurrent_recovery_never_duplicates_or_loses(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix)
+    clients = [redis_prefix.redis, await redis_prefix.client(), await redis_prefix.client()]
+    for round_ in range(40):
+        raws = requests(9, tag=f"round{round_}-")
+        await produce(redis_prefix, keys, raws)
+        dead = []
+        for i in range(3):
+            consumer = await started(redis_prefix, keys, f"dead{round_}-{i}")
+            await consumer.fetch(3, timeout=0.1)
+            await crash(consumer)
+            dead.append(consumer)
+
+        moved = await asyncio.gather(*(recover(c, keys) for c in clients))
+        assert sum(moved) == 9
+        queued = await redis_prefix.redis.lrange(keys.queue, 0, -1)
+        assert sorted(queued) == sorted(raws)
+        for consumer in dead:
+            assert await consumer.processing_depth() == 0
+        await redis_prefix.redis.delete(keys.queue)
+    assert await redis_prefix.redis.scard(keys.consumers) == 0
+
+
+async def test_a_consumer_written_off_during_a_pause_registers_again_when_it_takes(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    consumer = await started(redis_prefix, keys, "paused")
+    await redis_prefix.redis.delete(keys.heartbeat("paused"))  # the pause outlived the TTL
+    assert await recover(redis_prefix.redis, keys) == 0
+    assert not await redis_prefix.redis.sismember(keys.consumers, "paused")
+
+    raws = requests(1)
+    await produce(redis_prefix, keys, raws)
+    assert await consumer.fetch(1, timeout=0.1) == raws
+    # Registered and beating again, so what it now holds is recoverable if it dies.
+    assert await redis_prefix.redis.sismember(keys.consumers, "paused")
+    assert await redis_prefix.redis.exists(keys.heartbeat("paused"))
+    await consumer.ack(raws)
+    await consumer.stop()
+
+
+async def test_restart_with_the_same_id_reclaims_pending(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix)
+    raws = requests(3)
+    await produce(redis_prefix, keys, raws)
+    first = await started(redis_prefix, keys, "worker-1")
+    await first.fetch(3, timeout=0.1)
+    await crash(first)
+
+    again = await started(redis_prefix, keys, "worker-1")
+    assert await recover(redis_prefix.redis, keys) == 0  # beating again: not recovered
+    assert await again.pending() == raws
+    assert await again.ack(raws) == 3
+    await again.stop()
+
+
+async def test_release_puts_requests_back_at_the_front(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix)
+    raws = requests(5)
+    await produce(redis_prefix, keys, raws)
+    consumer = await started(redis_prefix, keys, "a")
+    batch = await consumer.fetch(3, timeout=0.1)
+    await consumer.ack(batch[:1])
+    assert await consumer.release(batch[1:]) == 2
+    assert await consumer.processing_depth() == 0
+    await consumer.stop()
+    assert not await redis_prefix.redis.sismember(keys.consumers, "a")
+
+    other = await started(redis_prefix, keys, "b")
+    assert await other.fetch(10, timeout=0.1) == raws[1:]
+    await other.ack(raws[1:])
+    await other.stop()
+
+
+async def test_release_after_recovery_does_not_duplicate(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix)
+    raws = requests(2)
+    await produce(redis_prefix, keys, raws)
+    slow = await started(redis_prefix, keys, "slow")
+    batch = await slow.fetch(2, timeout=0.1)
+    await crash(slow)  # a long pause: another replica thinks it is dead
+    assert await recover(redis_prefix.redis, keys) == 2
+    assert await slow.release(batch) == 0
+    assert await redis_prefix.redis.llen(keys.queue) == 2
+
+
+async def test_reject_records_the_reason_and_releases_the_request(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    garbage = b"\xff\xfe not json"
+    await produce(redis_prefix, keys, [b"{oops", garbage])
+    consumer = await started(redis_prefix, keys, "a")
+    bad_json, binary = await consumer.fetch(2, timeout=0.1)
+    await consumer.reject(bad_json, "not valid JSON: Expecting property name at line 1, column 2")
+    await consumer.reject(binary, "not UTF-8 text")
+    assert await consumer.processing_depth() == 0
+    assert await consumer.rejected_depth() == 2
+
+    newest, oldest = (json.loads(r) for r in await redis_prefix.redis.lrange(keys.rejected, 0, -1))
+    assert oldest["raw"] == "{oops"
+    assert oldest["encoding"] == "utf-8"
+    assert oldest["reason"].startswith("not valid JSON")
+    assert oldest["rejected_at"].endswith("+00:00")
+    assert newest["encoding"] == "base64"
+    assert base64.b64decode(newest["raw"]) == garbage
+    await consumer.stop()
+
+
+async def test_queue_key_can_be_overridden(redis_prefix: RedisPrefix) -> None:
+    keys = Keys(redis_prefix.prefix, queue=f"{redis_prefix.prefix}:custom-queue")
+    raws = requests(1)
+    await produce(redis_prefix, keys, raws)
+    consumer = await started(redis_prefix, keys, "a")
+    assert await consumer.fetch(1, timeout=0.1) == raws
+    await consumer.ack(raws)
+    await consumer.stop()
+
+
+async def test_fetch_before_start_is_an_error(redis_prefix: RedisPrefix) -> None:
+    consumer = Consumer(redis_prefix.redis, Keys(redis_prefix.prefix), "a")
+    with pytest.raises(RuntimeError, match="start"):
+        await consumer.fetch(1, timeout=0)

@@ -1,0 +1,193 @@
+"""parse_request: every bad input becomes a Rejection that says what is wrong; nothing raises."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request
+from notifierd.request import Request, TemplateRef
+
+
+def reason(raw: bytes | str) -> str:
+    result = parse_request(raw)
+    assert isinstance(result, Rejection), result
+    return result.reason
+
+
+def encode(data: Any) -> bytes:
+    return json.dumps(data).encode()
+
+
+def test_a_valid_message_request() -> None:
+    request = parse_request(
+        encode({"id": "deploy-1", "title": "Deployed", "message": "v2.1.0", "priority": "high"})
+    )
+    assert isinstance(request, Request)
+    assert (request.id, request.title, request.priority) == ("deploy-1", "Deployed", "high")
+
+
+def test_a_valid_template_request() -> None:
+    request = parse_request(
+        encode({"template": "deployment_complete@1.0", "context": {"environment": "prod"}})
+    )
+    assert isinstance(request, Request)
+    assert request.template == TemplateRef("deployment_complete", "1.0")
+    assert request.id  # generated
+
+
+def test_an_alert_resolve_needs_no_content() -> None:
+    request = parse_request(encode({"kind": "alert", "action": "resolve", "dedup_key": "db"}))
+    assert isinstance(request, Request)
+    assert request.action == "resolve"
+
+
+def test_a_byte_order_mark_is_tolerated() -> None:
+    assert isinstance(
+        parse_request(b"\xef\xbb\xbf" + encode({"title": "t", "message": "m"})), Request
+    )
+
+
+def test_malformed_json_names_line_and_column() -> None:
+    assert reason(b'{"title": "t",\n "message": }') == (
+        "not valid JSON: Expecting value at line 2, column 13"
+    )
+    assert reason(b"") == "not valid JSON: Expecting value at line 1, column 1"
+
+
+def test_json_that_is_not_an_object() -> None:
+    assert reason(b"[1, 2]") == "a request must be a JSON object, not a list"
+    assert reason(b'"hello"') == "a request must be a JSON object, not string 'hello'"
+    assert reason(b"null") == "a request must be a JSON object, not null"
+
+
+def test_nan_is_not_json() -> None:
+    assert "NaN" in reason(b'{"title": "t", "message": "m", "metadata": {"x": NaN}}')
+
+
+def test_wrong_types_and_values_are_all_reported() -> None:
+    text = reason(encode({"title": 5, "message": "m", "priority": "urgent", "tags": "deploy"}))
+    assert "'title' must be a string, not number 5" in text
+    assert "'tags' must be a list, not string 'deploy'" in text
+    assert "'priority' must be one of: low, medium, high, critical; got string 'urgent'" in text
+
+
+def test_missing_both_message_and_template() -> None:
+    assert reason(encode({"priority": "low"})) == (
+        "a request needs either 'title' and 'message', or 'template' (with 'context')"
+    )
+    assert reason(encode({"title": "t"})) == (
+        "a request with 'title' also needs 'message' (or name a 'template')"
+    )
+
+
+def test_unknown_keys_suggest_the_right_one() -> None:
+    assert reason(encode({"title": "t", "message": "m", "severty": "info"})) == (
+        "unknown key 'severty' in the request (did you mean 'severity'?)"
+    )
+
+
+def test_nested_problems_name_their_place() -> None:
+    text = reason(
+        encode(
+            {
+                "title": "t",
+                "message": "m",
+                "attachments": [{"filename": "a.txt"}],
+                "labels": {"x": [1]},
+            }
+        )
+    )
+    assert "'attachments[0]' needs 'content' or 'url'" in text
+    assert "'labels.x' must be a string or a number or true or false, not a list" in text
+
+
+def test_the_producer_id_is_kept_for_the_record() -> None:
+    result = parse_request(encode({"id": "job-7", "title": "t"}))
+    assert isinstance(result, Rejection)
+    assert result.id == "job-7"
+    not_an_id = parse_request(encode({"id": "two words\n", "title": "t"}))
+    assert isinstance(not_an_id, Rejection)
+    assert not_an_id.id is None
+    assert "'id': invalid value string 'two words\\n'" in not_an_id.reason
+
+
+def test_a_huge_request_is_rejected_before_decoding() -> None:
+    huge = encode({"title": "t", "message": "x" * MAX_REQUEST_BYTES})
+    assert reason(huge).startswith("request is 1.0 MiB, larger than the 1.0 MiB limit")
+
+
+def test_binary_garbage_is_not_utf8() -> None:
+    assert reason(b"\x89PNG\r\n\x1a\n\x00\x00") == "not UTF-8 text: invalid byte 0x89 at offset 0"
+
+
+def test_text_postgres_cannot_store_is_rejected() -> None:
+    assert "NUL" in reason(b'{"title": "a\\u0000b", "message": "m"}')
+    assert "surrogate" in reason(b'{"title": "\\ud800", "message": "m"}')
+    # A correctly paired surrogate escape is an ordinary character.
+    assert isinstance(parse_request(b'{"title": "\\ud83d\\ude80", "message": "m"}'), Request)
+
+
+def test_deep_nesting_is_rejected_not_a_crash() -> None:
+    assert reason(b"[" * 100_000) == "not valid JSON: nested too deeply"
+
+
+def test_many_problems_are_capped() -> None:
+    text = reason(encode({"title": "t", "message": "m", "tags": list(range(100))}))
+    assert text.endswith("and 80 more problem(s)")
+
+
+@pytest.mark.parametrize("raw", [b"{", b"}", b"\xff", b"1e999999", b"9" * 5000, "{\ud800}"])
+def test_odd_inputs_are_rejections(raw: bytes | str) -> None:
+    assert isinstance(parse_request(raw), Rejection)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=512))
+def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
+    result = parse_request(raw)
+    assert isinstance(result, (Request, Rejection))
+    if isinstance(result, Rejection):
+        assert result.reason and "\n" not in result.reason
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+request_keys = st.sampled_from(
+    [
+        "id",
+        "kind",
+        "action",
+        "title",
+        "message",
+        "template",
+        "context",
+        "priority",
+        "severity",
+        "channels",
+        "recipients",
+        "tags",
+        "labels",
+        "metadata",
+        "attachments",
+        "dedup_key",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(request_keys, json_values, max_size=8))
+def test_arbitrary_json_objects_never_raise(data: dict[str, Any]) -> None:
+    result = parse_request(json.dumps(data).encode())
+    assert isinstance(result, (Request, Rejection))
+    if isinstance(result, Rejection):
+        assert result.reason and "\n" not in result.reason
