@@ -1,0 +1,192 @@
+"""Generic webhook: a JSON POST signed with HMAC-SHA256, errors classified by HTTP status.
+
+The signature lets a receiver check that the body came from us and is recent::
+
+    X-Notifierd-Timestamp: <unix seconds>
+    X-Notifierd-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body bytes>")>
+
+A receiver recomputes the HMAC over the timestamp header, a dot and the exact body bytes,
+compares in constant time, and refuses timestamps too far from its clock (replays).
+``X-Notifierd-Delivery`` carries the delivery id, which stays the same across retries, so a
+receiver can drop duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from notifierd import __version__
+from notifierd.channels.base import (
+    ChannelConfigError,
+    Clock,
+    Delivered,
+    Failed,
+    Outbound,
+    ResolvedSettings,
+    decode_attachments,
+    http_status_is_transient,
+    parse_retry_after,
+    resolve_settings,
+    truncate,
+    utc_iso,
+)
+from notifierd.config.model import Channel
+
+DEFAULT_TIMEOUT = 10.0
+USER_AGENT = f"notifierd/{__version__}"
+# Headers the sender owns: configured headers cannot replace them.
+OWN_HEADERS = ("content-type", "x-notifierd-timestamp", "x-notifierd-signature")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Notifierd-Signature value for ``body`` sent at ``timestamp``."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def payload(out: Outbound, sent_at: float) -> dict[str, Any]:
+    """The JSON document a webhook receives."""
+    request = out.request
+    return {
+        "request_id": request.id,
+        "delivery_id": out.delivery_id,
+        "channel": out.channel.name,
+        "subject": out.message.subject,
+        "text": out.message.text,
+        "template": getattr(out.message, "template", None),
+        "request": {
+            "kind": request.kind,
+            "action": request.action,
+            "title": request.title,
+            "message": request.message,
+            "severity": request.severity,
+            "priority": request.priority,
+            "source": request.source,
+            "protocol": request.protocol,
+            "tags": list(request.tags),
+            "labels": dict(request.labels),
+            "metadata": dict(request.metadata),
+            "dedup_key": request.dedup_key,
+            "template": str(request.template) if request.template else None,
+            # Names and links only: the content is not repeated in every webhook body.
+            "attachments": [
+                {k: a.get(k) for k in ("filename", "content_type", "url") if a.get(k)}
+                for a in request.attachments
+            ],
+        },
+        "sent_at": utc_iso(sent_at),
+    }
+
+
+class WebhookSender:
+    """POSTs JSON to one URL over a shared aiohttp session."""
+
+    def __init__(
+        self,
+        channel: Channel,
+        settings: ResolvedSettings,
+        *,
+        http: aiohttp.ClientSession | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self.channel = channel
+        self._settings = settings
+        self._url = settings.require("url")
+        parts = urlsplit(self._url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ChannelConfigError(f"channel {channel.name!r}: url must be an http(s) URL")
+        # Reasons name the host only: a webhook path often carries a token.
+        self._where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+        self._secret = settings.text("secret")
+        self._headers = {str(k): str(v) for k, v in (settings.get("headers") or {}).items()}
+        self._timeout = settings.seconds("timeout", DEFAULT_TIMEOUT)
+        self._clock = clock
+        self._http = http
+        self._own_http: aiohttp.ClientSession | None = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is not None and not self._http.closed:
+            return self._http
+        if self._own_http is None or self._own_http.closed:
+            self._own_http = aiohttp.ClientSession()
+        return self._own_http
+
+    def request_for(self, out: Outbound) -> tuple[bytes, dict[str, str]]:
+        """The exact body bytes and headers of one POST."""
+        now = self._clock()
+        body = json.dumps(
+            payload(out, now), ensure_ascii=False, separators=(",", ":"), default=str
+        ).encode()
+        timestamp = str(int(now))
+        headers = {k: v for k, v in self._headers.items() if k.lower() not in OWN_HEADERS}
+        headers.setdefault("User-Agent", USER_AGENT)
+        headers["Content-Type"] = "application/json"
+        headers["X-Notifierd-Timestamp"] = timestamp
+        headers["X-Notifierd-Delivery"] = out.delivery_id
+        if self._secret:
+            headers["X-Notifierd-Signature"] = sign(self._secret, timestamp, body)
+        return body, headers
+
+    async def send(self, out: Outbound) -> Delivered | Failed:
+        try:
+            decode_attachments(out.request)  # refuse bad base64 the same way on every channel
+        except ValueError as exc:
+            return Failed(str(exc), transient=False)
+        body, headers = self.request_for(out)
+        try:
+            async with self._session().post(
+                self._url,
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                # A redirect would turn the POST into a GET and drop the body.
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                # Only the start of the body goes into a reason; never buffer a huge answer.
+                text = (await response.content.read(4096)).decode("utf-8", "replace")
+                response_headers = response.headers
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            return Failed(f"webhook {self._where} timed out after {self._timeout:g}s", True)
+        except (aiohttp.ClientError, OSError) as exc:
+            reason = f"webhook {self._where} unreachable: {type(exc).__name__}: {exc}"
+            return Failed(self._settings.redact(reason), transient=True)
+        if 200 <= status < 300:
+            provider_id = response_headers.get("X-Request-Id")
+            return Delivered(provider_id=provider_id, detail={"status": status})
+        reason = f"webhook {self._where} answered HTTP {status}"
+        if 300 <= status < 400:
+            reason += " (redirect: configure the final URL)"
+        if text.strip():
+            reason += f": {truncate(text, 200)}"
+        transient = http_status_is_transient(status)
+        retry_after = (
+            parse_retry_after(response_headers.get("Retry-After"), self._clock)
+            if transient
+            else None
+        )
+        return Failed(self._settings.redact(reason), transient, retry_after, status)
+
+    async def close(self) -> None:
+        if self._own_http is not None:
+            await self._own_http.close()
+            self._own_http = None
+
+
+def create_sender(
+    channel: Channel,
+    environ: Mapping[str, str],
+    *,
+    http: aiohttp.ClientSession | None = None,
+    clock: Clock = time.time,
+) -> WebhookSender:
+    return WebhookSender(channel, resolve_settings(channel, environ), http=http, clock=clock)
