@@ -1,0 +1,215 @@
+"""``notifierd template list|render``: the templates of a config and what each channel gets."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from notifierd.cli import common
+from notifierd.config.model import CHANNEL_TYPES, Snapshot
+
+
+@click.group()
+def template() -> None:
+    """List templates and preview what each channel would receive."""
+
+
+_CONFIG = click.option(
+    "--config",
+    "config_dir",
+    default=common.default_config_dir,
+    type=click.Path(file_okay=False),
+    help=common.CONFIG_OPTION_HELP,
+)
+
+
+@template.command("list")
+@_CONFIG
+@click.option("--category", help="Only templates of this category (e.g. incident, deployment).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, JSON for scripts.",
+)
+def list_(config_dir: str, category: str | None, fmt: str) -> None:
+    """List every template with its versions (the newest is what `name` resolves to)."""
+    from notifierd.templates import TemplateCatalog
+
+    catalog = TemplateCatalog(common.load_or_exit(config_dir))
+    rows: list[dict[str, Any]] = []
+    for name in catalog.names():
+        versions = catalog.versions(name)
+        newest = versions[-1]
+        if category and (newest.category or "").lower() != category.lower():
+            continue
+        required = (newest.variables or {}).get("required") or []
+        rows.append(
+            {
+                "name": name,
+                "versions": [tv.version for tv in versions],
+                "newest": newest.version,
+                "category": newest.category,
+                "description": newest.description,
+                "required": list(required),
+                "variants": list(newest.variants()),
+            }
+        )
+    if fmt == "json":
+        common.print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} template(s)")
+    for column in ("Name", "Versions", "Newest", "Category", "Variants"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Description", overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["name"],
+            ", ".join(row["versions"]),
+            row["newest"],
+            row["category"] or "",
+            ", ".join(row["variants"]) or "-",
+            row["description"] or "",
+        )
+    Console().print(table)
+
+
+def _read_context(value: str) -> dict[str, Any]:
+    """``--context``: a JSON object inline, from ``@file``, or ``@-`` for stdin."""
+    source = "--context"
+    text = value
+    if value.startswith("@"):
+        source = value[1:] or "-"
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            common.fail(f"cannot read --context file {source!r}: {exc.strerror or exc}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        common.fail(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
+    if not isinstance(data, dict):
+        common.fail(f"{source}: the context must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def _channel_types(snapshot: Snapshot, channel: str | None) -> list[tuple[str, str]]:
+    """(label, channel type) pairs to render: all types, or the one named by ``--channel``."""
+    if channel is None:
+        return [(t, t) for t in CHANNEL_TYPES]
+    if channel in CHANNEL_TYPES:
+        return [(channel, channel)]
+    if channel in snapshot.channels:
+        kind = snapshot.channels[channel].type
+        return [(f"{channel} ({kind})", kind)]
+    known = ", ".join([*CHANNEL_TYPES, *sorted(snapshot.channels)])
+    raise click.BadParameter(
+        f"{channel!r} is neither a channel type nor a channel of this config ({known})",
+        param_hint="--channel",
+    )
+
+
+@template.command("render")
+@click.argument("ref", metavar="NAME[@VERSION]")
+@_CONFIG
+@click.option(
+    "--context",
+    "context_arg",
+    metavar="JSON|@FILE",
+    help="The context as a JSON object, or @file (@- for stdin); laid over --example.",
+)
+@click.option(
+    "--channel",
+    help="A channel type (slack, email, ...) or a channel name; default: every channel type.",
+)
+@click.option(
+    "--example",
+    type=click.IntRange(min=1),
+    help="Start from the template's example N (1-based); default: the first, if any.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Readable text, or JSON with each channel type's content.",
+)
+def render(
+    ref: str,
+    config_dir: str,
+    context_arg: str | None,
+    channel: str | None,
+    example: int | None,
+    fmt: str,
+) -> None:
+    """Show exactly what each channel type would receive from a template.
+
+    \b
+    Examples:
+      notifierd template render deployment_complete
+      notifierd template render deployment_complete@1.0 --context '{"environment": "prod",
+        "version": "v2", "deployer": "ann"}' --channel slack
+      notifierd template render incident_alert --example 2 --format json
+    """
+    from notifierd.templates import TemplateCatalog, TemplateError
+
+    extra = _read_context(context_arg) if context_arg is not None else None
+    snapshot = common.load_or_exit(config_dir)
+    targets = _channel_types(snapshot, channel)
+    catalog = TemplateCatalog(snapshot)
+    try:
+        compiled = catalog.compiled(ref)
+        tv = compiled.version
+        examples = tv.examples
+        if example is not None and example > len(examples):
+            raise click.BadParameter(
+                f"{tv.ref} has {len(examples)} example(s); there is no example {example}",
+                param_hint="--example",
+            )
+        index = (example or 1) - 1
+        context = dict(examples[index]) if examples and (example or extra is None) else {}
+        context.update(extra or {})
+        # A real request always has an id (the Slack acknowledge buttons carry it).
+        base = {"id": "preview"}
+        rendered = {
+            label: compiled.render(context, kind, base=base).for_channel(kind)
+            for label, kind in targets
+        }
+    except TemplateError as exc:
+        common.fail(f"{ref}: {exc}")
+    if fmt == "json":
+        common.print_json({"template": tv.ref, "context": context, "channels": rendered})
+        return
+    _print_text(tv.ref, rendered)
+
+
+def _print_text(ref: str, rendered: dict[str, dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.rule import Rule
+
+    console = Console(highlight=False, soft_wrap=True)
+    for label, content in rendered.items():
+        console.print(Rule(f"{ref} → {label}", align="left"))
+        for key, value in content.items():
+            if value is None:
+                continue
+            if isinstance(value, (dict, list)):
+                value = json.dumps(value, indent=2, ensure_ascii=False)
+            text = str(value)
+            if "\n" in text:
+                console.print(f"[bold]{key}:[/bold]")
+                console.print(text, markup=False)
+            else:
+                console.print(f"[bold]{key}:[/bold] ", end="")
+                console.print(text, markup=False)
+        console.print()
