@@ -15,11 +15,19 @@ def cli() -> None:
 
 def _register() -> None:
     # Imported here so each command module stays import-light and self-contained.
-    from notifierd.cli import routes, template, validate
+    from notifierd.cli import channel, dlq, routes, run, send, status, template, validate
 
     cli.add_command(validate.validate)
     cli.add_command(routes.routes)
     cli.add_command(template.template)
+    cli.add_command(run.run)
+    cli.add_command(run.migrate)
+    cli.add_command(send.send)
+    cli.add_command(status.status)
+    cli.add_command(status.history)
+    cli.add_command(status.metrics)
+    cli.add_command(dlq.dlq)
+    cli.add_command(channel.channel)
 
 
 def main() -> None:

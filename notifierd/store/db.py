@@ -16,6 +16,18 @@ from notifierd.store.queries import q
 from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome
 
 
+def is_transient(exc: BaseException) -> bool:
+    """True for a lost or refused connection (worth retrying), False for a bad statement or value."""
+    return isinstance(exc, (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+                            asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
+                            asyncpg.AdminShutdownError))
+
+
+def storable_text(raw: bytes) -> str:
+    """Raw input as text Postgres accepts: invalid UTF-8 and NUL bytes written as escapes."""
+    return raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+
+
 def _columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
     return [[getattr(r, n) for r in rows] for n in names]
 

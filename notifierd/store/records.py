@@ -6,6 +6,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# Namespace of delivery ids: the same (request, channel, recipient) always has the same id, so a
+# request replayed after a crash reuses it and receivers can drop the duplicate.
+DELIVERY_NAMESPACE = uuid.UUID("6f1c2a52-4d0e-4b8a-9a57-1d0c8e3f7b21")
+
+
+def delivery_id(request_id: str, channel: str, recipient: str) -> uuid.UUID:
+    return uuid.uuid5(DELIVERY_NAMESPACE, f"{request_id}\0{channel}\0{recipient}")
+
+
 # Statuses after which a delivery is never sent again.
 FINAL_STATUSES = frozenset({"delivered", "dry_run", "dead", "suppressed", "deduplicated"})
 
@@ -38,7 +47,10 @@ class DeliveryRecord:
     provider_id: str | None = None
     snapshot_id: str | None = None
     next_attempt_at: datetime | None = None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.id = delivery_id(self.request_id, self.channel, self.recipient)
 
 
 @dataclass(slots=True)

@@ -94,7 +94,7 @@ async def test_acquire_delays_but_admits_everything(redis_prefix: RedisPrefix) -
     elapsed = time.monotonic() - started
     assert len(waited) == 30
     assert elapsed >= 0.99  # 10 now, 10 after 0.5 s, 10 after 1 s
-    assert sorted(waited)[9] < 0.1  # the first ten never waited
+    assert sorted(waited)[9] < 0.4  # the first ten were admitted in the first window
     assert max(waited) >= 0.99
     assert waits and {key for key, _ in waits} == {"channel:ops-slack"}
 

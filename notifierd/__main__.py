@@ -1,0 +1,5 @@
+"""``python -m notifierd`` runs the command line."""
+
+from notifierd.cli.main import main
+
+main()

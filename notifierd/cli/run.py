@@ -1,0 +1,77 @@
+"""``notifierd run`` (the daemon) and ``notifierd migrate``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir
+from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
+
+
+@click.command()
+@click.option("--config", "config_dir", default=default_config_dir, type=click.Path(file_okay=False),
+              help=CONFIG_OPTION_HELP)
+@click.option("--dry-run", is_flag=True, help="Do everything but the network call to channels; log and record the payloads.")
+@click.option("--http", "http", metavar="HOST:PORT", help="Serve health, metrics and the API here.")
+@click.option("--queue", default=default_queue, show_default="$NOTIFIERD_QUEUE or notifierd:requests",
+              help="The Redis list producers push requests onto.")
+@click.option("--consumer-id", help="This replica's name in Redis (default: host, pid and a random suffix).")
+@click.option("--log-level", default="INFO", show_default=True)
+@click.option("--log-format", type=click.Choice(["json", "text"]), help="Default: text on a terminal, else json.")
+@click.option("--no-watch", is_flag=True, help="Reload only on SIGHUP, not when files change.")
+@click.option("--shutdown-timeout", default=10.0, show_default=True,
+              help="Seconds to finish in-flight requests on SIGTERM before returning them to the queue.")
+def run(config_dir: str, dry_run: bool, http: str | None, queue: str, consumer_id: str | None,
+        log_level: str, log_format: str | None, no_watch: bool, shutdown_timeout: float) -> None:
+    """Run the daemon (Redis from $REDIS_URL, Postgres from $POSTGRES_URL)."""
+    from notifierd import logs
+    from notifierd.config.problems import ConfigInvalid
+    from notifierd.daemon import Daemon, Options
+
+    logs.setup(log_level, log_format)
+    options = Options(config_dir=Path(config_dir), redis_url=redis_url(), postgres_url=postgres_url(),
+                      queue=queue, dry_run=dry_run, consumer_id=consumer_id, http=http,
+                      watch=not no_watch, shutdown_timeout=shutdown_timeout)
+
+    async def main() -> None:
+        daemon = Daemon(options)
+        daemon.install_signal_handlers()
+        await daemon.run()
+
+    if not Path(config_dir).is_dir():
+        click.echo(f"error: config directory {config_dir!r} does not exist (use --config DIR)", err=True)
+        sys.exit(2)
+    try:
+        run_async(main())
+    except ConfigInvalid as exc:
+        for problem in exc.problems:
+            if problem.severity == "error":
+                click.echo(f"{Path(config_dir) / problem.path}:{problem.line}:{problem.column}: {problem.message}",
+                           err=True)
+        click.echo(f"error: the config in {config_dir} is invalid; not starting", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass
+
+
+@click.command()
+def migrate() -> None:
+    """Apply the database migrations to $POSTGRES_URL (the daemon also does this at start)."""
+    from notifierd.store.db import Store
+    from notifierd.store.migrate import migrate as apply
+
+    async def main() -> list[str]:
+        store = await Store.connect(postgres_url(), min_size=1, max_size=1, apply_migrations=False)
+        try:
+            async with store.pool.acquire() as conn:
+                return await apply(conn)
+        finally:
+            await store.close()
+
+    applied = run_async(main())
+    click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+
+

@@ -1,0 +1,47 @@
+"""Connection settings for commands that talk to Redis or Postgres (from the environment)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import click
+
+from notifierd.client import DEFAULT_POSTGRES_URL, DEFAULT_QUEUE, DEFAULT_REDIS_URL
+
+T = TypeVar("T")
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def postgres_url() -> str:
+    return os.environ.get("POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def default_queue() -> str:
+    return os.environ.get("NOTIFIERD_QUEUE", DEFAULT_QUEUE)
+
+
+def run_async(coro: Awaitable[T]) -> T:
+    """Run a command's coroutine; an unreachable service is a one-line error, exit 1."""
+    from notifierd.errors import ServiceUnavailable
+
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except ServiceUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+
+
+async def with_store(fn: Any) -> Any:
+    from notifierd.store.db import Store
+
+    store = await Store.connect(postgres_url(), min_size=1, max_size=2)
+    try:
+        return await fn(store)
+    finally:
+        await store.close()

@@ -1,0 +1,122 @@
+"""A small producer client: validate a request, push it onto the queue, read its status back.
+
+    from notifierd.client import Client
+    async with Client() as client:
+        request_id = await client.send(title="Deployed", message="v2.1.0 is live", tags=["deploy"])
+        print(await client.status(request_id))
+
+``SyncClient`` offers the same calls for code without an event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from typing import Any
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_QUEUE = "notifierd:requests"
+
+
+class InvalidRequest(ValueError):
+    """The request does not match ``request.schema.json``; ``problems`` says how."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def build_request(fields: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty fields, add an id, and validate against the request schema."""
+    from notifierd.intake.parse import request_problems
+
+    request = {k: v for k, v in fields.items() if v not in (None, [], {}, ())}
+    request.setdefault("id", str(uuid.uuid4()))
+    problems = request_problems(request)
+    if problems:
+        raise InvalidRequest(problems)
+    return request
+
+
+class Client:
+    def __init__(self, redis_url: str | None = None, postgres_url: str | None = None,
+                 queue: str | None = None) -> None:
+        self.redis_url = redis_url or os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+        self.postgres_url = postgres_url or os.environ.get("POSTGRES_URL", DEFAULT_POSTGRES_URL)
+        self.queue = queue or os.environ.get("NOTIFIERD_QUEUE", DEFAULT_QUEUE)
+        self._redis: Any = None
+        self._store: Any = None
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+    async def send(self, request: dict[str, Any] | None = None, **fields: Any) -> str:
+        """Validate and enqueue a request (a dict, or its fields as keywords); returns its id."""
+        from notifierd.intake.connect import connect_redis
+
+        payload = build_request({**(request or {}), **fields})
+        if self._redis is None:
+            self._redis = await connect_redis(self.redis_url)
+        await self._redis.lpush(self.queue, json.dumps(payload))
+        return str(payload["id"])
+
+    async def status(self, request_id: str) -> dict[str, Any] | None:
+        """The request's overall status and its deliveries, or None while it is not recorded yet."""
+        from notifierd.store.db import Store
+
+        if self._store is None:
+            self._store = await Store.connect(self.postgres_url, min_size=1, max_size=2)
+        return await self._store.request_status(request_id)
+
+    async def wait(self, request_id: str, timeout: float = 30.0, interval: float = 0.2) -> dict[str, Any] | None:
+        """Poll until the request is recorded and nothing is in progress (or ``timeout``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        status = None
+        while loop.time() < deadline:
+            status = await self.status(request_id)
+            if status is not None and status["status"] not in ("queued", "in_progress"):
+                return status
+            await asyncio.sleep(interval)
+        return status
+
+
+class SyncClient:
+    """The :class:`Client` for synchronous code; it runs a private event loop."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._client = Client(*args, **kwargs)
+
+    def send(self, request: dict[str, Any] | None = None, **fields: Any) -> str:
+        return self._loop.run_until_complete(self._client.send(request, **fields))
+
+    def status(self, request_id: str) -> dict[str, Any] | None:
+        return self._loop.run_until_complete(self._client.status(request_id))
+
+    def wait(self, request_id: str, timeout: float = 30.0) -> dict[str, Any] | None:
+        return self._loop.run_until_complete(self._client.wait(request_id, timeout))
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.close())
+        self._loop.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

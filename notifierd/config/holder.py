@@ -1,0 +1,80 @@
+"""The active config: one snapshot (with its router and templates) swapped whole on reload."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from notifierd import metrics
+from notifierd.config.loader import validate_repository
+from notifierd.config.model import Snapshot
+from notifierd.routing.router import Router
+from notifierd.templates import TemplateCatalog
+
+log = logging.getLogger("notifierd.config")
+
+
+@dataclass(frozen=True)
+class Active:
+    """Everything a request needs from one snapshot; a request keeps the one it started with."""
+
+    snapshot: Snapshot
+    router: Router
+    catalog: TemplateCatalog
+
+    @property
+    def id(self) -> str:
+        return str(self.snapshot.identity)
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Active:
+        return cls(snapshot, Router(snapshot), TemplateCatalog(snapshot))
+
+
+class ConfigHolder:
+    """Holds the active config; :meth:`reload` validates a new one whole before swapping."""
+
+    def __init__(self, root: Path, active: Active) -> None:
+        self.root = root
+        self.active = active
+        self._publish(active)
+
+    @classmethod
+    def load(cls, root: Path) -> ConfigHolder:
+        """The holder of a valid config; raises ConfigInvalid (with every problem) otherwise."""
+        from notifierd.config.loader import load_snapshot
+
+        return cls(root, Active.of(load_snapshot(root)))
+
+    def reload(self) -> bool:
+        """Swap in the config on disk if it is valid; keep the current one if not. True on swap."""
+        try:
+            result = validate_repository(self.root)
+        except Exception:  # never let a reload take the daemon down
+            log.exception("config reload failed unexpectedly; keeping %s", self.active.id)
+            metrics.CONFIG_RELOADS.labels("error").inc()
+            metrics.CONFIG_LAST_RELOAD_OK.set(0)
+            return False
+        if result.snapshot is None:
+            for problem in result.errors:
+                log.error("config reload refused: %s", problem, extra={"event": "config_invalid"})
+            log.error("config reload refused: %d error(s); keeping %s", len(result.errors), self.active.id)
+            metrics.CONFIG_RELOADS.labels("invalid").inc()
+            metrics.CONFIG_LAST_RELOAD_OK.set(0)
+            return False
+        if result.snapshot.identity.content_hash == self.active.snapshot.identity.content_hash:
+            metrics.CONFIG_LAST_RELOAD_OK.set(1)
+            return False
+        self.active = Active.of(result.snapshot)
+        self._publish(self.active)
+        metrics.CONFIG_RELOADS.labels("success").inc()
+        log.info("config reloaded: now %s", self.active.id, extra={"event": "config_reloaded"})
+        return True
+
+    def _publish(self, active: Active) -> None:
+        identity = active.snapshot.identity
+        metrics.CONFIG_INFO.info({"snapshot": identity.content_hash[:12], "git_commit": identity.git_commit or ""})
+        metrics.CONFIG_LAST_SUCCESS.set(time.time())
+        metrics.CONFIG_LAST_RELOAD_OK.set(1)

@@ -1,0 +1,306 @@
+"""The daemon's wiring and lifecycle: connect, take requests, process, record, reload, shut down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from notifierd import metrics
+from notifierd.config.holder import ConfigHolder
+from notifierd.intake.consumer import Consumer
+from notifierd.intake.dedup import Deduplicator
+from notifierd.intake.keys import Keys
+from notifierd.intake.parse import Rejection, parse_request
+from notifierd.intake.ratelimit import RateLimiter
+from notifierd.pipeline.deliver import Deliverer
+from notifierd.pipeline.processor import Known, Processed, Processor
+from notifierd.pipeline.recorder import Recorder
+from notifierd.pipeline.retrier import Retrier
+from notifierd.pipeline.retry import symmetric_jitter
+from notifierd.request import Request
+from notifierd.store.db import Store, is_transient, storable_text
+from notifierd.store.records import RequestRecord
+
+log = logging.getLogger("notifierd.daemon")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Options:
+    config_dir: Path
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    queue: str = "notifierd:requests"
+    key_prefix: str = "notifierd"
+    dry_run: bool = False
+    consumer_id: str | None = None
+    batch: int = 200
+    max_in_flight: int = 2000
+    shutdown_timeout: float = 10.0
+    heartbeat_ttl: float = 15.0
+    watch: bool = True
+    http: str | None = None
+
+
+class Daemon:
+    def __init__(self, options: Options, clock: Callable[[], datetime] = utcnow) -> None:
+        self.options = options
+        self.clock = clock
+        self.stopping = asyncio.Event()
+        self._inflight: dict[asyncio.Task[None], bytes] = {}
+        self._by_id: dict[str, asyncio.Task[None]] = {}
+        self._slot = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.redis: Any = None
+        self.store: Store | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the config, connect, migrate, recover, and start every loop."""
+        from notifierd.channels.registry import SenderPool
+        from notifierd.intake.connect import connect_redis
+
+        opts = self.options
+        self.holder = ConfigHolder.load(opts.config_dir)
+        self.store = await Store.connect(opts.postgres_url)
+        self.redis = await connect_redis(opts.redis_url)
+        self.keys = Keys(opts.key_prefix, opts.queue)
+        self.consumer = Consumer(self.redis, self.keys, opts.consumer_id, heartbeat_ttl=opts.heartbeat_ttl)
+        await self.consumer.start()
+        self.senders = SenderPool()
+        limiter = RateLimiter(self.redis, self.keys)
+        self.deliverer = Deliverer(self.senders, limiter, self.clock, symmetric_jitter(), dry_run=opts.dry_run)
+        self.processor = Processor(self.deliverer, Deduplicator(self.redis, self.keys), self.clock)
+        self.recorder = Recorder(self.store, self.consumer)
+        self.recorder.start()
+        self.retrier = Retrier(self.store, self.deliverer, lambda: self.holder.active)
+        recovered = await self.consumer.recover()
+        own = await self.consumer.pending()
+        if own:  # our own id held requests when we last stopped: put them back in line
+            await self.consumer.release(own)
+        log.info("notifierd started: config %s, queue %s, consumer %s%s; recovered %d request(s)",
+                 self.holder.active.id, self.keys.queue, self.consumer.id,
+                 " (dry run)" if opts.dry_run else "", recovered + len(own), extra={"event": "started"})
+        self._tasks = [
+            asyncio.create_task(self._intake_loop(), name="intake"),
+            asyncio.create_task(self.retrier.run(self.stopping), name="retrier"),
+            asyncio.create_task(self._maintenance_loop(), name="maintenance"),
+        ]
+        if opts.watch:
+            self._tasks.append(asyncio.create_task(self._watch_config(), name="watch"))
+
+    def request_stop(self) -> None:
+        if not self.stopping.is_set():
+            log.info("stopping: no new requests; finishing those in flight", extra={"event": "stopping"})
+            self.stopping.set()
+            self._slot.set()
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(self.reload("SIGHUP")))
+
+    async def run(self) -> None:
+        """Start, serve until asked to stop, then stop gracefully."""
+        await self.start()
+        try:
+            await self.stopping.wait()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        self.request_stop()
+        intake = next((t for t in self._tasks if t.get_name() == "intake"), None)
+        if intake is not None:
+            # It stops by itself within one fetch timeout; cancel it only if it is stuck.
+            _, stuck = await asyncio.wait([intake], timeout=self.options.shutdown_timeout)
+            for task in stuck:
+                task.cancel()
+        if self._inflight:
+            _, pending = await asyncio.wait(list(self._inflight), timeout=self.options.shutdown_timeout)
+            if pending:
+                raws = [self._inflight[t] for t in pending]
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                await self.consumer.release(raws)
+                log.warning("returned %d unfinished request(s) to the queue", len(raws),
+                            extra={"event": "released"})
+        await self.recorder.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.consumer.stop()
+        await self.senders.close()
+        if self.store is not None:
+            await self.store.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        log.info("notifierd stopped", extra={"event": "stopped"})
+
+    async def reload(self, why: str) -> bool:
+        log.info("reloading config (%s)", why, extra={"event": "reload"})
+        return await asyncio.to_thread(self.holder.reload)
+
+    # -- intake ----------------------------------------------------------------------------------
+
+    async def _intake_loop(self) -> None:
+        delay = 0.1
+        while not self.stopping.is_set():
+            free = self.options.max_in_flight - len(self._inflight)
+            if free <= 0:
+                self._slot.clear()
+                await self._slot.wait()
+                continue
+            try:
+                raws = await self.consumer.fetch(min(free, self.options.batch), timeout=0.5)
+                delay = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("taking requests from Redis failed, retrying in %.1fs: %s", delay, exc,
+                          extra={"event": "redis_unavailable"})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if raws:
+                await self._dispatch(raws)
+
+    async def _dispatch(self, raws: list[bytes]) -> None:
+        received_at = self.clock()
+        requests: list[tuple[bytes, Request]] = []
+        for raw in raws:
+            parsed = parse_request(raw)
+            if isinstance(parsed, Rejection):
+                await self._reject(raw, parsed.reason)
+            else:
+                requests.append((raw, parsed))
+        if not requests:
+            return
+        known = await self._known([r.id for _, r in requests])
+        for raw, request in requests:
+            previous = self._by_id.get(request.id)
+            task = asyncio.create_task(self._handle(raw, request, received_at, known, previous))
+            self._inflight[task] = raw
+            self._by_id[request.id] = task
+            task.add_done_callback(lambda t, rid=request.id: self._done(t, rid))
+        metrics.IN_FLIGHT.set(len(self._inflight))
+
+    def _done(self, task: asyncio.Task[None], request_id: str) -> None:
+        self._inflight.pop(task, None)
+        if self._by_id.get(request_id) is task:
+            del self._by_id[request_id]
+        self._slot.set()
+
+    async def _known(self, ids: list[str]) -> Known:
+        assert self.store is not None
+        delay = 0.1
+        while True:
+            try:
+                return await self.store.known_deliveries(ids)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("reading from Postgres failed, retrying in %.1fs: %s", delay, exc,
+                          extra={"event": "store_unavailable"})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _handle(self, raw: bytes, request: Request, received_at: datetime, known: Known,
+                      previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:  # the same id twice in flight: run after the first, on its records
+            await asyncio.gather(previous, return_exceptions=True)
+            known = await self._known([request.id])
+        try:
+            processed = await self.processor.process(self.holder.active, request, received_at, known)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A bug must neither crash the daemon nor loop the request forever: record it.
+            log.exception("processing failed", extra={"request_id": request.id, "event": "processing_error"})
+            from notifierd.pipeline.processor import request_payload
+
+            processed = Processed(RequestRecord(
+                id=request.id, kind=request.kind, outcome="error", payload=request_payload(request),
+                received_at=received_at, reason=f"internal error: {type(exc).__name__}: {exc}",
+                snapshot_id=self.holder.active.id))
+            metrics.REQUESTS.labels("error").inc()
+        await self.recorder.submit(raw, processed)
+
+    async def _reject(self, raw: bytes, reason: str) -> None:
+        assert self.store is not None
+        metrics.REJECTED.inc()
+        log.warning("rejected a request: %s", reason, extra={"event": "rejected"})
+        text = storable_text(raw)
+        delay = 0.1
+        while True:
+            try:
+                await self.store.record_rejected(text, reason)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):  # the Redis rejected list still keeps it, byte for byte
+                    log.error("could not record a rejected request in Postgres: %s", exc)
+                    break
+                log.error("recording a rejected request failed, retrying in %.1fs: %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        await self._redis_retry(lambda: self.consumer.reject(raw, reason), "moving a request to the rejected list")
+
+    async def _redis_retry(self, op: Callable[[], Any], what: str) -> None:
+        delay = 0.1
+        while True:
+            try:
+                await op()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("%s failed, retrying in %.1fs: %s", what, delay, exc, extra={"event": "redis_unavailable"})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    # -- background ------------------------------------------------------------------------------
+
+    async def _maintenance_loop(self) -> None:
+        """Recover requests held by dead consumers; publish the queue depth."""
+        interval = max(1.0, self.options.heartbeat_ttl / 3)
+        while not self.stopping.is_set():
+            try:
+                recovered = await self.consumer.recover()
+                if recovered:
+                    log.warning("recovered %d request(s) from a consumer that died", recovered,
+                                extra={"event": "recovered"})
+                metrics.QUEUE_DEPTH.set(await self.consumer.queue_depth())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("maintenance pass failed: %s", exc)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), interval)
+
+    async def _watch_config(self) -> None:
+        from watchfiles import awatch
+
+        try:
+            async for changes in awatch(self.options.config_dir, stop_event=self.stopping, debounce=300,
+                                        recursive=True):
+                names = sorted({Path(p).name for _, p in changes})
+                await self.reload(f"files changed: {', '.join(names[:5])}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # watching is a convenience; SIGHUP still works
+            log.error("watching %s for changes failed: %s; reload with SIGHUP", self.options.config_dir, exc)

@@ -1,0 +1,1 @@
+"""The delivery pipeline: parse → dedup → suppress → route → render → rate limit → deliver → record."""

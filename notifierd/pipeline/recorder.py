@@ -1,0 +1,141 @@
+"""The record stage: batches outcomes into one Postgres transaction, then acks them in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from dataclasses import dataclass
+
+from notifierd.pipeline.processor import Processed
+from notifierd.store.db import Store, is_transient
+from notifierd.store.records import FINAL_STATUSES, DeliveryRecord, RequestRecord
+
+log = logging.getLogger("notifierd.record")
+
+
+@dataclass
+class _Item:
+    raw: bytes
+    processed: Processed
+    done: asyncio.Future[None]
+
+
+def merge(items: list[_Item]) -> tuple[list[RequestRecord], list[DeliveryRecord]]:
+    """One row per request and per (request, channel, recipient): Postgres cannot upsert a row twice
+    in one statement, and a replayed request may share a batch with its first run."""
+    requests: dict[str, RequestRecord] = {}
+    deliveries: dict[tuple[str, str, str], DeliveryRecord] = {}
+    for item in items:
+        requests[item.processed.request.id] = item.processed.request
+        for d in item.processed.deliveries:
+            key = (d.request_id, d.channel, d.recipient)
+            kept = deliveries.get(key)
+            if kept is None or kept.status not in FINAL_STATUSES:
+                deliveries[key] = d
+    return list(requests.values()), list(deliveries.values())
+
+
+class Recorder:
+    """``await submit(raw, processed)`` returns once the outcome is durable and the raw acked."""
+
+    def __init__(self, store: Store, consumer: object, *, max_batch: int = 500,
+                 max_wait: float = 0.005) -> None:
+        self.store = store
+        self.consumer = consumer
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="recorder")
+
+    async def submit(self, raw: bytes, processed: Processed) -> None:
+        item = _Item(raw, processed, asyncio.get_running_loop().create_future())
+        await self._queue.put(item)
+        await asyncio.shield(item.done)
+
+    async def stop(self) -> None:
+        """Flush what was submitted, then stop."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        while True:
+            items = [await self._queue.get()]
+            deadline = asyncio.get_running_loop().time() + self.max_wait
+            while len(items) < self.max_batch:
+                try:
+                    items.append(self._queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    remaining = deadline - asyncio.get_running_loop().time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        items.append(await asyncio.wait_for(self._queue.get(), remaining))
+                    except asyncio.TimeoutError:
+                        break
+            await self._flush(items)
+            for _ in items:
+                self._queue.task_done()
+
+    async def _flush(self, items: list[_Item]) -> None:
+        await self._write(items)
+        delay = 0.1
+        while True:
+            try:
+                await self.consumer.ack([i.raw for i in items])  # type: ignore[attr-defined]
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Durable already: a replay after this would be idempotent, but keep trying.
+                log.error("acking %d request(s) in Redis failed, retrying in %.1fs: %s", len(items), delay, exc,
+                          extra={"event": "redis_unavailable"})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        for item in items:
+            if not item.done.done():
+                item.done.set_result(None)
+
+    async def _write(self, items: list[_Item]) -> None:
+        """Write a batch; retry while Postgres is unreachable, isolate rows it refuses."""
+        requests, deliveries = merge(items)
+        delay = 0.1
+        while True:  # never drop: an outcome not written keeps its request in Redis
+            try:
+                await self.store.write_batch(requests, deliveries)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):
+                    refused = exc
+                    break
+                log.error("writing %d request(s) to Postgres failed, retrying in %.1fs: %s",
+                          len(requests), delay, exc, extra={"event": "store_unavailable"})
+                await asyncio.sleep(delay * (1 + random.random() * 0.2))
+                delay = min(delay * 2, 5.0)
+        if len(items) > 1:  # one bad row must not hold the others back: write them one by one
+            for item in items:
+                await self._write([item])
+            return
+        # Postgres refuses this request's rows: keep a record that says so instead of looping.
+        [item] = items
+        rec = item.processed.request
+        log.error("Postgres refused the records of request %s: %s", rec.id, refused,
+                  extra={"request_id": rec.id, "event": "store_refused"})
+        fallback = RequestRecord(id=rec.id, kind=rec.kind, outcome="error", payload=json.dumps({"id": rec.id}),
+                                 received_at=rec.received_at, snapshot_id=rec.snapshot_id,
+                                 reason=f"its records could not be stored: {refused}"[:2000])
+        try:
+            await self.store.write_batch([fallback], [])
+        except Exception as again:
+            log.error("could not store even a placeholder for request %s: %s", rec.id, again)

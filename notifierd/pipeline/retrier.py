@@ -1,0 +1,71 @@
+"""Retries: claims due deliveries from Postgres (any replica, SKIP LOCKED) and sends them again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+
+from notifierd.channels.base import Failed
+from notifierd.config.holder import Active
+from notifierd.pipeline.deliver import Deliverer, message_from_json
+from notifierd.request import Request
+from notifierd.store.db import Store
+from notifierd.store.records import RetryOutcome
+
+log = logging.getLogger("notifierd.retry")
+
+
+class Retrier:
+    def __init__(self, store: Store, deliverer: Deliverer, active: Callable[[], Active], *,
+                 interval: float = 0.25, batch: int = 100, lease: float = 120.0) -> None:
+        self.store = store
+        self.deliverer = deliverer
+        self.active = active
+        self.interval = interval
+        self.batch = batch
+        self.lease = lease
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                done = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("retry pass failed: %s", exc, extra={"event": "retry_pass_failed"})
+                done = 0
+            if done < self.batch:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), self.interval)
+
+    async def run_once(self) -> int:
+        rows = await self.store.claim_due_retries(self.batch, self.lease)
+        if not rows:
+            return 0
+        outcomes = await asyncio.gather(*(self._retry(row) for row in rows))
+        await self.store.finish_retries(outcomes)
+        return len(rows)
+
+    async def _retry(self, row: object) -> RetryOutcome:
+        active = self.active()
+        get = row.__getitem__  # type: ignore[attr-defined]
+        request = Request.from_dict(json.loads(get("payload")))
+        attempts = get("attempts")
+        channel = active.snapshot.channels.get(get("channel"))
+        if channel is None or channel.type != get("channel_type"):
+            return RetryOutcome(get("id"), "dead", attempts,
+                                f"channel {get('channel')!r} is no longer in the config ({active.id})")
+        if not get("rendered"):
+            return RetryOutcome(get("id"), "dead", attempts, "nothing recorded to resend")
+        message = message_from_json(get("rendered"))
+        try:
+            attempt = await self.deliverer.attempt(active.snapshot, request, channel, get("recipient") or None,
+                                                   message, str(get("id")), attempts, get("received_at"))
+        except Exception as exc:  # keep the delivery: it becomes due again with a fresh delay
+            attempt = self.deliverer.failed(active.snapshot.settings.retry, channel, attempts + 1,
+                                            Failed(f"retry error: {exc}", transient=True), request.id)
+        return RetryOutcome(get("id"), attempt.status, attempt.attempts, attempt.error, attempt.latency_ms,
+                            attempt.provider_id, attempt.next_attempt_at)
