@@ -52,6 +52,8 @@ def _template(name: str, version: int) -> dict:
                 "count": {"type": "integer", "default": 0},
                 "items": {"type": "array", "items": {"type": "string"}, "default": []},
                 "owner": {"type": "string", "default": "unassigned"},
+                # Each template declares something of its own; its versions share it.
+                f"{name}_note": {"type": "string", "default": ""},
             },
         },
         "examples": [
@@ -59,7 +61,9 @@ def _template(name: str, version: int) -> dict:
             {"service": "db", "environment": "staging"},
         ],
         "subject": f"[{name} v{version}] {{{{ service }}}} in {{{{ environment }}}}",
+        # Every version differs, so nothing is shared between them (as in a real repository).
         "text": (
+            f"{name} v{version}: generated template\n"
             "Service: {{ service }}\nEnvironment: {{ environment | upper }}\n"
             "Count: {{ count | number_format }}\nOwner: {{ owner }}\n"
             "{% for item in items %}- {{ item }}\n{% endfor %}"
@@ -68,10 +72,10 @@ def _template(name: str, version: int) -> dict:
             {"type": "header", "text": {"type": "plain_text", "text": "{{ subject }}"}},
             {"type": "section", "text": {"type": "mrkdwn",
                                          "text": "*Service:* {{ service }}\n*Count:* {{ count }}"}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "owner {{ owner }}"}]},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"owner {{{{ owner }}}} ({name} v{version})"}]},
         ],
         "html": (
-            "<h2>{{ subject }}</h2><p>Service <b>{{ service }}</b> in {{ environment }}</p>"
+            f"<h2>{{{{ subject }}}}</h2><p>{name} v{version}: service <b>{{{{ service }}}}</b> in {{{{ environment }}}}</p>"
             "<ul>{% for item in items %}<li>{{ item }}</li>{% endfor %}</ul>"
         ),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -30,6 +31,18 @@ def _locate(pf: Parsed, location: tuple[Any, ...], line: int | None) -> tuple[in
     return mark.line + line - 1, 1
 
 
+_valid_schemas: set[str] = set()
+
+
+def _check_variables_schema(variables: Any) -> None:
+    """Draft 2020-12 metaschema check, once per distinct schema: versions of a template usually
+    share their variables, and the check costs about a millisecond."""
+    key = json.dumps(variables, sort_keys=True, default=str)
+    if key not in _valid_schemas:
+        Draft202012Validator.check_schema(variables)
+        _valid_schemas.add(key)
+
+
 def check_template(tv: TemplateVersion, pf: Parsed, problems: list[Problem]) -> Any | None:
     """Report every problem of one template version; the compiled template when it compiles."""
     from notifierd.templates import (
@@ -48,7 +61,7 @@ def check_template(tv: TemplateVersion, pf: Parsed, problems: list[Problem]) -> 
         problems.append(Problem(pf.rel_path, file_line, column, message, severity, code))
 
     try:
-        Draft202012Validator.check_schema(tv.variables)
+        _check_variables_schema(tv.variables)
     except SchemaError as exc:
         where = ("variables", *exc.absolute_path)
         check.at(where, f"'variables' is not a valid JSON Schema: {exc.message}", "bad-variables")

@@ -232,6 +232,7 @@ class Router:
         self._suppressions: list[tuple[Suppression, tuple[Check, ...], Window]] = [
             (s, tuple(compiled(m) for m in s.matchers), window(s)) for s in snapshot.suppressions
         ]
+        self._active: tuple[datetime, datetime | None, list[tuple[Suppression, tuple[Check, ...]]]] | None = None
         # Request overrides recur (the same bot, the same channels), so remember their pairs.
         self._override_pairs: dict[tuple[tuple[str, ...], tuple[str, ...]], list] = {}
 
@@ -267,10 +268,29 @@ class Router:
 
     def suppression(self, request: Request, now: datetime) -> Suppression | None:
         """The first suppression in force for ``request`` at ``now``."""
-        for s, checks, win in self._suppressions:
-            if all(check(request) for check in checks) and win.contains(now):
+        for s, checks in self._active_suppressions(now):
+            for check in checks:
+                if not check(request):
+                    break
+            else:
                 return s
         return None
+
+    def _active_suppressions(self, now: datetime) -> list[tuple[Suppression, tuple[Check, ...]]]:
+        """The suppressions whose window is open at ``now``; recomputed only when one opens or closes."""
+        cached = self._active
+        if cached is not None and cached[0] <= now and (cached[1] is None or now < cached[1]):
+            return cached[2]
+        active = []
+        valid_until = None  # the answer holds from now until the first window opens or closes
+        for s, checks, win in self._suppressions:
+            _, until, inside = win.answer(now)
+            if until is not None and (valid_until is None or until < valid_until):
+                valid_until = until
+            if inside:
+                active.append((s, checks))
+        self._active = (now, valid_until, active)
+        return active
 
     def route(self, request: Request, now: datetime) -> RoutingDecision:
         """Decide where ``request`` goes at ``now``; pure apart from caches."""

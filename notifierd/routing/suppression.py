@@ -227,14 +227,19 @@ class Window:
 
     def contains(self, now: datetime) -> bool:
         """True when ``now`` lies inside the window (start inclusive, end exclusive)."""
+        return self.answer(now)[2]
+
+    def answer(self, now: datetime) -> tuple[datetime, datetime | None, bool]:
+        """``(valid_from, valid_until, active)``: whether ``now`` is inside, and for how long that
+        answer holds (``valid_until`` None: for ever after)."""
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         cache = self._cache
         if cache is not None and cache[0] <= now and (cache[1] is None or now < cache[1]):
-            return cache[2]
+            return cache
         cache = self._state(_aware(now))
         self._cache = cache
-        return cache[2]
+        return cache
 
     def _state(self, now: datetime) -> tuple[datetime, datetime | None, bool]:
         s = self.suppression
