@@ -44,8 +44,8 @@ class Options:
     key_prefix: str = "notifierd"
     dry_run: bool = False
     consumer_id: str | None = None
-    batch: int = 200
-    max_in_flight: int = 2000
+    batch: int = 100
+    max_in_flight: int = 256  # enough to cover network latency; more only delays recording
     shutdown_timeout: float = 10.0
     heartbeat_ttl: float = 15.0
     watch: bool = True
