@@ -7,7 +7,14 @@ from pathlib import Path
 
 import yaml
 
-TYPES = ["slack"] * 20 + ["email"] * 15 + ["teams"] * 5 + ["pagerduty"] * 5 + ["webhook"] * 3 + ["sms"] * 2
+TYPES = (
+    ["slack"] * 20
+    + ["email"] * 15
+    + ["teams"] * 5
+    + ["pagerduty"] * 5
+    + ["webhook"] * 3
+    + ["sms"] * 2
+)
 SEVERITIES = ["info", "warning", "error", "critical"]
 PRIORITIES = ["low", "medium", "high", "critical"]
 SERVICES = [f"svc{i}" for i in range(40)]
@@ -17,18 +24,37 @@ TEAMS = [f"team{i}" for i in range(25)]
 def _channel(name: str, kind: str, i: int) -> dict:
     env = name.upper().replace("-", "_")
     if kind == "slack":
-        return {"type": "slack", "token": "${SLACK_BOT_TOKEN}", "default_recipients": [f"#alerts-{i}"]}
+        return {
+            "type": "slack",
+            "token": "${SLACK_BOT_TOKEN}",
+            "default_recipients": [f"#alerts-{i}"],
+        }
     if kind == "email":
-        return {"type": "email", "host": "${SMTP_HOST}", "port": 587, "password": "${SMTP_PASSWORD}",
-                "from": "notifierd@company.com", "default_recipients": [f"team{i}@company.com"]}
+        return {
+            "type": "email",
+            "host": "${SMTP_HOST}",
+            "port": 587,
+            "password": "${SMTP_PASSWORD}",
+            "from": "notifierd@company.com",
+            "default_recipients": [f"team{i}@company.com"],
+        }
     if kind == "teams":
         return {"type": "teams", "webhook_url": f"${{{env}_WEBHOOK}}"}
     if kind == "pagerduty":
         return {"type": "pagerduty", "routing_key": f"${{{env}_KEY}}"}
     if kind == "webhook":
-        return {"type": "webhook", "url": f"https://hooks.internal/{name}", "secret": f"${{{env}_SECRET}}"}
-    return {"type": "sms", "account_sid": "${TWILIO_ACCOUNT_SID}", "auth_token": "${TWILIO_AUTH_TOKEN}",
-            "from": "+15550100", "default_recipients": ["+15550111"]}
+        return {
+            "type": "webhook",
+            "url": f"https://hooks.internal/{name}",
+            "secret": f"${{{env}_SECRET}}",
+        }
+    return {
+        "type": "sms",
+        "account_sid": "${TWILIO_ACCOUNT_SID}",
+        "auth_token": "${TWILIO_AUTH_TOKEN}",
+        "from": "+15550100",
+        "default_recipients": ["+15550111"],
+    }
 
 
 def _recipient(kind: str, rng: random.Random) -> str | None:
@@ -70,9 +96,19 @@ def _template(name: str, version: int) -> dict:
         ),
         "slack": [
             {"type": "header", "text": {"type": "plain_text", "text": "{{ subject }}"}},
-            {"type": "section", "text": {"type": "mrkdwn",
-                                         "text": "*Service:* {{ service }}\n*Count:* {{ count }}"}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"owner {{{{ owner }}}} ({name} v{version})"}]},
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "*Service:* {{ service }}\n*Count:* {{ count }}",
+                },
+            },
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f"owner {{{{ owner }}}} ({name} v{version})"}
+                ],
+            },
         ],
         "html": (
             f"<h2>{{{{ subject }}}}</h2><p>{name} v{version}: service <b>{{{{ service }}}}</b> in {{{{ environment }}}}</p>"
@@ -81,8 +117,16 @@ def _template(name: str, version: int) -> dict:
     }
 
 
-def generate(root: Path, *, routes: int = 1000, channels: int = 50, policies: int = 100,
-             templates: int = 100, versions: int = 3, seed: int = 7) -> Path:
+def generate(
+    root: Path,
+    *,
+    routes: int = 1000,
+    channels: int = 50,
+    policies: int = 100,
+    templates: int = 100,
+    versions: int = 3,
+    seed: int = 7,
+) -> Path:
     """Write a repository under ``root``: ``templates`` names x ``versions`` versions each."""
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
@@ -96,21 +140,27 @@ def generate(root: Path, *, routes: int = 1000, channels: int = 50, policies: in
         levels = []
         for step, after in enumerate(("0m", "15m", "30m")[: rng.randint(1, 3)]):
             picked = rng.sample(range(channels), 2)
-            levels.append({
-                "after": after,
-                "channels": [names[j] for j in picked],
-                "recipients": [r for j in picked if (r := _recipient(kinds[j], rng))] or [],
-            })
+            levels.append(
+                {
+                    "after": after,
+                    "channels": [names[j] for j in picked],
+                    "recipients": [r for j in picked if (r := _recipient(kinds[j], rng))] or [],
+                }
+            )
             del step
         path = root / "policies" / f"{pid}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump({"name": pid, "repeat": rng.randint(0, 2), "levels": levels}))
+        path.write_text(
+            yaml.safe_dump({"name": pid, "repeat": rng.randint(0, 2), "levels": levels})
+        )
 
     for tname in template_names:
         for v in range(1, versions + 1):
             path = root / "templates" / tname / f"{v}.0.yaml"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(yaml.safe_dump(_template(tname, v), sort_keys=False, allow_unicode=True))
+            path.write_text(
+                yaml.safe_dump(_template(tname, v), sort_keys=False, allow_unicode=True)
+            )
 
     route_list = []
     for i in range(routes - 1):
@@ -146,14 +196,34 @@ def generate(root: Path, *, routes: int = 1000, channels: int = 50, policies: in
         "settings": {"retention_days": 90, "dedup_window": "1h"},
         "channels": channel_map,
         "rate_limits": [{"channel": names[j], "limit": 50, "window": "1m"} for j in range(20)]
-        + [{"type": "email", "limit": 100, "window": "1m", "algorithm": "token_bucket", "burst": 20}],
+        + [
+            {
+                "type": "email",
+                "limit": 100,
+                "window": "1m",
+                "algorithm": "token_bucket",
+                "burst": 20,
+            }
+        ],
         "routes": route_list,
         "suppressions": [
-            {"name": f"maint-{i}", "matchers": [f'service="{SERVICES[i]}"'], "cron": "0 2 * * SAT",
-             "duration": "4h", "timezone": "Europe/Berlin"} for i in range(10)
-        ] + [
-            {"name": f"freeze-{i}", "matchers": [f'team="{TEAMS[i]}"'],
-             "start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z"} for i in range(10)
+            {
+                "name": f"maint-{i}",
+                "matchers": [f'service="{SERVICES[i]}"'],
+                "cron": "0 2 * * SAT",
+                "duration": "4h",
+                "timezone": "Europe/Berlin",
+            }
+            for i in range(10)
+        ]
+        + [
+            {
+                "name": f"freeze-{i}",
+                "matchers": [f'team="{TEAMS[i]}"'],
+                "start": "2027-01-01T00:00:00Z",
+                "end": "2027-01-02T00:00:00Z",
+            }
+            for i in range(10)
         ],
     }
     (root / "routes.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -165,13 +235,15 @@ def random_requests(n: int, seed: int = 11) -> list[dict]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        out.append({
-            "id": f"req-{i}",
-            "title": "Benchmark",
-            "message": "routing benchmark",
-            "severity": rng.choice(SEVERITIES),
-            "priority": rng.choice(PRIORITIES),
-            "tags": [f"{rng.choice(SERVICES)}-deploy"] if i % 2 else [],
-            "labels": {"service": rng.choice(SERVICES), "team": rng.choice(TEAMS)},
-        })
+        out.append(
+            {
+                "id": f"req-{i}",
+                "title": "Benchmark",
+                "message": "routing benchmark",
+                "severity": rng.choice(SEVERITIES),
+                "priority": rng.choice(PRIORITIES),
+                "tags": [f"{rng.choice(SERVICES)}-deploy"] if i % 2 else [],
+                "labels": {"service": rng.choice(SERVICES), "team": rng.choice(TEAMS)},
+            }
+        )
     return out

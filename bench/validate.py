@@ -26,8 +26,12 @@ from genrepo import generate, random_requests
 
 def cold_validate(repo: Path, runs: int) -> tuple[list[float], list[float], int]:
     exe = Path(sys.executable).with_name("notifierd")
-    cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "notifierd"]),
-           "validate", str(repo)]
+    cmd = [
+        str(exe) if exe.exists() else sys.executable,
+        *([] if exe.exists() else ["-m", "notifierd"]),
+        "validate",
+        str(repo),
+    ]
     walls, rss_mib = [], []
     code = 0
     for _ in range(runs + 1):  # the first run warms the page cache and is not counted
@@ -65,7 +69,9 @@ def routing_rate(repo: Path, n: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--keep", type=Path, help="write the repository here and keep it")
@@ -75,14 +81,22 @@ def main() -> None:
     repo = generate(args.keep or tmp / "config")
     try:
         files = sum(1 for _ in repo.rglob("*.yaml"))
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-        print(f"repository: {repo} ({files} files: 1000 routes, 50 channels, 100 policies, 300 template versions)")
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        )
+        print(
+            f"repository: {repo} ({files} files: 1000 routes, 50 channels, 100 policies, 300 template versions)"
+        )
         walls, rss, _ = cold_validate(repo, args.runs)
-        print(f"cold validate: min {min(walls):.3f}s  median {statistics.median(walls):.3f}s  "
-              f"max {max(walls):.3f}s  peak RSS {max(rss):.0f} MiB  ({args.runs} runs, target <= 2 s)")
+        print(
+            f"cold validate: min {min(walls):.3f}s  median {statistics.median(walls):.3f}s  "
+            f"max {max(walls):.3f}s  peak RSS {max(rss):.0f} MiB  ({args.runs} runs, target <= 2 s)"
+        )
         rate, per_request = routing_rate(repo, args.requests)
-        print(f"routing: {rate:,.0f} decisions/s over {args.requests:,} requests "
-              f"({per_request:.2f} deliveries per request, target >= 50,000/s)")
+        print(
+            f"routing: {rate:,.0f} decisions/s over {args.requests:,} requests "
+            f"({per_request:.2f} deliveries per request, target >= 50,000/s)"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -42,8 +42,12 @@ def build_request(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 class Client:
-    def __init__(self, redis_url: str | None = None, postgres_url: str | None = None,
-                 queue: str | None = None) -> None:
+    def __init__(
+        self,
+        redis_url: str | None = None,
+        postgres_url: str | None = None,
+        queue: str | None = None,
+    ) -> None:
         self.redis_url = redis_url or os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
         self.postgres_url = postgres_url or os.environ.get("POSTGRES_URL", DEFAULT_POSTGRES_URL)
         self.queue = queue or os.environ.get("NOTIFIERD_QUEUE", DEFAULT_QUEUE)
@@ -82,7 +86,9 @@ class Client:
             self._store = await Store.connect(self.postgres_url, min_size=1, max_size=2)
         return await self._store.request_status(request_id)
 
-    async def wait(self, request_id: str, timeout: float = 30.0, interval: float = 0.2) -> dict[str, Any] | None:
+    async def wait(
+        self, request_id: str, timeout: float = 30.0, interval: float = 0.2
+    ) -> dict[str, Any] | None:
         """Poll until the request is recorded and nothing is in progress (or ``timeout``)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

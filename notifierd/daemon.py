@@ -76,11 +76,15 @@ class Daemon:
         self.store = await Store.connect(opts.postgres_url)
         self.redis = await connect_redis(opts.redis_url)
         self.keys = Keys(opts.key_prefix, opts.queue)
-        self.consumer = Consumer(self.redis, self.keys, opts.consumer_id, heartbeat_ttl=opts.heartbeat_ttl)
+        self.consumer = Consumer(
+            self.redis, self.keys, opts.consumer_id, heartbeat_ttl=opts.heartbeat_ttl
+        )
         await self.consumer.start()
         self.senders = SenderPool()
         limiter = RateLimiter(self.redis, self.keys)
-        self.deliverer = Deliverer(self.senders, limiter, self.clock, symmetric_jitter(), dry_run=opts.dry_run)
+        self.deliverer = Deliverer(
+            self.senders, limiter, self.clock, symmetric_jitter(), dry_run=opts.dry_run
+        )
         self.processor = Processor(self.deliverer, Deduplicator(self.redis, self.keys), self.clock)
         self.recorder = Recorder(self.store, self.consumer)
         self.recorder.start()
@@ -89,9 +93,15 @@ class Daemon:
         own = await self.consumer.pending()
         if own:  # our own id held requests when we last stopped: put them back in line
             await self.consumer.release(own)
-        log.info("notifierd started: config %s, queue %s, consumer %s%s; recovered %d request(s)",
-                 self.holder.active.id, self.keys.queue, self.consumer.id,
-                 " (dry run)" if opts.dry_run else "", recovered + len(own), extra={"event": "started"})
+        log.info(
+            "notifierd started: config %s, queue %s, consumer %s%s; recovered %d request(s)",
+            self.holder.active.id,
+            self.keys.queue,
+            self.consumer.id,
+            " (dry run)" if opts.dry_run else "",
+            recovered + len(own),
+            extra={"event": "started"},
+        )
         self._tasks = [
             asyncio.create_task(self._intake_loop(), name="intake"),
             asyncio.create_task(self.retrier.run(self.stopping), name="retrier"),
@@ -102,7 +112,9 @@ class Daemon:
 
     def request_stop(self) -> None:
         if not self.stopping.is_set():
-            log.info("stopping: no new requests; finishing those in flight", extra={"event": "stopping"})
+            log.info(
+                "stopping: no new requests; finishing those in flight", extra={"event": "stopping"}
+            )
             self.stopping.set()
             self._slot.set()
 
@@ -129,15 +141,20 @@ class Daemon:
             for task in stuck:
                 task.cancel()
         if self._inflight:
-            _, pending = await asyncio.wait(list(self._inflight), timeout=self.options.shutdown_timeout)
+            _, pending = await asyncio.wait(
+                list(self._inflight), timeout=self.options.shutdown_timeout
+            )
             if pending:
                 raws = [self._inflight[t] for t in pending]
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)
                 await self.consumer.release(raws)
-                log.warning("returned %d unfinished request(s) to the queue", len(raws),
-                            extra={"event": "released"})
+                log.warning(
+                    "returned %d unfinished request(s) to the queue",
+                    len(raws),
+                    extra={"event": "released"},
+                )
         await self.recorder.stop()
         for task in self._tasks:
             task.cancel()
@@ -170,8 +187,12 @@ class Daemon:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.error("taking requests from Redis failed, retrying in %.1fs: %s", delay, exc,
-                          extra={"event": "redis_unavailable"})
+                log.error(
+                    "taking requests from Redis failed, retrying in %.1fs: %s",
+                    delay,
+                    exc,
+                    extra={"event": "redis_unavailable"},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
@@ -213,29 +234,50 @@ class Daemon:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.error("reading from Postgres failed, retrying in %.1fs: %s", delay, exc,
-                          extra={"event": "store_unavailable"})
+                log.error(
+                    "reading from Postgres failed, retrying in %.1fs: %s",
+                    delay,
+                    exc,
+                    extra={"event": "store_unavailable"},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _handle(self, raw: bytes, request: Request, received_at: datetime, known: Known,
-                      previous: asyncio.Task[None] | None) -> None:
+    async def _handle(
+        self,
+        raw: bytes,
+        request: Request,
+        received_at: datetime,
+        known: Known,
+        previous: asyncio.Task[None] | None,
+    ) -> None:
         if previous is not None:  # the same id twice in flight: run after the first, on its records
             await asyncio.gather(previous, return_exceptions=True)
             known = await self._known([request.id])
         try:
-            processed = await self.processor.process(self.holder.active, request, received_at, known)
+            processed = await self.processor.process(
+                self.holder.active, request, received_at, known
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             # A bug must neither crash the daemon nor loop the request forever: record it.
-            log.exception("processing failed", extra={"request_id": request.id, "event": "processing_error"})
+            log.exception(
+                "processing failed", extra={"request_id": request.id, "event": "processing_error"}
+            )
             from notifierd.pipeline.processor import request_payload
 
-            processed = Processed(RequestRecord(
-                id=request.id, kind=request.kind, outcome="error", payload=request_payload(request),
-                received_at=received_at, reason=f"internal error: {type(exc).__name__}: {exc}",
-                snapshot_id=self.holder.active.id))
+            processed = Processed(
+                RequestRecord(
+                    id=request.id,
+                    kind=request.kind,
+                    outcome="error",
+                    payload=request_payload(request),
+                    received_at=received_at,
+                    reason=f"internal error: {type(exc).__name__}: {exc}",
+                    snapshot_id=self.holder.active.id,
+                )
+            )
             metrics.REQUESTS.labels("error").inc()
         await self.recorder.submit(raw, processed)
 
@@ -258,7 +300,9 @@ class Daemon:
                 log.error("recording a rejected request failed, retrying in %.1fs: %s", delay, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        await self._redis_retry(lambda: self.consumer.reject(raw, reason), "moving a request to the rejected list")
+        await self._redis_retry(
+            lambda: self.consumer.reject(raw, reason), "moving a request to the rejected list"
+        )
 
     async def _redis_retry(self, op: Callable[[], Any], what: str) -> None:
         delay = 0.1
@@ -269,7 +313,13 @@ class Daemon:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.error("%s failed, retrying in %.1fs: %s", what, delay, exc, extra={"event": "redis_unavailable"})
+                log.error(
+                    "%s failed, retrying in %.1fs: %s",
+                    what,
+                    delay,
+                    exc,
+                    extra={"event": "redis_unavailable"},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -282,8 +332,11 @@ class Daemon:
             try:
                 recovered = await self.consumer.recover()
                 if recovered:
-                    log.warning("recovered %d request(s) from a consumer that died", recovered,
-                                extra={"event": "recovered"})
+                    log.warning(
+                        "recovered %d request(s) from a consumer that died",
+                        recovered,
+                        extra={"event": "recovered"},
+                    )
                 metrics.QUEUE_DEPTH.set(await self.consumer.queue_depth())
             except asyncio.CancelledError:
                 raise
@@ -296,11 +349,16 @@ class Daemon:
         from watchfiles import awatch
 
         try:
-            async for changes in awatch(self.options.config_dir, stop_event=self.stopping, debounce=300,
-                                        recursive=True):
+            async for changes in awatch(
+                self.options.config_dir, stop_event=self.stopping, debounce=300, recursive=True
+            ):
                 names = sorted({Path(p).name for _, p in changes})
                 await self.reload(f"files changed: {', '.join(names[:5])}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # watching is a convenience; SIGHUP still works
-            log.error("watching %s for changes failed: %s; reload with SIGHUP", self.options.config_dir, exc)
+            log.error(
+                "watching %s for changes failed: %s; reload with SIGHUP",
+                self.options.config_dir,
+                exc,
+            )

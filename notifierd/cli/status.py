@@ -11,8 +11,9 @@ import click
 from notifierd.cli.common import print_json
 from notifierd.cli.services import run_async, with_store
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                      show_default=True)
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -34,26 +35,47 @@ def status(request_id: str, fmt: str) -> None:
     """A request's overall status and each of its deliveries."""
     found = run_async(with_store(lambda s: s.request_status(request_id)))
     if found is None:
-        click.echo(f"error: no request {request_id!r} is recorded (not processed yet, or older than "
-                   "the retention period)", err=True)
+        click.echo(
+            f"error: no request {request_id!r} is recorded (not processed yet, or older than "
+            "the retention period)",
+            err=True,
+        )
         sys.exit(1)
     if fmt == "json":
         print_json(found)
         return
-    click.echo(f"request {found['id']} ({found['kind']}): {found['status']}"
-               + (f" — {found['reason']}" if found["reason"] else ""))
-    click.echo(f"routes: {', '.join(found['routes']) or '-'}   config: {found['snapshot']}   "
-               f"received: {found['received_at']}")
-    _table("deliveries", ["channel", "recipient", "status", "attempts", "latency ms", "template", "error / note"],
-           [[d["channel"], d["recipient"] or "-", d["status"], d["attempts"],
-             f"{d['latency_ms']:.1f}" if d["latency_ms"] is not None else "", d["template"] or "plain",
-             d["error"] or d["note"] or ""] for d in found["deliveries"]])
+    click.echo(
+        f"request {found['id']} ({found['kind']}): {found['status']}"
+        + (f" — {found['reason']}" if found["reason"] else "")
+    )
+    click.echo(
+        f"routes: {', '.join(found['routes']) or '-'}   config: {found['snapshot']}   "
+        f"received: {found['received_at']}"
+    )
+    _table(
+        "deliveries",
+        ["channel", "recipient", "status", "attempts", "latency ms", "template", "error / note"],
+        [
+            [
+                d["channel"],
+                d["recipient"] or "-",
+                d["status"],
+                d["attempts"],
+                f"{d['latency_ms']:.1f}" if d["latency_ms"] is not None else "",
+                d["template"] or "plain",
+                d["error"] or d["note"] or "",
+            ]
+            for d in found["deliveries"]
+        ],
+    )
 
 
 @click.command()
 @click.option("--hours", default=24.0, show_default=True, help="How far back.")
 @click.option("--channel", help="A channel name or type.")
-@click.option("--status", "status_", help="Only deliveries in this status (delivered, dead, retrying, ...).")
+@click.option(
+    "--status", "status_", help="Only deliveries in this status (delivered, dead, retrying, ...)."
+)
 @click.option("--limit", default=100, show_default=True)
 @FORMAT
 def history(hours: float, channel: str | None, status_: str | None, limit: int, fmt: str) -> None:
@@ -63,10 +85,23 @@ def history(hours: float, channel: str | None, status_: str | None, limit: int, 
     if fmt == "json":
         print_json([dict(r) for r in rows])
         return
-    _table(f"deliveries in the last {hours:g}h", ["when", "request", "title", "channel", "recipient", "status",
-                                                  "attempts", "error"],
-           [[r["updated_at"].strftime("%Y-%m-%d %H:%M:%S"), r["request_id"], r["title"], r["channel"],
-             r["recipient"] or "-", r["status"], r["attempts"], r["last_error"]] for r in rows])
+    _table(
+        f"deliveries in the last {hours:g}h",
+        ["when", "request", "title", "channel", "recipient", "status", "attempts", "error"],
+        [
+            [
+                r["updated_at"].strftime("%Y-%m-%d %H:%M:%S"),
+                r["request_id"],
+                r["title"],
+                r["channel"],
+                r["recipient"] or "-",
+                r["status"],
+                r["attempts"],
+                r["last_error"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _parse_since(text: str) -> datetime:
@@ -79,12 +114,16 @@ def _parse_since(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter("use a duration such as 24h or an ISO time", param_hint="--since") from None
+        raise click.BadParameter(
+            "use a duration such as 24h or an ISO time", param_hint="--since"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @click.command()
-@click.option("--since", default="24h", show_default=True, help="A duration (24h, 7d) or an ISO time.")
+@click.option(
+    "--since", default="24h", show_default=True, help="A duration (24h, 7d) or an ISO time."
+)
 @FORMAT
 def metrics(since: str, fmt: str) -> None:
     """Totals, success rate and latency by channel."""
@@ -96,22 +135,57 @@ def metrics(since: str, fmt: str) -> None:
     total = sum(c["total"] for c in data["channels"])
     delivered = sum(c["delivered"] for c in data["channels"])
     dead = sum(c["dead"] for c in data["channels"])
-    data["totals"] = {"deliveries": total, "delivered": delivered, "dead": dead,
-                      "success_rate": round(delivered / (delivered + dead), 4) if delivered + dead else None}
+    data["totals"] = {
+        "deliveries": total,
+        "delivered": delivered,
+        "dead": dead,
+        "success_rate": round(delivered / (delivered + dead), 4) if delivered + dead else None,
+    }
     data["since"] = start.isoformat()
     if fmt == "json":
         print_json(data)
         return
     t = data["totals"]
     rate = f"{t['success_rate']:.2%}" if t["success_rate"] is not None else "-"
-    click.echo(f"since {start:%Y-%m-%d %H:%M} UTC: {t['deliveries']} deliveries, {t['delivered']} delivered, "
-               f"{t['dead']} dead, success rate {rate}; requests {data['requests']}, rejected {data['rejected']}")
+    click.echo(
+        f"since {start:%Y-%m-%d %H:%M} UTC: {t['deliveries']} deliveries, {t['delivered']} delivered, "
+        f"{t['dead']} dead, success rate {rate}; requests {data['requests']}, rejected {data['rejected']}"
+    )
 
     def ms(v: float | None) -> str:
         return f"{v:.1f}" if v is not None else "-"
 
-    _table("by channel", ["channel", "type", "total", "delivered", "dead", "pending", "held back", "retries",
-                          "success", "avg ms", "p50 ms", "p99 ms"],
-           [[c["channel"], c["channel_type"], c["total"], c["delivered"], c["dead"], c["pending"], c["held_back"],
-             c["retries"], f"{c['success_rate']:.2%}" if c["success_rate"] is not None else "-",
-             ms(c["avg_latency_ms"]), ms(c["p50_latency_ms"]), ms(c["p99_latency_ms"])] for c in data["channels"]])
+    _table(
+        "by channel",
+        [
+            "channel",
+            "type",
+            "total",
+            "delivered",
+            "dead",
+            "pending",
+            "held back",
+            "retries",
+            "success",
+            "avg ms",
+            "p50 ms",
+            "p99 ms",
+        ],
+        [
+            [
+                c["channel"],
+                c["channel_type"],
+                c["total"],
+                c["delivered"],
+                c["dead"],
+                c["pending"],
+                c["held_back"],
+                c["retries"],
+                f"{c['success_rate']:.2%}" if c["success_rate"] is not None else "-",
+                ms(c["avg_latency_ms"]),
+                ms(c["p50_latency_ms"]),
+                ms(c["p99_latency_ms"]),
+            ]
+            for c in data["channels"]
+        ],
+    )

@@ -60,7 +60,9 @@ class ConfigHolder:
         if result.snapshot is None:
             for problem in result.errors:
                 log.error("config reload refused: %s", problem, extra={"event": "config_invalid"})
-            log.error("config reload refused: %d error(s); keeping %s", len(result.errors), self.active.id)
+            log.error(
+                "config reload refused: %d error(s); keeping %s", len(result.errors), self.active.id
+            )
             metrics.CONFIG_RELOADS.labels("invalid").inc()
             metrics.CONFIG_LAST_RELOAD_OK.set(0)
             return False
@@ -75,6 +77,8 @@ class ConfigHolder:
 
     def _publish(self, active: Active) -> None:
         identity = active.snapshot.identity
-        metrics.CONFIG_INFO.info({"snapshot": identity.content_hash[:12], "git_commit": identity.git_commit or ""})
+        metrics.CONFIG_INFO.info(
+            {"snapshot": identity.content_hash[:12], "git_commit": identity.git_commit or ""}
+        )
         metrics.CONFIG_LAST_SUCCESS.set(time.time())
         metrics.CONFIG_LAST_RELOAD_OK.set(1)

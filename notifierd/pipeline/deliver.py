@@ -48,29 +48,59 @@ def message_from_json(text: str) -> RenderedMessage:
 class Deliverer:
     """Sends one delivery: waits for rate-limit quota, calls the channel's sender, classifies."""
 
-    def __init__(self, senders: Any, limiter: RateLimiter | None, clock: Clock, jitter: Jitter,
-                 *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        senders: Any,
+        limiter: RateLimiter | None,
+        clock: Clock,
+        jitter: Jitter,
+        *,
+        dry_run: bool = False,
+    ) -> None:
         self.senders = senders
         self.limiter = limiter
         self.clock = clock
         self.jitter = jitter
         self.dry_run = dry_run
 
-    async def attempt(self, snapshot: Snapshot, request: Request, channel: Channel, recipient: str | None,
-                      message: RenderedMessage, delivery_id: str, attempts_before: int,
-                      received_at: datetime, thread_ts: str | None = None) -> Attempt:
+    async def attempt(
+        self,
+        snapshot: Snapshot,
+        request: Request,
+        channel: Channel,
+        recipient: str | None,
+        message: RenderedMessage,
+        delivery_id: str,
+        attempts_before: int,
+        received_at: datetime,
+        thread_ts: str | None = None,
+    ) -> Attempt:
         attempts = attempts_before + 1
         if self.limiter is not None:
             limits = limits_for(snapshot.rate_limits, channel)
             if limits:
                 await self.limiter.acquire(limits, on_wait=_count_wait)
         if self.dry_run:
-            log.info("dry run: would send to %s %s", channel.name, recipient or "(its target)",
-                     extra={"request_id": request.id, "event": "dry_run", "channel": channel.name,
-                            "payload": message.for_channel(channel.type)})
+            log.info(
+                "dry run: would send to %s %s",
+                channel.name,
+                recipient or "(its target)",
+                extra={
+                    "request_id": request.id,
+                    "event": "dry_run",
+                    "channel": channel.name,
+                    "payload": message.for_channel(channel.type),
+                },
+            )
             return self._done("dry_run", channel, attempts, received_at, None)
-        outbound = Outbound(delivery_id=delivery_id, request=request, channel=channel, recipient=recipient,
-                            message=message, thread_ts=thread_ts)
+        outbound = Outbound(
+            delivery_id=delivery_id,
+            request=request,
+            channel=channel,
+            recipient=recipient,
+            message=message,
+            thread_ts=thread_ts,
+        )
         try:
             result = await self.senders.get(channel).send(outbound)
         except Exception as exc:  # a sender bug must not lose the delivery: retry it
@@ -80,28 +110,49 @@ class Deliverer:
             return self._done("delivered", channel, attempts, received_at, result.provider_id)
         return self.failed(snapshot.settings.retry, channel, attempts, result, request.id)
 
-    def failed(self, retry: RetrySettings, channel: Channel, attempts: int, result: Failed,
-               request_id: str) -> Attempt:
+    def failed(
+        self, retry: RetrySettings, channel: Channel, attempts: int, result: Failed, request_id: str
+    ) -> Attempt:
         if result.transient:
             delay = next_delay(attempts, retry, self.jitter, result.retry_after)
             if delay is not None:
                 metrics.RETRIES.labels(channel.name).inc()
                 metrics.DELIVERIES.labels(channel.name, "retrying").inc()
-                log.warning("%s failed (attempt %d), retrying in %.1fs: %s", channel.name, attempts, delay,
-                            result.reason, extra={"request_id": request_id, "event": "retrying"})
-                return Attempt("retrying", attempts, result.reason,
-                               next_attempt_at=self.clock() + timedelta(seconds=delay))
+                log.warning(
+                    "%s failed (attempt %d), retrying in %.1fs: %s",
+                    channel.name,
+                    attempts,
+                    delay,
+                    result.reason,
+                    extra={"request_id": request_id, "event": "retrying"},
+                )
+                return Attempt(
+                    "retrying",
+                    attempts,
+                    result.reason,
+                    next_attempt_at=self.clock() + timedelta(seconds=delay),
+                )
             error = f"gave up after {attempts} attempts: {result.reason}"
         else:
             error = result.reason
         metrics.DEAD_LETTERS.labels(channel.name).inc()
         metrics.DELIVERIES.labels(channel.name, "dead").inc()
-        log.error("%s failed permanently: %s", channel.name, error,
-                  extra={"request_id": request_id, "event": "dead_letter"})
+        log.error(
+            "%s failed permanently: %s",
+            channel.name,
+            error,
+            extra={"request_id": request_id, "event": "dead_letter"},
+        )
         return Attempt("dead", attempts, error)
 
-    def _done(self, status: str, channel: Channel, attempts: int, received_at: datetime,
-              provider_id: str | None) -> Attempt:
+    def _done(
+        self,
+        status: str,
+        channel: Channel,
+        attempts: int,
+        received_at: datetime,
+        provider_id: str | None,
+    ) -> Attempt:
         latency = max(0.0, (self.clock() - received_at).total_seconds())
         metrics.DELIVERIES.labels(channel.name, status).inc()
         metrics.DELIVERY_LATENCY.labels(channel.name).observe(latency)

@@ -43,75 +43,151 @@ class Processor:
         self.dedup = dedup
         self.clock = clock
 
-    async def process(self, active: Active, request: Request, received_at: datetime,
-                      known: Known) -> Processed:
+    async def process(
+        self, active: Active, request: Request, received_at: datetime, known: Known
+    ) -> Processed:
         snapshot = active.snapshot
-        record = RequestRecord(id=request.id, kind=request.kind, outcome="routed",
-                               payload=request_payload(request), received_at=received_at,
-                               snapshot_id=active.id)
+        record = RequestRecord(
+            id=request.id,
+            kind=request.kind,
+            outcome="routed",
+            payload=request_payload(request),
+            received_at=received_at,
+            snapshot_id=active.id,
+        )
         out = Processed(record)
 
         if request.dedup_key and self.dedup is not None:
-            holder = await self.dedup.claim(request.dedup_key, request.id, snapshot.settings.dedup_window)
+            holder = await self.dedup.claim(
+                request.dedup_key, request.id, snapshot.settings.dedup_window
+            )
             if holder is not None:
-                return self._finish(out, "deduplicated",
-                                    f"dedup_key {request.dedup_key!r} was already sent by request {holder} "
-                                    "within the dedup window")
+                return self._finish(
+                    out,
+                    "deduplicated",
+                    f"dedup_key {request.dedup_key!r} was already sent by request {holder} "
+                    "within the dedup window",
+                )
 
         decision = active.router.route(request, self.clock())
         record.routes = list(decision.routes)
         for name in decision.unknown_channels:
-            out.deliveries.append(DeliveryRecord(
-                request.id, name, "unknown", "", "dead", attempts=0, snapshot_id=active.id,
-                last_error=f"unknown channel {name!r}: no channel of that name in config {active.id}"))
+            out.deliveries.append(
+                DeliveryRecord(
+                    request.id,
+                    name,
+                    "unknown",
+                    "",
+                    "dead",
+                    attempts=0,
+                    snapshot_id=active.id,
+                    last_error=f"unknown channel {name!r}: no channel of that name in config {active.id}",
+                )
+            )
         if decision.suppressed_by:
             for planned in decision.deliveries:
-                out.deliveries.append(self._held(request, active, planned, "suppressed",
-                                                 f"suppression window {decision.suppressed_by!r}"))
-            return self._finish(out, "suppressed", f"suppression window {decision.suppressed_by!r} is active")
+                out.deliveries.append(
+                    self._held(
+                        request,
+                        active,
+                        planned,
+                        "suppressed",
+                        f"suppression window {decision.suppressed_by!r}",
+                    )
+                )
+            return self._finish(
+                out, "suppressed", f"suppression window {decision.suppressed_by!r} is active"
+            )
         if not decision.deliveries and not decision.unknown_channels:
-            return self._finish(out, "unrouted", "no route matched and the request names no channels")
+            return self._finish(
+                out, "unrouted", "no route matched and the request names no channels"
+            )
 
         renderer = Renderer(active.catalog, request)
         # Anything already recorded is final or owned by the retrier: a replay sends only the rest.
-        pending = [p for p in decision.deliveries if (request.id, p.channel, p.recipient or "") not in known]
-        results = await asyncio.gather(*(self._deliver(active, request, renderer, p, received_at)
-                                         for p in pending))
+        pending = [
+            p
+            for p in decision.deliveries
+            if (request.id, p.channel, p.recipient or "") not in known
+        ]
+        results = await asyncio.gather(
+            *(self._deliver(active, request, renderer, p, received_at) for p in pending)
+        )
         out.deliveries.extend(results)
         return self._finish(out, "routed", None)
 
-    async def _deliver(self, active: Active, request: Request, renderer: Renderer, planned: PlannedDelivery,
-                       received_at: datetime) -> DeliveryRecord:
+    async def _deliver(
+        self,
+        active: Active,
+        request: Request,
+        renderer: Renderer,
+        planned: PlannedDelivery,
+        received_at: datetime,
+    ) -> DeliveryRecord:
         channel = active.snapshot.channels[planned.channel]
         rendered = renderer.render(planned.template, planned.template_from, channel.type)
-        row = DeliveryRecord(request.id, channel.name, channel.type, planned.recipient or "", "queued",
-                             template=rendered.template, note=rendered.note, snapshot_id=active.id)
+        row = DeliveryRecord(
+            request.id,
+            channel.name,
+            channel.type,
+            planned.recipient or "",
+            "queued",
+            template=rendered.template,
+            note=rendered.note,
+            snapshot_id=active.id,
+        )
         if rendered.message is None:  # the request's own template cannot render: permanent
             row.status, row.attempts, row.last_error = "dead", 0, rendered.error
             metrics.DEAD_LETTERS.labels(channel.name).inc()
-            log.error("%s", rendered.error, extra={"request_id": request.id, "event": "dead_letter"})
+            log.error(
+                "%s", rendered.error, extra={"request_id": request.id, "event": "dead_letter"}
+            )
             return row
         row.rendered = message_json(rendered.message)
         attempt: Attempt = await self.deliverer.attempt(
-            active.snapshot, request, channel, planned.recipient, rendered.message, str(row.id), 0, received_at)
+            active.snapshot,
+            request,
+            channel,
+            planned.recipient,
+            rendered.message,
+            str(row.id),
+            0,
+            received_at,
+        )
         row.status, row.attempts, row.last_error = attempt.status, attempt.attempts, attempt.error
-        row.latency_ms, row.provider_id, row.next_attempt_at = (attempt.latency_ms, attempt.provider_id,
-                                                                attempt.next_attempt_at)
+        row.latency_ms, row.provider_id, row.next_attempt_at = (
+            attempt.latency_ms,
+            attempt.provider_id,
+            attempt.next_attempt_at,
+        )
         return row
 
-    def _held(self, request: Request, active: Active, planned: PlannedDelivery, status: str,
-              note: str) -> DeliveryRecord:
+    def _held(
+        self, request: Request, active: Active, planned: PlannedDelivery, status: str, note: str
+    ) -> DeliveryRecord:
         channel = active.snapshot.channels[planned.channel]
         metrics.DELIVERIES.labels(channel.name, status).inc()
-        return DeliveryRecord(request.id, channel.name, channel.type, planned.recipient or "", status,
-                              note=note, snapshot_id=active.id,
-                              template=str(planned.template) if planned.template else None)
+        return DeliveryRecord(
+            request.id,
+            channel.name,
+            channel.type,
+            planned.recipient or "",
+            status,
+            note=note,
+            snapshot_id=active.id,
+            template=str(planned.template) if planned.template else None,
+        )
 
     def _finish(self, out: Processed, outcome: str, reason: str | None) -> Processed:
         out.request.outcome = outcome
         out.request.reason = reason
         metrics.REQUESTS.labels(outcome).inc()
-        log.info("request %s: %s (%d deliveries)%s", out.request.id, outcome, len(out.deliveries),
-                 f": {reason}" if reason else "",
-                 extra={"request_id": out.request.id, "event": "request_processed", "outcome": outcome})
+        log.info(
+            "request %s: %s (%d deliveries)%s",
+            out.request.id,
+            outcome,
+            len(out.deliveries),
+            f": {reason}" if reason else "",
+            extra={"request_id": out.request.id, "event": "request_processed", "outcome": outcome},
+        )
         return out

@@ -41,8 +41,9 @@ def merge(items: list[_Item]) -> tuple[list[RequestRecord], list[DeliveryRecord]
 class Recorder:
     """``await submit(raw, processed)`` returns once the outcome is durable and the raw acked."""
 
-    def __init__(self, store: Store, consumer: object, *, max_batch: int = 500,
-                 max_wait: float = 0.005) -> None:
+    def __init__(
+        self, store: Store, consumer: object, *, max_batch: int = 500, max_wait: float = 0.005
+    ) -> None:
         self.store = store
         self.consumer = consumer
         self.max_batch = max_batch
@@ -97,8 +98,13 @@ class Recorder:
                 raise
             except Exception as exc:
                 # Durable already: a replay after this would be idempotent, but keep trying.
-                log.error("acking %d request(s) in Redis failed, retrying in %.1fs: %s", len(items), delay, exc,
-                          extra={"event": "redis_unavailable"})
+                log.error(
+                    "acking %d request(s) in Redis failed, retrying in %.1fs: %s",
+                    len(items),
+                    delay,
+                    exc,
+                    extra={"event": "redis_unavailable"},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         for item in items:
@@ -119,8 +125,13 @@ class Recorder:
                 if not is_transient(exc):
                     refused = exc
                     break
-                log.error("writing %d request(s) to Postgres failed, retrying in %.1fs: %s",
-                          len(requests), delay, exc, extra={"event": "store_unavailable"})
+                log.error(
+                    "writing %d request(s) to Postgres failed, retrying in %.1fs: %s",
+                    len(requests),
+                    delay,
+                    exc,
+                    extra={"event": "store_unavailable"},
+                )
                 await asyncio.sleep(delay * (1 + random.random() * 0.2))
                 delay = min(delay * 2, 5.0)
         if len(items) > 1:  # one bad row must not hold the others back: write them one by one
@@ -130,11 +141,21 @@ class Recorder:
         # Postgres refuses this request's rows: keep a record that says so instead of looping.
         [item] = items
         rec = item.processed.request
-        log.error("Postgres refused the records of request %s: %s", rec.id, refused,
-                  extra={"request_id": rec.id, "event": "store_refused"})
-        fallback = RequestRecord(id=rec.id, kind=rec.kind, outcome="error", payload=json.dumps({"id": rec.id}),
-                                 received_at=rec.received_at, snapshot_id=rec.snapshot_id,
-                                 reason=f"its records could not be stored: {refused}"[:2000])
+        log.error(
+            "Postgres refused the records of request %s: %s",
+            rec.id,
+            refused,
+            extra={"request_id": rec.id, "event": "store_refused"},
+        )
+        fallback = RequestRecord(
+            id=rec.id,
+            kind=rec.kind,
+            outcome="error",
+            payload=json.dumps({"id": rec.id}),
+            received_at=rec.received_at,
+            snapshot_id=rec.snapshot_id,
+            reason=f"its records could not be stored: {refused}"[:2000],
+        )
         try:
             await self.store.write_batch([fallback], [])
         except Exception as again:

@@ -24,20 +24,28 @@ class Renderer:
         self.request = request
         self._cache: dict[tuple[str | None, str, str], Rendered] = {}
 
-    def render(self, template: TemplateRef | None, template_from: str, channel_type: str) -> Rendered:
+    def render(
+        self, template: TemplateRef | None, template_from: str, channel_type: str
+    ) -> Rendered:
         key = (str(template) if template else None, template_from, channel_type)
         if key not in self._cache:
             self._cache[key] = self._render(template, template_from, channel_type)
         return self._cache[key]
 
-    def _render(self, template: TemplateRef | None, template_from: str, channel_type: str) -> Rendered:
+    def _render(
+        self, template: TemplateRef | None, template_from: str, channel_type: str
+    ) -> Rendered:
         if template is None:
             return Rendered(render_plain(self.request, channel_type), None)
         try:
             message = self.catalog.render(template, self.request, channel_type)
         except TemplateError as exc:
             if template_from == "request":
-                return Rendered(None, str(template), error=f"template {template} cannot render this request: {exc}")
+                return Rendered(
+                    None,
+                    str(template),
+                    error=f"template {template} cannot render this request: {exc}",
+                )
             # A route's default template must never cost an alert: send plain text, say why.
             note = f"route template {template} could not render this request ({exc}); sent as plain title + message"
             return Rendered(render_plain(self.request, channel_type), None, note=note)

@@ -19,8 +19,16 @@ log = logging.getLogger("notifierd.retry")
 
 
 class Retrier:
-    def __init__(self, store: Store, deliverer: Deliverer, active: Callable[[], Active], *,
-                 interval: float = 0.25, batch: int = 100, lease: float = 120.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        deliverer: Deliverer,
+        active: Callable[[], Active],
+        *,
+        interval: float = 0.25,
+        batch: int = 100,
+        lease: float = 120.0,
+    ) -> None:
         self.store = store
         self.deliverer = deliverer
         self.active = active
@@ -56,16 +64,40 @@ class Retrier:
         attempts = get("attempts")
         channel = active.snapshot.channels.get(get("channel"))
         if channel is None or channel.type != get("channel_type"):
-            return RetryOutcome(get("id"), "dead", attempts,
-                                f"channel {get('channel')!r} is no longer in the config ({active.id})")
+            return RetryOutcome(
+                get("id"),
+                "dead",
+                attempts,
+                f"channel {get('channel')!r} is no longer in the config ({active.id})",
+            )
         if not get("rendered"):
             return RetryOutcome(get("id"), "dead", attempts, "nothing recorded to resend")
         message = message_from_json(get("rendered"))
         try:
-            attempt = await self.deliverer.attempt(active.snapshot, request, channel, get("recipient") or None,
-                                                   message, str(get("id")), attempts, get("received_at"))
+            attempt = await self.deliverer.attempt(
+                active.snapshot,
+                request,
+                channel,
+                get("recipient") or None,
+                message,
+                str(get("id")),
+                attempts,
+                get("received_at"),
+            )
         except Exception as exc:  # keep the delivery: it becomes due again with a fresh delay
-            attempt = self.deliverer.failed(active.snapshot.settings.retry, channel, attempts + 1,
-                                            Failed(f"retry error: {exc}", transient=True), request.id)
-        return RetryOutcome(get("id"), attempt.status, attempt.attempts, attempt.error, attempt.latency_ms,
-                            attempt.provider_id, attempt.next_attempt_at)
+            attempt = self.deliverer.failed(
+                active.snapshot.settings.retry,
+                channel,
+                attempts + 1,
+                Failed(f"retry error: {exc}", transient=True),
+                request.id,
+            )
+        return RetryOutcome(
+            get("id"),
+            attempt.status,
+            attempt.attempts,
+            attempt.error,
+            attempt.latency_ms,
+            attempt.provider_id,
+            attempt.next_attempt_at,
+        )

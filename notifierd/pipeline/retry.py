@@ -15,8 +15,9 @@ def symmetric_jitter(rng: random.Random | None = None) -> Jitter:
     return lambda: source.uniform(-1.0, 1.0)
 
 
-def next_delay(attempts: int, retry: RetrySettings, jitter: Jitter,
-               retry_after: float | None = None) -> float | None:
+def next_delay(
+    attempts: int, retry: RetrySettings, jitter: Jitter, retry_after: float | None = None
+) -> float | None:
     """Seconds before the next attempt after ``attempts`` tries, or None when retries are spent.
 
     Attempt 1 failing waits ``initial_delay``, then x``multiplier`` each time, capped at

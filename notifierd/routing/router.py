@@ -232,7 +232,9 @@ class Router:
         self._suppressions: list[tuple[Suppression, tuple[Check, ...], Window]] = [
             (s, tuple(compiled(m) for m in s.matchers), window(s)) for s in snapshot.suppressions
         ]
-        self._active: tuple[datetime, datetime | None, list[tuple[Suppression, tuple[Check, ...]]]] | None = None
+        self._active: (
+            tuple[datetime, datetime | None, list[tuple[Suppression, tuple[Check, ...]]]] | None
+        ) = None
         # Request overrides recur (the same bot, the same channels), so remember their pairs.
         self._override_pairs: dict[tuple[tuple[str, ...], tuple[str, ...]], list] = {}
 

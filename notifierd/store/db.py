@@ -18,9 +18,18 @@ from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome
 
 def is_transient(exc: BaseException) -> bool:
     """True for a lost or refused connection (worth retrying), False for a bad statement or value."""
-    return isinstance(exc, (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-                            asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
-                            asyncpg.AdminShutdownError))
+    return isinstance(
+        exc,
+        (
+            OSError,
+            TimeoutError,
+            asyncpg.InterfaceError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.CannotConnectNowError,
+            asyncpg.TooManyConnectionsError,
+            asyncpg.AdminShutdownError,
+        ),
+    )
 
 
 def storable_text(raw: bytes) -> str:
@@ -44,7 +53,17 @@ class Store:
         """Open a pool (and migrate); a server that is down is a one-line ServiceUnavailable."""
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, timeout=10, command_timeout=60
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                timeout=10,
+                command_timeout=60,
+                # Plan each execution: a generic plan cached while the tables were still empty
+                # keeps scanning them whole once they hold millions of rows.
+                server_settings={
+                    "plan_cache_mode": "force_custom_plan",
+                    "application_name": "notifierd",
+                },
             )
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
             raise ServiceUnavailable(

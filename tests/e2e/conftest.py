@@ -38,13 +38,41 @@ def write_sink_config(root: Path) -> Path:
 class DaemonProcess:
     """``python -m notifierd run`` with its own queue and key prefix; logs go to a file."""
 
-    def __init__(self, config: Path, prefix: str, redis_url: str, postgres_url: str, sink_url: str,
-                 log: Path, *extra: str) -> None:
-        self.args = [sys.executable, "-m", "notifierd", "run", "--config", str(config),
-                     "--queue", f"{prefix}:requests", "--key-prefix", prefix, "--heartbeat-ttl", "2",
-                     "--log-format", "json", "--no-watch", *extra]
-        self.env = {**os.environ, "REDIS_URL": redis_url, "POSTGRES_URL": postgres_url, "SINK_URL": sink_url,
-                    "SINK_SECRET": "e2e-secret"}
+    def __init__(
+        self,
+        config: Path,
+        prefix: str,
+        redis_url: str,
+        postgres_url: str,
+        sink_url: str,
+        log: Path,
+        *extra: str,
+    ) -> None:
+        self.args = [
+            sys.executable,
+            "-m",
+            "notifierd",
+            "run",
+            "--config",
+            str(config),
+            "--queue",
+            f"{prefix}:requests",
+            "--key-prefix",
+            prefix,
+            "--heartbeat-ttl",
+            "2",
+            "--log-format",
+            "json",
+            "--no-watch",
+            *extra,
+        ]
+        self.env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "POSTGRES_URL": postgres_url,
+            "SINK_URL": sink_url,
+            "SINK_SECRET": "e2e-secret",
+        }
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -66,7 +94,9 @@ class DaemonProcess:
                 return self.proc.returncode
             await asyncio.sleep(0.1)
         self.proc.kill()
-        raise AssertionError(f"the daemon did not stop within {timeout}s on SIGTERM; log: {self.log.read_text()[-3000:]}")
+        raise AssertionError(
+            f"the daemon did not stop within {timeout}s on SIGTERM; log: {self.log.read_text()[-3000:]}"
+        )
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

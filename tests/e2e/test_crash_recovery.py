@@ -25,9 +25,9 @@ async def wait_until(predicate, timeout: float, what: str) -> None:  # type: ign
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-async def test_kill_9_mid_burst_then_restart_loses_nothing(tmp_path: Path, pg_url: str,
-                                                           redis_prefix: RedisPrefix,
-                                                           daemons: list[DaemonProcess]) -> None:
+async def test_kill_9_mid_burst_then_restart_loses_nothing(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, daemons: list[DaemonProcess]
+) -> None:
     sink = WebhookSink()
     sink.delay = 0.005  # a receiver that takes a moment, so deliveries are in flight at the kill
     await sink.start()
@@ -36,10 +36,14 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(tmp_path: Path, pg_ur
     ids = [f"burst-{i}" for i in range(TOTAL)]
     async with redis.pipeline(transaction=False) as pipe:
         for rid in ids:
-            pipe.lpush(f"{prefix}:requests", json.dumps({"id": rid, "title": "burst", "message": rid}))
+            pipe.lpush(
+                f"{prefix}:requests", json.dumps({"id": rid, "title": "burst", "message": rid})
+            )
         await pipe.execute()
 
-    first = DaemonProcess(config, prefix, redis_prefix.url, pg_url, sink.url, tmp_path / "first.log").start()
+    first = DaemonProcess(
+        config, prefix, redis_prefix.url, pg_url, sink.url, tmp_path / "first.log"
+    ).start()
     daemons.append(first)
 
     async def some_delivered() -> bool:
@@ -50,17 +54,22 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(tmp_path: Path, pg_ur
     at_kill = len(sink.received)
     assert at_kill < TOTAL, "the burst finished before the kill; make it bigger"
 
-    second = DaemonProcess(config, prefix, redis_prefix.url, pg_url, sink.url, tmp_path / "second.log").start()
+    second = DaemonProcess(
+        config, prefix, redis_prefix.url, pg_url, sink.url, tmp_path / "second.log"
+    ).start()
     daemons.append(second)
     conn = await asyncpg.connect(pg_url)
     try:
+
         async def all_recorded() -> bool:
             n = await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'delivered'")
             return n == TOTAL
 
         await wait_until(all_recorded, 90, f"{TOTAL} delivered deliveries in Postgres")
         rows = await conn.fetch("SELECT request_id, status, attempts FROM deliveries")
-        assert sorted(r["request_id"] for r in rows) == sorted(ids)  # one row per request, none twice
+        assert sorted(r["request_id"] for r in rows) == sorted(
+            ids
+        )  # one row per request, none twice
         assert {r["status"] for r in rows} == {"delivered"}
     finally:
         await conn.close()
@@ -71,7 +80,9 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(tmp_path: Path, pg_ur
     delivery_ids = [r.headers["X-Notifierd-Delivery"] for r in sink.received]
     assert len(set(delivery_ids)) == TOTAL
     duplicates = len(delivery_ids) - TOTAL
-    print(f"kill -9 after {at_kill} deliveries; {duplicates} delivery(ies) reached the receiver twice")
+    print(
+        f"kill -9 after {at_kill} deliveries; {duplicates} delivery(ies) reached the receiver twice"
+    )
     assert duplicates <= 256, duplicates
     bodies = {r.json()["request_id"] for r in sink.received}
     assert bodies == set(ids)

@@ -40,8 +40,22 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
@@ -85,18 +99,29 @@ async def push(redis: Redis, queue: str, ids: list[str]) -> None:
 async def delivered(pg_url: str, ids: list[str]) -> int:
     conn = await asyncpg.connect(pg_url)
     try:
-        return int(await conn.fetchval(
-            "SELECT count(*) FROM deliveries WHERE status = 'delivered' AND request_id = ANY($1)", ids))
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM deliveries WHERE status = 'delivered' AND request_id = ANY($1)",
+                ids,
+            )
+        )
     except asyncpg.UndefinedTableError:  # the daemon has not migrated its database yet
         return 0
     finally:
         await conn.close()
 
 
-async def test_redis_restart_under_the_daemon(tmp_path: Path, pg_url: str, private_redis: PrivateRedis,
-                                              sink: WebhookSink, daemons: list[DaemonProcess]) -> None:
+async def test_redis_restart_under_the_daemon(
+    tmp_path: Path,
+    pg_url: str,
+    private_redis: PrivateRedis,
+    sink: WebhookSink,
+    daemons: list[DaemonProcess],
+) -> None:
     config = write_sink_config(tmp_path / "config")
-    daemon = DaemonProcess(config, "e2e", private_redis.url, pg_url, sink.url, tmp_path / "daemon.log").start()
+    daemon = DaemonProcess(
+        config, "e2e", private_redis.url, pg_url, sink.url, tmp_path / "daemon.log"
+    ).start()
     daemons.append(daemon)
     before = [f"before-{i}" for i in range(100)]
     after = [f"after-{i}" for i in range(100)]
@@ -123,12 +148,18 @@ async def test_redis_restart_under_the_daemon(tmp_path: Path, pg_url: str, priva
     assert await daemon.terminate() == 0
 
 
-async def test_postgres_connections_cut_under_the_daemon(tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix,
-                                                         sink: WebhookSink, daemons: list[DaemonProcess]) -> None:
+async def test_postgres_connections_cut_under_the_daemon(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    sink: WebhookSink,
+    daemons: list[DaemonProcess],
+) -> None:
     config = write_sink_config(tmp_path / "config")
     sink.delay = 0.002
-    daemon = DaemonProcess(config, redis_prefix.prefix, redis_prefix.url, pg_url, sink.url,
-                           tmp_path / "daemon.log").start()
+    daemon = DaemonProcess(
+        config, redis_prefix.prefix, redis_prefix.url, pg_url, sink.url, tmp_path / "daemon.log"
+    ).start()
     daemons.append(daemon)
     ids = [f"pg-{i}" for i in range(600)]
     await push(redis_prefix.redis, f"{redis_prefix.prefix}:requests", ids)
@@ -141,7 +172,8 @@ async def test_postgres_connections_cut_under_the_daemon(tmp_path: Path, pg_url:
             await asyncio.sleep(0.3)
             await admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                database)
+                database,
+            )
     finally:
         await admin.close()
 

@@ -73,9 +73,22 @@ class Running:
         await self.redis.redis.lpush(self.queue, request)
         return None
 
-    async def status(self, request_id: str, *, until: tuple[str, ...] = ("delivered", "partial", "failed",
-                     "suppressed", "deduplicated", "unrouted", "dry_run", "error"),
-                     timeout: float = 15.0) -> dict[str, Any]:
+    async def status(
+        self,
+        request_id: str,
+        *,
+        until: tuple[str, ...] = (
+            "delivered",
+            "partial",
+            "failed",
+            "suppressed",
+            "deduplicated",
+            "unrouted",
+            "dry_run",
+            "error",
+        ),
+        timeout: float = 15.0,
+    ) -> dict[str, Any]:
         """Poll Postgres until the request reaches one of ``until``."""
         deadline = asyncio.get_running_loop().time() + timeout
         found = None
@@ -90,14 +103,25 @@ class Running:
         """Wait until the queue and this consumer's processing list are empty."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            if await self.daemon.consumer.queue_depth() == 0 and await self.daemon.consumer.processing_depth() == 0:
+            if (
+                await self.daemon.consumer.queue_depth() == 0
+                and await self.daemon.consumer.processing_depth() == 0
+            ):
                 return
             await asyncio.sleep(0.05)
         raise AssertionError("the daemon did not drain its queue")
 
 
-async def start_daemon(tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch,
-                       *, routes: str = ROUTES, dry_run: bool = False, watch: bool = False) -> AsyncIterator[Running]:
+async def start_daemon(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    routes: str = ROUTES,
+    dry_run: bool = False,
+    watch: bool = False,
+) -> AsyncIterator[Running]:
     sink, flaky = WebhookSink(), WebhookSink()
     await sink.start()
     await flaky.start()
@@ -105,9 +129,16 @@ async def start_daemon(tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, m
     monkeypatch.setenv("SINK_SECRET", "s3cret")
     monkeypatch.setenv("FLAKY_URL", flaky.url)
     config = write_config(tmp_path / "config", routes)
-    options = Options(config_dir=config, redis_url=redis_prefix.url, postgres_url=pg_url,
-                      key_prefix=redis_prefix.prefix, queue=f"{redis_prefix.prefix}:requests",
-                      dry_run=dry_run, watch=watch, shutdown_timeout=5.0)
+    options = Options(
+        config_dir=config,
+        redis_url=redis_prefix.url,
+        postgres_url=pg_url,
+        key_prefix=redis_prefix.prefix,
+        queue=f"{redis_prefix.prefix}:requests",
+        dry_run=dry_run,
+        watch=watch,
+        shutdown_timeout=5.0,
+    )
     daemon = Daemon(options)
     await daemon.start()
     store = await Store.connect(pg_url, min_size=1, max_size=2, apply_migrations=False)

@@ -14,8 +14,9 @@ from tests.integration.redis_fixtures import RedisPrefix
 
 
 @pytest.fixture
-async def running(tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix,
-                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
+async def running(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Running]:
     async for r in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch):
         yield r
 
@@ -25,11 +26,19 @@ async def test_request_is_delivered_recorded_and_acked(running: Running) -> None
     status = await running.status(rid)
     assert status["status"] == "delivered"
     [delivery] = status["deliveries"]
-    assert (delivery["channel"], delivery["status"], delivery["attempts"]) == ("sink", "delivered", 1)
+    assert (delivery["channel"], delivery["status"], delivery["attempts"]) == (
+        "sink",
+        "delivered",
+        1,
+    )
     assert [e["status"] for e in delivery["history"]] == ["delivered"]
     [hit] = running.sink.received
     body = hit.json()
-    assert body["request_id"] == rid and body["subject"] == "Deployed" and body["text"] == "v2.1.0 is live"
+    assert (
+        body["request_id"] == rid
+        and body["subject"] == "Deployed"
+        and body["text"] == "v2.1.0 is live"
+    )
     assert running.sink.verify(hit, "s3cret")
     assert hit.headers["X-Notifierd-Delivery"] == delivery["id"]
     await running.idle()
@@ -117,8 +126,13 @@ async def test_same_id_twice_delivers_once(running: Running) -> None:
 
 
 async def test_malformed_requests_are_rejected_and_the_daemon_lives(running: Running) -> None:
-    garbage = [b"{not json", b"\xff\xfe\x00", b"[]", b'{"priority": "urgent", "title": "x", "message": "y"}',
-               b'{"title": "no message"}'] * 200
+    garbage = [
+        b"{not json",
+        b"\xff\xfe\x00",
+        b"[]",
+        b'{"priority": "urgent", "title": "x", "message": "y"}',
+        b'{"title": "no message"}',
+    ] * 200
     for raw in garbage:
         await running.push(raw)
     await running.idle(timeout=30)
@@ -131,24 +145,30 @@ async def test_malformed_requests_are_rejected_and_the_daemon_lives(running: Run
     assert (await running.status(rid))["status"] == "delivered"
 
 
-async def test_dry_run_records_the_payload_and_sends_nothing(tmp_path: Path, pg_url: str,
-                                                            redis_prefix: RedisPrefix,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_dry_run_records_the_payload_and_sends_nothing(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async for running in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, dry_run=True):
         rid = await running.push({"title": "Dry", "message": "nothing leaves"})
         status = await running.status(rid)
         assert status["status"] == "dry_run"
         [delivery] = status["deliveries"]
-        assert delivery["rendered"]["subject"] == "Dry" and delivery["rendered"]["text"] == "nothing leaves"
+        assert (
+            delivery["rendered"]["subject"] == "Dry"
+            and delivery["rendered"]["text"] == "nothing leaves"
+        )
         assert running.sink.received == []
 
 
-async def test_config_reload_valid_then_invalid(tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_config_reload_valid_then_invalid(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async for running in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, watch=True):
         before = running.daemon.holder.active.id
         # A valid change: everything labelled target=flaky now goes to the sink instead.
-        (running.config / "routes.yaml").write_text(ROUTES.replace('channels: [flaky]', 'channels: [sink]'))
+        (running.config / "routes.yaml").write_text(
+            ROUTES.replace("channels: [flaky]", "channels: [sink]")
+        )
         for _ in range(100):
             if running.daemon.holder.active.id != before:
                 break
@@ -158,15 +178,18 @@ async def test_config_reload_valid_then_invalid(tmp_path: Path, pg_url: str, red
         assert (await running.status(rid))["deliveries"][0]["channel"] == "sink"
         good = running.daemon.holder.active.id
         # An invalid change is refused; the last good config stays active.
-        (running.config / "routes.yaml").write_text(ROUTES.replace("channels: [sink]", "channels: [nope]"))
+        (running.config / "routes.yaml").write_text(
+            ROUTES.replace("channels: [sink]", "channels: [nope]")
+        )
         assert await running.daemon.reload("test") is False
         assert running.daemon.holder.active.id == good
         rid = await running.push({"title": "after a refused reload"})
         assert (await running.status(rid))["status"] == "delivered"
 
 
-async def test_graceful_stop_returns_unfinished_work(tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_graceful_stop_returns_unfinished_work(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async for running in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch):
         running.flaky.delay = 30  # a receiver that hangs longer than the shutdown timeout
         running.daemon.options.shutdown_timeout = 0.5
