@@ -13,13 +13,14 @@ import re
 import signal
 import sys
 import time
+from typing import ClassVar
 
 _LENGTH = re.compile(rb"content-length:\s*(\d+)")
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
 
 class Sink(asyncio.Protocol):
-    records: list[tuple[float, bytes]] = []
+    records: ClassVar[list[tuple[float, bytes]]] = []  # shared by every connection
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]

@@ -156,8 +156,8 @@ async def main() -> None:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=open(work / "daemon.log", "wb"),
-        )  # noqa: SIM115
+            stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the child keeps it open
+        )
         if args.profile:  # collapsed stacks of the burst, for flamegraph tools or grep
             subprocess.Popen(
                 [
