@@ -49,7 +49,7 @@ def check_template(tv: TemplateVersion, pf: Parsed, problems: list[Problem]) -> 
         TemplateCompileError,
         compile_template,
         render_examples,
-        undeclared_variables,
+        undeclared_problems,
     )
 
     check = Checker(pf, problems)
@@ -74,14 +74,8 @@ def check_template(tv: TemplateVersion, pf: Parsed, problems: list[Problem]) -> 
         return None
     for p in render_examples(compiled):
         report(p.location, p.line, p.message, p.severity, "template-render")
-    for name in sorted(undeclared_variables(tv)):
-        check.at(
-            ("variables",),
-            f"variable '{name}' is used but not declared under variables.properties "
-            "(declare it, with a default if it is optional)",
-            "undeclared-variable",
-            severity="warning",
-        )
+    for p in undeclared_problems(compiled):  # located where each name is first used
+        report(p.location, p.line, p.message, "warning", "undeclared-variable")
     if not tv.examples:
         check.at(
             (),

@@ -379,8 +379,16 @@ def _collect(tv: TemplateVersion) -> tuple[_Builder, dict[str, Any]]:
     return builder, shapes
 
 
+_UNCLOSED = re.compile(r"innermost block that needs to be closed is '(\w+)'")
+
+
 def _syntax_problem(piece: Piece, exc: TemplateSyntaxError, line: int | None) -> TemplateProblem:
     message = exc.message or str(exc)
+    unclosed = _UNCLOSED.search(message)
+    if "unknown tag 'endblock'" in message and unclosed:
+        # Each piece is compiled inside a block of our own; name the author's tag, not ours.
+        tag = unclosed.group(1)
+        message = f"'{{% {tag} %}}' is never closed: add '{{% end{tag} %}}'"
     if piece.kind == "cond":
         message = f"invalid `if` expression: {message}"
     return TemplateProblem(piece.location, line, message)
