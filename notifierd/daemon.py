@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class Options:
     heartbeat_ttl: float = 15.0
     watch: bool = True
     http: str | None = None
+    escalation_poll: float = 1.0  # seconds between looks for due steps planned elsewhere
 
 
 class Daemon:
@@ -63,6 +64,7 @@ class Daemon:
         self._tasks: list[asyncio.Task[Any]] = []
         self.redis: Any = None
         self.store: Store | None = None
+        self.http: Any = None  # the aiohttp AppRunner while the HTTP listener runs
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -72,6 +74,10 @@ class Daemon:
         from notifierd.intake.connect import connect_redis
 
         opts = self.options
+        if opts.http:
+            from notifierd.http import parse_address
+
+            parse_address(opts.http)  # a bad --http value fails before connecting to anything
         self.holder = ConfigHolder.load(opts.config_dir)
         self.store = await Store.connect(opts.postgres_url)
         self.redis = await connect_redis(opts.redis_url)
@@ -89,6 +95,7 @@ class Daemon:
         self.recorder = Recorder(self.store, self.consumer)
         self.recorder.start()
         self.retrier = Retrier(self.store, self.deliverer, lambda: self.holder.active)
+        self._start_alerts()
         recovered = await self.consumer.recover()
         own = await self.consumer.pending()
         if own:  # our own id held requests when we last stopped: put them back in line
@@ -109,6 +116,60 @@ class Daemon:
         ]
         if opts.watch:
             self._tasks.append(asyncio.create_task(self._watch_config(), name="watch"))
+        if opts.http:
+            try:
+                await self.start_http()
+            except BaseException:
+                await self.stop()  # a port in use must not leave the loops running
+                raise
+
+    def _start_alerts(self) -> None:
+        from notifierd.alerts.escalator import Escalator
+        from notifierd.alerts.service import AlertService
+        from notifierd.store.alerts import AlertStore
+
+        assert self.store is not None
+        store = self.store
+
+        async def write(processed: Processed) -> None:
+            await store.write_batch([processed.request], processed.deliveries)
+
+        alert_store = AlertStore(store.pool)
+        self.alerts = AlertService(
+            alert_store, self.processor, write, lambda: self.holder.active, self.clock, self.senders
+        )
+        self.processor.alerts = self.alerts
+        self.escalator = Escalator(
+            alert_store,
+            self.processor,
+            write,
+            lambda: self.holder.active,
+            self.clock,
+            replica=self.consumer.id,
+            poll=self.options.escalation_poll,
+        )
+        self.alerts.on_opened = self.escalator.timers
+        self.escalator.start()
+        # Retention shares the escalator's scheduler: hourly, first a minute after start.
+        self.escalator.scheduler.add_job(
+            self._retention,
+            "interval",
+            hours=1,
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.clock() + timedelta(minutes=1),
+        )
+
+    async def _retention(self) -> None:
+        from notifierd.store.retention import purge
+
+        assert self.store is not None
+        days = self.holder.active.snapshot.settings.retention_days
+        try:
+            await purge(self.store.pool, self.clock() - timedelta(days=days))
+        except Exception:
+            log.exception("retention pass failed; the next one retries")
 
     def request_stop(self) -> None:
         if not self.stopping.is_set():
@@ -134,6 +195,7 @@ class Daemon:
 
     async def stop(self) -> None:
         self.request_stop()
+        await self.stop_http()  # no new HTTP intake or acks while draining
         intake = next((t for t in self._tasks if t.get_name() == "intake"), None)
         if intake is not None:
             # It stops by itself within one fetch timeout; cancel it only if it is stuck.
@@ -156,6 +218,8 @@ class Daemon:
                     extra={"event": "released"},
                 )
         await self.recorder.stop()
+        if getattr(self, "escalator", None) is not None:
+            self.escalator.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -166,6 +230,20 @@ class Daemon:
         if self.redis is not None:
             await self.redis.aclose()
         log.info("notifierd stopped", extra={"event": "stopped"})
+
+    # -- HTTP listener (notifierd.http) -----------------------------------------------------------
+
+    async def start_http(self) -> None:
+        """Serve health, readiness, metrics, reload, the API and Slack on ``options.http``."""
+        from notifierd.http import start_http
+
+        assert self.options.http
+        self.http = await start_http(self, self.options.http)
+
+    async def stop_http(self) -> None:
+        if self.http is not None:
+            runner, self.http = self.http, None
+            await runner.cleanup()
 
     async def reload(self, why: str) -> bool:
         log.info("reloading config (%s)", why, extra={"event": "reload"})

@@ -71,3 +71,15 @@ CONFIG_LAST_RELOAD_OK = Gauge(
     registry=REGISTRY,
 )
 CONFIG_INFO = Info("notifierd_config", "The active config snapshot.", registry=REGISTRY)
+OPEN_ALERTS = Gauge(
+    "notifierd_open_alerts", "Alerts triggered or acknowledged, not resolved.", registry=REGISTRY
+)
+ESCALATIONS = Counter(
+    "notifierd_escalations_fired_total", "Escalation steps fired.", registry=REGISTRY
+)
+ESCALATION_LATENESS = Histogram(
+    "notifierd_escalation_lateness_seconds",
+    "How late escalation steps fired.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30, 300),
+    registry=REGISTRY,
+)

@@ -28,6 +28,9 @@ SENDER_MODULES: dict[str, str] = {
     "slack": "notifierd.channels.slack",
     "email": "notifierd.channels.email",
     "webhook": "notifierd.channels.webhook",
+    "pagerduty": "notifierd.channels.pagerduty",
+    "teams": "notifierd.channels.teams",
+    "sms": "notifierd.channels.sms",
 }
 
 

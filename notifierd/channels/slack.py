@@ -250,7 +250,9 @@ class SlackSender:
                 reason += ": " + "; ".join(str(m) for m in messages[:3])
         else:
             body = data if isinstance(data, str) else ""
-            reason = f"Slack {method}: HTTP {status}" + (f": {truncate(body, 200)}" if body else "")
+            reason = f"Slack {method}: HTTP {status}" + (
+                f": {truncate(self._settings.redact(body), 200)}" if body else ""
+            )
         transient = status == 429 or status >= 500 or error in TRANSIENT_ERRORS
         return Failed(
             self._settings.redact(reason),

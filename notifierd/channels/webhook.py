@@ -167,7 +167,7 @@ class WebhookSender:
         if 300 <= status < 400:
             reason += " (redirect: configure the final URL)"
         if text.strip():
-            reason += f": {truncate(text, 200)}"
+            reason += f": {truncate(self._settings.redact(text), 200)}"  # redact first: a cut can split a secret
         transient = http_status_is_transient(status)
         retry_after = (
             parse_retry_after(response_headers.get("Retry-After"), self._clock)

@@ -15,7 +15,7 @@ def cli() -> None:
 
 def _register() -> None:
     # Imported here so each command module stays import-light and self-contained.
-    from notifierd.cli import channel, dlq, routes, run, send, status, template, validate
+    from notifierd.cli import alerts, channel, dlq, routes, run, send, status, template, validate
 
     cli.add_command(validate.validate)
     cli.add_command(routes.routes)
@@ -28,6 +28,7 @@ def _register() -> None:
     cli.add_command(status.metrics)
     cli.add_command(dlq.dlq)
     cli.add_command(channel.channel)
+    cli.add_command(alerts.alerts)
 
 
 def main() -> None:

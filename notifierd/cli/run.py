@@ -98,6 +98,13 @@ def run(
         daemon.install_signal_handlers()
         await daemon.run()
 
+    if http:
+        from notifierd.http import parse_address
+
+        try:
+            parse_address(http)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--http") from None
     if not Path(config_dir).is_dir():
         click.echo(
             f"error: config directory {config_dir!r} does not exist (use --config DIR)", err=True
@@ -113,6 +120,10 @@ def run(
                     err=True,
                 )
         click.echo(f"error: the config in {config_dir} is invalid; not starting", err=True)
+        sys.exit(1)
+    except OSError as exc:  # e.g. the --http port is taken
+        where = f"cannot listen on {http}: " if http else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         pass

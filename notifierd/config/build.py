@@ -112,6 +112,7 @@ def build_policy(policy_id: str, data: Mapping[str, Any]) -> Policy:
         name=data.get("name") or policy_id,
         description=data.get("description"),
         repeat=int(data.get("repeat", 0)),
+        repeat_after=parse_duration(data["repeat_after"]) if data.get("repeat_after") else None,
         levels=tuple(
             EscalationLevel(
                 after=parse_duration(level["after"]),

@@ -10,6 +10,7 @@ from pathlib import Path
 from notifierd import metrics
 from notifierd.config.loader import validate_repository
 from notifierd.config.model import Snapshot
+from notifierd.config.problems import Problem
 from notifierd.routing.router import Router
 from notifierd.templates import TemplateCatalog
 
@@ -39,6 +40,8 @@ class ConfigHolder:
     def __init__(self, root: Path, active: Active) -> None:
         self.root = root
         self.active = active
+        # Why the last reload was refused (empty after a good one): POST /-/reload answers them.
+        self.last_problems: list[Problem] = []
         self._publish(active)
 
     @classmethod
@@ -52,11 +55,15 @@ class ConfigHolder:
         """Swap in the config on disk if it is valid; keep the current one if not. True on swap."""
         try:
             result = validate_repository(self.root)
-        except Exception:  # never let a reload take the daemon down
+        except Exception as exc:  # never let a reload take the daemon down
             log.exception("config reload failed unexpectedly; keeping %s", self.active.id)
+            self.last_problems = [
+                Problem(".", 1, 1, f"reload failed: {type(exc).__name__}: {exc}", code="internal")
+            ]
             metrics.CONFIG_RELOADS.labels("error").inc()
             metrics.CONFIG_LAST_RELOAD_OK.set(0)
             return False
+        self.last_problems = result.errors
         if result.snapshot is None:
             for problem in result.errors:
                 log.error("config reload refused: %s", problem, extra={"event": "config_invalid"})

@@ -106,6 +106,7 @@ class Policy:
     levels: tuple[EscalationLevel, ...]
     repeat: int = 0
     description: str | None = None
+    repeat_after: float | None = None  # seconds between rounds; None: derived from the levels
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,7 +107,11 @@ class Deliverer:
             log.exception("sender for %s raised", channel.name, extra={"request_id": request.id})
             result = Failed(reason=f"sender error: {type(exc).__name__}: {exc}", transient=True)
         if isinstance(result, Delivered):
-            return self._done("delivered", channel, attempts, received_at, result.provider_id)
+            provider_id = result.provider_id
+            if channel.type == "slack" and result.detail.get("channel") and provider_id:
+                # Keep the channel id with the ts: updating the message later needs both.
+                provider_id = f"{result.detail['channel']}|{provider_id}"
+            return self._done("delivered", channel, attempts, received_at, provider_id)
         return self.failed(snapshot.settings.retry, channel, attempts, result, request.id)
 
     def failed(

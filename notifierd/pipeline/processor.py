@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from notifierd import metrics
 from notifierd.config.holder import Active
@@ -42,10 +43,19 @@ class Processor:
         self.deliverer = deliverer
         self.dedup = dedup
         self.clock = clock
+        self.alerts: Any = None  # notifierd.alerts.service.AlertService, set by the daemon
 
     async def process(
-        self, active: Active, request: Request, received_at: datetime, known: Known
+        self,
+        active: Active,
+        request: Request,
+        received_at: datetime,
+        known: Known,
+        *,
+        lifecycle: bool = True,
     ) -> Processed:
+        """Run the stages for ``request``. ``lifecycle=False`` for notifications an alert sends
+        itself (escalation steps): they neither open alerts nor count as duplicates."""
         snapshot = active.snapshot
         record = RequestRecord(
             id=request.id,
@@ -56,8 +66,13 @@ class Processor:
             snapshot_id=active.id,
         )
         out = Processed(record)
+        is_alert = request.kind == "alert" and lifecycle and self.alerts is not None
+        if is_alert and request.action in ("acknowledge", "resolve"):
+            outcome, reason = await self.alerts.from_request(request)
+            return self._finish(out, outcome, reason)
 
-        if request.dedup_key and self.dedup is not None:
+        # A notification's dedup_key is a time window; an alert's joins its open alert (below).
+        if request.dedup_key and self.dedup is not None and lifecycle and request.kind != "alert":
             holder = await self.dedup.claim(
                 request.dedup_key, request.id, snapshot.settings.dedup_window
             )
@@ -98,6 +113,14 @@ class Processor:
             return self._finish(
                 out, "suppressed", f"suppression window {decision.suppressed_by!r} is active"
             )
+        if is_alert:
+            alert, opened = await self.alerts.trigger(active, request, decision.escalation)
+            if not opened:
+                return self._finish(
+                    out,
+                    "joined",
+                    f"joined open alert {alert['id']} (occurrence {alert['occurrences']})",
+                )
         if not decision.deliveries and not decision.unknown_channels:
             return self._finish(
                 out, "unrouted", "no route matched and the request names no channels"
@@ -116,6 +139,46 @@ class Processor:
         out.deliveries.extend(results)
         return self._finish(out, "routed", None)
 
+    async def deliver_to(
+        self,
+        active: Active,
+        request: Request,
+        targets: list[tuple[str, str | None, str | None]],
+        received_at: datetime,
+    ) -> Processed:
+        """Deliver to exact (channel, recipient, Slack thread) targets, without routing: an
+        alert's follow-ups go where its notifications went."""
+        record = RequestRecord(
+            id=request.id,
+            kind=request.kind,
+            outcome="routed",
+            payload=request_payload(request),
+            received_at=received_at,
+            snapshot_id=active.id,
+        )
+        out = Processed(record)
+        renderer = Renderer(active.catalog, request)
+        jobs = []
+        for name, recipient, thread in targets:
+            if name not in active.snapshot.channels:
+                out.deliveries.append(
+                    DeliveryRecord(
+                        request.id,
+                        name,
+                        "unknown",
+                        recipient or "",
+                        "dead",
+                        snapshot_id=active.id,
+                        last_error=f"channel {name!r} is no longer in the config ({active.id})",
+                    )
+                )
+                continue
+            source = "request" if request.template else "none"
+            planned = PlannedDelivery(name, recipient, request.template, source, None)
+            jobs.append(self._deliver(active, request, renderer, planned, received_at, thread))
+        out.deliveries.extend(await asyncio.gather(*jobs))
+        return self._finish(out, "routed", None)
+
     async def _deliver(
         self,
         active: Active,
@@ -123,6 +186,7 @@ class Processor:
         renderer: Renderer,
         planned: PlannedDelivery,
         received_at: datetime,
+        thread_ts: str | None = None,
     ) -> DeliveryRecord:
         channel = active.snapshot.channels[planned.channel]
         rendered = renderer.render(planned.template, planned.template_from, channel.type)
@@ -153,6 +217,7 @@ class Processor:
             str(row.id),
             0,
             received_at,
+            thread_ts,
         )
         row.status, row.attempts, row.last_error = attempt.status, attempt.attempts, attempt.error
         row.latency_ms, row.provider_id, row.next_attempt_at = (

@@ -45,9 +45,12 @@ suppressions:
 """
 
 
-def write_config(root: Path, routes: str = ROUTES) -> Path:
+def write_config(root: Path, routes: str = ROUTES, files: dict[str, str] | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "routes.yaml").write_text(textwrap.dedent(routes))
+    for rel, text in (files or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text))
     return root
 
 
@@ -63,6 +66,14 @@ class Running:
     @property
     def queue(self) -> str:
         return self.daemon.keys.queue
+
+    @property
+    def http_url(self) -> str:
+        """The daemon's HTTP listener (started with ``http=``), e.g. ``http://127.0.0.1:41234``."""
+        from notifierd.http import bound
+
+        host, port = bound(self.daemon.http)[0]
+        return f"http://{host}:{port}"
 
     async def push(self, request: dict[str, Any] | bytes | str) -> str | None:
         if isinstance(request, dict):
@@ -121,14 +132,22 @@ async def start_daemon(
     routes: str = ROUTES,
     dry_run: bool = False,
     watch: bool = False,
+    http: str | None = None,
+    files: dict[str, str] | None = None,
+    sink: WebhookSink | None = None,
+    flaky: WebhookSink | None = None,
+    config_dir: Path | None = None,
+    escalation_poll: float = 1.0,
 ) -> AsyncIterator[Running]:
-    sink, flaky = WebhookSink(), WebhookSink()
-    await sink.start()
-    await flaky.start()
+    own = sink is None  # a test may share its sinks between daemons (restarts, replicas)
+    sink, flaky = sink or WebhookSink(), flaky or WebhookSink()
+    if own:
+        await sink.start()
+        await flaky.start()
     monkeypatch.setenv("SINK_URL", sink.url)
     monkeypatch.setenv("SINK_SECRET", "s3cret")
     monkeypatch.setenv("FLAKY_URL", flaky.url)
-    config = write_config(tmp_path / "config", routes)
+    config = config_dir or write_config(tmp_path / "config", routes, files)
     options = Options(
         config_dir=config,
         redis_url=redis_prefix.url,
@@ -138,9 +157,17 @@ async def start_daemon(
         dry_run=dry_run,
         watch=watch,
         shutdown_timeout=5.0,
+        http=http,  # "127.0.0.1:0": any free port, read back with Running.http_url
+        escalation_poll=escalation_poll,
     )
     daemon = Daemon(options)
-    await daemon.start()
+    try:
+        await daemon.start()
+    except BaseException:  # a daemon that cannot start must not leave its sinks listening
+        if own:
+            await sink.stop()
+            await flaky.stop()
+        raise
     store = await Store.connect(pg_url, min_size=1, max_size=2, apply_migrations=False)
     try:
         yield Running(daemon, redis_prefix, store, sink, flaky, config)
@@ -148,5 +175,6 @@ async def start_daemon(
         daemon.request_stop()
         await daemon.stop()
         await store.close()
-        await sink.stop()
-        await flaky.stop()
+        if own:
+            await sink.stop()
+            await flaky.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from notifierd.channels import Delivered, Failed, SenderPool, UnsupportedSender, create_sender
 from notifierd.channels.base import parse_retry_after
@@ -12,14 +13,16 @@ from tests.fakes import WebhookSink, make_channel, make_outbound
 
 
 def test_types_not_built_yet_fail_permanently() -> None:
-    channel = make_channel("eng-teams", "teams", webhook_url="${TEAMS_WEBHOOK_URL}")
+    channel = make_channel("pigeons", "carrier-pigeon")
 
     sender = create_sender(channel, {})
-    result = asyncio.run(sender.send(make_outbound(channel)))
+    # Rendered as for a webhook: the renderer itself knows no such channel type either.
+    outbound = make_outbound(make_channel("w", "webhook", url="https://example.com/hook"))
+    result = asyncio.run(sender.send(dataclasses.replace(outbound, channel=channel)))
 
     assert isinstance(sender, UnsupportedSender)
     assert isinstance(result, Failed) and not result.transient
-    assert "'teams'" in result.reason
+    assert "'carrier-pigeon'" in result.reason
 
 
 def test_each_type_gets_its_sender() -> None:

@@ -1,0 +1,1 @@
+"""Alerts: lifecycle (trigger, join, acknowledge, resolve) and escalation on timers."""

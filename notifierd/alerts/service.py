@@ -1,0 +1,181 @@
+"""The alert lifecycle: trigger opens or joins, acknowledge and resolve move it on and tell people."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from notifierd.alerts.schedule import plan
+from notifierd.config.holder import Active
+from notifierd.pipeline.processor import Processed, Processor, request_payload
+from notifierd.request import Request
+from notifierd.store.alerts import AlertStore
+
+log = logging.getLogger("notifierd.alerts")
+
+Writer = Callable[[Processed], Awaitable[None]]
+
+
+class AlertService:
+    def __init__(
+        self,
+        store: AlertStore,
+        processor: Processor,
+        write: Writer,
+        active: Callable[[], Active],
+        clock: Callable[[], datetime],
+        senders: Any = None,
+    ) -> None:
+        self.store = store
+        self.processor = processor
+        self.write = write
+        self.active = active
+        self.clock = clock
+        self.senders = senders
+        self.on_opened: Callable[[str, list[datetime]], None] | None = (
+            None  # the escalator's timers
+        )
+
+    async def trigger(
+        self, active: Active, request: Request, policy_id: str | None
+    ) -> tuple[Any, bool]:
+        """Open an alert for ``request`` (with its escalation plan) or join the open one."""
+        now = self.clock()
+        policy = active.snapshot.policies.get(policy_id) if policy_id else None
+        if policy_id and policy is None:
+            log.error(
+                "alert %s names escalation policy %r, which is not in config %s; it will not escalate",
+                request.id,
+                policy_id,
+                active.id,
+                extra={"request_id": request.id},
+            )
+        steps = [(s.round, s.level, s.due_at) for s in plan(policy, now)] if policy else []
+        alert, opened = await self.store.open(
+            request.id,
+            request.dedup_key or request.id,
+            policy.id if policy else None,
+            request.title,
+            request.severity,
+            active.id,
+            now,
+            steps,
+            request_payload(request),
+        )
+        if opened and steps and self.on_opened is not None:
+            self.on_opened(alert["id"], [s[2] for s in steps])
+        return alert, opened
+
+    async def from_request(self, request: Request) -> tuple[str, str]:
+        """An acknowledge or resolve that came through the queue: (outcome, reason)."""
+        key = request.dedup_key
+        if not key:
+            return "ignored", f"an {request.action} request names its alert with dedup_key"
+        # The CLI says who and how in metadata; other producers are known by their source.
+        by = str(request.metadata.get("by") or request.source or "queue")
+        via = str(request.metadata.get("via") or "queue")
+        done = await (
+            self.acknowledge(key, by, via)
+            if request.action == "acknowledge"
+            else self.resolve(key, by, via)
+        )
+        if done is None:
+            return "ignored", f"no alert with id or dedup_key {key!r}"
+        return (
+            "acknowledged" if request.action == "acknowledge" else "resolved"
+        ), f"alert {done['id']}"
+
+    async def acknowledge(
+        self, alert_id: str, by: str, via: str, context: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        return await self._move(alert_id, "acknowledged", by, via, context)
+
+    async def resolve(
+        self, alert_id: str, by: str, via: str, context: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        return await self._move(alert_id, "resolved", by, via, context)
+
+    async def _move(
+        self, key: str, to: str, by: str, via: str, context: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        alert = await self.store.find(key)
+        if alert is None:
+            return None
+        changed = await self.store.transition(
+            alert["id"], to, by, via, json.dumps(context) if context else None
+        )
+        if changed:
+            log.info(
+                "alert %s %s by %s via %s",
+                alert["id"],
+                to,
+                by,
+                via,
+                extra={"request_id": alert["id"], "event": f"alert_{to}"},
+            )
+            try:
+                await self._follow_up(alert, to, by, via)
+            except Exception:  # the state change stands; telling people is best effort, logged
+                log.exception("telling the channels that alert %s was %s failed", alert["id"], to)
+        return await self.store.show(alert["id"])
+
+    async def _follow_up(self, alert: Any, to: str, by: str, via: str) -> None:
+        """Tell every channel the alert reached: a reply in the Slack thread (and the original
+        message updated), PagerDuty acknowledge/resolve on the same dedup key, a message elsewhere."""
+        told = await self.store.told(alert["id"])
+        if not told:
+            return
+        active = self.active()
+        action = "acknowledge" if to == "acknowledged" else "resolve"
+        verb = "Acknowledged" if to == "acknowledged" else "Resolved"
+        title = alert["title"] or alert["id"]
+        request = Request.from_dict(
+            {
+                "id": f"{alert['id']}:{action}",
+                "kind": "alert",
+                "action": action,
+                "dedup_key": alert["dedup_key"],
+                "title": f"{verb}: {title}",
+                "message": f"{verb} by {by} (via {via}).",
+                "severity": alert["severity"],
+                "source": "notifierd",
+            }
+        )
+        targets = []
+        for row in told:
+            thread = None
+            provider = row["provider_id"] or ""
+            if row["channel_type"] == "slack" and "|" in provider:
+                thread = provider.split("|", 1)[1]
+            targets.append((row["channel"], row["recipient"] or None, thread))
+        processed = await self.processor.deliver_to(active, request, targets, self.clock())
+        await self.write(processed)
+        if to == "acknowledged":
+            await self._update_slack(active, told, f"{verb} by {by}")
+
+    async def _update_slack(self, active: Active, told: list[Any], note: str) -> None:
+        """Rewrite the original Slack messages in place: no more buttons, and who acknowledged."""
+        if self.senders is None:
+            return
+        for row in told:
+            provider = row["provider_id"] or ""
+            channel = active.snapshot.channels.get(row["channel"])
+            if row["channel_type"] != "slack" or "|" not in provider or channel is None:
+                continue
+            channel_id, ts = provider.split("|", 1)
+            rendered = json.loads(row["rendered"]) if row["rendered"] else {}
+            blocks = [b for b in (rendered.get("slack_blocks") or []) if b.get("type") != "actions"]
+            blocks.append(
+                {
+                    "type": "context",
+                    "elements": [{"type": "mrkdwn", "text": f":white_check_mark: {note}"}],
+                }
+            )
+            sender = self.senders.get(channel)
+            if hasattr(sender, "update"):
+                await sender.update(
+                    channel_id, ts, f"{rendered.get('subject', '')} — {note}", blocks
+                )

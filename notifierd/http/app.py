@@ -1,0 +1,384 @@
+"""The HTTP routes: health, readiness, metrics, reload, JSON intake, status, ack/resolve, Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from prometheus_client.exposition import choose_encoder
+
+from notifierd import metrics
+from notifierd.http import auth, slack
+from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
+
+if TYPE_CHECKING:
+    from notifierd.daemon import Daemon
+    from notifierd.store.db import Store
+
+log = logging.getLogger("notifierd.http")
+
+DAEMON: web.AppKey[Daemon] = web.AppKey("daemon")
+BACKGROUND: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("background")
+CHECK_TIMEOUT = 2.0  # per readiness check: a probe must answer before its own timeout
+SLACK_WAIT = 2.0  # Slack wants an answer within 3 s; slower work finishes in the background
+SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error(status: int, message: str, **extra: Any) -> web.Response:
+    """Every error answer: ``{"error": message, ...}`` with its status."""
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def answer(data: Any, status: int = 200) -> web.Response:
+    """A JSON answer; values JSON has no type for (timestamps, UUIDs) become strings."""
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, default=str)
+
+
+def _store(daemon: Daemon) -> Store:
+    assert daemon.store is not None  # set before the listener starts
+    return daemon.store
+
+
+def build_app(daemon: Daemon) -> web.Application:
+    """The aiohttp application serving ``daemon``."""
+    # One request body is at most one queue request; aiohttp answers 413 beyond it.
+    app = web.Application(
+        middlewares=[_errors_as_json, _bearer_token], client_max_size=MAX_REQUEST_BYTES
+    )
+    app[DAEMON] = daemon
+    app[BACKGROUND] = set()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
+    app.router.add_post("/-/reload", reload)
+    app.router.add_post("/api/v1/notify", notify)
+    app.router.add_get("/api/v1/requests/{id}", request_status)
+    app.router.add_post("/api/v1/alerts/{id}/ack", acknowledge)
+    app.router.add_post("/api/v1/alerts/{id}/resolve", resolve)
+    app.router.add_post("/slack/interactions", slack_interactions)
+    app.on_shutdown.append(_finish_background)
+    return app
+
+
+# -- middlewares ---------------------------------------------------------------------------------
+
+
+@web.middleware
+async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own errors (404, 405, 413) as JSON; a bug as a 500 without a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = {
+            404: "not found",
+            405: f"method {request.method} not allowed",
+            413: f"request body is larger than the {MAX_REQUEST_BYTES // (1 << 20)} MiB limit",
+        }.get(exc.status, exc.reason)
+        response = error(exc.status, message)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception(
+            "HTTP %s %s failed", request.method, request.path, extra={"event": "http_error"}
+        )
+        return error(500, "internal error; see the daemon log")
+
+
+@web.middleware
+async def _bearer_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = auth.configured_token()
+    if (
+        token
+        and auth.protected(request.path)
+        and not auth.authorized(request.headers.get("Authorization"), token)
+    ):
+        response = error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return await handler(request)
+
+
+# -- operations ----------------------------------------------------------------------------------
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Alive: answers without touching Redis or Postgres."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when Redis and Postgres answer and a valid config is active; 503 naming what is not."""
+    daemon = request.app[DAEMON]
+    redis_ok, postgres_ok = await asyncio.gather(
+        _bounded(daemon.redis.ping()), _bounded(_store(daemon).ping())
+    )
+    checks = {
+        "redis": bool(redis_ok),
+        "postgres": bool(postgres_ok),
+        "config": getattr(getattr(daemon, "holder", None), "active", None) is not None,
+    }
+    ready = all(checks.values()) and not daemon.stopping.is_set()
+    body: dict[str, Any] = {"ready": ready, "checks": checks}
+    if daemon.stopping.is_set():  # draining: a load balancer should stop sending us work
+        body["stopping"] = True
+    return web.json_response(body, status=200 if ready else 503)
+
+
+async def _bounded(check: Awaitable[Any]) -> Any:
+    """The check's answer, or False when it fails or takes longer than CHECK_TIMEOUT."""
+    try:
+        return await asyncio.wait_for(check, CHECK_TIMEOUT)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        return False
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """Prometheus exposition of notifierd.metrics.REGISTRY, in the format the scraper asks for."""
+    daemon = request.app[DAEMON]
+    depth = await _bounded(daemon.consumer.queue_depth())
+    if depth is not False:  # keep the last known depth when Redis does not answer
+        metrics.QUEUE_DEPTH.set(depth)
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return web.Response(body=encode(metrics.REGISTRY), headers={"Content-Type": content_type})
+
+
+async def reload(request: web.Request) -> web.Response:
+    """Validate the config on disk and swap it in; 422 with every problem when it is refused."""
+    daemon = request.app[DAEMON]
+    reloaded = await daemon.reload("HTTP")
+    problems = list(daemon.holder.last_problems)
+    if not reloaded and any(p.code == "internal" for p in problems):
+        return error(500, "config reload failed unexpectedly; see the daemon log")
+    if not reloaded and problems:
+        return error(
+            422,
+            "config is invalid; the active config is unchanged",
+            problems=[str(p) for p in problems],
+            snapshot=_snapshot(daemon),
+        )
+    return web.json_response({"reloaded": reloaded, "snapshot": _snapshot(daemon)})
+
+
+def _snapshot(daemon: Daemon) -> dict[str, Any]:
+    identity = daemon.holder.active.snapshot.identity
+    return {
+        "id": str(identity),
+        "content_hash": identity.content_hash,
+        "git_commit": identity.git_commit,
+        "git_dirty": identity.git_dirty,
+    }
+
+
+# -- the API -------------------------------------------------------------------------------------
+
+
+async def notify(request: web.Request) -> web.Response:
+    """Validate a request and push it onto the queue, exactly as a producer would; 202 + id."""
+    daemon = request.app[DAEMON]
+    raw = await request.read()
+    data, problem = _decode_json(raw)
+    if problem is not None:
+        return error(400, "invalid request", problems=[problem])
+    if not isinstance(data, dict):
+        return error(400, "invalid request", problems=["a request must be a JSON object"])
+    if "id" not in data:  # the id is the idempotency key: the caller needs it to ask for status
+        data["id"] = str(uuid.uuid4())
+    problems = request_problems(data)
+    if problems:
+        return error(400, "invalid request", problems=problems)
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    if len(payload) > MAX_REQUEST_BYTES:
+        return error(413, "request is larger than the 1 MiB limit once it has an id")
+    # The daemon's own parser is the last word (NUL characters, lone surrogates, ...): what we
+    # accept here must never end up on the rejected list.
+    parsed = parse_request(payload)
+    if isinstance(parsed, Rejection):
+        return error(400, "invalid request", problems=[parsed.reason])
+    try:
+        await asyncio.wait_for(daemon.redis.lpush(daemon.keys.queue, payload), CHECK_TIMEOUT)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.error("HTTP intake: Redis did not take the request: %s", exc)
+        return error(503, "the queue (Redis) is unavailable; try again", id=data["id"])
+    log.info(
+        "request queued over HTTP",
+        extra={"event": "http_intake", "request_id": data["id"]},
+    )
+    return web.json_response({"id": data["id"]}, status=202)
+
+
+def _decode_json(raw: bytes) -> tuple[Any, str | None]:
+    """(value, None), or (None, what is wrong with the bytes)."""
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text: invalid byte at offset {exc.start}"
+    if not text.strip():
+        return None, "the body is empty; send a JSON object"
+    try:
+        return json.loads(text, parse_constant=_no_constant), None
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except RecursionError:
+        return None, "not valid JSON: nested too deeply"
+    except ValueError as exc:
+        return None, f"not valid JSON: {exc}"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+async def request_status(request: web.Request) -> web.Response:
+    """The request's overall status and its deliveries (``notifierd status --format json``)."""
+    daemon = request.app[DAEMON]
+    request_id = request.match_info["id"]
+    try:
+        found = await _store(daemon).request_status(request_id)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.error("HTTP status: reading from Postgres failed: %s", exc)
+        return error(503, "the store (Postgres) is unavailable; try again")
+    if found is None:
+        return error(404, "no such request (not recorded yet, or unknown)", id=request_id)
+    return answer(found)
+
+
+async def acknowledge(request: web.Request) -> web.Response:
+    return await _alert_operation(request, "acknowledge")
+
+
+async def resolve(request: web.Request) -> web.Response:
+    return await _alert_operation(request, "resolve")
+
+
+async def _alert_operation(request: web.Request, operation: str) -> web.Response:
+    alerts = getattr(request.app[DAEMON], "alerts", None)
+    if alerts is None:
+        return error(503, "alerts are not enabled")
+    alert_id = request.match_info["id"]
+    by, problem = _who(await request.read())
+    if problem is not None:
+        return error(400, problem)
+    found = await getattr(alerts, operation)(alert_id, by=by, via="http")
+    if found is None:
+        return error(404, "no such alert", id=alert_id)
+    log.info(
+        "alert %s over HTTP by %s",
+        operation,
+        by,
+        extra={"event": f"http_{operation}", "alert_id": alert_id},
+    )
+    return answer(found)
+
+
+def _who(raw: bytes) -> tuple[str, str | None]:
+    """``by`` from an optional ``{"by": "alice"}`` body; "api" when absent."""
+    if not raw.strip():
+        return "api", None
+    data, problem = _decode_json(raw)
+    if problem is not None:
+        return "", problem
+    if not isinstance(data, dict):
+        return "", 'the body must be a JSON object such as {"by": "alice"}'
+    by = data.get("by", "api")
+    if not isinstance(by, str) or not by.strip() or len(by) > 200:
+        return "", "'by' must be a non-empty string of at most 200 characters"
+    return by.strip(), None
+
+
+# -- Slack -----------------------------------------------------------------------------------------
+
+
+async def slack_interactions(request: web.Request) -> web.Response:
+    """Button presses on notifierd's Slack messages: verified, then acknowledge/resolve."""
+    secret = os.environ.get(SIGNING_SECRET_ENV)
+    if not secret:
+        return error(
+            503,
+            f"Slack interactivity is not configured: set {SIGNING_SECRET_ENV} "
+            "(the app's Signing Secret) in the daemon's environment",
+        )
+    raw = await request.read()
+    refused = slack.verify(
+        secret,
+        request.headers.get("X-Slack-Request-Timestamp"),
+        raw,
+        request.headers.get("X-Slack-Signature"),
+        now=time.time(),
+    )
+    if refused is not None:
+        log.warning("Slack request refused: %s", refused, extra={"event": "slack_refused"})
+        return error(401, f"invalid Slack request: {refused}")
+    try:
+        actions = slack.parse_actions(raw)
+    except slack.InvalidPayload as exc:
+        return error(400, str(exc))
+    if not actions:
+        return web.Response(status=200)
+    alerts = getattr(request.app[DAEMON], "alerts", None)
+    if alerts is None:
+        return error(503, "alerts are not enabled")
+    work = [asyncio.create_task(_slack_action(alerts, action)) for action in actions]
+    background = request.app[BACKGROUND]
+    for task in work:
+        background.add(task)
+        task.add_done_callback(background.discard)
+    # Usually done at once; if not, Slack still gets its answer in time and the work goes on.
+    await asyncio.wait(work, timeout=SLACK_WAIT)
+    return web.Response(status=200)
+
+
+async def _slack_action(alerts: Any, action: slack.Action) -> None:
+    try:
+        found = await getattr(alerts, action.operation)(
+            action.target, by=action.by, via="slack", context={"slack": action.slack}
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception(
+            "Slack %s of %s failed", action.operation, action.target, extra={"event": "slack_error"}
+        )
+        return
+    log.info(
+        "alert %s from Slack by %s%s",
+        action.operation,
+        action.by,
+        "" if found is not None else " (no such alert)",
+        extra={"event": f"slack_{action.operation}", "alert_id": action.target},
+    )
+
+
+async def _finish_background(app: web.Application) -> None:
+    """Give Slack-triggered work a moment to finish at shutdown, then cancel what remains."""
+    tasks: set[asyncio.Task[None]] = app[BACKGROUND]
+    pending = set(tasks)
+    if not pending:
+        return
+    _, stuck = await asyncio.wait(pending, timeout=5.0)
+    for task in stuck:
+        task.cancel()
+    await asyncio.gather(*stuck, return_exceptions=True)

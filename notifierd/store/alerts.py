@@ -1,0 +1,122 @@
+"""Alert rows in Postgres: open or join, acknowledge, resolve, timelines and escalation steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from notifierd.store.queries import q
+
+
+class AlertStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def open(
+        self,
+        alert_id: str,
+        dedup_key: str,
+        policy: str | None,
+        title: str | None,
+        severity: str | None,
+        snapshot_id: str,
+        started_at: datetime,
+        steps: Sequence[tuple[int, int, datetime]],
+        payload: str,
+    ) -> tuple[asyncpg.Record, bool]:
+        """(alert, opened): a new alert with its steps, or the open one this trigger joins."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            try:
+                async with conn.transaction():
+                    row = await conn.fetchrow(
+                        q("open_alert"),
+                        alert_id,
+                        dedup_key,
+                        policy,
+                        title,
+                        severity,
+                        snapshot_id,
+                        started_at,
+                        payload,
+                    )
+            except asyncpg.UniqueViolationError:
+                # This trigger opened an alert that has been resolved since: a replay, not news.
+                row = await conn.fetchrow(q("find_alert"), alert_id)
+                return row, False
+            opened = bool(row["opened"])
+            if opened and steps:
+                await conn.execute(
+                    q("add_steps"),
+                    row["id"],
+                    [s[0] for s in steps],
+                    [s[1] for s in steps],
+                    [s[2] for s in steps],
+                )
+            kind = "triggered" if opened else "occurrence"
+            detail = f"request {alert_id}" + (
+                "" if opened else f" (occurrence {row['occurrences']})"
+            )
+            await conn.execute(q("add_alert_event"), row["id"], kind, None, "queue", detail)
+            return row, opened
+
+    async def find(self, key: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(q("find_alert"), key)
+
+    async def transition(
+        self, alert_id: str, to: str, by: str, via: str, detail: str | None = None
+    ) -> bool:
+        """acknowledged or resolved; cancels pending steps. False when it was already there."""
+        query = q("acknowledge_alert") if to == "acknowledged" else q("resolve_alert")
+        async with self.pool.acquire() as conn, conn.transaction():
+            changed = await conn.fetchval(query, alert_id, by)
+            if changed is None:
+                return False
+            await conn.execute(q("cancel_steps"), alert_id)
+            await conn.execute(q("add_alert_event"), alert_id, to, by, via, detail)
+            return True
+
+    async def event(
+        self, alert_id: str, kind: str, actor: str | None, via: str, detail: str | None
+    ) -> None:
+        await self.pool.execute(q("add_alert_event"), alert_id, kind, actor, via, detail)
+
+    async def claim_due_steps(self, limit: int, lease: float, replica: str) -> list[asyncpg.Record]:
+        return await self.pool.fetch(q("claim_due_steps"), limit, lease, replica)
+
+    async def finish_step(self, alert_id: str, rnd: int, level: int, status: str) -> None:
+        await self.pool.execute(q("finish_step"), alert_id, rnd, level, status)
+
+    async def pending_until(self, until: datetime, limit: int = 10_000) -> list[asyncpg.Record]:
+        return await self.pool.fetch(q("next_due_steps"), until, limit)
+
+    async def request_payload(self, request_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(q("alert_request"), request_id)
+
+    async def told(self, alert_id: str) -> list[asyncpg.Record]:
+        return await self.pool.fetch(q("told_deliveries"), alert_id)
+
+    async def list(self, status: str | None, limit: int) -> list[asyncpg.Record]:
+        return await self.pool.fetch(q("list_alerts"), status, limit)
+
+    async def show(self, key: str) -> dict[str, Any] | None:
+        async with self.pool.acquire() as conn:
+            alert = await conn.fetchrow(q("find_alert"), key)
+            if alert is None:
+                return None
+            timeline = await conn.fetch(q("alert_timeline"), alert["id"])
+            steps = await conn.fetch(q("alert_steps"), alert["id"])
+        return {
+            **_jsonable(dict(alert)),
+            "timeline": [_jsonable(dict(r)) for r in timeline],
+            "steps": [_jsonable(dict(r)) for r in steps],
+        }
+
+    async def open_count(self) -> int:
+        return int(await self.pool.fetchval(q("count_open_alerts")))
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}

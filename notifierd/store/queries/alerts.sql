@@ -1,0 +1,90 @@
+-- name: open_alert
+-- Open an alert, or join the open one with the same dedup key. Returns the alert and whether
+-- this request opened it (xmax = 0 on a fresh insert).
+INSERT INTO alerts AS a (id, dedup_key, status, policy, title, severity, snapshot_id, started_at, payload)
+VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8::jsonb)
+ON CONFLICT (dedup_key) WHERE status <> 'resolved'
+DO UPDATE SET occurrences = a.occurrences + (CASE WHEN a.id = EXCLUDED.id THEN 0 ELSE 1 END),
+              updated_at = now()
+RETURNING a.id, a.dedup_key, a.status, a.policy, a.occurrences, a.started_at, (a.id = $1) AS opened;
+
+-- name: add_alert_event
+INSERT INTO alert_events (alert_id, kind, actor, via, detail) VALUES ($1, $2, $3, $4, $5);
+
+-- name: add_steps
+-- The escalation plan of a new alert; a replay of the same trigger adds nothing.
+INSERT INTO escalation_steps (alert_id, round, level, due_at)
+SELECT $1, t.round, t.level, t.due_at FROM unnest($2::int[], $3::int[], $4::timestamptz[]) AS t(round, level, due_at)
+ON CONFLICT DO NOTHING;
+
+-- name: find_alert
+-- By alert id, else the open alert of a dedup key, else the newest alert of that key.
+SELECT id, dedup_key, status, policy, title, severity, occurrences, snapshot_id, started_at,
+       acknowledged_at, acknowledged_by, resolved_at, resolved_by
+FROM alerts
+WHERE id = $1 OR dedup_key = $1
+ORDER BY (id = $1) DESC, (status <> 'resolved') DESC, started_at DESC
+LIMIT 1;
+
+-- name: acknowledge_alert
+UPDATE alerts SET status = 'acknowledged', acknowledged_at = now(), acknowledged_by = $2, updated_at = now()
+WHERE id = $1 AND status = 'triggered'
+RETURNING id;
+
+-- name: resolve_alert
+UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = $2, updated_at = now()
+WHERE id = $1 AND status <> 'resolved'
+RETURNING id;
+
+-- name: cancel_steps
+UPDATE escalation_steps SET status = 'cancelled' WHERE alert_id = $1 AND status = 'pending';
+
+-- name: claim_due_steps
+-- Due steps of open alerts (and firings whose replica died); SKIP LOCKED: each fires once.
+UPDATE escalation_steps AS s
+SET status = 'firing', lease_until = now() + make_interval(secs => $2), fired_by = $3
+WHERE (s.alert_id, s.round, s.level) IN (
+    SELECT e.alert_id, e.round, e.level FROM escalation_steps AS e
+    WHERE (e.status = 'pending' AND e.due_at <= now())
+       OR (e.status = 'firing' AND e.lease_until < now())
+    ORDER BY e.due_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED)
+RETURNING s.alert_id, s.round, s.level, s.due_at;
+
+-- name: finish_step
+UPDATE escalation_steps SET status = $4, fired_at = now(), lease_until = NULL
+WHERE alert_id = $1 AND round = $2 AND level = $3 AND status = 'firing';
+
+-- name: next_due_steps
+SELECT alert_id, round, level, due_at FROM escalation_steps
+WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2;
+
+-- name: alert_request
+SELECT payload::text AS payload, started_at AS received_at FROM alerts WHERE id = $1;
+
+-- name: told_deliveries
+-- Where an alert's notifications were delivered: its own request and its escalation steps.
+SELECT DISTINCT ON (channel, recipient) channel, channel_type, recipient, provider_id, rendered::text AS rendered
+FROM deliveries
+WHERE (request_id = $1 OR request_id LIKE $1 || ':%') AND status IN ('delivered', 'dry_run')
+  AND request_id NOT LIKE '%:ack' AND request_id NOT LIKE '%:resolve'
+ORDER BY channel, recipient, created_at;
+
+-- name: list_alerts
+SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at, acknowledged_by,
+       resolved_by, updated_at
+FROM alerts
+WHERE ($1::text IS NULL OR status = $1)
+ORDER BY started_at DESC
+LIMIT $2;
+
+-- name: alert_timeline
+SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;
+
+-- name: alert_steps
+SELECT round, level, due_at, status, fired_at, fired_by FROM escalation_steps
+WHERE alert_id = $1 ORDER BY due_at, round, level;
+
+-- name: count_open_alerts
+SELECT count(*) FROM alerts WHERE status <> 'resolved';

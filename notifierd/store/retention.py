@@ -1,0 +1,42 @@
+"""Retention: delete history older than the retention period, in short batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+import asyncpg
+
+from notifierd.store.queries import q
+
+log = logging.getLogger("notifierd.retention")
+
+
+def _count(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])  # "DELETE 1000"
+
+
+async def purge(
+    pool: asyncpg.Pool, older_than: datetime, *, batch: int = 1000, pause: float = 0.01
+) -> dict[str, int]:
+    """Delete requests (with their deliveries), rejected input and resolved alerts older than
+    ``older_than``. Each batch is its own short transaction, so readers never wait long."""
+    deleted = {}
+    for name in ("purge_requests", "purge_rejected", "purge_alerts"):
+        total = 0
+        while True:
+            n = _count(await pool.execute(q(name), older_than, batch))
+            total += n
+            if n < batch:
+                break
+            await asyncio.sleep(pause)  # let other work in between batches
+        deleted[name.removeprefix("purge_")] = total
+    if any(deleted.values()):
+        log.info(
+            "retention: deleted %s older than %s",
+            deleted,
+            older_than.isoformat(),
+            extra={"event": "retention"},
+        )
+    return deleted

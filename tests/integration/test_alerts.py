@@ -1,0 +1,297 @@
+"""Alerts end to end: trigger, join, escalate level by level, acknowledge, resolve, restarts, replicas."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.webhook_sink import WebhookSink
+from tests.integration.daemon_harness import Running, start_daemon, write_config
+from tests.integration.redis_fixtures import RedisPrefix
+
+ROUTES = """\
+settings:
+  retry: {max_retries: 1, initial_delay: 50ms}
+  escalation: {misfire_grace: %s}
+channels:
+  sink: {type: webhook, url: "${SINK_URL}"}
+  flaky: {type: webhook, url: "${FLAKY_URL}"}
+routes:
+  - name: alerts
+    matchers: ['kind="alert"']
+    channels: [sink]
+    escalation: oncall
+  - name: default
+    channels: [sink]
+"""
+POLICY = """\
+levels:
+  - {after: 0s, channels: [sink]}
+  - {after: %s, channels: [flaky]}
+"""
+
+
+def config(grace: str = "1h", level2: str = "1s") -> dict[str, Any]:
+    return {"routes": ROUTES % grace, "files": {"policies/oncall.yaml": POLICY % level2}}
+
+
+@pytest.fixture
+async def running(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Running]:
+    async for r in start_daemon(
+        tmp_path, pg_url, redis_prefix, monkeypatch, escalation_poll=0.2, **config()
+    ):
+        yield r
+
+
+async def alert_of(
+    running: Running, key: str, status: str | None = None, timeout: float = 10
+) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    found = None
+    while asyncio.get_running_loop().time() < deadline:
+        found = await running.daemon.alerts.store.show(key)
+        if found is not None and (status is None or found["status"] == status):
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"alert {key} not {status}: {found}")
+
+
+async def steps_done(running: Running, key: str, n: int, timeout: float = 10) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    alert: dict[str, Any] = {}
+    while asyncio.get_running_loop().time() < deadline:
+        alert = await alert_of(running, key)
+        if sum(s["status"] in ("fired", "cancelled", "skipped") for s in alert["steps"]) >= n:
+            return alert
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"alert {key}: fewer than {n} steps done: {alert}")
+
+
+def to(sink: WebhookSink) -> list[str]:
+    return [b["request_id"] for b in sink.bodies()]
+
+
+async def test_trigger_escalates_through_every_level(running: Running) -> None:
+    rid = await running.push(
+        {"kind": "alert", "title": "DB down", "severity": "critical", "dedup_key": "db"}
+    )
+    alert = await steps_done(running, "db", 2)
+    assert alert["id"] == rid and alert["status"] == "triggered" and alert["policy"] == "oncall"
+    assert [s["status"] for s in alert["steps"]] == ["fired", "fired"]
+    assert [e["kind"] for e in alert["timeline"]] == ["triggered", "escalated", "escalated"]
+    await asyncio.sleep(0.3)
+    assert sorted(to(running.sink)) == sorted([rid, f"{rid}:r1l1"])  # the route, then level 1
+    assert to(running.flaky) == [f"{rid}:r1l2"]
+    [level2] = running.flaky.bodies()
+    assert level2["subject"] == "[escalation level 2] DB down"
+
+
+async def test_second_trigger_joins_the_open_alert(running: Running) -> None:
+    first = await running.push({"kind": "alert", "title": "Disk full", "dedup_key": "disk"})
+    await alert_of(running, "disk")
+    second = await running.push({"kind": "alert", "title": "Disk full", "dedup_key": "disk"})
+    status = await running.status(second, until=("joined",))
+    assert status["reason"] == f"joined open alert {first} (occurrence 2)"
+    assert (await alert_of(running, "disk"))["occurrences"] == 2
+
+
+async def test_acknowledge_through_the_queue_stops_escalation(running: Running) -> None:
+    rid = await running.push({"kind": "alert", "title": "API 500s", "dedup_key": "api"})
+    await steps_done(running, "api", 1)
+    ack = await running.push(
+        {"kind": "alert", "action": "acknowledge", "dedup_key": "api", "source": "alice"}
+    )
+    assert (await running.status(ack, until=("acknowledged",)))["reason"] == f"alert {rid}"
+    alert = await alert_of(running, "api", "acknowledged")
+    assert alert["acknowledged_by"] == "alice"
+    await asyncio.sleep(1.5)  # level 2 was due after 1 s
+    alert = await alert_of(running, "api")
+    assert [s["status"] for s in alert["steps"]] == ["fired", "cancelled"]
+    assert to(running.flaky) == []
+    # The channels that were told hear about the acknowledgement.
+    acks = [b for b in running.sink.bodies() if b["request_id"] == f"{rid}:acknowledge"]
+    assert len(acks) == 1 and acks[0]["subject"] == "Acknowledged: API 500s"
+
+
+async def test_resolve_tells_the_channels_and_a_new_trigger_opens_a_new_alert(
+    running: Running,
+) -> None:
+    rid = await running.push({"kind": "alert", "title": "Queue stuck", "dedup_key": "queue"})
+    await steps_done(running, "queue", 2)
+    result = await running.daemon.alerts.resolve("queue", by="bob", via="cli")
+    assert result is not None and result["status"] == "resolved" and result["resolved_by"] == "bob"
+    assert {f"{rid}:resolve"} <= set(to(running.flaky)) and {f"{rid}:resolve"} <= set(
+        to(running.sink)
+    )
+    again = await running.push({"kind": "alert", "title": "Queue stuck", "dedup_key": "queue"})
+    assert (await running.status(again))["status"] == "delivered"
+    assert (await alert_of(running, again))["status"] == "triggered"
+    assert await running.daemon.alerts.acknowledge("no-such-alert", by="x", via="cli") is None
+
+
+async def test_overdue_step_fires_at_once_after_a_restart(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink, flaky = WebhookSink(), WebhookSink()
+    await sink.start()
+    await flaky.start()
+    cfg = write_config(tmp_path / "config", **config(level2="2s"))
+    async for first in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        sink=sink,
+        flaky=flaky,
+        config_dir=cfg,
+        escalation_poll=0.2,
+    ):
+        rid = await first.push({"kind": "alert", "title": "Overdue", "dedup_key": "late"})
+        await steps_done(first, "late", 1)
+    await asyncio.sleep(3)  # level 2 falls due while no daemon runs
+    assert to(flaky) == []
+    async for second in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        sink=sink,
+        flaky=flaky,
+        config_dir=cfg,
+        escalation_poll=0.2,
+    ):
+        alert = await steps_done(second, "late", 2, timeout=5)
+        assert [s["status"] for s in alert["steps"]] == ["fired", "fired"]
+        assert to(flaky) == [f"{rid}:r1l2"]
+    await sink.stop()
+    await flaky.stop()
+
+
+async def test_step_beyond_the_misfire_grace_is_skipped(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink, flaky = WebhookSink(), WebhookSink()
+    await sink.start()
+    await flaky.start()
+    cfg = write_config(tmp_path / "config", **config(grace="500ms", level2="1s"))
+    async for first in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        sink=sink,
+        flaky=flaky,
+        config_dir=cfg,
+        escalation_poll=0.2,
+    ):
+        await first.push({"kind": "alert", "title": "Missed", "dedup_key": "missed"})
+        await steps_done(first, "missed", 1)
+    await asyncio.sleep(2.5)
+    async for second in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        sink=sink,
+        flaky=flaky,
+        config_dir=cfg,
+        escalation_poll=0.2,
+    ):
+        alert = await steps_done(second, "missed", 2)
+        assert [s["status"] for s in alert["steps"]] == ["fired", "skipped"]
+        assert "beyond the misfire grace" in alert["timeline"][-1]["detail"]
+        assert to(flaky) == []
+    await sink.stop()
+    await flaky.stop()
+
+
+async def test_two_replicas_fire_each_step_once(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink, flaky = WebhookSink(), WebhookSink()
+    await sink.start()
+    await flaky.start()
+    cfg = write_config(tmp_path / "config", **config(level2="1s"))
+    ids = []
+    async for a in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        sink=sink,
+        flaky=flaky,
+        config_dir=cfg,
+        escalation_poll=0.05,
+    ):
+        async for b in start_daemon(
+            tmp_path,
+            pg_url,
+            redis_prefix,
+            monkeypatch,
+            sink=sink,
+            flaky=flaky,
+            config_dir=cfg,
+            escalation_poll=0.05,
+        ):
+            for i in range(20):
+                ids.append(await a.push({"kind": "alert", "title": f"A{i}", "dedup_key": f"k{i}"}))
+            for i in range(20):
+                await steps_done(b, f"k{i}", 2)
+            await asyncio.sleep(0.5)
+    fired = to(flaky)
+    assert sorted(fired) == sorted(
+        f"{rid}:r1l2" for rid in ids
+    )  # each level-2 step once, none twice
+    level1 = [r for r in to(sink) if r.endswith(":r1l1")]
+    assert sorted(level1) == sorted(f"{rid}:r1l1" for rid in ids)
+    await sink.stop()
+    await flaky.stop()
+
+
+async def test_reload_that_removes_a_level_skips_it_explicitly(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async for running in start_daemon(
+        tmp_path, pg_url, redis_prefix, monkeypatch, escalation_poll=0.2, **config(level2="2s")
+    ):
+        await running.push({"kind": "alert", "title": "Policy change", "dedup_key": "pc"})
+        await steps_done(running, "pc", 1)
+        (running.config / "policies" / "oncall.yaml").write_text(
+            "levels:\n  - {after: 0s, channels: [sink]}\n"
+        )
+        assert await running.daemon.reload("test") is True
+        alert = await steps_done(running, "pc", 2, timeout=6)
+        assert [s["status"] for s in alert["steps"]] == ["fired", "skipped"]
+        assert "no longer has level 2" in alert["timeline"][-1]["detail"]
+        assert to(running.flaky) == []
+
+
+async def test_cli_ack_and_show(running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from notifierd.cli.main import _register, cli
+
+    _register()
+    monkeypatch.setenv("REDIS_URL", running.redis.url)
+    monkeypatch.setenv("POSTGRES_URL", str(running.store.url))
+    monkeypatch.setenv("NOTIFIERD_QUEUE", running.queue)
+    rid = await running.push({"kind": "alert", "title": "From the CLI", "dedup_key": "cli"})
+    await steps_done(running, "cli", 1)
+    runner = CliRunner()
+    result = await asyncio.to_thread(runner.invoke, cli, ["alerts", "ack", "cli", "--by", "carol"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"acknowledged: alert {rid} (by carol)"
+    shown = await asyncio.to_thread(
+        runner.invoke, cli, ["alerts", "show", "cli", "--format", "json"]
+    )
+    assert '"acknowledged_by": "carol"' in shown.output
+    timeline = [line for line in shown.output.splitlines() if '"via": "cli"' in line]
+    assert timeline
+    missing = await asyncio.to_thread(runner.invoke, cli, ["alerts", "ack", "nope", "--wait", "5"])
+    assert missing.exit_code == 1 and "no alert with id or dedup_key 'nope'" in missing.output

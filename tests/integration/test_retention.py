@@ -1,0 +1,78 @@
+"""Retention deletes only what is older than the period, in batches, while reads go on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+
+from notifierd.store.alerts import AlertStore
+from notifierd.store.db import Store
+from notifierd.store.records import DeliveryRecord, RequestRecord
+from notifierd.store.retention import purge
+
+NOW = datetime.now(timezone.utc)
+
+
+def request(rid: str, age_days: float) -> RequestRecord:
+    return RequestRecord(
+        id=rid,
+        kind="notification",
+        outcome="routed",
+        received_at=NOW - timedelta(days=age_days),
+        payload=json.dumps({"id": rid}),
+    )
+
+
+async def test_purge_deletes_only_old_history(pg_url: str) -> None:
+    store = await Store.connect(pg_url)
+    try:
+        old = [request(f"old-{i}", 100) for i in range(2500)]
+        new = [request(f"new-{i}", 10) for i in range(50)]
+        await store.write_batch(
+            old + new,
+            [
+                DeliveryRecord(r.id, "c", "webhook", "", "dead", attempts=1, last_error="x")
+                for r in old[:10] + new[:10]
+            ],
+        )
+        async with store.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO rejected_requests (raw, reason, rejected_at) VALUES "
+                "('a', 'r', now() - interval '100 days'), ('b', 'r', now())"
+            )
+        alerts = AlertStore(store.pool)
+        for key, age in (("resolved-old", 100), ("open-old", 100), ("resolved-new", 1)):
+            await alerts.open(
+                key, key, None, "t", None, "snap", NOW - timedelta(days=age), [], "{}"
+            )
+        await alerts.transition("resolved-old", "resolved", "x", "cli")
+        await alerts.transition("resolved-new", "resolved", "x", "cli")
+        async with store.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE alerts SET resolved_at = now() - interval '95 days' WHERE id = 'resolved-old'"
+            )
+
+        async def reader() -> int:  # status keeps answering while the purge runs
+            n = 0
+            for _ in range(20):
+                assert (await store.request_status("new-1")) is not None
+                n += 1
+                await asyncio.sleep(0)
+            return n
+
+        deleted, reads = await asyncio.gather(
+            purge(store.pool, NOW - timedelta(days=90), batch=500), reader()
+        )
+        assert deleted == {"requests": 2500, "rejected": 1, "alerts": 1} and reads == 20
+        async with store.pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM requests") == 50
+            assert await conn.fetchval("SELECT count(*) FROM deliveries") == 10
+            assert await conn.fetchval("SELECT count(*) FROM dead_letters") == 10
+            assert await conn.fetchval("SELECT count(*) FROM rejected_requests") == 1
+            assert sorted(r["id"] for r in await conn.fetch("SELECT id FROM alerts")) == [
+                "open-old",
+                "resolved-new",
+            ]
+    finally:
+        await store.close()
