@@ -50,7 +50,7 @@ class Options:
     heartbeat_ttl: float = 15.0
     watch: bool = True
     http: str | None = None
-    escalation_poll: float = 1.0  # seconds between looks for due steps planned elsewhere
+    escalation_poll: float = 0.25  # seconds between looks for due steps (timers cover the rest)
 
 
 class Daemon:
@@ -131,8 +131,11 @@ class Daemon:
         assert self.store is not None
         store = self.store
 
-        async def write(processed: Processed) -> None:
-            await store.write_batch([processed.request], processed.deliveries)
+        async def write(processed: Processed | list[Processed]) -> None:
+            batch = processed if isinstance(processed, list) else [processed]
+            await store.write_batch(
+                [p.request for p in batch], [d for p in batch for d in p.deliveries]
+            )
 
         alert_store = AlertStore(store.pool)
         self.alerts = AlertService(

@@ -9,6 +9,7 @@ poll job that picks up steps planned elsewhere or before a restart.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -24,6 +25,9 @@ from notifierd.request import Request
 from notifierd.store.alerts import AlertStore
 
 log = logging.getLogger("notifierd.escalation")
+
+BATCH = 200  # steps claimed (and fired concurrently) at a time
+MAX_TIMERS = 5000  # per-step timers kept in memory; beyond this the poll job alone fires steps
 
 
 class Escalator:
@@ -48,6 +52,7 @@ class Escalator:
         self.poll = poll
         self.lease = lease
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._timers: dict[str, datetime] = {}
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -66,114 +71,131 @@ class Escalator:
             self.scheduler.shutdown(wait=False)
 
     def timers(self, alert_id: str, due: list[datetime]) -> None:
-        """One timer per step of a new alert; they only wake :meth:`run_due` at the right moment."""
+        """One timer per step of a new alert, so a step fires on time without waiting for a poll;
+        in an alert storm the poll job alone keeps steps within one poll interval of due."""
+        self._timers = (
+            {k: v for k, v in self._timers.items() if v > self.clock()}
+            if len(self._timers) > MAX_TIMERS
+            else self._timers
+        )
+        if len(self._timers) > MAX_TIMERS:
+            return
         for i, at in enumerate(due):
+            if at <= self.clock():
+                continue  # due now: the caller's own poll or the next one takes it
+            job_id = f"{alert_id}#{i}"
+            self._timers[job_id] = at
             self.scheduler.add_job(
                 self.run_due,
                 "date",
                 run_date=at,
-                id=f"{alert_id}#{i}",
+                id=job_id,
                 replace_existing=True,
                 misfire_grace_time=None,
             )
 
     async def run_due(self) -> int:
-        """Fire every due step this replica can claim."""
+        """Fire every due step this replica can claim, a batch at a time."""
         fired = 0
         try:
             while True:
-                steps = await self.store.claim_due_steps(100, self.lease, self.replica)
-                for step in steps:
-                    await self._fire(step)
-                    fired += 1
-                if len(steps) < 100:
+                steps = await self.store.claim_due_steps(BATCH, self.lease, self.replica)
+                if steps:
+                    fired += await self._fire_batch(steps)
+                if len(steps) < BATCH:
                     return fired
         except Exception:
-            log.exception("escalation pass failed; the next one retries")
+            log.exception("escalation pass failed; claimed steps fire again when their lease ends")
             return fired
 
-    async def _fire(self, step: Any) -> None:
-        alert_id, rnd, level_no, due_at = (
-            step["alert_id"],
-            step["round"],
-            step["level"],
-            step["due_at"],
-        )
+    async def _fire_batch(self, steps: list[Any]) -> int:
         active = self.active()
-        alert = await self.store.find(alert_id)
-        if alert is None or alert["status"] != "triggered":
-            await self.store.finish_step(alert_id, rnd, level_no, "cancelled")
-            return
-        late = (self.clock() - due_at).total_seconds()
+        now = self.clock()
+        done: list[tuple[str, int, int, str]] = []
+        events: list[tuple[str, str, str | None, str, str | None]] = []
+        ready: list[tuple[Any, Request, float, str]] = []
+        for step in steps:
+            outcome = self._prepare(active, step, now)
+            if isinstance(outcome, tuple):
+                status, detail = outcome
+                done.append((step["alert_id"], step["round"], step["level"], status))
+                if detail:
+                    events.append((step["alert_id"], "step_skipped", None, "escalation", detail))
+            else:
+                late = (now - step["due_at"]).total_seconds()
+                level = active.snapshot.policies[step["policy"]].levels[step["level"] - 1]
+                ready.append((step, outcome, late, ", ".join(level.channels)))
+        if ready:
+            known = await self.known([r[1].id for r in ready])
+            processed = await asyncio.gather(
+                *(
+                    self.processor.process(active, request, now, known, lifecycle=False)
+                    for _, request, _, _ in ready
+                )
+            )
+            await self.write(processed)
+            for (step, _, late, channels), _ in zip(ready, processed, strict=True):
+                done.append((step["alert_id"], step["round"], step["level"], "fired"))
+                events.append(
+                    (
+                        step["alert_id"],
+                        "escalated",
+                        None,
+                        "escalation",
+                        f"level {step['level']} (round {step['round'] + 1}) to {channels}, "
+                        f"{late:.3f}s after due",
+                    )
+                )
+                metrics.ESCALATIONS.inc()
+                metrics.ESCALATION_LATENESS.observe(max(0.0, late))
+        await self.store.finish_steps(done, events)
+        return len(ready)
+
+    def _prepare(
+        self, active: Active, step: Any, now: datetime
+    ) -> Request | tuple[str, str | None]:
+        """The step's notification, or why it does not fire: (status, timeline detail)."""
+        rnd, level_no = step["round"], step["level"]
+        if step["status"] != "triggered":
+            return "cancelled", None
+        late = (now - step["due_at"]).total_seconds()
         grace = active.snapshot.settings.escalation_misfire_grace
         if late > grace:
-            await self.store.finish_step(alert_id, rnd, level_no, "skipped")
-            await self.store.event(
-                alert_id,
-                "step_skipped",
-                None,
-                "escalation",
+            return "skipped", (
                 f"level {level_no} (round {rnd + 1}) was due {late:.0f}s ago, beyond the "
-                f"misfire grace of {grace:.0f}s",
+                f"misfire grace of {grace:.0f}s"
             )
-            return
-        policy = active.snapshot.policies.get(alert["policy"] or "")
+        policy = active.snapshot.policies.get(step["policy"] or "")
         if policy is None or level_no > len(policy.levels):
-            # Explicit reload rule: steps follow the policy as it is now; a level that is gone is skipped.
-            await self.store.finish_step(alert_id, rnd, level_no, "skipped")
-            await self.store.event(
-                alert_id,
-                "step_skipped",
-                None,
-                "escalation",
-                f"policy {alert['policy']!r} no longer has level {level_no} in config {active.id}",
+            # The reload rule: steps follow the policy as it is now; a level that is gone is skipped.
+            return (
+                "skipped",
+                f"policy {step['policy']!r} no longer has level {level_no} in config {active.id}",
             )
-            return
         level = policy.levels[level_no - 1]
-        original = await self.store.request_payload(alert_id)
-        payload = (
-            json.loads(original["payload"])
-            if original
-            else {"title": alert["title"], "message": ""}
-        )
+        payload = json.loads(step["payload"])
         payload.pop("escalation_policy", None)
         labels = dict(payload.get("labels") or {})
         labels.update({"escalation_level": str(level_no), "escalation_round": str(rnd + 1)})
-        title = payload.get("title") or alert["title"] or alert_id
-        step_request = Request.from_dict(
+        title = payload.get("title") or step["title"] or step["alert_id"]
+        first = (rnd, level_no) == (0, 1)
+        return Request.from_dict(
             {
                 **payload,
-                "id": f"{alert_id}:r{rnd + 1}l{level_no}",
+                "id": f"{step['alert_id']}:r{rnd + 1}l{level_no}",
                 "kind": "alert",
                 "action": "trigger",
-                "dedup_key": alert["dedup_key"],
+                "dedup_key": step["dedup_key"],
                 "channels": list(level.channels),
                 "recipients": list(level.recipients) or None,
                 "labels": labels,
-                "title": f"[escalation level {level_no}] {title}"
-                if (rnd, level_no) != (0, 1)
-                else title,
+                "title": title if first else f"[escalation level {level_no}] {title}",
             }
         )
-        known = await self.processor_known(step_request.id)
-        processed = await self.processor.process(
-            active, step_request, self.clock(), known, lifecycle=False
-        )
-        await self.write(processed)
-        await self.store.finish_step(alert_id, rnd, level_no, "fired")
-        await self.store.event(
-            alert_id,
-            "escalated",
-            None,
-            "escalation",
-            f"level {level_no} (round {rnd + 1}) to {', '.join(level.channels)}, "
-            f"{late:.3f}s after due",
-        )
-        metrics.ESCALATIONS.inc()
-        metrics.ESCALATION_LATENESS.observe(max(0.0, late))
 
-    async def processor_known(self, request_id: str) -> dict[tuple[str, str, str], str]:
+    async def known(self, request_ids: list[str]) -> dict[tuple[str, str, str], str]:
+        """Deliveries already recorded for these steps (a step refired after its replica died)."""
         from notifierd.store.queries import q
 
-        rows = await self.store.pool.fetch(q("known_deliveries"), [request_id])
+        rows = await self.store.pool.fetch(q("known_deliveries"), request_ids)
         return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}

@@ -28,39 +28,25 @@ class AlertStore:
         payload: str,
     ) -> tuple[asyncpg.Record, bool]:
         """(alert, opened): a new alert with its steps, or the open one this trigger joins."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            try:
-                async with conn.transaction():
-                    row = await conn.fetchrow(
-                        q("open_alert"),
-                        alert_id,
-                        dedup_key,
-                        policy,
-                        title,
-                        severity,
-                        snapshot_id,
-                        started_at,
-                        payload,
-                    )
-            except asyncpg.UniqueViolationError:
-                # This trigger opened an alert that has been resolved since: a replay, not news.
-                row = await conn.fetchrow(q("find_alert"), alert_id)
-                return row, False
-            opened = bool(row["opened"])
-            if opened and steps:
-                await conn.execute(
-                    q("add_steps"),
-                    row["id"],
-                    [s[0] for s in steps],
-                    [s[1] for s in steps],
-                    [s[2] for s in steps],
-                )
-            kind = "triggered" if opened else "occurrence"
-            detail = f"request {alert_id}" + (
-                "" if opened else f" (occurrence {row['occurrences']})"
+        try:
+            row = await self.pool.fetchrow(
+                q("open_alert"),
+                alert_id,
+                dedup_key,
+                policy,
+                title,
+                severity,
+                snapshot_id,
+                started_at,
+                payload,
+                [s[0] for s in steps],
+                [s[1] for s in steps],
+                [s[2] for s in steps],
             )
-            await conn.execute(q("add_alert_event"), row["id"], kind, None, "queue", detail)
-            return row, opened
+        except asyncpg.UniqueViolationError:
+            # This trigger opened an alert that has been resolved since: a replay, not news.
+            return await self.pool.fetchrow(q("find_alert"), alert_id), False
+        return row, bool(row["opened"])
 
     async def find(self, key: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow(q("find_alert"), key)
@@ -88,6 +74,20 @@ class AlertStore:
 
     async def finish_step(self, alert_id: str, rnd: int, level: int, status: str) -> None:
         await self.pool.execute(q("finish_step"), alert_id, rnd, level, status)
+
+    async def finish_steps(
+        self,
+        done: Sequence[tuple[str, int, int, str]],
+        events: Sequence[tuple[str, str, str | None, str, str | None]],
+    ) -> None:
+        """Close a batch of fired steps and add their timeline events, in one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if done:
+                await conn.execute(q("finish_steps"), *[list(c) for c in zip(*done, strict=True)])
+            if events:
+                await conn.execute(
+                    q("add_alert_events"), *[list(c) for c in zip(*events, strict=True)]
+                )
 
     async def pending_until(self, until: datetime, limit: int = 10_000) -> list[asyncpg.Record]:
         return await self.pool.fetch(q("next_due_steps"), until, limit)

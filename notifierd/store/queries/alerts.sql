@@ -1,12 +1,26 @@
 -- name: open_alert
--- Open an alert, or join the open one with the same dedup key. Returns the alert and whether
--- this request opened it (xmax = 0 on a fresh insert).
-INSERT INTO alerts AS a (id, dedup_key, status, policy, title, severity, snapshot_id, started_at, payload)
-VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8::jsonb)
-ON CONFLICT (dedup_key) WHERE status <> 'resolved'
-DO UPDATE SET occurrences = a.occurrences + (CASE WHEN a.id = EXCLUDED.id THEN 0 ELSE 1 END),
-              updated_at = now()
-RETURNING a.id, a.dedup_key, a.status, a.policy, a.occurrences, a.started_at, (a.id = $1) AS opened;
+-- Open an alert with its escalation plan and timeline entry, or join the open one with the same
+-- dedup key (counted as an occurrence) — one statement, so one round trip per trigger.
+WITH up AS (
+    INSERT INTO alerts AS a (id, dedup_key, status, policy, title, severity, snapshot_id, started_at, payload)
+    VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8::jsonb)
+    ON CONFLICT (dedup_key) WHERE status <> 'resolved'
+    DO UPDATE SET occurrences = a.occurrences + (CASE WHEN a.id = EXCLUDED.id THEN 0 ELSE 1 END),
+                  updated_at = now()
+    RETURNING a.id, a.dedup_key, a.status, a.policy, a.occurrences, a.started_at, (a.id = $1) AS opened
+), steps AS (
+    INSERT INTO escalation_steps (alert_id, round, level, due_at)
+    SELECT up.id, t.round, t.level, t.due_at
+    FROM up, unnest($9::int[], $10::int[], $11::timestamptz[]) AS t(round, level, due_at)
+    WHERE up.opened
+    ON CONFLICT DO NOTHING
+), event AS (
+    INSERT INTO alert_events (alert_id, kind, via, detail)
+    SELECT up.id, CASE WHEN up.opened THEN 'triggered' ELSE 'occurrence' END, 'queue',
+           'request ' || $1 || CASE WHEN up.opened THEN '' ELSE ' (occurrence ' || up.occurrences || ')' END
+    FROM up
+)
+SELECT * FROM up;
 
 -- name: add_alert_event
 INSERT INTO alert_events (alert_id, kind, actor, via, detail) VALUES ($1, $2, $3, $4, $5);
@@ -40,17 +54,31 @@ RETURNING id;
 UPDATE escalation_steps SET status = 'cancelled' WHERE alert_id = $1 AND status = 'pending';
 
 -- name: claim_due_steps
--- Due steps of open alerts (and firings whose replica died); SKIP LOCKED: each fires once.
-UPDATE escalation_steps AS s
-SET status = 'firing', lease_until = now() + make_interval(secs => $2), fired_by = $3
-WHERE (s.alert_id, s.round, s.level) IN (
-    SELECT e.alert_id, e.round, e.level FROM escalation_steps AS e
-    WHERE (e.status = 'pending' AND e.due_at <= now())
-       OR (e.status = 'firing' AND e.lease_until < now())
-    ORDER BY e.due_at
-    LIMIT $1
-    FOR UPDATE SKIP LOCKED)
-RETURNING s.alert_id, s.round, s.level, s.due_at;
+-- Due steps (and firings whose replica died) with what firing them needs; SKIP LOCKED: each once.
+WITH claimed AS (
+    UPDATE escalation_steps AS s
+    SET status = 'firing', lease_until = now() + make_interval(secs => $2), fired_by = $3
+    WHERE (s.alert_id, s.round, s.level) IN (
+        SELECT e.alert_id, e.round, e.level FROM escalation_steps AS e
+        WHERE (e.status = 'pending' AND e.due_at <= now())
+           OR (e.status = 'firing' AND e.lease_until < now())
+        ORDER BY e.due_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED)
+    RETURNING s.alert_id, s.round, s.level, s.due_at
+)
+SELECT c.alert_id, c.round, c.level, c.due_at, a.status, a.policy, a.dedup_key, a.title,
+       a.payload::text AS payload
+FROM claimed AS c JOIN alerts AS a ON a.id = c.alert_id;
+
+-- name: finish_steps
+UPDATE escalation_steps AS s SET status = t.status, fired_at = now(), lease_until = NULL
+FROM unnest($1::text[], $2::int[], $3::int[], $4::text[]) AS t(alert_id, round, level, status)
+WHERE s.alert_id = t.alert_id AND s.round = t.round AND s.level = t.level AND s.status = 'firing';
+
+-- name: add_alert_events
+INSERT INTO alert_events (alert_id, kind, actor, via, detail)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]);
 
 -- name: finish_step
 UPDATE escalation_steps SET status = $4, fired_at = now(), lease_until = NULL

@@ -1,0 +1,138 @@
+"""Benchmark: many open alerts escalating at once.
+
+Pushes N alert triggers (default 100,000, distinct dedup keys) routed to a webhook sink with a
+two-level policy (level 1 at once, level 2 after --level2), runs `notifierd run`, and reports:
+trigger intake rate (alerts opened per second), how late each level-2 step fired against its due
+time (p50, p99, max, from Postgres: claim-and-deliver finished minus due), whether every step
+fired exactly once (Postgres rows and what the sink received), and the daemon's peak RSS.
+Usage: python bench/escalation.py [--alerts 100000] [--level2 60s]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+from redis.asyncio import Redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import ADMIN, REDIS_URL, ROOT, peak_rss_mib, percentile, sink_count
+
+ROUTES = """\
+channels:
+  sink: {type: webhook, url: "${SINK_URL}"}
+routes:
+  - name: alerts
+    matchers: ['kind="alert"']
+    channels: [sink]
+    escalation: two-level
+"""
+POLICY = """\
+levels:
+  - {after: 0s, channels: [sink]}
+  - {after: %s, channels: [sink]}
+"""
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alerts", type=int, default=100_000)
+    parser.add_argument("--level2", default="60s")
+    args = parser.parse_args()
+    n = args.alerts
+
+    work = Path(tempfile.mkdtemp(prefix="notifierd-escalation-"))
+    (work / "config" / "policies").mkdir(parents=True)
+    (work / "config" / "routes.yaml").write_text(ROUTES)
+    (work / "config" / "policies" / "two-level.yaml").write_text(POLICY % args.level2)
+    db = f"notifierd_bench_{uuid.uuid4().hex[:8]}"
+    prefix = f"bench:{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN)
+    await admin.execute(f'CREATE DATABASE "{db}"')
+    pg_url = ADMIN.rsplit("/", 1)[0] + "/" + db
+    redis = Redis.from_url(REDIS_URL)
+    sink_out = work / "sink.jsonl"
+    sink = subprocess.Popen([sys.executable, str(ROOT / "bench" / "sink.py"), "--out", str(sink_out)],
+                            stdout=subprocess.PIPE)
+    assert sink.stdout is not None
+    port = int(sink.stdout.readline())
+    env = {**os.environ, "REDIS_URL": REDIS_URL, "POSTGRES_URL": pg_url,
+           "SINK_URL": f"http://127.0.0.1:{port}/hook"}
+    daemon = None
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    try:
+        for start in range(0, n, 5000):
+            async with redis.pipeline(transaction=False) as pipe:
+                for i in range(start, min(n, start + 5000)):
+                    pipe.lpush(f"{prefix}:requests", json.dumps({
+                        "id": f"alert-{i}", "kind": "alert", "title": f"Alert {i}", "message": "benchmark",
+                        "severity": "critical", "dedup_key": f"key-{i}"}))
+                await pipe.execute()
+        started = time.time()
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "notifierd", "run", "--config", str(work / "config"), "--queue",
+             f"{prefix}:requests", "--key-prefix", prefix, "--no-watch", "--log-level", "WARNING"],
+            env=env, stdout=subprocess.DEVNULL,
+            stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the child keeps it open
+        )
+        conn = None
+        while conn is None:
+            try:
+                conn = await asyncpg.connect(pg_url)
+                await conn.fetchval("SELECT count(*) FROM escalation_steps")
+            except (asyncpg.UndefinedTableError, OSError):
+                conn = None
+                await asyncio.sleep(0.2)
+        opened_at = None
+        while True:
+            if daemon.poll() is not None:
+                raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
+            if opened_at is None and await conn.fetchval("SELECT count(*) FROM alerts") >= n:
+                opened_at = time.time()
+            if opened_at is not None and await conn.fetchval(
+                    "SELECT count(*) FROM escalation_steps WHERE status = 'fired'") >= 2 * n:
+                break
+            await asyncio.sleep(1)
+        rss = peak_rss_mib(daemon.pid)
+        while await sink_count(port) < 3 * n:  # the route's notification, then levels 1 and 2
+            await asyncio.sleep(0.5)
+        rows = await conn.fetch("SELECT extract(epoch FROM fired_at - due_at) AS late FROM escalation_steps "
+                                "WHERE level = 2")
+        late = [float(r["late"]) for r in rows]
+        step_deliveries = await conn.fetchval("SELECT count(*) FROM deliveries WHERE request_id LIKE '%:r1l_'")
+        await conn.close()
+    finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.terminate()
+            daemon.wait(60)
+        sink.terminate()
+        sink.wait(120)
+        await redis.aclose()
+    ids = [json.loads(line)["id"] for line in sink_out.read_text().splitlines()]
+    level2 = [i for i in ids if i.endswith(":r1l2")]
+    print(f"{n:,} alerts: all opened {opened_at - started:.1f}s after start = {n / (opened_at - started):,.0f} "
+          "triggers/s (each: alert row, 2 planned steps, route notification)")
+    print(f"level-2 lateness (fired and delivered minus due): p50 {percentile(late, 0.5):.3f}s  "
+          f"p99 {percentile(late, 0.99):.3f}s  max {max(late):.3f}s over {len(late):,} steps")
+    print(f"exactly once: {step_deliveries:,} step deliveries in Postgres for {2 * n:,} steps; sink got "
+          f"{len(level2):,} level-2 messages, {len(set(level2)):,} distinct; "
+          f"{len(ids) - len(set(ids))} duplicates overall")
+    print(f"daemon peak RSS: {rss:.0f} MiB")
+    cleanup = await asyncpg.connect(ADMIN)
+    await cleanup.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    await cleanup.close()
+    await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
