@@ -257,6 +257,10 @@ class Daemon:
     async def _intake_loop(self) -> None:
         delay = 0.1
         while not self.stopping.is_set():
+            escalator = getattr(self, "escalator", None)
+            if escalator is not None and escalator.behind:
+                await asyncio.sleep(0.02)  # overdue escalations first; requests wait in Redis
+                continue
             free = self.options.max_in_flight - len(self._inflight)
             if free <= 0:
                 self._slot.clear()

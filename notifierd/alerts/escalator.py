@@ -27,6 +27,7 @@ from notifierd.store.alerts import AlertStore
 log = logging.getLogger("notifierd.escalation")
 
 BATCH = 200  # steps claimed (and fired concurrently) at a time
+BEHIND_AFTER = 0.2  # seconds late at claim time that make new intake wait for escalations
 MAX_TIMERS = 5000  # per-step timers kept in memory; beyond this the poll job alone fires steps
 
 
@@ -53,6 +54,9 @@ class Escalator:
         self.lease = lease
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._timers: dict[str, datetime] = {}
+        # True while due steps wait beyond the batch being fired: the intake then holds back, so
+        # an escalation (late already) goes before new requests (which can wait in the queue).
+        self.behind = False
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -98,13 +102,21 @@ class Escalator:
         """Fire every due step this replica can claim, a batch at a time."""
         fired = 0
         try:
+            reclaimed = await self.store.reclaim_expired_steps()
+            if reclaimed:
+                log.warning("%d escalation step(s) claimed by a replica that died are due again", reclaimed)
             while True:
                 steps = await self.store.claim_due_steps(BATCH, self.lease, self.replica)
+                # Behind: more is waiting, or what was due is already late.
+                self.behind = len(steps) == BATCH or any(
+                    (self.clock() - s["due_at"]).total_seconds() > BEHIND_AFTER for s in steps)
                 if steps:
                     fired += await self._fire_batch(steps)
                 if len(steps) < BATCH:
+                    self.behind = False
                     return fired
         except Exception:
+            self.behind = False
             log.exception("escalation pass failed; claimed steps fire again when their lease ends")
             return fired
 

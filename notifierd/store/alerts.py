@@ -72,6 +72,10 @@ class AlertStore:
     async def claim_due_steps(self, limit: int, lease: float, replica: str) -> list[asyncpg.Record]:
         return await self.pool.fetch(q("claim_due_steps"), limit, lease, replica)
 
+    async def reclaim_expired_steps(self) -> int:
+        """Make steps whose claimer died (lease over) pending again; returns how many."""
+        return int((await self.pool.execute(q("reclaim_expired_steps"))).rsplit(" ", 1)[-1])
+
     async def finish_step(self, alert_id: str, rnd: int, level: int, status: str) -> None:
         await self.pool.execute(q("finish_step"), alert_id, rnd, level, status)
 

@@ -43,4 +43,6 @@ CREATE TABLE escalation_steps (
     fired_by    text,
     PRIMARY KEY (alert_id, round, level)
 );
-CREATE INDEX escalation_steps_due ON escalation_steps (due_at) WHERE status IN ('pending', 'firing');
+-- Two partial indexes, one per claim: each claim is then an index range scan, however many steps wait.
+CREATE INDEX escalation_steps_pending ON escalation_steps (due_at) WHERE status = 'pending';
+CREATE INDEX escalation_steps_firing ON escalation_steps (lease_until) WHERE status = 'firing';

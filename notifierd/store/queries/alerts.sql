@@ -54,14 +54,13 @@ RETURNING id;
 UPDATE escalation_steps SET status = 'cancelled' WHERE alert_id = $1 AND status = 'pending';
 
 -- name: claim_due_steps
--- Due steps (and firings whose replica died) with what firing them needs; SKIP LOCKED: each once.
+-- Due steps with what firing them needs; SKIP LOCKED: each step is claimed by one replica.
 WITH claimed AS (
     UPDATE escalation_steps AS s
     SET status = 'firing', lease_until = now() + make_interval(secs => $2), fired_by = $3
     WHERE (s.alert_id, s.round, s.level) IN (
         SELECT e.alert_id, e.round, e.level FROM escalation_steps AS e
-        WHERE (e.status = 'pending' AND e.due_at <= now())
-           OR (e.status = 'firing' AND e.lease_until < now())
+        WHERE e.status = 'pending' AND e.due_at <= now()
         ORDER BY e.due_at
         LIMIT $1
         FOR UPDATE SKIP LOCKED)
@@ -70,6 +69,15 @@ WITH claimed AS (
 SELECT c.alert_id, c.round, c.level, c.due_at, a.status, a.policy, a.dedup_key, a.title,
        a.payload::text AS payload
 FROM claimed AS c JOIN alerts AS a ON a.id = c.alert_id;
+
+-- name: reclaim_expired_steps
+-- Steps whose claimer died mid-way (lease over) are due again.
+UPDATE escalation_steps SET status = 'pending', lease_until = NULL
+WHERE (alert_id, round, level) IN (
+    SELECT alert_id, round, level FROM escalation_steps
+    WHERE status = 'firing' AND lease_until < now()
+    LIMIT 1000
+    FOR UPDATE SKIP LOCKED);
 
 -- name: finish_steps
 UPDATE escalation_steps AS s SET status = t.status, fired_at = now(), lease_until = NULL

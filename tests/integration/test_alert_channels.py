@@ -1,0 +1,71 @@
+"""An alert's lifecycle as PagerDuty and Slack see it: one incident, one thread, updated in place."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.pagerduty_api import DEFAULT_ROUTING_KEY, FakePagerDuty
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI
+from tests.integration.daemon_harness import start_daemon
+from tests.integration.redis_fixtures import RedisPrefix
+
+ROUTES = """\
+channels:
+  pager: {type: pagerduty, routing_key: "${PD_KEY}", api_url: "${PD_URL}"}
+  ops-slack: {type: slack, token: "${SLACK_BOT_TOKEN}", api_url: "${SLACK_URL}", default_recipients: ["#ops"]}
+  sink: {type: webhook, url: "${SINK_URL}"}
+routes:
+  - name: alerts
+    matchers: ['kind="alert"']
+    channels: [pager, ops-slack]
+  - name: default
+    channels: [sink]
+"""
+
+
+async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
+        tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch) -> None:
+    pagerduty, slack = FakePagerDuty(), FakeSlackAPI()
+    await pagerduty.start()
+    await slack.start()
+    monkeypatch.setenv("PD_KEY", DEFAULT_ROUTING_KEY)
+    monkeypatch.setenv("PD_URL", pagerduty.url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("SLACK_URL", slack.url)
+    try:
+        async for running in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, routes=ROUTES):
+            rid = await running.push({"kind": "alert", "title": "Checkout down", "message": "5xx everywhere",
+                                      "severity": "critical", "dedup_key": "checkout"})
+            assert (await running.status(rid))["status"] == "delivered"
+            incident = pagerduty.incident("checkout")
+            assert incident is not None and incident.status == "triggered" and incident.severity == "critical"
+            [original] = [m for m in slack.messages if "thread_ts" not in m]
+
+            await running.daemon.alerts.acknowledge("checkout", by="alice", via="slack")
+            await wait_for(lambda: pagerduty.incident("checkout").status == "acknowledged")
+            # The Slack message says who acknowledged, in place; the news is also a thread reply.
+            await wait_for(lambda: any(m.get("thread_ts") for m in slack.messages))
+            reply = next(m for m in slack.messages if m.get("thread_ts"))
+            assert reply["thread_ts"] == original["ts"]
+            updates = [args for method, args in slack.calls if method == "chat.update"]
+            assert len(updates) == 1 and updates[0]["ts"] == original["ts"]
+            assert "Acknowledged by alice" in str(updates[0].get("blocks")) + str(updates[0].get("text"))
+
+            await running.daemon.alerts.resolve("checkout", by="bob", via="cli")
+            await wait_for(lambda: pagerduty.incident("checkout").status == "resolved")
+            assert len({i.dedup_key for i in pagerduty.incidents}) == 1  # one incident all along
+    finally:
+        await pagerduty.stop()
+        await slack.stop()

@@ -1,0 +1,83 @@
+"""The operator's CLI against a running daemon: send, status, history, metrics, dlq, channel test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from notifierd.cli.main import _register, cli
+from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.redis_fixtures import RedisPrefix
+
+
+@pytest.fixture
+async def running(tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix,
+                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
+    async for r in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch):
+        monkeypatch.setenv("REDIS_URL", redis_prefix.url)
+        monkeypatch.setenv("POSTGRES_URL", pg_url)
+        monkeypatch.setenv("NOTIFIERD_QUEUE", r.queue)
+        yield r
+
+
+async def invoke(*args: str) -> Result:
+    _register()
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args))
+
+
+async def test_send_then_status_history_and_metrics(running: Running) -> None:
+    sent = await invoke("send", "--title", "From CLI", "--message", "hello", "--tag", "cli", "--label", "team=ops",
+                        "--wait", "10", "--format", "json")
+    assert sent.exit_code == 0, sent.output
+    rid = json.loads(sent.output)["id"]
+    assert json.loads(sent.output)["status"]["status"] == "delivered"
+    status = await invoke("status", rid, "--format", "json")
+    data = json.loads(status.output)
+    assert data["status"] == "delivered"
+    assert [(d["channel"], d["status"], d["attempts"], d["error"]) for d in data["deliveries"]] == [
+        ("sink", "delivered", 1, None)]
+    history = await invoke("history", "--hours", "1", "--channel", "sink", "--format", "json")
+    assert [r["request_id"] for r in json.loads(history.output)] == [rid]
+    metrics = await invoke("metrics", "--since", "1h", "--format", "json")
+    assert json.loads(metrics.output)["totals"]["delivered"] == 1
+    missing = await invoke("status", "nope")
+    assert missing.exit_code == 1 and "no request 'nope'" in missing.output
+
+
+async def test_send_refuses_an_invalid_request(running: Running) -> None:
+    result = await invoke("send", "--title", "no message")
+    assert result.exit_code == 1
+    assert "title and message, or template" in result.output
+
+
+async def test_dlq_list_and_retry(running: Running) -> None:
+    running.flaky.status = 404
+    rid = await running.push({"labels": {"target": "flaky"}})
+    await running.status(rid)
+    listed = await invoke("dlq", "list", "--format", "json")
+    [row] = json.loads(listed.output)
+    assert row["request_id"] == rid and "404" in row["error"]
+    running.flaky.status = 200
+    retried = await invoke("dlq", "retry", rid)
+    assert retried.exit_code == 0 and "requeued 1 delivery" in retried.output
+    deadline = asyncio.get_running_loop().time() + 10
+    while (await running.store.request_status(rid))["status"] != "delivered":
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.1)
+    assert json.loads((await invoke("dlq", "list", "--format", "json")).output) == []
+
+
+async def test_channel_test_sends_a_real_message(running: Running) -> None:
+    ok = await invoke("channel", "test", "sink", "--config", str(running.config))
+    assert ok.exit_code == 0 and ok.output.startswith("ok: delivered to its configured target")
+    assert running.sink.bodies()[-1]["subject"] == "notifierd test: sink"
+    running.flaky.status = 403
+    failed = await invoke("channel", "test", "flaky", "--config", str(running.config))
+    assert failed.exit_code == 1 and "failed (permanent)" in failed.output
+    unknown = await invoke("channel", "test", "nope", "--config", str(running.config))
+    assert unknown.exit_code == 2
