@@ -19,6 +19,7 @@ services:
 
 test: venv services
 	$(BIN)/ruff check notifierd tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 run: venv services

@@ -45,7 +45,9 @@ levels:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--alerts", type=int, default=100_000)
     parser.add_argument("--level2", default="60s")
     args = parser.parse_args()
@@ -62,27 +64,59 @@ async def main() -> None:
     pg_url = ADMIN.rsplit("/", 1)[0] + "/" + db
     redis = Redis.from_url(REDIS_URL)
     sink_out = work / "sink.jsonl"
-    sink = subprocess.Popen([sys.executable, str(ROOT / "bench" / "sink.py"), "--out", str(sink_out)],
-                            stdout=subprocess.PIPE)
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "sink.py"), "--out", str(sink_out)],
+        stdout=subprocess.PIPE,
+    )
     assert sink.stdout is not None
     port = int(sink.stdout.readline())
-    env = {**os.environ, "REDIS_URL": REDIS_URL, "POSTGRES_URL": pg_url,
-           "SINK_URL": f"http://127.0.0.1:{port}/hook"}
+    env = {
+        **os.environ,
+        "REDIS_URL": REDIS_URL,
+        "POSTGRES_URL": pg_url,
+        "SINK_URL": f"http://127.0.0.1:{port}/hook",
+    }
     daemon = None
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     try:
         for start in range(0, n, 5000):
             async with redis.pipeline(transaction=False) as pipe:
                 for i in range(start, min(n, start + 5000)):
-                    pipe.lpush(f"{prefix}:requests", json.dumps({
-                        "id": f"alert-{i}", "kind": "alert", "title": f"Alert {i}", "message": "benchmark",
-                        "severity": "critical", "dedup_key": f"key-{i}"}))
+                    pipe.lpush(
+                        f"{prefix}:requests",
+                        json.dumps(
+                            {
+                                "id": f"alert-{i}",
+                                "kind": "alert",
+                                "title": f"Alert {i}",
+                                "message": "benchmark",
+                                "severity": "critical",
+                                "dedup_key": f"key-{i}",
+                            }
+                        ),
+                    )
                 await pipe.execute()
         started = time.time()
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "notifierd", "run", "--config", str(work / "config"), "--queue",
-             f"{prefix}:requests", "--key-prefix", prefix, "--no-watch", "--log-level", "WARNING"],
-            env=env, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "notifierd",
+                "run",
+                "--config",
+                str(work / "config"),
+                "--queue",
+                f"{prefix}:requests",
+                "--key-prefix",
+                prefix,
+                "--no-watch",
+                "--log-level",
+                "WARNING",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
             stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the child keeps it open
         )
         conn = None
@@ -99,17 +133,26 @@ async def main() -> None:
                 raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
             if opened_at is None and await conn.fetchval("SELECT count(*) FROM alerts") >= n:
                 opened_at = time.time()
-            if opened_at is not None and await conn.fetchval(
-                    "SELECT count(*) FROM escalation_steps WHERE status = 'fired'") >= 2 * n:
+            if (
+                opened_at is not None
+                and await conn.fetchval(
+                    "SELECT count(*) FROM escalation_steps WHERE status = 'fired'"
+                )
+                >= 2 * n
+            ):
                 break
             await asyncio.sleep(1)
         rss = peak_rss_mib(daemon.pid)
         while await sink_count(port) < 3 * n:  # the route's notification, then levels 1 and 2
             await asyncio.sleep(0.5)
-        rows = await conn.fetch("SELECT extract(epoch FROM fired_at - due_at) AS late FROM escalation_steps "
-                                "WHERE level = 2")
+        rows = await conn.fetch(
+            "SELECT extract(epoch FROM fired_at - due_at) AS late FROM escalation_steps "
+            "WHERE level = 2"
+        )
         late = [float(r["late"]) for r in rows]
-        step_deliveries = await conn.fetchval("SELECT count(*) FROM deliveries WHERE request_id LIKE '%:r1l_'")
+        step_deliveries = await conn.fetchval(
+            "SELECT count(*) FROM deliveries WHERE request_id LIKE '%:r1l_'"
+        )
         await conn.close()
     finally:
         if daemon is not None and daemon.poll() is None:
@@ -120,13 +163,19 @@ async def main() -> None:
         await redis.aclose()
     ids = [json.loads(line)["id"] for line in sink_out.read_text().splitlines()]
     level2 = [i for i in ids if i.endswith(":r1l2")]
-    print(f"{n:,} alerts: all opened {opened_at - started:.1f}s after start = {n / (opened_at - started):,.0f} "
-          "triggers/s (each: alert row, 2 planned steps, route notification)")
-    print(f"level-2 lateness (fired and delivered minus due): p50 {percentile(late, 0.5):.3f}s  "
-          f"p99 {percentile(late, 0.99):.3f}s  max {max(late):.3f}s over {len(late):,} steps")
-    print(f"exactly once: {step_deliveries:,} step deliveries in Postgres for {2 * n:,} steps; sink got "
-          f"{len(level2):,} level-2 messages, {len(set(level2)):,} distinct; "
-          f"{len(ids) - len(set(ids))} duplicates overall")
+    print(
+        f"{n:,} alerts: all opened {opened_at - started:.1f}s after start = {n / (opened_at - started):,.0f} "
+        "triggers/s (each: alert row, 2 planned steps, route notification)"
+    )
+    print(
+        f"level-2 lateness (fired and delivered minus due): p50 {percentile(late, 0.5):.3f}s  "
+        f"p99 {percentile(late, 0.99):.3f}s  max {max(late):.3f}s over {len(late):,} steps"
+    )
+    print(
+        f"exactly once: {step_deliveries:,} step deliveries in Postgres for {2 * n:,} steps; sink got "
+        f"{len(level2):,} level-2 messages, {len(set(level2)):,} distinct; "
+        f"{len(ids) - len(set(ids))} duplicates overall"
+    )
     print(f"daemon peak RSS: {rss:.0f} MiB")
     cleanup = await asyncpg.connect(ADMIN)
     await cleanup.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

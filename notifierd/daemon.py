@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Callable
@@ -301,10 +302,10 @@ class Daemon:
             task = asyncio.create_task(self._handle(raw, request, received_at, known, previous))
             self._inflight[task] = raw
             self._by_id[request.id] = task
-            task.add_done_callback(lambda t, rid=request.id: self._done(t, rid))
+            task.add_done_callback(functools.partial(self._finished, request.id))
         metrics.IN_FLIGHT.set(len(self._inflight))
 
-    def _done(self, task: asyncio.Task[None], request_id: str) -> None:
+    def _finished(self, request_id: str, task: asyncio.Task[None]) -> None:
         self._inflight.pop(task, None)
         if self._by_id.get(request_id) is task:
             del self._by_id[request_id]

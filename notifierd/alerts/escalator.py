@@ -104,12 +104,15 @@ class Escalator:
         try:
             reclaimed = await self.store.reclaim_expired_steps()
             if reclaimed:
-                log.warning("%d escalation step(s) claimed by a replica that died are due again", reclaimed)
+                log.warning(
+                    "%d escalation step(s) claimed by a replica that died are due again", reclaimed
+                )
             while True:
                 steps = await self.store.claim_due_steps(BATCH, self.lease, self.replica)
                 # Behind: more is waiting, or what was due is already late.
                 self.behind = len(steps) == BATCH or any(
-                    (self.clock() - s["due_at"]).total_seconds() > BEHIND_AFTER for s in steps)
+                    (self.clock() - s["due_at"]).total_seconds() > BEHIND_AFTER for s in steps
+                )
                 if steps:
                     fired += await self._fire_batch(steps)
                 if len(steps) < BATCH:

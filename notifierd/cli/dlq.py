@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import uuid
 
@@ -53,12 +54,13 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
     """Requeue dead deliveries (delivery ids or request ids) for a fresh round of retries."""
     if not ids and not all_:
         raise click.UsageError("name delivery or request ids, or use --all")
-    deliveries, requests = [], []
+    # Request ids are often UUIDs too: every id counts as a request id, and as a delivery id
+    # when it parses as one.
+    requests = list(ids)
+    deliveries = []
     for value in ids:
-        try:
+        with contextlib.suppress(ValueError):
             deliveries.append(uuid.UUID(value))
-        except ValueError:
-            requests.append(value)
     count = run_async(
         with_store(lambda s: s.dlq_retry(all_=all_, delivery_ids=deliveries, request_ids=requests))
     )

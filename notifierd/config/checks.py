@@ -112,7 +112,7 @@ def check_secrets(check: Checker, channels_data: Mapping[str, Any]) -> None:
     for name, data in channels_data.items():
         if not isinstance(data, dict):
             continue
-        secret_keys = SECRET_KEYS.get(data.get("type"), {})
+        secret_keys = SECRET_KEYS.get(str(data.get("type")), {})
         for key, value in data.items():
             if not isinstance(value, str):
                 continue

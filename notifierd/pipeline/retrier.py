@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from notifierd.channels.base import Failed
 from notifierd.config.holder import Active
@@ -57,9 +58,9 @@ class Retrier:
         await self.store.finish_retries(outcomes)
         return len(rows)
 
-    async def _retry(self, row: object) -> RetryOutcome:
+    async def _retry(self, row: Any) -> RetryOutcome:
         active = self.active()
-        get = row.__getitem__  # type: ignore[attr-defined]
+        get = row.__getitem__
         request = Request.from_dict(json.loads(get("payload")))
         attempts = get("attempts")
         channel = active.snapshot.channels.get(get("channel"))

@@ -36,7 +36,8 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no
 
 
 async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
-        tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pagerduty, slack = FakePagerDuty(), FakeSlackAPI()
     await pagerduty.start()
     await slack.start()
@@ -45,12 +46,25 @@ async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
     monkeypatch.setenv("SLACK_BOT_TOKEN", DEFAULT_TOKEN)
     monkeypatch.setenv("SLACK_URL", slack.url)
     try:
-        async for running in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, routes=ROUTES):
-            rid = await running.push({"kind": "alert", "title": "Checkout down", "message": "5xx everywhere",
-                                      "severity": "critical", "dedup_key": "checkout"})
+        async for running in start_daemon(
+            tmp_path, pg_url, redis_prefix, monkeypatch, routes=ROUTES
+        ):
+            rid = await running.push(
+                {
+                    "kind": "alert",
+                    "title": "Checkout down",
+                    "message": "5xx everywhere",
+                    "severity": "critical",
+                    "dedup_key": "checkout",
+                }
+            )
             assert (await running.status(rid))["status"] == "delivered"
             incident = pagerduty.incident("checkout")
-            assert incident is not None and incident.status == "triggered" and incident.severity == "critical"
+            assert (
+                incident is not None
+                and incident.status == "triggered"
+                and incident.severity == "critical"
+            )
             [original] = [m for m in slack.messages if "thread_ts" not in m]
 
             await running.daemon.alerts.acknowledge("checkout", by="alice", via="slack")
@@ -61,7 +75,9 @@ async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
             assert reply["thread_ts"] == original["ts"]
             updates = [args for method, args in slack.calls if method == "chat.update"]
             assert len(updates) == 1 and updates[0]["ts"] == original["ts"]
-            assert "Acknowledged by alice" in str(updates[0].get("blocks")) + str(updates[0].get("text"))
+            assert "Acknowledged by alice" in str(updates[0].get("blocks")) + str(
+                updates[0].get("text")
+            )
 
             await running.daemon.alerts.resolve("checkout", by="bob", via="cli")
             await wait_for(lambda: pagerduty.incident("checkout").status == "resolved")
