@@ -295,3 +295,28 @@ async def test_cli_ack_and_show(running: Running, monkeypatch: pytest.MonkeyPatc
     assert timeline
     missing = await asyncio.to_thread(runner.invoke, cli, ["alerts", "ack", "nope", "--wait", "5"])
     assert missing.exit_code == 1 and "no alert with id or dedup_key 'nope'" in missing.output
+
+
+async def test_acknowledge_at_level_two_stops_level_three(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    three = (
+        "levels:\n  - {after: 0s, channels: [sink]}\n  - {after: 1s, channels: [flaky]}\n"
+        "  - {after: 3s, channels: [flaky]}\n"
+    )
+    async for running in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        escalation_poll=0.2,
+        routes=ROUTES % "1h",
+        files={"policies/oncall.yaml": three},
+    ):
+        rid = await running.push({"kind": "alert", "title": "Three levels", "dedup_key": "three"})
+        await steps_done(running, "three", 2)
+        assert await running.daemon.alerts.acknowledge("three", by="dana", via="http") is not None
+        await asyncio.sleep(3)
+        alert = await alert_of(running, "three")
+        assert [s["status"] for s in alert["steps"]] == ["fired", "fired", "cancelled"]
+        assert [r for r in to(running.flaky) if r.startswith(rid + ":r")] == [f"{rid}:r1l2"]
