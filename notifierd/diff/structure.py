@@ -1,0 +1,123 @@
+"""What changed between two snapshots: routes, channels, policies, templates, windows, limits, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifierd.config.model import Snapshot
+from notifierd.config.values import format_duration
+
+
+@dataclass
+class Change:
+    kind: str  # route, channel, policy, template, suppression, rate_limit, settings
+    name: str
+    what: str  # added, removed, changed, moved
+    details: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = f"{self.kind} {self.name!r} {self.what}"
+        return head + ("".join(f"\n    {d}" for d in self.details) if self.details else "")
+
+
+def _route_view(route: Any) -> dict[str, Any]:
+    return {
+        "matchers": [str(m) for m in route.matchers],
+        "channels": list(route.channels),
+        "recipients": list(route.recipients),
+        "escalation": route.escalation,
+        "template": str(route.template) if route.template else None,
+        "continue": route.continue_,
+    }
+
+
+def _fields(old: dict[str, Any], new: dict[str, Any], hide: frozenset[str] = frozenset()) -> list[str]:
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a != b:
+            if key in hide:
+                out.append(f"{key}: changed (secret reference)")
+            else:
+                out.append(f"{key}: {a!r} → {b!r}")
+    return out
+
+
+def _named(kind: str, old: dict[str, Any], new: dict[str, Any], view: Any,
+           hide: frozenset[str] = frozenset()) -> list[Change]:
+    changes = []
+    for name in sorted(set(old) - set(new)):
+        changes.append(Change(kind, name, "removed"))
+    for name in sorted(set(new) - set(old)):
+        changes.append(Change(kind, name, "added"))
+    for name in sorted(set(old) & set(new)):
+        details = _fields(view(old[name]), view(new[name]), hide)
+        if details:
+            changes.append(Change(kind, name, "changed", details))
+    return changes
+
+
+SECRET_SETTINGS = frozenset({"token", "password", "api_key", "webhook_url", "routing_key", "secret",
+                             "account_sid", "auth_token"})
+
+
+def _policy_view(policy: Any) -> dict[str, Any]:
+    view: dict[str, Any] = {"repeat": policy.repeat}
+    if policy.repeat_after is not None:
+        view["repeat_after"] = format_duration(policy.repeat_after)
+    for i, level in enumerate(policy.levels, start=1):
+        view[f"level {i}"] = (f"after {format_duration(level.after)} → {', '.join(level.channels)}"
+                              + (f" ({', '.join(level.recipients)})" if level.recipients else ""))
+    return view
+
+
+def _template_view(tv: Any) -> dict[str, Any]:
+    return {"subject": tv.subject, "text": tv.text, "slack": tv.slack, "html": tv.html, "teams": tv.teams,
+            "variables": tv.variables}
+
+
+def _suppression_view(s: Any) -> dict[str, Any]:
+    return {"matchers": [str(m) for m in s.matchers], "start": s.start and s.start.isoformat(),
+            "end": s.end and s.end.isoformat(), "cron": s.cron,
+            "duration": format_duration(s.duration) if s.duration else None, "timezone": s.timezone}
+
+
+def _limit_view(limit: Any) -> dict[str, Any]:
+    return {"limit": limit.limit, "window": format_duration(limit.window), "algorithm": limit.algorithm,
+            "burst": limit.burst}
+
+
+def _settings_view(settings: Any) -> dict[str, Any]:
+    return {"retention_days": settings.retention_days, "dedup_window": format_duration(settings.dedup_window),
+            "retry": repr(settings.retry), "misfire_grace": format_duration(settings.escalation_misfire_grace)}
+
+
+def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
+    changes: list[Change] = []
+    old_routes = {r.name: r for r in old.routes}
+    new_routes = {r.name: r for r in new.routes}
+    changes += _named("route", old_routes, new_routes, _route_view)
+    common_old = [r.name for r in old.routes if r.name in new_routes]
+    common_new = [r.name for r in new.routes if r.name in old_routes]
+    if common_old != common_new:  # first match wins: order is behaviour
+        for name in common_new:
+            before, after = common_old.index(name), common_new.index(name)
+            if before != after:
+                changes.append(Change("route", name, "moved", [f"position {before + 1} → {after + 1} "
+                                                                f"(among routes in both)"]))
+    changes += _named("channel", dict(old.channels), dict(new.channels),
+                      lambda c: {"type": c.type, **dict(c.settings), "default_recipients": list(c.default_recipients)},
+                      SECRET_SETTINGS)
+    changes += _named("policy", dict(old.policies), dict(new.policies), _policy_view)
+    old_t = {tv.ref: tv for versions in old.templates.values() for tv in versions}
+    new_t = {tv.ref: tv for versions in new.templates.values() for tv in versions}
+    changes += _named("template", old_t, new_t, _template_view)
+    changes += _named("suppression", {s.name: s for s in old.suppressions}, {s.name: s for s in new.suppressions},
+                      _suppression_view)
+    changes += _named("rate_limit", {r.key: r for r in old.rate_limits}, {r.key: r for r in new.rate_limits},
+                      _limit_view)
+    settings = _fields(_settings_view(old.settings), _settings_view(new.settings))
+    if settings:
+        changes.append(Change("settings", "settings", "changed", settings))
+    return changes
