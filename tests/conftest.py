@@ -17,3 +17,11 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def shipped_config() -> Path:
     return ROOT / "config"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_validation_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the validated-repository cache of the tests (and their subprocesses) out of ~/.cache."""
+    import os
+
+    os.environ["NOTIFIERD_CACHE_DIR"] = str(tmp_path_factory.mktemp("notifierd-cache"))

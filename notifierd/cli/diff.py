@@ -21,24 +21,26 @@ def _load(root: Path, label: str) -> Any:
     result = validate_repository(root, with_git=False)
     if result.snapshot is None:
         for problem in result.errors:
-            click.echo(f"{label}: {root / problem.path}:{problem.line}:{problem.column}: {problem.message}", err=True)
+            click.echo(
+                f"{label}: {root / problem.path}:{problem.line}:{problem.column}: {problem.message}",
+                err=True,
+            )
         click.echo(f"error: the {label} config in {root} is invalid", err=True)
         sys.exit(1)
     return Active.of(result.snapshot)
 
 
-def _requests(old: Path, new: Path, extra: Any) -> list[tuple[str, dict[str, Any], datetime | None]]:
+def _requests(
+    old: Path, new: Path, extra: Any
+) -> list[tuple[str, dict[str, Any], datetime | None]]:
     """The config tests' requests (both sides, by case name) and any given with --requests."""
     out: dict[str, tuple[str, dict[str, Any], datetime | None]] = {}
-    try:
-        from notifierd.configtest import load_cases
-    except ImportError:  # config tests not available: only --requests
-        load_cases = None
-    if load_cases is not None:
-        for root in (old, new):
-            cases, _ = load_cases(root)
-            for case in cases:
-                out.setdefault(case.name, (case.name, dict(case.request), case.at))
+    from notifierd.configtest import load_cases
+
+    for root in (old, new):  # the config tests of both sides, by case name
+        cases, _ = load_cases(root)
+        for case in cases:
+            out.setdefault(case.name, (case.name, dict(case.request), case.at))
     if extra is not None:
         text = extra.read()
         try:
@@ -53,12 +55,31 @@ def _requests(old: Path, new: Path, extra: Any) -> list[tuple[str, dict[str, Any
 
 @click.command()
 @click.argument("dirs", nargs=-1, type=click.Path(file_okay=False))
-@click.option("--base", "base", metavar="GIT_REF", help="Compare DIR as of this revision with the working tree.")
-@click.option("--requests", "requests_file", type=click.File("r"),
-              help="More requests to replay: a JSON list, or one JSON object per line.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
-@click.option("--exit-code", is_flag=True, help="Exit 1 when anything differs (like git diff --exit-code).")
-def diff(dirs: tuple[str, ...], base: str | None, requests_file: Any, fmt: str, exit_code: bool) -> None:
+@click.option(
+    "--base",
+    "base",
+    metavar="GIT_REF",
+    help="Compare DIR as of this revision with the working tree.",
+)
+@click.option(
+    "--requests",
+    "requests_file",
+    type=click.File("r"),
+    help="More requests to replay: a JSON list, or one JSON object per line.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 1 when anything differs (like git diff --exit-code)."
+)
+def diff(
+    dirs: tuple[str, ...], base: str | None, requests_file: Any, fmt: str, exit_code: bool
+) -> None:
     """Semantic diff of two config repositories: `diff OLD NEW` or `diff --base GIT_REF [DIR]`."""
     from notifierd.diff.replay import replay
     from notifierd.diff.structure import diff_snapshots
@@ -66,7 +87,9 @@ def diff(dirs: tuple[str, ...], base: str | None, requests_file: Any, fmt: str, 
     with tempfile.TemporaryDirectory(prefix="notifierd-diff-") as tmp:
         if base:
             if len(dirs) > 1:
-                raise click.UsageError("with --base give at most one DIR (default: the config directory)")
+                raise click.UsageError(
+                    "with --base give at most one DIR (default: the config directory)"
+                )
             new_root = Path(dirs[0] if dirs else default_config_dir())
             from notifierd.diff.gitref import GitRefError, extract
 
@@ -91,14 +114,29 @@ def diff(dirs: tuple[str, ...], base: str | None, requests_file: Any, fmt: str, 
     sys.exit(1 if exit_code and (changes or moved) else 0)
 
 
-def _emit(fmt: str, old: str, new: str, changes: list[Any], moved: list[Any], replayed: int) -> None:
+def _emit(
+    fmt: str, old: str, new: str, changes: list[Any], moved: list[Any], replayed: int
+) -> None:
     if fmt == "json":
-        click.echo(json.dumps({
-            "old": old, "new": new,
-            "changes": [{"kind": c.kind, "name": c.name, "what": c.what, "details": c.details} for c in changes],
-            "requests": {"replayed": replayed,
-                         "changed": [{"request": m.label, "differences": m.differences} for m in moved]},
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "old": old,
+                    "new": new,
+                    "changes": [
+                        {"kind": c.kind, "name": c.name, "what": c.what, "details": c.details}
+                        for c in changes
+                    ],
+                    "requests": {
+                        "replayed": replayed,
+                        "changed": [
+                            {"request": m.label, "differences": m.differences} for m in moved
+                        ],
+                    },
+                },
+                indent=2,
+            )
+        )
         return
     if fmt == "markdown":
         lines = [f"### notifierd config diff: `{old}` → `{new}`", ""]
@@ -109,8 +147,13 @@ def _emit(fmt: str, old: str, new: str, changes: list[Any], moved: list[Any], re
             sign = {"added": "➕", "removed": "➖", "changed": "✏️", "moved": "↕️"}
             for c in changes:
                 details = "<br>".join(d.replace("|", "\\|") for d in c.details)
-                lines.append(f"| {sign.get(c.what, '')} {c.what} | {c.kind} | `{c.name}` | {details} |")
-        lines += ["", f"**Requests replayed:** {replayed}; **now handled differently:** {len(moved)}"]
+                lines.append(
+                    f"| {sign.get(c.what, '')} {c.what} | {c.kind} | `{c.name}` | {details} |"
+                )
+        lines += [
+            "",
+            f"**Requests replayed:** {replayed}; **now handled differently:** {len(moved)}",
+        ]
         for m in moved:
             lines.append(f"- **{m.label}**: " + "; ".join(m.differences))
         click.echo("\n".join(lines))
@@ -120,8 +163,11 @@ def _emit(fmt: str, old: str, new: str, changes: list[Any], moved: list[Any], re
         return
     for c in changes:
         click.echo(str(c))
-    click.echo(f"\n{len(moved)} of {replayed} replayed request(s) handled differently:" if replayed else
-               "\nno requests replayed (add config tests, or --requests FILE)")
+    click.echo(
+        f"\n{len(moved)} of {replayed} replayed request(s) handled differently:"
+        if replayed
+        else "\nno requests replayed (add config tests, or --requests FILE)"
+    )
     for m in moved:
         click.echo(f"  {m.label}:")
         for d in m.differences:

@@ -16,8 +16,14 @@ def cli() -> None:
 def _register() -> None:
     # Imported here so each command module stays import-light and self-contained.
     from notifierd.cli import alerts, channel, dlq, routes, run, send, status, template, validate
+    from notifierd.cli import test as config_test
+    from notifierd.cli.diff import diff
+    from notifierd.cli.lint import lint
 
     cli.add_command(validate.validate)
+    cli.add_command(config_test.test)
+    cli.add_command(lint)
+    cli.add_command(diff)
     cli.add_command(routes.routes)
     cli.add_command(template.template)
     cli.add_command(run.run)

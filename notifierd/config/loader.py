@@ -17,7 +17,7 @@ from notifierd.config.build import (
     build_template,
 )
 from notifierd.config.checks import Checker, Parsed
-from notifierd.config.identity import identify
+from notifierd.config.identity import content_hash, identify
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.config.repository import SourceFile, discover
@@ -72,10 +72,20 @@ def _parse_file(source: SourceFile, problems: list[Problem]) -> Parsed:
     return Parsed(source.rel_path, doc, data, not found and not doc.issues, source.text)
 
 
-def validate_repository(root: str | Path, *, with_git: bool = True) -> ValidationResult:
-    """Validate everything under ``root``; never raises for bad input, reports all problems."""
+def validate_repository(
+    root: str | Path, *, with_git: bool = True, trust_cache: bool = False, remember: bool = False
+) -> ValidationResult:
+    """Validate everything under ``root``; never raises for bad input, reports all problems.
+
+    ``trust_cache``: skip compiling and rendering the templates when these exact files already
+    passed validate (templates then compile on first use); ``remember``: record a clean pass.
+    """
+    from notifierd.config import cache
+
     root = Path(root)
     sources, problems = discover(root)
+    content = content_hash([(s.rel_path, s.raw) for s in sources])
+    skip_templates = trust_cache and not problems and cache.known_valid(content)
     parsed = {s.rel_path: (s, _parse_file(s, problems)) for s in sources}
 
     routes_pair = next(((s, p) for s, p in parsed.values() if s.kind == "routes"), None)
@@ -95,7 +105,7 @@ def validate_repository(root: str | Path, *, with_git: bool = True) -> Validatio
     for source, pf in parsed.values():
         if source.kind == "template" and pf.schema_ok:
             tv = build_template(source.name, source.version, pf.data, source.rel_path)
-            result = check_template(tv, pf, problems)
+            result = None if skip_templates else check_template(tv, pf, problems)
             templates.append(tv)
             if result is not None:
                 compiled[tv.ref] = result
@@ -119,6 +129,8 @@ def validate_repository(root: str | Path, *, with_git: bool = True) -> Validatio
     result = ValidationResult(problems, files=[s.rel_path for s in sources])
     if not result.errors and routes_pair is not None:
         result.snapshot = _build_snapshot(root, sources, parsed, templates, compiled, with_git)
+        if remember and not skip_templates:
+            cache.remember_valid(content)
     return result
 
 

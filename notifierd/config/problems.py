@@ -17,7 +17,7 @@ class Problem:
     code: str = ""  # a short stable identifier, e.g. "unknown-channel"
 
     def __str__(self) -> str:
-        tag = "" if self.severity == "error" else "warning: "
+        tag = "" if self.severity == "error" else f"{self.severity}: "
         return f"{self.path}:{self.line}:{self.column}: {tag}{self.message}"
 
 

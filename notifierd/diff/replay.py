@@ -19,7 +19,9 @@ class Outcome:
     deliveries: tuple[tuple[str, str], ...]  # (channel, recipient or "-")
     escalation: str | None
     suppressed: str | None
-    rendered: dict[tuple[str, str], tuple[str | None, str, str]] = field(default_factory=dict)  # template, subj, text
+    rendered: dict[tuple[str, str], tuple[str | None, str, str]] = field(
+        default_factory=dict
+    )  # template, subj, text
 
 
 @dataclass
@@ -37,8 +39,10 @@ def outcome(active: Active, request: Request, at: datetime) -> Outcome:
         result = renderer.render(planned.template, planned.template_from, channel.type)
         message = result.message
         rendered[(planned.channel, planned.recipient or "-")] = (
-            result.template, message.subject if message else f"(cannot render: {result.error})",
-            message.text if message else "")
+            result.template,
+            message.subject if message else f"(cannot render: {result.error})",
+            message.text if message else "",
+        )
     return Outcome(
         routes=tuple(decision.routes),
         deliveries=tuple(sorted((d.channel, d.recipient or "-") for d in decision.deliveries)),
@@ -74,7 +78,9 @@ def compare(old: Outcome, new: Outcome) -> list[str]:
     return out
 
 
-def replay(old: Active, new: Active, requests: list[tuple[str, dict[str, Any], datetime | None]]) -> list[Moved]:
+def replay(
+    old: Active, new: Active, requests: list[tuple[str, dict[str, Any], datetime | None]]
+) -> list[Moved]:
     """(label, request JSON, time) through both snapshots; the ones whose fate differs."""
     moved = []
     now = datetime.now(timezone.utc)

@@ -32,7 +32,9 @@ def _route_view(route: Any) -> dict[str, Any]:
     }
 
 
-def _fields(old: dict[str, Any], new: dict[str, Any], hide: frozenset[str] = frozenset()) -> list[str]:
+def _fields(
+    old: dict[str, Any], new: dict[str, Any], hide: frozenset[str] = frozenset()
+) -> list[str]:
     out = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
@@ -44,8 +46,13 @@ def _fields(old: dict[str, Any], new: dict[str, Any], hide: frozenset[str] = fro
     return out
 
 
-def _named(kind: str, old: dict[str, Any], new: dict[str, Any], view: Any,
-           hide: frozenset[str] = frozenset()) -> list[Change]:
+def _named(
+    kind: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    view: Any,
+    hide: frozenset[str] = frozenset(),
+) -> list[Change]:
     changes = []
     for name in sorted(set(old) - set(new)):
         changes.append(Change(kind, name, "removed"))
@@ -58,8 +65,18 @@ def _named(kind: str, old: dict[str, Any], new: dict[str, Any], view: Any,
     return changes
 
 
-SECRET_SETTINGS = frozenset({"token", "password", "api_key", "webhook_url", "routing_key", "secret",
-                             "account_sid", "auth_token"})
+SECRET_SETTINGS = frozenset(
+    {
+        "token",
+        "password",
+        "api_key",
+        "webhook_url",
+        "routing_key",
+        "secret",
+        "account_sid",
+        "auth_token",
+    }
+)
 
 
 def _policy_view(policy: Any) -> dict[str, Any]:
@@ -67,30 +84,51 @@ def _policy_view(policy: Any) -> dict[str, Any]:
     if policy.repeat_after is not None:
         view["repeat_after"] = format_duration(policy.repeat_after)
     for i, level in enumerate(policy.levels, start=1):
-        view[f"level {i}"] = (f"after {format_duration(level.after)} → {', '.join(level.channels)}"
-                              + (f" ({', '.join(level.recipients)})" if level.recipients else ""))
+        view[f"level {i}"] = (
+            f"after {format_duration(level.after)} → {', '.join(level.channels)}"
+            + (f" ({', '.join(level.recipients)})" if level.recipients else "")
+        )
     return view
 
 
 def _template_view(tv: Any) -> dict[str, Any]:
-    return {"subject": tv.subject, "text": tv.text, "slack": tv.slack, "html": tv.html, "teams": tv.teams,
-            "variables": tv.variables}
+    return {
+        "subject": tv.subject,
+        "text": tv.text,
+        "slack": tv.slack,
+        "html": tv.html,
+        "teams": tv.teams,
+        "variables": tv.variables,
+    }
 
 
 def _suppression_view(s: Any) -> dict[str, Any]:
-    return {"matchers": [str(m) for m in s.matchers], "start": s.start and s.start.isoformat(),
-            "end": s.end and s.end.isoformat(), "cron": s.cron,
-            "duration": format_duration(s.duration) if s.duration else None, "timezone": s.timezone}
+    return {
+        "matchers": [str(m) for m in s.matchers],
+        "start": s.start and s.start.isoformat(),
+        "end": s.end and s.end.isoformat(),
+        "cron": s.cron,
+        "duration": format_duration(s.duration) if s.duration else None,
+        "timezone": s.timezone,
+    }
 
 
 def _limit_view(limit: Any) -> dict[str, Any]:
-    return {"limit": limit.limit, "window": format_duration(limit.window), "algorithm": limit.algorithm,
-            "burst": limit.burst}
+    return {
+        "limit": limit.limit,
+        "window": format_duration(limit.window),
+        "algorithm": limit.algorithm,
+        "burst": limit.burst,
+    }
 
 
 def _settings_view(settings: Any) -> dict[str, Any]:
-    return {"retention_days": settings.retention_days, "dedup_window": format_duration(settings.dedup_window),
-            "retry": repr(settings.retry), "misfire_grace": format_duration(settings.escalation_misfire_grace)}
+    return {
+        "retention_days": settings.retention_days,
+        "dedup_window": format_duration(settings.dedup_window),
+        "retry": repr(settings.retry),
+        "misfire_grace": format_duration(settings.escalation_misfire_grace),
+    }
 
 
 def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
@@ -104,19 +142,41 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
         for name in common_new:
             before, after = common_old.index(name), common_new.index(name)
             if before != after:
-                changes.append(Change("route", name, "moved", [f"position {before + 1} → {after + 1} "
-                                                                f"(among routes in both)"]))
-    changes += _named("channel", dict(old.channels), dict(new.channels),
-                      lambda c: {"type": c.type, **dict(c.settings), "default_recipients": list(c.default_recipients)},
-                      SECRET_SETTINGS)
+                changes.append(
+                    Change(
+                        "route",
+                        name,
+                        "moved",
+                        [f"position {before + 1} → {after + 1} (among routes in both)"],
+                    )
+                )
+    changes += _named(
+        "channel",
+        dict(old.channels),
+        dict(new.channels),
+        lambda c: {
+            "type": c.type,
+            **dict(c.settings),
+            "default_recipients": list(c.default_recipients),
+        },
+        SECRET_SETTINGS,
+    )
     changes += _named("policy", dict(old.policies), dict(new.policies), _policy_view)
     old_t = {tv.ref: tv for versions in old.templates.values() for tv in versions}
     new_t = {tv.ref: tv for versions in new.templates.values() for tv in versions}
     changes += _named("template", old_t, new_t, _template_view)
-    changes += _named("suppression", {s.name: s for s in old.suppressions}, {s.name: s for s in new.suppressions},
-                      _suppression_view)
-    changes += _named("rate_limit", {r.key: r for r in old.rate_limits}, {r.key: r for r in new.rate_limits},
-                      _limit_view)
+    changes += _named(
+        "suppression",
+        {s.name: s for s in old.suppressions},
+        {s.name: s for s in new.suppressions},
+        _suppression_view,
+    )
+    changes += _named(
+        "rate_limit",
+        {r.key: r for r in old.rate_limits},
+        {r.key: r for r in new.rate_limits},
+        _limit_view,
+    )
     settings = _fields(_settings_view(old.settings), _settings_view(new.settings))
     if settings:
         changes.append(Change("settings", "settings", "changed", settings))

@@ -11,18 +11,29 @@ from click.testing import CliRunner
 from notifierd.cli.diff import diff
 from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, write_repo
 
-ROUTES = MINIMAL_ROUTES.replace("  - name: default\n", """\
+ROUTES = MINIMAL_ROUTES.replace(
+    "  - name: default\n",
+    """\
   - name: low
     matchers: ['priority="low"']
     channels: [ops-email]
   - name: default
-""")
+""",
+)
 POLICY = "levels:\n  - {after: 0m, channels: [ops-slack]}\n  - {after: 15m, channels: [pager]}\n"
 
 
-def repo(root: Path, routes: str = ROUTES, template: str = MINIMAL_TEMPLATE, policy: str = POLICY) -> Path:
-    return write_repo(root, {"routes.yaml": routes, "templates/deploy/1.0.yaml": template,
-                             "policies/oncall.yaml": policy})
+def repo(
+    root: Path, routes: str = ROUTES, template: str = MINIMAL_TEMPLATE, policy: str = POLICY
+) -> Path:
+    return write_repo(
+        root,
+        {
+            "routes.yaml": routes,
+            "templates/deploy/1.0.yaml": template,
+            "policies/oncall.yaml": policy,
+        },
+    )
 
 
 def run(*args: str, requests: list[dict] | None = None) -> tuple[int, str]:
@@ -38,11 +49,22 @@ def test_identical_configs_change_nothing(tmp_path: Path) -> None:
 def test_reordered_route_shows_the_requests_it_moves(tmp_path: Path) -> None:
     old = repo(tmp_path / "old")
     # Moving `default` (no matchers, no continue) above `low` silently takes all low-priority traffic.
-    reordered = MINIMAL_ROUTES + "  - name: low\n    matchers: ['priority=\"low\"']\n    channels: [ops-email]\n"
+    reordered = (
+        MINIMAL_ROUTES
+        + "  - name: low\n    matchers: ['priority=\"low\"']\n    channels: [ops-email]\n"
+    )
     new = repo(tmp_path / "new", routes=reordered)
-    code, out = run(str(old), str(new), "--requests", "-", "--exit-code",
-                    requests=[{"title": "t", "message": "m", "priority": "low"},
-                              {"title": "t", "message": "m", "severity": "critical"}])
+    code, out = run(
+        str(old),
+        str(new),
+        "--requests",
+        "-",
+        "--exit-code",
+        requests=[
+            {"title": "t", "message": "m", "priority": "low"},
+            {"title": "t", "message": "m", "severity": "critical"},
+        ],
+    )
     assert code == 1
     assert "route 'low' moved\n    position 2 → 3 (among routes in both)" in out
     assert "1 of 2 replayed request(s) handled differently:" in out
@@ -51,12 +73,24 @@ def test_reordered_route_shows_the_requests_it_moves(tmp_path: Path) -> None:
 
 
 def test_template_change_alters_rendered_text(tmp_path: Path) -> None:
-    routes = ROUTES.replace("    channels: [ops-email]\n", "    channels: [ops-email]\n    template: deploy\n")
+    routes = ROUTES.replace(
+        "    channels: [ops-email]\n", "    channels: [ops-email]\n    template: deploy\n"
+    )
     old = repo(tmp_path / "old", routes=routes)
-    new = repo(tmp_path / "new", routes=routes,
-               template=MINIMAL_TEMPLATE.replace("Deployed to {{ environment }}", "Shipped to {{ environment }}"))
-    code, out = run(str(old), str(new), "--requests", "-",
-                    requests=[{"template": "deploy", "context": {"environment": "prod"}, "priority": "low"}])
+    new = repo(
+        tmp_path / "new",
+        routes=routes,
+        template=MINIMAL_TEMPLATE.replace(
+            "Deployed to {{ environment }}", "Shipped to {{ environment }}"
+        ),
+    )
+    code, out = run(
+        str(old),
+        str(new),
+        "--requests",
+        "-",
+        requests=[{"template": "deploy", "context": {"environment": "prod"}, "priority": "low"}],
+    )
     assert code == 0
     assert "template 'deploy@1.0' changed" in out
     assert "ops-email ops@company.com: subject 'Deployed to prod' → 'Shipped to prod'" in out
@@ -67,16 +101,28 @@ def test_policy_delay_change(tmp_path: Path) -> None:
     new = repo(tmp_path / "new", policy=POLICY.replace("15m", "30m"))
     _, out = run(str(old), str(new), "--format", "json")
     data = json.loads(out)
-    assert data["changes"] == [{"kind": "policy", "name": "oncall", "what": "changed",
-                                "details": ["level 2: 'after 15m → pager' → 'after 30m → pager'"]}]
+    assert data["changes"] == [
+        {
+            "kind": "policy",
+            "name": "oncall",
+            "what": "changed",
+            "details": ["level 2: 'after 15m → pager' → 'after 30m → pager'"],
+        }
+    ]
 
 
 def test_markdown_for_a_pull_request_comment(tmp_path: Path) -> None:
     old = repo(tmp_path / "old")
-    new = repo(tmp_path / "new", routes=ROUTES.replace("channels: [ops-email]", "channels: [ops-email, ops-slack]"))
+    new = repo(
+        tmp_path / "new",
+        routes=ROUTES.replace("channels: [ops-email]", "channels: [ops-email, ops-slack]"),
+    )
     _, out = run(str(old), str(new), "--format", "markdown")
     assert out.startswith("### notifierd config diff:")
-    assert "| ✏️ changed | route | `low` | channels: ['ops-email'] → ['ops-email', 'ops-slack'] |" in out
+    assert (
+        "| ✏️ changed | route | `low` | channels: ['ops-email'] → ['ops-email', 'ops-slack'] |"
+        in out
+    )
 
 
 def test_base_git_ref_against_the_working_tree(tmp_path: Path) -> None:

@@ -1,0 +1,70 @@
+"""Print config problems for people and CI: ``path:line:col: message``, JSON or GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from notifierd.config.problems import Problem
+
+# GitHub annotation level per severity; "info" is lint's hint level.
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def display_path(root: str, rel: str) -> str:
+    return os.path.normpath(os.path.join(root, rel))
+
+
+def gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def line(root: str, p: Problem) -> str:
+    tag = "" if p.severity == "error" else f"{p.severity}: "
+    return f"{display_path(root, p.path)}:{p.line}:{p.column}: {tag}{p.message}"
+
+
+def emit_lines(root: str, problems: list[Problem]) -> None:
+    for p in problems:
+        click.echo(line(root, p))
+
+
+def emit_github(root: str, problems: list[Problem], title: str) -> None:
+    for p in problems:
+        level = _GITHUB_LEVEL.get(p.severity, "warning")
+        file = gh_escape(display_path(root, p.path), prop=True)
+        click.echo(
+            f"::{level} file={file},line={p.line},col={p.column},title={title}::"
+            f"{gh_escape(p.message)}"
+        )
+
+
+def emit_json(root: str, problems: list[Problem], **fields: object) -> None:
+    """One JSON document: counts by severity, ``fields``, and every problem located."""
+    errors = sum(p.severity == "error" for p in problems)
+    click.echo(
+        json.dumps(
+            {
+                "valid": errors == 0,
+                "errors": errors,
+                "warnings": sum(p.severity == "warning" for p in problems),
+                **({"infos": n} if (n := sum(p.severity == "info" for p in problems)) else {}),
+                **fields,
+                "problems": [
+                    {
+                        "path": display_path(root, p.path),
+                        "line": p.line,
+                        "column": p.column,
+                        "severity": p.severity,
+                        "code": p.code,
+                        "message": p.message,
+                    }
+                    for p in problems
+                ],
+            },
+            indent=2,
+        )
+    )

@@ -1,0 +1,223 @@
+"""Lint a valid config: findings that are allowed but almost surely wrong, located like errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from notifierd.config.loader import ValidationResult, validate_repository
+from notifierd.config.model import Snapshot, TemplateVersion
+from notifierd.config.problems import Problem
+from notifierd.config.repository import discover
+from notifierd.config.yamlpos import Document, Mark, parse
+
+ROUTES = "routes.yaml"
+# Producers may name a template (or pin a version) in a request; those findings are hints only.
+INFO = "info"
+
+
+@dataclass
+class LintResult:
+    """Validate's result, and the lint findings when the config was valid."""
+
+    validation: ValidationResult
+    findings: list[Problem] = field(default_factory=list)
+
+
+def lint_repository(
+    root: str | Path, *, now: datetime | None = None, with_git: bool = False
+) -> LintResult:
+    """Validate ``root``; when valid, lint it. ``now`` decides which fixed windows have ended."""
+    root = Path(root)
+    validation = validate_repository(root, with_git=with_git)
+    if validation.snapshot is None:
+        return LintResult(validation)
+    return LintResult(validation, lint_snapshot(root, validation.snapshot, now=now))
+
+
+def lint_snapshot(
+    root: str | Path, snapshot: Snapshot, *, now: datetime | None = None
+) -> list[Problem]:
+    """Lint ``snapshot``, reading the files under ``root`` again only for positions."""
+    sources, _ = discover(Path(root))
+    return lint(snapshot, {s.rel_path: parse(s.text) for s in sources}, now=now)
+
+
+def lint(
+    snapshot: Snapshot, docs: dict[str, Document], *, now: datetime | None = None
+) -> list[Problem]:
+    """Every lint finding of ``snapshot``; ``docs`` (relative path -> document) locate them."""
+    now = now or datetime.now(timezone.utc)
+    out: list[Problem] = []
+    _unreachable_routes(snapshot, docs, out)
+    _unused_channels(snapshot, docs, out)
+    _unused_policies(snapshot, docs, out)
+    _unused_templates(snapshot, docs, out)
+    _ended_suppressions(snapshot, docs, out, now)
+    _escalation_order(snapshot, docs, out)
+    out.sort(key=lambda p: (p.path, p.line, p.column, p.message))
+    return out
+
+
+def _mark(docs: dict[str, Document], rel: str, path: tuple[object, ...], key: bool = False) -> Mark:
+    doc = docs.get(rel)
+    if doc is None:
+        return Mark(1, 1)
+    return doc.key_mark(path) if key else doc.value_mark(path)
+
+
+def _add(
+    out: list[Problem],
+    docs: dict[str, Document],
+    rel: str,
+    path: tuple[object, ...],
+    message: str,
+    code: str,
+    *,
+    key: bool = False,
+    severity: str = "warning",
+) -> None:
+    mark = _mark(docs, rel, path, key)
+    out.append(Problem(rel, mark.line, mark.column, message, severity, code))
+
+
+def _unreachable_routes(snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]) -> None:
+    # Sound only: an earlier final route whose matchers are a subset of this route's matches
+    # every request this one would (a matcher-less route is the empty subset).
+    for i, route in enumerate(snapshot.routes):
+        mine = set(route.matchers)
+        for j, earlier in enumerate(snapshot.routes[:i]):
+            if earlier.continue_ or not set(earlier.matchers) <= mine:
+                continue
+            line = _mark(docs, ROUTES, ("routes", j, "name")).line
+            why = (
+                "matches every request"
+                if not earlier.matchers
+                else "has only matchers this route also has"
+            )
+            _add(
+                out,
+                docs,
+                ROUTES,
+                ("routes", i, "name"),
+                f"route '{route.name}' can never match: route '{earlier.name}' (line {line}) "
+                f"{why} and does not continue; move this route above it or remove it",
+                "unreachable-route",
+            )
+            break
+
+
+def _unused_channels(snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]) -> None:
+    used = {c for r in snapshot.routes for c in r.channels}
+    used |= {c for p in snapshot.policies.values() for lv in p.levels for c in lv.channels}
+    limited = {rl.channel for rl in snapshot.rate_limits if rl.channel}
+    for name in snapshot.channels:
+        if name in used:
+            continue
+        extra = "; only a rate limit names it, which delivers nothing" if name in limited else ""
+        _add(
+            out,
+            docs,
+            ROUTES,
+            ("channels", name),
+            f"channel '{name}' is used by no route and no escalation level{extra}",
+            "unused-channel",
+            key=True,
+        )
+
+
+def _unused_policies(snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]) -> None:
+    used = {r.escalation for r in snapshot.routes if r.escalation}
+    for pid in snapshot.policies:
+        if pid not in used:
+            _add(
+                out,
+                docs,
+                f"policies/{pid}.yaml",
+                ("name",),
+                f"escalation policy '{pid}' is used by no route (routes name it in 'escalation:')",
+                "unused-policy",
+            )
+
+
+def _named_by_matcher(snapshot: Snapshot, tv: TemplateVersion, pinned: bool) -> bool:
+    """A positive ``template`` matcher on a route or suppression that accepts this template."""
+    matchers = [m for r in snapshot.routes for m in r.matchers]
+    matchers += [m for s in snapshot.suppressions for m in s.matchers]
+    names = (tv.ref,) if pinned else (tv.name, tv.ref)
+    return any(
+        m.name == "template" and not m.negative and any(m.matches_value(n) for n in names)
+        for m in matchers
+    )
+
+
+def _unused_templates(snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]) -> None:
+    refs = [r.template for r in snapshot.routes if r.template]
+    hint = "producers may still name it in requests; ignore this if so"
+    for name, versions in snapshot.templates.items():
+        newest = versions[-1]
+        if not any(ref.name == name for ref in refs) and not _named_by_matcher(
+            snapshot, newest, pinned=False
+        ):
+            _add(
+                out,
+                docs,
+                newest.path,
+                (),
+                f"template '{name}' is named by no route ({hint})",
+                "unused-template",
+                severity=INFO,
+            )
+            continue
+        pins = {ref.version for ref in refs if ref.name == name and ref.version}
+        for tv in versions[:-1]:
+            if tv.version in pins or _named_by_matcher(snapshot, tv, pinned=True):
+                continue
+            _add(
+                out,
+                docs,
+                tv.path,
+                (),
+                f"template version '{tv.ref}' is older than '{newest.ref}' and no route pins "
+                f"it ({hint}, else delete the file)",
+                "unused-template-version",
+                severity=INFO,
+            )
+
+
+def _ended_suppressions(
+    snapshot: Snapshot, docs: dict[str, Document], out: list[Problem], now: datetime
+) -> None:
+    for i, s in enumerate(snapshot.suppressions):
+        if s.end is not None and s.end <= now:
+            _add(
+                out,
+                docs,
+                ROUTES,
+                ("suppressions", i, "end"),
+                f"suppression '{s.name}' ended at {s.end.isoformat()} and suppresses nothing "
+                "any more; remove it",
+                "ended-suppression",
+            )
+
+
+def _escalation_order(snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]) -> None:
+    for pid, policy in snapshot.policies.items():
+        for i in range(1, len(policy.levels)):
+            before, level = policy.levels[i - 1], policy.levels[i]
+            if level.after <= before.after:
+                _add(
+                    out,
+                    docs,
+                    f"policies/{pid}.yaml",
+                    ("levels", i, "after"),
+                    f"level {i + 1} starts after {_secs(level.after)}, not later than level {i} "
+                    f"({_secs(before.after)}); 'after' counts from the alert's start, so "
+                    "levels must be strictly increasing",
+                    "escalation-order",
+                )
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:g}s"

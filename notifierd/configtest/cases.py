@@ -1,0 +1,131 @@
+"""Config test cases: read ``<config>/tests/*.yaml``, validate them, keep where each key stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from notifierd.config.problems import Problem
+from notifierd.config.schema_errors import schema_problems
+from notifierd.config.schemas import validator
+from notifierd.config.yamlpos import Document, Mark, parse
+from notifierd.intake.parse import request_problems
+
+TESTS_DIR = "tests"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One config test: a request, when it arrives, and what the config must do with it."""
+
+    name: str
+    path: str  # posix, relative to the config root, e.g. "tests/routing.yaml"
+    line: int  # where the case starts (1-based)
+    request: dict[str, Any]
+    at: datetime | None  # None: now, UTC
+    expect: dict[str, Any]
+    index: int = 0  # position in the file's ``cases`` list
+    doc: Document | None = field(default=None, compare=False, repr=False)
+
+    def mark(self, *path: Any) -> Mark:
+        """Where ``expect.<path>`` stands in the file (the key, else the nearest parent)."""
+        if self.doc is None:
+            return Mark(self.line, 1)
+        return self.doc.key_mark(("cases", self.index, "expect", *path))
+
+
+def case_files(root: str | Path) -> list[Path]:
+    """The case files of a config repository, sorted; empty when it has no tests folder."""
+    folder = Path(root) / TESTS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def _parse_at(text: str) -> datetime:
+    at = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def load_file(root: Path, path: Path) -> tuple[list[Case], list[Problem]]:
+    """The valid cases of one file, and every problem found in it (located)."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem(rel, 1, 1, f"cannot read test file: {exc}", code="io")]
+    doc = parse(text)
+    problems = [Problem(rel, i.line, i.column, i.message, code="yaml") for i in doc.issues]
+    if problems:
+        return [], problems
+    if doc.data is None:
+        return [], [Problem(rel, 1, 1, "test file is empty: it needs a 'cases' list", code="empty")]
+    problems = schema_problems(doc.data, validator("tests"), doc, rel, "the test file")
+    if problems:
+        return [], problems
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(doc.data["cases"]):
+        start = doc.value_mark(("cases", i))
+        name = item["name"]
+        if name in seen:
+            m = doc.value_mark(("cases", i, "name"))
+            problems.append(
+                Problem(
+                    rel,
+                    m.line,
+                    m.column,
+                    f"duplicate case name '{name}' (first at line {seen[name]})",
+                    code="duplicate-case",
+                )
+            )
+            continue
+        seen[name] = start.line
+        bad = request_problems(item["request"])
+        if bad:
+            m = doc.value_mark(("cases", i, "request"))
+            problems += [
+                Problem(rel, m.line, m.column, f"case '{name}': invalid request: {msg}")
+                for msg in bad
+            ]
+            continue
+        try:
+            at = _parse_at(item["at"]) if "at" in item else None
+        except ValueError:
+            m = doc.value_mark(("cases", i, "at"))
+            problems.append(
+                Problem(
+                    rel,
+                    m.line,
+                    m.column,
+                    f"case '{name}': 'at' must be an RFC 3339 time, e.g. 2026-11-25T12:00:00Z",
+                )
+            )
+            continue
+        cases.append(
+            Case(
+                name=name,
+                path=rel,
+                line=start.line,
+                request=item["request"],
+                at=at,
+                expect=item["expect"],
+                index=i,
+                doc=doc,
+            )
+        )
+    return cases, problems
+
+
+def load_cases(root: str | Path) -> tuple[list[Case], list[Problem]]:
+    """Every valid case under ``<root>/tests``, and every problem of the case files."""
+    root = Path(root)
+    cases: list[Case] = []
+    problems: list[Problem] = []
+    for path in case_files(root):
+        found, bad = load_file(root, path)
+        cases += found
+        problems += bad
+    return cases, problems

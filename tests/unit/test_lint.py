@@ -1,0 +1,241 @@
+"""`notifierd lint`: valid configs that are almost surely wrong, each finding located and coded."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from notifierd.cli.lint import lint as lint_command
+from notifierd.cli.report import line
+from notifierd.cli.validate import validate as validate_command
+from notifierd.config.lint import lint_repository
+from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, write_repo
+
+NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+
+# MINIMAL_ROUTES with every channel used, so it lints clean.
+CLEAN_ROUTES = MINIMAL_ROUTES.replace(
+    "    channels: [ops-slack]\n", "    channels: [ops-slack, ops-email]\n"
+)
+
+POLICY = """\
+name: Standard
+levels:
+  - after: 0m
+    channels: [ops-slack]
+  - after: 30m
+    channels: [ops-email]
+"""
+
+
+def lint_lines(root: Path, files: dict[str, str], now: datetime = NOW) -> list[str]:
+    result = lint_repository(write_repo(root, files), now=now)
+    assert not result.validation.errors, result.validation.problems
+    return [f"{line('', p)} [{p.code}]" for p in result.findings]
+
+
+def test_clean_config_has_no_findings(tmp_path: Path) -> None:
+    assert lint_lines(tmp_path, {"routes.yaml": CLEAN_ROUTES}) == []
+
+
+def test_route_after_a_catch_all_is_unreachable(tmp_path: Path) -> None:
+    routes = CLEAN_ROUTES + "  - name: never\n    channels: [pager]\n"
+    assert lint_lines(tmp_path, {"routes.yaml": routes}) == [
+        "routes.yaml:19:11: warning: route 'never' can never match: route 'default' (line 17) "
+        "matches every request and does not continue; move this route above it or remove it "
+        "[unreachable-route]"
+    ]
+
+
+def test_route_with_a_superset_of_an_earlier_routes_matchers_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    routes = CLEAN_ROUTES.replace(
+        "  - name: default\n",
+        "  - name: critical-db\n"
+        "    matchers: ['service=\"db\"', 'severity=\"critical\"']\n"
+        "    channels: [pager]\n"
+        "  - name: default\n",
+    )
+    assert lint_lines(tmp_path, {"routes.yaml": routes}) == [
+        "routes.yaml:17:11: warning: route 'critical-db' can never match: route 'critical' "
+        "(line 13) has only matchers this route also has and does not continue; move this "
+        "route above it or remove it [unreachable-route]"
+    ]
+
+
+def test_continue_and_narrower_earlier_routes_do_not_shadow(tmp_path: Path) -> None:
+    routes = CLEAN_ROUTES.replace(
+        '    recipients: ["#incidents"]\n',
+        '    recipients: ["#incidents"]\n    continue: true\n',
+    ).replace(
+        "  - name: default\n",
+        "  - name: critical-too\n"
+        "    matchers: ['severity=\"critical\"']\n"
+        "    channels: [pager]\n"
+        "  - name: default\n",
+    )
+    assert lint_lines(tmp_path, {"routes.yaml": routes}) == []
+
+
+def test_unused_channel_points_at_its_name(tmp_path: Path) -> None:
+    assert lint_lines(tmp_path, {"routes.yaml": MINIMAL_ROUTES}) == [
+        "routes.yaml:6:3: warning: channel 'ops-email' is used by no route and no escalation "
+        "level [unused-channel]"
+    ]
+
+
+def test_channel_only_in_a_rate_limit_is_still_unused(tmp_path: Path) -> None:
+    routes = MINIMAL_ROUTES + "rate_limits:\n  - {channel: ops-email, limit: 5, window: 1m}\n"
+    assert lint_lines(tmp_path, {"routes.yaml": routes}) == [
+        "routes.yaml:6:3: warning: channel 'ops-email' is used by no route and no escalation "
+        "level; only a rate limit names it, which delivers nothing [unused-channel]"
+    ]
+
+
+def test_channel_used_only_by_an_escalation_level_is_used(tmp_path: Path) -> None:
+    routes = MINIMAL_ROUTES.replace(
+        "    channels: [ops-slack]\n", "    channels: [ops-slack]\n    escalation: standard\n"
+    )
+    assert lint_lines(tmp_path, {"routes.yaml": routes, "policies/standard.yaml": POLICY}) == []
+
+
+def test_unused_policy(tmp_path: Path) -> None:
+    files = {"routes.yaml": CLEAN_ROUTES, "policies/standard.yaml": POLICY}
+    assert lint_lines(tmp_path, files) == [
+        "policies/standard.yaml:1:7: warning: escalation policy 'standard' is used by no route "
+        "(routes name it in 'escalation:') [unused-policy]"
+    ]
+
+
+def test_escalation_levels_out_of_order_point_at_after(tmp_path: Path) -> None:
+    policy = POLICY.replace("after: 30m", "after: 0s")
+    routes = CLEAN_ROUTES.replace(
+        "    channels: [ops-slack, ops-email]\n",
+        "    channels: [ops-slack, ops-email]\n    escalation: standard\n",
+    )
+    assert lint_lines(tmp_path, {"routes.yaml": routes, "policies/standard.yaml": policy}) == [
+        "policies/standard.yaml:5:12: warning: level 2 starts after 0s, not later than level 1 "
+        "(0s); 'after' counts from the alert's start, so levels must be strictly increasing "
+        "[escalation-order]"
+    ]
+
+
+def test_unused_template_and_old_unpinned_version_are_hints(tmp_path: Path) -> None:
+    files = {
+        "routes.yaml": CLEAN_ROUTES,
+        "templates/deploy/1.0.yaml": MINIMAL_TEMPLATE,
+        "templates/release/1.0.yaml": MINIMAL_TEMPLATE,
+        "templates/release/2.0.yaml": MINIMAL_TEMPLATE,
+    }
+    routes = CLEAN_ROUTES.replace(
+        "    channels: [ops-slack, ops-email]\n",
+        "    channels: [ops-slack, ops-email]\n    template: release\n",
+    )
+    assert lint_lines(tmp_path, {**files, "routes.yaml": routes}) == [
+        "templates/deploy/1.0.yaml:1:1: info: template 'deploy' is named by no route (producers "
+        "may still name it in requests; ignore this if so) [unused-template]",
+        "templates/release/1.0.yaml:1:1: info: template version 'release@1.0' is older than "
+        "'release@2.0' and no route pins it (producers may still name it in requests; ignore "
+        "this if so, else delete the file) [unused-template-version]",
+    ]
+
+
+def test_pinned_version_and_template_matcher_count_as_use(tmp_path: Path) -> None:
+    routes = CLEAN_ROUTES.replace(
+        "    channels: [ops-slack, ops-email]\n",
+        "    channels: [ops-slack, ops-email]\n    template: release@1.0\n",
+    ).replace(
+        "  - name: default\n",
+        "  - name: deploys\n"
+        "    matchers: ['template=~\"deploy(@.*)?\"']\n"
+        "    channels: [ops-slack]\n"
+        "  - name: default\n",
+    )
+    files = {
+        "routes.yaml": routes,
+        "templates/deploy/1.0.yaml": MINIMAL_TEMPLATE,
+        "templates/release/1.0.yaml": MINIMAL_TEMPLATE,
+        "templates/release/2.0.yaml": MINIMAL_TEMPLATE,
+    }
+    assert lint_lines(tmp_path, files) == []
+
+
+SUPPRESSION = """\
+suppressions:
+  - name: migration
+    matchers: ['service="db"']
+    start: 2026-03-06T00:00:00Z
+    end: 2026-03-06T04:00:00Z
+"""
+
+
+def test_ended_suppression_points_at_end(tmp_path: Path) -> None:
+    files = {"routes.yaml": CLEAN_ROUTES + SUPPRESSION}
+    assert lint_lines(tmp_path, files) == [
+        "routes.yaml:23:10: warning: suppression 'migration' ended at 2026-03-06T04:00:00+00:00 "
+        "and suppresses nothing any more; remove it [ended-suppression]"
+    ]
+    assert lint_lines(tmp_path, files, now=datetime(2026, 3, 6, 3, tzinfo=timezone.utc)) == []
+
+
+def test_lint_cli_exit_codes_and_formats(tmp_path: Path) -> None:
+    runner = CliRunner()
+    clean = write_repo(tmp_path / "clean", {"routes.yaml": CLEAN_ROUTES})
+    result = runner.invoke(lint_command, [str(clean)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+
+    dirty = write_repo(tmp_path / "dirty", {"routes.yaml": MINIMAL_ROUTES})
+    result = runner.invoke(lint_command, [str(dirty)])
+    assert result.exit_code == 1
+    assert f"{dirty}/routes.yaml:6:3: warning: channel 'ops-email'" in result.stdout
+
+    result = runner.invoke(lint_command, [str(dirty), "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["warnings"] == 1
+    assert report["problems"][0]["code"] == "unused-channel"
+    assert (report["problems"][0]["line"], report["problems"][0]["column"]) == (6, 3)
+
+    result = runner.invoke(lint_command, [str(dirty), "--format", "github"])
+    assert result.stdout.startswith("::warning file=")
+    assert "line=6,col=3,title=notifierd lint::channel 'ops-email'" in result.stdout
+
+    assert runner.invoke(lint_command, [str(tmp_path / "missing")]).exit_code == 2
+
+
+def test_lint_of_an_invalid_config_prints_validate_errors(tmp_path: Path) -> None:
+    bad = write_repo(
+        tmp_path, {"routes.yaml": MINIMAL_ROUTES.replace("[ops-slack, pager]", "[ops-slak, pager]")}
+    )
+    result = CliRunner().invoke(lint_command, [str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}/routes.yaml:15:16: unknown channel 'ops-slak'" in result.stdout
+
+
+def test_validate_strict_fails_on_a_lint_warning(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path, {"routes.yaml": MINIMAL_ROUTES})
+    runner = CliRunner()
+    assert runner.invoke(validate_command, [str(repo)]).exit_code == 0
+    result = runner.invoke(validate_command, [str(repo), "--strict"])
+    assert result.exit_code == 1
+    assert f"{repo}/routes.yaml:6:3: warning: channel 'ops-email'" in result.stdout
+
+
+def test_validate_strict_passes_with_only_template_hints(tmp_path: Path) -> None:
+    repo = write_repo(
+        tmp_path, {"routes.yaml": CLEAN_ROUTES, "templates/deploy/1.0.yaml": MINIMAL_TEMPLATE}
+    )
+    result = CliRunner().invoke(validate_command, [str(repo), "--strict"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+
+
+def test_shipped_config_has_only_template_hints(shipped_config: Path) -> None:
+    result = lint_repository(shipped_config)
+    assert result.validation.snapshot is not None
+    assert {p.severity for p in result.findings} <= {"info"}
