@@ -275,3 +275,26 @@ def links_text(attachments: Iterable[Attachment]) -> str:
     """A plain-text list of the attachments that are links rather than content."""
     lines = [f"- {a.filename}: {a.url}" for a in attachments if a.content is None and a.url]
     return "Attachments:\n" + "\n".join(lines) if lines else ""
+
+
+class HttpSession:
+    """The aiohttp session a sender posts with: the shared one when it was given one (and it is
+    open), else one of its own, made on first use inside the running loop and closed with it."""
+
+    def __init__(self, shared: Any = None) -> None:
+        self._shared = shared
+        self._own: Any = None
+
+    def get(self) -> Any:
+        import aiohttp
+
+        if self._shared is not None and not self._shared.closed:
+            return self._shared
+        if self._own is None or self._own.closed:
+            self._own = aiohttp.ClientSession()
+        return self._own
+
+    async def close(self) -> None:
+        if self._own is not None:
+            await self._own.close()
+            self._own = None

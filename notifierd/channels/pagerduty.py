@@ -22,6 +22,7 @@ from notifierd.channels.base import (
     Clock,
     Delivered,
     Failed,
+    HttpSession,
     Outbound,
     ResolvedSettings,
     decode_attachments,
@@ -141,15 +142,7 @@ class PagerDutySender:
         self._where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
         self._timeout = settings.seconds("timeout", DEFAULT_TIMEOUT)
         self._clock = clock
-        self._http = http
-        self._own_http: aiohttp.ClientSession | None = None
-
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is not None and not self._http.closed:
-            return self._http
-        if self._own_http is None or self._own_http.closed:
-            self._own_http = aiohttp.ClientSession()
-        return self._own_http
+        self._http = HttpSession(http)
 
     async def send(self, out: Outbound) -> Delivered | Failed:
         try:
@@ -174,7 +167,7 @@ class PagerDutySender:
             body = _encode({**event, "routing_key": self._routing_key})
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         try:
-            async with self._session().post(
+            async with self._http.get().post(
                 self._url,
                 data=body,
                 headers=headers,
@@ -236,9 +229,7 @@ class PagerDutySender:
         return Failed(self._settings.redact(reason), transient, retry_after, status)
 
     async def close(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.close()
-            self._own_http = None
+        await self._http.close()
 
 
 def _encode(event: Mapping[str, Any]) -> bytes:

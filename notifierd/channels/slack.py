@@ -19,6 +19,7 @@ from notifierd.channels.base import (
     Clock,
     Delivered,
     Failed,
+    HttpSession,
     Outbound,
     ResolvedSettings,
     decode_attachments,
@@ -100,16 +101,13 @@ class SlackSender:
         self._username = settings.text("username")
         self._icon_emoji = settings.text("icon_emoji")
         self._clock = clock
-        self._http = http
-        self._own_http: aiohttp.ClientSession | None = None
+        self._http = HttpSession(http)
         self._client: AsyncWebClient | None = None
 
     def _web(self) -> AsyncWebClient:
         # Created on first use: an aiohttp session must be made inside the running loop.
         if self._client is None:
-            session = self._http
-            if session is None:
-                session = self._own_http = aiohttp.ClientSession()
+            session = self._http.get()
             self._client = AsyncWebClient(
                 token=self._token,
                 base_url=self._api_url,
@@ -262,9 +260,7 @@ class SlackSender:
         )
 
     async def close(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.close()
-            self._own_http = None
+        await self._http.close()
         self._client = None
 
 

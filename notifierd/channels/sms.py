@@ -28,6 +28,7 @@ from notifierd.channels.base import (
     Clock,
     Delivered,
     Failed,
+    HttpSession,
     Outbound,
     ResolvedSettings,
     decode_attachments,
@@ -134,16 +135,13 @@ class SmsSender:
         # The account SID is in every URL; it is not a password, but reasons leave it out.
         self._secrets = (*settings.secrets, self._account_sid)
         self._clock = clock
-        self._http = http
-        self._own_http: aiohttp.ClientSession | None = None
+        self._http = HttpSession(http)
         self._client: Client | None = None
 
     def _twilio(self) -> Client:
         # Created on first use: an aiohttp session must be made inside the running loop.
         if self._client is None:
-            session = self._http
-            if session is None or session.closed:
-                session = self._own_http = aiohttp.ClientSession()
+            session = self._http.get()
             client = Client(
                 self._account_sid,
                 self._auth_token,
@@ -235,9 +233,7 @@ class SmsSender:
         return redact(text, self._secrets)
 
     async def close(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.close()
-            self._own_http = None
+        await self._http.close()
         self._client = None
 
 

@@ -30,6 +30,7 @@ from notifierd.channels.base import (
     Clock,
     Delivered,
     Failed,
+    HttpSession,
     Outbound,
     ResolvedSettings,
     decode_attachments,
@@ -110,15 +111,7 @@ class WebhookSender:
         self._headers = {str(k): str(v) for k, v in (settings.get("headers") or {}).items()}
         self._timeout = settings.seconds("timeout", DEFAULT_TIMEOUT)
         self._clock = clock
-        self._http = http
-        self._own_http: aiohttp.ClientSession | None = None
-
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is not None and not self._http.closed:
-            return self._http
-        if self._own_http is None or self._own_http.closed:
-            self._own_http = aiohttp.ClientSession()
-        return self._own_http
+        self._http = HttpSession(http)
 
     def request_for(self, out: Outbound) -> tuple[bytes, dict[str, str]]:
         """The exact body bytes and headers of one POST."""
@@ -143,7 +136,7 @@ class WebhookSender:
             return Failed(str(exc), transient=False)
         body, headers = self.request_for(out)
         try:
-            async with self._session().post(
+            async with self._http.get().post(
                 self._url,
                 data=body,
                 headers=headers,
@@ -177,9 +170,7 @@ class WebhookSender:
         return Failed(self._settings.redact(reason), transient, retry_after, status)
 
     async def close(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.close()
-            self._own_http = None
+        await self._http.close()
 
 
 def create_sender(

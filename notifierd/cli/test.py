@@ -12,25 +12,11 @@ from typing import TYPE_CHECKING
 import click
 
 from notifierd.cli.common import default_config_dir
-from notifierd.cli.report import display_path, gh_escape
+from notifierd.cli.report import display_path, emit_github, emit_lines, gh_escape
 from notifierd.config.problems import Problem
 
 if TYPE_CHECKING:
     from notifierd.configtest import CaseResult
-
-
-def _emit_problems_text(root: str, problems: list[Problem]) -> None:
-    for p in problems:
-        click.echo(f"{display_path(root, p.path)}:{p.line}:{p.column}: {p.message}")
-
-
-def _emit_problems_github(root: str, problems: list[Problem]) -> None:
-    for p in problems:
-        file = gh_escape(display_path(root, p.path), prop=True)
-        click.echo(
-            f"::error file={file},line={p.line},col={p.column},title=notifierd test::"
-            f"{gh_escape(p.message)}"
-        )
 
 
 def _where(root: str, path: str, line: int, column: int) -> str:
@@ -210,10 +196,10 @@ def _run(root: str, fmt: str) -> int:
     elif fmt == "junit":
         click.echo(junit_xml(root, results, problems, elapsed))
     elif fmt == "github":
-        _emit_problems_github(root, problems)
+        emit_github(root, problems, "notifierd test")
         _emit_results_github(root, results)
     else:
-        _emit_problems_text(root, problems)
+        emit_lines(root, problems)
         if result.snapshot is None:
             click.echo(f"{root}: the config is invalid; no tests were run", err=True)
         else:

@@ -76,7 +76,9 @@ class PrivateRedis:
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail(
+            "redis-server is not installed; this test runs a private one (scripts/ensure-services needs it too)"
+        )
     server = PrivateRedis(tmp_path)
     server.start()
     yield server
