@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,7 +57,7 @@ def routing_rate(repo: Path, n: int) -> tuple[float, float]:
     snapshot = load_snapshot(repo, with_git=False)
     router = Router(snapshot)
     requests = [Request.from_dict(r) for r in random_requests(n)]
-    now = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     for r in requests[:1000]:
         router.route(r, now)
     start = time.perf_counter()

@@ -7,7 +7,7 @@ import binascii
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -209,7 +209,7 @@ def parse_retry_after(value: str | None, clock: Clock = time.time) -> float | No
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:  # RFC 9110 dates are GMT
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         return max(0.0, when.timestamp() - clock())
     if seconds != seconds or seconds < 0:  # NaN or negative: not a valid delta
         return None
@@ -238,7 +238,7 @@ def truncate(text: str, limit: int = 300) -> str:
 
 
 def utc_iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------- attachments

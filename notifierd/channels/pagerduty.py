@@ -7,7 +7,6 @@ the body only at the moment of the POST: an event built with ``event_for`` never
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -177,7 +176,7 @@ class PagerDutySender:
                 status = response.status
                 text = (await response.content.read(16384)).decode("utf-8", "replace")
                 retry_after_header = response.headers.get("Retry-After")
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             return Failed(f"PagerDuty {self._where} timed out after {self._timeout:g}s", True)
         except (aiohttp.ClientError, OSError) as exc:
             reason = f"PagerDuty {self._where} unreachable: {type(exc).__name__}: {exc}"

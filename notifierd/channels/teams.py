@@ -9,7 +9,6 @@ error 429 ...``; that status decides the classification here, not the 200.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import re
@@ -127,7 +126,7 @@ class TeamsSender:
                 status = response.status
                 text = (await response.content.read(4096)).decode("utf-8", "replace")
                 response_headers = response.headers
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             return Failed(f"Teams webhook {self._where} timed out after {self._timeout:g}s", True)
         except (aiohttp.ClientError, OSError) as exc:
             reason = f"Teams webhook {self._where} unreachable: {type(exc).__name__}: {exc}"

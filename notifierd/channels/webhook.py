@@ -13,7 +13,6 @@ receiver can drop duplicates.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -30,7 +29,6 @@ from notifierd.channels.base import (
     Clock,
     Delivered,
     Failed,
-    HttpSession,
     Outbound,
     ResolvedSettings,
     decode_attachments,
@@ -40,6 +38,7 @@ from notifierd.channels.base import (
     truncate,
     utc_iso,
 )
+from notifierd.channels.http11 import Http11Client, HttpError, HttpTimeout, Target
 from notifierd.config.model import Channel
 
 DEFAULT_TIMEOUT = 10.0
@@ -89,7 +88,7 @@ def payload(out: Outbound, sent_at: float) -> dict[str, Any]:
 
 
 class WebhookSender:
-    """POSTs JSON to one URL over a shared aiohttp session."""
+    """POSTs JSON to one URL over its own pool of keep-alive connections (see http11)."""
 
     def __init__(
         self,
@@ -101,17 +100,27 @@ class WebhookSender:
     ) -> None:
         self.channel = channel
         self._settings = settings
-        self._url = settings.require("url")
-        parts = urlsplit(self._url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ChannelConfigError(f"channel {channel.name!r}: url must be an http(s) URL")
+        url = settings.require("url")
+        try:
+            self._target = Target.parse(url)
+        except ValueError:
+            raise ChannelConfigError(
+                f"channel {channel.name!r}: url must be an http(s) URL"
+            ) from None
         # Reasons name the host only: a webhook path often carries a token.
-        self._where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+        self._where = f"{self._target.scheme}://{urlsplit(url).netloc.rpartition('@')[2]}"
         self._secret = settings.text("secret")
         self._headers = {str(k): str(v) for k, v in (settings.get("headers") or {}).items()}
+        for name, value in self._headers.items():
+            if any(c in name + value for c in "\r\n") or ":" in name or not _latin1(name + value):
+                raise ChannelConfigError(
+                    f"channel {channel.name!r}: header {name!r} must be one line of Latin-1 "
+                    "text with no colon in its name"
+                )
         self._timeout = settings.seconds("timeout", DEFAULT_TIMEOUT)
         self._clock = clock
-        self._http = HttpSession(http)
+        # ``http`` (a shared aiohttp session) is accepted like every sender's, but not used.
+        self._client = Http11Client()
 
     def request_for(self, out: Outbound) -> tuple[bytes, dict[str, str]]:
         """The exact body bytes and headers of one POST."""
@@ -136,25 +145,19 @@ class WebhookSender:
             return Failed(str(exc), transient=False)
         body, headers = self.request_for(out)
         try:
-            async with self._http.get().post(
-                self._url,
-                data=body,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                # A redirect would turn the POST into a GET and drop the body.
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                # Only the start of the body goes into a reason; never buffer a huge answer.
-                text = (await response.content.read(4096)).decode("utf-8", "replace")
-                response_headers = response.headers
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            # Redirects are never followed: one would turn the POST into a GET without a body.
+            response = await self._client.post(self._target, body, headers, self._timeout)
+        except HttpTimeout:
             return Failed(f"webhook {self._where} timed out after {self._timeout:g}s", True)
-        except (aiohttp.ClientError, OSError) as exc:
-            reason = f"webhook {self._where} unreachable: {type(exc).__name__}: {exc}"
+        except HttpError as exc:
+            reason = f"webhook {self._where} unreachable: {exc}"
             return Failed(self._settings.redact(reason), transient=True)
+        status = response.status
+        # Only the start of the body goes into a reason.
+        text = response.body[:4096].decode("utf-8", "replace")
+        response_headers = response.headers
         if 200 <= status < 300:
-            provider_id = response_headers.get("X-Request-Id")
+            provider_id = response_headers.get("x-request-id")
             return Delivered(provider_id=provider_id, detail={"status": status})
         reason = f"webhook {self._where} answered HTTP {status}"
         if 300 <= status < 400:
@@ -163,14 +166,22 @@ class WebhookSender:
             reason += f": {truncate(self._settings.redact(text), 200)}"  # redact first: a cut can split a secret
         transient = http_status_is_transient(status)
         retry_after = (
-            parse_retry_after(response_headers.get("Retry-After"), self._clock)
+            parse_retry_after(response_headers.get("retry-after"), self._clock)
             if transient
             else None
         )
         return Failed(self._settings.redact(reason), transient, retry_after, status)
 
     async def close(self) -> None:
-        await self._http.close()
+        await self._client.close()
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def create_sender(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 import click
@@ -93,7 +93,7 @@ def test(
 
 def _parse_at(text: str | None) -> datetime:
     if text is None or text == "now":
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         # Python 3.10's fromisoformat does not read a trailing Z.
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
@@ -102,7 +102,7 @@ def _parse_at(text: str | None) -> datetime:
             f"{text!r} is not an ISO-8601 time; e.g. 2026-12-01T02:30:00Z or 2026-12-01T03:30+01:00",
             param_hint="--at",
         ) from None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[str, Any]:

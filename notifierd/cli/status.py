@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -80,7 +80,7 @@ def status(request_id: str, fmt: str) -> None:
 @FORMAT
 def history(hours: float, channel: str | None, status_: str | None, limit: int, fmt: str) -> None:
     """Recent deliveries, newest first."""
-    since = datetime.now(timezone.utc) - timedelta(hours=hours)
+    since = datetime.now(UTC) - timedelta(hours=hours)
     rows = run_async(with_store(lambda s: s.history(since, channel, status_, limit)))
     if fmt == "json":
         print_json([dict(r) for r in rows])
@@ -108,7 +108,7 @@ def _parse_since(text: str) -> datetime:
     from notifierd.config.values import parse_duration
 
     try:
-        return datetime.now(timezone.utc) - timedelta(seconds=parse_duration(text))
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
     except ValueError:
         pass
     try:
@@ -117,7 +117,7 @@ def _parse_since(text: str) -> datetime:
         raise click.BadParameter(
             "use a duration such as 24h or an ISO time", param_hint="--since"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @click.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from notifierd.config.loader import ValidationResult, validate_repository
@@ -48,7 +48,7 @@ def lint(
     snapshot: Snapshot, docs: dict[str, Document], *, now: datetime | None = None
 ) -> list[Problem]:
     """Every lint finding of ``snapshot``; ``docs`` (relative path -> document) locate them."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     out: list[Problem] = []
     _unreachable_routes(snapshot, docs, out)
     _unused_channels(snapshot, docs, out)

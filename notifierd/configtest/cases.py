@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ def case_files(root: str | Path) -> list[Path]:
 
 def _parse_at(text: str) -> datetime:
     at = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def load_file(root: Path, path: Path) -> tuple[list[Case], list[Problem]]:

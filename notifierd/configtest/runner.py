@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from notifierd.config.model import Snapshot
@@ -251,7 +251,7 @@ def run_case(
     """
     try:
         request = Request.from_dict({"id": f"test:{case.name}", **case.request})
-        now = case.at or datetime.now(timezone.utc)
+        now = case.at or datetime.now(UTC)
         decision = router.route(request, now)
         run = _Run(snapshot, catalog, case, request, decision)
         run.check(case.expect)

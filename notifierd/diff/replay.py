@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from notifierd.config.holder import Active
@@ -83,7 +83,7 @@ def replay(
 ) -> list[Moved]:
     """(label, request JSON, time) through both snapshots; the ones whose fate differs."""
     moved = []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for label, data, at in requests:
         request = Request.from_dict({"id": f"diff-{label}", **data})
         differences = compare(outcome(old, request, at or now), outcome(new, request, at or now))

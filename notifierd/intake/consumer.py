@@ -11,7 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
@@ -34,7 +34,7 @@ def rejection_record(raw: bytes, reason: str, now: datetime | None = None) -> st
         text, encoding = raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
-    at = (now or datetime.now(timezone.utc)).isoformat()
+    at = (now or datetime.now(UTC)).isoformat()
     return json.dumps(
         {"raw": text, "encoding": encoding, "reason": reason, "rejected_at": at},
         ensure_ascii=False,

@@ -35,8 +35,12 @@ class Attempt:
     next_attempt_at: datetime | None = None
 
 
+_MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(RenderedMessage))
+
+
 def message_json(message: RenderedMessage) -> str:
-    return json.dumps(dataclasses.asdict(message), default=str)
+    # Not dataclasses.asdict: it deep-copies every block and card only to serialize them.
+    return json.dumps({name: getattr(message, name) for name in _MESSAGE_FIELDS}, default=str)
 
 
 def message_from_json(text: str) -> RenderedMessage:

@@ -133,10 +133,16 @@ class Processor:
             for p in decision.deliveries
             if (request.id, p.channel, p.recipient or "") not in known
         ]
-        results = await asyncio.gather(
-            *(self._deliver(active, request, renderer, p, received_at) for p in pending)
-        )
-        out.deliveries.extend(results)
+        if len(pending) == 1:  # the common case: no task of its own for one delivery
+            out.deliveries.append(
+                await self._deliver(active, request, renderer, pending[0], received_at)
+            )
+        else:
+            out.deliveries.extend(
+                await asyncio.gather(
+                    *(self._deliver(active, request, renderer, p, received_at) for p in pending)
+                )
+            )
         return self._finish(out, "routed", None)
 
     async def deliver_to(

@@ -81,7 +81,7 @@ class Recorder:
                         break
                     try:
                         items.append(await asyncio.wait_for(self._queue.get(), remaining))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         break
             await self._flush(items)
             for _ in items:

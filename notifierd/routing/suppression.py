@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,7 +17,7 @@ from notifierd.config.model import Snapshot, Suppression
 if TYPE_CHECKING:
     from notifierd.request import Request
 
-UTC = timezone.utc
+UTC = UTC
 _US = timedelta(microseconds=1)
 _SECOND = timedelta(seconds=1)
 

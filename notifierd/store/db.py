@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -72,9 +73,29 @@ class Store:
             ) from None
         store = cls(pool, url)
         if apply_migrations:
-            async with pool.acquire() as conn:
-                await migrate(conn)
+            await store._migrate()
         return store
+
+    async def _migrate(self, attempts: int = 6) -> None:
+        """Apply migrations; a connection lost meanwhile (Postgres restarting) is retried: each
+        migration is one transaction, so a retry starts from what was committed."""
+        delay = 0.2
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.pool.acquire() as conn:
+                    await migrate(conn)
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                if attempt == attempts:
+                    await self.pool.close()
+                    raise ServiceUnavailable(
+                        f"lost PostgreSQL at {mask_url(self.url)} while migrating, {attempts} "
+                        f"times: {exc}"
+                    ) from None
+                await asyncio.sleep(delay)
+                delay *= 2
 
     async def close(self) -> None:
         await self.pool.close()

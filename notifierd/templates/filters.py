@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sized
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,11 +15,11 @@ def _to_datetime(value: Any) -> datetime | date:
     if isinstance(value, bool):
         raise ValueError(f"date_format: cannot read {value!r} as a date")
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return datetime.fromtimestamp(float(text), tz=timezone.utc)
+            return datetime.fromtimestamp(float(text), tz=UTC)
         except ValueError:
             pass
         # fromisoformat before 3.11 rejects a trailing "Z", which every producer sends.
@@ -48,9 +48,9 @@ def date_format(value: Any, fmt: str = "%Y-%m-%d %H:%M", tz: str | None = None) 
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"date_format: unknown time zone {tz!r}") from exc
         if not isinstance(moment, datetime):
-            moment = datetime.combine(moment, time(), tzinfo=timezone.utc)
+            moment = datetime.combine(moment, time(), tzinfo=UTC)
         elif moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)  # naive times are taken as UTC
+            moment = moment.replace(tzinfo=UTC)  # naive times are taken as UTC
         moment = moment.astimezone(zone)
     return moment.strftime(fmt)
 

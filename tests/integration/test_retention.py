@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
 from notifierd.store.records import DeliveryRecord, RequestRecord
 from notifierd.store.retention import purge
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def request(rid: str, age_days: float) -> RequestRecord:

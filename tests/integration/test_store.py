@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from notifierd.store.db import Store
 from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def request(rid: str) -> RequestRecord:

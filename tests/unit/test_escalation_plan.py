@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from notifierd.alerts.schedule import plan, round_length
 from notifierd.config.model import EscalationLevel, Policy
 
-T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def policy(*afters: float, repeat: int = 0, repeat_after: float | None = None) -> Policy:

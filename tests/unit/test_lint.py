@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -14,7 +14,7 @@ from notifierd.cli.validate import validate as validate_command
 from notifierd.config.lint import lint_repository
 from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, write_repo
 
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 # MINIMAL_ROUTES with every channel used, so it lints clean.
 CLEAN_ROUTES = MINIMAL_ROUTES.replace(
@@ -179,7 +179,7 @@ def test_ended_suppression_points_at_end(tmp_path: Path) -> None:
         "routes.yaml:23:10: warning: suppression 'migration' ended at 2026-03-06T04:00:00+00:00 "
         "and suppresses nothing any more; remove it [ended-suppression]"
     ]
-    assert lint_lines(tmp_path, files, now=datetime(2026, 3, 6, 3, tzinfo=timezone.utc)) == []
+    assert lint_lines(tmp_path, files, now=datetime(2026, 3, 6, 3, tzinfo=UTC)) == []
 
 
 def test_lint_cli_exit_codes_and_formats(tmp_path: Path) -> None:

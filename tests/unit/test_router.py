@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given, settings
@@ -19,7 +19,7 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 INCIDENT = TemplateRef("incident_alert")
 
 
@@ -197,7 +197,7 @@ def test_escalation_from_request_else_first_route_naming_one() -> None:
 
 
 def test_suppression_is_reported_alongside_the_routing() -> None:
-    saturday_night = datetime(2026, 12, 5, 2, 30, tzinfo=timezone.utc)
+    saturday_night = datetime(2026, 12, 5, 2, 30, tzinfo=UTC)
     decision = route(
         example_snapshot(), request(source="maintenance:db", severity="critical"), saturday_night
     )
@@ -207,7 +207,7 @@ def test_suppression_is_reported_alongside_the_routing() -> None:
         route(
             example_snapshot(),
             request(labels={"service": "db"}),
-            datetime(2026, 12, 1, 1, tzinfo=timezone.utc),
+            datetime(2026, 12, 1, 1, tzinfo=UTC),
         ).suppressed_by
         == "db-migration"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -321,7 +321,7 @@ def test_render_plain_uses_title_and_message() -> None:
 
 
 def test_date_format_reads_datetimes_dates_iso_and_epoch() -> None:
-    moment = datetime(2024, 1, 15, 10, 30, tzinfo=timezone.utc)
+    moment = datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
     assert date_format(moment) == "2024-01-15 10:30"
     assert date_format(date(2024, 1, 15), "%d %b %Y") == "15 Jan 2024"
     assert date_format("2024-01-15T10:30:00Z") == "2024-01-15 10:30"

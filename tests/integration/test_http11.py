@@ -1,0 +1,241 @@
+"""The webhook's HTTP/1.1 client against raw local servers that answer in every legal (and some
+illegal) way: keep-alive reuse, stale connections, chunked and close-delimited bodies, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from notifierd.channels.http11 import Http11Client, HttpError, HttpTimeout, Target, encode_request
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+Answer = Callable[[bytes, int], bytes | None]  # (request head + body, n-th request) -> reply
+
+
+class RawServer:
+    """Reads whole requests (Content-Length bodies) and writes what ``answer`` returns; None
+    closes the connection without a word."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def __aenter__(self) -> RawServer:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for w in self.writers:
+            w.close()
+        self.server.close()
+        await self.server.wait_closed()
+
+    def target(self, path: str = "/hook") -> Target:
+        return Target.parse(f"http://127.0.0.1:{self.port}{path}")
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                body = await reader.readexactly(length)
+                self.requests.append(head + body)
+                reply = self.answer(head + body, len(self.requests))
+                if reply is None:
+                    writer.close()
+                    return
+                writer.write(reply)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[Http11Client]:
+    http = Http11Client()
+    yield http
+    await http.close()
+
+
+async def test_a_post_carries_host_length_headers_and_body(client: Http11Client) -> None:
+    async with RawServer(lambda req, n: OK) as server:
+        response = await client.post(
+            server.target("/hook?x=1"), b'{"a":1}', {"Content-Type": "application/json"}, 2
+        )
+
+    assert (response.status, response.body) == (200, b"ok")
+    head, _, body = server.requests[0].partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /hook?x=1 HTTP/1.1"
+    assert f"Host: 127.0.0.1:{server.port}" in lines
+    assert "Content-Length: 7" in lines
+    assert "Content-Type: application/json" in lines
+    assert body == b'{"a":1}'
+
+
+async def test_connections_are_kept_alive_and_reused(client: Http11Client) -> None:
+    async with RawServer(lambda req, n: OK) as server:
+        for _ in range(5):
+            assert (await client.post(server.target(), b"x", {}, 2)).status == 200
+    assert server.connections == 1
+    assert len(server.requests) == 5
+
+
+async def test_concurrent_posts_open_connections_up_to_the_limit() -> None:
+    http = Http11Client(max_connections=3)
+    try:
+        async with RawServer(lambda req, n: OK) as server:
+            # Started together, 20 posts would each open a connection without the limit.
+            results = await asyncio.gather(
+                *(http.post(server.target(), b"x", {}, 2) for _ in range(20))
+            )
+    finally:
+        await http.close()
+    assert [r.status for r in results] == [200] * 20
+    assert server.connections <= 3
+
+
+async def test_connection_close_is_not_reused(client: Http11Client) -> None:
+    reply = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+    async with RawServer(lambda req, n: reply) as server:
+        for _ in range(3):
+            assert (await client.post(server.target(), b"x", {}, 2)).status == 200
+    assert server.connections == 3
+
+
+async def test_a_stale_kept_alive_connection_is_retried_once_on_a_fresh_one(
+    client: Http11Client,
+) -> None:
+    # The server answers the first request, then drops that connection when the second comes
+    # (as a server whose keep-alive timeout passed): the second request goes out again, fresh.
+    async with RawServer(lambda req, n: OK if n != 2 else None) as server:
+        assert (await client.post(server.target(), b"one", {}, 2)).status == 200
+        assert (await client.post(server.target(), b"two", {}, 2)).status == 200
+    assert server.connections == 2
+    assert [r.rpartition(b"\r\n\r\n")[2] for r in server.requests] == [b"one", b"two", b"two"]
+
+
+async def test_a_fresh_connection_closed_without_answer_is_an_error(client: Http11Client) -> None:
+    async with RawServer(lambda req, n: None) as server:
+        with pytest.raises(HttpError, match="connection lost before a complete answer"):
+            await client.post(server.target(), b"x", {}, 2)
+    assert len(server.requests) == 1  # no silent second try on a new connection
+
+
+async def test_chunked_answer_is_read_whole(client: Http11Client) -> None:
+    reply = (
+        b"HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n"
+        b"Retry-After: 7\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    )
+    async with RawServer(lambda req, n: reply) as server:
+        response = await client.post(server.target(), b"x", {}, 2)
+        again = await client.post(server.target(), b"x", {}, 2)
+    assert (response.status, response.body) == (503, b"hello world")
+    assert response.headers["retry-after"] == "7"
+    assert again.status == 503 and server.connections == 1
+
+
+async def test_an_answer_delimited_by_close_is_read_to_the_end(client: Http11Client) -> None:
+    async with RawServer(lambda req, n: b"HTTP/1.1 200 OK\r\n\r\nall of it") as server:
+        task = asyncio.create_task(client.post(server.target(), b"x", {}, 2))
+        await asyncio.sleep(0.1)
+        for w in server.writers:
+            w.close()
+        response = await task
+    assert (response.status, response.body) == (200, b"all of it")
+
+
+async def test_body_is_cut_at_max_body_and_the_connection_still_reused() -> None:
+    http = Http11Client(max_body=10)
+    big = b"y" * 100_000
+    reply = b"HTTP/1.1 500 Oops\r\nContent-Length: %d\r\n\r\n%s" % (len(big), big)
+    try:
+        async with RawServer(lambda req, n: reply) as server:
+            first = await http.post(server.target(), b"x", {}, 2)
+            second = await http.post(server.target(), b"x", {}, 2)
+    finally:
+        await http.close()
+    assert (first.status, first.body) == (500, b"y" * 10)
+    assert second.status == 500 and server.connections == 1
+
+
+async def test_interim_1xx_answer_is_skipped(client: Http11Client) -> None:
+    reply = b"HTTP/1.1 100 Continue\r\n\r\n" + OK
+    async with RawServer(lambda req, n: reply) as server:
+        response = await client.post(server.target(), b"x", {}, 2)
+    assert (response.status, response.body) == (200, b"ok")
+
+
+async def test_a_malformed_answer_is_an_error(client: Http11Client) -> None:
+    async with RawServer(lambda req, n: b"SMTP ready\r\n\r\n") as server:
+        with pytest.raises(HttpError, match="malformed HTTP answer"):
+            await client.post(server.target(), b"x", {}, 2)
+
+
+async def test_no_answer_times_out_and_the_connection_is_dropped(client: Http11Client) -> None:
+    replies = iter([b"", OK])  # the first request is never answered
+    async with RawServer(lambda req, n: next(replies)) as server:
+        with pytest.raises(HttpTimeout, match=r"no answer within 0\.3s"):
+            await client.post(server.target(), b"x", {}, 0.3)
+        assert (await client.post(server.target(), b"x", {}, 2)).status == 200
+    assert server.connections == 2
+
+
+async def test_connection_refused_is_an_error(client: Http11Client) -> None:
+    async with RawServer(lambda req, n: OK) as server:
+        target = server.target()
+    with pytest.raises(HttpError, match="cannot connect"):
+        await client.post(target, b"x", {}, 2)
+
+
+async def test_credentials_in_the_url_become_basic_auth(client: Http11Client) -> None:
+    async with RawServer(lambda req, n: OK) as server:
+        target = Target.parse(f"http://alice:s%40cret@127.0.0.1:{server.port}/hook")
+        await client.post(target, b"x", {}, 2)
+    expected = base64.b64encode(b"alice:s@cret").decode()
+    assert f"Authorization: Basic {expected}".encode() in server.requests[0]
+    assert b"alice" not in server.requests[0].split(b"\r\n")[0]
+
+
+def test_header_with_a_line_break_is_refused() -> None:
+    target = Target.parse("http://example.com/")
+    with pytest.raises(ValueError, match="line break"):
+        encode_request(target, b"", {"X-Evil": "a\r\nInjected: yes"})
+
+
+@pytest.mark.parametrize(
+    ("url", "host_header", "path"),
+    [
+        ("http://example.com", "example.com", "/"),
+        ("https://example.com:443/a/b?c=d", "example.com", "/a/b?c=d"),
+        ("http://example.com:8080/x", "example.com:8080", "/x"),
+        ("http://[::1]:9000/x", "[::1]:9000", "/x"),
+    ],
+)
+def test_targets(url: str, host_header: str, path: str) -> None:
+    target = Target.parse(url)
+    assert (target.host_header, target.path) == (host_header, path)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/", "http:///nohost", "example.com"])
+def test_bad_targets(url: str) -> None:
+    with pytest.raises(ValueError):
+        Target.parse(url)
+
+
+async def test_a_closed_client_refuses(client: Http11Client) -> None:
+    await client.close()
+    with pytest.raises(HttpError, match="closed"):
+        await client.post(Target.parse("http://127.0.0.1:1/"), b"", {}, 1)
