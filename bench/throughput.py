@@ -53,6 +53,49 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine (backends, WAL writer, checkpointer)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+            if "(postgres)" in stat:
+                total += cpu_seconds(int(entry))
+        except OSError:
+            continue
+    return total
+
+
+class CpuShare:
+    """CPU the daemon(s) and Postgres spent per request over a stretch of the burst: a figure
+    that, unlike requests/s, does not move when a shared machine's other tenants do."""
+
+    def __init__(self, pids: list[int], delivered: int) -> None:
+        self.pids = pids
+        self.delivered = delivered
+        self.daemon = sum(cpu_seconds(p) for p in pids)
+        self.postgres = postgres_cpu_seconds()
+
+    def report(self, delivered: int) -> str:
+        n = delivered - self.delivered
+        daemon = sum(cpu_seconds(p) for p in self.pids) - self.daemon
+        postgres = postgres_cpu_seconds() - self.postgres
+        return (
+            f"CPU per request over {n:,} burst deliveries: daemon {daemon / n * 1e6:.0f} µs, "
+            f"Postgres {postgres / n * 1e6:.0f} µs"
+        )
+
+
 async def fill(redis: Redis, queue: str, n: int) -> None:
     for start in range(0, n, 5000):
         async with redis.pipeline(transaction=False) as pipe:
@@ -184,10 +227,14 @@ async def main() -> None:
             except (asyncpg.UndefinedTableError, OSError):
                 conn = None
                 await asyncio.sleep(0.2)
-        while await sink_count(port) < args.requests:
+        share: CpuShare | None = None
+        while (seen := await sink_count(port)) < args.requests:
             if daemon.poll() is not None:
                 raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
+            if share is None and seen > 0:
+                share = CpuShare([daemon.pid], seen)
             await asyncio.sleep(0.05)
+        cpu = share.report(args.requests) if share is not None else "CPU per request: n/a"
         await wait_recorded(conn, "burst-", args.requests)
         recorded_at = time.time()
 
@@ -239,6 +286,7 @@ async def main() -> None:
         f"steady: {n_steady:,} requests at {achieved:,.0f}/s: enqueue-to-delivery p50 "
         f"{statistics.median(steady):.1f} ms, p99 {percentile(steady, 0.99):.1f} ms, max {max(steady):.1f} ms"
     )
+    print(cpu)
     print(f"daemon peak RSS: {rss:.0f} MiB")
     admin_cleanup = await asyncpg.connect(ADMIN)
     await admin_cleanup.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

@@ -237,8 +237,21 @@ def truncate(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_second_text: tuple[int, str] = (-1, "")
+
+
 def utc_iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat().replace("+00:00", "Z")
+    """ISO 8601 in UTC with a Z, as datetime.isoformat() writes it; the date and time part is
+    formatted once per second (every webhook body carries one)."""
+    global _second_text
+    second = int(timestamp // 1)
+    if _second_text[0] != second:
+        text = datetime.fromtimestamp(second, tz=UTC).isoformat().replace("+00:00", "")
+        _second_text = (second, text)
+    micros = round((timestamp - second) * 1_000_000)
+    if micros >= 1_000_000:  # rounding reached the next second
+        return utc_iso(float(second + 1))
+    return f"{_second_text[1]}.{micros:06d}Z" if micros else f"{_second_text[1]}Z"
 
 
 # --------------------------------------------------------------------------- attachments

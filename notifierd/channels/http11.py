@@ -105,6 +105,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.idle_since = 0.0
         self._waiter: asyncio.Future[Response] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -159,25 +160,43 @@ class _Connection(asyncio.Protocol):
                 self._headers = {}
             return
         self.keep_alive = self._parser.should_keep_alive()
+        self._stop_timer()
         waiter.set_result(Response(self._status, self._headers, bytes(self._body)))
 
     # -- used by the pool
-    def send(self, data: bytes) -> asyncio.Future[Response]:
+    def send(self, data: bytes, deadline: float, timeout: float) -> asyncio.Future[Response]:
+        """Write one request; the future fails with HttpTimeout when no answer by ``deadline``
+        (a timer per request is much cheaper than an asyncio.timeout scope around it)."""
         assert self.transport is not None
         self._reset()
-        self._waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._waiter = loop.create_future()
+        self._timer = loop.call_at(deadline, self._expire, timeout)
         self.transport.write(data)
         return self._waiter
 
+    def _expire(self, timeout: float) -> None:
+        self._timer = None
+        self._fail(HttpTimeout(f"no answer within {timeout:g}s"))
+        self.close()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
     def finished(self) -> None:
+        self._stop_timer()
         self._waiter = None
         self.idle_since = time.monotonic()
 
     def _fail(self, exc: HttpError) -> None:
+        self._stop_timer()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(exc)
 
     def close(self) -> None:
+        self._stop_timer()
         self.closed = True
         if self.transport is not None:
             self.transport.close()
@@ -218,21 +237,32 @@ class Http11Client:
         origin = self._origins.get(key)
         if origin is None:
             origin = self._origins[key] = _Origin(asyncio.Semaphore(self._max_connections))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        if origin.slots.locked():  # every connection busy: waiting counts against the timeout
+            try:
+                await asyncio.wait_for(origin.slots.acquire(), timeout)
+            except TimeoutError:
+                raise HttpTimeout(f"no answer within {timeout:g}s") from None
+        else:
+            await origin.slots.acquire()
         try:
-            async with asyncio.timeout(timeout):
-                async with origin.slots:
-                    return await self._exchange(target, origin, data)
-        except TimeoutError:
-            raise HttpTimeout(f"no answer within {timeout:g}s") from None
+            return await self._exchange(target, origin, data, deadline, timeout)
+        finally:
+            origin.slots.release()
 
-    async def _exchange(self, target: Target, origin: _Origin, data: bytes) -> Response:
+    async def _exchange(
+        self, target: Target, origin: _Origin, data: bytes, deadline: float, timeout: float
+    ) -> Response:
         conn = self._idle_connection(origin)
         reused = conn is not None
         if conn is None:
-            conn = await self._connect(target)
+            conn = await self._connect(target, deadline, timeout)
         try:
             try:
-                response = await conn.send(data)
+                response = await conn.send(data, deadline, timeout)
+            except HttpTimeout:
+                raise
             except HttpError:
                 # A kept-alive connection the server closed while idle fails before a single
                 # byte comes back; that request never reached it, so one fresh try is safe
@@ -240,8 +270,8 @@ class Http11Client:
                 if not (reused and not conn.received):
                     raise
                 conn.close()
-                conn = await self._connect(target)
-                response = await conn.send(data)
+                conn = await self._connect(target, deadline, timeout)
+                response = await conn.send(data, deadline, timeout)
         except BaseException:
             conn.close()  # cancelled or failed mid-answer: its state is unknown
             raise
@@ -261,7 +291,7 @@ class Http11Client:
             conn.close()
         return None
 
-    async def _connect(self, target: Target) -> _Connection:
+    async def _connect(self, target: Target, deadline: float, timeout: float) -> _Connection:
         context: ssl.SSLContext | None = None
         if target.scheme == "https":
             if self._ssl_context is None:
@@ -270,13 +300,18 @@ class Http11Client:
         loop = asyncio.get_running_loop()
         max_body = self._max_body
         try:
-            _, conn = await loop.create_connection(
-                lambda: _Connection(max_body),
-                target.host,
-                target.port,
-                ssl=context,
-                server_hostname=target.host if context else None,
+            _, conn = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: _Connection(max_body),
+                    target.host,
+                    target.port,
+                    ssl=context,
+                    server_hostname=target.host if context else None,
+                ),
+                max(0.0, deadline - loop.time()),
             )
+        except TimeoutError:
+            raise HttpTimeout(f"no answer within {timeout:g}s (connecting)") from None
         except OSError as exc:
             raise HttpError(f"cannot connect: {exc.strerror or exc}") from None
         return conn

@@ -152,10 +152,7 @@ class Consumer:
         """Forget requests whose outcome is durable; returns how many were still held."""
         if not raws:
             return 0
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for raw in raws:
-                pipe.lrem(self._processing, 1, raw)  # type: ignore[arg-type]
-            removed = sum(await pipe.execute())
+        removed = int(await self._scripts.ack(keys=[self._processing], args=list(raws)))
         if removed < len(raws):
             # recover() took them back while we worked (our heartbeat lapsed): they will be
             # processed again, and idempotency keeps that from delivering twice.

@@ -86,6 +86,16 @@ end
 return released
 """
 
+# KEYS[1] processing; ARGV the items whose outcome is durable. One call for a whole batch.
+# Returns how many were still held (one another replica recovered meanwhile is not).
+ACK = """
+local removed = 0
+for i = 1, #ARGV do
+  removed = removed + redis.call('LREM', KEYS[1], 1, ARGV[i])
+end
+return removed
+"""
+
 # KEYS[1] consumers set, KEYS[2] heartbeat, KEYS[3] processing, KEYS[4] queue; ARGV[1] id.
 # Returns -1 when the consumer is alive, else how many items went back onto the queue.
 # Atomic, so two replicas recovering the same dead consumer move each item exactly once.
@@ -196,6 +206,7 @@ class Scripts:
     """The Lua scripts registered on one client (EVALSHA, loaded again if the server forgot)."""
 
     fetch_batch: AsyncScript
+    ack: AsyncScript
     release: AsyncScript
     recover: AsyncScript
     deregister: AsyncScript
@@ -205,6 +216,7 @@ class Scripts:
     def register(cls, redis: Redis) -> Scripts:
         return cls(
             fetch_batch=redis.register_script(FETCH_BATCH),
+            ack=redis.register_script(ACK),
             release=redis.register_script(RELEASE),
             recover=redis.register_script(RECOVER),
             deregister=redis.register_script(DEREGISTER),
