@@ -51,7 +51,7 @@ class Options:
     heartbeat_ttl: float = 15.0
     watch: bool = True
     http: str | None = None
-    escalation_poll: float = 0.25  # seconds between looks for due steps (timers cover the rest)
+    escalation_poll: float = 1.0  # safety net: the wake-up timer fires steps when due
 
 
 class Daemon:
@@ -152,7 +152,7 @@ class Daemon:
             replica=self.consumer.id,
             poll=self.options.escalation_poll,
         )
-        self.alerts.on_opened = self.escalator.timers
+        self.alerts.on_opened = self.escalator.planned
         self.escalator.start()
         # Retention shares the escalator's scheduler: hourly, first a minute after start.
         self.escalator.scheduler.add_job(

@@ -3,8 +3,10 @@
 Every pending step is a row in ``escalation_steps``. A replica fires a step only after claiming it
 there (``UPDATE ... FOR UPDATE SKIP LOCKED``), so with several replicas each step fires once; a
 claim carries a lease, so a step whose replica died mid-way fires again (its deliveries are
-idempotent). APScheduler holds one timer per step this replica planned, for punctuality, and a
-poll job that picks up steps planned elsewhere or before a restart.
+idempotent). APScheduler holds two jobs: a wake-up timer set to the earliest pending step (of any
+replica: Postgres says which), moved earlier when this replica plans an earlier one, and a poll
+job as the safety net. A step due at once (level 1) starts a pass right away. One pass claims
+everything due in batches, so 100,000 alerts cost a handful of timers, not one each.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,7 +30,9 @@ log = logging.getLogger("notifierd.escalation")
 
 BATCH = 200  # steps claimed (and fired concurrently) at a time
 BEHIND_AFTER = 0.2  # seconds late at claim time that make new intake wait for escalations
-MAX_TIMERS = 5000  # per-step timers kept in memory; beyond this the poll job alone fires steps
+# While steps keep falling due, passes are at least this far apart: each pass costs round trips,
+# so a short gap lets a few more steps share one (and bounds how late that makes them).
+MIN_GAP = 0.05
 
 
 class Escalator:
@@ -53,14 +57,16 @@ class Escalator:
         self.poll = poll
         self.lease = lease
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self._timers: dict[str, datetime] = {}
+        self._pass: asyncio.Task[None] | None = None
+        self._again = False  # woken while a pass ran: run another right after it
+        self._wake_at: datetime | None = None  # when the wake-up job is set for
         # True while due steps wait beyond the batch being fired: the intake then holds back, so
         # an escalation (late already) goes before new requests (which can wait in the queue).
         self.behind = False
 
     def start(self) -> None:
         self.scheduler.add_job(
-            self.run_due,
+            self.wake,
             "interval",
             seconds=self.poll,
             id="escalation-poll",
@@ -74,29 +80,61 @@ class Escalator:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
-    def timers(self, alert_id: str, due: list[datetime]) -> None:
-        """One timer per step of a new alert, so a step fires on time without waiting for a poll;
-        in an alert storm the poll job alone keeps steps within one poll interval of due."""
-        self._timers = (
-            {k: v for k, v in self._timers.items() if v > self.clock()}
-            if len(self._timers) > MAX_TIMERS
-            else self._timers
-        )
-        if len(self._timers) > MAX_TIMERS:
+    def planned(self, alert_id: str, due: list[datetime]) -> None:
+        """A new alert's steps: a step due now starts a pass at once; a later one moves the
+        wake-up timer earlier if it is the earliest known."""
+        if not due:
             return
-        for i, at in enumerate(due):
-            if at <= self.clock():
-                continue  # due now: the caller's own poll or the next one takes it
-            job_id = f"{alert_id}#{i}"
-            self._timers[job_id] = at
-            self.scheduler.add_job(
-                self.run_due,
-                "date",
-                run_date=at,
-                id=job_id,
-                replace_existing=True,
-                misfire_grace_time=None,
-            )
+        earliest = min(due)
+        if earliest <= self.clock():
+            self._start_pass()
+        else:
+            self._wake_by(earliest)
+
+    async def wake(self) -> None:
+        """The scheduler's jobs: run a pass now (or right after the one running)."""
+        self._start_pass()
+
+    def _start_pass(self) -> None:
+        if self._pass is not None and not self._pass.done():
+            self._again = True
+            return
+        self._pass = asyncio.get_running_loop().create_task(self._passes(), name="escalation")
+
+    async def _passes(self) -> None:
+        while True:
+            self._again = False
+            await self.run_due()
+            if not self._again:
+                break
+            await asyncio.sleep(MIN_GAP)
+        try:
+            upcoming = await self.store.next_due()
+        except Exception:
+            log.exception("could not read the next due step; the poll job looks again")
+            return
+        self._wake_at = None
+        if upcoming is not None:
+            # Due already by our clock but not by Postgres' (claims use its now()): look again
+            # shortly instead of spinning.
+            soonest = self.clock() + timedelta(seconds=MIN_GAP)
+            self._wake_by(max(upcoming, soonest))
+
+    def _wake_by(self, at: datetime) -> None:
+        """Make the wake-up job fire no later than ``at``."""
+        if self._wake_at is not None and self._wake_at <= at:
+            return
+        if not self.scheduler.running:
+            return
+        self._wake_at = at
+        self.scheduler.add_job(
+            self.wake,
+            "date",
+            run_date=at,
+            id="escalation-wake",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
 
     async def run_due(self) -> int:
         """Fire every due step this replica can claim, a batch at a time."""

@@ -93,6 +93,10 @@ class AlertStore:
                     q("add_alert_events"), *[list(c) for c in zip(*events, strict=True)]
                 )
 
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending step (of any replica) falls due."""
+        return await self.pool.fetchval(q("next_due_at"))  # type: ignore[no-any-return]
+
     async def pending_until(self, until: datetime, limit: int = 10_000) -> list[asyncpg.Record]:
         return await self.pool.fetch(q("next_due_steps"), until, limit)
 

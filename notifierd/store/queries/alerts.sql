@@ -92,6 +92,10 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
 UPDATE escalation_steps SET status = $4, fired_at = now(), lease_until = NULL
 WHERE alert_id = $1 AND round = $2 AND level = $3 AND status = 'firing';
 
+-- name: next_due_at
+-- The first entry of the pending-steps index.
+SELECT min(due_at) FROM escalation_steps WHERE status = 'pending';
+
 -- name: next_due_steps
 SELECT alert_id, round, level, due_at FROM escalation_steps
 WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2;
