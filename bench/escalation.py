@@ -3,7 +3,8 @@
 Pushes N alert triggers (default 100,000, distinct dedup keys) routed to a webhook sink with a
 two-level policy (level 1 at once, level 2 after --level2), runs `notifierd run`, and reports:
 trigger intake rate (alerts opened per second), how late each level-2 step fired against its due
-time (p50, p99, max, from Postgres: claim-and-deliver finished minus due), whether every step
+time (p50, p99, max: when the message reached the sink, and when Postgres recorded the step as
+fired after storing its delivery, each minus the step's due time), whether every step
 fired exactly once (Postgres rows and what the sink received), and the daemon's peak RSS.
 Usage: python bench/escalation.py [--alerts 100000] [--level2 60s]
 """
@@ -146,10 +147,11 @@ async def main() -> None:
         while await sink_count(port) < 3 * n:  # the route's notification, then levels 1 and 2
             await asyncio.sleep(0.5)
         rows = await conn.fetch(
-            "SELECT extract(epoch FROM fired_at - due_at) AS late FROM escalation_steps "
-            "WHERE level = 2"
+            "SELECT alert_id, extract(epoch FROM due_at) AS due, "
+            "extract(epoch FROM fired_at - due_at) AS late FROM escalation_steps WHERE level = 2"
         )
         late = [float(r["late"]) for r in rows]
+        due = {f"{r['alert_id']}:r1l2": float(r["due"]) for r in rows}
         step_deliveries = await conn.fetchval(
             "SELECT count(*) FROM deliveries WHERE request_id LIKE '%:r1l_'"
         )
@@ -161,15 +163,23 @@ async def main() -> None:
         sink.terminate()
         sink.wait(120)
         await redis.aclose()
-    ids = [json.loads(line)["id"] for line in sink_out.read_text().splitlines()]
+    received = [json.loads(line) for line in sink_out.read_text().splitlines()]
+    ids = [r["id"] for r in received]
     level2 = [i for i in ids if i.endswith(":r1l2")]
+    # When the level-2 message reached the channel: the moment that matters to whoever is paged.
+    at_sink = [r["at"] - due[r["id"]] for r in received if r["id"] in due]
     print(
         f"{n:,} alerts: all opened {opened_at - started:.1f}s after start = {n / (opened_at - started):,.0f} "
         "triggers/s (each: alert row, 2 planned steps, route notification)"
     )
     print(
-        f"level-2 lateness (fired and delivered minus due): p50 {percentile(late, 0.5):.3f}s  "
-        f"p99 {percentile(late, 0.99):.3f}s  max {max(late):.3f}s over {len(late):,} steps"
+        f"level-2 lateness, message at the channel minus due: p50 {percentile(at_sink, 0.5):.3f}s  "
+        f"p99 {percentile(at_sink, 0.99):.3f}s  max {max(at_sink):.3f}s over {len(at_sink):,} steps"
+    )
+    print(
+        f"level-2 lateness, step recorded as fired (after its delivery was stored) minus due: "
+        f"p50 {percentile(late, 0.5):.3f}s  p99 {percentile(late, 0.99):.3f}s  "
+        f"max {max(late):.3f}s"
     )
     print(
         f"exactly once: {step_deliveries:,} step deliveries in Postgres for {2 * n:,} steps; sink got "

@@ -65,6 +65,7 @@ class Daemon:
         self._tasks: list[asyncio.Task[Any]] = []
         self.redis: Any = None
         self.store: Store | None = None
+        self.escalation_store: Store | None = None
         self.http: Any = None  # the aiohttp AppRunner while the HTTP listener runs
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -81,6 +82,11 @@ class Daemon:
             parse_address(opts.http)  # a bad --http value fails before connecting to anything
         self.holder = ConfigHolder.load(opts.config_dir)
         self.store = await Store.connect(opts.postgres_url)
+        # Escalations get connections of their own: a storm of triggers queueing for the main
+        # pool must not make a due step wait behind it.
+        self.escalation_store = await Store.connect(
+            opts.postgres_url, min_size=1, max_size=2, apply_migrations=False
+        )
         self.redis = await connect_redis(opts.redis_url)
         self.keys = Keys(opts.key_prefix, opts.queue)
         self.consumer = Consumer(
@@ -129,24 +135,30 @@ class Daemon:
         from notifierd.alerts.service import AlertService
         from notifierd.store.alerts import AlertStore
 
-        assert self.store is not None
-        store = self.store
+        assert self.store is not None and self.escalation_store is not None
 
-        async def write(processed: Processed | list[Processed]) -> None:
-            batch = processed if isinstance(processed, list) else [processed]
-            await store.write_batch(
-                [p.request for p in batch], [d for p in batch for d in p.deliveries]
-            )
+        def writer(store: Store) -> Callable[[Processed | list[Processed]], Any]:
+            async def write(processed: Processed | list[Processed]) -> None:
+                batch = processed if isinstance(processed, list) else [processed]
+                await store.write_batch(
+                    [p.request for p in batch], [d for p in batch for d in p.deliveries]
+                )
 
-        alert_store = AlertStore(store.pool)
+            return write
+
         self.alerts = AlertService(
-            alert_store, self.processor, write, lambda: self.holder.active, self.clock, self.senders
+            AlertStore(self.store.pool),
+            self.processor,
+            writer(self.store),
+            lambda: self.holder.active,
+            self.clock,
+            self.senders,
         )
         self.processor.alerts = self.alerts
         self.escalator = Escalator(
-            alert_store,
+            AlertStore(self.escalation_store.pool),
             self.processor,
-            write,
+            writer(self.escalation_store),
             lambda: self.holder.active,
             self.clock,
             replica=self.consumer.id,
@@ -231,6 +243,8 @@ class Daemon:
         await self.senders.close()
         if self.store is not None:
             await self.store.close()
+        if self.escalation_store is not None:
+            await self.escalation_store.close()
         if self.redis is not None:
             await self.redis.aclose()
         log.info("notifierd stopped", extra={"event": "stopped"})

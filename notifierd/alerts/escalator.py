@@ -66,7 +66,7 @@ class Escalator:
 
     def start(self) -> None:
         self.scheduler.add_job(
-            self.wake,
+            self.poll_job,
             "interval",
             seconds=self.poll,
             id="escalation-poll",
@@ -92,7 +92,20 @@ class Escalator:
             self._wake_by(earliest)
 
     async def wake(self) -> None:
-        """The scheduler's jobs: run a pass now (or right after the one running)."""
+        """The wake-up job: run a pass now (or right after the one running)."""
+        self._start_pass()
+
+    async def poll_job(self) -> None:
+        """The safety net: steps whose replica died mid-way are due again; then a pass."""
+        try:
+            reclaimed = await self.store.reclaim_expired_steps()
+        except Exception:
+            log.exception("could not look for steps whose replica died; the next poll retries")
+            reclaimed = 0
+        if reclaimed:
+            log.warning(
+                "%d escalation step(s) claimed by a replica that died are due again", reclaimed
+            )
         self._start_pass()
 
     def _start_pass(self) -> None:
@@ -140,11 +153,6 @@ class Escalator:
         """Fire every due step this replica can claim, a batch at a time."""
         fired = 0
         try:
-            reclaimed = await self.store.reclaim_expired_steps()
-            if reclaimed:
-                log.warning(
-                    "%d escalation step(s) claimed by a replica that died are due again", reclaimed
-                )
             while True:
                 steps = await self.store.claim_due_steps(BATCH, self.lease, self.replica)
                 # Behind: more is waiting, or what was due is already late.

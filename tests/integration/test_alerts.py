@@ -173,6 +173,38 @@ async def test_overdue_step_fires_at_once_after_a_restart(
     await flaky.stop()
 
 
+async def test_step_claimed_by_a_replica_that_died_fires_when_its_lease_ends(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    sink, flaky = WebhookSink(), WebhookSink()
+    await sink.start()
+    await flaky.start()
+    cfg = write_config(tmp_path / "config", **config(level2="30s"))
+    run = {"sink": sink, "flaky": flaky, "config_dir": cfg, "escalation_poll": 0.2}
+    async for first in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, **run):
+        rid = await first.push({"kind": "alert", "title": "Orphan", "dedup_key": "orphan"})
+        await steps_done(first, "orphan", 1)
+    # Another replica claimed level 2 and died before firing it: its lease has run out.
+    conn = await asyncpg.connect(pg_url)
+    try:
+        claimed = await conn.execute(
+            "UPDATE escalation_steps SET status = 'firing', fired_by = 'dead-replica', "
+            "lease_until = now() - interval '1 second', due_at = now() - interval '2 seconds' "
+            "WHERE level = 2"
+        )
+        assert claimed == "UPDATE 1"
+    finally:
+        await conn.close()
+    async for second in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, **run):
+        alert = await steps_done(second, "orphan", 2, timeout=5)
+        assert [s["status"] for s in alert["steps"]] == ["fired", "fired"]
+        assert to(flaky) == [f"{rid}:r1l2"]
+    await sink.stop()
+    await flaky.stop()
+
+
 async def test_step_beyond_the_misfire_grace_is_skipped(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
