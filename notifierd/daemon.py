@@ -163,6 +163,7 @@ class Daemon:
             self.clock,
             replica=self.consumer.id,
             poll=self.options.escalation_poll,
+            vacuum_store=AlertStore(self.store.pool),
         )
         self.alerts.on_opened = self.escalator.planned
         self.escalator.start()

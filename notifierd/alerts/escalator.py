@@ -33,6 +33,8 @@ BEHIND_AFTER = 0.2  # seconds late at claim time that make new intake wait for e
 # While steps keep falling due, passes are at least this far apart: each pass costs round trips,
 # so a short gap lets a few more steps share one (and bounds how late that makes them).
 MIN_GAP = 0.05
+# Steps this replica finishes between two VACUUMs of the steps table (see AlertStore.vacuum_steps).
+VACUUM_EVERY = 20_000
 
 
 class Escalator:
@@ -47,8 +49,11 @@ class Escalator:
         *,
         poll: float = 1.0,
         lease: float = 120.0,
+        vacuum_store: AlertStore | None = None,
     ) -> None:
         self.store = store
+        # Not the escalation pool: a VACUUM must not hold one of the connections claims use.
+        self.vacuum_store = vacuum_store or store
         self.processor = processor
         self.write = write
         self.active = active
@@ -60,6 +65,8 @@ class Escalator:
         self._pass: asyncio.Task[None] | None = None
         self._again = False  # woken while a pass ran: run another right after it
         self._wake_at: datetime | None = None  # when the wake-up job is set for
+        self._finished_since_vacuum = 0
+        self._vacuum: asyncio.Task[None] | None = None
         # True while due steps wait beyond the batch being fired: the intake then holds back, so
         # an escalation (late already) goes before new requests (which can wait in the queue).
         self.behind = False
@@ -210,7 +217,19 @@ class Escalator:
                 metrics.ESCALATIONS.inc()
                 metrics.ESCALATION_LATENESS.observe(max(0.0, late))
         await self.store.finish_steps(done, events)
+        self._finished_since_vacuum += len(done)
+        if self._finished_since_vacuum >= VACUUM_EVERY and (
+            self._vacuum is None or self._vacuum.done()
+        ):
+            self._finished_since_vacuum = 0
+            self._vacuum = asyncio.get_running_loop().create_task(self._vacuum_steps())
         return len(ready)
+
+    async def _vacuum_steps(self) -> None:
+        try:
+            await self.vacuum_store.vacuum_steps()
+        except Exception:
+            log.exception("VACUUM of the escalation steps failed; retried after more steps")
 
     def _prepare(
         self, active: Active, step: Any, now: datetime

@@ -92,6 +92,13 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
 UPDATE escalation_steps SET status = $4, fired_at = now(), lease_until = NULL
 WHERE alert_id = $1 AND round = $2 AND level = $3 AND status = 'firing';
 
+-- name: try_steps_maintenance_lock
+-- One replica at a time vacuums the steps table (a session-level advisory lock).
+SELECT pg_try_advisory_lock(hashtext('notifierd:escalation_steps:vacuum'));
+
+-- name: steps_maintenance_unlock
+SELECT pg_advisory_unlock(hashtext('notifierd:escalation_steps:vacuum'));
+
 -- name: next_due_at
 -- The first entry of the pending-steps index.
 SELECT min(due_at) FROM escalation_steps WHERE status = 'pending';
