@@ -43,9 +43,9 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
             )
         alerts = AlertStore(store.pool)
         for key, age in (("resolved-old", 100), ("open-old", 100), ("resolved-new", 1)):
-            await alerts.open(
-                key, key, None, "t", None, "snap", NOW - timedelta(days=age), [], "{}"
-            )
+            started = NOW - timedelta(days=age)
+            steps = [(0, 1, started), (0, 2, started + timedelta(minutes=15))]
+            await alerts.open(key, key, "p", "t", None, "snap", started, steps, "{}")
         await alerts.transition("resolved-old", "resolved", "x", "cli")
         await alerts.transition("resolved-new", "resolved", "x", "cli")
         async with store.pool.acquire() as conn:
@@ -69,6 +69,18 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
             assert await conn.fetchval("SELECT count(*) FROM requests") == 50
             assert await conn.fetchval("SELECT count(*) FROM deliveries") == 10
             assert await conn.fetchval("SELECT count(*) FROM dead_letters") == 10
+            # Children go with their parents (no foreign key cascades for them).
+            assert (
+                await conn.fetchval(
+                    "SELECT count(*) FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id"
+                )
+                == await conn.fetchval("SELECT count(*) FROM delivery_events")
+                == 10
+            )
+            for table in ("escalation_steps", "alert_events"):
+                assert sorted(
+                    {r["alert_id"] for r in await conn.fetch(f"SELECT alert_id FROM {table}")}
+                ) == ["open-old", "resolved-new"], table
             assert await conn.fetchval("SELECT count(*) FROM rejected_requests") == 1
             assert sorted(r["id"] for r in await conn.fetch("SELECT id FROM alerts")) == [
                 "open-old",

@@ -1,14 +1,31 @@
 -- name: purge_requests
--- One batch of old requests; their deliveries, events and dead letters go with them (cascade).
+-- One batch of old requests with their deliveries, delivery events and dead letters, in one
+-- statement (no foreign keys cascade on these tables: see migration 0003).
 -- Short batches and SKIP LOCKED keep locks brief and let replicas purge side by side.
-DELETE FROM requests WHERE id IN (
-    SELECT id FROM requests WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+WITH doomed AS (
+    SELECT id FROM requests WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+), gone AS (
+    DELETE FROM deliveries WHERE request_id IN (SELECT id FROM doomed) RETURNING id
+), events AS (
+    DELETE FROM delivery_events WHERE delivery_id IN (SELECT id FROM gone)
+), letters AS (
+    DELETE FROM dead_letters WHERE delivery_id IN (SELECT id FROM gone)
+)
+DELETE FROM requests WHERE id IN (SELECT id FROM doomed);
 
 -- name: purge_rejected
 DELETE FROM rejected_requests WHERE id IN (
     SELECT id FROM rejected_requests WHERE rejected_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
 
 -- name: purge_alerts
--- Resolved alerts only: an alert still open is never history, however old.
-DELETE FROM alerts WHERE id IN (
-    SELECT id FROM alerts WHERE status = 'resolved' AND resolved_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+-- Resolved alerts only: an alert still open is never history, however old. Their steps and
+-- timeline go in the same statement.
+WITH doomed AS (
+    SELECT id FROM alerts
+    WHERE status = 'resolved' AND resolved_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+), steps AS (
+    DELETE FROM escalation_steps WHERE alert_id IN (SELECT id FROM doomed)
+), events AS (
+    DELETE FROM alert_events WHERE alert_id IN (SELECT id FROM doomed)
+)
+DELETE FROM alerts WHERE id IN (SELECT id FROM doomed);
