@@ -53,6 +53,14 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def daemon_pids(pid: int, workers: int) -> list[int]:
+    """The processes that do the work: the daemon itself, or the supervisor's workers."""
+    if workers == 1:
+        return [pid]
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(p) for p in fh.read().split()]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process so far."""
     with open(f"/proc/{pid}/stat") as fh:
@@ -148,6 +156,12 @@ async def main() -> None:
     parser.add_argument(
         "--profile", metavar="FILE", help="run the daemon under py-spy and write a flame graph"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="notifierd run --workers N: daemon processes sharing the queue (one per core)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="notifierd-throughput-"))
@@ -174,10 +188,11 @@ async def main() -> None:
         "SINK_SECRET": "bench",
         "NOTIFIERD_LOG_FORMAT": "json",
     }
-    daemon = None
+    daemon: subprocess.Popen[bytes] | None = None
     try:
         print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"notifierd run --workers {args.workers}"
         )
         await fill(redis, f"{prefix}:requests", args.requests)
         started = time.time()
@@ -193,6 +208,8 @@ async def main() -> None:
                 f"{prefix}:requests",
                 "--key-prefix",
                 prefix,
+                "--workers",
+                str(args.workers),
                 "--no-watch",
                 "--log-level",
                 "WARNING",
@@ -232,7 +249,7 @@ async def main() -> None:
             if daemon.poll() is not None:
                 raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
             if share is None and seen > 0:
-                share = CpuShare([daemon.pid], seen)
+                share = CpuShare(daemon_pids(daemon.pid, args.workers), seen)
             await asyncio.sleep(0.05)
         cpu = share.report(args.requests) if share is not None else "CPU per request: n/a"
         await wait_recorded(conn, "burst-", args.requests)
@@ -261,7 +278,7 @@ async def main() -> None:
         while await sink_count(port) < args.requests + n_steady:
             await asyncio.sleep(0.05)
         await wait_recorded(conn, "steady-", n_steady)
-        rss = peak_rss_mib(daemon.pid)
+        rss = [peak_rss_mib(p) for p in daemon_pids(daemon.pid, args.workers)]
         await conn.close()
     finally:
         if daemon is not None and daemon.poll() is None:
@@ -278,7 +295,7 @@ async def main() -> None:
     print(
         f"burst: {args.requests:,} requests, first to last delivery {span:.2f}s = "
         f"{args.requests / span:,.0f} requests/s; until the last was recorded in Postgres "
-        f"{recorded_at - started:.2f}s from daemon start ({args.requests / (recorded_at - started):,.0f}/s "
+        f"{recorded_at - started:.2f}s from start ({args.requests / (recorded_at - started):,.0f}/s "
         f"including start-up); {len(burst) - len(set(r['id'] for r in records if r['id'].startswith('burst-')))} "
         "duplicate deliveries"
     )
@@ -287,7 +304,10 @@ async def main() -> None:
         f"{statistics.median(steady):.1f} ms, p99 {percentile(steady, 0.99):.1f} ms, max {max(steady):.1f} ms"
     )
     print(cpu)
-    print(f"daemon peak RSS: {rss:.0f} MiB")
+    print(
+        f"daemon peak RSS: {max(rss):.0f} MiB"
+        + (f" (largest of {len(rss)} workers; {sum(rss):.0f} MiB together)" if len(rss) > 1 else "")
+    )
     admin_cleanup = await asyncpg.connect(ADMIN)
     await admin_cleanup.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     await admin_cleanup.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -48,11 +50,19 @@ RATE_LIMIT_WAITS = Counter(
     ["limit"],
     registry=REGISTRY,
 )
+# multiprocess_mode: how worker processes' values add up under `run --workers N` (notifierd
+# .supervisor); ignored by a single process.
 QUEUE_DEPTH = Gauge(
-    "notifierd_queue_depth", "Requests waiting in the Redis list.", registry=REGISTRY
+    "notifierd_queue_depth",
+    "Requests waiting in the Redis list.",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",  # every worker sees the same list
 )
 IN_FLIGHT = Gauge(
-    "notifierd_in_flight_requests", "Requests taken but not yet recorded.", registry=REGISTRY
+    "notifierd_in_flight_requests",
+    "Requests taken but not yet recorded.",
+    registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 CONFIG_RELOADS = Counter(
     "notifierd_config_reloads_total",
@@ -64,15 +74,20 @@ CONFIG_LAST_SUCCESS = Gauge(
     "notifierd_config_last_reload_success_timestamp_seconds",
     "When the active config was loaded.",
     registry=REGISTRY,
+    multiprocess_mode="livemin",  # the worker that loaded it longest ago
 )
 CONFIG_LAST_RELOAD_OK = Gauge(
     "notifierd_config_last_reload_successful",
     "1 when the last reload attempt succeeded, 0 when it was refused.",
     registry=REGISTRY,
+    multiprocess_mode="livemin",  # 0 when any worker refused its last reload
 )
 CONFIG_INFO = Info("notifierd_config", "The active config snapshot.", registry=REGISTRY)
 OPEN_ALERTS = Gauge(
-    "notifierd_open_alerts", "Alerts triggered or acknowledged, not resolved.", registry=REGISTRY
+    "notifierd_open_alerts",
+    "Alerts triggered or acknowledged, not resolved.",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",  # counted in Postgres: the same for every worker
 )
 ESCALATIONS = Counter(
     "notifierd_escalations_fired_total", "Escalation steps fired.", registry=REGISTRY
@@ -83,3 +98,17 @@ ESCALATION_LATENESS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30, 300),
     registry=REGISTRY,
 )
+
+
+def exposition_registry() -> CollectorRegistry:
+    """What ``/metrics`` shows: this process's metrics, or, when this is one of several workers
+    (``run --workers N``), every worker's counters, histograms and gauges added up; the config
+    Info, which multiprocess mode cannot share, is this worker's (they load the same files)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(CONFIG_INFO)
+    return registry

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -55,6 +56,13 @@ from notifierd.cli.services import default_queue, postgres_url, redis_url, run_a
 )
 @click.option("--no-watch", is_flag=True, help="Reload only on SIGHUP, not when files change.")
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: int(os.environ.get("NOTIFIERD_WORKERS", "1")),
+    show_default="$NOTIFIERD_WORKERS or 1",
+    help="Daemon processes to run (one per core); they share the queue like replicas.",
+)
+@click.option(
     "--shutdown-timeout",
     default=10.0,
     show_default=True,
@@ -71,6 +79,7 @@ def run(
     log_level: str,
     log_format: str | None,
     no_watch: bool,
+    workers: int,
     shutdown_timeout: float,
 ) -> None:
     """Run the daemon (Redis from $REDIS_URL, Postgres from $POSTGRES_URL)."""
@@ -110,16 +119,33 @@ def run(
             f"error: config directory {config_dir!r} does not exist (use --config DIR)", err=True
         )
         sys.exit(2)
+    if workers > 1:
+        from notifierd.config.holder import ConfigHolder
+        from notifierd.supervisor import supervise
+
+        try:
+            ConfigHolder.load(Path(config_dir))  # refuse a bad config once, not once per worker
+        except ConfigInvalid as exc:
+            _print_problems(config_dir, exc)
+            sys.exit(1)
+
+        def worker_args(i: int) -> list[str]:
+            args = [sys.executable, "-m", "notifierd", "run", "--config", config_dir]
+            args += ["--queue", queue, "--key-prefix", key_prefix, "--workers", "1"]
+            args += ["--heartbeat-ttl", str(heartbeat_ttl), "--log-level", log_level]
+            args += ["--shutdown-timeout", str(shutdown_timeout)]
+            args += ["--log-format", log_format] if log_format else []
+            args += ["--dry-run"] if dry_run else []
+            args += ["--no-watch"] if no_watch else []
+            args += ["--consumer-id", f"{consumer_id}-w{i}"] if consumer_id else []
+            args += ["--http", http] if http and i == 0 else []
+            return args
+
+        sys.exit(supervise([worker_args(i) for i in range(workers)]))
     try:
         run_async(main(), fast_loop=True)
     except ConfigInvalid as exc:
-        for problem in exc.problems:
-            if problem.severity == "error":
-                click.echo(
-                    f"{Path(config_dir) / problem.path}:{problem.line}:{problem.column}: {problem.message}",
-                    err=True,
-                )
-        click.echo(f"error: the config in {config_dir} is invalid; not starting", err=True)
+        _print_problems(config_dir, exc)
         sys.exit(1)
     except OSError as exc:  # e.g. the --http port is taken
         where = f"cannot listen on {http}: " if http else ""
@@ -127,6 +153,16 @@ def run(
         sys.exit(1)
     except KeyboardInterrupt:
         pass
+
+
+def _print_problems(config_dir: str, exc: Any) -> None:
+    for problem in exc.problems:
+        if problem.severity == "error":
+            click.echo(
+                f"{Path(config_dir) / problem.path}:{problem.line}:{problem.column}: {problem.message}",
+                err=True,
+            )
+    click.echo(f"error: the config in {config_dir} is invalid; not starting", err=True)
 
 
 @click.command()

@@ -159,7 +159,9 @@ async def metrics_page(request: web.Request) -> web.Response:
     if depth is not False:  # keep the last known depth when Redis does not answer
         metrics.QUEUE_DEPTH.set(depth)
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return web.Response(body=encode(metrics.REGISTRY), headers={"Content-Type": content_type})
+    return web.Response(
+        body=encode(metrics.exposition_registry()), headers={"Content-Type": content_type}
+    )
 
 
 async def reload(request: web.Request) -> web.Response:

@@ -1,0 +1,127 @@
+"""``notifierd run --workers N``: N daemon processes on one machine, one per core.
+
+The daemon is one Python process, so it uses one core; replicas already share a queue, retries and
+escalations safely (Redis processing lists, Postgres claims). The supervisor starts N of them as
+child processes, forwards SIGTERM, SIGINT and SIGHUP, starts a worker again when it dies (with a
+growing pause, so a crash loop does not spin), and stops when told to. Only worker 0 serves the
+HTTP listener; every worker writes its metrics to a shared directory (prometheus_client's
+multiprocess mode), and worker 0's ``/metrics`` adds them up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+
+log = logging.getLogger("notifierd.supervisor")
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+WORKER_ENV = "NOTIFIERD_WORKER"
+MAX_PAUSE = 30.0  # seconds before restarting a worker that keeps dying
+# A worker failing this soon after the start failed to start (no Redis, no Postgres, port taken):
+# starting it again would not help, so the supervisor stops with its status.
+STARTUP_WINDOW = 10.0
+
+
+@dataclass
+class Worker:
+    index: int
+    args: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    pause: float = 0.5  # before the next restart; doubles while it keeps dying young
+    started_at: float = field(default=0.0)
+
+
+def forward_signals(handler: Callable[[int], None]) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        handler(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+
+def supervise(worker_args: Sequence[list[str]], *, poll: float = 0.2) -> int:
+    """Run one child per argument list until SIGTERM/SIGINT; returns the exit status."""
+    metrics_dir = tempfile.mkdtemp(prefix="notifierd-metrics-")
+    env = {**os.environ, MULTIPROC_ENV: metrics_dir}
+    workers = [Worker(i, list(args)) for i, args in enumerate(worker_args)]
+    stopping = False
+
+    def on_signal(signum: int) -> None:
+        nonlocal stopping
+        if signum in (signal.SIGTERM, signal.SIGINT):
+            stopping = True
+        for w in workers:
+            if w.process is not None and w.process.poll() is None:
+                w.process.send_signal(signum)
+
+    def start(w: Worker) -> None:
+        w.process = subprocess.Popen(w.args, env={**env, WORKER_ENV: str(w.index)})
+        w.started_at = time.monotonic()
+        log.info("worker %d started (pid %d)", w.index, w.process.pid)
+
+    forward_signals(on_signal)
+    restart_at: dict[int, float] = {}
+    status = 0
+    began = time.monotonic()
+    try:
+        for w in workers:
+            start(w)
+        while True:
+            alive = 0
+            for w in workers:
+                assert w.process is not None
+                code = w.process.poll()
+                if code is None:
+                    alive += 1
+                    continue
+                if stopping:
+                    status = max(status, code if code > 0 else 0)
+                    continue
+                if code > 0 and time.monotonic() - began < STARTUP_WINDOW:
+                    log.error("worker %d could not start (status %d); stopping", w.index, code)
+                    on_signal(signal.SIGTERM)
+                    status = code
+                    continue
+                if w.index not in restart_at:
+                    _forget_metrics(metrics_dir, w.process.pid)
+                    if time.monotonic() - w.started_at > 60:
+                        w.pause = 0.5  # it ran a while: not a crash loop
+                    log.error(
+                        "worker %d (pid %d) exited with status %d; starting it again in %.1fs",
+                        w.index,
+                        w.process.pid,
+                        code,
+                        w.pause,
+                    )
+                    restart_at[w.index] = time.monotonic() + w.pause
+                    w.pause = min(w.pause * 2, MAX_PAUSE)
+                elif time.monotonic() >= restart_at[w.index]:
+                    del restart_at[w.index]
+                    start(w)
+                alive += 1  # about to run again
+            if stopping and alive == 0:
+                return status
+            time.sleep(poll)
+    finally:
+        for w in workers:
+            if w.process is not None and w.process.poll() is None:
+                w.process.terminate()
+                w.process.wait()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _forget_metrics(metrics_dir: str, pid: int) -> None:
+    """Drop a dead worker's live gauges (its counters stay: they count what happened)."""
+    from prometheus_client import multiprocess
+
+    os.environ.setdefault(MULTIPROC_ENV, metrics_dir)
+    multiprocess.mark_process_dead(pid, metrics_dir)
