@@ -236,7 +236,7 @@ class Daemon:
                 )
         await self.recorder.stop()
         if getattr(self, "escalator", None) is not None:
-            self.escalator.stop()
+            await self.escalator.stop(self.options.shutdown_timeout)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -74,7 +74,8 @@ CONFIG_LAST_SUCCESS = Gauge(
     "notifierd_config_last_reload_success_timestamp_seconds",
     "When the active config was loaded.",
     registry=REGISTRY,
-    multiprocess_mode="livemin",  # the worker that loaded it longest ago
+    # The newest load; not min: a worker still starting reads 0 until it has loaded the config.
+    multiprocess_mode="livemax",
 )
 CONFIG_LAST_RELOAD_OK = Gauge(
     "notifierd_config_last_reload_successful",

@@ -67,6 +67,8 @@ def supervise(worker_args: Sequence[list[str]], *, poll: float = 0.2) -> int:
         w.process = subprocess.Popen(w.args, env={**env, WORKER_ENV: str(w.index)})
         w.started_at = time.monotonic()
         log.info("worker %d started (pid %d)", w.index, w.process.pid)
+        if stopping:  # SIGTERM came while it was being started: it reached the old process only
+            w.process.send_signal(signal.SIGTERM)
 
     forward_signals(on_signal)
     restart_at: dict[int, float] = {}

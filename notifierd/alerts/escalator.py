@@ -12,6 +12,7 @@ everything due in batches, so 100,000 alerts cost a handful of timers, not one e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -67,6 +68,7 @@ class Escalator:
         self._wake_at: datetime | None = None  # when the wake-up job is set for
         self._finished_since_vacuum = 0
         self._vacuum: asyncio.Task[None] | None = None
+        self._stopping = False
         # True while due steps wait beyond the batch being fired: the intake then holds back, so
         # an escalation (late already) goes before new requests (which can wait in the queue).
         self.behind = False
@@ -83,9 +85,22 @@ class Escalator:
         )
         self.scheduler.start()
 
-    def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop the timers, let the pass under way finish its batch (a step cut off mid-way
+        stays claimed until its lease ends, then fires again), and cancel a VACUUM."""
+        self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._vacuum is not None and not self._vacuum.done():
+            self._vacuum.cancel()
+        for task in (self._pass, self._vacuum):
+            if task is None:
+                continue
+            done, _ = await asyncio.wait([task], timeout=timeout)
+            if not done:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     def planned(self, alert_id: str, due: list[datetime]) -> None:
         """A new alert's steps: a step due now starts a pass at once; a later one moves the
@@ -100,6 +115,7 @@ class Escalator:
 
     async def wake(self) -> None:
         """The wake-up job: run a pass now (or right after the one running)."""
+        self._wake_at = None  # this job has fired: a later plan must be able to set it again
         self._start_pass()
 
     async def poll_job(self) -> None:
@@ -116,29 +132,36 @@ class Escalator:
         self._start_pass()
 
     def _start_pass(self) -> None:
+        if self._stopping:
+            return
         if self._pass is not None and not self._pass.done():
             self._again = True
             return
         self._pass = asyncio.get_running_loop().create_task(self._passes(), name="escalation")
 
     async def _passes(self) -> None:
-        while True:
+        while not self._stopping:
             self._again = False
             await self.run_due()
+            if self._again:
+                await asyncio.sleep(MIN_GAP)
+                continue
+            # Cleared before asking, so a step planned while we wait for the answer sets the
+            # timer itself, and the answer only moves it earlier (never past that step).
+            self._wake_at = None
+            try:
+                upcoming = await self.store.next_due()
+            except Exception:
+                log.exception("could not read the next due step; the poll job looks again")
+                return
+            if upcoming is not None:
+                # Due already by our clock but not by Postgres' (claims use its now()): look
+                # again shortly instead of spinning.
+                soonest = self.clock() + timedelta(seconds=MIN_GAP)
+                self._wake_by(max(upcoming, soonest))
             if not self._again:
-                break
+                return
             await asyncio.sleep(MIN_GAP)
-        try:
-            upcoming = await self.store.next_due()
-        except Exception:
-            log.exception("could not read the next due step; the poll job looks again")
-            return
-        self._wake_at = None
-        if upcoming is not None:
-            # Due already by our clock but not by Postgres' (claims use its now()): look again
-            # shortly instead of spinning.
-            soonest = self.clock() + timedelta(seconds=MIN_GAP)
-            self._wake_by(max(upcoming, soonest))
 
     def _wake_by(self, at: datetime) -> None:
         """Make the wake-up job fire no later than ``at``."""
@@ -160,7 +183,7 @@ class Escalator:
         """Fire every due step this replica can claim, a batch at a time."""
         fired = 0
         try:
-            while True:
+            while not self._stopping:
                 steps = await self.store.claim_due_steps(BATCH, self.lease, self.replica)
                 # Behind: more is waiting, or what was due is already late.
                 self.behind = len(steps) == BATCH or any(
@@ -175,6 +198,8 @@ class Escalator:
             self.behind = False
             log.exception("escalation pass failed; claimed steps fire again when their lease ends")
             return fired
+        self.behind = False
+        return fired
 
     async def _fire_batch(self, steps: list[Any]) -> int:
         active = self.active()

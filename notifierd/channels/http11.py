@@ -16,7 +16,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 import httptools
 
@@ -25,6 +25,9 @@ DEFAULT_IDLE_TIMEOUT = (
     15.0  # below common server keep-alive timeouts (nginx 75 s, Node 5 s + retry)
 )
 DEFAULT_MAX_BODY = 64 * 1024  # an answer's body is only read for error reasons
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"  # RFC 3986 pchar and "/", plus "%" (already encoded)
+# Headers the client owns: a configured one would contradict the body it frames.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
 class HttpError(Exception):
@@ -63,8 +66,17 @@ class Target:
             parts.scheme == "http" and port == 80
         )
         host = parts.hostname
-        shown = f"[{host}]" if ":" in host else host
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if ":" in host:
+            shown = f"[{host}]"
+        else:
+            try:  # a name in any script goes out as its ASCII (IDNA) form
+                host = shown = host.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise ValueError(f"the host {host!r} is not a valid domain name") from None
+        # Characters a request line cannot carry are percent-encoded (UTF-8); existing %XX stay.
+        path = quote(parts.path or "/", safe=_PATH_SAFE)
+        if parts.query:
+            path += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
         authorization = None
         if parts.username is not None:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
@@ -134,11 +146,18 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self._waiter is not None and not self._waiter.done():
-            if self._status and not self._parser.should_keep_alive():
+            if self._status and self._delimited_by_close():
                 self.on_message_complete()  # an answer delimited by closing the connection
                 return
             reason = f"{type(exc).__name__}: {exc}" if exc else "closed by the server"
             self._fail(HttpError(f"connection lost before a complete answer ({reason})"))
+
+    def _delimited_by_close(self) -> bool:
+        """True when the answer has neither a length nor chunks: its end is the close."""
+        return (
+            "content-length" not in self._headers
+            and "chunked" not in self._headers.get("transfer-encoding", "").lower()
+        )
 
     # -- httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:

@@ -13,6 +13,7 @@ receiver can drop duplicates.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -38,7 +39,13 @@ from notifierd.channels.base import (
     truncate,
     utc_iso,
 )
-from notifierd.channels.http11 import Http11Client, HttpError, HttpTimeout, Target
+from notifierd.channels.http11 import (
+    FRAMING_HEADERS,
+    Http11Client,
+    HttpError,
+    HttpTimeout,
+    Target,
+)
 from notifierd.config.model import Channel
 
 DEFAULT_TIMEOUT = 10.0
@@ -103,10 +110,8 @@ class WebhookSender:
         url = settings.require("url")
         try:
             self._target = Target.parse(url)
-        except ValueError:
-            raise ChannelConfigError(
-                f"channel {channel.name!r}: url must be an http(s) URL"
-            ) from None
+        except ValueError as exc:
+            raise ChannelConfigError(f"channel {channel.name!r}: url: {exc}") from None
         # Reasons name the host only: a webhook path often carries a token.
         self._where = f"{self._target.scheme}://{urlsplit(url).netloc.rpartition('@')[2]}"
         self._secret = settings.text("secret")
@@ -117,6 +122,14 @@ class WebhookSender:
                     f"channel {channel.name!r}: header {name!r} must be one line of Latin-1 "
                     "text with no colon in its name"
                 )
+            if name.lower() in FRAMING_HEADERS:
+                raise ChannelConfigError(
+                    f"channel {channel.name!r}: header {name!r} cannot be configured; "
+                    "notifierd frames every request itself"
+                )
+        for name in [n for n in self._headers if n.lower() == "host"]:
+            # A configured Host (a receiver addressed by IP behind a virtual host) replaces ours.
+            self._target = dataclasses.replace(self._target, host_header=self._headers.pop(name))
         self._timeout = settings.seconds("timeout", DEFAULT_TIMEOUT)
         self._clock = clock
         # ``http`` (a shared aiohttp session) is accepted like every sender's, but not used.

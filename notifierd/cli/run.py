@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,10 @@ def run(
     from notifierd import logs
     from notifierd.config.problems import ConfigInvalid
     from notifierd.daemon import Daemon, Options
+
+    # A reload asked for while still starting must not kill the process (SIGHUP's default);
+    # the daemon installs its handler once it runs, and the config it loads is the newest.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     logs.setup(log_level, log_format)
     options = Options(

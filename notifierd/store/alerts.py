@@ -104,7 +104,9 @@ class AlertStore:
             if not await conn.fetchval(q("try_steps_maintenance_lock")):
                 return False
             try:
-                await conn.execute("VACUUM (ANALYZE) escalation_steps")
+                # Not the pool's 60 s command timeout: cutting a long VACUUM short would leave
+                # the bloated table it is there for as it was.
+                await conn.execute("VACUUM (ANALYZE) escalation_steps", timeout=3600)
             finally:
                 await conn.execute(q("steps_maintenance_unlock"))
         return True

@@ -29,6 +29,9 @@ def is_transient(exc: BaseException) -> bool:
             asyncpg.CannotConnectNowError,
             asyncpg.TooManyConnectionsError,
             asyncpg.AdminShutdownError,
+            # A pooled connection left mid-operation when its server connection was cut ("cannot
+            # switch to state ..."): the next try gets another connection.
+            asyncpg.InternalClientError,
         ),
     )
 

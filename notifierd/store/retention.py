@@ -23,7 +23,7 @@ async def purge(
     """Delete requests (with their deliveries), rejected input and resolved alerts older than
     ``older_than``. Each batch is its own short transaction, so readers never wait long."""
     deleted = {}
-    for name in ("purge_requests", "purge_rejected", "purge_alerts"):
+    for name in ("purge_requests", "purge_orphans", "purge_rejected", "purge_alerts"):
         total = 0
         while True:
             n = _count(await pool.execute(q(name), older_than, batch))

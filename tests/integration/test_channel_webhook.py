@@ -185,3 +185,18 @@ async def test_shared_session_stays_open(sink: WebhookSink) -> None:
         assert not http.closed
 
     assert [r.headers["X-Notifierd-Delivery"] for r in sink.received] == ["d0", "d1", "d2"]
+
+
+async def test_a_configured_host_header_replaces_the_urls(sink: WebhookSink) -> None:
+    channel = hook_channel(sink.url, headers={"Host": "hooks.internal"})
+    assert isinstance(await post(channel), Delivered)
+    [received] = sink.received
+    assert received.headers.getall("Host") == ["hooks.internal"]
+
+
+@pytest.mark.parametrize("name", ["Content-Length", "transfer-encoding", "Connection"])
+async def test_framing_headers_cannot_be_configured(sink: WebhookSink, name: str) -> None:
+    result = await post(hook_channel(sink.url, headers={name: "5"}))
+    assert isinstance(result, Failed) and not result.transient
+    assert "cannot be configured" in result.reason
+    assert sink.received == []

@@ -239,3 +239,20 @@ async def test_a_closed_client_refuses(client: Http11Client) -> None:
     await client.close()
     with pytest.raises(HttpError, match="closed"):
         await client.post(Target.parse("http://127.0.0.1:1/"), b"", {}, 1)
+
+
+def test_paths_and_hosts_are_encoded_for_the_request_line() -> None:
+    target = Target.parse("http://bücher.example/a path/ü?q=a b&x=%2F")
+    assert target.host_header == "xn--bcher-kva.example"
+    assert target.path == "/a%20path/%C3%BC?q=a%20b&x=%2F"
+
+
+async def test_an_answer_cut_off_before_its_length_is_an_error(client: Http11Client) -> None:
+    cut = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 100\r\n\r\nonly part"
+    async with RawServer(lambda req, n: cut) as server:
+        task = asyncio.create_task(client.post(server.target(), b"x", {}, 2))
+        await asyncio.sleep(0.1)
+        for w in server.writers:
+            w.close()
+        with pytest.raises(HttpError, match="connection lost before a complete answer"):
+            await task

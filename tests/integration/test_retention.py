@@ -53,6 +53,18 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
                 "UPDATE alerts SET resolved_at = now() - interval '95 days' WHERE id = 'resolved-old'"
             )
 
+        # An old delivery whose request a replica of an earlier version deleted (no cascade).
+        await store.write_batch(
+            [request("orphaned", 100)],
+            [DeliveryRecord("orphaned", "c", "webhook", "", "dead", attempts=1, last_error="x")],
+        )
+        async with store.pool.acquire() as conn:
+            await conn.execute("DELETE FROM requests WHERE id = 'orphaned'")
+            await conn.execute(
+                "UPDATE deliveries SET created_at = now() - interval '100 days' "
+                "WHERE request_id = 'orphaned'"
+            )
+
         async def reader() -> int:  # status keeps answering while the purge runs
             n = 0
             for _ in range(20):
@@ -64,7 +76,8 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
         deleted, reads = await asyncio.gather(
             purge(store.pool, NOW - timedelta(days=90), batch=500), reader()
         )
-        assert deleted == {"requests": 2500, "rejected": 1, "alerts": 1} and reads == 20
+        assert deleted == {"requests": 2500, "orphans": 1, "rejected": 1, "alerts": 1}
+        assert reads == 20
         async with store.pool.acquire() as conn:
             assert await conn.fetchval("SELECT count(*) FROM requests") == 50
             assert await conn.fetchval("SELECT count(*) FROM deliveries") == 10

@@ -13,6 +13,21 @@ WITH doomed AS (
 )
 DELETE FROM requests WHERE id IN (SELECT id FROM doomed);
 
+-- name: purge_orphans
+-- Old deliveries whose request is gone (deleted by a replica still running a version from
+-- before migration 0003, when a cascade took them), with their events and dead letters.
+WITH doomed AS (
+    SELECT d.id FROM deliveries AS d
+    WHERE d.created_at < $1
+      AND NOT EXISTS (SELECT 1 FROM requests AS r WHERE r.id = d.request_id)
+    LIMIT $2 FOR UPDATE SKIP LOCKED
+), events AS (
+    DELETE FROM delivery_events WHERE delivery_id IN (SELECT id FROM doomed)
+), letters AS (
+    DELETE FROM dead_letters WHERE delivery_id IN (SELECT id FROM doomed)
+)
+DELETE FROM deliveries WHERE id IN (SELECT id FROM doomed);
+
 -- name: purge_rejected
 DELETE FROM rejected_requests WHERE id IN (
     SELECT id FROM rejected_requests WHERE rejected_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
