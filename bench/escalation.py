@@ -27,7 +27,15 @@ import asyncpg
 from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import ADMIN, REDIS_URL, ROOT, peak_rss_mib, percentile, sink_count
+from throughput import (
+    ADMIN,
+    REDIS_URL,
+    create_database,
+    peak_rss_mib,
+    percentile,
+    sink_count,
+    start_sink,
+)
 
 ROUTES = """\
 channels:
@@ -58,19 +66,12 @@ async def main() -> None:
     (work / "config" / "policies").mkdir(parents=True)
     (work / "config" / "routes.yaml").write_text(ROUTES)
     (work / "config" / "policies" / "two-level.yaml").write_text(POLICY % args.level2)
-    db = f"notifierd_bench_{uuid.uuid4().hex[:8]}"
     prefix = f"bench:{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    pg_url = ADMIN.rsplit("/", 1)[0] + "/" + db
+    db, pg_url = await create_database(admin)
     redis = Redis.from_url(REDIS_URL)
     sink_out = work / "sink.jsonl"
-    sink = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "sink.py"), "--out", str(sink_out)],
-        stdout=subprocess.PIPE,
-    )
-    assert sink.stdout is not None
-    port = int(sink.stdout.readline())
+    sink, port = start_sink(sink_out)
     env = {
         **os.environ,
         "REDIS_URL": REDIS_URL,

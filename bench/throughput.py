@@ -104,6 +104,23 @@ class CpuShare:
         )
 
 
+async def create_database(admin: asyncpg.Connection) -> tuple[str, str]:
+    """A database of the benchmark's own: (name, URL)."""
+    db = f"notifierd_bench_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{db}"')
+    return db, ADMIN.rsplit("/", 1)[0] + "/" + db
+
+
+def start_sink(out: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """bench/sink.py on a free port, writing what it received to ``out`` when stopped."""
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "sink.py"), "--out", str(out)],
+        stdout=subprocess.PIPE,
+    )
+    assert sink.stdout is not None
+    return sink, int(sink.stdout.readline())
+
+
 async def fill(redis: Redis, queue: str, n: int) -> None:
     for start in range(0, n, 5000):
         async with redis.pipeline(transaction=False) as pipe:
@@ -167,19 +184,12 @@ async def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="notifierd-throughput-"))
     (work / "config").mkdir()
     (work / "config" / "routes.yaml").write_text(CONFIG)
-    db = f"notifierd_bench_{uuid.uuid4().hex[:8]}"
     prefix = f"bench:{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    pg_url = ADMIN.rsplit("/", 1)[0] + "/" + db
+    db, pg_url = await create_database(admin)
     redis = Redis.from_url(REDIS_URL)
     sink_out = work / "sink.jsonl"
-    sink = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "sink.py"), "--out", str(sink_out)],
-        stdout=subprocess.PIPE,
-    )
-    assert sink.stdout is not None
-    port = int(sink.stdout.readline())
+    sink, port = start_sink(sink_out)
     env = {
         **os.environ,
         "REDIS_URL": REDIS_URL,
