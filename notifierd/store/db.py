@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from notifierd import jsonenc
 from notifierd.errors import ServiceUnavailable, mask_url
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
@@ -39,6 +40,10 @@ def is_transient(exc: BaseException) -> bool:
 def storable_text(raw: bytes) -> str:
     """Raw input as text Postgres accepts: invalid UTF-8 and NUL bytes written as escapes."""
     return raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+
+
+# Statuses a delivery written straight to them keeps forever; such rows get no event row.
+FINAL_AT_FIRST_WRITE = frozenset({"delivered", "dry_run"})
 
 
 def _columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
@@ -119,7 +124,7 @@ class Store:
                 await conn.execute(
                     q("insert_requests"),
                     *_columns(requests, "id", "kind", "outcome", "reason", "payload"),
-                    [json.dumps(r.routes) for r in requests],
+                    [jsonenc.dumps_text(r.routes) for r in requests],
                     *_columns(requests, "snapshot_id", "received_at"),
                 )
             if deliveries:
@@ -196,6 +201,18 @@ class Store:
             )
         items = []
         for d in deliveries:
+            history = by_delivery.get(d["id"])
+            if history is None and d["status"] in FINAL_AT_FIRST_WRITE:
+                # Written final in one go, so its history is the row itself (upsert_deliveries).
+                history = [
+                    {
+                        "status": d["status"],
+                        "attempt": d["attempts"],
+                        "error": d["last_error"],
+                        "latency_ms": d["latency_ms"],
+                        "at": d["updated_at"].isoformat(),
+                    }
+                ]
             items.append(
                 {
                     "id": str(d["id"]),
@@ -213,7 +230,7 @@ class Store:
                     "next_attempt_at": d["next_attempt_at"].isoformat()
                     if d["next_attempt_at"]
                     else None,
-                    "history": by_delivery.get(d["id"], []),
+                    "history": history or [],
                 }
             )
         return {

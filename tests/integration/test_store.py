@@ -91,6 +91,66 @@ async def test_replay_never_overwrites_a_final_delivery(pg_url: str) -> None:
         await store.close()
 
 
+async def test_history_of_a_delivery_final_at_once_is_its_row(pg_url: str) -> None:
+    """Delivered at the first write: no event row, one history entry read off the delivery.
+    Anything that passed through another status first keeps every event."""
+    store = await Store.connect(pg_url)
+    try:
+        await store.write_batch(
+            [request("h1")],
+            [
+                DeliveryRecord("h1", "now", "webhook", "", "delivered", attempts=1, latency_ms=7.5),
+                DeliveryRecord("h1", "dry", "webhook", "", "dry_run", attempts=1),
+                DeliveryRecord(
+                    "h1",
+                    "later",
+                    "webhook",
+                    "",
+                    "retrying",
+                    attempts=1,
+                    last_error="HTTP 503",
+                    next_attempt_at=NOW,
+                ),
+            ],
+        )
+        # The same request replayed after a crash: its retrying delivery now went through.
+        await store.write_batch(
+            [request("h1")],
+            [DeliveryRecord("h1", "later", "webhook", "", "delivered", attempts=1, latency_ms=9)],
+        )
+        async with store.pool.acquire() as conn:
+            events = await conn.fetch(
+                "SELECT d.channel, e.status FROM delivery_events e "
+                "JOIN deliveries d ON d.id = e.delivery_id ORDER BY e.id"
+            )
+            updated_at = await conn.fetchval(
+                "SELECT updated_at FROM deliveries WHERE channel = 'now'"
+            )
+        assert [(e["channel"], e["status"]) for e in events] == [
+            ("later", "retrying"),
+            ("later", "delivered"),
+        ]
+        status = await store.request_status("h1")
+        assert status is not None
+        history = {d["channel"]: d["history"] for d in status["deliveries"]}
+        assert history["now"] == [
+            {
+                "status": "delivered",
+                "attempt": 1,
+                "error": None,
+                "latency_ms": 7.5,
+                "at": updated_at.isoformat(),
+            }
+        ]
+        assert [e["status"] for e in history["dry"]] == ["dry_run"]
+        assert [(e["status"], e["attempt"]) for e in history["later"]] == [
+            ("retrying", 1),
+            ("delivered", 2),
+        ]
+    finally:
+        await store.close()
+
+
 async def test_retry_claim_is_exclusive_and_finishes(pg_url: str) -> None:
     store = await Store.connect(pg_url)
     try:
