@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from notifierd import __version__
+from notifierd import __version__, jsonenc
 from notifierd.channels.base import (
     ChannelConfigError,
     Clock,
@@ -232,7 +232,7 @@ class PagerDutySender:
 
 
 def _encode(event: Mapping[str, Any]) -> bytes:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    return jsonenc.dumps(event)
 
 
 def _json_object(text: str) -> Mapping[str, Any]:

@@ -10,7 +10,6 @@ error 429 ...``; that status decides the classification here, not the 200.
 from __future__ import annotations
 
 import copy
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from notifierd import __version__
+from notifierd import __version__, jsonenc
 from notifierd.channels.base import (
     ChannelConfigError,
     Clock,
@@ -105,9 +104,7 @@ class TeamsSender:
             decode_attachments(out.request)  # refuse bad base64 the same way on every channel
         except ValueError as exc:
             return Failed(str(exc), transient=False)
-        body = json.dumps(
-            envelope(card_for(out)), ensure_ascii=False, separators=(",", ":"), default=str
-        ).encode()
+        body = jsonenc.dumps(envelope(card_for(out)))
         if len(body) > MESSAGE_MAX_BYTES:
             return Failed(
                 f"the Teams card is {len(body) / 1024:.1f} KB; Teams accepts at most "

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from notifierd import __version__
+from notifierd import __version__, jsonenc
 from notifierd.channels.base import (
     ChannelConfigError,
     Clock,
@@ -138,9 +137,7 @@ class WebhookSender:
     def request_for(self, out: Outbound) -> tuple[bytes, dict[str, str]]:
         """The exact body bytes and headers of one POST."""
         now = self._clock()
-        body = json.dumps(
-            payload(out, now), ensure_ascii=False, separators=(",", ":"), default=str
-        ).encode()
+        body = jsonenc.dumps(payload(out, now))
         timestamp = str(int(now))
         headers = {k: v for k, v in self._headers.items() if k.lower() not in OWN_HEADERS}
         headers.setdefault("User-Agent", USER_AGENT)

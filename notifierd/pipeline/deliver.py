@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from notifierd import metrics
+from notifierd import jsonenc, metrics
 from notifierd.channels.base import Delivered, Failed, Outbound
 from notifierd.config.model import Channel, RetrySettings, Snapshot
 from notifierd.intake.ratelimit import RateLimiter, limits_for
@@ -40,7 +40,7 @@ _MESSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(RenderedMessage))
 
 def message_json(message: RenderedMessage) -> str:
     # Not dataclasses.asdict: it deep-copies every block and card only to serialize them.
-    return json.dumps({name: getattr(message, name) for name in _MESSAGE_FIELDS}, default=str)
+    return jsonenc.dumps_text({name: getattr(message, name) for name in _MESSAGE_FIELDS})
 
 
 def message_from_json(text: str) -> RenderedMessage:

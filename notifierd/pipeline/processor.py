@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from notifierd import metrics
+from notifierd import jsonenc, metrics
 from notifierd.config.holder import Active
 from notifierd.intake.dedup import Deduplicator
 from notifierd.pipeline.deliver import Attempt, Clock, Deliverer, message_json
@@ -35,7 +34,7 @@ class Processed:
 def request_payload(request: Request) -> str:
     payload = dict(request.raw)
     payload["id"] = request.id  # generated ids are part of the record
-    return json.dumps(payload, default=str)
+    return jsonenc.dumps_text(payload)
 
 
 class Processor:
