@@ -63,7 +63,7 @@ def _parse(raw: bytes | bytearray | memoryview | str) -> Request | Rejection:
         )
     text = text.removeprefix("\ufeff")  # a BOM from a Windows editor is harmless
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         return Rejection(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
     except RecursionError:
@@ -96,6 +96,10 @@ def _quote(text: str, limit: int = 40) -> str:
 def _reject_constant(name: str) -> Any:
     # JSON has no NaN or Infinity; Python's json would accept them and Postgres would not.
     raise ValueError(f"{name} is not a JSON value")
+
+
+# One decoder for every request: json.loads with any option builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _unstorable(data: Any) -> str | None:

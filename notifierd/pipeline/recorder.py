@@ -56,8 +56,9 @@ class Recorder:
 
     async def submit(self, raw: bytes, processed: Processed) -> None:
         item = _Item(raw, processed, asyncio.get_running_loop().create_future())
-        await self._queue.put(item)
-        await asyncio.shield(item.done)
+        self._queue.put_nowait(item)  # unbounded: in-flight requests are capped upstream
+        # Cancelling the waiter cancels only ``done``: the item stays queued and is written.
+        await item.done
 
     async def stop(self) -> None:
         """Flush what was submitted, then stop."""
