@@ -20,10 +20,18 @@ def _count(status: str) -> int:
 async def purge(
     pool: asyncpg.Pool, older_than: datetime, *, batch: int = 1000, pause: float = 0.01
 ) -> dict[str, int]:
-    """Delete requests (with their deliveries), rejected input and resolved alerts older than
-    ``older_than``. Each batch is its own short transaction, so readers never wait long."""
+    """Delete requests (with their deliveries), rejected input and resolved alerts (with their
+    steps and timelines) older than ``older_than``, and what an older replica's cascade-less
+    deletes left behind. Each batch is its own short transaction, so readers never wait long."""
     deleted = {}
-    for name in ("purge_requests", "purge_orphans", "purge_rejected", "purge_alerts"):
+    for name in (
+        "purge_requests",
+        "purge_orphans",
+        "purge_rejected",
+        "purge_alerts",
+        "purge_orphan_steps",
+        "purge_orphan_alert_events",
+    ):
         total = 0
         while True:
             n = _count(await pool.execute(q(name), older_than, batch))

@@ -58,6 +58,24 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
             [request("orphaned", 100)],
             [DeliveryRecord("orphaned", "c", "webhook", "", "dead", attempts=1, last_error="x")],
         )
+        # An old alert deleted the same way: its steps and timeline were left behind.
+        await alerts.open(
+            "gone-alert",
+            "gone",
+            "p",
+            "t",
+            None,
+            "snap",
+            NOW - timedelta(days=100),
+            [(0, 1, NOW - timedelta(days=100))],
+            "{}",
+        )
+        async with store.pool.acquire() as conn:
+            await conn.execute("DELETE FROM alerts WHERE id = 'gone-alert'")
+            await conn.execute(
+                "UPDATE alert_events SET at = now() - interval '100 days' "
+                "WHERE alert_id = 'gone-alert'"
+            )
         async with store.pool.acquire() as conn:
             await conn.execute("DELETE FROM requests WHERE id = 'orphaned'")
             await conn.execute(
@@ -76,7 +94,14 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
         deleted, reads = await asyncio.gather(
             purge(store.pool, NOW - timedelta(days=90), batch=500), reader()
         )
-        assert deleted == {"requests": 2500, "orphans": 1, "rejected": 1, "alerts": 1}
+        assert deleted == {
+            "requests": 2500,
+            "orphans": 1,
+            "rejected": 1,
+            "alerts": 1,
+            "orphan_steps": 1,
+            "orphan_alert_events": 1,
+        }
         assert reads == 20
         async with store.pool.acquire() as conn:
             assert await conn.fetchval("SELECT count(*) FROM requests") == 50

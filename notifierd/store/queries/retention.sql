@@ -28,6 +28,20 @@ WITH doomed AS (
 )
 DELETE FROM deliveries WHERE id IN (SELECT id FROM doomed);
 
+-- name: purge_orphan_steps
+-- Old escalation steps whose alert is gone (deleted by such an older replica).
+DELETE FROM escalation_steps WHERE (alert_id, round, level) IN (
+    SELECT s.alert_id, s.round, s.level FROM escalation_steps AS s
+    WHERE s.due_at < $1 AND NOT EXISTS (SELECT 1 FROM alerts AS a WHERE a.id = s.alert_id)
+    LIMIT $2 FOR UPDATE SKIP LOCKED);
+
+-- name: purge_orphan_alert_events
+-- Old alert timeline entries whose alert is gone (deleted by such an older replica).
+DELETE FROM alert_events WHERE id IN (
+    SELECT e.id FROM alert_events AS e
+    WHERE e.at < $1 AND NOT EXISTS (SELECT 1 FROM alerts AS a WHERE a.id = e.alert_id)
+    LIMIT $2 FOR UPDATE SKIP LOCKED);
+
 -- name: purge_rejected
 DELETE FROM rejected_requests WHERE id IN (
     SELECT id FROM rejected_requests WHERE rejected_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
