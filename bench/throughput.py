@@ -7,7 +7,7 @@
    reports p50/p99/max enqueue-to-delivery latency measured at the sink;
 3. the daemon's peak RSS (VmHWM) over both.
 Uses the local Redis and Postgres (REDIS_URL / NOTIFIERD_BENCH_PG_ADMIN); its own database and keys.
-Usage: python bench/throughput.py [--requests 50000] [--rate 500] [--seconds 20]
+Usage: python bench/throughput.py [--workers CORES] [--requests 50000] [--rate 500] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -171,13 +172,16 @@ async def main() -> None:
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument(
-        "--profile", metavar="FILE", help="run the daemon under py-spy and write a flame graph"
+        "--profile",
+        metavar="FILE",
+        help="sample the daemon (every worker) with py-spy for 8 s and write collapsed stacks",
     )
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="notifierd run --workers N: daemon processes sharing the queue (one per core)",
+        default=os.cpu_count() or 1,
+        help="notifierd run --workers N: daemon processes sharing the queue "
+        "(default: one per core, as the README advises)",
     )
     args = parser.parse_args()
 
@@ -231,8 +235,9 @@ async def main() -> None:
         if args.profile:  # collapsed stacks of the burst, for flamegraph tools or grep
             subprocess.Popen(
                 [
-                    "py-spy",
+                    shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
                     "record",
+                    "--subprocesses",
                     "--pid",
                     str(daemon.pid),
                     "--duration",
