@@ -3,8 +3,8 @@
 The output matches ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)``
 for what requests and templates contain: dates and dataclasses still go through ``str`` as they
 always did. What orjson refuses (integers beyond 64 bits, lone surrogates, both possible in a
-request's metadata) falls back to the standard library, with non-ASCII escaped so any text
-encodes.
+request's metadata; nesting deeper than 254 levels) falls back to the standard library: the
+same bytes, except that text with a lone surrogate has its non-ASCII escaped so it encodes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ def dumps(obj: Any) -> bytes:
     try:
         return orjson.dumps(obj, default=str, option=_OPTIONS)
     except orjson.JSONEncodeError:
-        return json.dumps(obj, separators=(",", ":"), default=str).encode()
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            return text.encode()
+        except UnicodeEncodeError:  # a lone surrogate: escape non-ASCII so it encodes
+            return json.dumps(obj, separators=(",", ":"), default=str).encode()
 
 
 def dumps_text(obj: Any) -> str:

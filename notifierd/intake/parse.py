@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -98,8 +99,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+def _finite_float(text: str) -> float:
+    # 1e400 is valid JSON syntax but no double: Python reads it as inf, which no channel or
+    # Postgres can carry faithfully.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {_quote(text)} is too large for a 64-bit float")
+    return value
+
+
 # One decoder for every request: json.loads with any option builds a new one per call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def _unstorable(data: Any) -> str | None:

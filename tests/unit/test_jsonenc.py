@@ -65,8 +65,12 @@ def test_dates_and_dataclasses_are_written_as_their_str() -> None:
 
 
 def test_what_orjson_refuses_is_still_written() -> None:
-    big = {"n": 2**70, "neg": -(2**65)}
-    assert json.loads(jsonenc.dumps(big)) == big
+    big = {"n": 2**70, "neg": -(2**65), "text": "日本 🚨"}
+    assert jsonenc.dumps(big) == stdlib(big)  # non-ASCII stays UTF-8: size checks see the same
+    deep: Any = "é"
+    for _ in range(300):  # deeper than orjson goes
+        deep = [deep]
+    assert jsonenc.dumps(deep) == stdlib(deep)
     surrogate = {"s": "a\ud800b"}  # json.loads accepts a lone surrogate escape in a request
     assert jsonenc.dumps(surrogate) == b'{"s":"a\\ud800b"}'
     assert json.loads(jsonenc.dumps(surrogate)) == surrogate

@@ -69,6 +69,16 @@ def test_nan_is_not_json() -> None:
     assert "NaN" in reason(b'{"title": "t", "message": "m", "metadata": {"x": NaN}}')
 
 
+def test_a_number_beyond_a_double_is_refused() -> None:
+    assert reason(b'{"title": "t", "message": "m", "metadata": {"x": -1e400}}') == (
+        "not valid JSON: the number -1e400 is too large for a 64-bit float"
+    )
+    assert not isinstance(
+        parse_request(b'{"title": "t", "message": "m", "metadata": {"x": 1.5e308, "y": 1e-400}}'),
+        Rejection,
+    )
+
+
 def test_wrong_types_and_values_are_all_reported() -> None:
     text = reason(encode({"title": 5, "message": "m", "priority": "urgent", "tags": "deploy"}))
     assert "'title' must be a string, not number 5" in text

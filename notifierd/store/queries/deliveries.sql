@@ -35,8 +35,10 @@ WITH input AS (
         provider_id = EXCLUDED.provider_id, snapshot_id = EXCLUDED.snapshot_id,
         next_attempt_at = EXCLUDED.next_attempt_at, lease_until = NULL, updated_at = now()
     WHERE d.status NOT IN ('delivered', 'dry_run', 'dead')
+    -- xmax is 0 only on a row this statement inserted: ON CONFLICT locks (so sets the xmax of)
+    -- a row before it updates it.
     RETURNING d.id, d.request_id, d.channel, d.recipient, d.status, d.attempts, d.last_error,
-              d.latency_ms, d.xmax = 0 AS inserted  -- xmax is 0 on a row this statement inserted
+              d.latency_ms, d.xmax = 0 AS inserted
 ), events AS (
     INSERT INTO delivery_events (delivery_id, status, attempt, error, latency_ms)
     SELECT id, status, attempts, last_error, latency_ms FROM up
