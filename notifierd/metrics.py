@@ -83,6 +83,9 @@ CONFIG_LAST_RELOAD_OK = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livemin",  # 0 when any worker refused its last reload
 )
+# Nothing refused yet. Without this a worker still starting (its gauges begin at 0) would read
+# as a refused reload for the whole of ``run --workers N`` until it has loaded the config.
+CONFIG_LAST_RELOAD_OK.set(1)
 CONFIG_INFO = Info("notifierd_config", "The active config snapshot.", registry=REGISTRY)
 OPEN_ALERTS = Gauge(
     "notifierd_open_alerts",
