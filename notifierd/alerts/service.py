@@ -153,11 +153,14 @@ class AlertService:
             targets.append((row["channel"], row["recipient"] or None, thread))
         processed = await self.processor.deliver_to(active, request, targets, self.clock())
         await self.write(processed)
-        if to == "acknowledged":
-            await self._update_slack(active, told, f"{verb} by {by}")
+        note = f"{verb} by {by}"
+        if to == "resolved" and alert["acknowledged_by"]:
+            note = f"Acknowledged by {alert['acknowledged_by']} · {note}"
+        await self._update_slack(active, told, note)
 
     async def _update_slack(self, active: Active, told: list[Any], note: str) -> None:
-        """Rewrite the original Slack messages in place: no more buttons, and who acknowledged."""
+        """Rewrite the original Slack messages in place: no more buttons, and who acknowledged
+        or resolved the alert."""
         if self.senders is None:
             return
         for row in told:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 import asyncpg
 
 from notifierd.store.queries import q
+
+# How the escalator names a step's notification: "<alert id>:r<round>l<level>".
+_STEP_SUFFIX = re.compile(r":r\d+l\d+$")
 
 
 class AlertStore:
@@ -49,7 +53,12 @@ class AlertStore:
         return row, bool(row["opened"])
 
     async def find(self, key: str) -> asyncpg.Record | None:
-        return await self.pool.fetchrow(q("find_alert"), key)
+        """By alert id or dedup key, or by the id of an escalation step's notification
+        (``<alert>:r1l2``): the Acknowledge button of every message an alert sends carries it."""
+        row = await self.pool.fetchrow(q("find_alert"), key)
+        if row is None and (alert_id := _STEP_SUFFIX.sub("", key)) != key:
+            row = await self.pool.fetchrow(q("find_alert"), alert_id)
+        return row
 
     async def transition(
         self, alert_id: str, to: str, by: str, via: str, detail: str | None = None

@@ -119,6 +119,18 @@ async def test_acknowledge_through_the_queue_stops_escalation(running: Running) 
     assert len(acks) == 1 and acks[0]["subject"] == "Acknowledged: API 500s"
 
 
+async def test_acknowledge_by_the_id_an_escalation_message_carries(running: Running) -> None:
+    """A Slack button on a level-2 message carries that message's request id, <alert>:r1l2."""
+    rid = await running.push({"kind": "alert", "title": "Queue stuck", "dedup_key": "queue"})
+    await steps_done(running, "queue", 2)
+    [level2] = to(running.flaky)
+    assert level2 == f"{rid}:r1l2"
+    done = await running.daemon.alerts.acknowledge(level2, by="carol", via="slack")
+    assert done is not None and done["id"] == rid and done["acknowledged_by"] == "carol"
+    assert await running.daemon.alerts.acknowledge(f"{rid}-other:r1l2", "x", "slack") is None
+    assert await running.daemon.alerts.acknowledge(f"{rid}:r1", "x", "slack") is None
+
+
 async def test_resolve_tells_the_channels_and_a_new_trigger_opens_a_new_alert(
     running: Running,
 ) -> None:
