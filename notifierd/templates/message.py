@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from notifierd.config.model import CHANNEL_TYPES
@@ -56,18 +56,55 @@ def _split(text: str, limit: int) -> list[str]:
     return [c for c in chunks if c.strip()]
 
 
-def slack_fallback_blocks(subject: str, text: str) -> list[dict[str, Any]]:
+def slack_fallback_blocks(
+    subject: str, text: str, *, max_blocks: int = SLACK_MAX_BLOCKS
+) -> list[dict[str, Any]]:
     """A header with the subject and the text below it, in as many sections as it needs."""
     blocks: list[dict[str, Any]] = []
     if subject.strip():
         header = {"type": "plain_text", "text": truncate(subject, SLACK_HEADER_MAX), "emoji": True}
         blocks.append({"type": "header", "text": header})
-    room = SLACK_MAX_BLOCKS - len(blocks)
+    room = max_blocks - len(blocks)
     chunks = _split(slack_escape(text), SLACK_SECTION_MAX)
     if len(chunks) > room:
         chunks = [*chunks[: room - 1], truncate(chunks[room - 1], SLACK_SECTION_MAX - 2) + "\n…"]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
     return blocks
+
+
+def slack_alert_actions(alert_ref: str, title: str) -> dict[str, Any]:
+    """Acknowledge and Resolve buttons for an alert's Slack message. ``alert_ref`` is the id of
+    the request that sent it (the alert's, or an escalation step's); the interactions endpoint
+    (notifierd/http/slack.py) finds the alert from either."""
+    return {
+        "type": "actions",
+        "block_id": "notifierd_alert_actions",
+        "elements": [
+            {
+                "type": "button",
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Acknowledge"},
+                "action_id": "notifierd_ack",
+                "value": alert_ref,
+            },
+            {
+                "type": "button",
+                "style": "danger",
+                "text": {"type": "plain_text", "text": "Resolve"},
+                "action_id": "notifierd_resolve",
+                "value": alert_ref,
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Resolve this alert?"},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f"This stops escalation for *{truncate(slack_escape(title), 200)}*.",
+                    },
+                    "confirm": {"type": "plain_text", "text": "Resolve"},
+                    "deny": {"type": "plain_text", "text": "Cancel"},
+                },
+            },
+        ],
+    }
 
 
 def teams_fallback_card(subject: str, text: str) -> dict[str, Any]:
@@ -196,4 +233,10 @@ def render_plain(request: Request, channel_type: str | None = None) -> RenderedM
     if not message and request.context:
         # Nothing else to show: the context is better than an empty body.
         message = json.dumps(dict(request.context), indent=2, sort_keys=True, default=str)
-    return build_message(" ".join(subject.split()), message, channel_type)
+    built = build_message(" ".join(subject.split()), message, channel_type)
+    if built.slack_blocks is not None and request.kind == "alert" and request.action == "trigger":
+        # Without a template an alert still gets the buttons on-call acknowledges it with.
+        blocks = slack_fallback_blocks(built.subject, built.text, max_blocks=SLACK_MAX_BLOCKS - 1)
+        blocks.append(slack_alert_actions(request.id, built.subject))
+        built = replace(built, slack_blocks=blocks)
+    return built

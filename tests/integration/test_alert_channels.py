@@ -66,6 +66,12 @@ async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
                 and incident.severity == "critical"
             )
             [original] = [m for m in slack.messages if "thread_ts" not in m]
+            # No template on the route: the plain message still has the buttons, naming the alert.
+            [actions] = [b for b in original["blocks"] if b["type"] == "actions"]
+            assert {e["action_id"]: e["value"] for e in actions["elements"]} == {
+                "notifierd_ack": rid,
+                "notifierd_resolve": rid,
+            }
 
             await running.daemon.alerts.acknowledge("checkout", by="alice", via="slack")
             await wait_for(lambda: pagerduty.incident("checkout").status == "acknowledged")
@@ -81,6 +87,12 @@ async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
 
             await running.daemon.alerts.resolve("checkout", by="bob", via="cli")
             await wait_for(lambda: pagerduty.incident("checkout").status == "resolved")
+            # Resolving rewrites the original message again: who acknowledged, who resolved.
+            await wait_for(lambda: len([c for c in slack.calls if c[0] == "chat.update"]) == 2)
+            last = [args for method, args in slack.calls if method == "chat.update"][-1]
+            assert last["ts"] == original["ts"]
+            assert "Acknowledged by alice · Resolved by bob" in str(last.get("blocks"))
+            assert "actions" not in [b["type"] for b in last["blocks"]]
             assert len({i.dedup_key for i in pagerduty.incidents}) == 1  # one incident all along
     finally:
         await pagerduty.stop()

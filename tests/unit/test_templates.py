@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from notifierd.config.model import Settings, Snapshot, SnapshotId, TemplateVersion
+from notifierd.http.slack import ACTIONS
 from notifierd.request import Request, TemplateRef
 from notifierd.templates import (
     TemplateCatalog,
@@ -35,6 +36,7 @@ from notifierd.templates.filters import (
     slack_escape,
 )
 from notifierd.templates.message import SMS_MAX
+from notifierd.templates.slack import validate_blocks
 
 DEPLOY_VARIABLES = {
     "type": "object",
@@ -315,6 +317,32 @@ def test_render_plain_uses_title_and_message() -> None:
     untitled = Request.from_dict({"template": "x", "context": {"a": 1}})
     fallback = render_plain(untitled)
     assert fallback.subject.startswith("notification ") and '"a": 1' in fallback.text
+    assert not any(b["type"] == "actions" for b in message.slack_blocks)
+
+
+def test_an_alert_without_a_template_gets_acknowledge_and_resolve_buttons() -> None:
+    trigger = Request.from_dict(
+        {"id": "a-1:r1l2", "kind": "alert", "title": "DB <down>", "message": "x " * 200_000}
+    )
+    blocks = render_plain(trigger, "slack").slack_blocks
+    assert blocks is not None
+    validate_blocks(blocks)  # Slack's limits: the buttons fit in beside a very long text
+    assert len(blocks) == 50 and blocks[-1]["type"] == "actions"
+    assert {e["action_id"]: e["value"] for e in blocks[-1]["elements"]} == {
+        "notifierd_ack": "a-1:r1l2",
+        "notifierd_resolve": "a-1:r1l2",
+    }
+    assert set(ACTIONS) == {e["action_id"] for e in blocks[-1]["elements"]}
+    confirm = blocks[-1]["elements"][1]["confirm"]["text"]["text"]
+    assert "*DB &lt;down&gt;*" in confirm  # mrkdwn: the title cannot inject a mention or link
+    assert render_plain(trigger, "email").slack_blocks is None
+    for action in ("acknowledge", "resolve"):  # follow-ups: nothing left to press
+        follow_up = Request.from_dict(
+            {"kind": "alert", "action": action, "dedup_key": "db", "title": "t"}
+        )
+        assert not any(
+            b["type"] == "actions" for b in render_plain(follow_up, "slack").slack_blocks
+        )
 
 
 # -- filters -----------------------------------------------------------------------------------
