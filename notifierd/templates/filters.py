@@ -1,8 +1,9 @@
-"""The filters notifierd adds to Jinja: dates, numbers, durations, plurals, Slack escaping."""
+"""The filters notifierd adds to Jinja: dates, numbers, durations, plurals, Slack escaping and mentions."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sized
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -88,6 +89,29 @@ def slack_escape(value: Any) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_BROADCASTS = frozenset({"here", "channel", "everyone"})
+_USER_ID = re.compile(r"[UW][A-Z0-9]{6,}")
+_GROUP_ID = re.compile(r"S[A-Z0-9]{6,}")
+
+
+def slack_mention(value: Any) -> str:
+    """Mentions in Slack's syntax, for mrkdwn text: ``here``/``channel``/``everyone`` (with or
+    without ``@``) -> ``<!here>``...; a user id ``U024BE7LH`` -> ``<@U024BE7LH>``; a user group
+    id ``S0614TZR7`` -> ``<!subteam^S0614TZR7>``; a list -> each, space-separated. Slack's API
+    mentions people only by id, so anything else (``@alice``) stays text, escaped."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(slack_mention(v) for v in value)
+    ref = str(value).strip()
+    bare = ref.removeprefix("@")
+    if bare.lower() in _BROADCASTS:
+        return f"<!{bare.lower()}>"
+    if _USER_ID.fullmatch(bare):
+        return f"<@{bare}>"
+    if _GROUP_ID.fullmatch(bare):
+        return f"<!subteam^{bare}>"
+    return slack_escape(ref)
+
+
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
@@ -125,6 +149,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "date_format": date_format,
     "number_format": number_format,
     "slack_escape": slack_escape,
+    "slack_mention": slack_mention,
     "duration_format": duration_format,
     "pluralize": pluralize,
 }

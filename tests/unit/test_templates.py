@@ -34,6 +34,7 @@ from notifierd.templates.filters import (
     number_format,
     pluralize,
     slack_escape,
+    slack_mention,
 )
 from notifierd.templates.message import SMS_MAX
 from notifierd.templates.slack import validate_blocks
@@ -346,6 +347,30 @@ def test_an_alert_without_a_template_gets_acknowledge_and_resolve_buttons() -> N
 
 
 # -- filters -----------------------------------------------------------------------------------
+
+
+def test_slack_mention_writes_what_slack_notifies_on() -> None:
+    assert slack_mention("@here") == "<!here>" and slack_mention("Channel") == "<!channel>"
+    assert slack_mention("everyone") == "<!everyone>"
+    assert slack_mention("U024BE7LH") == "<@U024BE7LH>" == slack_mention("@U024BE7LH")
+    assert slack_mention("W012A3CDE") == "<@W012A3CDE>"
+    assert slack_mention("S0614TZR7") == "<!subteam^S0614TZR7>"
+    assert slack_mention(["@here", "U024BE7LH"]) == "<!here> <@U024BE7LH>"
+    # Names are not ids: text, escaped so they cannot smuggle a mention or a link in.
+    assert slack_mention("@alice") == "@alice"
+    assert slack_mention("<!channel>") == "&lt;!channel&gt;"
+    assert slack_mention("u024be7lh") == "u024be7lh"
+    tv = make(
+        subject="s",
+        text="t",
+        variables={"type": "object"},
+        examples=(),
+        slack=[{"type": "section", "text": {"type": "mrkdwn", "text": "{{ who|slack_mention }}"}}],
+    )
+    blocks = compile_template(tv).render({"who": ["@here", "S0614TZR7"]}, "slack").slack_blocks
+    assert blocks == [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "<!here> <!subteam^S0614TZR7>"}}
+    ]
 
 
 def test_date_format_reads_datetimes_dates_iso_and_epoch() -> None:
