@@ -19,6 +19,7 @@ def _register() -> None:
     from notifierd.cli import test as config_test
     from notifierd.cli.diff import diff
     from notifierd.cli.lint import lint
+    from notifierd.cli.ratelimit import ratelimit
 
     cli.add_command(validate.validate)
     cli.add_command(config_test.test)
@@ -35,6 +36,7 @@ def _register() -> None:
     cli.add_command(dlq.dlq)
     cli.add_command(channel.channel)
     cli.add_command(alerts.alerts)
+    cli.add_command(ratelimit)
 
 
 def main() -> None:

@@ -200,6 +200,64 @@ end
 return waits
 """
 
+# KEYS: one rate-limit key per limit; ARGV four values per limit, as RATE_LIMIT takes them
+# (without its leading token). Returns three integers per limit: the used count (sliding
+# window) or whole tokens available (token bucket), ms until one more would be admitted, and
+# ms until the limit is back to full. Read-only, so `notifierd ratelimit status` never takes
+# quota: expired entries are skipped rather than removed, an absent bucket reads full.
+RATE_LIMIT_PEEK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local out = {}
+
+local function ms(wait)
+  if wait <= 0 then return 0 end
+  return math.max(1, math.ceil(wait))
+end
+
+for i = 1, #KEYS do
+  local base = (i - 1) * 4
+  local algorithm = ARGV[base + 1]
+  local limit = tonumber(ARGV[base + 2])
+  local window = tonumber(ARGV[base + 3])
+  local value, next_slot, reset = 0, 0, 0
+  if algorithm == 's' then
+    -- Entries at or before now - window are the ones RATE_LIMIT would remove; they hold the
+    -- lowest ranks, so the live ones start at rank `expired`.
+    local expired = redis.call('ZCOUNT', KEYS[i], '-inf', now - window)
+    value = redis.call('ZCARD', KEYS[i]) - expired
+    if value >= limit then
+      -- As in RATE_LIMIT: after a limit was lowered, wait for enough of the oldest to leave.
+      local rank = expired + value - limit
+      local entry = redis.call('ZRANGE', KEYS[i], rank, rank, 'WITHSCORES')
+      next_slot = tonumber(entry[2]) + window - now
+    end
+    if value > 0 then
+      local newest = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+      reset = tonumber(newest[2]) + window - now
+    end
+  else
+    local capacity = tonumber(ARGV[base + 4])
+    local rate = limit / window  -- tokens per ms
+    local stored = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
+    local tokens = tonumber(stored[1])
+    local ts = tonumber(stored[2])
+    if tokens == nil or ts == nil then
+      tokens = capacity
+    else
+      tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+    end
+    value = math.floor(tokens)
+    next_slot = (1 - tokens) / rate
+    reset = (capacity - tokens) / rate
+  end
+  out[#out + 1] = value
+  out[#out + 1] = ms(next_slot)
+  out[#out + 1] = ms(reset)
+end
+return out
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class Scripts:
@@ -211,6 +269,7 @@ class Scripts:
     recover: AsyncScript
     deregister: AsyncScript
     rate_limit: AsyncScript
+    rate_limit_peek: AsyncScript
 
     @classmethod
     def register(cls, redis: Redis) -> Scripts:
@@ -221,4 +280,5 @@ class Scripts:
             recover=redis.register_script(RECOVER),
             deregister=redis.register_script(DEREGISTER),
             rate_limit=redis.register_script(RATE_LIMIT),
+            rate_limit_peek=redis.register_script(RATE_LIMIT_PEEK),
         )

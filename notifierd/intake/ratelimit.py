@@ -7,6 +7,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -39,6 +40,21 @@ def limits_for(rate_limits: Iterable[RateLimit], channel: Channel) -> tuple[Rate
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LimitStatus:
+    """Where one limit stands now: ``remaining`` of ``capacity`` (a bucket's burst, else limit)."""
+
+    key: str
+    algorithm: str
+    limit: int
+    window: float  # seconds
+    capacity: int
+    used: int
+    remaining: int
+    retry_after: float  # seconds until one more would be admitted; 0 when one would be now
+    resets_in: float  # seconds until the limit is back to full capacity
+
+
 class RateLimiter:
     """Admission against several limits at once: all admit and consume together, or none does.
 
@@ -60,7 +76,9 @@ class RateLimiter:
     ) -> None:
         self.redis = redis
         self.keys = keys
-        self._script = Scripts.register(redis).rate_limit
+        scripts = Scripts.register(redis)
+        self._script = scripts.rate_limit
+        self._peek = scripts.rate_limit_peek
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
@@ -73,8 +91,44 @@ class RateLimiter:
         """One wait per limit in seconds: all 0 means admitted by every limit and counted."""
         if not limits:
             return ()
+        keys, args = self._script_args(limits)
+        waits = await self._script(keys=keys, args=[uuid.uuid4().hex, *args])
+        return tuple(int(ms) / 1000 for ms in waits)
+
+    async def status(self, limits: Sequence[RateLimit]) -> list[LimitStatus]:
+        """Each limit's use and waits right now, in order; reads only, consumes nothing."""
+        if not limits:
+            return []
+        keys, args = self._script_args(limits)
+        values = [int(v) for v in await self._peek(keys=keys, args=args)]
+        statuses = []
+        for i, limit in enumerate(limits):
+            value, next_slot_ms, reset_ms = values[3 * i : 3 * i + 3]
+            capacity = _capacity(limit)
+            # The script answers the used count for a window, the tokens left for a bucket.
+            if limit.algorithm == "sliding_window":
+                used, remaining = value, max(0, limit.limit - value)
+            else:
+                used, remaining = capacity - value, value
+            statuses.append(
+                LimitStatus(
+                    key=limit.key,
+                    algorithm=limit.algorithm,
+                    limit=limit.limit,
+                    window=limit.window,
+                    capacity=capacity,
+                    used=used,
+                    remaining=remaining,
+                    retry_after=next_slot_ms / 1000,
+                    resets_in=reset_ms / 1000,
+                )
+            )
+        return statuses
+
+    def _script_args(self, limits: Sequence[RateLimit]) -> tuple[list[str], list[str | int]]:
+        """Keys and the four ARGV values per limit that RATE_LIMIT and RATE_LIMIT_PEEK take."""
         keys: list[str] = []
-        args: list[str | int | float] = [uuid.uuid4().hex]
+        args: list[str | int] = []
         for limit in limits:
             code = _ALGORITHMS.get(limit.algorithm)
             if code is None:
@@ -82,9 +136,8 @@ class RateLimiter:
             if limit.limit < 1 or limit.window <= 0:
                 raise ValueError(f"rate limit {limit.key} needs limit >= 1 and window > 0")
             keys.append(self.keys.ratelimit(limit.key, limit.algorithm))
-            args += [code, limit.limit, repr(limit.window * 1000), limit.burst or limit.limit]
-        waits = await self._script(keys=keys, args=args)
-        return tuple(int(ms) / 1000 for ms in waits)
+            args += [code, limit.limit, repr(limit.window * 1000), _capacity(limit)]
+        return keys, args
 
     async def acquire(
         self,
@@ -116,6 +169,13 @@ class RateLimiter:
             # Waiters refused together wake together; a little jitter spreads them over the
             # freed slot instead of all hitting Redis in the same millisecond.
             await self._sleep(delay + min(0.05, delay * 0.1) * self._jitter())
+
+
+def _capacity(limit: RateLimit) -> int:
+    # A bucket holds up to ``burst`` tokens; a window admits ``limit`` (burst has no effect).
+    if limit.algorithm == "token_bucket":
+        return limit.burst or limit.limit
+    return limit.limit
 
 
 def _distinct(limits: Sequence[RateLimit]) -> list[RateLimit]:

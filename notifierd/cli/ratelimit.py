@@ -1,0 +1,97 @@
+"""``notifierd ratelimit status``: how much of each configured rate limit is in use, from Redis."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import click
+
+from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir, load_or_exit, print_json
+from notifierd.cli.services import redis_url, run_async
+from notifierd.cli.status import _table
+from notifierd.config.values import format_duration
+from notifierd.intake.ratelimit import LimitStatus
+
+
+@click.group()
+def ratelimit() -> None:
+    """Rate limits declared in the config, as the daemon's replicas share them in Redis."""
+
+
+@ratelimit.command()
+@click.option(
+    "--config",
+    "config_dir",
+    default=default_config_dir,
+    type=click.Path(file_okay=False),
+    help=CONFIG_OPTION_HELP,
+)
+@click.option(
+    "--key-prefix",
+    default=lambda: os.environ.get("NOTIFIERD_KEY_PREFIX", "notifierd"),
+    show_default="$NOTIFIERD_KEY_PREFIX or notifierd",
+    help="Prefix of the daemon's Redis keys (as given to `notifierd run`).",
+)
+# "text" is accepted too: the table is this command's text form.
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "text", "json"]),
+    default="table",
+    show_default=True,
+)
+def status(config_dir: str, key_prefix: str, fmt: str) -> None:
+    """Used and remaining quota of every rate limit, and when it frees up; consumes nothing."""
+    from notifierd.intake.connect import connect_redis
+    from notifierd.intake.keys import Keys
+    from notifierd.intake.ratelimit import RateLimiter
+
+    limits = load_or_exit(config_dir).rate_limits
+    if not limits:
+        click.echo(f"no rate limits are configured in {config_dir}")
+        return
+
+    async def main() -> list[LimitStatus]:
+        redis = await connect_redis(redis_url())
+        try:
+            return await RateLimiter(redis, Keys(key_prefix)).status(limits)
+        finally:
+            await redis.aclose()
+
+    statuses = run_async(main())
+    if fmt == "json":
+        print_json([dataclasses.asdict(s) for s in statuses])
+        return
+    _table(
+        f"rate limits ({len(statuses)})",
+        [
+            "limit",
+            "algorithm",
+            "limit per window",
+            "used",
+            "remaining",
+            "next slot in",
+            "full reset in",
+        ],
+        [
+            [
+                s.key,
+                s.algorithm,
+                f"{s.limit} / {format_duration(s.window)}"
+                + (f", burst {s.capacity}" if s.capacity != s.limit else ""),
+                s.used,
+                s.remaining,
+                _wait(s.retry_after),
+                _wait(s.resets_in),
+            ]
+            for s in statuses
+        ],
+    )
+
+
+def _wait(seconds: float) -> str:
+    # Tenths of a second are what a person can act on; minutes read better whole.
+    if seconds <= 0:
+        return "now"
+    return f"{seconds:.1f}s" if seconds < 60 else format_duration(round(seconds))
