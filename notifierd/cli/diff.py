@@ -106,10 +106,13 @@ def diff(
         for root in (old_root, new_root):
             if not root.is_dir():
                 raise click.UsageError(f"{root} is not a directory")
-        old, new = _load(old_root, "old"), _load(new_root, "new")
-        changes = diff_snapshots(old.snapshot, new.snapshot)
-        requests = _requests(old_root, new_root, requests_file)
-        moved = replay(old, new, requests)
+        from notifierd.cli.progress import progress
+
+        with progress(f"comparing {old_label} with {new_label}"):
+            old, new = _load(old_root, "old"), _load(new_root, "new")
+            changes = diff_snapshots(old.snapshot, new.snapshot)
+            requests = _requests(old_root, new_root, requests_file)
+            moved = replay(old, new, requests)
     _emit(fmt, old_label, new_label, changes, moved, len(requests))
     sys.exit(1 if exit_code and (changes or moved) else 0)
 

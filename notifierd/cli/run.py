@@ -184,5 +184,8 @@ def migrate() -> None:
         finally:
             await store.close()
 
-    applied = run_async(main())
+    from notifierd.cli.progress import progress
+
+    with progress("applying migrations"):
+        applied = run_async(main())
     click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")

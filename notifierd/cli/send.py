@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from notifierd.cli.common import print_json
+from notifierd.cli.progress import progress
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
 
 
@@ -142,7 +143,10 @@ def send(
     async def main() -> tuple[str, Any]:
         async with Client(redis_url(), postgres_url(), queue) as client:
             rid = await client.send(request)
-            return rid, (await client.wait(rid, wait) if wait else None)
+            if not wait:
+                return rid, None
+            with progress(f"waiting for {rid} to be delivered"):
+                return rid, await client.wait(rid, wait)
 
     try:
         rid, status = run_async(main())

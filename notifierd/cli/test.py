@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from notifierd.cli.common import default_config_dir
+from notifierd.cli.progress import progress
 from notifierd.cli.report import display_path, emit_github, emit_lines, gh_escape
 from notifierd.config.problems import Problem
 
@@ -182,14 +183,18 @@ def _run(root: str, fmt: str) -> int:
         click.echo(f"no config tests in {os.path.join(root, 'tests')}", err=True)
         return 0
     # A repository `validate` just passed need not compile and render every template again.
-    result = validate_repository(root, with_git=False, trust_cache=True)
+    with progress(f"validating {root}"):
+        result = validate_repository(root, with_git=False, trust_cache=True)
     cases, case_problems = load_cases(root)
     problems = [p for p in result.problems if p.severity == "error"] + case_problems
     results = []
     if result.snapshot is not None:
         snapshot = result.snapshot
         router, catalog = Router(snapshot), TemplateCatalog(snapshot)
-        results = [run_case(snapshot, router, catalog, c) for c in cases]
+        with progress("running config tests", len(cases)) as advance:
+            for case in cases:
+                results.append(run_case(snapshot, router, catalog, case))
+                advance(1)
     elapsed = time.perf_counter() - started
     if fmt == "json":
         _emit_results_json(root, results, problems)

@@ -57,10 +57,12 @@ def validate(directory: str | None, fmt: str, strict: bool) -> None:
     if not os.path.isdir(root):
         click.echo(f"error: config directory {root!r} does not exist", err=True)
         sys.exit(2)
+    from notifierd.cli.progress import progress
     from notifierd.config.loader import validate_repository
 
     try:
-        result = validate_repository(root, with_git=False, remember=True)
+        with progress(f"validating {root}"):
+            result = validate_repository(root, with_git=False, remember=True)
     except Exception as exc:  # a bug must not look like a traceback in a CI log
         click.echo(
             f"error: notifierd failed while validating {root}: {type(exc).__name__}: {exc} "
