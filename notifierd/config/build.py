@@ -10,7 +10,9 @@ from typing import Any
 
 from notifierd.config.model import (
     Channel,
+    Contact,
     EscalationLevel,
+    Person,
     Policy,
     RateLimit,
     RetrySettings,
@@ -75,6 +77,21 @@ def build_route(data: Mapping[str, Any]) -> Route:
         template=TemplateRef.parse(template) if template else None,
         continue_=bool(data.get("continue", False)),
     )
+
+
+def build_person(name: str, data: Mapping[str, Any]) -> Person:
+    contacts = []
+    for contact in data["contacts"]:
+        kind = next(k for k in ("slack", "email", "sms") if k in contact)
+        contacts.append(
+            Contact(
+                type=kind,
+                address=contact[kind],
+                min_severity=contact.get("min_severity"),
+                min_priority=contact.get("min_priority"),
+            )
+        )
+    return Person(name=name, contacts=tuple(contacts), reach=data.get("reach", "all"))
 
 
 def build_rate_limit(data: Mapping[str, Any]) -> RateLimit:

@@ -108,6 +108,49 @@ def channels_of(routes_data: Any) -> dict[str, Channel]:
     return out
 
 
+def people_of(routes_data: Any) -> dict[str, set[str]]:
+    """Person name -> the channel types their contacts can reach (from well-formed entries)."""
+    raw = routes_data.get("people") if isinstance(routes_data, dict) else None
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, set[str]] = {}
+    for name, person in raw.items():
+        contacts = person.get("contacts") if isinstance(person, dict) else None
+        if not isinstance(contacts, list):
+            contacts = []
+        out[str(name)] = {
+            kind
+            for contact in contacts
+            if isinstance(contact, dict)
+            for kind in ("slack", "email", "sms")
+            if kind in contact
+        }
+    return out
+
+
+def check_people(check: Checker) -> None:
+    """Each contact's address has the form of its type, as a recipient would need."""
+    from notifierd.routing.recipients import recipient_form
+
+    people = check.parsed.data.get("people")
+    if not isinstance(people, dict):
+        return
+    for name, person in people.items():
+        contacts = person.get("contacts") if isinstance(person, dict) else None
+        for i, contact in enumerate(contacts if isinstance(contacts, list) else ()):
+            if not isinstance(contact, dict):
+                continue
+            for kind in ("slack", "email", "sms"):
+                address = contact.get(kind)
+                if isinstance(address, str) and recipient_form(address) != kind:
+                    check.at(
+                        ("people", name, "contacts", i, kind),
+                        f"{kind} contact '{address}' of person '{name}' is not a {kind} "
+                        f"address{_recipient_hint(kind)}",
+                        "unfit-recipient",
+                    )
+
+
 def check_secrets(check: Checker, channels_data: Mapping[str, Any]) -> None:
     for name, data in channels_data.items():
         if not isinstance(data, dict):
@@ -236,16 +279,32 @@ def check_channel_refs(
 
 
 def check_recipients_fit(
-    check: Checker, path: tuple[Any, ...], recipients: Any, channels: list[Channel], owner: str
+    check: Checker,
+    path: tuple[Any, ...],
+    recipients: Any,
+    channels: list[Channel],
+    owner: str,
+    people: Mapping[str, set[str]],
 ) -> None:
     from notifierd.routing.recipients import unfit_recipients
 
     if not isinstance(recipients, list) or not channels:
         return
-    unfit = set(unfit_recipients(channels, [r for r in recipients if isinstance(r, str)]))
-    types = ", ".join(sorted({c.type for c in channels}))
+    named = [r for r in recipients if isinstance(r, str) and r not in people]
+    unfit = set(unfit_recipients(channels, named))
+    channel_types = {c.type for c in channels}
+    types = ", ".join(sorted(channel_types))
     for i, recipient in enumerate(recipients):
-        if recipient in unfit:
+        if isinstance(recipient, str) and recipient in people:
+            if not people[recipient] & channel_types:
+                check.at(
+                    (*path, i),
+                    f"person '{recipient}' has no contact for any of {owner}'s channels "
+                    f"({types}); their contacts are "
+                    f"{', '.join(sorted(people[recipient])) or 'none'}",
+                    "unfit-recipient",
+                )
+        elif recipient in unfit:
             check.at(
                 (*path, i),
                 f"recipient '{recipient}' fits none of {owner}'s channels ({types}): "

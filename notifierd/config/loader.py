@@ -9,6 +9,7 @@ from typing import Any
 
 from notifierd.config import checks
 from notifierd.config.build import (
+    build_person,
     build_policy,
     build_rate_limit,
     build_route,
@@ -98,6 +99,7 @@ def validate_repository(
         else []
     )
     channels = checks.channels_of(routes_data)
+    people = checks.people_of(routes_data)
     policy_ids = [s.name for s in sources if s.kind == "policy"]
 
     templates: list[TemplateVersion] = []
@@ -119,11 +121,11 @@ def validate_repository(
 
     if routes_pair is not None and isinstance(routes_pair[1].data, dict):
         _check_routes_file(
-            routes_pair[1], problems, channels, channel_names, policy_ids, template_versions
+            routes_pair[1], problems, channels, channel_names, people, policy_ids, template_versions
         )
     for source, pf in parsed.values():
         if source.kind == "policy" and isinstance(pf.data, dict):
-            _check_policy(pf, problems, channels, channel_names)
+            _check_policy(pf, problems, channels, channel_names, people)
 
     problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
     result = ValidationResult(problems, files=[s.rel_path for s in sources])
@@ -139,6 +141,7 @@ def _check_routes_file(
     problems: list[Problem],
     channels: dict[str, Any],
     channel_names: list[str],
+    people: dict[str, set[str]],
     policy_ids: list[str],
     template_versions: dict[str, list[str]],
 ) -> None:
@@ -164,6 +167,7 @@ def _check_routes_file(
                 route.get("recipients"),
                 selected,
                 f"route '{route.get('name', i)}'",
+                people,
             )
         if "escalation" in route:
             checks.check_policy_ref(
@@ -175,10 +179,15 @@ def _check_routes_file(
             )
     checks.check_rate_limits(check, channels, channel_names)
     checks.check_suppressions(check)
+    checks.check_people(check)
 
 
 def _check_policy(
-    pf: Parsed, problems: list[Problem], channels: dict[str, Any], channel_names: list[str]
+    pf: Parsed,
+    problems: list[Problem],
+    channels: dict[str, Any],
+    channel_names: list[str],
+    people: dict[str, set[str]],
 ) -> None:
     check = Checker(pf, problems)
     for i, level in checks._items(pf.data, "levels"):
@@ -192,6 +201,7 @@ def _check_policy(
                 level.get("recipients"),
                 selected,
                 f"level {i + 1}",
+                people,
             )
 
 
@@ -225,6 +235,9 @@ def _build_snapshot(
             }
         ),
         compiled=MappingProxyType(compiled),
+        people=MappingProxyType(
+            {name: build_person(name, p) for name, p in (routes_data.get("people") or {}).items()}
+        ),
     )
 
 

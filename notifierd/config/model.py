@@ -62,6 +62,48 @@ class Route:
     continue_: bool = False
 
 
+SEVERITY_ORDER = ("info", "warning", "error", "critical")
+PRIORITY_ORDER = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One way to reach a person: a channel type, an address, and from when it applies."""
+
+    type: str  # slack, email or sms
+    address: str
+    min_severity: str | None = None
+    min_priority: str | None = None
+
+    def applies(self, severity: str | None, priority: str | None) -> bool:
+        """Whether a request of this severity and priority qualifies (a missing one does not,
+        when a minimum is set)."""
+        if self.min_severity is not None and (
+            severity not in SEVERITY_ORDER
+            or SEVERITY_ORDER.index(severity) < SEVERITY_ORDER.index(self.min_severity)
+        ):
+            return False
+        return self.min_priority is None or (
+            priority in PRIORITY_ORDER
+            and PRIORITY_ORDER.index(priority) >= PRIORITY_ORDER.index(self.min_priority)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A named recipient with preferences: contacts in order, and whether all or the first
+    that applies are used."""
+
+    name: str
+    contacts: tuple[Contact, ...]
+    reach: str = "all"  # or "first"
+
+    @property
+    def conditional(self) -> bool:
+        """True when where the person is reached depends on the request."""
+        return any(c.min_severity or c.min_priority for c in self.contacts)
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimit:
     """A limit on one channel (``channel``) or on every channel of a type (``type``)."""
@@ -168,6 +210,7 @@ class Snapshot:
     suppressions: tuple[Suppression, ...]
     policies: Mapping[str, Policy]
     templates: Mapping[str, tuple[TemplateVersion, ...]]  # name -> versions, oldest first
+    people: Mapping[str, Person] = field(default_factory=lambda: MappingProxyType({}))
     # ref ("name@version") -> compiled template from notifierd.templates, built during validation
     compiled: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 

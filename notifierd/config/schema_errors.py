@@ -178,4 +178,6 @@ def _message(error: ValidationError, path: tuple[Any, ...], what: str) -> str:
         return f"invalid name {_describe(value)}: {custom or error.message}"
     if kind == "anyOf" and what == "request":
         return "a request needs either title and message, or template (with context)"
+    if custom:
+        return f"{field}: {custom}"
     return f"{field}: {error.message}"

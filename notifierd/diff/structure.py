@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifierd.config.model import Snapshot
+from notifierd.config.model import Person, Snapshot
 from notifierd.config.values import format_duration
 
 
@@ -131,6 +131,24 @@ def _settings_view(settings: Any) -> dict[str, Any]:
     }
 
 
+def _person_view(person: Person) -> dict[str, Any]:
+    return {
+        "reach": person.reach,
+        "contacts": [
+            " ".join(
+                f"{k}={v}"
+                for k, v in (
+                    (c.type, c.address),
+                    ("min_severity", c.min_severity),
+                    ("min_priority", c.min_priority),
+                )
+                if v
+            )
+            for c in person.contacts
+        ],
+    }
+
+
 def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
     changes: list[Change] = []
     old_routes = {r.name: r for r in old.routes}
@@ -177,6 +195,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
         {r.key: r for r in new.rate_limits},
         _limit_view,
     )
+    changes += _named("person", dict(old.people), dict(new.people), _person_view)
     settings = _fields(_settings_view(old.settings), _settings_view(new.settings))
     if settings:
         changes.append(Change("settings", "settings", "changed", settings))

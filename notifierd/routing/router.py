@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from notifierd.config.model import Channel, Route, Snapshot
+from notifierd.config.model import Channel, Person, Route, Snapshot
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.matchers import REQUEST_FIELDS, Matcher
-from notifierd.routing.recipients import resolve
+from notifierd.routing.recipients import depends_on_request, expand_people, resolve
 from notifierd.routing.suppression import Window, window
 
 if TYPE_CHECKING:
@@ -48,17 +48,29 @@ class _CompiledRoute:
 
     __slots__ = ("checks", "continue_", "deliveries", "route")
 
-    def __init__(self, route: Route, checks: tuple[Check, ...], channels: list[Channel]):
+    def __init__(
+        self,
+        route: Route,
+        checks: tuple[Check, ...],
+        channels: list[Channel],
+        people: Mapping[str, Person],
+    ):
         self.route = route
         self.checks = checks
         self.continue_ = route.continue_
         template_from = "route" if route.template else "none"
         # Shared by every request that neither overrides channels/recipients nor names a
-        # template: the common case costs no allocation.
-        self.deliveries = tuple(
-            PlannedDelivery(ch, rcpt, route.template, template_from, route.name)
-            for ch, rcpt in resolve(channels, route.recipients)
-        )
+        # template: the common case costs no allocation. None when the route names a person
+        # whose contacts depend on the request's severity or priority.
+        self.deliveries: tuple[PlannedDelivery, ...] | None = None
+        if not depends_on_request(route.recipients, people):
+            recipients, declined = expand_people(
+                route.recipients, people, {c.type for c in channels}, None, None
+            )
+            self.deliveries = tuple(
+                PlannedDelivery(ch, rcpt, route.template, template_from, route.name)
+                for ch, rcpt in resolve(channels, recipients, declined)
+            )
 
 
 def _getter(name: str) -> Callable[[Request], str]:
@@ -208,6 +220,7 @@ class Router:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.channels = snapshot.channels
+        self.people = snapshot.people
         checks: dict[Matcher, Check] = {}  # equal matchers share one check
 
         def compiled(m: Matcher) -> Check:
@@ -221,7 +234,7 @@ class Router:
             implied = self._index.add(i, route.matchers)
             rest = tuple(compiled(m) for m in route.matchers if m is not implied)
             channels = [self.channels[c] for c in route.channels if c in self.channels]
-            self._routes.append(_CompiledRoute(route, rest, channels))
+            self._routes.append(_CompiledRoute(route, rest, channels, snapshot.people))
         self._index.freeze()
         # Which routes match depends only on the values the matchers read, and live traffic
         # repeats them (the same service, severity, tags), so remember recent answers.
@@ -236,7 +249,7 @@ class Router:
             tuple[datetime, datetime | None, list[tuple[Suppression, tuple[Check, ...]]]] | None
         ) = None
         # Request overrides recur (the same bot, the same channels), so remember their pairs.
-        self._override_pairs: dict[tuple[tuple[str, ...], tuple[str, ...]], list] = {}
+        self._override_pairs: dict[tuple[object, ...], list[tuple[str, str | None]]] = {}
 
     def matching_routes(self, request: Request) -> list[Route]:
         """The routes that match ``request``, in order, down to the first without continue."""
@@ -307,7 +320,11 @@ class Router:
         template = request.template
         if matched:
             for compiled in matched:
-                if override_channels is None and request.recipients is None:
+                if (
+                    override_channels is None
+                    and request.recipients is None
+                    and compiled.deliveries is not None
+                ):
                     planned = compiled.deliveries
                     if template is not None:
                         planned = tuple(
@@ -319,6 +336,7 @@ class Router:
                     pairs = self._pairs(
                         override_channels if override_channels is not None else route.channels,
                         request.recipients if request.recipients is not None else route.recipients,
+                        request,
                     )
                     tref, source = (
                         (template, "request")
@@ -335,7 +353,7 @@ class Router:
                         deliveries.append(d)
         elif override_channels is not None:
             source = "request" if template is not None else "none"
-            for c, r in self._pairs(override_channels, request.recipients or ()):
+            for c, r in self._pairs(override_channels, request.recipients or (), request):
                 if (c, r) not in seen:
                     seen.add((c, r))
                     deliveries.append(PlannedDelivery(c, r, template, source, None))
@@ -354,13 +372,22 @@ class Router:
         )
 
     def _pairs(
-        self, channel_names: tuple[str, ...], recipients: tuple[str, ...]
+        self, channel_names: tuple[str, ...], recipients: tuple[str, ...], request: Request
     ) -> list[tuple[str, str | None]]:
-        key = (channel_names, recipients)
+        key: tuple[object, ...] = (channel_names, recipients)
+        if depends_on_request(recipients, self.people):
+            key += (request.severity, request.priority)
         pairs = self._override_pairs.get(key)
         if pairs is None:
             channels = [self.channels[c] for c in channel_names if c in self.channels]
-            pairs = resolve(channels, recipients)
+            expanded, declined = expand_people(
+                recipients,
+                self.people,
+                {c.type for c in channels},
+                request.severity,
+                request.priority,
+            )
+            pairs = resolve(channels, expanded, declined)
             if len(self._override_pairs) >= 4096:
                 self._override_pairs.clear()  # bounded; recomputing is cheap
             self._override_pairs[key] = pairs
