@@ -76,12 +76,16 @@ class Processor:
                 request.dedup_key, request.id, snapshot.settings.dedup_window
             )
             if holder is not None:
-                return self._finish(
-                    out,
-                    "deduplicated",
+                reason = (
                     f"dedup_key {request.dedup_key!r} was already sent by request {holder} "
-                    "within the dedup window",
+                    "within the dedup window"
                 )
+                # Where it would have gone, each recorded as deduplicated: history shows it.
+                for planned in active.router.route(request, self.clock()).deliveries:
+                    out.deliveries.append(
+                        self._held(request, active, planned, "deduplicated", reason)
+                    )
+                return self._finish(out, "deduplicated", reason)
 
         decision = active.router.route(request, self.clock())
         record.routes = list(decision.routes)

@@ -103,6 +103,10 @@ async def test_dedup_key_sends_once_within_the_window(running: Running) -> None:
     second = await running.push({"dedup_key": "db-down"})
     status = await running.status(second)
     assert status["status"] == "deduplicated" and first in status["reason"]
+    # Where it would have gone is on record, held back, with the reason.
+    [held] = status["deliveries"]
+    assert held["channel"] == "sink" and held["status"] == "deduplicated"
+    assert first in held["note"] and [e["status"] for e in held["history"]] == ["deduplicated"]
     assert len(running.sink.received) == 1
 
 
