@@ -459,9 +459,9 @@ def check_suppressions(check: Checker) -> None:
                 severity="warning",
             )
         cron = item.get("cron")
-        if isinstance(cron, str) and zone_ok:
-            try:
-                parse_cron(cron, tz)
+        if isinstance(cron, str):
+            try:  # the expression is checked even when its zone is wrong: report both at once
+                parse_cron(cron, tz if zone_ok else "UTC")
             except ValueError as exc:
                 message = str(exc)
                 if not message.startswith("invalid cron"):

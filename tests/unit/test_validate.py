@@ -330,3 +330,12 @@ def test_misplaced_files(tmp_path: Path) -> None:
         "templates/ok/latest.yaml:1:1: invalid template version 'latest': name the file after its "
         "version, e.g. 1.0.yaml",
     ]
+
+
+def test_a_bad_cron_is_reported_even_when_its_time_zone_is_bad_too(tmp_path: Path) -> None:
+    entry = "  - {name: s, cron: '0 25 * * *', duration: 4h, timezone: Mars/Olympus}"
+    found = findings(tmp_path, {"routes.yaml": SUPPRESSIONS + entry + "\n"})
+    assert [f.split(": ", 1)[1].split(":")[0] for f in found] == [
+        "invalid cron expression '0 25 * * *'",
+        "unknown time zone 'Mars/Olympus'",
+    ], found
