@@ -156,17 +156,17 @@ class AlertService:
         note = f"{verb} by {by}"
         if to == "resolved" and alert["acknowledged_by"]:
             note = f"Acknowledged by {alert['acknowledged_by']} · {note}"
-        await self._update_slack(active, told, note)
+        await self._update_slack(active, alert["id"], note)
 
-    async def _update_slack(self, active: Active, told: list[Any], note: str) -> None:
-        """Rewrite the original Slack messages in place: no more buttons, and who acknowledged
-        or resolved the alert."""
+    async def _update_slack(self, active: Active, alert_id: str, note: str) -> None:
+        """Rewrite every Slack message of the alert (its own and its escalation steps') in
+        place: no more buttons, and who acknowledged or resolved the alert."""
         if self.senders is None:
             return
-        for row in told:
-            provider = row["provider_id"] or ""
+        for row in await self.store.slack_messages(alert_id):
+            provider = row["provider_id"]
             channel = active.snapshot.channels.get(row["channel"])
-            if row["channel_type"] != "slack" or "|" not in provider or channel is None:
+            if channel is None:
                 continue
             channel_id, ts = provider.split("|", 1)
             rendered = json.loads(row["rendered"]) if row["rendered"] else {}

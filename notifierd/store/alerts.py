@@ -57,7 +57,8 @@ class AlertStore:
         (``<alert>:r1l2``): the Acknowledge button of every message an alert sends carries it."""
         row = await self.pool.fetchrow(q("find_alert"), key)
         if row is None and (alert_id := _STEP_SUFFIX.sub("", key)) != key:
-            row = await self.pool.fetchrow(q("find_alert"), alert_id)
+            # By id only: "host-7:r2l3" must not reach the alert whose dedup key is "host-7".
+            row = await self.pool.fetchrow(q("alert_by_id"), alert_id)
         return row
 
     async def transition(
@@ -132,6 +133,9 @@ class AlertStore:
 
     async def told(self, alert_id: str) -> list[asyncpg.Record]:
         return await self.pool.fetch(q("told_deliveries"), alert_id)
+
+    async def slack_messages(self, alert_id: str) -> list[asyncpg.Record]:
+        return await self.pool.fetch(q("slack_messages_of_alert"), alert_id)
 
     async def list(self, status: str | None, limit: int) -> list[asyncpg.Record]:
         return await self.pool.fetch(q("list_alerts"), status, limit)

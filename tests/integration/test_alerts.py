@@ -125,6 +125,8 @@ async def test_acknowledge_by_the_id_an_escalation_message_carries(running: Runn
     await steps_done(running, "queue", 2)
     [level2] = to(running.flaky)
     assert level2 == f"{rid}:r1l2"
+    # A dedup key that merely looks like a step id names no alert (the key is "queue").
+    assert await running.daemon.alerts.acknowledge("queue:r1l2", "x", "slack") is None
     done = await running.daemon.alerts.acknowledge(level2, by="carol", via="slack")
     assert done is not None and done["id"] == rid and done["acknowledged_by"] == "carol"
     assert await running.daemon.alerts.acknowledge(f"{rid}-other:r1l2", "x", "slack") is None

@@ -111,12 +111,30 @@ WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2;
 SELECT payload::text AS payload, started_at AS received_at FROM alerts WHERE id = $1;
 
 -- name: told_deliveries
--- Where an alert's notifications were delivered: its own request and its escalation steps.
+-- Where an alert's notifications were delivered: its own request and its escalation steps
+-- (request ids "<alert>:r<round>l<level>"), the first message per place.
 SELECT DISTINCT ON (channel, recipient) channel, channel_type, recipient, provider_id, rendered::text AS rendered
 FROM deliveries
-WHERE (request_id = $1 OR request_id LIKE $1 || ':%') AND status IN ('delivered', 'dry_run')
-  AND request_id NOT LIKE '%:ack' AND request_id NOT LIKE '%:resolve'
+WHERE request_id = ANY(
+        $1::text || ARRAY(SELECT $1 || ':r' || (round + 1) || 'l' || level
+                          FROM escalation_steps WHERE alert_id = $1 AND status = 'fired'))
+  AND status IN ('delivered', 'dry_run')
 ORDER BY channel, recipient, created_at;
+
+-- name: slack_messages_of_alert
+-- Every Slack message the alert and its escalation steps posted, each to be rewritten in place.
+SELECT channel, provider_id, rendered::text AS rendered
+FROM deliveries
+WHERE request_id = ANY(
+        $1::text || ARRAY(SELECT $1 || ':r' || (round + 1) || 'l' || level
+                          FROM escalation_steps WHERE alert_id = $1 AND status = 'fired'))
+  AND channel_type = 'slack' AND status = 'delivered' AND provider_id LIKE '%|%'
+ORDER BY created_at;
+
+-- name: alert_by_id
+SELECT id, dedup_key, status, policy, title, severity, occurrences, snapshot_id, started_at,
+       acknowledged_at, acknowledged_by, resolved_at, resolved_by
+FROM alerts WHERE id = $1;
 
 -- name: list_alerts
 SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at, acknowledged_by,
