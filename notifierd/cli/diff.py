@@ -14,19 +14,30 @@ import click
 from notifierd.cli.common import default_config_dir
 
 
+class _Invalid(Exception):
+    """A side of the diff does not validate; its problems are printed once progress is gone."""
+
+    def __init__(self, label: str, root: Path, problems: list[Any]) -> None:
+        super().__init__(label)
+        self.label, self.root, self.problems = label, root, problems
+
+    def report(self) -> None:
+        for problem in self.problems:
+            click.echo(
+                f"{self.label}: {self.root / problem.path}:{problem.line}:{problem.column}: "
+                f"{problem.message}",
+                err=True,
+            )
+        click.echo(f"error: the {self.label} config in {self.root} is invalid", err=True)
+
+
 def _load(root: Path, label: str) -> Any:
     from notifierd.config.holder import Active
     from notifierd.config.loader import validate_repository
 
     result = validate_repository(root, with_git=False)
     if result.snapshot is None:
-        for problem in result.errors:
-            click.echo(
-                f"{label}: {root / problem.path}:{problem.line}:{problem.column}: {problem.message}",
-                err=True,
-            )
-        click.echo(f"error: the {label} config in {root} is invalid", err=True)
-        sys.exit(1)
+        raise _Invalid(label, root, result.errors)
     return Active.of(result.snapshot)
 
 
@@ -108,11 +119,15 @@ def diff(
                 raise click.UsageError(f"{root} is not a directory")
         from notifierd.cli.progress import progress
 
-        with progress(f"comparing {old_label} with {new_label}"):
-            old, new = _load(old_root, "old"), _load(new_root, "new")
-            changes = diff_snapshots(old.snapshot, new.snapshot)
-            requests = _requests(old_root, new_root, requests_file)
-            moved = replay(old, new, requests)
+        try:
+            with progress(f"comparing {old_label} with {new_label}"):
+                old, new = _load(old_root, "old"), _load(new_root, "new")
+                changes = diff_snapshots(old.snapshot, new.snapshot)
+                requests = _requests(old_root, new_root, requests_file)
+                moved = replay(old, new, requests)
+        except _Invalid as invalid:
+            invalid.report()
+            sys.exit(1)
     _emit(fmt, old_label, new_label, changes, moved, len(requests))
     sys.exit(1 if exit_code and (changes or moved) else 0)
 

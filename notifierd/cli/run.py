@@ -177,15 +177,18 @@ def migrate() -> None:
     from notifierd.store.migrate import migrate as apply
 
     async def main() -> list[str]:
-        store = await Store.connect(postgres_url(), min_size=1, max_size=1, apply_migrations=False)
-        try:
-            async with store.pool.acquire() as conn:
-                return await apply(conn)
-        finally:
-            await store.close()
+        # Inside: a failure leaves this block (erasing the spinner) before it is reported.
+        with progress("applying migrations"):
+            store = await Store.connect(
+                postgres_url(), min_size=1, max_size=1, apply_migrations=False
+            )
+            try:
+                async with store.pool.acquire() as conn:
+                    return await apply(conn)
+            finally:
+                await store.close()
 
     from notifierd.cli.progress import progress
 
-    with progress("applying migrations"):
-        applied = run_async(main())
+    applied = run_async(main())
     click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
