@@ -125,9 +125,14 @@ class Processor:
                     f"joined open alert {alert['id']} (occurrence {alert['occurrences']})",
                 )
         if not decision.deliveries and not decision.unknown_channels:
-            return self._finish(
-                out, "unrouted", "no route matched and the request names no channels"
-            )
+            if decision.routes:  # e.g. its only recipient's preferences picked none of the channels
+                reason = (
+                    f"route(s) {', '.join(decision.routes)} matched but reach no one: the "
+                    "preferences of the people they name pick none of their channels"
+                )
+            else:
+                reason = "no route matched and the request names no channels"
+            return self._finish(out, "unrouted", reason)
 
         renderer = Renderer(active.catalog, request)
         # Anything already recorded is final or owned by the retrier: a replay sends only the rest.
