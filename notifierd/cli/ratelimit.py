@@ -49,7 +49,10 @@ def status(config_dir: str, key_prefix: str, fmt: str) -> None:
 
     limits = load_or_exit(config_dir).rate_limits
     if not limits:
-        click.echo(f"no rate limits are configured in {config_dir}")
+        if fmt == "json":
+            print_json([])
+        else:
+            click.echo(f"no rate limits are configured in {config_dir}")
         return
 
     async def main() -> list[LimitStatus]:

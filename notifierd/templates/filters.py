@@ -90,8 +90,9 @@ def slack_escape(value: Any) -> str:
 
 
 _BROADCASTS = frozenset({"here", "channel", "everyone"})
-_USER_ID = re.compile(r"[UW][A-Z0-9]{6,}")
-_GROUP_ID = re.compile(r"S[A-Z0-9]{6,}")
+# Slack ids carry digits; requiring one keeps words such as UNASSIGNED or SECURITY as text.
+_USER_ID = re.compile(r"[UW](?=[A-Z]*[0-9])[A-Z0-9]{6,}")
+_GROUP_ID = re.compile(r"S(?=[A-Z]*[0-9])[A-Z0-9]{6,}")
 
 
 def slack_mention(value: Any) -> str:

@@ -97,7 +97,7 @@ def slack_alert_actions(alert_ref: str, title: str) -> dict[str, Any]:
                     "title": {"type": "plain_text", "text": "Resolve this alert?"},
                     "text": {
                         "type": "mrkdwn",
-                        "text": f"This stops escalation for *{truncate(slack_escape(title), 200)}*.",
+                        "text": f"This stops escalation for *{slack_escape(truncate(title, 200))}*.",
                     },
                     "confirm": {"type": "plain_text", "text": "Resolve"},
                     "deny": {"type": "plain_text", "text": "Cancel"},

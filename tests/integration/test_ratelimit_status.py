@@ -153,6 +153,8 @@ async def test_cli_without_rate_limits_says_so(tmp_path: Path) -> None:
     result = await invoke("ratelimit", "status", "--config", str(config))
     assert result.exit_code == 0
     assert result.output.strip() == f"no rate limits are configured in {config}"
+    as_json = await invoke("ratelimit", "status", "--config", str(config), "--format", "json")
+    assert as_json.exit_code == 0 and json.loads(as_json.output) == []
 
 
 async def test_cli_with_redis_down_is_a_one_line_error(

@@ -360,6 +360,8 @@ def test_slack_mention_writes_what_slack_notifies_on() -> None:
     assert slack_mention("@alice") == "@alice"
     assert slack_mention("<!channel>") == "&lt;!channel&gt;"
     assert slack_mention("u024be7lh") == "u024be7lh"
+    for word in ("UNASSIGNED", "WEEKEND", "SECURITY", "@SUPPORT"):  # ids carry digits
+        assert slack_mention(word) == word
     tv = make(
         subject="s",
         text="t",
