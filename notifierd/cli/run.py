@@ -173,6 +173,7 @@ def _print_problems(config_dir: str, exc: Any) -> None:
 @click.command()
 def migrate() -> None:
     """Apply the database migrations to $POSTGRES_URL (the daemon also does this at start)."""
+    from notifierd.cli.progress import progress
     from notifierd.store.db import Store
     from notifierd.store.migrate import migrate as apply
 
@@ -187,8 +188,6 @@ def migrate() -> None:
                     return await apply(conn)
             finally:
                 await store.close()
-
-    from notifierd.cli.progress import progress
 
     applied = run_async(main())
     click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")

@@ -131,7 +131,23 @@ return 1
 # non-zero means nothing was consumed. Check-all-then-consume in one script, so a request
 # never holds a slot of limit A while limit B refuses it. Time is the server's, so every
 # replica measures windows on the same clock.
-RATE_LIMIT = """
+# The token bucket's refill, shared so admission and `ratelimit status` cannot disagree: the
+# tokens a bucket holds at ``now`` (ms), a bucket never used being full.
+_BUCKET_TOKENS = """
+local function bucket_tokens(key, capacity, rate, now)
+  local stored = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(stored[1])
+  local ts = tonumber(stored[2])
+  if tokens == nil or ts == nil then
+    return capacity
+  end
+  return math.min(capacity, tokens + math.max(0, now - ts) * rate)
+end
+"""
+
+RATE_LIMIT = (
+    _BUCKET_TOKENS
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local token = ARGV[1]
@@ -157,14 +173,7 @@ for i = 1, #KEYS do
   else
     local capacity = tonumber(ARGV[base + 4])
     local rate = limit / window  -- tokens per ms
-    local stored = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
-    local tokens = tonumber(stored[1])
-    local ts = tonumber(stored[2])
-    if tokens == nil or ts == nil then
-      tokens = capacity
-    else
-      tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-    end
+    local tokens = bucket_tokens(KEYS[i], capacity, rate, now)
     state[i] = tokens
     if tokens < 1 then
       wait = (1 - tokens) / rate
@@ -199,13 +208,16 @@ for i = 1, #KEYS do
 end
 return waits
 """
+)
 
 # KEYS: one rate-limit key per limit; ARGV four values per limit, as RATE_LIMIT takes them
 # (without its leading token). Returns three integers per limit: the used count (sliding
 # window) or whole tokens available (token bucket), ms until one more would be admitted, and
 # ms until the limit is back to full. Read-only, so `notifierd ratelimit status` never takes
 # quota: expired entries are skipped rather than removed, an absent bucket reads full.
-RATE_LIMIT_PEEK = """
+RATE_LIMIT_PEEK = (
+    _BUCKET_TOKENS
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local out = {}
@@ -239,14 +251,7 @@ for i = 1, #KEYS do
   else
     local capacity = tonumber(ARGV[base + 4])
     local rate = limit / window  -- tokens per ms
-    local stored = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
-    local tokens = tonumber(stored[1])
-    local ts = tonumber(stored[2])
-    if tokens == nil or ts == nil then
-      tokens = capacity
-    else
-      tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-    end
+    local tokens = bucket_tokens(KEYS[i], capacity, rate, now)
     value = math.floor(tokens)
     next_slot = (1 - tokens) / rate
     reset = (capacity - tokens) / rate
@@ -257,6 +262,7 @@ for i = 1, #KEYS do
 end
 return out
 """
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,42 +114,38 @@ routes:
 
 
 async def test_resolving_rewrites_every_slack_message_of_the_alert(
-    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_api: FakeSlackAPI,
 ) -> None:
     """The route's message and a level's message to the same channel both lose their buttons."""
-    slack = FakeSlackAPI()
-    await slack.start()
-    monkeypatch.setenv("SLACK_BOT_TOKEN", DEFAULT_TOKEN)
-    monkeypatch.setenv("SLACK_URL", slack.url)
-    try:
-        async for running in start_daemon(
-            tmp_path,
-            pg_url,
-            redis_prefix,
-            monkeypatch,
-            routes=STEP_ROUTES,
-            files={"policies/p.yaml": "levels:\n  - {after: 0s, channels: [ops-slack]}\n"},
-            escalation_poll=0.2,
-        ):
-            rid = await running.push(
-                {"kind": "alert", "title": "Checkout down", "message": "x", "dedup_key": "co"}
-            )
-            await wait_for(lambda: len([m for m in slack.messages if "thread_ts" not in m]) == 2)
-            originals = [m for m in slack.messages if "thread_ts" not in m]
-            values = {
-                e["value"]
-                for m in originals
-                for b in m["blocks"]
-                if b["type"] == "actions"
-                for e in b["elements"]
-            }
-            assert values == {rid, f"{rid}:r1l1"}
-            await running.daemon.alerts.resolve("co", by="bob", via="cli")
-            posted = {m["ts"] for m in originals}
-            await wait_for(
-                lambda posted=posted: (
-                    {a["ts"] for m, a in slack.calls if m == "chat.update"} == posted
-                )
-            )
-    finally:
-        await slack.stop()
+    slack = slack_api
+    async for running in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        routes=STEP_ROUTES,
+        files={"policies/p.yaml": "levels:\n  - {after: 0s, channels: [ops-slack]}\n"},
+        escalation_poll=0.2,
+    ):
+        rid = await running.push(
+            {"kind": "alert", "title": "Checkout down", "message": "x", "dedup_key": "co"}
+        )
+        await wait_for(lambda: len([m for m in slack.messages if "thread_ts" not in m]) == 2)
+        originals = [m for m in slack.messages if "thread_ts" not in m]
+        values = {
+            e["value"]
+            for m in originals
+            for b in m["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        }
+        assert values == {rid, f"{rid}:r1l1"}
+        await running.daemon.alerts.resolve("co", by="bob", via="cli")
+        posted = {m["ts"] for m in originals}
+        await wait_for(
+            lambda posted=posted: {a["ts"] for m, a in slack.calls if m == "chat.update"} == posted
+        )

@@ -10,21 +10,10 @@ import pytest
 from notifierd.config.model import Channel, RateLimit
 from notifierd.intake.keys import Keys
 from notifierd.intake.ratelimit import RateLimiter, RateLimitTimeout, limits_for
+from tests.integration.ratelimit_builders import bucket, limiter, sliding
 from tests.integration.redis_fixtures import RedisPrefix, redis_prefix
 
 __all__ = ["redis_prefix"]
-
-
-def limiter(env: RedisPrefix) -> RateLimiter:
-    return RateLimiter(env.redis, Keys(env.prefix))
-
-
-def sliding(limit: int, window: float, channel: str = "ops-slack") -> RateLimit:
-    return RateLimit(limit=limit, window=window, algorithm="sliding_window", channel=channel)
-
-
-def bucket(limit: int, window: float, burst: int | None = None, type_: str = "email") -> RateLimit:
-    return RateLimit(limit=limit, window=window, algorithm="token_bucket", burst=burst, type=type_)
 
 
 async def test_sliding_window_admits_exactly_limit_then_says_how_long(

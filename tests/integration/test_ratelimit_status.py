@@ -12,23 +12,11 @@ from click.testing import CliRunner, Result
 from notifierd.cli.main import _register, cli
 from notifierd.config.model import RateLimit
 from notifierd.intake.keys import Keys
-from notifierd.intake.ratelimit import RateLimiter
+from tests.integration.ratelimit_builders import bucket, limiter, sliding
 from tests.integration.redis_fixtures import RedisPrefix, redis_prefix
 from tests.unit.config_repo import MINIMAL_ROUTES, write_repo
 
 __all__ = ["redis_prefix"]
-
-
-def limiter(env: RedisPrefix) -> RateLimiter:
-    return RateLimiter(env.redis, Keys(env.prefix))
-
-
-def sliding(limit: int, window: float, channel: str = "ops-slack") -> RateLimit:
-    return RateLimit(limit=limit, window=window, algorithm="sliding_window", channel=channel)
-
-
-def bucket(limit: int, window: float, burst: int | None = None, type_: str = "email") -> RateLimit:
-    return RateLimit(limit=limit, window=window, algorithm="token_bucket", burst=burst, type=type_)
 
 
 async def test_sliding_window_reports_used_remaining_and_when_a_slot_frees(
