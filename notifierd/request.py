@@ -85,6 +85,18 @@ class Request:
             raw=MappingProxyType(dict(data)),
         )
 
+    @property
+    def order_key(self) -> str:
+        """Requests of one key are applied in queue order, one after another, across replicas.
+
+        An alert's requests share its dedup key (its id when it has none), so a resolve never
+        overtakes its trigger; any other request is ordered only with pushes of the same id.
+        ``notifierd.intake.keys`` computes the same key in Lua (``order_key``): keep them alike.
+        """
+        if self.kind == "alert":
+            return f"alert:{self.dedup_key or self.id}"
+        return f"id:{self.id}"
+
     def lookup(self, name: str) -> str:
         """The value a matcher named ``name`` sees: a request field, else a label; absent is ''."""
         if name == "template":

@@ -8,7 +8,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -29,19 +29,39 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-async def connect_redis(url: str, *, connect_timeout: float = 5.0, **options: Any) -> Redis:
+# Connections one client opens at most. Redis use is bounded by design: rate-limit waiters
+# queue in-process (one Redis call per limit at a time), the intake takes and acks in batches;
+# a burst of single commands (dedup claims of hundreds of requests at once) waits for a free
+# connection instead of failing with "Too many connections".
+MAX_CONNECTIONS = 32
+# How long a command waits for a free connection before that is a (transient) ConnectionError.
+POOL_TIMEOUT = 30.0
+
+
+async def connect_redis(
+    url: str,
+    *,
+    connect_timeout: float = 5.0,
+    max_connections: int = MAX_CONNECTIONS,
+    pool_timeout: float = POOL_TIMEOUT,
+    **options: Any,
+) -> Redis:
     """A client that answered PING, or ServiceUnavailable with a one-line reason and fix.
 
-    Responses stay bytes: requests are raw bytes until parse_request decodes them.
+    Responses stay bytes: requests are raw bytes until parse_request decodes them. The pool
+    blocks for a free connection rather than opening more than ``max_connections``.
     """
     try:
-        client = Redis.from_url(
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            timeout=pool_timeout,
             decode_responses=False,
             socket_connect_timeout=connect_timeout,
             health_check_interval=30,
             **options,
         )
+        client = Redis.from_pool(pool)
     except ValueError as exc:  # a malformed URL: starting Redis would not help
         raise ServiceUnavailable(
             f"invalid Redis URL {mask_url(url)}: {_reason(exc)}; set REDIS_URL, e.g. "

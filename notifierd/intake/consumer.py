@@ -66,6 +66,8 @@ class Consumer:
         self._scripts = Scripts.register(redis)
         self._processing = keys.processing(self.id)
         self._heartbeat_key = keys.heartbeat(self.id)
+        self._held = keys.held(self.id)
+        self._handoff = keys.handoff(self.id)
         self._ttl_ms = max(1, int(heartbeat_ttl * 1000))
         self._heartbeat_task: asyncio.Task[None] | None = None
 
@@ -88,7 +90,14 @@ class Consumer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        keys = [self.keys.consumers, self._heartbeat_key, self._processing]
+        keys = [
+            self.keys.consumers,
+            self._heartbeat_key,
+            self._processing,
+            self._handoff,
+            self.keys.owners,
+            self._held,
+        ]
         if not await self._scripts.deregister(keys=keys, args=[self.id]):
             log.warning(
                 "consumer %s stopped holding %d request(s); another replica will recover them",
@@ -118,9 +127,10 @@ class Consumer:
     async def fetch(self, max_items: int, timeout: float) -> list[bytes]:
         """Up to ``max_items`` requests, oldest first; waits up to ``timeout`` s for the first.
 
+        Requests another consumer holds the order key of go to that consumer instead (see
+        keys.FETCH_BATCH), so a fetch may return fewer, or none while the queue is not empty.
         The Redis client's socket timeout must be longer than ``timeout`` (the default client
-        has none). Cancelling a fetch mid-wait may leave one request in our processing list;
-        it is not lost: ``pending()`` or ``recover()`` returns it.
+        has none).
         """
         if not self.started:
             raise RuntimeError("Consumer.start() must be called before fetch()")
@@ -129,30 +139,43 @@ class Consumer:
         batch = await self._take(max_items)
         if batch or timeout <= 0:
             return batch
-        # BLMOVE with 0 would block forever; keep every wait bounded. Redis takes fractional
-        # seconds (the type stub says int).
-        first: bytes | None = await self.redis.blmove(  # type: ignore[assignment]
+        # Wait for the queue without taking from it: BLMOVE from the list's right end back onto
+        # it is a no-op that blocks until there is something. Taking stays in the script, which
+        # alone decides (atomically) who owns a request's order key. 0 would block forever, so
+        # every wait is bounded; Redis takes fractional seconds (the type stub says int).
+        woke = await self.redis.blmove(
             self.keys.queue,
-            self._processing,
+            self.keys.queue,
             max(timeout, 0.01),  # type: ignore[arg-type]
             "RIGHT",
-            "LEFT",
+            "RIGHT",
         )
-        if first is None:
+        if woke is None:
             return []
-        # Even with nothing left to take, the script re-registers us next to our new item.
-        return [first, *await self._take(max_items - 1)]
+        return await self._take(max_items)
 
     async def _take(self, n: int) -> list[bytes]:
-        keys = [self.keys.queue, self._processing, self.keys.consumers, self._heartbeat_key]
-        args: list[str | int] = [n, self.id, self._ttl_ms, socket.gethostname()]
+        keys = [
+            self.keys.queue,
+            self._processing,
+            self.keys.consumers,
+            self._heartbeat_key,
+            self.keys.owners,
+            self._held,
+            self._handoff,
+        ]
+        args: list[str | int] = [n, self.id, self._ttl_ms, socket.gethostname(), self.keys.prefix]
         return list(await self._scripts.fetch_batch(keys=keys, args=args))
 
     async def ack(self, raws: Sequence[bytes]) -> int:
         """Forget requests whose outcome is durable; returns how many were still held."""
         if not raws:
             return 0
-        removed = int(await self._scripts.ack(keys=[self._processing], args=list(raws)))
+        removed = int(
+            await self._scripts.ack(
+                keys=[self._processing, self.keys.owners, self._held], args=[self.id, *raws]
+            )
+        )
         if removed < len(raws):
             # recover() took them back while we worked (our heartbeat lapsed): they will be
             # processed again, and idempotency keeps that from delivering twice.
@@ -164,25 +187,28 @@ class Consumer:
         return removed
 
     async def release(self, raws: Sequence[bytes]) -> int:
-        """Give unprocessed requests back, to be taken next (graceful shutdown)."""
-        if not raws:
-            return 0
-        keys = [self._processing, self.keys.queue]
-        return int(await self._scripts.release(keys=keys, args=list(raws)))
+        """Give unprocessed requests back, to be taken next (graceful shutdown), and with them
+        every request other consumers handed to us that we had not taken yet."""
+        keys = [self._processing, self.keys.queue, self._handoff, self.keys.owners, self._held]
+        return int(await self._scripts.release(keys=keys, args=[self.id, *raws]))
 
     async def reject(self, raw: bytes, reason: str) -> None:
         """Move an invalid request to the rejected list with the reason (the caller records it)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.lpush(self.keys.rejected, rejection_record(raw, reason))
-            pipe.ltrim(self.keys.rejected, 0, self.max_rejected - 1)
-            pipe.lrem(self._processing, 1, raw)  # type: ignore[arg-type]
-            await pipe.execute()
+        await self._scripts.reject(
+            keys=[self.keys.rejected, self._processing, self.keys.owners, self._held],
+            args=[self.id, raw, rejection_record(raw, reason), self.max_rejected],
+        )
 
     async def pending(self, consumer_id: str | None = None) -> list[bytes]:
         """What a consumer holds, oldest first: ours after a restart with the same id."""
         key = self.keys.processing(consumer_id) if consumer_id else self._processing
         items: list[bytes] = await self.redis.lrange(key, 0, -1)  # type: ignore[assignment]
         return items[::-1]
+
+    async def return_own(self) -> int:
+        """At start: put back what this consumer id held when it last stopped (a restart with
+        the same ``consumer_id``), handed-over requests too, and give up its keys."""
+        return await _recover_one(self.redis, self.keys, self._scripts, self.id, force=True)
 
     async def recover(self) -> int:
         return await recover(self.redis, self.keys, self._scripts)
@@ -198,26 +224,36 @@ class Consumer:
 
 
 async def recover(redis: Redis, keys: Keys, scripts: Scripts | None = None) -> int:
-    """Requeue everything held by consumers whose heartbeat is gone; returns how many items.
+    """Requeue everything held by this queue's consumers whose heartbeat is gone; returns how
+    many items. Consumers of other queues are not looked at: their requests are not ours.
 
-    Safe to run on every replica at once: each dead consumer's list moves in one script.
+    Safe to run on every replica at once: each dead consumer's lists move in one script.
     """
     scripts = scripts or Scripts.register(redis)
     total = 0
     for member in await redis.smembers(keys.consumers):
         consumer_id = member.decode() if isinstance(member, bytes) else str(member)
-        moved = int(
-            await scripts.recover(
-                keys=[
-                    keys.consumers,
-                    keys.heartbeat(consumer_id),
-                    keys.processing(consumer_id),
-                    keys.queue,
-                ],
-                args=[consumer_id],
-            )
-        )
+        moved = await _recover_one(redis, keys, scripts, consumer_id, force=False)
         if moved > 0:
             log.warning("recovered %d request(s) from dead consumer %s", moved, consumer_id)
         total += max(moved, 0)
     return total
+
+
+async def _recover_one(
+    redis: Redis, keys: Keys, scripts: Scripts, consumer_id: str, *, force: bool
+) -> int:
+    return int(
+        await scripts.recover(
+            keys=[
+                keys.consumers,
+                keys.heartbeat(consumer_id),
+                keys.processing(consumer_id),
+                keys.queue,
+                keys.owners,
+                keys.held(consumer_id),
+                keys.handoff(consumer_id),
+            ],
+            args=[consumer_id, "1" if force else "0"],
+        )
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import logging
 import random
 import time
 import uuid
@@ -13,7 +15,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from notifierd.config.model import Channel, RateLimit
+from notifierd.intake.connect import TRANSIENT_ERRORS
 from notifierd.intake.keys import Keys, Scripts
+
+log = logging.getLogger(__name__)
 
 _ALGORITHMS = {"sliding_window": "s", "token_bucket": "t"}
 
@@ -55,6 +60,10 @@ class LimitStatus:
     resets_in: float  # seconds until the limit is back to full capacity
 
 
+# Waiters one admission call serves at most (the script's work stays short).
+MAX_ADMIT = 500
+
+
 class RateLimiter:
     """Admission against several limits at once: all admit and consume together, or none does.
 
@@ -63,6 +72,10 @@ class RateLimiter:
     the first slot or holding it while others starve. Checking all and then consuming all in
     one atomic call never over-consumes and never deadlocks; all keys of one delivery are on
     one Redis server (we do not run Redis Cluster).
+
+    Waiting costs no Redis connection: the deliveries waiting on one set of limits queue in a
+    ``_Gate`` in this process, and one task per gate asks Redis for as many admissions as it
+    has waiters, once each time quota may have freed up (after the wait the script returned).
     """
 
     def __init__(
@@ -82,6 +95,12 @@ class RateLimiter:
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
+        self._gates: dict[tuple[RateLimit, ...], _Gate] = {}
+
+    @property
+    def waiting(self) -> int:
+        """Deliveries waiting for quota in this process."""
+        return sum(len(gate.waiters) for gate in self._gates.values())
 
     async def try_acquire(self, limit: RateLimit) -> float:
         """0 when admitted (and counted), else the seconds until it could be."""
@@ -91,9 +110,17 @@ class RateLimiter:
         """One wait per limit in seconds: all 0 means admitted by every limit and counted."""
         if not limits:
             return ()
+        admitted, waits = await self.admit(limits, 1)
+        return tuple(0.0 for _ in limits) if admitted else waits
+
+    async def admit(
+        self, limits: Sequence[RateLimit], wanted: int
+    ) -> tuple[int, tuple[float, ...]]:
+        """Admit (and count) up to ``wanted`` deliveries at once: (how many, and per limit the
+        seconds until one more could be)."""
         keys, args = self._script_args(limits)
-        waits = await self._script(keys=keys, args=[uuid.uuid4().hex, *args])
-        return tuple(int(ms) / 1000 for ms in waits)
+        out = await self._script(keys=keys, args=[uuid.uuid4().hex, wanted, *args])
+        return int(out[0]), tuple(int(ms) / 1000 for ms in out[1:])
 
     async def status(self, limits: Sequence[RateLimit]) -> list[LimitStatus]:
         """Each limit's use and waits right now, in order; reads only, consumes nothing."""
@@ -148,27 +175,111 @@ class RateLimiter:
     ) -> float:
         """Wait until every limit admits (backpressure, never a drop); returns seconds waited.
 
-        ``on_wait(limit, seconds)`` is called for each limit that holds the delivery back.
-        Raises RateLimitTimeout, consuming nothing, when the wait would exceed ``max_wait``.
+        Waiters on the same limits are admitted in the order they came. ``on_wait(limit,
+        seconds)`` is called for each limit that holds the delivery back, each time it does.
+        Raises RateLimitTimeout, consuming nothing, as soon as the wait would exceed
+        ``max_wait``. Redis being away is waited out, never raised.
         """
-        limits = _distinct(limits)
-        started = self._clock()
-        while True:
-            waits = await self.try_acquire_all(limits)
-            waited = self._clock() - started
-            if not any(waits):
-                return waited
-            delay = max(waits)
-            if on_wait is not None:
-                for limit, wait in zip(limits, waits, strict=True):
+        distinct = tuple(_distinct(limits))
+        if not distinct:
+            return 0.0
+        gate = self._gates.get(distinct)
+        if gate is None:
+            gate = self._gates[distinct] = _Gate(self, distinct)
+        return await gate.wait(max_wait, on_wait)
+
+
+@dataclass(eq=False, slots=True)
+class _Waiter:
+    future: asyncio.Future[float]
+    since: float
+    max_wait: float | None
+    on_wait: Callable[[RateLimit, float], object] | None
+
+
+class _Gate:
+    """The deliveries waiting on one set of limits, in arrival order, served by one task."""
+
+    def __init__(self, limiter: RateLimiter, limits: tuple[RateLimit, ...]) -> None:
+        self.limiter = limiter
+        self.limits = limits
+        self.waiters: collections.deque[_Waiter] = collections.deque()
+        self._task: asyncio.Task[None] | None = None
+
+    async def wait(
+        self, max_wait: float | None, on_wait: Callable[[RateLimit, float], object] | None
+    ) -> float:
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(loop.create_future(), self.limiter._clock(), max_wait, on_wait)
+        self.waiters.append(waiter)
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._serve(), name=f"ratelimit:{self.limits[0].key}")
+        # A cancelled waiter (its request was returned at shutdown) is skipped by _serve.
+        return await waiter.future
+
+    async def _serve(self) -> None:
+        limiter = self.limiter
+        delay = 0.1
+        try:
+            while True:
+                while self.waiters and self.waiters[0].future.done():
+                    self.waiters.popleft()
+                if not self.waiters:
+                    return
+                wanted = min(len(self.waiters), MAX_ADMIT)
+                try:
+                    admitted, waits = await limiter.admit(self.limits, wanted)
+                    delay = 0.1
+                except Exception as exc:
+                    if not isinstance(exc, TRANSIENT_ERRORS):  # a bad limit: no wait fixes it
+                        self._fail_all(exc)
+                        return
+                    log.warning(
+                        "rate limit %s: Redis unavailable, asking again in %.1fs: %s",
+                        self.limits[0].key,
+                        delay,
+                        exc,
+                    )
+                    await limiter._sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                now = limiter._clock()
+                while admitted > 0 and self.waiters:
+                    waiter = self.waiters.popleft()
+                    if not waiter.future.done():
+                        waiter.future.set_result(now - waiter.since)
+                        admitted -= 1
+                if not self.waiters or not any(waits):
+                    continue  # nobody left, or quota for more: serve whoever came meanwhile
+                self._held_back(waits, now)
+                pause = max(waits)
+                # Replicas refused together wake together; a little jitter spreads them over
+                # the freed slot instead of all hitting Redis in the same millisecond.
+                await limiter._sleep(pause + min(0.05, pause * 0.1) * limiter._jitter())
+        finally:
+            if limiter._gates.get(self.limits) is self and not self.waiters:
+                del limiter._gates[self.limits]
+
+    def _held_back(self, waits: tuple[float, ...], now: float) -> None:
+        """Tell each waiter what holds it back; give up on those it would hold too long."""
+        pause = max(waits)
+        binding = self.limits[waits.index(pause)]
+        for waiter in self.waiters:
+            if waiter.future.done():
+                continue
+            if waiter.on_wait is not None:
+                for limit, wait in zip(self.limits, waits, strict=True):
                     if wait:
-                        on_wait(limit, wait)
-            if max_wait is not None and waited + delay > max_wait:
-                binding = limits[waits.index(delay)]
-                raise RateLimitTimeout(binding, delay, waited)
-            # Waiters refused together wake together; a little jitter spreads them over the
-            # freed slot instead of all hitting Redis in the same millisecond.
-            await self._sleep(delay + min(0.05, delay * 0.1) * self._jitter())
+                        waiter.on_wait(limit, wait)
+            waited = now - waiter.since
+            if waiter.max_wait is not None and waited + pause > waiter.max_wait:
+                waiter.future.set_exception(RateLimitTimeout(binding, pause, waited))
+
+    def _fail_all(self, exc: Exception) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.future.done():
+                waiter.future.set_exception(exc)
 
 
 def _capacity(limit: RateLimit) -> int:
