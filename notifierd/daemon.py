@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 from collections.abc import Callable
@@ -18,16 +17,14 @@ from notifierd.config.holder import ConfigHolder
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.dedup import Deduplicator
 from notifierd.intake.keys import Keys
-from notifierd.intake.parse import Rejection, parse_request
 from notifierd.intake.ratelimit import RateLimiter
 from notifierd.pipeline.deliver import Deliverer
-from notifierd.pipeline.processor import Known, Processed, Processor
+from notifierd.pipeline.intake import Intake, IntakeLimits
+from notifierd.pipeline.processor import Processed, Processor
 from notifierd.pipeline.recorder import Recorder
 from notifierd.pipeline.retrier import Retrier
 from notifierd.pipeline.retry import symmetric_jitter
-from notifierd.request import Request
-from notifierd.store.db import Store, is_transient, storable_text
-from notifierd.store.records import RequestRecord
+from notifierd.store.db import Store
 
 log = logging.getLogger("notifierd.daemon")
 
@@ -59,9 +56,6 @@ class Daemon:
         self.options = options
         self.clock = clock
         self.stopping = asyncio.Event()
-        self._inflight: dict[asyncio.Task[None], bytes] = {}
-        self._by_id: dict[str, asyncio.Task[None]] = {}
-        self._slot = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self.redis: Any = None
         self.store: Store | None = None
@@ -103,21 +97,31 @@ class Daemon:
         self.recorder.start()
         self.retrier = Retrier(self.store, self.deliverer, lambda: self.holder.active)
         self._start_alerts()
+        self.intake = Intake(
+            self.consumer,
+            self.store,
+            self.processor,
+            self.recorder,
+            lambda: self.holder.active,
+            self.clock,
+            limits=IntakeLimits(batch=opts.batch, max_in_flight=opts.max_in_flight),
+            hold_back=lambda: self.escalator.behind,
+            waiting_deliveries=lambda: self.deliverer.in_progress,
+        )
         recovered = await self.consumer.recover()
-        own = await self.consumer.pending()
-        if own:  # our own id held requests when we last stopped: put them back in line
-            await self.consumer.release(own)
+        # Our own id held requests when we last stopped (a fixed --consumer-id): back in line.
+        recovered += await self.consumer.return_own()
         log.info(
             "notifierd started: config %s, queue %s, consumer %s%s; recovered %d request(s)",
             self.holder.active.id,
             self.keys.queue,
             self.consumer.id,
             " (dry run)" if opts.dry_run else "",
-            recovered + len(own),
+            recovered,
             extra={"event": "started"},
         )
         self._tasks = [
-            asyncio.create_task(self._intake_loop(), name="intake"),
+            asyncio.create_task(self.intake.run(self.stopping), name="intake"),
             asyncio.create_task(self.retrier.run(self.stopping), name="retrier"),
             asyncio.create_task(self._maintenance_loop(), name="maintenance"),
         ]
@@ -194,7 +198,9 @@ class Daemon:
                 "stopping: no new requests; finishing those in flight", extra={"event": "stopping"}
             )
             self.stopping.set()
-            self._slot.set()
+            intake = getattr(self, "intake", None)
+            if intake is not None:
+                intake.wake()
 
     def install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -219,22 +225,12 @@ class Daemon:
             _, stuck = await asyncio.wait([intake], timeout=self.options.shutdown_timeout)
             for task in stuck:
                 task.cancel()
-        if self._inflight:
-            _, pending = await asyncio.wait(
-                list(self._inflight), timeout=self.options.shutdown_timeout
-            )
-            if pending:
-                raws = [self._inflight[t] for t in pending]
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
-                await self.consumer.release(raws)
-                log.warning(
-                    "returned %d unfinished request(s) to the queue",
-                    len(raws),
-                    extra={"event": "released"},
-                )
+        if getattr(self, "intake", None) is not None:
+            await self.intake.finish(self.options.shutdown_timeout)
         await self.recorder.stop()
+        # Requests of keys we owned until the last acknowledgement may have been handed to us
+        # meanwhile: back to the queue too, so we stop holding nothing.
+        await self.consumer.release([])
         if getattr(self, "escalator", None) is not None:
             await self.escalator.stop(self.options.shutdown_timeout)
         for task in self._tasks:
@@ -267,162 +263,6 @@ class Daemon:
     async def reload(self, why: str) -> bool:
         log.info("reloading config (%s)", why, extra={"event": "reload"})
         return await asyncio.to_thread(self.holder.reload)
-
-    # -- intake ----------------------------------------------------------------------------------
-
-    async def _intake_loop(self) -> None:
-        delay = 0.1
-        while not self.stopping.is_set():
-            escalator = getattr(self, "escalator", None)
-            if escalator is not None and escalator.behind:
-                await asyncio.sleep(0.02)  # overdue escalations first; requests wait in Redis
-                continue
-            free = self.options.max_in_flight - len(self._inflight)
-            if free <= 0:
-                self._slot.clear()
-                await self._slot.wait()
-                continue
-            try:
-                raws = await self.consumer.fetch(min(free, self.options.batch), timeout=0.5)
-                delay = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.error(
-                    "taking requests from Redis failed, retrying in %.1fs: %s",
-                    delay,
-                    exc,
-                    extra={"event": "redis_unavailable"},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            if raws:
-                await self._dispatch(raws)
-
-    async def _dispatch(self, raws: list[bytes]) -> None:
-        received_at = self.clock()
-        requests: list[tuple[bytes, Request]] = []
-        for raw in raws:
-            parsed = parse_request(raw)
-            if isinstance(parsed, Rejection):
-                await self._reject(raw, parsed.reason)
-            else:
-                requests.append((raw, parsed))
-        if not requests:
-            return
-        known = await self._known([r.id for _, r in requests])
-        for raw, request in requests:
-            previous = self._by_id.get(request.id)
-            task = asyncio.create_task(self._handle(raw, request, received_at, known, previous))
-            self._inflight[task] = raw
-            self._by_id[request.id] = task
-            task.add_done_callback(functools.partial(self._finished, request.id))
-        metrics.IN_FLIGHT.set(len(self._inflight))
-
-    def _finished(self, request_id: str, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(task, None)
-        if self._by_id.get(request_id) is task:
-            del self._by_id[request_id]
-        self._slot.set()
-
-    async def _known(self, ids: list[str]) -> Known:
-        assert self.store is not None
-        delay = 0.1
-        while True:
-            try:
-                return await self.store.known_deliveries(ids)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.error(
-                    "reading from Postgres failed, retrying in %.1fs: %s",
-                    delay,
-                    exc,
-                    extra={"event": "store_unavailable"},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-
-    async def _handle(
-        self,
-        raw: bytes,
-        request: Request,
-        received_at: datetime,
-        known: Known,
-        previous: asyncio.Task[None] | None,
-    ) -> None:
-        if previous is not None:  # the same id twice in flight: run after the first, on its records
-            await asyncio.gather(previous, return_exceptions=True)
-            known = await self._known([request.id])
-        try:
-            processed = await self.processor.process(
-                self.holder.active, request, received_at, known
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            # A bug must neither crash the daemon nor loop the request forever: record it.
-            log.exception(
-                "processing failed", extra={"request_id": request.id, "event": "processing_error"}
-            )
-            from notifierd.pipeline.processor import request_payload
-
-            processed = Processed(
-                RequestRecord(
-                    id=request.id,
-                    kind=request.kind,
-                    outcome="error",
-                    payload=request_payload(request),
-                    received_at=received_at,
-                    reason=f"internal error: {type(exc).__name__}: {exc}",
-                    snapshot_id=self.holder.active.id,
-                )
-            )
-            metrics.REQUESTS.labels("error").inc()
-        await self.recorder.submit(raw, processed)
-
-    async def _reject(self, raw: bytes, reason: str) -> None:
-        assert self.store is not None
-        metrics.REJECTED.inc()
-        log.warning("rejected a request: %s", reason, extra={"event": "rejected"})
-        text = storable_text(raw)
-        delay = 0.1
-        while True:
-            try:
-                await self.store.record_rejected(text, reason)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not is_transient(exc):  # the Redis rejected list still keeps it, byte for byte
-                    log.error("could not record a rejected request in Postgres: %s", exc)
-                    break
-                log.error("recording a rejected request failed, retrying in %.1fs: %s", delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        await self._redis_retry(
-            lambda: self.consumer.reject(raw, reason), "moving a request to the rejected list"
-        )
-
-    async def _redis_retry(self, op: Callable[[], Any], what: str) -> None:
-        delay = 0.1
-        while True:
-            try:
-                await op()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.error(
-                    "%s failed, retrying in %.1fs: %s",
-                    what,
-                    delay,
-                    exc,
-                    extra={"event": "redis_unavailable"},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     # -- background ------------------------------------------------------------------------------
 

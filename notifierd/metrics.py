@@ -38,10 +38,28 @@ RETRIES = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+RATE_LIMITED = Counter(
+    "notifierd_provider_rate_limited_total",
+    "Deliveries a provider's rate limit held back (HTTP 429, Slack ratelimited, or waiting "
+    "for their turn after one): waits, not attempts.",
+    ["channel"],
+    registry=REGISTRY,
+)
 DEAD_LETTERS = Counter(
     "notifierd_dead_letters_total",
     "Deliveries moved to the dead-letter queue.",
     ["channel"],
+    registry=REGISTRY,
+)
+DEAD_REQUESTS = Counter(
+    "notifierd_dead_requests_total",
+    "Requests whose processing failed for a reason other than Redis or Postgres being away "
+    "(a bug, or records Postgres refuses): in the dead-letter queue, replayable.",
+    registry=REGISTRY,
+)
+INFRA_RETRIES = Counter(
+    "notifierd_infrastructure_retries_total",
+    "Requests processed again because Redis or Postgres failed while they were processed.",
     registry=REGISTRY,
 )
 RATE_LIMIT_WAITS = Counter(
@@ -95,6 +113,11 @@ OPEN_ALERTS = Gauge(
 )
 ESCALATIONS = Counter(
     "notifierd_escalations_fired_total", "Escalation steps fired.", registry=REGISTRY
+)
+ESCALATION_STEP_FAILURES = Counter(
+    "notifierd_escalation_step_failures_total",
+    "Escalation steps whose notification failed to be processed; each is retried on its own.",
+    registry=REGISTRY,
 )
 ESCALATION_LATENESS = Histogram(
     "notifierd_escalation_lateness_seconds",

@@ -5,17 +5,22 @@ from __future__ import annotations
 import contextlib
 import sys
 import uuid
+from typing import TYPE_CHECKING
 
 import click
 
 from notifierd.cli.common import print_json
-from notifierd.cli.services import run_async, with_store
+from notifierd.cli.services import redis_url, run_async, with_store
 from notifierd.cli.status import FORMAT, _table
+
+if TYPE_CHECKING:
+    from notifierd.store.db import Store
 
 
 @click.group()
 def dlq() -> None:
-    """Deliveries that failed permanently or ran out of retries."""
+    """Deliveries that failed permanently or ran out of retries, and requests whose processing
+    failed (kind ``request``: a bug, or records Postgres refused)."""
 
 
 @dlq.command("list")
@@ -23,20 +28,36 @@ def dlq() -> None:
 @click.option("--limit", default=100, show_default=True)
 @FORMAT
 def list_(channel: str | None, limit: int, fmt: str) -> None:
-    """Dead deliveries, newest first."""
+    """Dead deliveries and dead requests, newest first."""
     rows = run_async(with_store(lambda s: s.dlq_list(channel, limit)))
     if fmt == "json":
-        print_json([{**dict(r), "delivery_id": str(r["delivery_id"])} for r in rows])
+        print_json(
+            [
+                {**dict(r), "delivery_id": str(r["delivery_id"]) if r["delivery_id"] else None}
+                for r in rows
+            ]
+        )
         return
     _table(
         f"dead-letter queue ({len(rows)})",
-        ["delivery", "request", "title", "channel", "recipient", "attempts", "dead at", "error"],
+        [
+            "kind",
+            "delivery",
+            "request",
+            "title",
+            "channel",
+            "recipient",
+            "attempts",
+            "dead at",
+            "error",
+        ],
         [
             [
-                str(r["delivery_id"]),
+                r["kind"],
+                str(r["delivery_id"]) if r["delivery_id"] else "-",
                 r["request_id"],
                 r["title"],
-                r["channel"],
+                r["channel"] or "-",
                 r["recipient"] or "-",
                 r["attempts"],
                 r["dead_at"].strftime("%Y-%m-%d %H:%M:%S"),
@@ -49,9 +70,10 @@ def list_(channel: str | None, limit: int, fmt: str) -> None:
 
 @dlq.command()
 @click.argument("ids", nargs=-1)
-@click.option("--all", "all_", is_flag=True, help="Requeue every dead delivery.")
+@click.option("--all", "all_", is_flag=True, help="Requeue every dead delivery and request.")
 def retry(ids: tuple[str, ...], all_: bool) -> None:
-    """Requeue dead deliveries (delivery ids or request ids) for a fresh round of retries."""
+    """Requeue dead deliveries (delivery ids or request ids) for a fresh round of retries, and
+    put dead requests back on the queue they came from (Redis from $REDIS_URL)."""
     if not ids and not all_:
         raise click.UsageError("name delivery or request ids, or use --all")
     # Request ids are often UUIDs too: every id counts as a request id, and as a delivery id
@@ -61,11 +83,34 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
     for value in ids:
         with contextlib.suppress(ValueError):
             deliveries.append(uuid.UUID(value))
-    count = run_async(
-        with_store(lambda s: s.dlq_retry(all_=all_, delivery_ids=deliveries, request_ids=requests))
-    )
+
+    async def requeue(store: Store) -> tuple[int, int]:
+        from notifierd.intake.connect import connect_redis
+
+        count = await store.dlq_retry(all_=all_, delivery_ids=deliveries, request_ids=requests)
+        redis = None
+
+        async def push(queue: str, raw: str) -> None:
+            nonlocal redis
+            if redis is None:
+                redis = await connect_redis(redis_url())
+            await redis.rpush(queue, raw)  # the consuming end: taken next
+
+        try:
+            replayed = await store.dlq_requeue_requests(push, all_=all_, request_ids=requests)
+        finally:
+            if redis is not None:
+                await redis.aclose()
+        return count, replayed
+
+    count, replayed = run_async(with_store(requeue))
     click.echo(
         f"requeued {count} deliver{'y' if count == 1 else 'ies'}; the daemon retries them now"
     )
-    if count == 0 and ids:
+    if replayed:
+        click.echo(
+            f"put {replayed} request{'' if replayed == 1 else 's'} back on the queue; "
+            "deliveries they already made are not repeated"
+        )
+    if count == 0 and replayed == 0 and ids:
         sys.exit(1)

@@ -13,10 +13,11 @@ from notifierd import jsonenc, metrics
 from notifierd.config.holder import Active
 from notifierd.intake.dedup import Deduplicator
 from notifierd.pipeline.deliver import Attempt, Clock, Deliverer, message_json
+from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery
-from notifierd.store.records import DeliveryRecord, RequestRecord
+from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord
 
 log = logging.getLogger("notifierd.pipeline")
 
@@ -29,6 +30,7 @@ class Processed:
 
     request: RequestRecord
     deliveries: list[DeliveryRecord] = field(default_factory=list)
+    dead: DeadRequest | None = None  # processing failed: the request joins the dead-letter queue
 
 
 def request_payload(request: Request) -> str:
@@ -143,12 +145,15 @@ class Processor:
         ]
         if len(pending) == 1:  # the common case: no task of its own for one delivery
             out.deliveries.append(
-                await self._deliver(active, request, renderer, pending[0], received_at)
+                await self._deliver_safely(active, request, renderer, pending[0], received_at)
             )
         else:
             out.deliveries.extend(
                 await asyncio.gather(
-                    *(self._deliver(active, request, renderer, p, received_at) for p in pending)
+                    *(
+                        self._deliver_safely(active, request, renderer, p, received_at)
+                        for p in pending
+                    )
                 )
             )
         return self._finish(out, "routed", None)
@@ -189,9 +194,45 @@ class Processor:
                 continue
             source = "request" if request.template else "none"
             planned = PlannedDelivery(name, recipient, request.template, source, None)
-            jobs.append(self._deliver(active, request, renderer, planned, received_at, thread))
+            jobs.append(
+                self._deliver_safely(active, request, renderer, planned, received_at, thread)
+            )
         out.deliveries.extend(await asyncio.gather(*jobs))
         return self._finish(out, "routed", None)
+
+    async def _deliver_safely(
+        self,
+        active: Active,
+        request: Request,
+        renderer: Renderer,
+        planned: PlannedDelivery,
+        received_at: datetime,
+        thread_ts: str | None = None,
+    ) -> DeliveryRecord:
+        """One delivery; a bug in it kills that delivery (dead, with the error), not its
+        siblings, which have been sent and must be recorded. Redis or Postgres failing is
+        raised: the whole request is processed again."""
+        try:
+            return await self._deliver(active, request, renderer, planned, received_at, thread_ts)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if infrastructure_failure(exc):
+                raise
+            log.exception(
+                "delivery to %s failed", planned.channel, extra={"request_id": request.id}
+            )
+            channel = active.snapshot.channels[planned.channel]
+            metrics.DEAD_LETTERS.labels(channel.name).inc()
+            return DeliveryRecord(
+                request.id,
+                channel.name,
+                channel.type,
+                planned.recipient or "",
+                "dead",
+                snapshot_id=active.id,
+                last_error=f"internal error: {type(exc).__name__}: {exc}"[:2000],
+            )
 
     async def _deliver(
         self,

@@ -9,9 +9,11 @@ import logging
 import random
 from dataclasses import dataclass
 
+from notifierd import metrics
+from notifierd.intake.consumer import Consumer
 from notifierd.pipeline.processor import Processed
-from notifierd.store.db import Store, is_transient
-from notifierd.store.records import FINAL_STATUSES, DeliveryRecord, RequestRecord
+from notifierd.store.db import Store, is_transient, storable_text
+from notifierd.store.records import FINAL_STATUSES, DeadRequest, DeliveryRecord, RequestRecord
 
 log = logging.getLogger("notifierd.record")
 
@@ -23,26 +25,36 @@ class _Item:
     done: asyncio.Future[None]
 
 
-def merge(items: list[_Item]) -> tuple[list[RequestRecord], list[DeliveryRecord]]:
+def merge(
+    items: list[_Item],
+) -> tuple[list[RequestRecord], list[DeliveryRecord], list[DeadRequest]]:
     """One row per request and per (request, channel, recipient): Postgres cannot upsert a row twice
     in one statement, and a replayed request may share a batch with its first run."""
     requests: dict[str, RequestRecord] = {}
     deliveries: dict[tuple[str, str, str], DeliveryRecord] = {}
+    dead: dict[str, DeadRequest] = {}
     for item in items:
         requests[item.processed.request.id] = item.processed.request
+        if item.processed.dead is not None:
+            dead[item.processed.request.id] = item.processed.dead
         for d in item.processed.deliveries:
             key = (d.request_id, d.channel, d.recipient)
             kept = deliveries.get(key)
             if kept is None or kept.status not in FINAL_STATUSES:
                 deliveries[key] = d
-    return list(requests.values()), list(deliveries.values())
+    return list(requests.values()), list(deliveries.values()), list(dead.values())
 
 
 class Recorder:
     """``await submit(raw, processed)`` returns once the outcome is durable and the raw acked."""
 
     def __init__(
-        self, store: Store, consumer: object, *, max_batch: int = 500, max_wait: float = 0.005
+        self,
+        store: Store,
+        consumer: Consumer,
+        *,
+        max_batch: int = 500,
+        max_wait: float = 0.005,
     ) -> None:
         self.store = store
         self.consumer = consumer
@@ -89,11 +101,11 @@ class Recorder:
                 self._queue.task_done()
 
     async def _flush(self, items: list[_Item]) -> None:
-        await self._write(items)
+        durable = await self._write(items)
         delay = 0.1
-        while True:
+        while durable:
             try:
-                await self.consumer.ack([i.raw for i in items])  # type: ignore[attr-defined]
+                await self.consumer.ack([i.raw for i in durable])
                 break
             except asyncio.CancelledError:
                 raise
@@ -112,14 +124,17 @@ class Recorder:
             if not item.done.done():
                 item.done.set_result(None)
 
-    async def _write(self, items: list[_Item]) -> None:
-        """Write a batch; retry while Postgres is unreachable, isolate rows it refuses."""
-        requests, deliveries = merge(items)
+    async def _write(self, items: list[_Item]) -> list[_Item]:
+        """Write a batch; retry while Postgres is unreachable, isolate rows it refuses.
+
+        Returns the items now durable: all of them, but for one whose request Postgres refuses
+        even as a placeholder (it stays in Redis, unacknowledged, for a person to look at)."""
+        requests, deliveries, dead = merge(items)
         delay = 0.1
         while True:  # never drop: an outcome not written keeps its request in Redis
             try:
-                await self.store.write_batch(requests, deliveries)
-                return
+                await self.store.write_batch(requests, deliveries, dead)
+                return items
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -136,28 +151,43 @@ class Recorder:
                 await asyncio.sleep(delay * (1 + random.random() * 0.2))
                 delay = min(delay * 2, 5.0)
         if len(items) > 1:  # one bad row must not hold the others back: write them one by one
-            for item in items:
-                await self._write([item])
-            return
-        # Postgres refuses this request's rows: keep a record that says so instead of looping.
+            return [done for item in items for done in await self._write([item])]
+        # Postgres refuses this request's rows: it joins the dead-letter queue whole (the raw
+        # request, replayable), under a placeholder row that says why, instead of looping.
         [item] = items
         rec = item.processed.request
+        reason = f"its records could not be stored: {refused}"[:2000]
         log.error(
             "Postgres refused the records of request %s: %s",
             rec.id,
             refused,
             extra={"request_id": rec.id, "event": "store_refused"},
         )
-        fallback = RequestRecord(
+        metrics.DEAD_REQUESTS.inc()
+        placeholder = RequestRecord(
             id=rec.id,
             kind=rec.kind,
             outcome="error",
             payload=json.dumps({"id": rec.id}),
             received_at=rec.received_at,
             snapshot_id=rec.snapshot_id,
-            reason=f"its records could not be stored: {refused}"[:2000],
+            reason=reason,
         )
-        try:
-            await self.store.write_batch([fallback], [])
-        except Exception as again:
-            log.error("could not store even a placeholder for request %s: %s", rec.id, again)
+        letter = DeadRequest(rec.id, self.consumer.keys.queue, storable_text(item.raw), reason)
+        while True:
+            try:
+                await self.store.write_batch([placeholder], [], [letter])
+                return items
+            except asyncio.CancelledError:
+                raise
+            except Exception as again:
+                if not is_transient(again):
+                    log.error(
+                        "could not store even a placeholder for request %s, left in Redis: %s",
+                        rec.id,
+                        again,
+                        extra={"request_id": rec.id, "event": "store_refused"},
+                    )
+                    return []
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)

@@ -13,7 +13,7 @@ from notifierd.channels.base import Failed
 from notifierd.config.holder import Active
 from notifierd.pipeline.deliver import Deliverer, message_from_json
 from notifierd.request import Request
-from notifierd.store.db import Store
+from notifierd.store.db import Store, is_transient
 from notifierd.store.records import RetryOutcome
 
 log = logging.getLogger("notifierd.retry")
@@ -54,9 +54,29 @@ class Retrier:
         rows = await self.store.claim_due_retries(self.batch, self.lease)
         if not rows:
             return 0
-        outcomes = await asyncio.gather(*(self._retry(row) for row in rows))
-        await self.store.finish_retries(outcomes)
+        outcomes = await asyncio.gather(*(self._retry_safely(row) for row in rows))
+        # Sent already: Postgres being away is waited out, or the lease would send them again.
+        delay = 0.1
+        while True:
+            try:
+                await self.store.finish_retries(outcomes)
+                break
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.error(
+                    "recording %d retries failed, retrying in %.1fs: %s", len(rows), delay, exc
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
         return len(rows)
+
+    async def _retry_safely(self, row: Any) -> RetryOutcome:
+        try:
+            return await self._retry(row)
+        except Exception as exc:  # a bug in one row must not leave the batch claimed
+            log.exception("retrying delivery %s failed", row["id"])
+            return RetryOutcome(row["id"], "dead", row["attempts"], f"internal error: {exc}")
 
     async def _retry(self, row: Any) -> RetryOutcome:
         active = self.active()

@@ -86,6 +86,16 @@ class AlertStore:
         """Make steps whose claimer died (lease over) pending again; returns how many."""
         return int((await self.pool.execute(q("reclaim_expired_steps"))).rsplit(" ", 1)[-1])
 
+    async def retry_steps_later(
+        self, steps: Sequence[tuple[str, int, int]], seconds: float
+    ) -> None:
+        """Claimed steps whose notification failed: due again (by reclaim_expired_steps) once
+        ``seconds`` have passed, each on its own."""
+        if steps:
+            await self.pool.execute(
+                q("retry_steps_later"), *[list(c) for c in zip(*steps, strict=True)], seconds
+            )
+
     async def finish_step(self, alert_id: str, rnd: int, level: int, status: str) -> None:
         await self.pool.execute(q("finish_step"), alert_id, rnd, level, status)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from notifierd import jsonenc
 from notifierd.errors import ServiceUnavailable, mask_url
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
-from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome
+from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -33,6 +33,9 @@ def is_transient(exc: BaseException) -> bool:
             # A pooled connection left mid-operation when its server connection was cut ("cannot
             # switch to state ..."): the next try gets another connection.
             asyncpg.InternalClientError,
+            # A deadlock or serialization failure between concurrent writers: the statement
+            # rolled back whole and succeeds when run again.
+            asyncpg.TransactionRollbackError,
         ),
     )
 
@@ -116,10 +119,18 @@ class Store:
             return False
 
     async def write_batch(
-        self, requests: Sequence[RequestRecord], deliveries: Sequence[DeliveryRecord]
+        self,
+        requests: Sequence[RequestRecord],
+        deliveries: Sequence[DeliveryRecord],
+        dead: Sequence[DeadRequest] = (),
     ) -> None:
         """Requests, delivery outcomes, events and dead letters of a batch, in one transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
+            if dead:
+                await conn.execute(
+                    q("upsert_dead_requests"),
+                    *_columns(dead, "request_id", "queue", "raw", "error"),
+                )
             if requests:
                 await conn.execute(
                     q("insert_requests"),
@@ -263,7 +274,23 @@ class Store:
         }
 
     async def dlq_list(self, channel: str | None, limit: int) -> list[asyncpg.Record]:
+        """Dead deliveries and dead requests (``kind``), newest first."""
         return await self.pool.fetch(q("dlq_list"), channel, limit)
+
+    async def dlq_requeue_requests(
+        self,
+        push: Callable[[str, str], Awaitable[object]],
+        *,
+        all_: bool,
+        request_ids: Sequence[str],
+    ) -> int:
+        """Put dead requests (all, or those named) back on their queues with ``push(queue, raw)``;
+        they count as retried only once every push succeeded."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(q("dlq_take_requests"), all_, list(request_ids))
+            for row in rows:
+                await push(row["queue"], row["raw"])
+        return len(rows)
 
     async def dlq_retry(
         self,

@@ -62,3 +62,13 @@ class RetryOutcome:
     latency_ms: float | None = None
     provider_id: str | None = None
     next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadRequest:
+    """A request whose processing failed for good: kept whole, to be put back on its queue."""
+
+    request_id: str
+    queue: str
+    raw: str  # the request as it came, as text Postgres accepts
+    error: str

@@ -79,6 +79,13 @@ WHERE (alert_id, round, level) IN (
     LIMIT 1000
     FOR UPDATE SKIP LOCKED);
 
+-- name: retry_steps_later
+-- Steps whose notification failed keep their claim only briefly: reclaim_expired_steps makes
+-- them due again after $4 seconds instead of the whole lease.
+UPDATE escalation_steps AS s SET lease_until = now() + make_interval(secs => $4)
+FROM unnest($1::text[], $2::int[], $3::int[]) AS t(alert_id, round, level)
+WHERE s.alert_id = t.alert_id AND s.round = t.round AND s.level = t.level AND s.status = 'firing';
+
 -- name: finish_steps
 UPDATE escalation_steps AS s SET status = t.status, fired_at = now(), lease_until = NULL
 FROM unnest($1::text[], $2::int[], $3::int[], $4::text[]) AS t(alert_id, round, level, status)

@@ -92,6 +92,14 @@ SELECT id, request_id, channel, recipient, last_error, attempts FROM up WHERE st
 ON CONFLICT (delivery_id) DO UPDATE
 SET error = EXCLUDED.error, attempts = EXCLUDED.attempts, dead_at = now(), retried_at = NULL;
 
+-- name: upsert_dead_requests
+-- Requests whose processing failed (see migration 0004); a request dead again replaces its row.
+INSERT INTO dead_requests (request_id, queue, raw, error)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+ON CONFLICT (request_id) DO UPDATE
+SET queue = EXCLUDED.queue, raw = EXCLUDED.raw, error = EXCLUDED.error, dead_at = now(),
+    retried_at = NULL;
+
 -- name: insert_rejected
 INSERT INTO rejected_requests (raw, reason) VALUES ($1, $2);
 

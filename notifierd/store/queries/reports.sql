@@ -44,11 +44,20 @@ GROUP BY channel, channel_type ORDER BY channel;
 SELECT outcome, count(*) AS n FROM requests WHERE received_at >= $1 GROUP BY outcome ORDER BY outcome;
 
 -- name: dlq_list
-SELECT l.delivery_id, l.request_id, l.channel, l.recipient, l.error, l.attempts, l.dead_at,
-       r.payload->>'title' AS title
-FROM dead_letters AS l JOIN requests AS r ON r.id = l.request_id
-WHERE l.retried_at IS NULL AND ($1::text IS NULL OR l.channel = $1)
-ORDER BY l.dead_at DESC
+-- Dead deliveries and dead requests (their processing failed), newest first; a channel filter
+-- leaves the requests out.
+SELECT * FROM (
+    SELECT 'delivery' AS kind, l.delivery_id, l.request_id, l.channel, l.recipient, l.error,
+           l.attempts, l.dead_at, r.payload->>'title' AS title
+    FROM dead_letters AS l JOIN requests AS r ON r.id = l.request_id
+    WHERE l.retried_at IS NULL AND ($1::text IS NULL OR l.channel = $1)
+    UNION ALL
+    SELECT 'request', NULL, d.request_id, NULL, NULL, d.error, 0, d.dead_at,
+           r.payload->>'title'
+    FROM dead_requests AS d LEFT JOIN requests AS r ON r.id = d.request_id
+    WHERE d.retried_at IS NULL AND $1::text IS NULL
+) AS letters
+ORDER BY dead_at DESC
 LIMIT $2;
 
 -- name: dlq_retry
@@ -67,3 +76,10 @@ WITH picked AS (
     SELECT id, 'requeued', 0, 'requeued from the dead-letter queue' FROM up
 )
 SELECT count(*) FROM up;
+
+-- name: dlq_take_requests
+-- Dead requests to put back on their queues (all, or those named); the caller pushes them to
+-- Redis before it commits, so a failed push leaves them dead.
+UPDATE dead_requests SET retried_at = now()
+WHERE retried_at IS NULL AND ($1::boolean OR request_id = ANY($2::text[]))
+RETURNING request_id, queue, raw;

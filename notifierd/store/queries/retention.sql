@@ -10,6 +10,8 @@ WITH doomed AS (
     DELETE FROM delivery_events WHERE delivery_id IN (SELECT id FROM gone)
 ), letters AS (
     DELETE FROM dead_letters WHERE delivery_id IN (SELECT id FROM gone)
+), dead AS (
+    DELETE FROM dead_requests WHERE request_id IN (SELECT id FROM doomed)
 )
 DELETE FROM requests WHERE id IN (SELECT id FROM doomed);
 

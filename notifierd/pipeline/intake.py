@@ -1,0 +1,287 @@
+"""The intake stage: take requests from the queue, process each, hand its outcome to the recorder.
+
+Requests of one order key (``Request.order_key``: an alert, or one request id) run one after
+another in queue order; the consumer keeps that order across replicas. A failure of Redis or
+Postgres while a request is processed is never its outcome: the request is processed again after
+a pause, as a restart would. Any other failure (a bug) sends the request, whole and replayable,
+to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from notifierd import metrics
+from notifierd.config.holder import Active
+from notifierd.intake.consumer import Consumer
+from notifierd.intake.parse import Rejection, parse_request
+from notifierd.pipeline.failures import infrastructure_failure
+from notifierd.pipeline.processor import Known, Processed, Processor, request_payload
+from notifierd.pipeline.recorder import Recorder
+from notifierd.request import Request
+from notifierd.store.db import Store, is_transient, storable_text
+from notifierd.store.records import DeadRequest, RequestRecord
+
+log = logging.getLogger("notifierd.intake")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeLimits:
+    """How much the intake holds at once; beyond it, requests wait in Redis (backpressure)."""
+
+    batch: int = 100  # requests taken per Redis call
+    max_in_flight: int = 256  # requests taken and not yet recorded: enough to cover latency
+    # Deliveries started and not finished (most of them waiting for rate-limit quota): one
+    # request may fan out to hundreds, so requests alone do not bound the memory they hold.
+    max_waiting_deliveries: int = 4096
+    # A request hit by a Redis or Postgres failure is processed again after this pause,
+    # doubled each time up to the maximum.
+    retry_initial: float = 0.2
+    retry_max: float = 10.0
+
+
+class Intake:
+    """``run(stopping)`` takes and processes until ``stopping`` is set; ``finish`` then waits for
+    (or returns to the queue) what is still in flight."""
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        store: Store,
+        processor: Processor,
+        recorder: Recorder,
+        active: Callable[[], Active],
+        clock: Clock,
+        *,
+        limits: IntakeLimits = IntakeLimits(),
+        hold_back: Callable[[], bool] = lambda: False,
+        waiting_deliveries: Callable[[], int] = lambda: 0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.consumer = consumer
+        self.store = store
+        self.processor = processor
+        self.recorder = recorder
+        self.active = active
+        self.clock = clock
+        self.limits = limits
+        self.hold_back = hold_back  # True while overdue escalations go first
+        self.waiting_deliveries = waiting_deliveries
+        self._sleep = sleep
+        self._inflight: dict[asyncio.Task[None], bytes] = {}
+        self._by_key: dict[str, asyncio.Task[None]] = {}
+        self._slot = asyncio.Event()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._inflight)
+
+    def wake(self) -> None:
+        """Stop waiting for a free slot (the daemon is stopping)."""
+        self._slot.set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        delay = 0.1
+        while not stopping.is_set():
+            if self.hold_back():
+                await asyncio.sleep(0.02)  # overdue escalations first; requests wait in Redis
+                continue
+            if self.waiting_deliveries() >= self.limits.max_waiting_deliveries:
+                await asyncio.sleep(0.05)  # quota frees up at its own pace; take no more now
+                continue
+            free = self.limits.max_in_flight - len(self._inflight)
+            if free <= 0:
+                self._slot.clear()
+                await self._slot.wait()
+                continue
+            try:
+                raws = await self.consumer.fetch(min(free, self.limits.batch), timeout=0.5)
+                delay = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error(
+                    "taking requests from Redis failed, retrying in %.1fs: %s",
+                    delay,
+                    exc,
+                    extra={"event": "redis_unavailable"},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if raws:
+                await self._dispatch(raws)
+
+    async def finish(self, timeout: float) -> int:
+        """Wait up to ``timeout`` s for the requests in flight; return the rest to the queue,
+        with whatever other consumers handed to us. Returns how many went back."""
+        raws: list[bytes] = []
+        if self._inflight:
+            _, pending = await asyncio.wait(list(self._inflight), timeout=timeout)
+            if pending:
+                raws = [self._inflight[t] for t in pending]
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+        released = await self.consumer.release(raws)
+        if raws:
+            log.warning(
+                "returned %d unfinished request(s) to the queue",
+                len(raws),
+                extra={"event": "released"},
+            )
+        return released
+
+    async def _dispatch(self, raws: list[bytes]) -> None:
+        received_at = self.clock()
+        requests: list[tuple[bytes, Request]] = []
+        for raw in raws:
+            parsed = parse_request(raw)
+            if isinstance(parsed, Rejection):
+                await self._reject(raw, parsed.reason)
+            else:
+                requests.append((raw, parsed))
+        if not requests:
+            return
+        known = await self._known([r.id for _, r in requests])
+        for raw, request in requests:
+            key = request.order_key
+            previous = self._by_key.get(key)
+            task = asyncio.create_task(self._handle(raw, request, received_at, known, previous))
+            self._inflight[task] = raw
+            self._by_key[key] = task
+            task.add_done_callback(functools.partial(self._finished, key))
+        metrics.IN_FLIGHT.set(len(self._inflight))
+
+    def _finished(self, key: str, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(task, None)
+        if self._by_key.get(key) is task:
+            del self._by_key[key]
+        self._slot.set()
+
+    async def _known(self, ids: list[str]) -> Known:
+        delay = 0.1
+        while True:
+            try:
+                return await self.store.known_deliveries(ids)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not infrastructure_failure(exc):
+                    raise
+                log.error(
+                    "reading from Postgres failed, retrying in %.1fs: %s",
+                    delay,
+                    exc,
+                    extra={"event": "store_unavailable"},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _handle(
+        self,
+        raw: bytes,
+        request: Request,
+        received_at: datetime,
+        known: Known | None,
+        previous: asyncio.Task[None] | None,
+    ) -> None:
+        if previous is not None:
+            # The same order key earlier in the queue: run after it, on what it recorded.
+            await asyncio.gather(previous, return_exceptions=True)
+            known = None
+        active = self.active()  # a request keeps the snapshot it started with, retries too
+        delay = self.limits.retry_initial
+        while True:
+            try:
+                if known is None:
+                    known = await self._known([request.id])
+                processed = await self.processor.process(active, request, received_at, known)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not infrastructure_failure(exc):
+                    processed = self._dead(raw, request, received_at, active, exc)
+                    break
+                metrics.INFRA_RETRIES.inc()
+                log.warning(
+                    "Redis or Postgres failed while processing; processing again in %.1fs: %s: %s",
+                    delay,
+                    type(exc).__name__,
+                    exc,
+                    extra={"request_id": request.id, "event": "processing_retry"},
+                )
+                # Anything the failed run recorded counts: read it again before the next run.
+                known = None
+                await self._sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, self.limits.retry_max)
+        await self.recorder.submit(raw, processed)
+
+    def _dead(
+        self, raw: bytes, request: Request, received_at: datetime, active: Active, exc: Exception
+    ) -> Processed:
+        """A bug must neither crash the daemon nor loop the request: dead-letter it, whole."""
+        reason = f"internal error: {type(exc).__name__}: {exc}"[:2000]
+        log.error(
+            "processing failed; the request is in the dead-letter queue",
+            exc_info=exc,
+            extra={"request_id": request.id, "event": "processing_error"},
+        )
+        metrics.REQUESTS.labels("error").inc()
+        metrics.DEAD_REQUESTS.inc()
+        record = RequestRecord(
+            id=request.id,
+            kind=request.kind,
+            outcome="error",
+            payload=request_payload(request),
+            received_at=received_at,
+            reason=reason,
+            snapshot_id=active.id,
+        )
+        letter = DeadRequest(request.id, self.consumer.keys.queue, storable_text(raw), reason)
+        return Processed(record, dead=letter)
+
+    async def _reject(self, raw: bytes, reason: str) -> None:
+        metrics.REJECTED.inc()
+        log.warning("rejected a request: %s", reason, extra={"event": "rejected"})
+        text = storable_text(raw)
+        delay = 0.1
+        while True:
+            try:
+                await self.store.record_rejected(text, reason)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):  # the Redis rejected list still keeps it, byte for byte
+                    log.error("could not record a rejected request in Postgres: %s", exc)
+                    break
+                log.error("recording a rejected request failed, retrying in %.1fs: %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        delay = 0.1
+        while True:
+            try:
+                await self.consumer.reject(raw, reason)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error(
+                    "moving a request to the rejected list failed, retrying in %.1fs: %s",
+                    delay,
+                    exc,
+                    extra={"event": "redis_unavailable"},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
