@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,13 +23,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from notifierd import metrics
 from notifierd.config.holder import Active
-from notifierd.pipeline.processor import Processor
+from notifierd.pipeline.processor import Processed, Processor
 from notifierd.request import Request
 from notifierd.store.alerts import AlertStore
+from notifierd.store.db import is_transient
 
 log = logging.getLogger("notifierd.escalation")
 
 BATCH = 200  # steps claimed (and fired concurrently) at a time
+STEP_RETRY = 5.0  # seconds before a step whose notification failed is due again
 BEHIND_AFTER = 0.2  # seconds late at claim time that make new intake wait for escalations
 # While steps keep falling due, passes are at least this far apart: each pass costs round trips,
 # so a short gap lets a few more steps share one (and bounds how late that makes them).
@@ -202,6 +204,9 @@ class Escalator:
         return fired
 
     async def _fire_batch(self, steps: list[Any]) -> int:
+        """Fire a batch of claimed steps. Each step's outcome stands on its own: a step whose
+        notification fails is retried alone, shortly; what was sent is recorded, waiting out
+        Postgres if it is away, so a step is never paged twice because another one failed."""
         active = self.active()
         now = self.clock()
         done: list[tuple[str, int, int, str]] = []
@@ -218,37 +223,93 @@ class Escalator:
                 late = (now - step["due_at"]).total_seconds()
                 level = active.snapshot.policies[step["policy"]].levels[step["level"] - 1]
                 ready.append((step, outcome, late, ", ".join(level.channels)))
+        fired: list[tuple[tuple[Any, Request, float, str], Processed]] = []
+        failed: list[Any] = []
         if ready:
-            known = await self.known([r[1].id for r in ready])
-            processed = await asyncio.gather(
+            try:
+                known = await self.known([r[1].id for r in ready])
+            except Exception as exc:  # nothing sent yet: every step of the batch goes again
+                log.error("reading the steps' earlier deliveries failed: %s", exc)
+                failed = [r[0] for r in ready]
+                ready = []
+            results = await asyncio.gather(
                 *(
                     self.processor.process(active, request, now, known, lifecycle=False)
                     for _, request, _, _ in ready
+                ),
+                return_exceptions=True,
+            )
+            for item, result in zip(ready, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.error(
+                        "escalation step %s failed, retried in %.0fs: %s: %s",
+                        item[1].id,
+                        STEP_RETRY,
+                        type(result).__name__,
+                        result,
+                        extra={"request_id": item[1].id, "event": "escalation_step_failed"},
+                    )
+                    failed.append(item[0])
+                else:
+                    fired.append((item, result))
+        if fired:
+            await self._record([p for _, p in fired])
+        for (step, _, late, channels), _ in fired:
+            done.append((step["alert_id"], step["round"], step["level"], "fired"))
+            events.append(
+                (
+                    step["alert_id"],
+                    "escalated",
+                    None,
+                    "escalation",
+                    f"level {step['level']} (round {step['round'] + 1}) to {channels}, "
+                    f"{late:.3f}s after due",
                 )
             )
-            await self.write(processed)
-            for (step, _, late, channels), _ in zip(ready, processed, strict=True):
-                done.append((step["alert_id"], step["round"], step["level"], "fired"))
-                events.append(
-                    (
-                        step["alert_id"],
-                        "escalated",
-                        None,
-                        "escalation",
-                        f"level {step['level']} (round {step['round'] + 1}) to {channels}, "
-                        f"{late:.3f}s after due",
-                    )
-                )
-                metrics.ESCALATIONS.inc()
-                metrics.ESCALATION_LATENESS.observe(max(0.0, late))
-        await self.store.finish_steps(done, events)
+            metrics.ESCALATIONS.inc()
+            metrics.ESCALATION_LATENESS.observe(max(0.0, late))
+        await self._durably(
+            lambda: self.store.finish_steps(done, events), "recording the steps' outcomes"
+        )
+        if failed:
+            metrics.ESCALATION_STEP_FAILURES.inc(len(failed))
+            await self._durably(
+                lambda: self.store.retry_steps_later(
+                    [(s["alert_id"], s["round"], s["level"]) for s in failed], STEP_RETRY
+                ),
+                "scheduling failed steps again",
+            )
         self._finished_since_vacuum += len(done)
         if self._finished_since_vacuum >= VACUUM_EVERY and (
             self._vacuum is None or self._vacuum.done()
         ):
             self._finished_since_vacuum = 0
             self._vacuum = asyncio.get_running_loop().create_task(self._vacuum_steps())
-        return len(ready)
+        return len(fired)
+
+    async def _record(self, processed: list[Processed]) -> None:
+        """Record what fired steps sent. They were sent: Postgres being away is waited out; rows
+        it refuses are logged and the steps still count as fired (firing them again would page
+        people twice)."""
+        try:
+            await self._durably(lambda: self.write(processed), "recording fired steps")
+        except Exception:
+            log.exception("Postgres refused the records of %d fired step(s)", len(processed))
+
+    async def _durably(self, op: Callable[[], Awaitable[object]], what: str) -> None:
+        """Run ``op`` until it succeeds, pausing while Postgres is away (not while stopping:
+        then the lease brings the steps back)."""
+        delay = 0.1
+        while True:
+            try:
+                await op()
+                return
+            except Exception as exc:
+                if not is_transient(exc) or self._stopping:
+                    raise
+                log.error("%s failed, retrying in %.1fs: %s", what, delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _vacuum_steps(self) -> None:
         try:

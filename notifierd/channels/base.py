@@ -59,6 +59,12 @@ class Failed:
     retry_after: float | None = None  # seconds the provider asked us to wait (429 Retry-After)
     status_code: int | None = None  # HTTP status or SMTP reply code, when there was one
 
+    @property
+    def rate_limited(self) -> bool:
+        """The provider refused for its rate limit (HTTP 429, Slack ``ratelimited``): a wait,
+        not a failed attempt."""
+        return self.transient and self.status_code == 429
+
 
 Outcome = Delivered | Failed
 

@@ -252,6 +252,8 @@ class SlackSender:
                 f": {truncate(self._settings.redact(body), 200)}" if body else ""
             )
         transient = status == 429 or status >= 500 or error in TRANSIENT_ERRORS
+        if error == "ratelimited":
+            status = 429  # whatever the HTTP status said, this is Slack's rate limit
         return Failed(
             self._settings.redact(reason),
             transient=transient,

@@ -48,6 +48,7 @@ def build_settings(data: Mapping[str, Any] | None) -> Settings:
             multiplier=float(retry.get("multiplier", defaults.multiplier)),
             max_delay=parse_duration(retry.get("max_delay", "5m")),
             jitter=float(retry.get("jitter", defaults.jitter)),
+            deadline=parse_duration(retry.get("deadline", "1h")),
         ),
         escalation_misfire_grace=parse_duration(
             (data.get("escalation") or {}).get("misfire_grace", "1h")

@@ -25,6 +25,9 @@ class RetrySettings:
     multiplier: float = 2.0
     max_delay: float = 300.0
     jitter: float = 0.1  # +/- fraction of each delay
+    # How long a delivery may keep waiting out a provider's rate-limit answers (which are not
+    # attempts), from its request's arrival; past it the delivery is dead.
+    deadline: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from notifierd import jsonenc, metrics
 from notifierd.channels.base import Delivered, Failed, Outbound
 from notifierd.config.model import Channel, RetrySettings, Snapshot
 from notifierd.intake.ratelimit import RateLimiter, limits_for
+from notifierd.pipeline.pacing import Pacer
 from notifierd.pipeline.retry import Jitter, next_delay
 from notifierd.request import Request
 from notifierd.templates import RenderedMessage
@@ -49,8 +50,22 @@ def message_from_json(text: str) -> RenderedMessage:
     return RenderedMessage(**data)
 
 
+# A delivery waits in memory for its turn at a provider that rate-limited us at most this long;
+# a longer wait is recorded (retrying, not an attempt) and the retrier brings it back in time.
+PACE_WAIT_IN_MEMORY = 1.0
+
+
+def pace_bucket(channel: Channel, recipient: str | None) -> str:
+    """What a provider's rate limit applies to: Slack limits each conversation, the others a
+    channel's target."""
+    if channel.type == "slack" and recipient:
+        return f"{channel.name}\0{recipient}"
+    return channel.name
+
+
 class Deliverer:
-    """Sends one delivery: waits for rate-limit quota, calls the channel's sender, classifies."""
+    """Sends one delivery: waits for rate-limit quota and the provider's pace, calls the
+    channel's sender, classifies the result."""
 
     def __init__(
         self,
@@ -60,12 +75,15 @@ class Deliverer:
         jitter: Jitter,
         *,
         dry_run: bool = False,
+        pacer: Pacer | None = None,
     ) -> None:
         self.senders = senders
         self.limiter = limiter
         self.clock = clock
         self.jitter = jitter
         self.dry_run = dry_run
+        self.pacer = pacer or Pacer(lambda: self.clock().timestamp())
+        self.in_progress = 0  # deliveries between their start and their outcome, waits included
 
     async def attempt(
         self,
@@ -79,7 +97,47 @@ class Deliverer:
         received_at: datetime,
         thread_ts: str | None = None,
     ) -> Attempt:
+        self.in_progress += 1
+        try:
+            return await self._attempt(
+                snapshot,
+                request,
+                channel,
+                recipient,
+                message,
+                delivery_id,
+                attempts_before,
+                received_at,
+                thread_ts,
+            )
+        finally:
+            self.in_progress -= 1
+
+    async def _attempt(
+        self,
+        snapshot: Snapshot,
+        request: Request,
+        channel: Channel,
+        recipient: str | None,
+        message: RenderedMessage,
+        delivery_id: str,
+        attempts_before: int,
+        received_at: datetime,
+        thread_ts: str | None,
+    ) -> Attempt:
         attempts = attempts_before + 1
+        bucket = pace_bucket(channel, recipient)
+        wait = await self.pacer.turn(bucket, delivery_id, PACE_WAIT_IN_MEMORY)
+        if wait > 0:  # the provider asked us to slow down: wait elsewhere, costing no attempt
+            return self._throttled(
+                snapshot.settings.retry,
+                channel,
+                attempts_before,
+                wait,
+                received_at,
+                request.id,
+                "waiting for its turn at the provider, which rate-limited earlier deliveries",
+            )
         if self.limiter is not None:
             limits = limits_for(snapshot.rate_limits, channel)
             if limits:
@@ -105,18 +163,63 @@ class Deliverer:
             message=message,
             thread_ts=thread_ts,
         )
+        sent_at = self.pacer.now()
         try:
             result = await self.senders.get(channel).send(outbound)
         except Exception as exc:  # a sender bug must not lose the delivery: retry it
             log.exception("sender for %s raised", channel.name, extra={"request_id": request.id})
             result = Failed(reason=f"sender error: {type(exc).__name__}: {exc}", transient=True)
         if isinstance(result, Delivered):
+            self.pacer.accepted(bucket)
             provider_id = result.provider_id
             if channel.type == "slack" and result.detail.get("channel") and provider_id:
                 # Keep the channel id with the ts: updating the message later needs both.
                 provider_id = f"{result.detail['channel']}|{provider_id}"
             return self._done("delivered", channel, attempts, received_at, provider_id)
+        if result.rate_limited:
+            wait = self.pacer.refused(bucket, delivery_id, result.retry_after, sent_at)
+            return self._throttled(
+                snapshot.settings.retry,
+                channel,
+                attempts_before,
+                wait,
+                received_at,
+                request.id,
+                result.reason,
+            )
         return self.failed(snapshot.settings.retry, channel, attempts, result, request.id)
+
+    def _throttled(
+        self,
+        retry: RetrySettings,
+        channel: Channel,
+        attempts: int,
+        wait: float,
+        received_at: datetime,
+        request_id: str,
+        reason: str,
+    ) -> Attempt:
+        """A wait for the provider's rate limit: retrying at its turn, the attempt not counted,
+        until the retry deadline."""
+        at = self.clock() + timedelta(seconds=wait)
+        if (at - received_at).total_seconds() > retry.deadline:
+            return self._dead(
+                channel,
+                attempts,
+                f"rate-limited by the provider for longer than the retry deadline "
+                f"({retry.deadline:g}s): {reason}",
+                request_id,
+            )
+        metrics.RATE_LIMITED.labels(channel.name).inc()
+        metrics.DELIVERIES.labels(channel.name, "retrying").inc()
+        log.info(
+            "%s rate-limited us; this delivery's turn is in %.1fs: %s",
+            channel.name,
+            wait,
+            reason,
+            extra={"request_id": request_id, "event": "rate_limited"},
+        )
+        return Attempt("retrying", attempts, f"rate limited: {reason}", next_attempt_at=at)
 
     def failed(
         self, retry: RetrySettings, channel: Channel, attempts: int, result: Failed, request_id: str
@@ -143,6 +246,9 @@ class Deliverer:
             error = f"gave up after {attempts} attempts: {result.reason}"
         else:
             error = result.reason
+        return self._dead(channel, attempts, error, request_id)
+
+    def _dead(self, channel: Channel, attempts: int, error: str, request_id: str) -> Attempt:
         metrics.DEAD_LETTERS.labels(channel.name).inc()
         metrics.DELIVERIES.labels(channel.name, "dead").inc()
         log.error(

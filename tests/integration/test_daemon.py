@@ -74,16 +74,19 @@ async def test_exhausted_retries_are_dead_lettered(running: Running) -> None:
     assert delivery["error"].startswith("gave up after 4 attempts")
 
 
-async def test_429_retry_after_is_honoured(running: Running) -> None:
+async def test_429_retry_after_is_honoured_and_is_not_an_attempt(running: Running) -> None:
     running.flaky.fail_next(1, 429, headers={"Retry-After": "1"})
     start = time.monotonic()
     rid = await running.push({"labels": {"target": "flaky"}})
     status = await running.status(rid)
-    assert status["deliveries"][0]["attempts"] == 2
-    first, second = running.flaky.received
+    [delivery] = status["deliveries"]
+    assert delivery["status"] == "delivered"
+    assert len(running.flaky.received) == 2  # refused once, then sent after its Retry-After
     assert time.monotonic() - start >= 1.0
-    assert status["deliveries"][0]["status"] == "delivered"
-    del first, second
+    # The refusal was a wait: only the send that went through counts as an attempt.
+    assert delivery["attempts"] == 1
+    assert [h["status"] for h in delivery["history"]] == ["retrying", "delivered"]
+    assert delivery["history"][0]["error"].startswith("rate limited: ")
 
 
 async def test_rate_limit_delays_but_delivers_everything(running: Running) -> None:
