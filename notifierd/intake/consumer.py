@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
@@ -124,13 +124,16 @@ class Consumer:
             except Exception as exc:  # Redis away: keep trying; recover() handles the gap
                 log.warning("consumer %s heartbeat failed: %s", self.id, exc)
 
-    async def fetch(self, max_items: int, timeout: float) -> list[bytes]:
+    async def fetch(
+        self, max_items: int, timeout: float, ready: Callable[[], bool] | None = None
+    ) -> list[bytes]:
         """Up to ``max_items`` requests, oldest first; waits up to ``timeout`` s for the first.
 
         Requests another consumer holds the order key of go to that consumer instead (see
         keys.FETCH_BATCH), so a fetch may return fewer, or none while the queue is not empty.
-        The Redis client's socket timeout must be longer than ``timeout`` (the default client
-        has none).
+        ``ready()`` is asked again after waiting: False then takes nothing (the caller filled
+        up meanwhile). The Redis client's socket timeout must be longer than ``timeout`` (the
+        default client has none).
         """
         if not self.started:
             raise RuntimeError("Consumer.start() must be called before fetch()")
@@ -150,7 +153,7 @@ class Consumer:
             "RIGHT",
             "RIGHT",
         )
-        if woke is None:
+        if woke is None or (ready is not None and not ready()):
             return []
         return await self._take(max_items)
 

@@ -95,7 +95,7 @@ class Intake:
             if self.hold_back():
                 await asyncio.sleep(0.02)  # overdue escalations first; requests wait in Redis
                 continue
-            if self.waiting_deliveries() >= self.limits.max_waiting_deliveries:
+            if not self._room_for_deliveries():
                 await asyncio.sleep(0.05)  # quota frees up at its own pace; take no more now
                 continue
             free = self.limits.max_in_flight - len(self._inflight)
@@ -104,7 +104,9 @@ class Intake:
                 await self._slot.wait()
                 continue
             try:
-                raws = await self.consumer.fetch(min(free, self.limits.batch), timeout=0.5)
+                raws = await self.consumer.fetch(
+                    min(free, self.limits.batch), timeout=0.5, ready=self._room_for_deliveries
+                )
                 delay = 0.1
             except asyncio.CancelledError:
                 raise
@@ -120,6 +122,9 @@ class Intake:
                 continue
             if raws:
                 await self._dispatch(raws)
+
+    def _room_for_deliveries(self) -> bool:
+        return self.waiting_deliveries() < self.limits.max_waiting_deliveries
 
     async def finish(self, timeout: float) -> int:
         """Wait up to ``timeout`` s for the requests in flight; return the rest to the queue,

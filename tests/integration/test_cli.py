@@ -6,11 +6,15 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+from notifierd import metrics
 from notifierd.cli.main import _register, cli
+from notifierd.request import Request
+from notifierd.routing.router import Router
 from tests.integration.daemon_harness import Running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
@@ -87,6 +91,48 @@ async def test_dlq_list_and_retry(running: Running) -> None:
     while (await running.store.request_status(rid))["status"] != "delivered":
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.1)
+    assert json.loads((await invoke("dlq", "list", "--format", "json")).output) == []
+
+
+async def test_a_request_whose_processing_fails_is_dead_lettered_whole_and_replayable(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug (here: routing raises for one request) is neither retried forever nor lost: the
+    request is recorded `error`, listed in the dead-letter queue, counted, and `dlq retry`
+    puts it back on its queue, where (the bug fixed) it is delivered."""
+    route = Router.route
+    broken = True
+
+    def route_with_a_bug(self: Router, request: Request, now: Any) -> Any:
+        if broken and request.title == "hits the bug":
+            raise KeyError("a bug in routing")
+        return route(self, request, now)
+
+    monkeypatch.setattr(Router, "route", route_with_a_bug)
+    dead_before = metrics.DEAD_REQUESTS._value.get()
+    rid = await running.push({"title": "hits the bug"})
+    assert rid is not None
+    status = await running.status(rid)
+    assert status["status"] == "error"
+    assert status["reason"] == "internal error: KeyError: 'a bug in routing'"
+    assert metrics.DEAD_REQUESTS._value.get() == dead_before + 1
+    await running.idle()  # out of Redis: its outcome is durable
+    listed = json.loads((await invoke("dlq", "list", "--format", "json")).output)
+    assert [(r["kind"], r["request_id"], r["delivery_id"]) for r in listed] == [
+        ("request", rid, None)
+    ]
+    assert "a bug in routing" in listed[0]["error"]
+    assert (await invoke("dlq", "list")).exit_code == 0  # the table has a row for it too
+
+    broken = False
+    retried = await invoke("dlq", "retry", rid)
+    assert retried.exit_code == 0, (retried.output, retried.exception)
+    assert "put 1 request back on the queue" in retried.output
+    deadline = asyncio.get_running_loop().time() + 10
+    while (await running.store.request_status(rid))["status"] != "delivered":
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.1)
+    assert [b["request_id"] for b in running.sink.bodies()] == [rid]
     assert json.loads((await invoke("dlq", "list", "--format", "json")).output) == []
 
 

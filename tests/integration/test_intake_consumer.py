@@ -291,3 +291,110 @@ async def test_fetch_before_start_is_an_error(redis_prefix: RedisPrefix) -> None
     consumer = Consumer(redis_prefix.redis, Keys(redis_prefix.prefix), "a")
     with pytest.raises(RuntimeError, match="start"):
         await consumer.fetch(1, timeout=0)
+
+
+# -- order keys: one owner per alert (or request id) across consumers ----------------------------
+
+
+def alert(request_id: str, key: str, action: str = "trigger") -> bytes:
+    return json.dumps(
+        {"id": request_id, "kind": "alert", "action": action, "dedup_key": key, "title": "t"}
+    ).encode()
+
+
+async def test_a_request_of_a_key_another_consumer_holds_goes_to_that_consumer(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    trigger, other, resolve = alert("t", "db"), alert("x", "web"), alert("r", "db", "resolve")
+    a = await started(redis_prefix, keys, "a")
+    b = await started(redis_prefix, keys, "b")
+    await produce(redis_prefix, keys, [trigger])
+    assert await a.fetch(10, timeout=0.1) == [trigger]  # a owns "db" now
+    await produce(redis_prefix, keys, [other, resolve])
+    # b takes what is free and hands the resolve of "db" to its owner, never processing it.
+    assert await b.fetch(10, timeout=0.1) == [other]
+    assert await a.fetch(10, timeout=0.1) == [resolve]
+    assert await a.ack([trigger]) == 1
+    third = alert("t2", "db")
+    await produce(redis_prefix, keys, [third])
+    assert await b.fetch(10, timeout=0.1) == []  # a still holds the resolve of "db"
+    assert await a.fetch(10, timeout=0.1) == [third]
+    assert await a.ack([resolve, third]) == 2
+    fourth = alert("t3", "db")
+    await produce(redis_prefix, keys, [fourth])
+    assert await b.fetch(10, timeout=0.1) == [fourth]  # "db" is free again: b may own it
+    await b.ack([other, fourth])
+    for consumer in (a, b):
+        await consumer.stop()
+    assert await redis_prefix.redis.hlen(keys.owners) == 0
+    assert not await redis_prefix.redis.exists(keys.held("a"), keys.held("b"))
+
+
+async def test_the_same_request_id_pushed_twice_goes_to_one_consumer(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    [raw] = requests(1)
+    a = await started(redis_prefix, keys, "a")
+    b = await started(redis_prefix, keys, "b")
+    await produce(redis_prefix, keys, [raw])
+    assert await a.fetch(1, timeout=0.1) == [raw]
+    await produce(redis_prefix, keys, [raw])  # a producer retried its push
+    assert await b.fetch(1, timeout=0.1) == []
+    assert await a.fetch(1, timeout=0.1) == [raw]
+    assert await a.ack([raw, raw]) == 2
+    for consumer in (a, b):
+        await consumer.stop()
+
+
+async def test_recovering_a_dead_owner_keeps_its_keys_requests_in_queue_order(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    first, second, third = alert("1", "db"), alert("2", "db", "resolve"), alert("3", "db")
+    a = await started(redis_prefix, keys, "a")
+    b = await started(redis_prefix, keys, "b")
+    await produce(redis_prefix, keys, [first])
+    assert await a.fetch(10, timeout=0.1) == [first]
+    await produce(redis_prefix, keys, [second, third])
+    assert await b.fetch(10, timeout=0.1) == []  # both handed to a, which then dies
+    await crash(a)
+    assert await recover(redis_prefix.redis, keys) == 3
+    # Back in queue order, and "db" is free: whoever takes them next owns it.
+    assert await b.fetch(10, timeout=0.1) == [first, second, third]
+    await b.ack([first, second, third])
+    await b.stop()
+    assert await redis_prefix.redis.hlen(keys.owners) == 0
+
+
+async def test_release_at_shutdown_returns_handed_over_requests_behind_the_others(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    first, second, free = alert("1", "db"), alert("2", "db", "resolve"), alert("9", "web")
+    a = await started(redis_prefix, keys, "a")
+    b = await started(redis_prefix, keys, "b")
+    await produce(redis_prefix, keys, [first])
+    assert await a.fetch(10, timeout=0.1) == [first]
+    await produce(redis_prefix, keys, [second, free])
+    assert await b.fetch(10, timeout=0.1) == [free]
+    assert await a.release([first]) == 2  # stopping: its own and the one handed to it
+    await a.stop()
+    assert await b.fetch(10, timeout=0.1) == [first, second]
+    await b.ack([free, first, second])
+    await b.stop()
+
+
+async def test_consumers_of_another_queue_never_recover_ours(redis_prefix: RedisPrefix) -> None:
+    ours = Keys(redis_prefix.prefix, queue=f"{redis_prefix.prefix}:team-a")
+    theirs = Keys(redis_prefix.prefix, queue=f"{redis_prefix.prefix}:team-b")
+    raws = requests(3)
+    await produce(redis_prefix, ours, raws)
+    dead = await started(redis_prefix, ours, "dead")
+    assert await dead.fetch(3, timeout=0.1) == raws
+    await crash(dead)
+    assert await recover(redis_prefix.redis, theirs) == 0  # another deployment's replica
+    assert await redis_prefix.redis.llen(theirs.queue) == 0
+    assert await recover(redis_prefix.redis, ours) == 3  # one of ours puts them back where
+    assert await redis_prefix.redis.lrange(ours.queue, 0, -1) == raws[::-1]  # they came from

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from notifierd.config.model import Channel, RateLimit
+from notifierd.intake.connect import connect_redis
 from notifierd.intake.keys import Keys
 from notifierd.intake.ratelimit import RateLimiter, RateLimitTimeout, limits_for
 from tests.integration.ratelimit_builders import bucket, limiter, sliding
@@ -156,3 +157,37 @@ def test_limits_for_takes_the_channel_and_its_type() -> None:
     channel = Channel(name="ops-slack", type="slack", settings={})
     assert limits_for([own, by_type, other, unrelated], channel) == (own, by_type)
     assert limits_for([other], channel) == ()
+
+
+async def test_a_thousand_waiters_share_a_few_connections_and_all_get_through(
+    redis_prefix: RedisPrefix,
+) -> None:
+    """Waiting costs no connection: waiters queue in-process and one call admits many."""
+    client = await connect_redis(redis_prefix.url, max_connections=2, pool_timeout=5)
+    try:
+        limits = RateLimiter(client, Keys(redis_prefix.prefix))
+        limit = sliding(250, 0.5)
+        calls = 0
+        admit = limits.admit
+
+        async def counted(*args: object, **kwargs: object) -> tuple[int, tuple[float, ...]]:
+            nonlocal calls
+            calls += 1
+            return await admit(*args, **kwargs)  # type: ignore[arg-type]
+
+        limits.admit = counted  # type: ignore[method-assign]
+        started = time.monotonic()
+        waited = await asyncio.gather(*(limits.acquire([limit]) for _ in range(1000)))
+        elapsed = time.monotonic() - started
+        assert len(waited) == 1000
+        assert 1.45 <= elapsed < 5  # 250 now, then 250 per half second
+        # A handful of calls per window, not one per waiter per wake-up.
+        assert calls <= 40
+        pool = client.connection_pool
+        opened = len(pool._available_connections) + len(pool._in_use_connections)  # type: ignore[attr-defined]
+        assert opened <= 2
+        # Served in arrival order: the first 250 were never held back.
+        assert max(waited[:250]) < 0.4
+        assert min(waited[750:]) >= 1.4
+    finally:
+        await client.aclose()
