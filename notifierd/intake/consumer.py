@@ -66,7 +66,6 @@ class Consumer:
         self._scripts = Scripts.register(redis)
         self._processing = keys.processing(self.id)
         self._heartbeat_key = keys.heartbeat(self.id)
-        self._held = keys.held(self.id)
         self._handoff = keys.handoff(self.id)
         self._ttl_ms = max(1, int(heartbeat_ttl * 1000))
         self._heartbeat_task: asyncio.Task[None] | None = None
@@ -90,14 +89,7 @@ class Consumer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        keys = [
-            self.keys.consumers,
-            self._heartbeat_key,
-            self._processing,
-            self._handoff,
-            self.keys.owners,
-            self._held,
-        ]
+        keys = [self.keys.consumers, self._heartbeat_key, self._processing, self._handoff]
         if not await self._scripts.deregister(keys=keys, args=[self.id]):
             log.warning(
                 "consumer %s stopped holding %d request(s); another replica will recover them",
@@ -163,11 +155,16 @@ class Consumer:
             self._processing,
             self.keys.consumers,
             self._heartbeat_key,
-            self.keys.owners,
-            self._held,
             self._handoff,
         ]
-        args: list[str | int] = [n, self.id, self._ttl_ms, socket.gethostname(), self.keys.prefix]
+        args: list[str | int] = [
+            n,
+            self.id,
+            self._ttl_ms,
+            socket.gethostname(),
+            self.keys.owner_prefix,
+            self.keys.handoff_prefix,
+        ]
         return list(await self._scripts.fetch_batch(keys=keys, args=args))
 
     async def ack(self, raws: Sequence[bytes]) -> int:
@@ -176,7 +173,7 @@ class Consumer:
             return 0
         removed = int(
             await self._scripts.ack(
-                keys=[self._processing, self.keys.owners, self._held], args=[self.id, *raws]
+                keys=[self._processing], args=[self.id, self.keys.owner_prefix, *raws]
             )
         )
         if removed < len(raws):
@@ -192,14 +189,21 @@ class Consumer:
     async def release(self, raws: Sequence[bytes]) -> int:
         """Give unprocessed requests back, to be taken next (graceful shutdown), and with them
         every request other consumers handed to us that we had not taken yet."""
-        keys = [self._processing, self.keys.queue, self._handoff, self.keys.owners, self._held]
-        return int(await self._scripts.release(keys=keys, args=[self.id, *raws]))
+        keys = [self._processing, self.keys.queue, self._handoff]
+        args: list[str | bytes] = [self.id, self.keys.owner_prefix, *raws]
+        return int(await self._scripts.release(keys=keys, args=args))
 
     async def reject(self, raw: bytes, reason: str) -> None:
         """Move an invalid request to the rejected list with the reason (the caller records it)."""
         await self._scripts.reject(
-            keys=[self.keys.rejected, self._processing, self.keys.owners, self._held],
-            args=[self.id, raw, rejection_record(raw, reason), self.max_rejected],
+            keys=[self.keys.rejected, self._processing],
+            args=[
+                self.id,
+                self.keys.owner_prefix,
+                raw,
+                rejection_record(raw, reason),
+                self.max_rejected,
+            ],
         )
 
     async def pending(self, consumer_id: str | None = None) -> list[bytes]:
@@ -253,10 +257,8 @@ async def _recover_one(
                 keys.heartbeat(consumer_id),
                 keys.processing(consumer_id),
                 keys.queue,
-                keys.owners,
-                keys.held(consumer_id),
                 keys.handoff(consumer_id),
             ],
-            args=[consumer_id, "1" if force else "0"],
+            args=[consumer_id, "1" if force else "0", keys.owner_prefix],
         )
     )

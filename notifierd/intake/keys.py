@@ -8,10 +8,6 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 DEFAULT_PREFIX = "notifierd"
-# Infixes of the per-consumer keys that FETCH_BATCH builds for *another* consumer (the owner of
-# an order key), from the prefix it is given; Keys.held and Keys.handoff use the same.
-HELD = ":held:"
-HANDOFF = ":handoff:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +43,20 @@ class Keys:
         return f"{self.prefix}:consumers:{self.queue}"
 
     @property
-    def owners(self) -> str:
-        """A hash: order key -> the consumer that holds requests of it (see FETCH_BATCH)."""
-        return f"{self.prefix}:owners:{self.queue}"
+    def owner_prefix(self) -> str:
+        """Of the strings naming which consumer owns an order key (see FETCH_BATCH)."""
+        return f"{self.prefix}:owner:{self.queue}:"
 
-    def held(self, consumer_id: str) -> str:
-        """A hash: order key -> how many requests of it one consumer holds."""
-        return f"{self.prefix}{HELD}{consumer_id}"
+    def owner(self, order_key: str) -> str:
+        return self.owner_prefix + order_key
+
+    @property
+    def handoff_prefix(self) -> str:
+        return f"{self.prefix}:handoff:"
 
     def handoff(self, consumer_id: str) -> str:
         """Requests other consumers took for an order key this consumer owns, oldest right."""
-        return f"{self.prefix}{HANDOFF}{consumer_id}"
+        return self.handoff_prefix + consumer_id
 
     @property
     def rejected(self) -> str:
@@ -85,10 +84,14 @@ class Keys:
 # applied in queue order across every consumer of a queue: the first consumer to take a request
 # of a key owns the key until it has acknowledged (or returned) every request of it it holds,
 # and a request of that key another consumer takes meanwhile is handed to the owner instead of
-# processed. `owners` maps key -> consumer; each consumer's `held` hash counts its requests per
-# key (requests handed to it included), so ownership ends when the count reaches 0.
-# order_key() mirrors notifierd.request.Request.order_key. A request larger than 64 KiB is not decoded
-# (Redis runs one script at a time): it keeps its place in the queue but not its key's order.
+# processed. One string per key held (Keys.owner_prefix + key) says "<count> <consumer id>":
+# how many requests of the key the owner holds, handed-over ones included; it goes at 0.
+# Strings, not one hash: a small hash is a list Redis scans, and this runs twice per request.
+# A consumer's held keys are exactly the keys of the requests in its processing and handoff
+# lists, so recovery finds them there; an owner no longer registered (gone without giving its
+# keys back) counts as no owner. order_key() mirrors notifierd.request.Request.order_key. A
+# request over 64 KiB is not decoded (Redis runs one script at a time): it keeps its place in
+# the queue but not its key's order.
 _ORDER = """
 local function order_key(raw)
   if #raw > 65536 then return nil end
@@ -104,27 +107,41 @@ local function order_key(raw)
   return nil
 end
 
--- One request of key k is no longer held by consumer `me` (its `held` hash).
-local function unhold(owners, held, me, k)
-  if not k then return end
-  if redis.call('HINCRBY', held, k, -1) <= 0 then
-    redis.call('HDEL', held, k)
-    if redis.call('HGET', owners, k) == me then redis.call('HDEL', owners, k) end
+-- (count, owner) of an owner string, or (0, nil) for none.
+local function holder(name)
+  local v = redis.call('GET', name)
+  if not v then return 0, nil end
+  local count, owner = string.match(v, '^(%d+) (.*)$')
+  return tonumber(count), owner
+end
+
+-- One request of the key whose owner string is `name` is no longer held by `me`.
+local function unhold(name, me)
+  local count, owner = holder(name)
+  if owner ~= me then return end
+  if count <= 1 then
+    redis.call('DEL', name)
+  else
+    redis.call('SET', name, (count - 1) .. ' ' .. me)
   end
 end
 
--- A consumer gives up every key it owns (it stopped, or died and was recovered).
-local function drop_holds(owners, held, me)
-  for _, k in ipairs(redis.call('HKEYS', held)) do
-    if redis.call('HGET', owners, k) == me then redis.call('HDEL', owners, k) end
+-- `who` gives up the keys of these requests (it died and was recovered, or starts again).
+local function drop_holds(owned, items, who)
+  for _, item in ipairs(items) do
+    local k = order_key(item)
+    if k then
+      local _, owner = holder(owned .. k)
+      if owner == who then redis.call('DEL', owned .. k) end
+    end
   end
-  redis.call('DEL', held)
 end
 """
 
-# KEYS[1] queue, KEYS[2] processing, KEYS[3] consumers set, KEYS[4] heartbeat, KEYS[5] owners,
-# KEYS[6] held, KEYS[7] handoff; ARGV[1] max items, ARGV[2] consumer id, ARGV[3] heartbeat TTL
-# ms, ARGV[4] heartbeat value, ARGV[5] key prefix (to name another consumer's held and handoff).
+# KEYS[1] queue, KEYS[2] processing, KEYS[3] consumers set, KEYS[4] heartbeat, KEYS[5] handoff;
+# ARGV[1] max items, ARGV[2] consumer id, ARGV[3] heartbeat TTL ms, ARGV[4] heartbeat value,
+# ARGV[5] the owner-string prefix (Keys.owner_prefix), ARGV[6] the handoff-list prefix
+# (Keys.handoff without the id).
 # Returns the items taken, oldest first: first those handed to us (earlier in queue order than
 # anything still queued), then up to the rest from the queue. At most ARGV[1] queued items are
 # looked at, so a batch whose items all go to their owners returns fewer (even none).
@@ -139,7 +156,7 @@ local me = ARGV[2]
 local n = tonumber(ARGV[1])
 local moved = {}
 while #moved < n do
-  local item = redis.call('LMOVE', KEYS[7], KEYS[2], 'RIGHT', 'LEFT')
+  local item = redis.call('LMOVE', KEYS[5], KEYS[2], 'RIGHT', 'LEFT')
   if not item then break end
   moved[#moved + 1] = item
 end
@@ -147,25 +164,29 @@ for _ = 1, n - #moved do
   local item = redis.call('RPOP', KEYS[1])
   if not item then break end
   local k = order_key(item)
-  local owner = k and redis.call('HGET', KEYS[5], k)
-  if owner and owner ~= me then
-    redis.call('LPUSH', ARGV[5] .. ':handoff:' .. owner, item)
-    redis.call('HINCRBY', ARGV[5] .. ':held:' .. owner, k, 1)
-  else
-    if k then
-      redis.call('HSET', KEYS[5], k, me)
-      redis.call('HINCRBY', KEYS[6], k, 1)
+  local owner = me
+  if k then
+    local count, held_by = holder(ARGV[5] .. k)
+    if held_by and held_by ~= me and redis.call('SISMEMBER', KEYS[3], held_by) == 1 then
+      owner = held_by
+    elseif held_by ~= me then
+      count = 0  -- no owner, or one gone without giving its keys back
     end
+    redis.call('SET', ARGV[5] .. k, (count + 1) .. ' ' .. owner)
+  end
+  if owner == me then
     redis.call('LPUSH', KEYS[2], item)
     moved[#moved + 1] = item
+  else
+    redis.call('LPUSH', ARGV[6] .. owner, item)
   end
 end
 return moved
 """
 )
 
-# KEYS[1] processing, KEYS[2] queue, KEYS[3] handoff, KEYS[4] owners, KEYS[5] held;
-# ARGV[1] consumer id, ARGV[2..] the items to give back, oldest first.
+# KEYS[1] processing, KEYS[2] queue, KEYS[3] handoff; ARGV[1] consumer id, ARGV[2] the
+# owner-string prefix, ARGV[3..] the items to give back, oldest first.
 # Everything handed to us goes back too (we stop taking), behind the given items: they are
 # later in queue order. Only an item still in the processing list goes back: one another
 # replica already recovered must not be queued twice. Returns how many items went back.
@@ -177,13 +198,15 @@ while true do
   -- Newest first onto the consuming end: the oldest handed-over item ends up taken first.
   local item = redis.call('LMOVE', KEYS[3], KEYS[2], 'LEFT', 'RIGHT')
   if not item then break end
-  unhold(KEYS[4], KEYS[5], ARGV[1], order_key(item))
+  local k = order_key(item)
+  if k then unhold(ARGV[2] .. k, ARGV[1]) end
   released = released + 1
 end
-for i = #ARGV, 2, -1 do
+for i = #ARGV, 3, -1 do
   if redis.call('LREM', KEYS[1], 1, ARGV[i]) == 1 then
     redis.call('RPUSH', KEYS[2], ARGV[i])
-    unhold(KEYS[4], KEYS[5], ARGV[1], order_key(ARGV[i]))
+    local k = order_key(ARGV[i])
+    if k then unhold(ARGV[2] .. k, ARGV[1]) end
     released = released + 1
   end
 end
@@ -191,78 +214,79 @@ return released
 """
 )
 
-# KEYS[1] processing, KEYS[2] owners, KEYS[3] held; ARGV[1] consumer id, ARGV[2..] the items
-# whose outcome is durable. One call for a whole batch. Returns how many were still held (one
-# another replica recovered meanwhile is not, and its key is no longer ours either).
+# KEYS[1] processing; ARGV[1] consumer id, ARGV[2] the owner-string prefix, ARGV[3..] the
+# items whose outcome is durable. One call for a whole batch. Returns how many were still held
+# (one another replica recovered meanwhile is not, and its key is no longer ours either).
 ACK = (
     _ORDER
     + """
 local removed = 0
-for i = 2, #ARGV do
-  if redis.call('LREM', KEYS[1], 1, ARGV[i]) == 1 then
+for i = 3, #ARGV do
+  -- From the tail (-1): the oldest requests finish first, and the oldest are at the tail, so
+  -- the scan is short instead of crossing everything taken since.
+  if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
     removed = removed + 1
-    unhold(KEYS[2], KEYS[3], ARGV[1], order_key(ARGV[i]))
+    local k = order_key(ARGV[i])
+    if k then unhold(ARGV[2] .. k, ARGV[1]) end
   end
 end
 return removed
 """
 )
 
-# KEYS[1] rejected list, KEYS[2] processing, KEYS[3] owners, KEYS[4] held; ARGV[1] consumer
-# id, ARGV[2] the item, ARGV[3] its rejection record, ARGV[4] how many records the list keeps.
+# KEYS[1] rejected list, KEYS[2] processing; ARGV[1] consumer id, ARGV[2] the owner-string
+# prefix, ARGV[3] the item, ARGV[4] its rejection record, ARGV[5] how many records to keep.
 REJECT = (
     _ORDER
     + """
-redis.call('LPUSH', KEYS[1], ARGV[3])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[4]) - 1)
-if redis.call('LREM', KEYS[2], 1, ARGV[2]) == 1 then
-  unhold(KEYS[3], KEYS[4], ARGV[1], order_key(ARGV[2]))
+redis.call('LPUSH', KEYS[1], ARGV[4])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[5]) - 1)
+if redis.call('LREM', KEYS[2], 1, ARGV[3]) == 1 then
+  local k = order_key(ARGV[3])
+  if k then unhold(ARGV[2] .. k, ARGV[1]) end
 end
 return 1
 """
 )
 
-# KEYS[1] consumers set, KEYS[2] heartbeat, KEYS[3] processing, KEYS[4] queue, KEYS[5] owners,
-# KEYS[6] held, KEYS[7] handoff; ARGV[1] id, ARGV[2] '1' to skip the heartbeat check (our own
-# id at start). Returns -1 when the consumer is alive, else how many items went back onto the
-# queue. Atomic, so two replicas recovering the same dead consumer move each item exactly once.
+# KEYS[1] consumers set, KEYS[2] heartbeat, KEYS[3] processing, KEYS[4] queue, KEYS[5] handoff;
+# ARGV[1] id, ARGV[2] '1' to skip the heartbeat check (our own id at start), ARGV[3] the
+# owner-string prefix. Returns -1 when the consumer is alive, else how many items went back
+# onto the queue. Atomic, so two replicas recovering one dead consumer move each item once.
 RECOVER = (
     _ORDER
     + """
 if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[2]) == 1 then
   return -1
 end
+drop_holds(ARGV[3], redis.call('LRANGE', KEYS[5], 0, -1), ARGV[1])
+drop_holds(ARGV[3], redis.call('LRANGE', KEYS[3], 0, -1), ARGV[1])
 local moved = 0
 -- From the left (newest) onto the consuming end, handed-over items first: they are later in
 -- queue order than the ones being processed, which so end up taken first, oldest first.
-for _, list in ipairs({KEYS[7], KEYS[3]}) do
+for _, list in ipairs({KEYS[5], KEYS[3]}) do
   while true do
     local item = redis.call('LMOVE', list, KEYS[4], 'LEFT', 'RIGHT')
     if not item then break end
     moved = moved + 1
   end
 end
-drop_holds(KEYS[5], KEYS[6], ARGV[1])
 redis.call('SREM', KEYS[1], ARGV[1])
 return moved
 """
 )
 
-# KEYS[1] consumers set, KEYS[2] heartbeat, KEYS[3] processing, KEYS[4] handoff, KEYS[5]
-# owners, KEYS[6] held; ARGV[1] id. Deregister only a consumer that holds nothing; one still
-# holding requests stays for recover().
-DEREGISTER = (
-    _ORDER
-    + """
+# KEYS[1] consumers set, KEYS[2] heartbeat, KEYS[3] processing, KEYS[4] handoff; ARGV[1] id.
+# Deregister only a consumer that holds nothing (so owns no key); one still holding requests
+# stays for recover().
+DEREGISTER = """
 if redis.call('LLEN', KEYS[3]) > 0 or redis.call('LLEN', KEYS[4]) > 0 then
   return 0
 end
-drop_holds(KEYS[5], KEYS[6], ARGV[1])
 redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 return 1
 """
-)
 
 # The token bucket's refill, shared so admission and `ratelimit status` cannot disagree: the
 # tokens a bucket holds at ``now`` (ms), a bucket never used being full.

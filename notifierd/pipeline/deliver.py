@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,7 +83,7 @@ class Deliverer:
         self.clock = clock
         self.jitter = jitter
         self.dry_run = dry_run
-        self.pacer = pacer or Pacer(lambda: self.clock().timestamp())
+        self.pacer = pacer or Pacer(time.time)
         self.in_progress = 0  # deliveries between their start and their outcome, waits included
 
     async def attempt(
@@ -127,17 +128,19 @@ class Deliverer:
     ) -> Attempt:
         attempts = attempts_before + 1
         bucket = pace_bucket(channel, recipient)
-        wait = await self.pacer.turn(bucket, delivery_id, PACE_WAIT_IN_MEMORY)
-        if wait > 0:  # the provider asked us to slow down: wait elsewhere, costing no attempt
-            return self._throttled(
-                snapshot.settings.retry,
-                channel,
-                attempts_before,
-                wait,
-                received_at,
-                request.id,
-                "waiting for its turn at the provider, which rate-limited earlier deliveries",
-            )
+        paced = self.pacer.paced(bucket)
+        if paced:
+            wait = await self.pacer.turn(bucket, delivery_id, PACE_WAIT_IN_MEMORY)
+            if wait > 0:  # the provider asked us to slow down: wait elsewhere, not an attempt
+                return self._throttled(
+                    snapshot.settings.retry,
+                    channel,
+                    attempts_before,
+                    wait,
+                    received_at,
+                    request.id,
+                    "waiting for its turn at the provider, which rate-limited earlier deliveries",
+                )
         if self.limiter is not None:
             limits = limits_for(snapshot.rate_limits, channel)
             if limits:
@@ -163,7 +166,9 @@ class Deliverer:
             message=message,
             thread_ts=thread_ts,
         )
-        sent_at = self.pacer.now()
+        # Only a paced bucket's sends have a time that matters (see Pacer.refused): the others
+        # count as sent before any slow-down.
+        sent_at = self.pacer.now() if paced else float("-inf")
         try:
             result = await self.senders.get(channel).send(outbound)
         except Exception as exc:  # a sender bug must not lose the delivery: retry it

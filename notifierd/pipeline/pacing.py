@@ -94,8 +94,15 @@ class Pacer:
         for its Retry-After, slow down, and book this delivery a turn. Returns the seconds to
         wait before asking again (at most until that turn)."""
         now = self._clock()
-        state = self._buckets.setdefault(bucket, _Bucket())
-        if sent_at > state.slowed_at and state.accepted_since_slowed:  # the pace is too fast
+        state = self._buckets.get(bucket)
+        if state is None:  # the first refusal: pacing starts
+            state = self._buckets[bucket] = _Bucket()
+            slow = True
+        else:
+            # Sent at the current pace (after the last slow-down; -inf: before any), with a
+            # send accepted since: the pace is too fast.
+            slow = sent_at > state.slowed_at and state.accepted_since_slowed
+        if slow:
             state.spacing = min(MAX_SPACING, max(INITIAL_SPACING, state.spacing * 2))
             state.slowed_at = now
             state.accepted_since_slowed = False
