@@ -28,6 +28,7 @@ class Keys:
 
     @property
     def default_queue(self) -> str:
+        """The queue when none is named: the anonymous producers' (``notifierd:requests``)."""
         return f"{self.prefix}:requests"
 
     @property
@@ -47,11 +48,9 @@ class Keys:
         """Of the strings naming which consumer owns an order key (see FETCH_BATCH)."""
         return f"{self.prefix}:owner:{self.queue}:"
 
-    def owner(self, order_key: str) -> str:
-        return self.owner_prefix + order_key
-
     @property
     def handoff_prefix(self) -> str:
+        """Of the lists ``handoff(consumer_id)``: FETCH_BATCH names another consumer's with it."""
         return f"{self.prefix}:handoff:"
 
     def handoff(self, consumer_id: str) -> str:
