@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -217,34 +217,46 @@ class Daemon:
             await self.stop()
 
     async def stop(self) -> None:
+        """Stop taking, finish or return what is in flight, record it, then close. Each step
+        runs even when one before it failed (Redis away, say): what can be closed is."""
         self.request_stop()
-        await self.stop_http()  # no new HTTP intake or acks while draining
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("the HTTP listener", self.stop_http),  # no new HTTP intake or acks while draining
+            ("the intake", self._stop_intake),
+            ("the recorder", self.recorder.stop),
+            # Requests of keys we owned until the last acknowledgement may have been handed to
+            # us meanwhile: back to the queue too, so we stop holding nothing.
+            ("returning handed-over requests", lambda: self.consumer.release([])),
+            ("the escalator", lambda: self.escalator.stop(self.options.shutdown_timeout)),
+            ("the background loops", self._cancel_tasks),
+            ("the consumer", self.consumer.stop),
+            ("the channels", self.senders.close),
+        ]
+        for store in (self.store, self.escalation_store):
+            if store is not None:
+                steps.append(("a Postgres pool", store.close))
+        if self.redis is not None:
+            steps.append(("the Redis client", self.redis.aclose))
+        for what, step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("stopping %s failed", what)
+        log.info("notifierd stopped", extra={"event": "stopped"})
+
+    async def _stop_intake(self) -> None:
         intake = next((t for t in self._tasks if t.get_name() == "intake"), None)
         if intake is not None:
             # It stops by itself within one fetch timeout; cancel it only if it is stuck.
             _, stuck = await asyncio.wait([intake], timeout=self.options.shutdown_timeout)
             for task in stuck:
                 task.cancel()
-        if getattr(self, "intake", None) is not None:
-            await self.intake.finish(self.options.shutdown_timeout)
-        await self.recorder.stop()
-        # Requests of keys we owned until the last acknowledgement may have been handed to us
-        # meanwhile: back to the queue too, so we stop holding nothing.
-        await self.consumer.release([])
-        if getattr(self, "escalator", None) is not None:
-            await self.escalator.stop(self.options.shutdown_timeout)
+        await self.intake.finish(self.options.shutdown_timeout)
+
+    async def _cancel_tasks(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.consumer.stop()
-        await self.senders.close()
-        if self.store is not None:
-            await self.store.close()
-        if self.escalation_store is not None:
-            await self.escalation_store.close()
-        if self.redis is not None:
-            await self.redis.aclose()
-        log.info("notifierd stopped", extra={"event": "stopped"})
 
     # -- HTTP listener (notifierd.http) -----------------------------------------------------------
 

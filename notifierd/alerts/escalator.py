@@ -234,7 +234,9 @@ class Escalator:
                 ready = []
             results = await asyncio.gather(
                 *(
-                    self.processor.process(active, request, now, known, lifecycle=False)
+                    self.processor.process(
+                        active, request, now, known, lifecycle=False, quota_wait=self.lease / 2
+                    )
                     for _, request, _, _ in ready
                 ),
                 return_exceptions=True,
@@ -288,13 +290,22 @@ class Escalator:
         return len(fired)
 
     async def _record(self, processed: list[Processed]) -> None:
-        """Record what fired steps sent. They were sent: Postgres being away is waited out; rows
-        it refuses are logged and the steps still count as fired (firing them again would page
-        people twice)."""
+        """Record what fired steps sent. They were sent: Postgres being away is waited out; a
+        step whose rows Postgres refuses does not cost the others theirs, and still counts as
+        fired (firing it again would page people twice)."""
         try:
             await self._durably(lambda: self.write(processed), "recording fired steps")
-        except Exception:
-            log.exception("Postgres refused the records of %d fired step(s)", len(processed))
+            return
+        except Exception as exc:
+            if len(processed) == 1:
+                log.error(
+                    "Postgres refused the records of escalation step %s: %s",
+                    processed[0].request.id,
+                    exc,
+                )
+                return
+        for one in processed:
+            await self._record([one])
 
     async def _durably(self, op: Callable[[], Awaitable[object]], what: str) -> None:
         """Run ``op`` until it succeeds, pausing while Postgres is away (not while stopping:

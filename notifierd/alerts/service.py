@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from notifierd.alerts.schedule import plan
 from notifierd.config.holder import Active
+from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.processor import Processed, Processor, request_payload
 from notifierd.request import Request
 from notifierd.store.alerts import AlertStore
 
 log = logging.getLogger("notifierd.alerts")
+
+T = TypeVar("T")
 
 Writer = Callable[[Processed], Awaitable[None]]
 
@@ -125,7 +129,7 @@ class AlertService:
     async def _follow_up(self, alert: Any, to: str, by: str, via: str) -> None:
         """Tell every channel the alert reached: a reply in the Slack thread (and the original
         message updated), PagerDuty acknowledge/resolve on the same dedup key, a message elsewhere."""
-        told = await self.store.told(alert["id"])
+        told = await _durably(lambda: self.store.told(alert["id"]), "reading where it was told")
         if not told:
             return
         active = self.active()
@@ -152,7 +156,8 @@ class AlertService:
                 thread = provider.split("|", 1)[1]
             targets.append((row["channel"], row["recipient"] or None, thread))
         processed = await self.processor.deliver_to(active, request, targets, self.clock())
-        await self.write(processed)
+        # Sent: recorded whatever it takes, or a second resolve would not know it was told.
+        await _durably(lambda: self.write(processed), "recording the follow-up")
         note = f"{verb} by {by}"
         if to == "resolved" and alert["acknowledged_by"]:
             note = f"Acknowledged by {alert['acknowledged_by']} · {note}"
@@ -182,3 +187,18 @@ class AlertService:
                 await sender.update(
                     channel_id, ts, f"{rendered.get('subject', '')} — {note}", blocks
                 )
+
+
+async def _durably(op: Callable[[], Awaitable[T]], what: str) -> T:
+    """``op()``, again while Redis or Postgres is away: the state change it follows is
+    committed already, so giving up would leave the channels untold for good."""
+    delay = 0.1
+    while True:
+        try:
+            return await op()
+        except Exception as exc:
+            if not infrastructure_failure(exc):
+                raise
+            log.warning("%s failed, retrying in %.1fs: %s", what, delay, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

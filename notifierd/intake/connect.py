@@ -9,7 +9,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import (
+    ClusterDownError,
+    MasterDownError,
+    ReadOnlyError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError as RedisOutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from notifierd.errors import ServiceUnavailable, mask_url
@@ -18,15 +26,31 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# What a Redis outage looks like from the client; anything else is a bug or bad data and
-# must not be retried forever.
+# What a Redis outage looks like from the client — the connection lost or refused, and the
+# server answering that it cannot now (a replica after a failover, out of memory, still loading,
+# no master, busy with a script); anything else is a bug or bad data and must not be retried
+# forever.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
     ConnectionError,
     TimeoutError,
     OSError,
+    ReadOnlyError,
+    RedisOutOfMemoryError,
+    MasterDownError,
+    TryAgainError,
+    ClusterDownError,
 )
+# Refusals redis-py has no class of its own for, by the reply's first word.
+_TRANSIENT_REPLIES = ("BUSY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "OOM", "READONLY")
+
+
+def redis_transient(exc: BaseException) -> bool:
+    """True when Redis failed for a while (see TRANSIENT_ERRORS), not for the command."""
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    return isinstance(exc, ResponseError) and str(exc).startswith(_TRANSIENT_REPLIES)
 
 
 # Connections one client opens at most. Redis use is bounded by design: rate-limit waiters

@@ -67,6 +67,8 @@ class Consumer:
         self._processing = keys.processing(self.id)
         self._heartbeat_key = keys.heartbeat(self.id)
         self._handoff = keys.handoff(self.id)
+        # raw request -> the order keys the fetch script gave it (one per copy taken)
+        self._order_keys: dict[bytes, list[str]] = {}
         self._ttl_ms = max(1, int(heartbeat_ttl * 1000))
         self._heartbeat_task: asyncio.Task[None] | None = None
 
@@ -165,7 +167,28 @@ class Consumer:
             self.keys.owner_prefix,
             self.keys.handoff_prefix,
         ]
-        return list(await self._scripts.fetch_batch(keys=keys, args=args))
+        flat = await self._scripts.fetch_batch(keys=keys, args=args)
+        items: list[bytes] = flat[0::2]
+        for item, key in zip(items, flat[1::2], strict=True):
+            self._order_keys.setdefault(item, []).append(key.decode())
+        return items
+
+    def _with_keys(self, raws: Sequence[bytes]) -> list[bytes | str]:
+        """``raws`` each followed by the order key the fetch script gave it ('?': not known, as
+        for a request taken before a restart; the script then decodes it)."""
+        args: list[bytes | str] = []
+        for raw in raws:
+            known = self._order_keys.get(raw)
+            args += [raw, known[0] if known else "?"]
+        return args
+
+    def _forget_keys(self, raws: Sequence[bytes]) -> None:
+        for raw in raws:
+            known = self._order_keys.get(raw)
+            if known:
+                known.pop(0)
+                if not known:
+                    del self._order_keys[raw]
 
     async def ack(self, raws: Sequence[bytes]) -> int:
         """Forget requests whose outcome is durable; returns how many were still held."""
@@ -173,9 +196,11 @@ class Consumer:
             return 0
         removed = int(
             await self._scripts.ack(
-                keys=[self._processing], args=[self.id, self.keys.owner_prefix, *raws]
+                keys=[self._processing],
+                args=[self.id, self.keys.owner_prefix, *self._with_keys(raws)],
             )
         )
+        self._forget_keys(raws)
         if removed < len(raws):
             # recover() took them back while we worked (our heartbeat lapsed): they will be
             # processed again, and idempotency keeps that from delivering twice.
@@ -190,8 +215,10 @@ class Consumer:
         """Give unprocessed requests back, to be taken next (graceful shutdown), and with them
         every request other consumers handed to us that we had not taken yet."""
         keys = [self._processing, self.keys.queue, self._handoff]
-        args: list[str | bytes] = [self.id, self.keys.owner_prefix, *raws]
-        return int(await self._scripts.release(keys=keys, args=args))
+        args = [self.id, self.keys.owner_prefix, *self._with_keys(raws)]
+        released = int(await self._scripts.release(keys=keys, args=args))
+        self._forget_keys(raws)
+        return released
 
     async def reject(self, raw: bytes, reason: str) -> None:
         """Move an invalid request to the rejected list with the reason (the caller records it)."""
@@ -203,8 +230,10 @@ class Consumer:
                 raw,
                 rejection_record(raw, reason),
                 self.max_rejected,
+                self._with_keys([raw])[1],
             ],
         )
+        self._forget_keys([raw])
 
     async def pending(self, consumer_id: str | None = None) -> list[bytes]:
         """What a consumer holds, oldest first: ours after a restart with the same id."""

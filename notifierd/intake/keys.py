@@ -88,12 +88,14 @@ class Keys:
 # Strings, not one hash: a small hash is a list Redis scans, and this runs twice per request.
 # A consumer's held keys are exactly the keys of the requests in its processing and handoff
 # lists, so recovery finds them there; an owner no longer registered (gone without giving its
-# keys back) counts as no owner. order_key() mirrors notifierd.request.Request.order_key. A
-# request over 64 KiB is not decoded (Redis runs one script at a time): it keeps its place in
-# the queue but not its key's order.
+# keys back) counts as no owner. order_key() mirrors notifierd.request.Request.order_key; a
+# request larger than the intake accepts (1 MiB: it is rejected) is not decoded. FETCH_BATCH
+# returns each request's key, and the consumer gives it back with ACK, RELEASE and REJECT ('?'
+# when it does not know it), so each request is decoded once.
 _ORDER = """
 local function order_key(raw)
-  if #raw > 65536 then return nil end
+  if #raw > 1048576 then return nil end
+  if string.sub(raw, 1, 3) == '\\239\\187\\191' then raw = string.sub(raw, 4) end  -- a BOM
   local ok, req = pcall(cjson.decode, raw)
   if not ok or type(req) ~= 'table' then return nil end
   local id, dedup = req['id'], req['dedup_key']
@@ -104,6 +106,13 @@ local function order_key(raw)
   end
   if type(id) == 'string' and id ~= '' then return 'id:' .. id end
   return nil
+end
+
+-- The key the consumer says a request has: '' none, '?' not known (decode it).
+local function key_of(raw, given)
+  if given == '?' then return order_key(raw) end
+  if given == '' then return nil end
+  return given
 end
 
 -- (count, owner) of an owner string, or (0, nil) for none.
@@ -141,9 +150,10 @@ end
 # ARGV[1] max items, ARGV[2] consumer id, ARGV[3] heartbeat TTL ms, ARGV[4] heartbeat value,
 # ARGV[5] the owner-string prefix (Keys.owner_prefix), ARGV[6] the handoff-list prefix
 # (Keys.handoff without the id).
-# Returns the items taken, oldest first: first those handed to us (earlier in queue order than
-# anything still queued), then up to the rest from the queue. At most ARGV[1] queued items are
-# looked at, so a batch whose items all go to their owners returns fewer (even none).
+# Returns the items taken with their order keys ('' for none), oldest first, as [item, key,
+# item, key, ...]: first those handed to us (earlier in queue order than anything still
+# queued), then up to the rest from the queue. At most ARGV[1] queued items are looked at, so
+# a batch whose items all go to their owners returns fewer (even none).
 # Taking also registers and beats: a consumer that recover() wrote off during a long pause
 # must not hold requests while absent from the set (they would never be recovered).
 FETCH_BATCH = (
@@ -154,12 +164,15 @@ redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[3])
 local me = ARGV[2]
 local n = tonumber(ARGV[1])
 local moved = {}
-while #moved < n do
+local taken = 0
+while taken < n do
   local item = redis.call('LMOVE', KEYS[5], KEYS[2], 'RIGHT', 'LEFT')
   if not item then break end
   moved[#moved + 1] = item
+  moved[#moved + 1] = order_key(item) or ''
+  taken = taken + 1
 end
-for _ = 1, n - #moved do
+for _ = 1, n - taken do
   local item = redis.call('RPOP', KEYS[1])
   if not item then break end
   local k = order_key(item)
@@ -176,6 +189,7 @@ for _ = 1, n - #moved do
   if owner == me then
     redis.call('LPUSH', KEYS[2], item)
     moved[#moved + 1] = item
+    moved[#moved + 1] = k or ''
   else
     redis.call('LPUSH', ARGV[6] .. owner, item)
   end
@@ -185,7 +199,8 @@ return moved
 )
 
 # KEYS[1] processing, KEYS[2] queue, KEYS[3] handoff; ARGV[1] consumer id, ARGV[2] the
-# owner-string prefix, ARGV[3..] the items to give back, oldest first.
+# owner-string prefix, ARGV[3..] the items to give back, oldest first, each followed by its
+# order key (see key_of).
 # Everything handed to us goes back too (we stop taking), behind the given items: they are
 # later in queue order. Only an item still in the processing list goes back: one another
 # replica already recovered must not be queued twice. Returns how many items went back.
@@ -201,10 +216,10 @@ while true do
   if k then unhold(ARGV[2] .. k, ARGV[1]) end
   released = released + 1
 end
-for i = #ARGV, 3, -1 do
+for i = #ARGV - 1, 3, -2 do
   if redis.call('LREM', KEYS[1], 1, ARGV[i]) == 1 then
     redis.call('RPUSH', KEYS[2], ARGV[i])
-    local k = order_key(ARGV[i])
+    local k = key_of(ARGV[i], ARGV[i + 1])
     if k then unhold(ARGV[2] .. k, ARGV[1]) end
     released = released + 1
   end
@@ -214,18 +229,19 @@ return released
 )
 
 # KEYS[1] processing; ARGV[1] consumer id, ARGV[2] the owner-string prefix, ARGV[3..] the
-# items whose outcome is durable. One call for a whole batch. Returns how many were still held
-# (one another replica recovered meanwhile is not, and its key is no longer ours either).
+# items whose outcome is durable, each followed by its order key (see key_of). One call for a
+# whole batch. Returns how many were still held (one another replica recovered meanwhile is
+# not, and its key is no longer ours either).
 ACK = (
     _ORDER
     + """
 local removed = 0
-for i = 3, #ARGV do
+for i = 3, #ARGV, 2 do
   -- From the tail (-1): the oldest requests finish first, and the oldest are at the tail, so
   -- the scan is short instead of crossing everything taken since.
   if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
     removed = removed + 1
-    local k = order_key(ARGV[i])
+    local k = key_of(ARGV[i], ARGV[i + 1])
     if k then unhold(ARGV[2] .. k, ARGV[1]) end
   end
 end
@@ -234,14 +250,15 @@ return removed
 )
 
 # KEYS[1] rejected list, KEYS[2] processing; ARGV[1] consumer id, ARGV[2] the owner-string
-# prefix, ARGV[3] the item, ARGV[4] its rejection record, ARGV[5] how many records to keep.
+# prefix, ARGV[3] the item, ARGV[4] its rejection record, ARGV[5] how many records to keep,
+# ARGV[6] its order key (see key_of).
 REJECT = (
     _ORDER
     + """
 redis.call('LPUSH', KEYS[1], ARGV[4])
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[5]) - 1)
 if redis.call('LREM', KEYS[2], 1, ARGV[3]) == 1 then
-  local k = order_key(ARGV[3])
+  local k = key_of(ARGV[3], ARGV[6])
   if k then unhold(ARGV[2] .. k, ARGV[1]) end
 end
 return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import heapq
 import logging
 import random
 import time
@@ -14,8 +15,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from notifierd import metrics
 from notifierd.config.model import Channel, RateLimit
-from notifierd.intake.connect import TRANSIENT_ERRORS
+from notifierd.intake.connect import redis_transient
 from notifierd.intake.keys import Keys, Scripts
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,12 @@ class LimitStatus:
 
 # Waiters one admission call serves at most (the script's work stays short).
 MAX_ADMIT = 500
+# Seconds a gate waits at least between two calls while deliveries wait.
+MIN_PAUSE = 0.01
+
+
+def count_wait(limit: RateLimit, seconds: float) -> None:
+    metrics.RATE_LIMIT_WAITS.labels(limit.key).inc(seconds)
 
 
 class RateLimiter:
@@ -86,7 +94,10 @@ class RateLimiter:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        on_wait: Callable[[RateLimit, float], object] = count_wait,
     ) -> None:
+        """``on_wait(limit, seconds)`` is told, each time a limit holds deliveries back, the
+        seconds it holds them all together (waiter-seconds: a metric)."""
         self.redis = redis
         self.keys = keys
         scripts = Scripts.register(redis)
@@ -95,12 +106,13 @@ class RateLimiter:
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
+        self._on_wait = on_wait
         self._gates: dict[tuple[RateLimit, ...], _Gate] = {}
 
     @property
     def waiting(self) -> int:
         """Deliveries waiting for quota in this process."""
-        return sum(len(gate.waiters) for gate in self._gates.values())
+        return sum(gate.live for gate in self._gates.values())
 
     async def try_acquire(self, limit: RateLimit) -> float:
         """0 when admitted (and counted), else the seconds until it could be."""
@@ -166,19 +178,12 @@ class RateLimiter:
             args += [code, limit.limit, repr(limit.window * 1000), _capacity(limit)]
         return keys, args
 
-    async def acquire(
-        self,
-        limits: Sequence[RateLimit],
-        *,
-        max_wait: float | None = None,
-        on_wait: Callable[[RateLimit, float], object] | None = None,
-    ) -> float:
+    async def acquire(self, limits: Sequence[RateLimit], *, max_wait: float | None = None) -> float:
         """Wait until every limit admits (backpressure, never a drop); returns seconds waited.
 
-        Waiters on the same limits are admitted in the order they came. ``on_wait(limit,
-        seconds)`` is called for each limit that holds the delivery back, each time it does.
-        Raises RateLimitTimeout, consuming nothing, as soon as the wait would exceed
-        ``max_wait``. Redis being away is waited out, never raised.
+        Waiters on the same limits are admitted in the order they came. Raises
+        RateLimitTimeout, consuming nothing, as soon as the wait would exceed ``max_wait``.
+        Redis being away is waited out, never raised.
         """
         distinct = tuple(_distinct(limits))
         if not distinct:
@@ -186,36 +191,56 @@ class RateLimiter:
         gate = self._gates.get(distinct)
         if gate is None:
             gate = self._gates[distinct] = _Gate(self, distinct)
-        return await gate.wait(max_wait, on_wait)
+        return await gate.wait(max_wait)
 
 
 @dataclass(eq=False, slots=True)
 class _Waiter:
     future: asyncio.Future[float]
     since: float
-    max_wait: float | None
-    on_wait: Callable[[RateLimit, float], object] | None
 
 
 class _Gate:
-    """The deliveries waiting on one set of limits, in arrival order, served by one task."""
+    """The deliveries waiting on one set of limits, in arrival order, served by one task.
+
+    Each cycle costs the same whatever the number of waiters: one admission call, the wait
+    counted once for all of them, and only the waiters whose ``max_wait`` runs out looked at
+    (a heap by deadline)."""
 
     def __init__(self, limiter: RateLimiter, limits: tuple[RateLimit, ...]) -> None:
         self.limiter = limiter
         self.limits = limits
         self.waiters: collections.deque[_Waiter] = collections.deque()
+        self.live = 0  # waiters not yet admitted, timed out or cancelled
+        self._deadlines: list[tuple[float, int, _Waiter]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def wait(
-        self, max_wait: float | None, on_wait: Callable[[RateLimit, float], object] | None
-    ) -> float:
+    async def wait(self, max_wait: float | None) -> float:
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(loop.create_future(), self.limiter._clock(), max_wait, on_wait)
+        waiter = _Waiter(loop.create_future(), self.limiter._clock())
         self.waiters.append(waiter)
+        self.live += 1
+        waiter.future.add_done_callback(self._gone)
+        if max_wait is not None:
+            heapq.heappush(self._deadlines, (waiter.since + max_wait, id(waiter), waiter))
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._serve(), name=f"ratelimit:{self.limits[0].key}")
         # A cancelled waiter (its request was returned at shutdown) is skipped by _serve.
         return await waiter.future
+
+    def _gone(self, future: asyncio.Future[float]) -> None:
+        # Admissions and timeouts are counted where they are made (this runs only later).
+        if future.cancelled():
+            self.live -= 1
+
+    def _settle(self, waiter: _Waiter, result: float | BaseException) -> None:
+        if waiter.future.done():
+            return
+        self.live -= 1
+        if isinstance(result, BaseException):
+            waiter.future.set_exception(result)
+        else:
+            waiter.future.set_result(result)
 
     async def _serve(self) -> None:
         limiter = self.limiter
@@ -224,14 +249,13 @@ class _Gate:
             while True:
                 while self.waiters and self.waiters[0].future.done():
                     self.waiters.popleft()
-                if not self.waiters:
+                if not self.live:
                     return
-                wanted = min(len(self.waiters), MAX_ADMIT)
                 try:
-                    admitted, waits = await limiter.admit(self.limits, wanted)
+                    admitted, waits = await limiter.admit(self.limits, min(self.live, MAX_ADMIT))
                     delay = 0.1
                 except Exception as exc:
-                    if not isinstance(exc, TRANSIENT_ERRORS):  # a bad limit: no wait fixes it
+                    if not redis_transient(exc):  # a bad limit: no wait fixes it
                         self._fail_all(exc)
                         return
                     log.warning(
@@ -247,39 +271,39 @@ class _Gate:
                 while admitted > 0 and self.waiters:
                     waiter = self.waiters.popleft()
                     if not waiter.future.done():
-                        waiter.future.set_result(now - waiter.since)
+                        self._settle(waiter, now - waiter.since)
                         admitted -= 1
-                if not self.waiters or not any(waits):
+                if not self.live or not any(waits):
                     continue  # nobody left, or quota for more: serve whoever came meanwhile
-                self._held_back(waits, now)
-                pause = max(waits)
+                # At least MIN_PAUSE: a bucket refilling fast then admits a few per call
+                # instead of one.
+                pause = max(MIN_PAUSE, *waits)
+                self._held_back(waits, pause, now)
                 # Replicas refused together wake together; a little jitter spreads them over
                 # the freed slot instead of all hitting Redis in the same millisecond.
                 await limiter._sleep(pause + min(0.05, pause * 0.1) * limiter._jitter())
         finally:
-            if limiter._gates.get(self.limits) is self and not self.waiters:
+            if limiter._gates.get(self.limits) is self and not self.live:
                 del limiter._gates[self.limits]
 
-    def _held_back(self, waits: tuple[float, ...], now: float) -> None:
-        """Tell each waiter what holds it back; give up on those it would hold too long."""
-        pause = max(waits)
-        binding = self.limits[waits.index(pause)]
-        for waiter in self.waiters:
-            if waiter.future.done():
-                continue
-            if waiter.on_wait is not None:
-                for limit, wait in zip(self.limits, waits, strict=True):
-                    if wait:
-                        waiter.on_wait(limit, wait)
-            waited = now - waiter.since
-            if waiter.max_wait is not None and waited + pause > waiter.max_wait:
-                waiter.future.set_exception(RateLimitTimeout(binding, pause, waited))
+    def _held_back(self, waits: tuple[float, ...], pause: float, now: float) -> None:
+        """Count the wait for everyone held back; give up on those it would hold too long."""
+        held = self.live
+        for limit, wait in zip(self.limits, waits, strict=True):
+            if wait:
+                try:
+                    self.limiter._on_wait(limit, wait * held)
+                except Exception:  # a metric must not stop the gate
+                    log.exception("counting a rate-limit wait failed")
+        binding = self.limits[waits.index(max(waits))]
+        while self._deadlines and self._deadlines[0][0] < now + pause:
+            _, _, waiter = heapq.heappop(self._deadlines)
+            self._settle(waiter, RateLimitTimeout(binding, pause, now - waiter.since))
 
     def _fail_all(self, exc: Exception) -> None:
         while self.waiters:
-            waiter = self.waiters.popleft()
-            if not waiter.future.done():
-                waiter.future.set_exception(exc)
+            self._settle(self.waiters.popleft(), exc)
+        self._deadlines.clear()
 
 
 def _capacity(limit: RateLimit) -> int:

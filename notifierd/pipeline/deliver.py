@@ -14,7 +14,7 @@ from typing import Any
 from notifierd import jsonenc, metrics
 from notifierd.channels.base import Delivered, Failed, Outbound
 from notifierd.config.model import Channel, RetrySettings, Snapshot
-from notifierd.intake.ratelimit import RateLimiter, limits_for
+from notifierd.intake.ratelimit import RateLimiter, RateLimitTimeout, limits_for
 from notifierd.pipeline.pacing import Pacer
 from notifierd.pipeline.retry import Jitter, next_delay
 from notifierd.request import Request
@@ -97,7 +97,12 @@ class Deliverer:
         attempts_before: int,
         received_at: datetime,
         thread_ts: str | None = None,
+        *,
+        quota_wait: float | None = None,
     ) -> Attempt:
+        """One attempt. ``quota_wait``: the longest to wait for rate-limit quota here; a longer
+        wait is recorded as ``retrying`` (not an attempt) for the retrier, so a claimed retry or
+        escalation step never outlives its lease waiting."""
         self.in_progress += 1
         try:
             return await self._attempt(
@@ -110,6 +115,7 @@ class Deliverer:
                 attempts_before,
                 received_at,
                 thread_ts,
+                quota_wait,
             )
         finally:
             self.in_progress -= 1
@@ -125,6 +131,7 @@ class Deliverer:
         attempts_before: int,
         received_at: datetime,
         thread_ts: str | None,
+        quota_wait: float | None,
     ) -> Attempt:
         attempts = attempts_before + 1
         bucket = pace_bucket(channel, recipient)
@@ -144,7 +151,22 @@ class Deliverer:
         if self.limiter is not None:
             limits = limits_for(snapshot.rate_limits, channel)
             if limits:
-                await self.limiter.acquire(limits, on_wait=_count_wait)
+                try:
+                    await self.limiter.acquire(limits, max_wait=quota_wait)
+                except RateLimitTimeout as exc:
+                    log.info(
+                        "%s: %s; retried then",
+                        channel.name,
+                        exc,
+                        extra={"request_id": request.id, "event": "quota_wait"},
+                    )
+                    at = self.clock() + timedelta(seconds=exc.retry_after)
+                    return Attempt(
+                        "retrying",
+                        attempts_before,
+                        f"waiting for quota: {exc}",
+                        next_attempt_at=at,
+                    )
         if self.dry_run:
             log.info(
                 "dry run: would send to %s %s",
@@ -276,7 +298,3 @@ class Deliverer:
         metrics.DELIVERIES.labels(channel.name, status).inc()
         metrics.DELIVERY_LATENCY.labels(channel.name).observe(latency)
         return Attempt(status, attempts, None, latency * 1000, provider_id)
-
-
-def _count_wait(limit: Any, seconds: float) -> None:
-    metrics.RATE_LIMIT_WAITS.labels(getattr(limit, "key", str(limit))).inc(seconds)

@@ -10,6 +10,7 @@ to the dead-letter queue.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import random
@@ -79,6 +80,7 @@ class Intake:
         self._sleep = sleep
         self._inflight: dict[asyncio.Task[None], bytes] = {}
         self._by_key: dict[str, asyncio.Task[None]] = {}
+        self._submitted: set[asyncio.Task[None]] = set()  # outcome handed to the recorder
         self._slot = asyncio.Event()
 
     @property
@@ -91,7 +93,19 @@ class Intake:
 
     async def run(self, stopping: asyncio.Event) -> None:
         delay = 0.1
+        adopt = False  # a fetch failed: it may have taken requests whose reply never came
         while not stopping.is_set():
+            if adopt:
+                try:
+                    await self._adopt_orphans()
+                    adopt = False
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.error("reading our processing list failed: %s", exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
             if self.hold_back():
                 await asyncio.sleep(0.02)  # overdue escalations first; requests wait in Redis
                 continue
@@ -117,11 +131,38 @@ class Intake:
                     exc,
                     extra={"event": "redis_unavailable"},
                 )
+                adopt = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
             if raws:
-                await self._dispatch(raws)
+                try:
+                    await self._dispatch(raws)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the loop must go on; what it took is in our list
+                    log.exception("dispatching %d request(s) failed", len(raws))
+                    adopt = True
+
+    async def _adopt_orphans(self) -> None:
+        """Process what our processing list holds that nothing here works on: requests a fetch
+        took whose reply was lost (a connection cut mid-call). They are older than anything
+        fetched after, so they go first; left alone they would hold their alert's key while
+        its later requests are processed."""
+        in_flight = collections.Counter(self._inflight.values())
+        orphans = []
+        for raw in await self.consumer.pending():
+            if in_flight[raw] > 0:
+                in_flight[raw] -= 1
+            else:
+                orphans.append(raw)
+        if orphans:
+            log.warning(
+                "taking up %d request(s) a failed fetch took",
+                len(orphans),
+                extra={"event": "adopted"},
+            )
+            await self._dispatch(orphans)
 
     def _room_for_deliveries(self) -> bool:
         return self.waiting_deliveries() < self.limits.max_waiting_deliveries
@@ -132,11 +173,13 @@ class Intake:
         raws: list[bytes] = []
         if self._inflight:
             _, pending = await asyncio.wait(list(self._inflight), timeout=timeout)
-            if pending:
-                raws = [self._inflight[t] for t in pending]
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+            # One handed to the recorder is written and acknowledged by it (the recorder stops
+            # after us): returned too, it would be taken and sent again.
+            unfinished = [t for t in pending if t not in self._submitted]
+            raws = [self._inflight[t] for t in unfinished]
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
         released = await self.consumer.release(raws)
         if raws:
             log.warning(
@@ -157,7 +200,12 @@ class Intake:
                 requests.append((raw, parsed))
         if not requests:
             return
-        known = await self._known([r.id for _, r in requests])
+        known: Known | None
+        try:
+            known = await self._known([r.id for _, r in requests])
+        except Exception:  # not Redis or Postgres away: each request finds out for itself
+            log.exception("reading what %d request(s) already delivered failed", len(requests))
+            known = None
         for raw, request in requests:
             key = request.order_key
             previous = self._by_key.get(key)
@@ -169,6 +217,7 @@ class Intake:
 
     def _finished(self, key: str, task: asyncio.Task[None]) -> None:
         self._inflight.pop(task, None)
+        self._submitted.discard(task)
         if self._by_key.get(key) is task:
             del self._by_key[key]
         self._slot.set()
@@ -230,6 +279,9 @@ class Intake:
                 known = None
                 await self._sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, self.limits.retry_max)
+        task = asyncio.current_task()
+        if task is not None:
+            self._submitted.add(task)
         await self.recorder.submit(raw, processed)
 
     def _dead(

@@ -120,13 +120,11 @@ class Pacer:
         state.spacing *= SHRINK
         state.accepted_since_slowed = True
         now = self._clock()
-        if (
-            state.spacing < UNPACED_BELOW
-            and not state.booked
-            and state.closed_until <= now
-            and state.next_send <= now
-        ):
-            del self._buckets[bucket]
+        if state.spacing < UNPACED_BELOW and state.closed_until <= now and state.next_send <= now:
+            if state.booked:  # turns nobody came back for (another replica took them)
+                state.booked = {d: t for d, t in state.booked.items() if t >= now - STALE_BOOKING}
+            if not state.booked:
+                del self._buckets[bucket]
 
     def _book(self, state: _Bucket, delivery_id: str, earliest: float, now: float) -> float:
         at = max(earliest, state.booked_tail + state.spacing)

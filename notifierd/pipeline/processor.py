@@ -54,9 +54,11 @@ class Processor:
         known: Known,
         *,
         lifecycle: bool = True,
+        quota_wait: float | None = None,
     ) -> Processed:
         """Run the stages for ``request``. ``lifecycle=False`` for notifications an alert sends
-        itself (escalation steps): they neither open alerts nor count as duplicates."""
+        itself (escalation steps): they neither open alerts nor count as duplicates.
+        ``quota_wait``: see Deliverer.attempt."""
         snapshot = active.snapshot
         record = RequestRecord(
             id=request.id,
@@ -145,13 +147,17 @@ class Processor:
         ]
         if len(pending) == 1:  # the common case: no task of its own for one delivery
             out.deliveries.append(
-                await self._deliver_safely(active, request, renderer, pending[0], received_at)
+                await self._deliver_safely(
+                    active, request, renderer, pending[0], received_at, quota_wait=quota_wait
+                )
             )
         else:
             out.deliveries.extend(
                 await asyncio.gather(
                     *(
-                        self._deliver_safely(active, request, renderer, p, received_at)
+                        self._deliver_safely(
+                            active, request, renderer, p, received_at, quota_wait=quota_wait
+                        )
                         for p in pending
                     )
                 )
@@ -208,12 +214,16 @@ class Processor:
         planned: PlannedDelivery,
         received_at: datetime,
         thread_ts: str | None = None,
+        *,
+        quota_wait: float | None = None,
     ) -> DeliveryRecord:
         """One delivery; a bug in it kills that delivery (dead, with the error), not its
         siblings, which have been sent and must be recorded. Redis or Postgres failing is
         raised: the whole request is processed again."""
         try:
-            return await self._deliver(active, request, renderer, planned, received_at, thread_ts)
+            return await self._deliver(
+                active, request, renderer, planned, received_at, thread_ts, quota_wait
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -242,6 +252,7 @@ class Processor:
         planned: PlannedDelivery,
         received_at: datetime,
         thread_ts: str | None = None,
+        quota_wait: float | None = None,
     ) -> DeliveryRecord:
         channel = active.snapshot.channels[planned.channel]
         rendered = renderer.render(planned.template, planned.template_from, channel.type)
@@ -273,6 +284,7 @@ class Processor:
             0,
             received_at,
             thread_ts,
+            quota_wait=quota_wait,
         )
         row.status, row.attempts, row.last_error = attempt.status, attempt.attempts, attempt.error
         row.latency_ms, row.provider_id, row.next_attempt_at = (

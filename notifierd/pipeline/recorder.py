@@ -174,6 +174,14 @@ class Recorder:
             reason=reason,
         )
         letter = DeadRequest(rec.id, self.consumer.keys.queue, storable_text(item.raw), reason)
+        # What was sent stays on record, so that `dlq retry` does not send it again.
+        for delivery in item.processed.deliveries:
+            try:
+                await self.store.write_batch([], [delivery])
+            except Exception as exc:
+                log.error(
+                    "Postgres refused delivery %s of request %s: %s", delivery.id, rec.id, exc
+                )
         while True:
             try:
                 await self.store.write_batch([placeholder], [], [letter])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -55,21 +56,47 @@ class Retrier:
         if not rows:
             return 0
         outcomes = await asyncio.gather(*(self._retry_safely(row) for row in rows))
-        # Sent already: Postgres being away is waited out, or the lease would send them again.
+        await self._finish(outcomes)
+        return len(rows)
+
+    async def _finish(self, outcomes: list[RetryOutcome]) -> None:
+        """Record outcomes. They were sent: Postgres being away is waited out (or the lease would
+        send them again), and one row Postgres refuses does not hold back the others."""
         delay = 0.1
         while True:
             try:
                 await self.store.finish_retries(outcomes)
-                break
+                return
             except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                log.error(
-                    "recording %d retries failed, retrying in %.1fs: %s", len(rows), delay, exc
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        return len(rows)
+                if is_transient(exc):
+                    log.error(
+                        "recording %d retries failed, retrying in %.1fs: %s",
+                        len(outcomes),
+                        delay,
+                        exc,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                refused = exc
+                break
+        if len(outcomes) > 1:
+            for outcome in outcomes:
+                await self._finish([outcome])
+            return
+        [outcome] = outcomes
+        log.error("Postgres refused the outcome of retry %s: %s", outcome.id, refused)
+        # Without the provider's texts, which are what a refusal is made of: left claimed, the
+        # row would be sent again each time its lease ends.
+        plain = dataclasses.replace(
+            outcome,
+            last_error=f"(the error could not be stored: {refused})"[:500],
+            provider_id=None,
+        )
+        try:
+            await self.store.finish_retries([plain])
+        except Exception:
+            log.exception("could not record retry %s even without its texts", outcome.id)
 
     async def _retry_safely(self, row: Any) -> RetryOutcome:
         try:
@@ -104,6 +131,7 @@ class Retrier:
                 str(get("id")),
                 attempts,
                 get("received_at"),
+                quota_wait=self.lease / 2,
             )
         except Exception as exc:  # keep the delivery: it becomes due again with a fresh delay
             attempt = self.deliverer.failed(

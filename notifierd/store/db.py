@@ -36,6 +36,12 @@ def is_transient(exc: BaseException) -> bool:
             # A deadlock or serialization failure between concurrent writers: the statement
             # rolled back whole and succeeds when run again.
             asyncpg.TransactionRollbackError,
+            # Out of connections, memory or disk (class 53); shutting down, restarting or a
+            # statement cancelled by an operator or a timeout (class 57); a failover that left
+            # us on a read-only server (25006): all pass once the server is back.
+            asyncpg.InsufficientResourcesError,
+            asyncpg.OperatorInterventionError,
+            asyncpg.ReadOnlySQLTransactionError,
         ),
     )
 
@@ -49,8 +55,16 @@ def storable_text(raw: bytes) -> str:
 FINAL_AT_FIRST_WRITE = frozenset({"delivered", "dry_run"})
 
 
+def _storable(value: Any) -> Any:
+    # Text from outside — a provider's error body, a header — may hold NUL, which Postgres
+    # refuses in text: a refusal would cost the whole batch's records.
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\\x00")
+    return value
+
+
 def _columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
-    return [[getattr(r, n) for r in rows] for n in names]
+    return [[_storable(getattr(r, n)) for r in rows] for n in names]
 
 
 class Store:

@@ -402,3 +402,47 @@ async def test_consumers_of_another_queue_never_recover_ours(redis_prefix: Redis
     assert await redis_prefix.redis.llen(theirs.queue) == 0
     assert await recover(redis_prefix.redis, ours) == 3  # one of ours puts them back where
     assert await redis_prefix.redis.lrange(ours.queue, 0, -1) == raws[::-1]  # they came from
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        alert("big", "db")[:-1] + b', "message": "' + b"x" * 200_000 + b'"}',
+        b"\xef\xbb\xbf" + alert("bom", "db"),
+    ],
+    ids=["200-kB request", "UTF-8 BOM"],
+)
+async def test_large_or_bom_requests_keep_their_alerts_order(
+    redis_prefix: RedisPrefix, first: bytes
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    resolve = alert("r", "db", "resolve")
+    a = await started(redis_prefix, keys, "a")
+    b = await started(redis_prefix, keys, "b")
+    await produce(redis_prefix, keys, [first])
+    assert await a.fetch(10, timeout=0.1) == [first]
+    await produce(redis_prefix, keys, [resolve])
+    assert await b.fetch(10, timeout=0.1) == []  # a holds "db": the resolve goes to a
+    assert await a.fetch(10, timeout=0.1) == [resolve]
+    assert await a.ack([first, resolve]) == 2
+    for consumer in (a, b):
+        await consumer.stop()
+    assert await owned_keys(redis_prefix, keys) == []
+
+
+async def test_acknowledging_a_request_taken_before_a_restart_still_frees_its_key(
+    redis_prefix: RedisPrefix,
+) -> None:
+    """A consumer that does not know a request's key (taken by an earlier process with its id)
+    has the script decode it when it acknowledges."""
+    keys = Keys(redis_prefix.prefix)
+    first = alert("1", "db")
+    await produce(redis_prefix, keys, [first])
+    before = await started(redis_prefix, keys, "a")
+    assert await before.fetch(1, timeout=0.1) == [first]
+    assert before._heartbeat_task is not None
+    before._heartbeat_task.cancel()  # that process is gone
+    after = await started(redis_prefix, keys, "a")  # a new one, with the same consumer id
+    assert await after.ack([first]) == 1
+    assert await owned_keys(redis_prefix, keys) == []
+    await after.stop()

@@ -734,3 +734,42 @@ async def test_two_replicas_apply_each_alerts_requests_in_queue_order(
     finally:
         await sink.stop()
         await flaky.stop()
+
+
+async def test_requests_a_fetch_took_before_its_reply_was_lost_are_processed_first(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    db: asyncpg.Connection,
+) -> None:
+    """The fetch script ran but its reply never came (a connection cut mid-call): the trigger
+    it took is processed, and before the resolve that follows it in the queue."""
+    trigger = {"id": "t", "kind": "alert", "title": "db", "message": "down", "dedup_key": "db"}
+    resolve = {"id": "r", "kind": "alert", "action": "resolve", "message": "up", "dedup_key": "db"}
+    async with daemon_running(
+        tmp_path, pg_url, redis_prefix, monkeypatch, routes=ALERTS
+    ) as running:
+        consumer = running.daemon.consumer
+        fetch = consumer.fetch
+        lost: list[bytes] = []
+
+        async def reply_lost_once(*args: Any, **kwargs: Any) -> list[bytes]:
+            got = await fetch(*args, **kwargs)
+            if got and not lost:
+                lost.extend(got)
+                raise ConnectionError("Connection reset by peer")
+            return got
+
+        consumer.fetch = reply_lost_once  # type: ignore[method-assign]
+        await asyncio.sleep(0.6)  # a fetch waiting since before the swap times out (0.5 s)
+        await push_all(redis_prefix, running.queue, [trigger])
+        await wait_until(
+            lambda: asyncio.sleep(0, bool(lost)), 5, lambda: asyncio.sleep(0, "no fetch")
+        )
+        await push_all(redis_prefix, running.queue, [resolve])
+        found = await settled(db, ["t", "r"], timeout=10)
+        assert (found["t"]["outcome"], found["r"]["outcome"]) == ("routed", "resolved")
+        [status] = [r["status"] for r in await db.fetch("SELECT status FROM alerts")]
+        assert status == "resolved"
+        await running.idle()
