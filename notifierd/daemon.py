@@ -122,7 +122,10 @@ class Daemon:
         )
         self._tasks = [
             asyncio.create_task(self.intake.run(self.stopping), name="intake"),
-            asyncio.create_task(self.retrier.run(self.stopping), name="retrier"),
+            asyncio.create_task(
+                self.retrier.run(self.stopping, drain_timeout=opts.shutdown_timeout),
+                name="retrier",
+            ),
             asyncio.create_task(self._maintenance_loop(), name="maintenance"),
         ]
         if opts.watch:
@@ -228,6 +231,7 @@ class Daemon:
             # us meanwhile: back to the queue too, so we stop holding nothing.
             ("returning handed-over requests", lambda: self.consumer.release([])),
             ("the escalator", lambda: self.escalator.stop(self.options.shutdown_timeout)),
+            ("the retrier", self._stop_retrier),
             ("the background loops", self._cancel_tasks),
             ("the consumer", self.consumer.stop),
             ("the channels", self.senders.close),
@@ -252,6 +256,12 @@ class Daemon:
             for task in stuck:
                 task.cancel()
         await self.intake.finish(self.options.shutdown_timeout)
+
+    async def _stop_retrier(self) -> None:
+        # It finishes the retries under way and records them by itself once stopping is set.
+        retrier = next((t for t in self._tasks if t.get_name() == "retrier"), None)
+        if retrier is not None:
+            await asyncio.wait([retrier], timeout=self.options.shutdown_timeout + 5)
 
     async def _cancel_tasks(self) -> None:
         for task in self._tasks:

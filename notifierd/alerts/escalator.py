@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from notifierd import metrics
 from notifierd.config.holder import Active
+from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.processor import Processed, Processor
 from notifierd.request import Request
 from notifierd.store.alerts import AlertStore
@@ -235,7 +236,12 @@ class Escalator:
             results = await asyncio.gather(
                 *(
                     self.processor.process(
-                        active, request, now, known, lifecycle=False, quota_wait=self.lease / 2
+                        active,
+                        request,
+                        now,
+                        known,
+                        lifecycle=False,
+                        waits=Waits(quota=self.lease / 2, send_slot=self.lease / 2),
                     )
                     for _, request, _, _ in ready
                 ),

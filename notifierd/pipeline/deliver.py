@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -15,6 +16,7 @@ from notifierd import jsonenc, metrics
 from notifierd.channels.base import Delivered, Failed, Outbound
 from notifierd.config.model import Channel, RetrySettings, Snapshot
 from notifierd.intake.ratelimit import RateLimiter, RateLimitTimeout, limits_for
+from notifierd.pipeline.breaker import Breakers
 from notifierd.pipeline.pacing import Pacer
 from notifierd.pipeline.retry import Jitter, next_delay
 from notifierd.request import Request
@@ -51,9 +53,36 @@ def message_from_json(text: str) -> RenderedMessage:
     return RenderedMessage(**data)
 
 
+@dataclass(frozen=True, slots=True)
+class Waits:
+    """The longest one attempt waits in memory — for rate-limit quota, for a free send slot of
+    its channel — before it is recorded ``retrying`` (not an attempt) for the retrier instead.
+    None: as long as it takes. The intake bounds the slot (one channel's backlog must not hold
+    the requests of others); the retrier and escalation steps bound both below their lease."""
+
+    quota: float | None = None
+    send_slot: float | None = None
+
+
+UNBOUNDED = Waits()
+
 # A delivery waits in memory for its turn at a provider that rate-limited us at most this long;
 # a longer wait is recorded (retrying, not an attempt) and the retrier brings it back in time.
 PACE_WAIT_IN_MEMORY = 1.0
+
+
+# Sends under way at once per channel unless it sets max_in_flight: for channels read by people
+# few (a crash repeats every send whose answer had not come back, and people cannot drop a
+# repeat); for webhooks their receiver's connection cap (receivers drop repeats by delivery id).
+DEFAULT_MAX_IN_FLIGHT = {"webhook": 100}
+DEFAULT_MAX_IN_FLIGHT_FOR_PEOPLE = 8
+
+
+def max_in_flight(channel: Channel) -> int:
+    value = channel.settings.get("max_in_flight")
+    if isinstance(value, int) and value >= 1:
+        return value
+    return DEFAULT_MAX_IN_FLIGHT.get(channel.type, DEFAULT_MAX_IN_FLIGHT_FOR_PEOPLE)
 
 
 def pace_bucket(channel: Channel, recipient: str | None) -> str:
@@ -85,6 +114,8 @@ class Deliverer:
         self.dry_run = dry_run
         self.pacer = pacer or Pacer(time.time)
         self.in_progress = 0  # deliveries between their start and their outcome, waits included
+        self._sending: dict[tuple[str, int], asyncio.Semaphore] = {}  # per channel, by its cap
+        self.breakers = Breakers(time.monotonic)
 
     async def attempt(
         self,
@@ -98,11 +129,9 @@ class Deliverer:
         received_at: datetime,
         thread_ts: str | None = None,
         *,
-        quota_wait: float | None = None,
+        waits: Waits = UNBOUNDED,
     ) -> Attempt:
-        """One attempt. ``quota_wait``: the longest to wait for rate-limit quota here; a longer
-        wait is recorded as ``retrying`` (not an attempt) for the retrier, so a claimed retry or
-        escalation step never outlives its lease waiting."""
+        """One attempt; ``waits`` bounds its waiting in memory (see Waits)."""
         self.in_progress += 1
         try:
             return await self._attempt(
@@ -115,7 +144,7 @@ class Deliverer:
                 attempts_before,
                 received_at,
                 thread_ts,
-                quota_wait,
+                waits,
             )
         finally:
             self.in_progress -= 1
@@ -131,7 +160,7 @@ class Deliverer:
         attempts_before: int,
         received_at: datetime,
         thread_ts: str | None,
-        quota_wait: float | None,
+        waits: Waits,
     ) -> Attempt:
         attempts = attempts_before + 1
         bucket = pace_bucket(channel, recipient)
@@ -152,7 +181,7 @@ class Deliverer:
             limits = limits_for(snapshot.rate_limits, channel)
             if limits:
                 try:
-                    await self.limiter.acquire(limits, max_wait=quota_wait)
+                    await self.limiter.acquire(limits, max_wait=waits.quota)
                 except RateLimitTimeout as exc:
                     log.info(
                         "%s: %s; retried then",
@@ -188,6 +217,29 @@ class Deliverer:
             message=message,
             thread_ts=thread_ts,
         )
+        closed_for = self.breakers.closed_for(channel.name)
+        if closed_for is not None:  # it has not been answering: fail now, not after a timeout
+            silent = Failed(
+                f"not sent: {channel.name} answered none of its last "
+                f"{self.breakers.silent_count(channel.name)} sends (no answer within its timeout, "
+                f"or no connection); one is tried again in {closed_for:.0f}s",
+                transient=True,
+            )
+            return self.failed(snapshot.settings.retry, channel, attempts, silent, request.id)
+        slot = self._slot(channel)
+        if slot.locked() and waits.send_slot is not None:
+            try:
+                await asyncio.wait_for(slot.acquire(), waits.send_slot)
+            except TimeoutError:  # its backlog waits in Postgres, not in front of others
+                return Attempt(
+                    "retrying",
+                    attempts_before,
+                    f"waiting for a send slot: {channel.name} had {max_in_flight(channel)} "
+                    "sends under way",
+                    next_attempt_at=self.clock(),
+                )
+        else:
+            await slot.acquire()
         # Only a paced bucket's sends have a time that matters (see Pacer.refused): the others
         # count as sent before any slow-down.
         sent_at = self.pacer.now() if paced else float("-inf")
@@ -196,6 +248,12 @@ class Deliverer:
         except Exception as exc:  # a sender bug must not lose the delivery: retry it
             log.exception("sender for %s raised", channel.name, extra={"request_id": request.id})
             result = Failed(reason=f"sender error: {type(exc).__name__}: {exc}", transient=True)
+        finally:
+            slot.release()
+        if isinstance(result, Failed) and result.transient and result.status_code is None:
+            self.breakers.unanswered(channel.name)
+        else:
+            self.breakers.answered(channel.name)
         if isinstance(result, Delivered):
             self.pacer.accepted(bucket)
             provider_id = result.provider_id
@@ -215,6 +273,13 @@ class Deliverer:
                 result.reason,
             )
         return self.failed(snapshot.settings.retry, channel, attempts, result, request.id)
+
+    def _slot(self, channel: Channel) -> asyncio.Semaphore:
+        key = (channel.name, max_in_flight(channel))
+        slot = self._sending.get(key)
+        if slot is None:
+            slot = self._sending[key] = asyncio.Semaphore(key[1])
+        return slot
 
     def _throttled(
         self,

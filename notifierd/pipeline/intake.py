@@ -23,6 +23,7 @@ from notifierd import metrics
 from notifierd.config.holder import Active
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.parse import Rejection, parse_request
+from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.processor import Known, Processed, Processor, request_payload
 from notifierd.pipeline.recorder import Recorder
@@ -31,6 +32,11 @@ from notifierd.store.db import Store, is_transient, storable_text
 from notifierd.store.records import DeadRequest, RequestRecord
 
 log = logging.getLogger("notifierd.intake")
+
+# A request's delivery waits for rate-limit quota in memory (the intake takes less while many
+# wait), but not long for a free send slot: a channel whose sends are all under way (a receiver
+# that hangs) must not hold the intake's slots in front of other channels' requests.
+WAITS = Waits(send_slot=1.0)
 
 Clock = Callable[[], datetime]
 
@@ -180,6 +186,12 @@ class Intake:
             for task in unfinished:
                 task.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
+            # Their deliveries that did finish are on their way to Postgres: written before the
+            # requests go back, so whoever takes one next sends only what is left.
+            try:
+                await asyncio.wait_for(self.recorder.drain(), timeout)
+            except TimeoutError:
+                log.error("the records of returned requests are not all written yet")
         released = await self.consumer.release(raws)
         if raws:
             log.warning(
@@ -259,7 +271,9 @@ class Intake:
             try:
                 if known is None:
                     known = await self._known([request.id])
-                processed = await self.processor.process(active, request, received_at, known)
+                processed = await self.processor.process(
+                    active, request, received_at, known, stream=self.recorder.record, waits=WAITS
+                )
                 break
             except asyncio.CancelledError:
                 raise

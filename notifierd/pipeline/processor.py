@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from notifierd import jsonenc, metrics
 from notifierd.config.holder import Active
 from notifierd.intake.dedup import Deduplicator
-from notifierd.pipeline.deliver import Attempt, Clock, Deliverer, message_json
+from notifierd.pipeline.deliver import UNBOUNDED, Attempt, Clock, Deliverer, Waits, message_json
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
@@ -54,11 +54,13 @@ class Processor:
         known: Known,
         *,
         lifecycle: bool = True,
-        quota_wait: float | None = None,
+        waits: Waits = UNBOUNDED,
+        stream: Callable[[DeliveryRecord], None] | None = None,
     ) -> Processed:
         """Run the stages for ``request``. ``lifecycle=False`` for notifications an alert sends
         itself (escalation steps): they neither open alerts nor count as duplicates.
-        ``quota_wait``: see Deliverer.attempt."""
+        ``waits``: see Deliverer.attempt. ``stream``: where each of several deliveries goes
+        the moment it finishes (the recorder), instead of with the request's outcome."""
         snapshot = active.snapshot
         record = RequestRecord(
             id=request.id,
@@ -148,20 +150,22 @@ class Processor:
         if len(pending) == 1:  # the common case: no task of its own for one delivery
             out.deliveries.append(
                 await self._deliver_safely(
-                    active, request, renderer, pending[0], received_at, quota_wait=quota_wait
+                    active, request, renderer, pending[0], received_at, waits=waits
                 )
             )
         else:
-            out.deliveries.extend(
-                await asyncio.gather(
-                    *(
-                        self._deliver_safely(
-                            active, request, renderer, p, received_at, quota_wait=quota_wait
-                        )
-                        for p in pending
-                    )
+
+            async def deliver(planned: PlannedDelivery) -> DeliveryRecord | None:
+                row = await self._deliver_safely(
+                    active, request, renderer, planned, received_at, waits=waits
                 )
-            )
+                if stream is None:
+                    return row
+                stream(row)  # recorded now: a request cut short resumes without it
+                return None
+
+            rows = await asyncio.gather(*(deliver(p) for p in pending))
+            out.deliveries.extend(row for row in rows if row is not None)
         return self._finish(out, "routed", None)
 
     async def deliver_to(
@@ -215,14 +219,14 @@ class Processor:
         received_at: datetime,
         thread_ts: str | None = None,
         *,
-        quota_wait: float | None = None,
+        waits: Waits = UNBOUNDED,
     ) -> DeliveryRecord:
         """One delivery; a bug in it kills that delivery (dead, with the error), not its
         siblings, which have been sent and must be recorded. Redis or Postgres failing is
         raised: the whole request is processed again."""
         try:
             return await self._deliver(
-                active, request, renderer, planned, received_at, thread_ts, quota_wait
+                active, request, renderer, planned, received_at, thread_ts, waits
             )
         except asyncio.CancelledError:
             raise
@@ -252,7 +256,7 @@ class Processor:
         planned: PlannedDelivery,
         received_at: datetime,
         thread_ts: str | None = None,
-        quota_wait: float | None = None,
+        waits: Waits = UNBOUNDED,
     ) -> DeliveryRecord:
         channel = active.snapshot.channels[planned.channel]
         rendered = renderer.render(planned.template, planned.template_from, channel.type)
@@ -284,7 +288,7 @@ class Processor:
             0,
             received_at,
             thread_ts,
-            quota_wait=quota_wait,
+            waits=waits,
         )
         row.status, row.attempts, row.last_error = attempt.status, attempt.attempts, attempt.error
         row.latency_ms, row.provider_id, row.next_attempt_at = (

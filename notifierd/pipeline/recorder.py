@@ -20,9 +20,13 @@ log = logging.getLogger("notifierd.record")
 
 @dataclass
 class _Item:
-    raw: bytes
-    processed: Processed
-    done: asyncio.Future[None]
+    """A request's outcome (to acknowledge once written), or one delivery of a request still
+    under way, recorded as soon as it finished (``raw``, ``processed`` and ``done`` None)."""
+
+    raw: bytes | None
+    processed: Processed | None
+    done: asyncio.Future[None] | None = None
+    delivery: DeliveryRecord | None = None
 
 
 def merge(
@@ -34,10 +38,13 @@ def merge(
     deliveries: dict[tuple[str, str, str], DeliveryRecord] = {}
     dead: dict[str, DeadRequest] = {}
     for item in items:
-        requests[item.processed.request.id] = item.processed.request
-        if item.processed.dead is not None:
-            dead[item.processed.request.id] = item.processed.dead
-        for d in item.processed.deliveries:
+        rows = [item.delivery] if item.delivery is not None else []
+        if item.processed is not None:
+            requests[item.processed.request.id] = item.processed.request
+            if item.processed.dead is not None:
+                dead[item.processed.request.id] = item.processed.dead
+            rows = item.processed.deliveries
+        for d in rows:
             key = (d.request_id, d.channel, d.recipient)
             kept = deliveries.get(key)
             if kept is None or kept.status not in FINAL_STATUSES:
@@ -67,10 +74,20 @@ class Recorder:
         self._task = asyncio.create_task(self._run(), name="recorder")
 
     async def submit(self, raw: bytes, processed: Processed) -> None:
-        item = _Item(raw, processed, asyncio.get_running_loop().create_future())
-        self._queue.put_nowait(item)  # unbounded: in-flight requests are capped upstream
+        done = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Item(raw, processed, done))  # in-flight requests are capped
         # Cancelling the waiter cancels only ``done``: the item stays queued and is written.
-        await item.done
+        await done
+
+    def record(self, delivery: DeliveryRecord) -> None:
+        """Record one delivery of a request still under way as soon as it finished: if the
+        request is returned to the queue (shutdown) or taken again (a crash), its replay sends
+        only what is not on record yet."""
+        self._queue.put_nowait(_Item(None, None, delivery=delivery))
+
+    async def drain(self) -> None:
+        """Wait until everything handed over so far is written."""
+        await self._queue.join()
 
     async def stop(self) -> None:
         """Flush what was submitted, then stop."""
@@ -102,10 +119,11 @@ class Recorder:
 
     async def _flush(self, items: list[_Item]) -> None:
         durable = await self._write(items)
+        raws = [i.raw for i in durable if i.raw is not None]
         delay = 0.1
-        while durable:
+        while raws:
             try:
-                await self.consumer.ack([i.raw for i in durable])
+                await self.consumer.ack(raws)
                 break
             except asyncio.CancelledError:
                 raise
@@ -121,7 +139,7 @@ class Recorder:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         for item in items:
-            if not item.done.done():
+            if item.done is not None and not item.done.done():
                 item.done.set_result(None)
 
     async def _write(self, items: list[_Item]) -> list[_Item]:
@@ -152,9 +170,13 @@ class Recorder:
                 delay = min(delay * 2, 5.0)
         if len(items) > 1:  # one bad row must not hold the others back: write them one by one
             return [done for item in items for done in await self._write([item])]
+        [item] = items
+        if item.processed is None or item.raw is None:  # a delivery recorded ahead of its request
+            assert item.delivery is not None
+            log.error("Postgres refused delivery %s: %s", item.delivery.id, refused)
+            return []
         # Postgres refuses this request's rows: it joins the dead-letter queue whole (the raw
         # request, replayable), under a placeholder row that says why, instead of looping.
-        [item] = items
         rec = item.processed.request
         reason = f"its records could not be stored: {refused}"[:2000]
         log.error(

@@ -1,8 +1,16 @@
-"""Retries: claims due deliveries from Postgres (any replica, SKIP LOCKED) and sends them again."""
+"""Retries: claims due deliveries from Postgres (any replica, SKIP LOCKED) and sends them again.
+
+Each channel's retries have their own room: a round claims, per channel, only as many due
+retries as that channel has free (its ``max_in_flight``), each claimed retry goes out on its
+own, and its outcome is recorded as soon as it is known (batched with whatever else finished).
+So a receiver that never answers holds back only its own retries, and a slow send never keeps
+another's outcome from Postgres — or past its lease, where another replica would send it again.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import json
@@ -12,12 +20,15 @@ from typing import Any
 
 from notifierd.channels.base import Failed
 from notifierd.config.holder import Active
-from notifierd.pipeline.deliver import Deliverer, message_from_json
+from notifierd.pipeline.deliver import Deliverer, Waits, max_in_flight, message_from_json
 from notifierd.request import Request
 from notifierd.store.db import Store, is_transient
 from notifierd.store.records import RetryOutcome
 
 log = logging.getLogger("notifierd.retry")
+
+# Retries of channels gone from the config claimed per round (each is recorded dead).
+ELSEWHERE = 100
 
 
 class Retrier:
@@ -28,36 +39,82 @@ class Retrier:
         active: Callable[[], Active],
         *,
         interval: float = 0.25,
-        batch: int = 100,
         lease: float = 120.0,
+        record_batch: int = 200,
     ) -> None:
         self.store = store
         self.deliverer = deliverer
         self.active = active
         self.interval = interval
-        self.batch = batch
         self.lease = lease
+        self.record_batch = record_batch
+        self._busy: collections.Counter[str] = collections.Counter()  # claimed, per channel
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._outcomes: asyncio.Queue[RetryOutcome] = asyncio.Queue()
+        self._room = asyncio.Event()  # a retry finished: its channel has room again
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                done = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.error("retry pass failed: %s", exc, extra={"event": "retry_pass_failed"})
-                done = 0
-            if done < self.batch:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), self.interval)
+    async def run(self, stopping: asyncio.Event, *, drain_timeout: float = 10.0) -> None:
+        """Claim and send until ``stopping`` is set; then let the retries under way finish (for
+        up to ``drain_timeout`` s: one cut off stays claimed, and its lease brings it back) and
+        record every outcome known."""
+        recorder = asyncio.create_task(self._record_outcomes(), name="retry-recorder")
+        try:
+            while not stopping.is_set():
+                try:
+                    claimed = await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.error("retry pass failed: %s", exc, extra={"event": "retry_pass_failed"})
+                    claimed = 0
+                if not claimed:
+                    self._room.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(_first(stopping, self._room), self.interval)
+            if self._tasks:
+                _, cut = await asyncio.wait(list(self._tasks), timeout=drain_timeout)
+                for task in cut:
+                    task.cancel()
+                await asyncio.gather(*cut, return_exceptions=True)
+            await self._outcomes.join()
+        finally:
+            recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
 
     async def run_once(self) -> int:
-        rows = await self.store.claim_due_retries(self.batch, self.lease)
-        if not rows:
-            return 0
-        outcomes = await asyncio.gather(*(self._retry_safely(row) for row in rows))
-        await self._finish(outcomes)
+        """Claim what each channel has room for and start sending it; returns how many."""
+        active = self.active()
+        room = {
+            name: max_in_flight(channel) - self._busy[name]
+            for name, channel in active.snapshot.channels.items()
+        }
+        rows = await self.store.claim_due_retries(room, self.lease, elsewhere=ELSEWHERE)
+        for row in rows:
+            self._busy[row["channel"]] += 1
+            task = asyncio.create_task(self._retry_and_report(row))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return len(rows)
+
+    async def _retry_and_report(self, row: Any) -> None:
+        try:
+            outcome = await self._retry_safely(row)
+            self._outcomes.put_nowait(outcome)
+        finally:
+            self._busy[row["channel"]] -= 1
+            self._room.set()
+
+    async def _record_outcomes(self) -> None:
+        """Record outcomes as they come, a batch at a time."""
+        while True:
+            batch = [await self._outcomes.get()]
+            await asyncio.sleep(0.005)  # let the outcomes finishing together share one write
+            while len(batch) < self.record_batch and not self._outcomes.empty():
+                batch.append(self._outcomes.get_nowait())
+            await self._finish(batch)
+            for _ in batch:
+                self._outcomes.task_done()
 
     async def _finish(self, outcomes: list[RetryOutcome]) -> None:
         """Record outcomes. They were sent: Postgres being away is waited out (or the lease would
@@ -101,7 +158,7 @@ class Retrier:
     async def _retry_safely(self, row: Any) -> RetryOutcome:
         try:
             return await self._retry(row)
-        except Exception as exc:  # a bug in one row must not leave the batch claimed
+        except Exception as exc:  # a bug in one row must not leave it claimed
             log.exception("retrying delivery %s failed", row["id"])
             return RetryOutcome(row["id"], "dead", row["attempts"], f"internal error: {exc}")
 
@@ -131,7 +188,7 @@ class Retrier:
                 str(get("id")),
                 attempts,
                 get("received_at"),
-                quota_wait=self.lease / 2,
+                waits=Waits(quota=self.lease / 2, send_slot=self.lease / 2),
             )
         except Exception as exc:  # keep the delivery: it becomes due again with a fresh delay
             attempt = self.deliverer.failed(
@@ -150,3 +207,13 @@ class Retrier:
             attempt.provider_id,
             attempt.next_attempt_at,
         )
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return when any of ``events`` is set."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -183,8 +183,22 @@ class Store:
         rows = await self.pool.fetch(q("known_deliveries"), ids)
         return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
 
-    async def claim_due_retries(self, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
-        return await self.pool.fetch(q("claim_due_retries"), limit, lease_seconds)
+    async def claim_due_retries(
+        self, room: Mapping[str, int], lease_seconds: float, *, elsewhere: int = 0
+    ) -> list[asyncpg.Record]:
+        """Due retries, at most ``room[channel]`` of each channel; and up to ``elsewhere`` of
+        channels not in ``room`` (gone from the config), in the same round."""
+        channels = [name for name, n in room.items() if n > 0]
+        rows: list[asyncpg.Record] = []
+        if channels:
+            rows = await self.pool.fetch(
+                q("claim_due_retries"), channels, [room[c] for c in channels], lease_seconds
+            )
+        if elsewhere > 0:
+            rows += await self.pool.fetch(
+                q("claim_due_retries_elsewhere"), list(room), elsewhere, lease_seconds
+            )
+        return rows
 
     async def finish_retries(self, outcomes: Sequence[RetryOutcome]) -> None:
         if outcomes:

@@ -169,8 +169,9 @@ async def test_retry_claim_is_exclusive_and_finishes(pg_url: str) -> None:
             for i in range(5)
         ]
         await store.write_batch([request("r3")], recs)
-        first = await store.claim_due_retries(3, 60)
-        second = await store.claim_due_retries(10, 60)
+        room = {f"c{i}": 1 for i in range(5)}
+        first = await store.claim_due_retries({f"c{i}": 1 for i in range(3)}, 60)
+        second = await store.claim_due_retries(room, 60)
         assert len(first) == 3 and len(second) == 2
         assert not {r["id"] for r in first} & {r["id"] for r in second}
         assert json.loads(first[0]["payload"])["id"] == "r3"
@@ -178,10 +179,10 @@ async def test_retry_claim_is_exclusive_and_finishes(pg_url: str) -> None:
             [RetryOutcome(r["id"], "delivered", 2, latency_ms=5.0) for r in first]
             + [RetryOutcome(r["id"], "dead", 2, last_error="HTTP 404") for r in second]
         )
-        assert await store.claim_due_retries(10, 60) == []
+        assert await store.claim_due_retries(room, 60) == []
         assert len(await store.dlq_list(None, 10)) == 2
         assert await store.dlq_retry(all_=True) == 2
-        again = await store.claim_due_retries(10, 60)
+        again = await store.claim_due_retries(room, 60)
         assert len(again) == 2 and all(r["attempts"] == 0 for r in again)
         assert await store.dlq_list(None, 10) == []
     finally:

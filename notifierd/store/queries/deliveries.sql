@@ -54,17 +54,41 @@ SET error = EXCLUDED.error, attempts = EXCLUDED.attempts, dead_at = now(), retri
 SELECT request_id, channel, recipient, status FROM deliveries WHERE request_id = ANY($1::text[]);
 
 -- name: claim_due_retries
--- Take due retries (and retries whose claimer died); SKIP LOCKED keeps replicas apart.
+-- Take due retries (and retries whose claimer died), up to a number per channel ($1 channels,
+-- $2 how many each): every channel's retries have their own room, so a receiver that never
+-- answers holds back only its own. $3 is the lease. SKIP LOCKED keeps replicas apart.
+WITH room AS (
+    SELECT * FROM unnest($1::text[], $2::int[]) AS t(channel, n)
+), picked AS (
+    SELECT due.id FROM room CROSS JOIN LATERAL (
+        SELECT d.id FROM deliveries AS d
+        WHERE d.channel = room.channel
+          AND ((d.status = 'retrying' AND d.next_attempt_at <= now())
+               OR (d.status = 'sending' AND d.lease_until < now()))
+        ORDER BY d.next_attempt_at
+        LIMIT room.n
+        FOR UPDATE SKIP LOCKED) AS due
+)
 UPDATE deliveries AS d
-SET status = 'sending', lease_until = now() + make_interval(secs => $2), updated_at = now()
+SET status = 'sending', lease_until = now() + make_interval(secs => $3), updated_at = now()
+FROM requests AS r, picked
+WHERE d.id = picked.id AND d.request_id = r.id
+RETURNING d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.attempts, d.template,
+          d.note, d.rendered::text AS rendered, r.payload::text AS payload, r.received_at;
+
+-- name: claim_due_retries_elsewhere
+-- Due retries of channels not in $1 (gone from the config): taken to be recorded dead.
+UPDATE deliveries AS d
+SET status = 'sending', lease_until = now() + make_interval(secs => $3), updated_at = now()
 FROM requests AS r
 WHERE d.request_id = r.id
   AND d.id IN (
       SELECT id FROM deliveries
-      WHERE (status = 'retrying' AND next_attempt_at <= now())
-         OR (status = 'sending' AND lease_until < now())
+      WHERE channel <> ALL($1::text[])
+        AND ((status = 'retrying' AND next_attempt_at <= now())
+             OR (status = 'sending' AND lease_until < now()))
       ORDER BY next_attempt_at
-      LIMIT $1
+      LIMIT $2
       FOR UPDATE SKIP LOCKED)
 RETURNING d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.attempts, d.template,
           d.note, d.rendered::text AS rendered, r.payload::text AS payload, r.received_at;
