@@ -232,6 +232,23 @@ class Admissions:
 # -- a Slack Web API that paces chat.postMessage --------------------------------------------------
 
 
+async def slack_args(request: web.Request) -> dict[str, Any]:
+    """A Web API call's arguments: a JSON body, or a form (aiohttp keeps the body for a
+    second read)."""
+    raw = await request.read()
+    if request.content_type == "application/json":
+        return dict(json.loads(raw or b"{}"))
+    return dict(parse_qsl(raw.decode(), keep_blank_values=True))
+
+
+def notifierd_ids(args: dict[str, Any]) -> dict[str, Any]:
+    """What notifierd puts in a message's metadata: its request_id and delivery_id."""
+    metadata = args.get("metadata")
+    if isinstance(metadata, str):
+        metadata = json.loads(metadata)
+    return (metadata or {}).get("event_payload") or {}
+
+
 class PacedSlack:
     """chat.postMessage at Slack's pace: per channel a bucket of ``burst`` messages refilled at
     ``pace`` per second; a post finding it empty gets what Slack answers (HTTP 429, Retry-After,
@@ -274,11 +291,7 @@ class PacedSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        raw = await request.read()
-        if request.content_type == "application/json":
-            args = json.loads(raw or b"{}")
-        else:
-            args = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+        args = await slack_args(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         token = token or args.get("token", "")
         if method != "chat.postMessage":
@@ -297,11 +310,7 @@ class PacedSlack:
                 status=429,
                 headers={"Retry-After": str(max(1, math.ceil(wait)))},
             )
-        metadata = args.get("metadata")
-        if isinstance(metadata, str):
-            metadata = json.loads(metadata)
-        payload = (metadata or {}).get("event_payload") or {}
-        self.posted.append((now, channel, payload.get("request_id")))
+        self.posted.append((now, channel, notifierd_ids(args).get("request_id")))
         channel_id = "C" + hashlib.sha1(channel.encode()).hexdigest()[:8].upper()
         return web.json_response(
             {"ok": True, "channel": channel_id, "ts": f"{now:.6f}", "message": {"text": ""}}
