@@ -22,7 +22,7 @@ runs from a scratch directory, so PYTHONPATH picks the notifierd tree under test
 Usage: python bench/faults.py [--part a|b|both] [--quick] [--requests 2000] [--kills 3]
        [--kill-at 0.3] [--slack-delay 0.02] [--burst 20000] [--hook-requests 1200]
        [--slack-rate 20] [--slack-seconds 30] [--slack-failures 10] [--hook-timeout 10]
-       [--dlq-deadline 300]
+       [--dlq-deadline 300] [--keep]
 """
 
 from __future__ import annotations
@@ -497,6 +497,8 @@ async def part_a(bench: Bench, args: argparse.Namespace) -> tuple[list[str], int
     ]
     lost = 0
     for kind, runs in crashes.items():
+        if not runs:
+            continue
         lost += sum(c.lost for c in runs) + sum(args.requests - c.delivered_pg for c in runs)
         provider = (
             f"Slack answering after {args.slack_delay * 1000:g} ms" if kind == "slack" else "sink"
@@ -738,6 +740,7 @@ async def main() -> int:
     parser.add_argument(
         "--dlq-deadline", type=float, help="B: stop waiting this long after the burst (300 s)"
     )
+    parser.add_argument("--keep", action="store_true", help="keep the daemon logs")
     args = parser.parse_args()
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -783,7 +786,10 @@ async def main() -> int:
     if lost:
         print(f"FAIL: {lost:,} requests lost; daemon logs in {work}")
         return 1
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"daemon logs in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     print("OK: nothing lost")
     return 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -19,6 +18,7 @@ from notifierd.intake.ratelimit import RateLimiter, RateLimitTimeout, limits_for
 from notifierd.pipeline.breaker import Breakers
 from notifierd.pipeline.pacing import Pacer
 from notifierd.pipeline.retry import Jitter, next_delay
+from notifierd.pipeline.sendslots import SendSlots, max_in_flight
 from notifierd.request import Request
 from notifierd.templates import RenderedMessage
 
@@ -71,20 +71,6 @@ UNBOUNDED = Waits()
 PACE_WAIT_IN_MEMORY = 1.0
 
 
-# Sends under way at once per channel unless it sets max_in_flight: for channels read by people
-# few (a crash repeats every send whose answer had not come back, and people cannot drop a
-# repeat); for webhooks their receiver's connection cap (receivers drop repeats by delivery id).
-DEFAULT_MAX_IN_FLIGHT = {"webhook": 100}
-DEFAULT_MAX_IN_FLIGHT_FOR_PEOPLE = 8
-
-
-def max_in_flight(channel: Channel) -> int:
-    value = channel.settings.get("max_in_flight")
-    if isinstance(value, int) and value >= 1:
-        return value
-    return DEFAULT_MAX_IN_FLIGHT.get(channel.type, DEFAULT_MAX_IN_FLIGHT_FOR_PEOPLE)
-
-
 def pace_bucket(channel: Channel, recipient: str | None) -> str:
     """What a provider's rate limit applies to: Slack limits each conversation, the others a
     channel's target."""
@@ -114,7 +100,7 @@ class Deliverer:
         self.dry_run = dry_run
         self.pacer = pacer or Pacer(time.time)
         self.in_progress = 0  # deliveries between their start and their outcome, waits included
-        self._sending: dict[tuple[str, int], asyncio.Semaphore] = {}  # per channel, by its cap
+        self.slots = SendSlots()
         self.breakers = Breakers(time.monotonic)
 
     async def attempt(
@@ -219,37 +205,46 @@ class Deliverer:
         )
         closed_for = self.breakers.closed_for(channel.name)
         if closed_for is not None:  # it has not been answering: fail now, not after a timeout
-            silent = Failed(
-                f"not sent: {channel.name} answered none of its last "
-                f"{self.breakers.silent_count(channel.name)} sends (no answer within its timeout, "
-                f"or no connection); one is tried again in {closed_for:.0f}s",
-                transient=True,
+            return self.failed(
+                snapshot.settings.retry,
+                channel,
+                attempts,
+                self._unanswered(channel, closed_for),
+                request.id,
             )
-            return self.failed(snapshot.settings.retry, channel, attempts, silent, request.id)
-        slot = self._slot(channel)
-        if slot.locked() and waits.send_slot is not None:
-            try:
-                await asyncio.wait_for(slot.acquire(), waits.send_slot)
-            except TimeoutError:  # its backlog waits in Postgres, not in front of others
-                return Attempt(
-                    "retrying",
-                    attempts_before,
-                    f"waiting for a send slot: {channel.name} had {max_in_flight(channel)} "
-                    "sends under way",
-                    next_attempt_at=self.clock(),
-                )
-        else:
-            await slot.acquire()
-        # Only a paced bucket's sends have a time that matters (see Pacer.refused): the others
-        # count as sent before any slow-down.
-        sent_at = self.pacer.now() if paced else float("-inf")
+        if not await self.slots.take(channel, waits.send_slot):
+            # Its backlog waits in Postgres for the retrier, not in front of other channels.
+            return Attempt(
+                "retrying",
+                attempts_before,
+                f"waiting for a send slot: {channel.name} had {max_in_flight(channel)} sends "
+                "under way",
+                next_attempt_at=self.clock(),
+            )
         try:
-            result = await self.senders.get(channel).send(outbound)
-        except Exception as exc:  # a sender bug must not lose the delivery: retry it
-            log.exception("sender for %s raised", channel.name, extra={"request_id": request.id})
-            result = Failed(reason=f"sender error: {type(exc).__name__}: {exc}", transient=True)
+            # Again: while it waited for a slot, the sends before it may have found the
+            # receiver silent.
+            closed_for = self.breakers.closed_for(channel.name)
+            if closed_for is not None:
+                return self.failed(
+                    snapshot.settings.retry,
+                    channel,
+                    attempts,
+                    self._unanswered(channel, closed_for),
+                    request.id,
+                )
+            # Only a paced bucket's sends have a time that matters (see Pacer.refused): the
+            # others count as sent before any slow-down.
+            sent_at = self.pacer.now() if paced else float("-inf")
+            try:
+                result = await self.senders.get(channel).send(outbound)
+            except Exception as exc:  # a sender bug must not lose the delivery: retry it
+                log.exception(
+                    "sender for %s raised", channel.name, extra={"request_id": request.id}
+                )
+                result = Failed(reason=f"sender error: {type(exc).__name__}: {exc}", transient=True)
         finally:
-            slot.release()
+            self.slots.give_back(channel)
         if isinstance(result, Failed) and result.transient and result.status_code is None:
             self.breakers.unanswered(channel.name)
         else:
@@ -274,12 +269,13 @@ class Deliverer:
             )
         return self.failed(snapshot.settings.retry, channel, attempts, result, request.id)
 
-    def _slot(self, channel: Channel) -> asyncio.Semaphore:
-        key = (channel.name, max_in_flight(channel))
-        slot = self._sending.get(key)
-        if slot is None:
-            slot = self._sending[key] = asyncio.Semaphore(key[1])
-        return slot
+    def _unanswered(self, channel: Channel, closed_for: float) -> Failed:
+        return Failed(
+            f"not sent: {channel.name} answered none of its last "
+            f"{self.breakers.silent_count(channel.name)} sends (no answer within its timeout, "
+            f"or no connection); one is tried again in {closed_for:.0f}s",
+            transient=True,
+        )
 
     def _throttled(
         self,

@@ -20,7 +20,8 @@ from typing import Any
 
 from notifierd.channels.base import Failed
 from notifierd.config.holder import Active
-from notifierd.pipeline.deliver import Deliverer, Waits, max_in_flight, message_from_json
+from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
+from notifierd.pipeline.sendslots import max_in_flight
 from notifierd.request import Request
 from notifierd.store.db import Store, is_transient
 from notifierd.store.records import RetryOutcome
