@@ -9,6 +9,7 @@ its wait, so a hanging receiver's backlog never holds the intake in front of oth
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,12 +33,17 @@ def max_in_flight(channel: Channel) -> int:
 
 @dataclass(slots=True)
 class _Slots:
-    semaphore: asyncio.Semaphore
-    moved_at: float  # when the last slot was taken while others were free, or one was freed
-    waiting: int = field(default=0)
+    free: int
+    moved_at: float  # when a slot was last taken without waiting, or given back
+    # Deliveries waiting for a slot, oldest first: each a future that gets True when a slot is
+    # handed to it, False when its wait ran out.
+    waiting: collections.deque[asyncio.Future[bool]] = field(default_factory=collections.deque)
 
 
 class SendSlots:
+    """A counter and a queue of futures per channel: cheaper than a semaphore under
+    ``asyncio.wait_for`` (a task per waiter), which a busy webhook makes the common case."""
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._channels: dict[tuple[str, int], _Slots] = {}
@@ -46,29 +52,44 @@ class SendSlots:
         """Take a slot of ``channel``: True once taken; False when none came free within
         ``wait`` seconds (None: wait as long as it takes), or at once when it is stuck."""
         slots = self._of(channel)
-        if not slots.semaphore.locked():
-            await slots.semaphore.acquire()  # free: taken without waiting
+        if slots.free > 0:
+            slots.free -= 1
             slots.moved_at = self._clock()
             return True
         if wait is not None and self._clock() - slots.moved_at > STUCK_AFTER:
             return False
+        loop = asyncio.get_running_loop()
+        handed: asyncio.Future[bool] = loop.create_future()
+        slots.waiting.append(handed)
+        timer = loop.call_later(wait, _run_out, handed) if wait is not None else None
         try:
-            if wait is None:
-                await slots.semaphore.acquire()
-            else:
-                await asyncio.wait_for(slots.semaphore.acquire(), wait)
-        except TimeoutError:
-            return False
-        return True
+            return await handed
+        except asyncio.CancelledError:
+            if handed.done() and not handed.cancelled() and handed.result():
+                self.give_back(channel)  # handed over just as the waiter was cancelled
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def give_back(self, channel: Channel) -> None:
         slots = self._of(channel)
-        slots.semaphore.release()
         slots.moved_at = self._clock()
+        while slots.waiting:
+            handed = slots.waiting.popleft()
+            if not handed.done():  # the oldest still waiting gets it
+                handed.set_result(True)
+                return
+        slots.free += 1
 
     def _of(self, channel: Channel) -> _Slots:
         key = (channel.name, max_in_flight(channel))
         slots = self._channels.get(key)
         if slots is None:  # new, or its max_in_flight changed with a reload
-            slots = self._channels[key] = _Slots(asyncio.Semaphore(key[1]), self._clock())
+            slots = self._channels[key] = _Slots(key[1], self._clock())
         return slots
+
+
+def _run_out(handed: asyncio.Future[bool]) -> None:
+    if not handed.done():
+        handed.set_result(False)
