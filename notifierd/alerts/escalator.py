@@ -25,6 +25,7 @@ from notifierd import metrics
 from notifierd.config.holder import Active
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.processor import Processed, Processor
+from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import is_transient
@@ -316,17 +317,9 @@ class Escalator:
     async def _durably(self, op: Callable[[], Awaitable[object]], what: str) -> None:
         """Run ``op`` until it succeeds, pausing while Postgres is away (not while stopping:
         then the lease brings the steps back)."""
-        delay = 0.1
-        while True:
-            try:
-                await op()
-                return
-            except Exception as exc:
-                if not is_transient(exc) or self._stopping:
-                    raise
-                log.error("%s failed, retrying in %.1fs: %s", what, delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        await until_done(
+            op, what=what, retry_if=lambda exc: is_transient(exc) and not self._stopping, logger=log
+        )
 
     async def _vacuum_steps(self) -> None:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ from notifierd.alerts.schedule import plan
 from notifierd.config.holder import Active
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.processor import Processed, Processor, request_payload
+from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.store.alerts import AlertStore
 
@@ -192,13 +192,4 @@ class AlertService:
 async def _durably(op: Callable[[], Awaitable[T]], what: str) -> T:
     """``op()``, again while Redis or Postgres is away: the state change it follows is
     committed already, so giving up would leave the channels untold for good."""
-    delay = 0.1
-    while True:
-        try:
-            return await op()
-        except Exception as exc:
-            if not infrastructure_failure(exc):
-                raise
-            log.warning("%s failed, retrying in %.1fs: %s", what, delay, exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+    return await until_done(op, what=what, retry_if=infrastructure_failure, logger=log)

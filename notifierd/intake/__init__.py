@@ -1,6 +1,6 @@
 """Reliable Redis intake: the queue consumer, request parsing, dedup and rate limits."""
 
-from notifierd.intake.connect import connect_redis, with_retry
+from notifierd.intake.connect import connect_redis
 from notifierd.intake.consumer import Consumer, recover
 from notifierd.intake.dedup import Deduplicator
 from notifierd.intake.keys import Keys
@@ -18,5 +18,4 @@ __all__ = [
     "limits_for",
     "parse_request",
     "recover",
-    "with_retry",
 ]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -105,56 +102,3 @@ async def connect_redis(
 def _reason(exc: BaseException) -> str:
     """The exception as one line, without the trailing period redis-py adds."""
     return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
-
-
-def backoff_delay(
-    attempt: int,
-    *,
-    initial: float = 0.5,
-    max_delay: float = 30.0,
-    jitter: Callable[[], float] = random.random,
-) -> float:
-    """Exponential in ``attempt`` (1, 2, ...), capped, then scaled into [50%, 100%]."""
-    base = min(max_delay, initial * 2 ** min(attempt - 1, 32))
-    return base * (0.5 + 0.5 * jitter())
-
-
-async def with_retry(
-    op: Callable[[], Awaitable[T]],
-    *,
-    what: str,
-    initial_delay: float = 0.5,
-    max_delay: float = 30.0,
-    max_attempts: int | None = None,
-    retry_on: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
-    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-    jitter: Callable[[], float] = random.random,
-) -> T:
-    """Run ``op`` until it succeeds, backing off while Redis is unreachable.
-
-    ``what`` names the operation in logs ("fetching requests"). One warning per failed
-    attempt; the final error is raised after ``max_attempts`` (None: retry until cancelled).
-    """
-    attempt = 0
-    while True:
-        try:
-            result = await op()
-        except retry_on as exc:
-            attempt += 1
-            if max_attempts is not None and attempt >= max_attempts:
-                raise
-            delay = backoff_delay(
-                attempt, initial=initial_delay, max_delay=max_delay, jitter=jitter
-            )
-            log.warning(
-                "Redis unavailable while %s (attempt %d): %s; retrying in %.1fs",
-                what,
-                attempt,
-                _reason(exc),
-                delay,
-            )
-            await sleep(delay)
-            continue
-        if attempt:
-            log.info("Redis reachable again while %s after %d failed attempt(s)", what, attempt)
-        return result

@@ -19,6 +19,7 @@ from notifierd import metrics
 from notifierd.config.model import Channel, RateLimit
 from notifierd.intake.connect import redis_transient
 from notifierd.intake.keys import Keys, Scripts
+from notifierd.reconnect import Backoff, until_done
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class RateLimiter:
         self._script = scripts.rate_limit
         self._peek = scripts.rate_limit_peek
         self._sleep = sleep
+        self._backoff = Backoff(sleep=sleep)
         self._clock = clock
         self._jitter = jitter
         self._on_wait = on_wait
@@ -244,7 +246,6 @@ class _Gate:
 
     async def _serve(self) -> None:
         limiter = self.limiter
-        delay = 0.1
         try:
             while True:
                 while self.waiters and self.waiters[0].future.done():
@@ -252,21 +253,16 @@ class _Gate:
                 if not self.live:
                     return
                 try:
-                    admitted, waits = await limiter.admit(self.limits, min(self.live, MAX_ADMIT))
-                    delay = 0.1
-                except Exception as exc:
-                    if not redis_transient(exc):  # a bad limit: no wait fixes it
-                        self._fail_all(exc)
-                        return
-                    log.warning(
-                        "rate limit %s: Redis unavailable, asking again in %.1fs: %s",
-                        self.limits[0].key,
-                        delay,
-                        exc,
+                    admitted, waits = await until_done(
+                        lambda: limiter.admit(self.limits, min(self.live, MAX_ADMIT)),
+                        what=f"asking Redis for rate limit {self.limits[0].key}",
+                        retry_if=redis_transient,
+                        backoff=limiter._backoff,
+                        logger=log,
                     )
-                    await limiter._sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
+                except Exception as exc:  # a bad limit: no wait fixes it
+                    self._fail_all(exc)
+                    return
                 now = limiter._clock()
                 while admitted > 0 and self.waiters:
                     waiter = self.waiters.popleft()

@@ -13,7 +13,6 @@ import asyncio
 import collections
 import functools
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.processor import Known, Processed, Processor, request_payload
 from notifierd.pipeline.recorder import Recorder
+from notifierd.reconnect import Backoff, always, until_done
 from notifierd.request import Request
 from notifierd.store.db import Store, is_transient, storable_text
 from notifierd.store.records import DeadRequest, RequestRecord
@@ -87,6 +87,9 @@ class Intake:
         self._inflight: dict[asyncio.Task[None], bytes] = {}
         self._by_key: dict[str, asyncio.Task[None]] = {}
         self._submitted: set[asyncio.Task[None]] = set()  # outcome handed to the recorder
+        # A fetch failed: what it may have taken (its reply lost) is looked for before the next.
+        self._adopt = False
+        self._backoff = Backoff(sleep=sleep)
         self._slot = asyncio.Event()
 
     @property
@@ -98,20 +101,7 @@ class Intake:
         self._slot.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
-        delay = 0.1
-        adopt = False  # a fetch failed: it may have taken requests whose reply never came
         while not stopping.is_set():
-            if adopt:
-                try:
-                    await self._adopt_orphans()
-                    adopt = False
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    log.error("reading our processing list failed: %s", exc)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
             if self.hold_back():
                 await asyncio.sleep(0.02)  # overdue escalations first; requests wait in Redis
                 continue
@@ -123,24 +113,14 @@ class Intake:
                 self._slot.clear()
                 await self._slot.wait()
                 continue
-            try:
-                raws = await self.consumer.fetch(
-                    min(free, self.limits.batch), timeout=0.5, ready=self._room_for_deliveries
-                )
-                delay = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.error(
-                    "taking requests from Redis failed, retrying in %.1fs: %s",
-                    delay,
-                    exc,
-                    extra={"event": "redis_unavailable"},
-                )
-                adopt = True
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
+            raws = await until_done(
+                functools.partial(self._take, min(free, self.limits.batch)),
+                what="taking requests from Redis",
+                retry_if=always,
+                backoff=self._backoff,
+                logger=log,
+                event="redis_unavailable",
+            )
             if raws:
                 try:
                     await self._dispatch(raws)
@@ -148,7 +128,18 @@ class Intake:
                     raise
                 except Exception:  # the loop must go on; what it took is in our list
                     log.exception("dispatching %d request(s) failed", len(raws))
-                    adopt = True
+                    self._adopt = True
+
+    async def _take(self, n: int) -> list[bytes]:
+        """A fetch, after taking up what an earlier one took whose reply was lost: those are
+        older than anything taken after them, so they go first."""
+        if self._adopt:
+            await self._adopt_orphans()
+            self._adopt = False
+        self._adopt = True  # until the fetch's reply is here
+        raws = await self.consumer.fetch(n, timeout=0.5, ready=self._room_for_deliveries)
+        self._adopt = False
+        return raws
 
     async def _adopt_orphans(self) -> None:
         """Process what our processing list holds that nothing here works on: requests a fetch
@@ -235,23 +226,14 @@ class Intake:
         self._slot.set()
 
     async def _known(self, ids: list[str]) -> Known:
-        delay = 0.1
-        while True:
-            try:
-                return await self.store.known_deliveries(ids)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not infrastructure_failure(exc):
-                    raise
-                log.error(
-                    "reading from Postgres failed, retrying in %.1fs: %s",
-                    delay,
-                    exc,
-                    extra={"event": "store_unavailable"},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        return await until_done(
+            lambda: self.store.known_deliveries(ids),
+            what="reading what requests already delivered",
+            retry_if=infrastructure_failure,
+            backoff=self._backoff,
+            logger=log,
+            event="store_unavailable",
+        )
 
     async def _handle(
         self,
@@ -266,33 +248,34 @@ class Intake:
             await asyncio.gather(previous, return_exceptions=True)
             known = None
         active = self.active()  # a request keeps the snapshot it started with, retries too
-        delay = self.limits.retry_initial
-        while True:
+        stream = self.recorder.record
+
+        async def process() -> Processed:
+            nonlocal known
+            if known is None:
+                known = await self._known([request.id])
             try:
-                if known is None:
-                    known = await self._known([request.id])
-                processed = await self.processor.process(
-                    active, request, received_at, known, stream=self.recorder.record, waits=WAITS
+                return await self.processor.process(
+                    active, request, received_at, known, stream=stream, waits=WAITS
                 )
-                break
-            except asyncio.CancelledError:
+            except Exception:
+                known = None  # what the failed run recorded counts: read it again
                 raise
-            except Exception as exc:
-                if not infrastructure_failure(exc):
-                    processed = self._dead(raw, request, received_at, active, exc)
-                    break
-                metrics.INFRA_RETRIES.inc()
-                log.warning(
-                    "Redis or Postgres failed while processing; processing again in %.1fs: %s: %s",
-                    delay,
-                    type(exc).__name__,
-                    exc,
-                    extra={"request_id": request.id, "event": "processing_retry"},
-                )
-                # Anything the failed run recorded counts: read it again before the next run.
-                known = None
-                await self._sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, self.limits.retry_max)
+
+        try:
+            processed = await until_done(
+                process,
+                what=f"processing request {request.id}",
+                retry_if=infrastructure_failure,
+                backoff=Backoff(self.limits.retry_initial, self.limits.retry_max, self._sleep),
+                logger=log,
+                event="processing_retry",
+                on_retry=lambda _: metrics.INFRA_RETRIES.inc(),
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            processed = self._dead(raw, request, received_at, active, exc)
         task = asyncio.current_task()
         if task is not None:
             self._submitted.add(task)
@@ -325,34 +308,21 @@ class Intake:
     async def _reject(self, raw: bytes, reason: str) -> None:
         metrics.REJECTED.inc()
         log.warning("rejected a request: %s", reason, extra={"event": "rejected"})
-        text = storable_text(raw)
-        delay = 0.1
-        while True:
-            try:
-                await self.store.record_rejected(text, reason)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not is_transient(exc):  # the Redis rejected list still keeps it, byte for byte
-                    log.error("could not record a rejected request in Postgres: %s", exc)
-                    break
-                log.error("recording a rejected request failed, retrying in %.1fs: %s", delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        delay = 0.1
-        while True:
-            try:
-                await self.consumer.reject(raw, reason)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.error(
-                    "moving a request to the rejected list failed, retrying in %.1fs: %s",
-                    delay,
-                    exc,
-                    extra={"event": "redis_unavailable"},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        try:
+            await until_done(
+                lambda: self.store.record_rejected(storable_text(raw), reason),
+                what="recording a rejected request",
+                retry_if=is_transient,
+                backoff=self._backoff,
+                logger=log,
+            )
+        except Exception as exc:  # the Redis rejected list still keeps it, byte for byte
+            log.error("could not record a rejected request in Postgres: %s", exc)
+        await until_done(
+            lambda: self.consumer.reject(raw, reason),
+            what="moving a request to the rejected list",
+            retry_if=always,
+            backoff=self._backoff,
+            logger=log,
+            event="redis_unavailable",
+        )

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 from dataclasses import dataclass
 
 from notifierd import metrics
 from notifierd.intake.consumer import Consumer
 from notifierd.pipeline.processor import Processed
+from notifierd.reconnect import always, until_done
 from notifierd.store.db import Store, is_transient, storable_text
 from notifierd.store.records import FINAL_STATUSES, DeadRequest, DeliveryRecord, RequestRecord
 
@@ -120,24 +120,15 @@ class Recorder:
     async def _flush(self, items: list[_Item]) -> None:
         durable = await self._write(items)
         raws = [i.raw for i in durable if i.raw is not None]
-        delay = 0.1
-        while raws:
-            try:
-                await self.consumer.ack(raws)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # Durable already: a replay after this would be idempotent, but keep trying.
-                log.error(
-                    "acking %d request(s) in Redis failed, retrying in %.1fs: %s",
-                    len(items),
-                    delay,
-                    exc,
-                    extra={"event": "redis_unavailable"},
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        if raws:
+            # Durable already: a replay after a failure here would be idempotent, but keep trying.
+            await until_done(
+                lambda: self.consumer.ack(raws),
+                what=f"acknowledging {len(raws)} request(s) in Redis",
+                retry_if=always,
+                logger=log,
+                event="redis_unavailable",
+            )
         for item in items:
             if item.done is not None and not item.done.done():
                 item.done.set_result(None)
@@ -148,26 +139,17 @@ class Recorder:
         Returns the items now durable: all of them, but for one whose request Postgres refuses
         even as a placeholder (it stays in Redis, unacknowledged, for a person to look at)."""
         requests, deliveries, dead = merge(items)
-        delay = 0.1
-        while True:  # never drop: an outcome not written keeps its request in Redis
-            try:
-                await self.store.write_batch(requests, deliveries, dead)
-                return items
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not is_transient(exc):
-                    refused = exc
-                    break
-                log.error(
-                    "writing %d request(s) to Postgres failed, retrying in %.1fs: %s",
-                    len(requests),
-                    delay,
-                    exc,
-                    extra={"event": "store_unavailable"},
-                )
-                await asyncio.sleep(delay * (1 + random.random() * 0.2))
-                delay = min(delay * 2, 5.0)
+        try:  # never drop: an outcome not written keeps its request in Redis
+            await until_done(
+                lambda: self.store.write_batch(requests, deliveries, dead),
+                what=f"writing {len(items)} outcome(s) to Postgres",
+                retry_if=is_transient,
+                logger=log,
+                event="store_unavailable",
+            )
+            return items
+        except Exception as exc:
+            refused = exc
         if len(items) > 1:  # one bad row must not hold the others back: write them one by one
             return [done for item in items for done in await self._write([item])]
         [item] = items
@@ -204,20 +186,19 @@ class Recorder:
                 log.error(
                     "Postgres refused delivery %s of request %s: %s", delivery.id, rec.id, exc
                 )
-        while True:
-            try:
-                await self.store.write_batch([placeholder], [], [letter])
-                return items
-            except asyncio.CancelledError:
-                raise
-            except Exception as again:
-                if not is_transient(again):
-                    log.error(
-                        "could not store even a placeholder for request %s, left in Redis: %s",
-                        rec.id,
-                        again,
-                        extra={"request_id": rec.id, "event": "store_refused"},
-                    )
-                    return []
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        try:
+            await until_done(
+                lambda: self.store.write_batch([placeholder], [], [letter]),
+                what=f"writing the placeholder of request {rec.id}",
+                retry_if=is_transient,
+                logger=log,
+            )
+            return items
+        except Exception as again:
+            log.error(
+                "could not store even a placeholder for request %s, left in Redis: %s",
+                rec.id,
+                again,
+                extra={"request_id": rec.id, "event": "store_refused"},
+            )
+            return []

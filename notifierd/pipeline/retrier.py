@@ -22,6 +22,7 @@ from notifierd.channels.base import Failed
 from notifierd.config.holder import Active
 from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
 from notifierd.pipeline.sendslots import max_in_flight
+from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.store.db import Store, is_transient
 from notifierd.store.records import RetryOutcome
@@ -120,24 +121,16 @@ class Retrier:
     async def _finish(self, outcomes: list[RetryOutcome]) -> None:
         """Record outcomes. They were sent: Postgres being away is waited out (or the lease would
         send them again), and one row Postgres refuses does not hold back the others."""
-        delay = 0.1
-        while True:
-            try:
-                await self.store.finish_retries(outcomes)
-                return
-            except Exception as exc:
-                if is_transient(exc):
-                    log.error(
-                        "recording %d retries failed, retrying in %.1fs: %s",
-                        len(outcomes),
-                        delay,
-                        exc,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                refused = exc
-                break
+        try:
+            await until_done(
+                lambda: self.store.finish_retries(outcomes),
+                what=f"recording {len(outcomes)} retries",
+                retry_if=is_transient,
+                logger=log,
+            )
+            return
+        except Exception as exc:
+            refused = exc
         if len(outcomes) > 1:
             for outcome in outcomes:
                 await self._finish([outcome])

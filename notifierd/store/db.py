@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -13,6 +12,7 @@ import asyncpg
 
 from notifierd import jsonenc
 from notifierd.errors import ServiceUnavailable, mask_url
+from notifierd.reconnect import Backoff, until_done
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
@@ -104,23 +104,26 @@ class Store:
     async def _migrate(self, attempts: int = 6) -> None:
         """Apply migrations; a connection lost meanwhile (Postgres restarting) is retried: each
         migration is one transaction, so a retry starts from what was committed."""
-        delay = 0.2
-        for attempt in range(1, attempts + 1):
-            try:
-                async with self.pool.acquire() as conn:
-                    await migrate(conn)
-                return
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                if attempt == attempts:
-                    await self.pool.close()
-                    raise ServiceUnavailable(
-                        f"lost PostgreSQL at {mask_url(self.url)} while migrating, {attempts} "
-                        f"times: {exc}"
-                    ) from None
-                await asyncio.sleep(delay)
-                delay *= 2
+
+        async def once() -> None:
+            async with self.pool.acquire() as conn:
+                await migrate(conn)
+
+        try:
+            await until_done(
+                once,
+                what="migrating",
+                retry_if=is_transient,
+                max_attempts=attempts,
+                backoff=Backoff(initial=0.2),
+            )
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            await self.pool.close()
+            raise ServiceUnavailable(
+                f"lost PostgreSQL at {mask_url(self.url)} while migrating, {attempts} times: {exc}"
+            ) from None
 
     async def close(self) -> None:
         await self.pool.close()

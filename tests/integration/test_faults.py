@@ -98,6 +98,7 @@ async def test_a_failover_to_a_read_only_server_is_waited_out(
         await r.push({"id": "t1", **trigger})
         await asyncio.sleep(2.0)
         await read_only(pg_url, False)
+        await r.store.pool.expire_connections()  # the test's own were cut too: fresh ones
         await r.push({"id": "r1", "kind": "alert", "action": "resolve", "dedup_key": "db-down"})
         await r.status("r1", until=("resolved",), timeout=20)
         trigger_status = await r.status("t1")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from notifierd.errors import ServiceUnavailable
-from notifierd.intake.connect import backoff_delay, connect_redis, with_retry
+from notifierd.intake.connect import connect_redis
 from tests.integration.redis_fixtures import REDIS_URL
 
 
@@ -37,61 +35,6 @@ async def test_an_unreachable_redis_is_one_clear_line_without_the_password() -> 
     assert message.startswith("cannot reach Redis at redis://:***@127.0.0.1:")
     assert "redis-server --daemonize yes" in message
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
-
-
-async def test_with_retry_backs_off_until_redis_answers(caplog: pytest.LogCaptureFixture) -> None:
-    calls = 0
-    slept: list[float] = []
-
-    async def flaky() -> str:
-        nonlocal calls
-        calls += 1
-        if calls < 4:
-            raise RedisConnectionError("Connection refused")
-        return "ok"
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    with caplog.at_level(logging.WARNING, logger="notifierd.intake.connect"):
-        result = await with_retry(
-            flaky, what="fetching requests", sleep=sleep, jitter=lambda: 1.0, max_delay=1.5
-        )
-    assert result == "ok"
-    assert slept == [0.5, 1.0, 1.5]  # doubling, capped
-    failures = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(failures) == 3
-    assert "fetching requests" in failures[0].getMessage()
-
-
-async def test_with_retry_gives_up_after_max_attempts() -> None:
-    async def down() -> None:
-        raise RedisConnectionError("Connection refused")
-
-    async def sleep(seconds: float) -> None:
-        pass
-
-    with pytest.raises(RedisConnectionError):
-        await with_retry(down, what="acking", max_attempts=3, sleep=sleep)
-
-
-async def test_with_retry_does_not_retry_a_bug() -> None:
-    calls = 0
-
-    async def broken() -> None:
-        nonlocal calls
-        calls += 1
-        raise KeyError("not a connection problem")
-
-    with pytest.raises(KeyError):
-        await with_retry(broken, what="acking")
-    assert calls == 1
-
-
-def test_backoff_delay_has_jitter_within_half_to_full() -> None:
-    assert backoff_delay(3, initial=1, jitter=lambda: 0.0) == 2.0
-    assert backoff_delay(3, initial=1, jitter=lambda: 1.0) == 4.0
-    assert backoff_delay(100, initial=1, max_delay=30, jitter=lambda: 1.0) == 30.0
 
 
 async def test_a_malformed_url_says_so() -> None:

@@ -1,0 +1,96 @@
+"""Waiting out Redis or Postgres: run an operation again, backing off, while it fails for a while.
+
+One helper for every in-process reconnect loop (fetching, acknowledging, recording, claiming).
+Delivery retries are a different thing: durable, timed by ``pipeline/retry.py`` from the config,
+kept in Postgres. Time and jitter are injected, so tests run without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger("notifierd.reconnect")
+
+T = TypeVar("T")
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    initial: float = 0.1,
+    max_delay: float = 5.0,
+    jitter: Callable[[], float] = random.random,
+) -> float:
+    """Exponential in ``attempt`` (1, 2, ...), capped, then scaled into [50%, 100%]: replicas
+    that lost the same server do not all come back in the same millisecond."""
+    base = min(max_delay, initial * 2 ** min(attempt - 1, 32))
+    return base * (0.5 + 0.5 * jitter())
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """How long to wait between tries; ``sleep`` and ``jitter`` injected for tests."""
+
+    initial: float = 0.1
+    max_delay: float = 5.0
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+    jitter: Callable[[], float] = random.random
+
+    def delay(self, attempt: int) -> float:
+        return backoff_delay(
+            attempt, initial=self.initial, max_delay=self.max_delay, jitter=self.jitter
+        )
+
+
+DEFAULT = Backoff()
+
+
+async def until_done(
+    op: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    retry_if: Callable[[BaseException], bool],
+    backoff: Backoff = DEFAULT,
+    max_attempts: int | None = None,
+    logger: logging.Logger = log,
+    event: str | None = None,
+    on_retry: Callable[[BaseException], object] | None = None,
+) -> T:
+    """``await op()`` until it succeeds; a failure ``retry_if`` accepts is tried again after a
+    pause, any other is raised, and so is the last one after ``max_attempts`` tries (None:
+    until cancelled). ``what`` names the operation in the warning logged per failure."""
+    attempt = 0
+    while True:
+        try:
+            result = await op()
+        except Exception as exc:
+            attempt += 1
+            if not retry_if(exc) or (max_attempts is not None and attempt >= max_attempts):
+                raise
+            delay = backoff.delay(attempt)
+            if on_retry is not None:
+                on_retry(exc)
+            logger.warning(
+                "%s failed (attempt %d), again in %.1fs: %s: %s",
+                what,
+                attempt,
+                delay,
+                type(exc).__name__,
+                " ".join(str(exc).split()),
+                extra={"event": event} if event else None,
+            )
+            await backoff.sleep(delay)
+            continue
+        if attempt:
+            logger.info("%s succeeded after %d failed attempt(s)", what, attempt)
+        return result
+
+
+def always(_: BaseException) -> bool:
+    """For operations whose only failures are the server's (an acknowledgement in Redis)."""
+    return True

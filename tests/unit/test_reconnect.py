@@ -1,0 +1,69 @@
+"""The one reconnect helper: back off while the server is away, never retry a bug."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from notifierd.intake.connect import redis_transient
+from notifierd.reconnect import Backoff, backoff_delay, until_done
+
+
+def no_sleep(slept: list[float]) -> Backoff:
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    return Backoff(initial=0.5, max_delay=1.5, sleep=sleep, jitter=lambda: 1.0)
+
+
+async def test_backs_off_until_the_server_answers(caplog: pytest.LogCaptureFixture) -> None:
+    calls = 0
+    slept: list[float] = []
+
+    async def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 4:
+            raise RedisConnectionError("Connection refused")
+        return "ok"
+
+    with caplog.at_level(logging.WARNING, logger="notifierd.reconnect"):
+        result = await until_done(
+            flaky, what="fetching requests", retry_if=redis_transient, backoff=no_sleep(slept)
+        )
+    assert result == "ok"
+    assert slept == [0.5, 1.0, 1.5]  # doubling, capped
+    failures = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(failures) == 3
+    assert "fetching requests" in failures[0].getMessage()
+
+
+async def test_gives_up_after_max_attempts() -> None:
+    async def down() -> None:
+        raise RedisConnectionError("Connection refused")
+
+    with pytest.raises(RedisConnectionError):
+        await until_done(
+            down, what="acking", retry_if=redis_transient, max_attempts=3, backoff=no_sleep([])
+        )
+
+
+async def test_does_not_retry_a_bug() -> None:
+    calls = 0
+
+    async def broken() -> None:
+        nonlocal calls
+        calls += 1
+        raise KeyError("not a connection problem")
+
+    with pytest.raises(KeyError):
+        await until_done(broken, what="acking", retry_if=redis_transient, backoff=no_sleep([]))
+    assert calls == 1
+
+
+def test_backoff_delay_has_jitter_within_half_to_full() -> None:
+    assert backoff_delay(3, initial=1, jitter=lambda: 0.0) == 2.0
+    assert backoff_delay(3, initial=1, jitter=lambda: 1.0) == 4.0
+    assert backoff_delay(100, initial=1, max_delay=30, jitter=lambda: 1.0) == 30.0
