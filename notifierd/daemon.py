@@ -14,6 +14,7 @@ from typing import Any
 
 from notifierd import metrics
 from notifierd.config.holder import ConfigHolder
+from notifierd.config.reloads import Reloads
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.dedup import Deduplicator
 from notifierd.intake.keys import Keys
@@ -75,6 +76,7 @@ class Daemon:
 
             parse_address(opts.http)  # a bad --http value fails before connecting to anything
         self.holder = ConfigHolder.load(opts.config_dir)
+        self.reloads = Reloads(self.holder)
         self.store = await Store.connect(opts.postgres_url)
         # Escalations get connections of their own: a storm of triggers queueing for the main
         # pool must not make a due step wait behind it.
@@ -283,8 +285,7 @@ class Daemon:
             await runner.cleanup()
 
     async def reload(self, why: str) -> bool:
-        log.info("reloading config (%s)", why, extra={"event": "reload"})
-        return await asyncio.to_thread(self.holder.reload)
+        return await self.reloads.reload(why)
 
     # -- background ------------------------------------------------------------------------------
 
