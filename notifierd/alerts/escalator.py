@@ -22,9 +22,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from notifierd import metrics
+from notifierd.alerts.planned import StepsPlanned
 from notifierd.config.holder import Active
 from notifierd.pipeline.deliver import Waits
-from notifierd.pipeline.processor import Processed, Processor
+from notifierd.pipeline.outcome import Processed, Write
+from notifierd.pipeline.processor import Processor
 from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.store.alerts import AlertStore
@@ -47,7 +49,7 @@ class Escalator:
         self,
         store: AlertStore,
         processor: Processor,
-        write: Any,
+        write: Write,
         active: Callable[[], Active],
         clock: Callable[[], datetime],
         replica: str,
@@ -55,6 +57,7 @@ class Escalator:
         poll: float = 1.0,
         lease: float = 120.0,
         vacuum_store: AlertStore | None = None,
+        planned: StepsPlanned | None = None,
     ) -> None:
         self.store = store
         # Not the escalation pool: a VACUUM must not hold one of the connections claims use.
@@ -76,6 +79,8 @@ class Escalator:
         # True while due steps wait beyond the batch being fired: the intake then holds back, so
         # an escalation (late already) goes before new requests (which can wait in the queue).
         self.behind = False
+        if planned is not None:
+            planned.listen(self.planned)
 
     def start(self) -> None:
         self.scheduler.add_job(

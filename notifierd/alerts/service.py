@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.schedule import plan
 from notifierd.config.holder import Active
+from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.failures import infrastructure_failure
-from notifierd.pipeline.processor import Processed, Processor, request_payload
+from notifierd.pipeline.outcome import Write, request_payload
 from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.store.alerts import AlertStore
@@ -20,28 +22,25 @@ log = logging.getLogger("notifierd.alerts")
 
 T = TypeVar("T")
 
-Writer = Callable[[Processed], Awaitable[None]]
-
 
 class AlertService:
     def __init__(
         self,
         store: AlertStore,
-        processor: Processor,
-        write: Writer,
+        deliveries: Deliveries,
+        write: Write,
         active: Callable[[], Active],
         clock: Callable[[], datetime],
+        planned: StepsPlanned,
         senders: Any = None,
     ) -> None:
         self.store = store
-        self.processor = processor
+        self.deliveries = deliveries
         self.write = write
         self.active = active
         self.clock = clock
+        self.planned = planned  # the escalator listens: it sets the timers
         self.senders = senders
-        self.on_opened: Callable[[str, list[datetime]], None] | None = (
-            None  # the escalator's timers
-        )
 
     async def trigger(
         self, active: Active, request: Request, policy_id: str | None
@@ -69,8 +68,8 @@ class AlertService:
             steps,
             request_payload(request),
         )
-        if opened and steps and self.on_opened is not None:
-            self.on_opened(alert["id"], [s[2] for s in steps])
+        if opened and steps:
+            self.planned.announce(alert["id"], [s[2] for s in steps])
         return alert, opened
 
     async def from_request(self, request: Request) -> tuple[str, str]:
@@ -155,9 +154,9 @@ class AlertService:
             if row["channel_type"] == "slack" and "|" in provider:
                 thread = provider.split("|", 1)[1]
             targets.append((row["channel"], row["recipient"] or None, thread))
-        processed = await self.processor.deliver_to(active, request, targets, self.clock())
+        processed = await self.deliveries.deliver_to(active, request, targets, self.clock())
         # Sent: recorded whatever it takes, or a second resolve would not know it was told.
-        await _durably(lambda: self.write(processed), "recording the follow-up")
+        await _durably(lambda: self.write([processed]), "recording the follow-up")
         note = f"{verb} by {by}"
         if to == "resolved" and alert["acknowledged_by"]:
             note = f"Acknowledged by {alert['acknowledged_by']} · {note}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from notifierd.daemon import Daemon
+    from notifierd.http.backend import Backend
 
 log = logging.getLogger("notifierd.http")
 
@@ -34,13 +34,14 @@ def parse_address(text: str) -> tuple[str, int]:
     return host or "0.0.0.0", port
 
 
-async def start_http(daemon: Daemon, address: str) -> web.AppRunner:
-    """Serve the daemon's routes on ``address``; the caller cleans up the returned runner."""
+async def start_http(backend: Backend, address: str) -> web.AppRunner:
+    """Serve the routes on ``address`` for ``backend`` (the daemon); the caller cleans up the
+    returned runner."""
     from notifierd.http.app import build_app
 
     host, port = parse_address(address)
     # access_log off: scrapes and probes every few seconds would drown the daemon's own log.
-    runner = web.AppRunner(build_app(daemon), access_log=None, shutdown_timeout=5.0)
+    runner = web.AppRunner(build_app(backend), access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

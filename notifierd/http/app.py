@@ -19,12 +19,11 @@ from notifierd.http import auth, slack
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
 
 if TYPE_CHECKING:
-    from notifierd.daemon import Daemon
-    from notifierd.store.db import Store
+    from notifierd.http.backend import Backend
 
 log = logging.getLogger("notifierd.http")
 
-DAEMON: web.AppKey[Daemon] = web.AppKey("daemon")
+BACKEND: web.AppKey[Backend] = web.AppKey("backend")
 BACKGROUND: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("background")
 CHECK_TIMEOUT = 2.0  # per readiness check: a probe must answer before its own timeout
 SLACK_WAIT = 2.0  # Slack wants an answer within 3 s; slower work finishes in the background
@@ -47,18 +46,13 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, default=str)
 
 
-def _store(daemon: Daemon) -> Store:
-    assert daemon.store is not None  # set before the listener starts
-    return daemon.store
-
-
-def build_app(daemon: Daemon) -> web.Application:
-    """The aiohttp application serving ``daemon``."""
+def build_app(backend: Backend) -> web.Application:
+    """The aiohttp application serving ``backend`` (the daemon)."""
     # One request body is at most one queue request; aiohttp answers 413 beyond it.
     app = web.Application(
         middlewares=[_errors_as_json, _bearer_token], client_max_size=MAX_REQUEST_BYTES
     )
-    app[DAEMON] = daemon
+    app[BACKEND] = backend
     app[BACKGROUND] = set()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -126,18 +120,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready when Redis and Postgres answer and a valid config is active; 503 naming what is not."""
-    daemon = request.app[DAEMON]
+    backend = request.app[BACKEND]
     redis_ok, postgres_ok = await asyncio.gather(
-        _bounded(daemon.redis.ping()), _bounded(_store(daemon).ping())
+        _bounded(backend.redis_ok()), _bounded(backend.postgres_ok())
     )
     checks = {
         "redis": bool(redis_ok),
         "postgres": bool(postgres_ok),
-        "config": getattr(getattr(daemon, "holder", None), "active", None) is not None,
+        "config": True,  # the daemon starts only with a valid config, and keeps the last good one
     }
-    ready = all(checks.values()) and not daemon.stopping.is_set()
+    ready = all(checks.values()) and not backend.draining
     body: dict[str, Any] = {"ready": ready, "checks": checks}
-    if daemon.stopping.is_set():  # draining: a load balancer should stop sending us work
+    if backend.draining:  # a load balancer should stop sending us work
         body["stopping"] = True
     return web.json_response(body, status=200 if ready else 503)
 
@@ -154,8 +148,7 @@ async def _bounded(check: Awaitable[Any]) -> Any:
 
 async def metrics_page(request: web.Request) -> web.Response:
     """Prometheus exposition of notifierd.metrics.REGISTRY, in the format the scraper asks for."""
-    daemon = request.app[DAEMON]
-    depth = await _bounded(daemon.consumer.queue_depth())
+    depth = await _bounded(request.app[BACKEND].queue_depth())
     if depth is not False:  # keep the last known depth when Redis does not answer
         metrics.QUEUE_DEPTH.set(depth)
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
@@ -166,9 +159,9 @@ async def metrics_page(request: web.Request) -> web.Response:
 
 async def reload(request: web.Request) -> web.Response:
     """Validate the config on disk and swap it in; 422 with every problem when it is refused."""
-    daemon = request.app[DAEMON]
-    reloaded = await daemon.reload("HTTP")
-    problems = list(daemon.holder.last_problems)
+    backend = request.app[BACKEND]
+    reloaded = await backend.reload("HTTP")
+    problems = backend.reload_problems()
     if not reloaded and any(p.code == "internal" for p in problems):
         return error(500, "config reload failed unexpectedly; see the daemon log")
     if not reloaded and problems:
@@ -176,13 +169,13 @@ async def reload(request: web.Request) -> web.Response:
             422,
             "config is invalid; the active config is unchanged",
             problems=[str(p) for p in problems],
-            snapshot=_snapshot(daemon),
+            snapshot=_snapshot(backend),
         )
-    return web.json_response({"reloaded": reloaded, "snapshot": _snapshot(daemon)})
+    return web.json_response({"reloaded": reloaded, "snapshot": _snapshot(backend)})
 
 
-def _snapshot(daemon: Daemon) -> dict[str, Any]:
-    identity = daemon.holder.active.snapshot.identity
+def _snapshot(backend: Backend) -> dict[str, Any]:
+    identity = backend.snapshot()
     return {
         "id": str(identity),
         "content_hash": identity.content_hash,
@@ -196,7 +189,7 @@ def _snapshot(daemon: Daemon) -> dict[str, Any]:
 
 async def notify(request: web.Request) -> web.Response:
     """Validate a request and push it onto the queue, exactly as a producer would; 202 + id."""
-    daemon = request.app[DAEMON]
+    backend = request.app[BACKEND]
     raw = await request.read()
     data, problem = _decode_json(raw)
     if problem is not None:
@@ -217,7 +210,7 @@ async def notify(request: web.Request) -> web.Response:
     if isinstance(parsed, Rejection):
         return error(400, "invalid request", problems=[parsed.reason])
     try:
-        await asyncio.wait_for(daemon.redis.lpush(daemon.keys.queue, payload), CHECK_TIMEOUT)
+        await asyncio.wait_for(backend.enqueue(payload), CHECK_TIMEOUT)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -254,10 +247,9 @@ def _no_constant(name: str) -> Any:
 
 async def request_status(request: web.Request) -> web.Response:
     """The request's overall status and its deliveries (``notifierd status --format json``)."""
-    daemon = request.app[DAEMON]
     request_id = request.match_info["id"]
     try:
-        found = await _store(daemon).request_status(request_id)
+        found = await request.app[BACKEND].request_status(request_id)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -277,7 +269,7 @@ async def resolve(request: web.Request) -> web.Response:
 
 
 async def _alert_operation(request: web.Request, operation: str) -> web.Response:
-    alerts = getattr(request.app[DAEMON], "alerts", None)
+    alerts = request.app[BACKEND].alerts
     if alerts is None:
         return error(503, "alerts are not enabled")
     alert_id = request.match_info["id"]
@@ -340,7 +332,7 @@ async def slack_interactions(request: web.Request) -> web.Response:
         return error(400, str(exc))
     if not actions:
         return web.Response(status=200)
-    alerts = getattr(request.app[DAEMON], "alerts", None)
+    alerts = request.app[BACKEND].alerts
     if alerts is None:
         return error(503, "alerts are not enabled")
     work = [asyncio.create_task(_slack_action(alerts, action)) for action in actions]

@@ -24,7 +24,8 @@ from notifierd.intake.consumer import Consumer
 from notifierd.intake.parse import Rejection, parse_request
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
-from notifierd.pipeline.processor import Known, Processed, Processor, request_payload
+from notifierd.pipeline.outcome import Known, Processed, request_payload
+from notifierd.pipeline.processor import Processor
 from notifierd.pipeline.recorder import Recorder
 from notifierd.reconnect import Backoff, always, until_done
 from notifierd.request import Request

@@ -3,48 +3,43 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from notifierd import jsonenc, metrics
 from notifierd.config.holder import Active
 from notifierd.intake.dedup import Deduplicator
-from notifierd.pipeline.deliver import UNBOUNDED, Attempt, Clock, Deliverer, Waits, message_json
-from notifierd.pipeline.failures import infrastructure_failure
+from notifierd.pipeline.deliver import UNBOUNDED, Clock, Waits
+from notifierd.pipeline.deliveries import Deliveries
+from notifierd.pipeline.outcome import Known, Processed, finish, request_payload
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery
-from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord
-
-log = logging.getLogger("notifierd.pipeline")
-
-Known = Mapping[tuple[str, str, str], str]  # (request, channel, recipient) -> recorded status
+from notifierd.store.records import DeliveryRecord, RequestRecord
 
 
-@dataclass
-class Processed:
-    """What one request produced; written to Postgres before the request leaves Redis."""
+class AlertLifecycle(Protocol):
+    """What the processor asks of alerts (notifierd.alerts.service.AlertService)."""
 
-    request: RequestRecord
-    deliveries: list[DeliveryRecord] = field(default_factory=list)
-    dead: DeadRequest | None = None  # processing failed: the request joins the dead-letter queue
+    async def trigger(
+        self, active: Active, request: Request, policy_id: str | None
+    ) -> tuple[Any, bool]: ...
 
-
-def request_payload(request: Request) -> str:
-    payload = dict(request.raw)
-    payload["id"] = request.id  # generated ids are part of the record
-    return jsonenc.dumps_text(payload)
+    async def from_request(self, request: Request) -> tuple[str, str]: ...
 
 
 class Processor:
-    def __init__(self, deliverer: Deliverer, dedup: Deduplicator | None, clock: Clock) -> None:
-        self.deliverer = deliverer
+    def __init__(
+        self,
+        deliveries: Deliveries,
+        dedup: Deduplicator | None,
+        clock: Clock,
+        alerts: AlertLifecycle | None = None,
+    ) -> None:
+        self.deliveries = deliveries
         self.dedup = dedup
         self.clock = clock
-        self.alerts: Any = None  # notifierd.alerts.service.AlertService, set by the daemon
+        self.alerts = alerts
 
     async def process(
         self,
@@ -71,10 +66,10 @@ class Processor:
             snapshot_id=active.id,
         )
         out = Processed(record)
-        is_alert = request.kind == "alert" and lifecycle and self.alerts is not None
-        if is_alert and request.action in ("acknowledge", "resolve"):
-            outcome, reason = await self.alerts.from_request(request)
-            return self._finish(out, outcome, reason)
+        alerts = self.alerts if lifecycle and request.kind == "alert" else None
+        if alerts is not None and request.action in ("acknowledge", "resolve"):
+            outcome, reason = await alerts.from_request(request)
+            return finish(out, outcome, reason)
 
         # A notification's dedup_key is a time window; an alert's joins its open alert (below).
         if request.dedup_key and self.dedup is not None and lifecycle and request.kind != "alert":
@@ -89,9 +84,9 @@ class Processor:
                 # Where it would have gone, each recorded as deduplicated: history shows it.
                 for planned in active.router.route(request, self.clock()).deliveries:
                     out.deliveries.append(
-                        self._held(request, active, planned, "deduplicated", reason)
+                        self.deliveries.held(request, active, planned, "deduplicated", reason)
                     )
-                return self._finish(out, "deduplicated", reason)
+                return finish(out, "deduplicated", reason)
 
         decision = active.router.route(request, self.clock())
         record.routes = list(decision.routes)
@@ -111,7 +106,7 @@ class Processor:
         if decision.suppressed_by:
             for planned in decision.deliveries:
                 out.deliveries.append(
-                    self._held(
+                    self.deliveries.held(
                         request,
                         active,
                         planned,
@@ -119,13 +114,13 @@ class Processor:
                         f"suppression window {decision.suppressed_by!r}",
                     )
                 )
-            return self._finish(
+            return finish(
                 out, "suppressed", f"suppression window {decision.suppressed_by!r} is active"
             )
-        if is_alert:
-            alert, opened = await self.alerts.trigger(active, request, decision.escalation)
+        if alerts is not None:
+            alert, opened = await alerts.trigger(active, request, decision.escalation)
             if not opened:
-                return self._finish(
+                return finish(
                     out,
                     "joined",
                     f"joined open alert {alert['id']} (occurrence {alert['occurrences']})",
@@ -138,7 +133,7 @@ class Processor:
                 )
             else:
                 reason = "no route matched and the request names no channels"
-            return self._finish(out, "unrouted", reason)
+            return finish(out, "unrouted", reason)
 
         renderer = Renderer(active.catalog, request)
         # Anything already recorded is final or owned by the retrier: a replay sends only the rest.
@@ -149,14 +144,14 @@ class Processor:
         ]
         if len(pending) == 1:  # the common case: no task of its own for one delivery
             out.deliveries.append(
-                await self._deliver_safely(
+                await self.deliveries.deliver(
                     active, request, renderer, pending[0], received_at, waits=waits
                 )
             )
         else:
 
             async def deliver(planned: PlannedDelivery) -> DeliveryRecord | None:
-                row = await self._deliver_safely(
+                row = await self.deliveries.deliver(
                     active, request, renderer, planned, received_at, waits=waits
                 )
                 if stream is None:
@@ -166,164 +161,4 @@ class Processor:
 
             rows = await asyncio.gather(*(deliver(p) for p in pending))
             out.deliveries.extend(row for row in rows if row is not None)
-        return self._finish(out, "routed", None)
-
-    async def deliver_to(
-        self,
-        active: Active,
-        request: Request,
-        targets: list[tuple[str, str | None, str | None]],
-        received_at: datetime,
-    ) -> Processed:
-        """Deliver to exact (channel, recipient, Slack thread) targets, without routing: an
-        alert's follow-ups go where its notifications went."""
-        record = RequestRecord(
-            id=request.id,
-            kind=request.kind,
-            outcome="routed",
-            payload=request_payload(request),
-            received_at=received_at,
-            snapshot_id=active.id,
-        )
-        out = Processed(record)
-        renderer = Renderer(active.catalog, request)
-        jobs = []
-        for name, recipient, thread in targets:
-            if name not in active.snapshot.channels:
-                out.deliveries.append(
-                    DeliveryRecord(
-                        request.id,
-                        name,
-                        "unknown",
-                        recipient or "",
-                        "dead",
-                        snapshot_id=active.id,
-                        last_error=f"channel {name!r} is no longer in the config ({active.id})",
-                    )
-                )
-                continue
-            source = "request" if request.template else "none"
-            planned = PlannedDelivery(name, recipient, request.template, source, None)
-            jobs.append(
-                self._deliver_safely(active, request, renderer, planned, received_at, thread)
-            )
-        out.deliveries.extend(await asyncio.gather(*jobs))
-        return self._finish(out, "routed", None)
-
-    async def _deliver_safely(
-        self,
-        active: Active,
-        request: Request,
-        renderer: Renderer,
-        planned: PlannedDelivery,
-        received_at: datetime,
-        thread_ts: str | None = None,
-        *,
-        waits: Waits = UNBOUNDED,
-    ) -> DeliveryRecord:
-        """One delivery; a bug in it kills that delivery (dead, with the error), not its
-        siblings, which have been sent and must be recorded. Redis or Postgres failing is
-        raised: the whole request is processed again."""
-        try:
-            return await self._deliver(
-                active, request, renderer, planned, received_at, thread_ts, waits
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if infrastructure_failure(exc):
-                raise
-            log.exception(
-                "delivery to %s failed", planned.channel, extra={"request_id": request.id}
-            )
-            channel = active.snapshot.channels[planned.channel]
-            metrics.DEAD_LETTERS.labels(channel.name).inc()
-            return DeliveryRecord(
-                request.id,
-                channel.name,
-                channel.type,
-                planned.recipient or "",
-                "dead",
-                snapshot_id=active.id,
-                last_error=f"internal error: {type(exc).__name__}: {exc}"[:2000],
-            )
-
-    async def _deliver(
-        self,
-        active: Active,
-        request: Request,
-        renderer: Renderer,
-        planned: PlannedDelivery,
-        received_at: datetime,
-        thread_ts: str | None = None,
-        waits: Waits = UNBOUNDED,
-    ) -> DeliveryRecord:
-        channel = active.snapshot.channels[planned.channel]
-        rendered = renderer.render(planned.template, planned.template_from, channel.type)
-        row = DeliveryRecord(
-            request.id,
-            channel.name,
-            channel.type,
-            planned.recipient or "",
-            "queued",
-            template=rendered.template,
-            note=rendered.note,
-            snapshot_id=active.id,
-        )
-        if rendered.message is None:  # the request's own template cannot render: permanent
-            row.status, row.attempts, row.last_error = "dead", 0, rendered.error
-            metrics.DEAD_LETTERS.labels(channel.name).inc()
-            log.error(
-                "%s", rendered.error, extra={"request_id": request.id, "event": "dead_letter"}
-            )
-            return row
-        row.rendered = message_json(rendered.message)
-        attempt: Attempt = await self.deliverer.attempt(
-            active.snapshot,
-            request,
-            channel,
-            planned.recipient,
-            rendered.message,
-            str(row.id),
-            0,
-            received_at,
-            thread_ts,
-            waits=waits,
-        )
-        row.status, row.attempts, row.last_error = attempt.status, attempt.attempts, attempt.error
-        row.latency_ms, row.provider_id, row.next_attempt_at = (
-            attempt.latency_ms,
-            attempt.provider_id,
-            attempt.next_attempt_at,
-        )
-        return row
-
-    def _held(
-        self, request: Request, active: Active, planned: PlannedDelivery, status: str, note: str
-    ) -> DeliveryRecord:
-        channel = active.snapshot.channels[planned.channel]
-        metrics.DELIVERIES.labels(channel.name, status).inc()
-        return DeliveryRecord(
-            request.id,
-            channel.name,
-            channel.type,
-            planned.recipient or "",
-            status,
-            note=note,
-            snapshot_id=active.id,
-            template=str(planned.template) if planned.template else None,
-        )
-
-    def _finish(self, out: Processed, outcome: str, reason: str | None) -> Processed:
-        out.request.outcome = outcome
-        out.request.reason = reason
-        metrics.REQUESTS.labels(outcome).inc()
-        log.info(
-            "request %s: %s (%d deliveries)%s",
-            out.request.id,
-            outcome,
-            len(out.deliveries),
-            f": {reason}" if reason else "",
-            extra={"request_id": out.request.id, "event": "request_processed", "outcome": outcome},
-        )
-        return out
+        return finish(out, "routed", None)

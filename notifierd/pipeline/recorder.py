@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from notifierd import metrics
 from notifierd.intake.consumer import Consumer
-from notifierd.pipeline.processor import Processed
+from notifierd.pipeline.outcome import Processed
 from notifierd.reconnect import always, until_done
 from notifierd.store.db import Store, is_transient, storable_text
 from notifierd.store.records import FINAL_STATUSES, DeadRequest, DeliveryRecord, RequestRecord

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -48,3 +50,26 @@ async def purge(
             extra={"event": "retention"},
         )
     return deleted
+
+
+async def run(
+    pool: asyncpg.Pool,
+    retention_days: Callable[[], int],
+    clock: Callable[[], datetime],
+    stopping: asyncio.Event,
+    *,
+    every: float = 3600.0,
+    first: float = 60.0,
+) -> None:
+    """Purge hourly (first a minute after start) until ``stopping``; the retention period is
+    the active config's at each pass."""
+    wait = first
+    while not stopping.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), wait)
+            return
+        wait = every
+        try:
+            await purge(pool, clock() - timedelta(days=retention_days()))
+        except Exception:
+            log.exception("retention pass failed; the next one retries")

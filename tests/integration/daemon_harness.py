@@ -65,7 +65,7 @@ class Running:
 
     @property
     def queue(self) -> str:
-        return self.daemon.keys.queue
+        return self.daemon.services.keys.queue
 
     @property
     def http_url(self) -> str:
@@ -115,8 +115,8 @@ class Running:
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
             if (
-                await self.daemon.consumer.queue_depth() == 0
-                and await self.daemon.consumer.processing_depth() == 0
+                await self.daemon.services.consumer.queue_depth() == 0
+                and await self.daemon.services.consumer.processing_depth() == 0
             ):
                 return
             await asyncio.sleep(0.05)

@@ -143,7 +143,7 @@ async def test_malformed_requests_are_rejected_and_the_daemon_lives(running: Run
     for raw in garbage:
         await running.push(raw)
     await running.idle(timeout=30)
-    assert await running.daemon.consumer.rejected_depth() == 1000
+    assert await running.daemon.services.consumer.rejected_depth() == 1000
     async with running.store.pool.acquire() as conn:
         reasons = [r["reason"] for r in await conn.fetch("SELECT reason FROM rejected_requests")]
     assert len(reasons) == 1000
@@ -171,25 +171,25 @@ async def test_config_reload_valid_then_invalid(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async for running in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, watch=True):
-        before = running.daemon.holder.active.id
+        before = running.daemon.services.holder.active.id
         # A valid change: everything labelled target=flaky now goes to the sink instead.
         (running.config / "routes.yaml").write_text(
             ROUTES.replace("channels: [flaky]", "channels: [sink]")
         )
         for _ in range(100):
-            if running.daemon.holder.active.id != before:
+            if running.daemon.services.holder.active.id != before:
                 break
             await asyncio.sleep(0.1)
-        assert running.daemon.holder.active.id != before
+        assert running.daemon.services.holder.active.id != before
         rid = await running.push({"labels": {"target": "flaky"}})
         assert (await running.status(rid))["deliveries"][0]["channel"] == "sink"
-        good = running.daemon.holder.active.id
+        good = running.daemon.services.holder.active.id
         # An invalid change is refused; the last good config stays active.
         (running.config / "routes.yaml").write_text(
             ROUTES.replace("channels: [sink]", "channels: [nope]")
         )
         assert await running.daemon.reload("test") is False
-        assert running.daemon.holder.active.id == good
+        assert running.daemon.services.holder.active.id == good
         rid = await running.push({"title": "after a refused reload"})
         assert (await running.status(rid))["status"] == "delivered"
 

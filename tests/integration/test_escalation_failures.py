@@ -214,7 +214,7 @@ async def test_a_step_that_raises_does_not_spoil_its_batch(
             escalation_poll=0.2,
             **sinks,
         ) as second:
-            second.daemon.escalator.lease = LEASE
+            second.daemon.services.escalator.lease = LEASE
             await check_each_paged_once(second, db, ids, bound=STEP_RETRY + 7)
             assert raised == [failing]
     finally:
@@ -262,7 +262,7 @@ async def test_a_delivery_that_raises_is_dead_lettered_and_spoils_no_other_page(
             escalation_poll=0.2,
             **sinks,
         ) as second:
-            second.daemon.escalator.lease = LEASE
+            second.daemon.services.escalator.lease = LEASE
             others = [rid for rid in ids if rid != ids[7]]
 
             async def recorded() -> bool:
@@ -316,7 +316,7 @@ async def test_escalation_batch_under_a_rate_limit_pages_each_alert_once(
             escalation_poll=0.2,
             **sinks,
         ) as second:
-            second.daemon.escalator.lease = LEASE
+            second.daemon.services.escalator.lease = LEASE
             await check_each_paged_once(second, db, ids, bound=LEASE + 6)
     finally:
         await sink.stop()

@@ -119,7 +119,9 @@ async def test_a_provider_error_with_a_nul_byte_is_stored_and_spoils_no_other_re
     """Postgres refuses NUL in text; a provider's error body may hold one. Stored escaped, it
     neither costs the other retries of the batch their records nor sends them again."""
     async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, routes=ROUTES) as r:
-        r.daemon.retrier.lease = 2.0  # a batch left claimed would be sent again within the test
+        r.daemon.services.retrier.lease = (
+            2.0  # a batch left claimed would be sent again within the test
+        )
         r.sink.status = r.flaky.status = 500
         ok = await r.push({"title": "fine"})
         bad = await r.push({"title": "garbled", "labels": {"target": "flaky"}})
@@ -161,7 +163,7 @@ routes:
             daemon_running(tmp_path / "b", pg_url, redis_prefix, monkeypatch, **shared) as b,
         ):
             for replica in (a, b):
-                replica.daemon.retrier.lease = 3.0  # 120 s in production
+                replica.daemon.services.retrier.lease = 3.0  # 120 s in production
             now = datetime.now(UTC)
             rendered = message_json(RenderedMessage(subject="s", text="t"))
             ids = [f"r{i}" for i in range(8)]
@@ -227,7 +229,12 @@ async def test_shutdown_during_a_slow_commit_does_not_return_what_was_sent(
         stopping = None
         row = await db.fetchrow("SELECT outcome FROM requests WHERE id = $1", rid)
         assert row is not None and row["outcome"] == "routed"
-        assert await redis_prefix.redis.llen(r.daemon.keys.processing(r.daemon.consumer.id)) == 0
+        assert (
+            await redis_prefix.redis.llen(
+                r.daemon.services.keys.processing(r.daemon.services.consumer.id)
+            )
+            == 0
+        )
         assert sends(r.sink) == {rid: 1}
     finally:
         if stopping is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time
@@ -23,6 +24,12 @@ from tests.integration.pg_fixtures import drop_database
 from tests.integration.redis_fixtures import RedisPrefix
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # Slack's documentation placeholder
+
+
+def serve_with(running: Running, monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
+    """The HTTP listener sees these parts instead of the daemon's own, for this test."""
+    daemon = running.daemon
+    monkeypatch.setattr(daemon, "_services", dataclasses.replace(daemon.services, **changes))
 
 
 class RecordingAlerts:
@@ -95,11 +102,11 @@ async def test_readyz_503_when_postgres_is_gone(
 
 
 async def test_readyz_503_when_redis_does_not_answer(
-    running: Running, http: aiohttp.ClientSession
+    running: Running, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A real client to a port nothing listens on, in place of the daemon's for this one check.
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
-    live, running.daemon.redis = running.daemon.redis, dead
+    serve_with(running, monkeypatch, redis=dead)
     try:
         async with http.get("/readyz") as resp:
             assert resp.status == 503
@@ -109,7 +116,6 @@ async def test_readyz_503_when_redis_does_not_answer(
                 "config": True,
             }
     finally:
-        running.daemon.redis = live
         await dead.aclose()
 
 
@@ -129,7 +135,7 @@ async def test_metrics_after_a_request(running: Running, http: aiohttp.ClientSes
 
 
 async def test_reload_valid_then_unchanged(running: Running, http: aiohttp.ClientSession) -> None:
-    before = running.daemon.holder.active.id
+    before = running.daemon.services.holder.active.id
     (running.config / "routes.yaml").write_text(
         ROUTES.replace("channels: [flaky]", "channels: [sink]")
     )
@@ -137,7 +143,7 @@ async def test_reload_valid_then_unchanged(running: Running, http: aiohttp.Clien
         assert resp.status == 200
         body = await resp.json()
     assert body["reloaded"] is True
-    assert body["snapshot"]["id"] == running.daemon.holder.active.id != before
+    assert body["snapshot"]["id"] == running.daemon.services.holder.active.id != before
     async with http.post("/-/reload") as resp:
         assert resp.status == 200
         assert (await resp.json())["reloaded"] is False
@@ -146,7 +152,7 @@ async def test_reload_valid_then_unchanged(running: Running, http: aiohttp.Clien
 async def test_reload_invalid_is_refused_with_locations(
     running: Running, http: aiohttp.ClientSession
 ) -> None:
-    good = running.daemon.holder.active.id
+    good = running.daemon.services.holder.active.id
     (running.config / "routes.yaml").write_text(
         ROUTES.replace("channels: [sink]", "channels: [nope]")
     )
@@ -157,7 +163,7 @@ async def test_reload_invalid_is_refused_with_locations(
     assert body["problems"], body
     assert all(re.match(r"routes\.yaml:\d+:\d+: ", p) for p in body["problems"]), body
     assert any("nope" in p for p in body["problems"])
-    assert body["snapshot"]["id"] == good == running.daemon.holder.active.id
+    assert body["snapshot"]["id"] == good == running.daemon.services.holder.active.id
 
 
 # -- intake and status ---------------------------------------------------------------------------
@@ -261,18 +267,20 @@ async def test_bearer_token_guards_the_api(
 
 
 async def test_alert_operations_need_the_alerts_service(
-    running: Running, http: aiohttp.ClientSession
+    running: Running, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    running.daemon.alerts = None  # type: ignore[attr-defined]
+    serve_with(running, monkeypatch, alerts=None)
     for op in ("ack", "resolve"):
         async with http.post(f"/api/v1/alerts/a1/{op}") as resp:
             assert resp.status == 503
             assert await resp.json() == {"error": "alerts are not enabled"}
 
 
-async def test_acknowledge_and_resolve(running: Running, http: aiohttp.ClientSession) -> None:
+async def test_acknowledge_and_resolve(
+    running: Running, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     alerts = RecordingAlerts(known={"a1"})
-    running.daemon.alerts = alerts  # type: ignore[attr-defined]
+    serve_with(running, monkeypatch, alerts=alerts)
     async with http.post("/api/v1/alerts/a1/ack", json={"by": "alice"}) as resp:
         assert resp.status == 200
         assert await resp.json() == {"id": "a1", "state": "acknowledged", "by": "alice"}
@@ -316,7 +324,7 @@ async def test_acknowledge_and_resolve_a_real_alert(
 
 
 async def _alert(running: Running, key: str, status: str) -> dict[str, Any]:
-    alerts: Any = running.daemon.alerts  # type: ignore[attr-defined]
+    alerts: Any = running.daemon.alerts
     found = None
     for _ in range(200):
         found = await alerts.store.show(key)
@@ -372,7 +380,7 @@ async def test_slack_button_acknowledges(
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("NOTIFIERD_API_TOKEN", "t0ken")  # Slack's own signature is its auth
     alerts = RecordingAlerts(known={"a1"})
-    running.daemon.alerts = alerts  # type: ignore[attr-defined]
+    serve_with(running, monkeypatch, alerts=alerts)
     body = block_actions("notifierd_ack", "a1")
     async with http.post("/slack/interactions", data=body, headers=signed(body)) as resp:
         assert resp.status == 200
@@ -397,7 +405,7 @@ async def test_slack_other_actions_are_ignored(
 ) -> None:
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     alerts = RecordingAlerts(known={"a1"})
-    running.daemon.alerts = alerts  # type: ignore[attr-defined]
+    serve_with(running, monkeypatch, alerts=alerts)
     body = block_actions("somebody_elses_button")
     async with http.post("/slack/interactions", data=body, headers=signed(body)) as resp:
         assert resp.status == 200
@@ -413,7 +421,7 @@ async def test_slack_refuses_forged_and_replayed_requests(
 ) -> None:
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     alerts = RecordingAlerts(known={"a1"})
-    running.daemon.alerts = alerts  # type: ignore[attr-defined]
+    serve_with(running, monkeypatch, alerts=alerts)
     body = block_actions()
     forged = signed(body, secret="not-the-secret")
     tampered = signed(block_actions(value="a2"))

@@ -337,12 +337,14 @@ async def test_intake_takes_no_more_while_too_many_deliveries_wait(
     async with daemon_running(
         tmp_path, pg_url, redis_prefix, monkeypatch, routes=routes
     ) as running:
-        running.daemon.intake.limits = IntakeLimits(max_waiting_deliveries=100)
+        running.daemon.services.intake.limits = IntakeLimits(max_waiting_deliveries=100)
         big = await running.push({"title": "All hands", "message": "in 5 minutes"})
         await asyncio.sleep(0.3)  # taken; its deliveries now wait at 100 per second
         behind = [await running.push({"title": "later", "message": str(i)}) for i in range(10)]
         await asyncio.sleep(0.5)
-        assert await running.daemon.consumer.queue_depth() == 10  # not taken while they wait
+        assert (
+            await running.daemon.services.consumer.queue_depth() == 10
+        )  # not taken while they wait
         ids = [rid for rid in (big, *behind) if rid]
         found = await settled(db, ids, timeout=20)
         assert counts(found[big]["deliveries"]) == {"delivered": FANOUT}
@@ -699,7 +701,7 @@ async def test_two_replicas_apply_each_alerts_requests_in_queue_order(
         ):
             taken = {"a": 0, "b": 0}
             for name, running in (("a", a), ("b", b)):
-                consumer = running.daemon.consumer
+                consumer = running.daemon.services.consumer
                 fetch = consumer.fetch
 
                 async def counted(*args, name=name, fetch=fetch, **kwargs) -> list[bytes]:  # type: ignore[no-untyped-def]
@@ -709,7 +711,7 @@ async def test_two_replicas_apply_each_alerts_requests_in_queue_order(
 
                 consumer.fetch = counted  # type: ignore[method-assign]
                 # Small batches, so that the two replicas' batches interleave.
-                running.daemon.intake.limits = IntakeLimits(batch=7)
+                running.daemon.services.intake.limits = IntakeLimits(batch=7)
             await asyncio.sleep(0.6)  # a fetch waiting since before the swap times out (0.5 s)
             await push_all(redis_prefix, a.queue, requests)
             found = await settled(db, ids, timeout=20)
@@ -750,7 +752,7 @@ async def test_requests_a_fetch_took_before_its_reply_was_lost_are_processed_fir
     async with daemon_running(
         tmp_path, pg_url, redis_prefix, monkeypatch, routes=ALERTS
     ) as running:
-        consumer = running.daemon.consumer
+        consumer = running.daemon.services.consumer
         fetch = consumer.fetch
         lost: list[bytes] = []
 

@@ -118,7 +118,7 @@ async def test_the_same_request_id_on_two_replicas_is_sent_once(
             daemon_running(tmp_path / "b", pg_url, redis_prefix, monkeypatch, **shared) as b,
         ):
             for replica in (a, b):
-                replica.daemon.intake.limits = IntakeLimits(batch=3)  # batches interleave
+                replica.daemon.services.intake.limits = IntakeLimits(batch=3)  # batches interleave
             await asyncio.sleep(0.6)  # fetches waiting since before the change time out
             copies = []
             for rid in ids:

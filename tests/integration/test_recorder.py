@@ -12,7 +12,7 @@ import pytest
 
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.keys import Keys
-from notifierd.pipeline.processor import Processed
+from notifierd.pipeline.outcome import Processed
 from notifierd.pipeline.recorder import Recorder
 from notifierd.store.db import Store
 from notifierd.store.records import DeliveryRecord, RequestRecord

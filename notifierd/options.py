@@ -1,0 +1,24 @@
+"""How ``notifierd run`` was asked to run: connections, queue, limits, the listener."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Options:
+    config_dir: Path
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    queue: str = "notifierd:requests"
+    key_prefix: str = "notifierd"
+    dry_run: bool = False
+    consumer_id: str | None = None
+    batch: int = 100
+    max_in_flight: int = 256  # enough to cover network latency; more only delays recording
+    shutdown_timeout: float = 10.0
+    heartbeat_ttl: float = 15.0
+    watch: bool = True
+    http: str | None = None
+    escalation_poll: float = 1.0  # safety net: the wake-up timer fires steps when due

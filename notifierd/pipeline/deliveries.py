@@ -1,0 +1,172 @@
+"""One delivery of a request: render it for its channel, send it, turn the attempt into a row.
+
+Both the processor (routed deliveries) and the alert service (follow-ups that go where an alert's
+notifications went) deliver through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from notifierd import metrics
+from notifierd.config.holder import Active
+from notifierd.pipeline.deliver import UNBOUNDED, Attempt, Deliverer, Waits, message_json
+from notifierd.pipeline.failures import infrastructure_failure
+from notifierd.pipeline.outcome import Processed, finish, request_payload
+from notifierd.pipeline.render import Renderer
+from notifierd.request import Request
+from notifierd.routing.router import PlannedDelivery
+from notifierd.store.records import DeliveryRecord, RequestRecord
+
+log = logging.getLogger("notifierd.pipeline")
+
+
+class Deliveries:
+    def __init__(self, deliverer: Deliverer) -> None:
+        self.deliverer = deliverer
+
+    async def deliver_to(
+        self,
+        active: Active,
+        request: Request,
+        targets: list[tuple[str, str | None, str | None]],
+        received_at: datetime,
+    ) -> Processed:
+        """Deliver to exact (channel, recipient, Slack thread) targets, without routing: an
+        alert's follow-ups go where its notifications went."""
+        record = RequestRecord(
+            id=request.id,
+            kind=request.kind,
+            outcome="routed",
+            payload=request_payload(request),
+            received_at=received_at,
+            snapshot_id=active.id,
+        )
+        out = Processed(record)
+        renderer = Renderer(active.catalog, request)
+        jobs = []
+        for name, recipient, thread in targets:
+            if name not in active.snapshot.channels:
+                out.deliveries.append(
+                    DeliveryRecord(
+                        request.id,
+                        name,
+                        "unknown",
+                        recipient or "",
+                        "dead",
+                        snapshot_id=active.id,
+                        last_error=f"channel {name!r} is no longer in the config ({active.id})",
+                    )
+                )
+                continue
+            source = "request" if request.template else "none"
+            planned = PlannedDelivery(name, recipient, request.template, source, None)
+            jobs.append(self.deliver(active, request, renderer, planned, received_at, thread))
+        out.deliveries.extend(await asyncio.gather(*jobs))
+        return finish(out, "routed", None)
+
+    async def deliver(
+        self,
+        active: Active,
+        request: Request,
+        renderer: Renderer,
+        planned: PlannedDelivery,
+        received_at: datetime,
+        thread_ts: str | None = None,
+        *,
+        waits: Waits = UNBOUNDED,
+    ) -> DeliveryRecord:
+        """One delivery; a bug in it kills that delivery (dead, with the error), not its
+        siblings, which have been sent and must be recorded. Redis or Postgres failing is
+        raised: the whole request is processed again."""
+        try:
+            return await self._render_and_send(
+                active, request, renderer, planned, received_at, thread_ts, waits
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if infrastructure_failure(exc):
+                raise
+            log.exception(
+                "delivery to %s failed", planned.channel, extra={"request_id": request.id}
+            )
+            channel = active.snapshot.channels[planned.channel]
+            metrics.DEAD_LETTERS.labels(channel.name).inc()
+            return DeliveryRecord(
+                request.id,
+                channel.name,
+                channel.type,
+                planned.recipient or "",
+                "dead",
+                snapshot_id=active.id,
+                last_error=f"internal error: {type(exc).__name__}: {exc}"[:2000],
+            )
+
+    async def _render_and_send(
+        self,
+        active: Active,
+        request: Request,
+        renderer: Renderer,
+        planned: PlannedDelivery,
+        received_at: datetime,
+        thread_ts: str | None = None,
+        waits: Waits = UNBOUNDED,
+    ) -> DeliveryRecord:
+        channel = active.snapshot.channels[planned.channel]
+        rendered = renderer.render(planned.template, planned.template_from, channel.type)
+        row = DeliveryRecord(
+            request.id,
+            channel.name,
+            channel.type,
+            planned.recipient or "",
+            "queued",
+            template=rendered.template,
+            note=rendered.note,
+            snapshot_id=active.id,
+        )
+        if rendered.message is None:  # the request's own template cannot render: permanent
+            row.status, row.attempts, row.last_error = "dead", 0, rendered.error
+            metrics.DEAD_LETTERS.labels(channel.name).inc()
+            log.error(
+                "%s", rendered.error, extra={"request_id": request.id, "event": "dead_letter"}
+            )
+            return row
+        row.rendered = message_json(rendered.message)
+        attempt: Attempt = await self.deliverer.attempt(
+            active.snapshot,
+            request,
+            channel,
+            planned.recipient,
+            rendered.message,
+            str(row.id),
+            0,
+            received_at,
+            thread_ts,
+            waits=waits,
+        )
+        row.status, row.attempts, row.last_error = attempt.status, attempt.attempts, attempt.error
+        row.latency_ms, row.provider_id, row.next_attempt_at = (
+            attempt.latency_ms,
+            attempt.provider_id,
+            attempt.next_attempt_at,
+        )
+        return row
+
+    def held(
+        self, request: Request, active: Active, planned: PlannedDelivery, status: str, note: str
+    ) -> DeliveryRecord:
+        channel = active.snapshot.channels[planned.channel]
+        metrics.DELIVERIES.labels(channel.name, status).inc()
+        return DeliveryRecord(
+            request.id,
+            channel.name,
+            channel.type,
+            planned.recipient or "",
+            status,
+            note=note,
+            snapshot_id=active.id,
+            template=str(planned.template) if planned.template else None,
+        )

@@ -1,0 +1,148 @@
+"""The daemon's parts, built once and wired at construction into one frozen value.
+
+``build`` connects to Redis and Postgres, loads the config and creates every part with what it
+needs; nothing is assigned afterwards. The daemon (``daemon.py``) only starts, reloads and stops
+them. A request's path through them is in ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+from notifierd.alerts.escalator import Escalator
+from notifierd.alerts.planned import StepsPlanned
+from notifierd.alerts.service import AlertService
+from notifierd.channels.registry import SenderPool
+from notifierd.config.holder import Active, ConfigHolder
+from notifierd.config.reloads import Reloads
+from notifierd.intake.connect import connect_redis
+from notifierd.intake.consumer import Consumer
+from notifierd.intake.dedup import Deduplicator
+from notifierd.intake.keys import Keys
+from notifierd.intake.ratelimit import RateLimiter
+from notifierd.options import Options
+from notifierd.pipeline.deliver import Deliverer
+from notifierd.pipeline.deliveries import Deliveries
+from notifierd.pipeline.intake import Intake, IntakeLimits
+from notifierd.pipeline.outcome import Processed, Write
+from notifierd.pipeline.processor import Processor
+from notifierd.pipeline.recorder import Recorder
+from notifierd.pipeline.retrier import Retrier
+from notifierd.pipeline.retry import symmetric_jitter
+from notifierd.store.alerts import AlertStore
+from notifierd.store.db import Store
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    holder: ConfigHolder
+    reloads: Reloads
+    store: Store
+    escalation_store: Store  # escalations' own connections: a storm of triggers cannot delay them
+    redis: Redis
+    keys: Keys
+    consumer: Consumer
+    senders: SenderPool
+    deliverer: Deliverer
+    processor: Processor
+    recorder: Recorder
+    retrier: Retrier
+    alerts: AlertService
+    escalator: Escalator
+    intake: Intake
+
+    def active(self) -> Active:
+        return self.holder.active
+
+
+def writer(store: Store) -> Write:
+    """Write what alerts send themselves (follow-ups, escalation steps) straight to ``store``."""
+
+    async def write(batch: Sequence[Processed]) -> None:
+        await store.write_batch(
+            [p.request for p in batch], [d for p in batch for d in p.deliveries]
+        )
+
+    return write
+
+
+async def build(settings: Options, clock: Clock) -> Services:
+    """Load the config, connect, migrate, and build every part; closes what it opened when a
+    later step fails."""
+    holder = ConfigHolder.load(settings.config_dir)
+    opened: list[Callable[[], object]] = []
+    try:
+        store = await Store.connect(settings.postgres_url)
+        opened.append(store.close)
+        escalation_store = await Store.connect(
+            settings.postgres_url, min_size=1, max_size=2, apply_migrations=False
+        )
+        opened.append(escalation_store.close)
+        redis = await connect_redis(settings.redis_url)
+        opened.append(redis.aclose)
+    except BaseException:
+        for close in reversed(opened):
+            await close()  # type: ignore[misc]
+        raise
+
+    def active() -> Active:
+        return holder.active
+
+    keys = Keys(settings.key_prefix, settings.queue)
+    consumer = Consumer(redis, keys, settings.consumer_id, heartbeat_ttl=settings.heartbeat_ttl)
+    senders = SenderPool()
+    deliverer = Deliverer(
+        senders, RateLimiter(redis, keys), clock, symmetric_jitter(), dry_run=settings.dry_run
+    )
+    deliveries = Deliveries(deliverer)
+    planned = StepsPlanned()
+    alerts = AlertService(
+        AlertStore(store.pool), deliveries, writer(store), active, clock, planned, senders
+    )
+    processor = Processor(deliveries, Deduplicator(redis, keys), clock, alerts)
+    escalator = Escalator(
+        AlertStore(escalation_store.pool),
+        processor,
+        writer(escalation_store),
+        active,
+        clock,
+        replica=consumer.id,
+        poll=settings.escalation_poll,
+        vacuum_store=AlertStore(store.pool),
+        planned=planned,
+    )
+    recorder = Recorder(store, consumer)
+    intake = Intake(
+        consumer,
+        store,
+        processor,
+        recorder,
+        active,
+        clock,
+        limits=IntakeLimits(batch=settings.batch, max_in_flight=settings.max_in_flight),
+        hold_back=lambda: escalator.behind,
+        waiting_deliveries=lambda: deliverer.in_progress,
+    )
+    return Services(
+        holder=holder,
+        reloads=Reloads(holder),
+        store=store,
+        escalation_store=escalation_store,
+        redis=redis,
+        keys=keys,
+        consumer=consumer,
+        senders=senders,
+        deliverer=deliverer,
+        processor=processor,
+        recorder=recorder,
+        retrier=Retrier(store, deliverer, active),
+        alerts=alerts,
+        escalator=escalator,
+        intake=intake,
+    )
