@@ -70,7 +70,7 @@ class Client:
 
     async def send(self, request: dict[str, Any] | None = None, **fields: Any) -> str:
         """Validate and enqueue a request (a dict, or its fields as keywords); returns its id."""
-        from notifierd.intake.connect import connect_redis
+        from notifierd.redisio.connect import connect_redis
 
         payload = build_request({**(request or {}), **fields})
         if self._redis is None:

@@ -91,7 +91,7 @@ class Request:
 
         An alert's requests share its dedup key (its id when it has none), so a resolve never
         overtakes its trigger; any other request is ordered only with pushes of the same id.
-        ``notifierd.intake.keys`` computes the same key in Lua (``order_key``): keep them alike.
+        ``notifierd.redisio.keys`` computes the same key in Lua (``order_key``): keep them alike.
         """
         if self.kind == "alert":
             return f"alert:{self.dedup_key or self.id}"

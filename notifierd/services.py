@@ -19,20 +19,20 @@ from notifierd.alerts.service import AlertService
 from notifierd.channels.registry import SenderPool
 from notifierd.config.holder import Active, ConfigHolder
 from notifierd.config.reloads import Reloads
-from notifierd.intake.connect import connect_redis
 from notifierd.intake.consumer import Consumer
-from notifierd.intake.dedup import Deduplicator
-from notifierd.intake.keys import Keys
-from notifierd.intake.ratelimit import RateLimiter
 from notifierd.options import Options
+from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import Deliverer
 from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.intake import Intake, IntakeLimits
 from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor
+from notifierd.pipeline.ratelimit import RateLimiter
 from notifierd.pipeline.recorder import Recorder
 from notifierd.pipeline.retrier import Retrier
 from notifierd.pipeline.retry import symmetric_jitter
+from notifierd.redisio.connect import connect_redis
+from notifierd.redisio.keys import Keys
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
 

@@ -85,7 +85,7 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
             deliveries.append(uuid.UUID(value))
 
     async def requeue(store: Store) -> tuple[int, int]:
-        from notifierd.intake.connect import connect_redis
+        from notifierd.redisio.connect import connect_redis
 
         count = await store.dlq_retry(all_=all_, delivery_ids=deliveries, request_ids=requests)
         redis = None

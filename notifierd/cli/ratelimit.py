@@ -11,7 +11,7 @@ from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir, load_or
 from notifierd.cli.services import redis_url, run_async
 from notifierd.cli.status import _table
 from notifierd.config.values import format_duration
-from notifierd.intake.ratelimit import LimitStatus
+from notifierd.pipeline.ratelimit import LimitStatus
 
 
 @click.group()
@@ -43,9 +43,9 @@ def ratelimit() -> None:
 )
 def status(config_dir: str, key_prefix: str, fmt: str) -> None:
     """Used and remaining quota of every rate limit, and when it frees up; consumes nothing."""
-    from notifierd.intake.connect import connect_redis
-    from notifierd.intake.keys import Keys
-    from notifierd.intake.ratelimit import RateLimiter
+    from notifierd.pipeline.ratelimit import RateLimiter
+    from notifierd.redisio.connect import connect_redis
+    from notifierd.redisio.keys import Keys
 
     limits = load_or_exit(config_dir).rate_limits
     if not limits:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from notifierd.intake.keys import Keys, Scripts
+from notifierd.redisio.keys import Keys, Scripts
 
 log = logging.getLogger(__name__)
 

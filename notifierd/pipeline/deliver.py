@@ -14,9 +14,9 @@ from typing import Any
 from notifierd import jsonenc, metrics
 from notifierd.channels.base import Delivered, Failed, Outbound
 from notifierd.config.model import Channel, RetrySettings, Snapshot
-from notifierd.intake.ratelimit import RateLimiter, RateLimitTimeout, limits_for
 from notifierd.pipeline.breaker import Breakers
 from notifierd.pipeline.pacing import Pacer
+from notifierd.pipeline.ratelimit import RateLimiter, RateLimitTimeout, limits_for
 from notifierd.pipeline.retry import Jitter, next_delay
 from notifierd.pipeline.sendslots import SendSlots, max_in_flight
 from notifierd.request import Request

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifierd.intake.connect import redis_transient
+from notifierd.redisio.connect import redis_transient
 from notifierd.store.db import is_transient
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from notifierd.config.holder import Active
-from notifierd.intake.dedup import Deduplicator
+from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import UNBOUNDED, Clock, Waits
 from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.outcome import Known, Processed, finish, request_payload

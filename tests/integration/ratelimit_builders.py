@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from notifierd.config.model import RateLimit
-from notifierd.intake.keys import Keys
-from notifierd.intake.ratelimit import RateLimiter
+from notifierd.pipeline.ratelimit import RateLimiter
+from notifierd.redisio.keys import Keys
 from tests.integration.redis_fixtures import RedisPrefix
 
 

@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from notifierd.errors import ServiceUnavailable
-from notifierd.intake.connect import connect_redis
+from notifierd.redisio.connect import connect_redis
 
 REDIS_URL = os.environ.get(
     "NOTIFIERD_TEST_REDIS", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from notifierd.intake.dedup import Deduplicator
-from notifierd.intake.keys import Keys
+from notifierd.pipeline.dedup import Deduplicator
+from notifierd.redisio.keys import Keys
 from tests.integration.redis_fixtures import RedisPrefix, redis_prefix
 
 __all__ = ["redis_prefix"]

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from notifierd.intake.consumer import Consumer, recover
-from notifierd.intake.keys import Keys
+from notifierd.redisio.keys import Keys
 from tests.integration.redis_fixtures import RedisPrefix, redis_prefix
 
 __all__ = ["redis_prefix"]

@@ -22,8 +22,8 @@ from aiohttp import web
 
 from notifierd.daemon import Daemon, Options
 from notifierd.intake.consumer import Consumer
-from notifierd.intake.keys import Keys
 from notifierd.pipeline.intake import IntakeLimits
+from notifierd.redisio.keys import Keys
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI
 from tests.fakes.webhook_sink import WebhookSink
 from tests.integration.daemon_harness import Running, start_daemon, write_config

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from notifierd.config.model import Channel, RateLimit
-from notifierd.intake.connect import connect_redis
-from notifierd.intake.keys import Keys
-from notifierd.intake.ratelimit import RateLimiter, RateLimitTimeout, limits_for
+from notifierd.pipeline.ratelimit import RateLimiter, RateLimitTimeout, limits_for
+from notifierd.redisio.connect import connect_redis
+from notifierd.redisio.keys import Keys
 from tests.integration.ratelimit_builders import bucket, limiter, sliding
 from tests.integration.redis_fixtures import RedisPrefix, redis_prefix
 

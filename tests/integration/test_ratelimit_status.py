@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from notifierd.cli.main import _register, cli
 from notifierd.config.model import RateLimit
-from notifierd.intake.keys import Keys
+from notifierd.redisio.keys import Keys
 from tests.integration.ratelimit_builders import bucket, limiter, sliding
 from tests.integration.redis_fixtures import RedisPrefix, redis_prefix
 from tests.unit.config_repo import MINIMAL_ROUTES, write_repo

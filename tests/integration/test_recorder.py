@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from notifierd.intake.consumer import Consumer
-from notifierd.intake.keys import Keys
 from notifierd.pipeline.outcome import Processed
 from notifierd.pipeline.recorder import Recorder
+from notifierd.redisio.keys import Keys
 from notifierd.store.db import Store
 from notifierd.store.records import DeliveryRecord, RequestRecord
 from tests.integration.redis_fixtures import RedisPrefix

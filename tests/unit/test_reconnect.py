@@ -7,8 +7,8 @@ import logging
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from notifierd.intake.connect import redis_transient
 from notifierd.reconnect import Backoff, backoff_delay, until_done
+from notifierd.redisio.connect import redis_transient
 
 
 def no_sleep(slept: list[float]) -> Backoff:

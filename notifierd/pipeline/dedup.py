@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from notifierd.intake.keys import Keys
+from notifierd.redisio.keys import Keys
 
 
 class Deduplicator:

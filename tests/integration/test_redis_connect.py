@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from notifierd.errors import ServiceUnavailable
-from notifierd.intake.connect import connect_redis
+from notifierd.redisio.connect import connect_redis
 from tests.integration.redis_fixtures import REDIS_URL
 
 

@@ -17,9 +17,9 @@ from redis.asyncio import Redis
 
 from notifierd import metrics
 from notifierd.config.model import Channel, RateLimit
-from notifierd.intake.connect import redis_transient
-from notifierd.intake.keys import Keys, Scripts
 from notifierd.reconnect import Backoff, until_done
+from notifierd.redisio.connect import redis_transient
+from notifierd.redisio.keys import Keys, Scripts
 
 log = logging.getLogger(__name__)
 
