@@ -9,8 +9,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from notifierd.config.matchers import Matcher
 from notifierd.request import TemplateRef
-from notifierd.routing.matchers import Matcher
 
 CHANNEL_TYPES = ("slack", "email", "teams", "pagerduty", "webhook", "sms")
 # Channel types that deliver once to their configured target instead of to recipients.

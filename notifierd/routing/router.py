@@ -9,9 +9,9 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from notifierd.config.matchers import REQUEST_FIELDS, Matcher
 from notifierd.config.model import Channel, Person, Route, Snapshot
 from notifierd.request import Request, TemplateRef
-from notifierd.routing.matchers import REQUEST_FIELDS, Matcher
 from notifierd.routing.recipients import depends_on_request, expand_people, resolve
 from notifierd.routing.suppression import Window, window
 
