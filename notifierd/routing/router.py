@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -392,26 +391,3 @@ class Router:
                 self._override_pairs.clear()  # bounded; recomputing is cheap
             self._override_pairs[key] = pairs
         return pairs
-
-
-_lock = threading.Lock()
-_routers: dict[int, Router] = {}
-
-
-def router_for(snapshot: Snapshot) -> Router:
-    """The :class:`Router` of ``snapshot``, built on first use and kept for the next requests."""
-    router = _routers.get(id(snapshot))
-    # The router holds its snapshot, so while cached the id cannot be reused by another one.
-    if router is not None and router.snapshot is snapshot:
-        return router
-    router = Router(snapshot)
-    with _lock:
-        if len(_routers) >= 4:  # the active snapshot, plus a few in-flight after reloads
-            _routers.pop(next(iter(_routers)))
-        _routers[id(snapshot)] = router
-    return router
-
-
-def route(snapshot: Snapshot, request: Request, now: datetime) -> RoutingDecision:
-    """Route ``request`` with ``snapshot`` at ``now`` (see :class:`Router`)."""
-    return router_for(snapshot).route(request, now)
