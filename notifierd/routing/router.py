@@ -6,16 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING
 
 from notifierd.config.matchers import REQUEST_FIELDS, Matcher
-from notifierd.config.model import Channel, Person, Route, Snapshot
+from notifierd.config.model import Channel, Person, Route, Snapshot, Suppression
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.recipients import depends_on_request, expand_people, resolve
 from notifierd.routing.suppression import Window, window
-
-if TYPE_CHECKING:
-    from notifierd.config.model import Suppression
 
 Check = Callable[[Request], bool]
 _MEMO_SIZE = 8192
