@@ -29,9 +29,9 @@ AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def write_cases(repo: Path, n: int) -> None:
-    from notifierd.config.loader import load_snapshot
     from notifierd.request import Request
     from notifierd.routing.router import Router
+    from notifierd.validation import load_snapshot
 
     router = Router(load_snapshot(repo, with_git=False))
     cases = []

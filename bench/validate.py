@@ -50,9 +50,9 @@ def cold_validate(repo: Path, runs: int) -> tuple[list[float], list[float], int]
 
 
 def routing_rate(repo: Path, n: int) -> tuple[float, float]:
-    from notifierd.config.loader import load_snapshot
     from notifierd.request import Request
     from notifierd.routing.router import Router
+    from notifierd.validation import load_snapshot
 
     snapshot = load_snapshot(repo, with_git=False)
     router = Router(snapshot)

@@ -13,12 +13,11 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
+from notifierd.active import Active, ConfigHolder
 from notifierd.alerts.escalator import Escalator
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.service import AlertService
 from notifierd.channels.registry import SenderPool
-from notifierd.config.holder import Active, ConfigHolder
-from notifierd.config.reloads import Reloads
 from notifierd.intake.consumer import Consumer
 from notifierd.options import Options
 from notifierd.pipeline.dedup import Deduplicator
@@ -33,6 +32,7 @@ from notifierd.pipeline.retrier import Retrier
 from notifierd.pipeline.retry import symmetric_jitter
 from notifierd.redisio.connect import connect_redis
 from notifierd.redisio.keys import Keys
+from notifierd.reloads import Reloads
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
 

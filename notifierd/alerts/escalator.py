@@ -22,8 +22,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from notifierd import metrics
+from notifierd.active import Active
 from notifierd.alerts.planned import StepsPlanned
-from notifierd.config.holder import Active
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor

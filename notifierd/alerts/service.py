@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from notifierd.active import Active
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.schedule import plan
-from notifierd.config.holder import Active
 from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.outcome import Write, request_payload

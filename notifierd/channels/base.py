@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from notifierd.config.model import Channel
-from notifierd.config.values import ENV_REF, parse_duration
+from notifierd.config.values import env_names, expand_env, parse_duration
 from notifierd.request import Request
 
 if TYPE_CHECKING:
@@ -151,16 +151,16 @@ def resolve_settings(channel: Channel, environ: Mapping[str, str]) -> ResolvedSe
 
     def expand(value: Any, key: str, secret: bool) -> Any:
         if isinstance(value, str):
-            for match in ENV_REF.finditer(value):
-                name = match.group(1)
-                if name not in environ:
-                    raise ChannelConfigError(
-                        f"environment variable {name} is not set (setting {key!r} of channel "
-                        f"{channel.name!r})"
-                    )
-                if secret:
-                    secrets.append(environ[name])
-            return ENV_REF.sub(lambda m: environ[m.group(1)], value)
+            try:
+                expanded = expand_env(value, environ)
+            except KeyError as exc:
+                raise ChannelConfigError(
+                    f"environment variable {exc.args[0]} is not set (setting {key!r} of channel "
+                    f"{channel.name!r})"
+                ) from None
+            if secret:
+                secrets.extend(environ[name] for name in env_names(value))
+            return expanded
         if isinstance(value, Mapping):
             return {k: expand(v, f"{key}.{k}", secret) for k, v in value.items()}
         if isinstance(value, list | tuple):
@@ -185,7 +185,7 @@ def resolve_settings(channel: Channel, environ: Mapping[str, str]) -> ResolvedSe
 def secret_source(channel: Channel, key: str) -> str:
     """How a reason names where a secret comes from: the variable, never its value."""
     raw = channel.settings.get(key)
-    names = ENV_REF.findall(raw) if isinstance(raw, str) else []
+    names = env_names(raw) if isinstance(raw, str) else []
     return f"${{{names[0]}}}" if names else f"setting {key!r}"
 
 

@@ -69,8 +69,8 @@ def test(name: str, config_dir: str, recipient: str | None, message: str) -> Non
     """Send a real test message through channel NAME and report what the service answered."""
     from notifierd.channels.base import Delivered, Outbound
     from notifierd.channels.registry import create_sender
+    from notifierd.config.recipients import fits
     from notifierd.request import Request
-    from notifierd.routing.recipients import fits
     from notifierd.templates import render_plain
 
     snapshot = load_or_exit(config_dir)

@@ -27,8 +27,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def load_or_exit(config_dir: str | Path) -> Snapshot:
     """Load and validate the config; on problems print them as ``path:line:col`` and exit 1."""
-    from notifierd.config.loader import load_snapshot
     from notifierd.config.problems import ConfigInvalid
+    from notifierd.validation import load_snapshot
 
     root = Path(config_dir)
     if not root.is_dir():

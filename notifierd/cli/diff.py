@@ -32,13 +32,13 @@ class _Invalid(Exception):
 
 
 def _load(root: Path, label: str) -> Any:
-    from notifierd.config.holder import Active
-    from notifierd.config.loader import validate_repository
+    from notifierd.active import Active
+    from notifierd.validation import validate_repository
 
     result = validate_repository(root, with_git=False)
     if result.snapshot is None:
         raise _Invalid(label, root, result.errors)
-    return Active.of(result.snapshot)
+    return Active.of(result.snapshot, result.compiled)
 
 
 def _requests(

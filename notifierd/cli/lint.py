@@ -32,7 +32,7 @@ def lint(directory: str | None, fmt: str) -> None:
     if not os.path.isdir(root):
         click.echo(f"error: config directory {root!r} does not exist", err=True)
         sys.exit(2)
-    from notifierd.config.lint import lint_repository
+    from notifierd.validation import lint_repository
 
     try:
         result = lint_repository(root)

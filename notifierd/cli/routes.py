@@ -170,10 +170,13 @@ def _schema_errors(data: dict[str, Any]) -> list[str]:
 
 def _template_text(snapshot: Snapshot, delivery: PlannedDelivery) -> tuple[str | None, str | None]:
     """The resolved ``name@version`` (or the reference as given) and why it does not resolve."""
+    from notifierd.templates import TemplateCatalog, TemplateNotFound
+
     if delivery.template is None:
         return None, None
-    found = snapshot.template(delivery.template)
-    if found is None:
+    try:
+        found = TemplateCatalog(snapshot).resolve(delivery.template)
+    except TemplateNotFound:
         return str(delivery.template), "no such template in the config"
     return found.ref, None
 

@@ -125,7 +125,7 @@ def run(
         )
         sys.exit(2)
     if workers > 1:
-        from notifierd.config.holder import ConfigHolder
+        from notifierd.active import ConfigHolder
         from notifierd.supervisor import supervise
 
         try:

@@ -169,10 +169,10 @@ def test(directory: str | None, fmt: str) -> None:
 
 
 def _run(root: str, fmt: str) -> int:
-    from notifierd.config.loader import validate_repository
     from notifierd.configtest import case_files, load_cases, run_case
     from notifierd.routing.router import Router
     from notifierd.templates import TemplateCatalog
+    from notifierd.validation import validate_repository
 
     started = time.perf_counter()
     if not case_files(root):
@@ -190,7 +190,7 @@ def _run(root: str, fmt: str) -> int:
     results = []
     if result.snapshot is not None:
         snapshot = result.snapshot
-        router, catalog = Router(snapshot), TemplateCatalog(snapshot)
+        router, catalog = Router(snapshot), TemplateCatalog(snapshot, result.compiled)
         with progress("running config tests", len(cases)) as advance:
             for case in cases:
                 results.append(run_case(snapshot, router, catalog, case))

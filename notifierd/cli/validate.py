@@ -58,7 +58,7 @@ def validate(directory: str | None, fmt: str, strict: bool) -> None:
         click.echo(f"error: config directory {root!r} does not exist", err=True)
         sys.exit(2)
     from notifierd.cli.progress import progress
-    from notifierd.config.loader import validate_repository
+    from notifierd.validation import validate_repository
 
     try:
         with progress(f"validating {root}"):

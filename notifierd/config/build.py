@@ -8,6 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from notifierd.config.matchers import parse_matcher
 from notifierd.config.model import (
     Channel,
     Contact,
@@ -23,7 +24,6 @@ from notifierd.config.model import (
 )
 from notifierd.config.values import parse_duration
 from notifierd.request import TemplateRef
-from notifierd.routing.matchers import parse_matcher
 
 
 def freeze(value: Any) -> Any:

@@ -10,12 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifierd.config.build import build_channel, parse_timestamp
+from notifierd.config.cron import parse_cron
+from notifierd.config.matchers import MatcherError, parse_matcher
 from notifierd.config.model import CHANNEL_TYPES, Channel, TemplateVersion
 from notifierd.config.problems import Problem
+from notifierd.config.recipients import fits, recipient_form, unfit_recipients
 from notifierd.config.schema_errors import did_you_mean
 from notifierd.config.values import ENV_REF_ONLY
 from notifierd.config.yamlpos import Document, Mark
-from notifierd.routing.matchers import MatcherError, parse_matcher
 
 # Settings holding credentials, per channel type, with the variable name we suggest.
 SECRET_KEYS: dict[str, dict[str, str]] = {
@@ -130,8 +132,6 @@ def people_of(routes_data: Any) -> dict[str, set[str]]:
 
 def check_people(check: Checker) -> None:
     """Each contact's address has the form of its type, as a recipient would need."""
-    from notifierd.routing.recipients import recipient_form
-
     people = check.parsed.data.get("people")
     if not isinstance(people, dict):
         return
@@ -221,8 +221,6 @@ def check_channel_settings(check: Checker, channels_data: Mapping[str, Any]) -> 
 
 
 def check_default_recipients(check: Checker, channels: Mapping[str, Channel]) -> None:
-    from notifierd.routing.recipients import fits
-
     for name, channel in channels.items():
         if channel.targeted and channel.default_recipients:
             check.at(
@@ -286,8 +284,6 @@ def check_recipients_fit(
     owner: str,
     people: Mapping[str, set[str]],
 ) -> None:
-    from notifierd.routing.recipients import unfit_recipients
-
     if not isinstance(recipients, list) or not channels:
         return
     named = [r for r in recipients if isinstance(r, str) and r not in people]
@@ -408,8 +404,6 @@ def check_rate_limits(
 
 
 def check_suppressions(check: Checker) -> None:
-    from notifierd.routing.suppression import parse_cron
-
     for i, item in _items(check.parsed.data, "suppressions"):
         check_matchers(check, ("suppressions", i, "matchers"), item.get("matchers"))
         fixed = "start" in item or "end" in item

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from notifierd.config.loader import ValidationResult, validate_repository
 from notifierd.config.model import Snapshot, TemplateVersion
 from notifierd.config.problems import Problem
 from notifierd.config.repository import discover
@@ -15,25 +13,6 @@ from notifierd.config.yamlpos import Document, Mark, parse
 ROUTES = "routes.yaml"
 # Producers may name a template (or pin a version) in a request; those findings are hints only.
 INFO = "info"
-
-
-@dataclass
-class LintResult:
-    """Validate's result, and the lint findings when the config was valid."""
-
-    validation: ValidationResult
-    findings: list[Problem] = field(default_factory=list)
-
-
-def lint_repository(
-    root: str | Path, *, now: datetime | None = None, with_git: bool = False
-) -> LintResult:
-    """Validate ``root``; when valid, lint it. ``now`` decides which fixed windows have ended."""
-    root = Path(root)
-    validation = validate_repository(root, with_git=with_git)
-    if validation.snapshot is None:
-        return LintResult(validation)
-    return LintResult(validation, lint_snapshot(root, validation.snapshot, now=now))
 
 
 def lint_snapshot(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
-from notifierd.config import checks
+from notifierd.config import cache, checks
 from notifierd.config.build import (
     build_person,
     build_policy,
@@ -20,14 +20,21 @@ from notifierd.config.build import (
 from notifierd.config.checks import Checker, Parsed
 from notifierd.config.identity import content_hash, identify
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
-from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.config.problems import Problem
 from notifierd.config.repository import SourceFile, discover
 from notifierd.config.schema_errors import schema_problems
 from notifierd.config.schemas import validator
-from notifierd.config.template_checks import check_template
 from notifierd.config.yamlpos import parse
 
 _WHAT = {"routes": "routes.yaml", "policy": "the policy", "template": "the template"}
+
+
+class TemplateCheck(Protocol):
+    """Checks one template version beyond its schema (compile it, render its examples) and
+    appends what it finds to ``problems``. Templates are a layer above config, so the caller
+    that has them passes this in; without it only the config's own syntax is checked."""
+
+    def __call__(self, tv: TemplateVersion, parsed: Parsed, problems: list[Problem]) -> None: ...
 
 
 @dataclass
@@ -74,19 +81,25 @@ def _parse_file(source: SourceFile, problems: list[Problem]) -> Parsed:
 
 
 def validate_repository(
-    root: str | Path, *, with_git: bool = True, trust_cache: bool = False, remember: bool = False
+    root: str | Path,
+    *,
+    with_git: bool = True,
+    trust_cache: bool = False,
+    remember: bool = False,
+    check_template: TemplateCheck | None = None,
 ) -> ValidationResult:
     """Validate everything under ``root``; never raises for bad input, reports all problems.
 
-    ``trust_cache``: skip compiling and rendering the templates when these exact files already
-    passed validate (templates then compile on first use); ``remember``: record a clean pass.
+    ``check_template``: the checks of each template version beyond its schema (none without
+    it); ``trust_cache``: skip them when these exact files already passed validate (templates
+    then compile on first use); ``remember``: record a clean pass that ran them.
     """
-    from notifierd.config import cache
-
     root = Path(root)
     sources, problems = discover(root)
     content = content_hash([(s.rel_path, s.raw) for s in sources])
-    skip_templates = trust_cache and not problems and cache.known_valid(content)
+    skip_templates = check_template is None or (
+        trust_cache and not problems and cache.known_valid(content)
+    )
     parsed = {s.rel_path: (s, _parse_file(s, problems)) for s in sources}
 
     routes_pair = next(((s, p) for s, p in parsed.values() if s.kind == "routes"), None)
@@ -103,14 +116,12 @@ def validate_repository(
     policy_ids = [s.name for s in sources if s.kind == "policy"]
 
     templates: list[TemplateVersion] = []
-    compiled: dict[str, Any] = {}
     for source, pf in parsed.values():
         if source.kind == "template" and pf.schema_ok:
             tv = build_template(source.name, source.version, pf.data, source.rel_path)
-            result = None if skip_templates else check_template(tv, pf, problems)
+            if check_template is not None and not skip_templates:
+                check_template(tv, pf, problems)
             templates.append(tv)
-            if result is not None:
-                compiled[tv.ref] = result
     template_versions = checks.check_template_files(templates)
     # A template file that failed its schema still exists: do not call references to it unknown.
     for source in sources:
@@ -130,7 +141,7 @@ def validate_repository(
     problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
     result = ValidationResult(problems, files=[s.rel_path for s in sources])
     if not result.errors and routes_pair is not None:
-        result.snapshot = _build_snapshot(root, sources, parsed, templates, compiled, with_git)
+        result.snapshot = _build_snapshot(root, sources, parsed, templates, with_git)
         if remember and not skip_templates:
             cache.remember_valid(content)
     return result
@@ -210,7 +221,6 @@ def _build_snapshot(
     sources: list[SourceFile],
     parsed: dict[str, tuple[SourceFile, Parsed]],
     templates: list[TemplateVersion],
-    compiled: dict[str, Any],
     with_git: bool,
 ) -> Snapshot:
     routes_data = next(p.data for s, p in parsed.values() if s.kind == "routes")
@@ -234,16 +244,7 @@ def _build_snapshot(
                 for name, versions in by_name.items()
             }
         ),
-        compiled=MappingProxyType(compiled),
         people=MappingProxyType(
             {name: build_person(name, p) for name, p in (routes_data.get("people") or {}).items()}
         ),
     )
-
-
-def load_snapshot(root: str | Path, *, with_git: bool = True) -> Snapshot:
-    """The snapshot of a valid repository; raises :class:`ConfigInvalid` with every problem."""
-    result = validate_repository(root, with_git=with_git)
-    if result.snapshot is None:
-        raise ConfigInvalid(result.problems)
-    return result.snapshot

@@ -9,8 +9,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from notifierd.config.matchers import Matcher
 from notifierd.request import TemplateRef
-from notifierd.routing.matchers import Matcher
 
 CHANNEL_TYPES = ("slack", "email", "teams", "pagerduty", "webhook", "sms")
 # Channel types that deliver once to their configured target instead of to recipients.
@@ -214,17 +214,3 @@ class Snapshot:
     policies: Mapping[str, Policy]
     templates: Mapping[str, tuple[TemplateVersion, ...]]  # name -> versions, oldest first
     people: Mapping[str, Person] = field(default_factory=lambda: MappingProxyType({}))
-    # ref ("name@version") -> compiled template from notifierd.templates, built during validation
-    compiled: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-
-    def template(self, ref: TemplateRef) -> TemplateVersion | None:
-        """The pinned version, or the newest when the reference names none."""
-        versions = self.templates.get(ref.name)
-        if not versions:
-            return None
-        if ref.version is None:
-            return versions[-1]
-        for candidate in versions:
-            if candidate.version == ref.version:
-                return candidate
-        return None

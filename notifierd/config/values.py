@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 
 DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+$"
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)")
@@ -46,7 +47,7 @@ def env_names(text: str) -> list[str]:
     return ENV_REF.findall(text)
 
 
-def expand_env(text: str, environ: dict[str, str] | None = None) -> str:
+def expand_env(text: str, environ: Mapping[str, str] | None = None) -> str:
     """Replace every ``${NAME}`` with its value; a missing variable raises KeyError naming it."""
     env = os.environ if environ is None else environ
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from notifierd.config.holder import Active
+from notifierd.active import Active
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 

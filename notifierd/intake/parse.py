@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from notifierd.config.schema_errors import did_you_mean
+from notifierd.config.schema_errors import (
+    Wording,
+    common_message,
+    did_you_mean,
+    flatten,
+    unknown_keys,
+)
 from notifierd.config.schemas import schema, validator
 from notifierd.request import Request
 
@@ -155,14 +161,13 @@ def request_problems(data: Any) -> list[str]:
     except fastjsonschema.JsonSchemaException:
         pass
     problems: list[str] = []
-    for error in _flatten(validator("request").iter_errors(data)):
+    errors = validator("request").iter_errors(data)
+    for error in flatten(errors, keep_root_alternatives=True):
         if error.validator == "additionalProperties":  # one problem per unknown key
-            allowed = sorted((error.schema.get("properties") or {}).keys())
+            extra, allowed = unknown_keys(error)
             field = _field(error.absolute_path)
             problems += [
-                f"unknown key '{_quote(k)}' in {field}{did_you_mean(k, allowed)}"
-                for k in error.instance
-                if k not in allowed
+                f"unknown key '{_quote(k)}' in {field}{did_you_mean(k, allowed)}" for k in extra
             ]
         else:
             problems.append(_message(error))
@@ -179,20 +184,8 @@ def _size(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n} bytes"
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"number {value}"
-    if isinstance(value, str):
-        return f"string '{_quote(value)}'"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+_JSON_WORDING = Wording(_TYPE_NAMES, "null", _quote, hint_any_value=False)
+_describe = _JSON_WORDING.describe
 
 
 def _field(path: Iterable[Any]) -> str:
@@ -202,17 +195,6 @@ def _field(path: Iterable[Any]) -> str:
         name = _quote(str(part))
         text += f"[{part}]" if isinstance(part, int) else (f".{name}" if text else name)
     return f"'{text}'" if text else "the request"
-
-
-def _flatten(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
-    """Report the specific branch of an anyOf, except where the anyOf itself is the rule."""
-    for error in errors:
-        if error.validator in ("anyOf", "oneOf") and error.context and error.absolute_path:
-            deepest = max(error.context, key=lambda e: len(e.absolute_path))
-            if len(deepest.absolute_path) > len(error.absolute_path):
-                yield from _flatten([deepest])
-                continue
-        yield error
 
 
 def _message(error: ValidationError) -> str:
@@ -227,26 +209,9 @@ def _message(error: ValidationError) -> str:
         return f"{field} needs {options}"
     if kind == "required":
         return f"{field} is missing the required key '{_missing(error)}'"
-    if kind == "type":
-        expected = error.validator_value
-        names = [expected] if isinstance(expected, str) else list(expected)
-        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-        return f"{field} must be {wanted}, not {_describe(value)}"
-    if kind in ("enum", "const"):
-        choices = error.validator_value if kind == "enum" else [error.validator_value]
-        listed = ", ".join(str(o) for o in choices)
-        hint = did_you_mean(value, map(str, choices)) if isinstance(value, str) else ""
-        return f"{field} must be one of: {listed}; got {_describe(value)}{hint}"
-    if kind == "pattern":
-        custom = error.schema.get("x-message")
-        hint = custom or f"it must match {error.validator_value}"
-        return f"{field}: invalid value {_describe(value)}: {hint}"
-    if kind == "minLength":
-        return f"{field} must not be empty"
-    if kind == "maxLength":
-        return f"{field} is longer than {error.validator_value} characters"
-    if kind == "minItems":
-        return f"{field} needs at least {error.validator_value} item(s)"
+    shared = common_message(error, field, _JSON_WORDING)
+    if shared is not None:
+        return shared
     return f"{field}: {_quote(error.message, limit=200)}"
 
 

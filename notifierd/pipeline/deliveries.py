@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from notifierd import metrics
-from notifierd.config.holder import Active
+from notifierd.active import Active
 from notifierd.pipeline.deliver import UNBOUNDED, Attempt, Deliverer, Waits, message_json
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.outcome import Processed, finish, request_payload

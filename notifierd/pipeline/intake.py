@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from notifierd import metrics
-from notifierd.config.holder import Active
+from notifierd.active import Active
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.parse import Rejection, parse_request
 from notifierd.pipeline.deliver import Waits

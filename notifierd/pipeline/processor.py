@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from notifierd.config.holder import Active
+from notifierd.active import Active
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import UNBOUNDED, Clock, Waits
 from notifierd.pipeline.deliveries import Deliveries

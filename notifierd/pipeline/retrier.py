@@ -18,8 +18,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from notifierd.active import Active
 from notifierd.channels.base import Failed
-from notifierd.config.holder import Active
 from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
 from notifierd.pipeline.sendslots import max_in_flight
 from notifierd.reconnect import until_done

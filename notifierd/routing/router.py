@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING
 
-from notifierd.config.model import Channel, Person, Route, Snapshot
+from notifierd.config.matchers import REQUEST_FIELDS, Matcher
+from notifierd.config.model import Channel, Person, Route, Snapshot, Suppression
 from notifierd.request import Request, TemplateRef
-from notifierd.routing.matchers import REQUEST_FIELDS, Matcher
 from notifierd.routing.recipients import depends_on_request, expand_people, resolve
 from notifierd.routing.suppression import Window, window
-
-if TYPE_CHECKING:
-    from notifierd.config.model import Suppression
 
 Check = Callable[[Request], bool]
 _MEMO_SIZE = 8192
@@ -392,26 +387,3 @@ class Router:
                 self._override_pairs.clear()  # bounded; recomputing is cheap
             self._override_pairs[key] = pairs
         return pairs
-
-
-_lock = threading.Lock()
-_routers: dict[int, Router] = {}
-
-
-def router_for(snapshot: Snapshot) -> Router:
-    """The :class:`Router` of ``snapshot``, built on first use and kept for the next requests."""
-    router = _routers.get(id(snapshot))
-    # The router holds its snapshot, so while cached the id cannot be reused by another one.
-    if router is not None and router.snapshot is snapshot:
-        return router
-    router = Router(snapshot)
-    with _lock:
-        if len(_routers) >= 4:  # the active snapshot, plus a few in-flight after reloads
-            _routers.pop(next(iter(_routers)))
-        _routers[id(snapshot)] = router
-    return router
-
-
-def route(snapshot: Snapshot, request: Request, now: datetime) -> RoutingDecision:
-    """Route ``request`` with ``snapshot`` at ``now`` (see :class:`Router`)."""
-    return router_for(snapshot).route(request, now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.request import Request, TemplateRef
 from notifierd.templates.compiled import CompiledTemplate, compile_template
@@ -12,9 +14,12 @@ from notifierd.templates.message import RenderedMessage
 class TemplateCatalog:
     """The templates of one snapshot: ``name`` is the newest version, ``name@version`` pinned."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(
+        self, snapshot: Snapshot, compiled: Mapping[str, CompiledTemplate] | None = None
+    ) -> None:
+        """``compiled``: templates validation already compiled, by ref; others compile on use."""
         self.snapshot = snapshot
-        self._compiled: dict[str, CompiledTemplate] = {}
+        self._compiled: dict[str, CompiledTemplate] = dict(compiled or {})
 
     def names(self) -> list[str]:
         return sorted(self.snapshot.templates)
@@ -43,10 +48,9 @@ class TemplateCatalog:
     def compiled(self, ref: TemplateRef | str) -> CompiledTemplate:
         """The compiled template; validation already compiled it, else compile it once here."""
         tv = self.resolve(ref)
-        found = self._compiled.get(tv.ref) or self.snapshot.compiled.get(tv.ref)
+        found = self._compiled.get(tv.ref)
         if found is None:
-            found = compile_template(tv)
-        self._compiled[tv.ref] = found
+            found = self._compiled[tv.ref] = compile_template(tv)
         return found
 
     def render(

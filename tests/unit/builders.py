@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from notifierd.config.matchers import parse_matcher
 from notifierd.config.model import (
     Channel,
     Policy,
@@ -19,7 +20,6 @@ from notifierd.config.model import (
     TemplateVersion,
 )
 from notifierd.request import Request, TemplateRef
-from notifierd.routing.matchers import parse_matcher
 
 # The channels of PRODUCT.md's example config.
 EXAMPLE_CHANNELS: dict[str, dict[str, Any]] = {

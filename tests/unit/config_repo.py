@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from notifierd.config.loader import ValidationResult, validate_repository
+from notifierd.validation import Validation, validate_repository
 
 MINIMAL_ROUTES = """\
 channels:
@@ -50,7 +50,7 @@ def write_repo(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def validate(root: Path, files: dict[str, str]) -> ValidationResult:
+def validate(root: Path, files: dict[str, str]) -> Validation:
     return validate_repository(write_repo(root, files), with_git=False)
 
 

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from notifierd.cli.test import test as config_test_command
-from notifierd.config.loader import validate_repository
 from notifierd.configtest import load_cases, run_case
 from notifierd.routing.router import Router
 from notifierd.templates import TemplateCatalog
+from notifierd.validation import validate_repository
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config"
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from notifierd.cli.lint import lint as lint_command
 from notifierd.cli.report import line
 from notifierd.cli.validate import validate as validate_command
-from notifierd.config.lint import lint_repository
+from notifierd.validation import lint_repository
 from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, write_repo
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifierd.routing.matchers import MatcherError, parse_matcher
+from notifierd.config.matchers import MatcherError, parse_matcher
 from tests.unit.builders import request
 
 

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifierd.routing.recipients import (
-    fits,
-    recipient_form,
-    resolve,
-    split_recipient,
-    unfit_recipients,
-)
+from notifierd.config.recipients import fits, recipient_form, split_recipient, unfit_recipients
+from notifierd.routing.recipients import resolve
 from tests.unit.builders import channel
 
 SLACK = channel("ops-slack", "slack", ["#ops"])

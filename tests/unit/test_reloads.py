@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from notifierd.config import holder as holder_module
-from notifierd.config.holder import ConfigHolder
-from notifierd.config.reloads import Reloads
+from notifierd import active as active_module
+from notifierd.active import ConfigHolder
+from notifierd.reloads import Reloads
 from tests.unit.config_repo import MINIMAL_ROUTES
 
 
@@ -35,7 +35,7 @@ async def test_a_slow_reload_of_older_files_does_not_finish_last(
     write_routes(tmp_path, "ops-slack")
     holder = ConfigHolder.load(tmp_path)
     reloads = Reloads(holder)
-    validate = holder_module.validate_repository
+    validate = active_module.validate_repository
     first_read = threading.Event()
     calls = 0
 
@@ -48,7 +48,7 @@ async def test_a_slow_reload_of_older_files_does_not_finish_last(
             time.sleep(0.5)  # ... and takes its time before the swap
         return result
 
-    monkeypatch.setattr(holder_module, "validate_repository", slow_first)
+    monkeypatch.setattr(active_module, "validate_repository", slow_first)
     write_routes(tmp_path, "ops-email")  # version 2 on disk: the file watcher asks for a reload
     watcher = asyncio.create_task(reloads.reload("files changed"))
     await asyncio.to_thread(first_read.wait, 5)

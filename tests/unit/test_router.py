@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from notifierd.config.model import Snapshot
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.recipients import resolve
-from notifierd.routing.router import PlannedDelivery, Router, route, router_for
+from notifierd.routing.router import PlannedDelivery, Router
 from tests.unit.builders import example_snapshot, make_snapshot, request
 
 
@@ -31,7 +31,7 @@ def pairs(decision) -> list[tuple[str, str | None]]:
 
 
 def test_critical_continues_to_the_default_route() -> None:
-    decision = route(example_snapshot(), request(severity="critical"), NOW)
+    decision = Router(example_snapshot()).route(request(severity="critical"), NOW)
     assert decision.routes == ("critical", "default")
     assert decision.deliveries == (
         PlannedDelivery("ops-slack", "#incidents", INCIDENT, "route", "critical"),
@@ -45,7 +45,9 @@ def test_critical_continues_to_the_default_route() -> None:
 
 
 def test_first_match_without_continue_stops() -> None:
-    decision = route(example_snapshot(), request(tags=["deploy"], labels={"env": "prod"}), NOW)
+    decision = Router(example_snapshot()).route(
+        request(tags=["deploy"], labels={"env": "prod"}), NOW
+    )
     assert decision.routes == ("deploys",)
     assert pairs(decision) == [("ops-slack", "#ops")]
     assert decision.escalation is None
@@ -53,21 +55,21 @@ def test_first_match_without_continue_stops() -> None:
 
 def test_negative_matcher_sends_dev_deploys_to_the_default_route() -> None:
     snapshot = example_snapshot()
-    assert route(snapshot, request(tags=["deploy"], labels={"env": "dev"}), NOW).routes == (
+    assert Router(snapshot).route(request(tags=["deploy"], labels={"env": "dev"}), NOW).routes == (
         "default",
     )
     # No env label at all is env="", which is not "dev".
-    assert route(snapshot, request(tags=["deployment"]), NOW).routes == ("deploys",)
+    assert Router(snapshot).route(request(tags=["deployment"]), NOW).routes == ("deploys",)
 
 
 def test_low_priority_goes_to_email_only() -> None:
-    decision = route(example_snapshot(), request(priority="low"), NOW)
+    decision = Router(example_snapshot()).route(request(priority="low"), NOW)
     assert decision.routes == ("low",)
     assert pairs(decision) == [("ops-email", "ops@company.com")]
 
 
 def test_critical_and_low_reach_both() -> None:
-    decision = route(example_snapshot(), request(severity="critical", priority="low"), NOW)
+    decision = Router(example_snapshot()).route(request(severity="critical", priority="low"), NOW)
     assert decision.routes == ("critical", "low")
     assert pairs(decision) == [
         ("ops-slack", "#incidents"),
@@ -94,7 +96,7 @@ def test_one_delivery_per_distinct_channel_and_recipient() -> None:
             {"name": "c", "channels": ["ops-slack"]},  # defaults: #ops again
         ]
     )
-    decision = route(snapshot, request(), NOW)
+    decision = Router(snapshot).route(request(), NOW)
     assert decision.routes == ("a", "b", "c")
     assert [(d.channel, d.recipient, d.route) for d in decision.deliveries] == [
         ("ops-slack", "#ops", "a"),  # first producer wins
@@ -104,7 +106,9 @@ def test_one_delivery_per_distinct_channel_and_recipient() -> None:
 
 
 def test_request_channels_replace_each_routes_channels() -> None:
-    decision = route(example_snapshot(), request(severity="critical", channels=["ops-email"]), NOW)
+    decision = Router(example_snapshot()).route(
+        request(severity="critical", channels=["ops-email"]), NOW
+    )
     assert decision.routes == ("critical", "default")
     # "#incidents" does not fit e-mail, so the channel's default recipients apply.
     assert decision.deliveries == (
@@ -113,8 +117,8 @@ def test_request_channels_replace_each_routes_channels() -> None:
 
 
 def test_request_recipients_replace_each_routes_recipients() -> None:
-    decision = route(
-        example_snapshot(), request(severity="critical", recipients=["@alice", "bob@x.com"]), NOW
+    decision = Router(example_snapshot()).route(
+        request(severity="critical", recipients=["@alice", "bob@x.com"]), NOW
     )
     assert pairs(decision) == [("ops-slack", "@alice"), ("pager", None)]
     assert [d.route for d in decision.deliveries] == ["critical", "critical"]
@@ -126,7 +130,7 @@ def test_request_channels_and_recipients_together() -> None:
         channels=["ops-slack", "ops-email"],
         recipients=["#deploys", "email:dev@x.com"],
     )
-    decision = route(example_snapshot(), r, NOW)
+    decision = Router(example_snapshot()).route(r, NOW)
     assert decision.routes == ("low",)
     assert pairs(decision) == [("ops-slack", "#deploys"), ("ops-email", "dev@x.com")]
 
@@ -135,15 +139,16 @@ def test_request_channels_apply_when_no_route_matches() -> None:
     snapshot = make_snapshot(
         routes=[{"name": "critical", "matchers": ['severity="critical"'], "channels": ["pager"]}]
     )
-    assert route(snapshot, request(severity="info"), NOW).deliveries == ()
-    decision = route(snapshot, request(severity="info", channels=["ops-email", "eng-teams"]), NOW)
+    assert Router(snapshot).route(request(severity="info"), NOW).deliveries == ()
+    decision = Router(snapshot).route(
+        request(severity="info", channels=["ops-email", "eng-teams"]), NOW
+    )
     assert decision.routes == ()
     assert decision.deliveries == (
         PlannedDelivery("ops-email", "ops@company.com", None, "none", None),
         PlannedDelivery("eng-teams", None, None, "none", None),
     )
-    decision = route(
-        snapshot,
+    decision = Router(snapshot).route(
         request(
             severity="info",
             channels=["ops-slack"],
@@ -160,14 +165,14 @@ def test_request_channels_apply_when_no_route_matches() -> None:
 
 
 def test_unknown_request_channels_are_reported_not_delivered() -> None:
-    decision = route(example_snapshot(), request(channels=["ops-slack", "nope"]), NOW)
+    decision = Router(example_snapshot()).route(request(channels=["ops-slack", "nope"]), NOW)
     assert decision.unknown_channels == ("nope",)
     assert pairs(decision) == [("ops-slack", "#ops")]
 
 
 def test_the_request_template_wins_over_the_routes() -> None:
     r = request(severity="critical", template="deployment_complete")
-    decision = route(example_snapshot(), r, NOW)
+    decision = Router(example_snapshot()).route(r, NOW)
     assert {(d.template, d.template_from) for d in decision.deliveries} == {
         (TemplateRef("deployment_complete"), "request")
     }
@@ -188,35 +193,38 @@ def test_escalation_from_request_else_first_route_naming_one() -> None:
             {"name": "more", "channels": ["ops-slack"], "escalation": "p2"},
         ]
     )
-    assert route(snapshot, request(severity="critical"), NOW).escalation == "p1"
-    assert route(snapshot, request(), NOW).escalation == "p2"
+    assert Router(snapshot).route(request(severity="critical"), NOW).escalation == "p1"
+    assert Router(snapshot).route(request(), NOW).escalation == "p2"
     assert (
-        route(snapshot, request(severity="critical", escalation_policy="mine"), NOW).escalation
+        Router(snapshot)
+        .route(request(severity="critical", escalation_policy="mine"), NOW)
+        .escalation
         == "mine"
     )
 
 
 def test_suppression_is_reported_alongside_the_routing() -> None:
     saturday_night = datetime(2026, 12, 5, 2, 30, tzinfo=UTC)
-    decision = route(
-        example_snapshot(), request(source="maintenance:db", severity="critical"), saturday_night
+    decision = Router(example_snapshot()).route(
+        request(source="maintenance:db", severity="critical"), saturday_night
     )
     assert decision.suppressed_by == "weekly-maintenance"
     assert decision.routes == ("critical", "default")
     assert (
-        route(
-            example_snapshot(),
+        Router(example_snapshot())
+        .route(
             request(labels={"service": "db"}),
             datetime(2026, 12, 1, 1, tzinfo=UTC),
-        ).suppressed_by
+        )
+        .suppressed_by
         == "db-migration"
     )
 
 
 def test_a_route_without_matchers_matches_everything() -> None:
     snapshot = make_snapshot(routes=[{"name": "all", "channels": ["audit"]}])
-    assert route(snapshot, request(), NOW).routes == ("all",)
-    assert route(snapshot, request(severity="critical", tags=["x"]), NOW).routes == ("all",)
+    assert Router(snapshot).route(request(), NOW).routes == ("all",)
+    assert Router(snapshot).route(request(severity="critical", tags=["x"]), NOW).routes == ("all",)
 
 
 def test_indexed_equality_on_empty_values_and_tags() -> None:
@@ -232,22 +240,16 @@ def test_indexed_equality_on_empty_values_and_tags() -> None:
             },
         ]
     )
-    assert route(snapshot, request(), NOW).routes == ("no-env", "untagged")
-    assert route(
-        snapshot, request(tags=["db", "web"], severity="error", labels={"env": "x"}), NOW
+    assert Router(snapshot).route(request(), NOW).routes == ("no-env", "untagged")
+    assert Router(snapshot).route(
+        request(tags=["db", "web"], severity="error", labels={"env": "x"}), NOW
     ).routes == ("web",)
-    assert route(snapshot, request(tags=["web"], severity="info"), NOW).routes == ("no-env",)
-
-
-def test_router_is_built_once_per_snapshot() -> None:
-    snapshot = example_snapshot()
-    assert router_for(snapshot) is router_for(snapshot)
-    assert router_for(example_snapshot()) is not router_for(snapshot)
+    assert Router(snapshot).route(request(tags=["web"], severity="info"), NOW).routes == ("no-env",)
 
 
 def test_decisions_are_immutable_values() -> None:
-    decision = route(example_snapshot(), request(severity="critical"), NOW)
-    assert decision == route(example_snapshot(), request(severity="critical"), NOW)
+    decision = Router(example_snapshot()).route(request(severity="critical"), NOW)
+    assert decision == Router(example_snapshot()).route(request(severity="critical"), NOW)
     assert hash(decision)
 
 
@@ -446,7 +448,7 @@ def test_without_continue_only_the_first_matching_route_applies(
     snapshot = make_snapshot(routes=[{**r, "continue": False} for r in routes])
     req = request(**spec)
     first = next((r.name for r in snapshot.routes if all(m.matches(req) for m in r.matchers)), None)
-    assert route(snapshot, req, NOW).routes == ((first,) if first else ())
+    assert Router(snapshot).route(req, NOW).routes == ((first,) if first else ())
 
 
 @settings(max_examples=200, deadline=None)
@@ -455,7 +457,7 @@ def test_deliveries_are_always_distinct_pairs_of_known_channels(
     routes: list[dict[str, Any]], spec: dict[str, Any]
 ) -> None:
     snapshot = make_snapshot(routes=routes)
-    decision = route(snapshot, request(**spec), NOW)
+    decision = Router(snapshot).route(request(**spec), NOW)
     found = pairs(decision)
     assert len(found) == len(set(found))
     assert all(channel in snapshot.channels for channel, _ in found)

@@ -220,7 +220,7 @@ text: "{{ message }}"
 
 
 def test_against_a_config_directory_through_the_loader(tmp_path: Path) -> None:
-    pytest.importorskip("notifierd.config.loader")
+    pytest.importorskip("notifierd.validation")
     (tmp_path / "policies").mkdir()
     (tmp_path / "templates" / "incident_alert").mkdir(parents=True)
     (tmp_path / "routes.yaml").write_text(EXAMPLE_ROUTES_YAML)

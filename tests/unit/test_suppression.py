@@ -9,14 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from notifierd.config.cron import parse_cron
 from notifierd.config.model import Suppression
-from notifierd.routing.suppression import (
-    Window,
-    active_suppression,
-    parse_cron,
-    window_ends_at,
-)
-from tests.unit.builders import example_snapshot, make_suppression, request
+from notifierd.routing.router import Router
+from notifierd.routing.suppression import Window, window_ends_at
+from tests.unit.builders import example_snapshot, make_snapshot, make_suppression, request
 
 UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -242,35 +239,29 @@ def test_parse_cron_errors_are_clear(expr: str, tz: str, message: str) -> None:
 # --- matching requests ---------------------------------------------------------------------
 
 
-def test_active_suppression_needs_matchers_and_window() -> None:
-    snapshot = example_snapshot()
+def test_suppression_needs_matchers_and_window() -> None:
+    router = Router(example_snapshot())
     inside = utc("2026-12-01T01:00")
-    assert (
-        active_suppression(snapshot, request(labels={"service": "db"}), inside).name
-        == "db-migration"
-    )
-    assert active_suppression(snapshot, request(labels={"service": "web"}), inside) is None
-    assert (
-        active_suppression(snapshot, request(labels={"service": "db"}), utc("2026-12-01T05:00"))
-        is None
-    )
+    found = router.suppression(request(labels={"service": "db"}), inside)
+    assert found is not None and found.name == "db-migration"
+    assert router.suppression(request(labels={"service": "web"}), inside) is None
+    assert router.suppression(request(labels={"service": "db"}), utc("2026-12-01T05:00")) is None
     maintenance = request(source="maintenance:db")
-    assert (
-        active_suppression(snapshot, maintenance, utc("2026-12-05T02:00")).name
-        == "weekly-maintenance"
-    )
-    assert active_suppression(snapshot.suppressions, maintenance, utc("2026-12-06T02:00")) is None
+    found = router.suppression(maintenance, utc("2026-12-05T02:00"))
+    assert found is not None and found.name == "weekly-maintenance"
+    assert router.suppression(maintenance, utc("2026-12-06T02:00")) is None
 
 
-def test_first_active_suppression_wins() -> None:
+def test_first_suppression_in_force_wins() -> None:
     both = [
-        make_suppression(
-            {"name": "first", "start": utc("2026-01-01T00:00"), "end": utc("2027-01-01T00:00")}
-        ),
-        make_suppression({"name": "second", "cron": "* * * * *", "duration": 3600}),
+        {"name": "first", "start": utc("2026-01-01T00:00"), "end": utc("2027-01-01T00:00")},
+        {"name": "second", "cron": "* * * * *", "duration": 3600},
     ]
-    assert active_suppression(both, request(), utc("2026-06-01T00:00")).name == "first"
-    assert active_suppression(both, request(), utc("2027-06-01T00:00")).name == "second"
+    router = Router(make_snapshot(suppressions=both))
+    first = router.suppression(request(), utc("2026-06-01T00:00"))
+    assert first is not None and first.name == "first"
+    second = router.suppression(request(), utc("2027-06-01T00:00"))
+    assert second is not None and second.name == "second"
 
 
 def test_zero_duration_never_suppresses() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from notifierd.config import loader
 from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, findings, validate
 
 
@@ -339,3 +340,18 @@ def test_a_bad_cron_is_reported_even_when_its_time_zone_is_bad_too(tmp_path: Pat
         "invalid cron expression '0 25 * * *'",
         "unknown time zone 'Mars/Olympus'",
     ], found
+
+
+def test_config_alone_checks_all_but_the_template_bodies(tmp_path: Path) -> None:
+    """config/ validates without templates/: schemas and references yes, compiling no."""
+    files = routes_with("channels: [ops-slack]\n", "channels: [ops-slak]\n")
+    files["templates/deploy/1.0.yaml"] = MINIMAL_TEMPLATE.replace(
+        "{{ environment }}\n", "{{ environment }\n"
+    )
+    whole = findings(tmp_path, files)
+    alone = [str(p) for p in loader.validate_repository(tmp_path, with_git=False).problems]
+    unknown = [p for p in whole if "unknown channel 'ops-slak'" in p]
+    assert unknown and set(unknown) <= set(alone)
+    broken_template = [p for p in whole if p.startswith("templates/deploy/1.0.yaml")]
+    assert broken_template
+    assert alone == [p for p in whole if p not in broken_template]

@@ -81,7 +81,7 @@ def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
 )
 @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
 def test_arbitrary_bytes_never_crash_the_validator(tmp_path: Path, content: bytes) -> None:
-    from notifierd.config.loader import validate_repository
+    from notifierd.validation import validate_repository
 
     (tmp_path / "routes.yaml").write_bytes(content)
     (tmp_path / "policies").mkdir(exist_ok=True)
@@ -114,7 +114,7 @@ def test_arbitrary_bytes_never_crash_the_validator(tmp_path: Path, content: byte
 def test_arbitrary_yaml_shapes_never_crash_the_validator(tmp_path: Path, data: object) -> None:
     import yaml
 
-    from notifierd.config.loader import validate_repository
+    from notifierd.validation import validate_repository
 
     (tmp_path / "routes.yaml").write_text(yaml.safe_dump(data))
     result = validate_repository(tmp_path, with_git=False)

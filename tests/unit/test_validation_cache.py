@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notifierd.config.loader import validate_repository
+from notifierd.validation import validate_repository
 from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, write_repo
 
 
@@ -13,12 +13,10 @@ def test_a_clean_validate_is_remembered_until_a_file_changes(tmp_path: Path) -> 
         tmp_path, {"routes.yaml": MINIMAL_ROUTES, "templates/deploy/1.0.yaml": MINIMAL_TEMPLATE}
     )
     fresh = validate_repository(repo, with_git=False, trust_cache=True)
-    assert fresh.snapshot is not None and "deploy@1.0" in fresh.snapshot.compiled  # checked in full
+    assert fresh.snapshot is not None and "deploy@1.0" in fresh.compiled  # checked in full
     validate_repository(repo, with_git=False, remember=True)
     trusted = validate_repository(repo, with_git=False, trust_cache=True)
-    assert (
-        trusted.snapshot is not None and dict(trusted.snapshot.compiled) == {}
-    )  # compiled on use instead
+    assert trusted.snapshot is not None and trusted.compiled == {}  # compiled on use instead
     (repo / "templates/deploy/1.0.yaml").write_text(
         MINIMAL_TEMPLATE.replace("{{ environment }}\n", "{{ environment }\n")
     )

@@ -1,4 +1,7 @@
-"""Template version checks for validate: variables schema, compile, render every example, undeclared names."""
+"""Template version checks for validate: variables schema, compile, render every example, undeclared names.
+
+Each problem is located in the template's file, so validate reports it like any config problem.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from jsonschema.exceptions import SchemaError
 from notifierd.config.checks import Checker, Parsed
 from notifierd.config.model import TemplateVersion
 from notifierd.config.problems import Problem
+from notifierd.templates.checks import render_examples, undeclared_problems
+from notifierd.templates.compiled import CompiledTemplate, compile_template
+from notifierd.templates.errors import TemplateCompileError
 
 
 def _locate(pf: Parsed, location: tuple[Any, ...], line: int | None) -> tuple[int, int]:
@@ -43,15 +49,10 @@ def _check_variables_schema(variables: Any) -> None:
         _valid_schemas.add(key)
 
 
-def check_template(tv: TemplateVersion, pf: Parsed, problems: list[Problem]) -> Any | None:
+def check_template(
+    tv: TemplateVersion, pf: Parsed, problems: list[Problem]
+) -> CompiledTemplate | None:
     """Report every problem of one template version; the compiled template when it compiles."""
-    from notifierd.templates import (
-        TemplateCompileError,
-        compile_template,
-        render_examples,
-        undeclared_problems,
-    )
-
     check = Checker(pf, problems)
 
     def report(

@@ -1,18 +1,23 @@
-"""The active config: one snapshot (with its router and templates) swapped whole on reload."""
+"""The active config: one snapshot (with its router and templates) swapped whole on reload.
+
+Above config, routing and templates: it puts the three together for the stages.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from notifierd import metrics
-from notifierd.config.loader import validate_repository
 from notifierd.config.model import Snapshot
 from notifierd.config.problems import Problem
 from notifierd.routing.router import Router
-from notifierd.templates import TemplateCatalog
+from notifierd.templates.catalog import TemplateCatalog
+from notifierd.templates.compiled import CompiledTemplate
+from notifierd.validation import load_valid, validate_repository
 
 log = logging.getLogger("notifierd.config")
 
@@ -30,8 +35,11 @@ class Active:
         return str(self.snapshot.identity)
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> Active:
-        return cls(snapshot, Router(snapshot), TemplateCatalog(snapshot))
+    def of(
+        cls, snapshot: Snapshot, compiled: Mapping[str, CompiledTemplate] | None = None
+    ) -> Active:
+        """``compiled``: the templates validation compiled, so requests need not compile them."""
+        return cls(snapshot, Router(snapshot), TemplateCatalog(snapshot, compiled))
 
 
 class ConfigHolder:
@@ -47,9 +55,8 @@ class ConfigHolder:
     @classmethod
     def load(cls, root: Path) -> ConfigHolder:
         """The holder of a valid config; raises ConfigInvalid (with every problem) otherwise."""
-        from notifierd.config.loader import load_snapshot
-
-        return cls(root, Active.of(load_snapshot(root)))
+        snapshot, validation = load_valid(root)
+        return cls(root, Active.of(snapshot, validation.compiled))
 
     def reload(self) -> bool:
         """Swap in the config on disk if it is valid; keep the current one if not. True on swap."""
@@ -76,7 +83,7 @@ class ConfigHolder:
         if result.snapshot.identity.content_hash == self.active.snapshot.identity.content_hash:
             metrics.CONFIG_LAST_RELOAD_OK.set(1)
             return False
-        self.active = Active.of(result.snapshot)
+        self.active = Active.of(result.snapshot, result.compiled)
         self._publish(self.active)
         metrics.CONFIG_RELOADS.labels("success").inc()
         log.info("config reloaded: now %s", self.active.id, extra={"event": "config_reloaded"})

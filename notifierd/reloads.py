@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from notifierd.config.holder import ConfigHolder
+from notifierd.active import ConfigHolder
 
 log = logging.getLogger("notifierd.config")
 
