@@ -24,6 +24,7 @@ from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
 from notifierd.pipeline.sendslots import max_in_flight
 from notifierd.reconnect import until_done
 from notifierd.request import Request
+from notifierd.status import DeliveryStatus
 from notifierd.store.db import Store, is_transient
 from notifierd.store.records import RetryOutcome
 
@@ -154,7 +155,9 @@ class Retrier:
             return await self._retry(row)
         except Exception as exc:  # a bug in one row must not leave it claimed
             log.exception("retrying delivery %s failed", row["id"])
-            return RetryOutcome(row["id"], "dead", row["attempts"], f"internal error: {exc}")
+            return RetryOutcome(
+                row["id"], DeliveryStatus.DEAD, row["attempts"], f"internal error: {exc}"
+            )
 
     async def _retry(self, row: Any) -> RetryOutcome:
         active = self.active()
@@ -165,12 +168,14 @@ class Retrier:
         if channel is None or channel.type != get("channel_type"):
             return RetryOutcome(
                 get("id"),
-                "dead",
+                DeliveryStatus.DEAD,
                 attempts,
                 f"channel {get('channel')!r} is no longer in the config ({active.id})",
             )
         if not get("rendered"):
-            return RetryOutcome(get("id"), "dead", attempts, "nothing recorded to resend")
+            return RetryOutcome(
+                get("id"), DeliveryStatus.DEAD, attempts, "nothing recorded to resend"
+            )
         message = message_from_json(get("rendered"))
         try:
             attempt = await self.deliverer.attempt(

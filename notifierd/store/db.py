@@ -13,6 +13,7 @@ import asyncpg
 from notifierd import jsonenc
 from notifierd.errors import ServiceUnavailable, mask_url
 from notifierd.reconnect import Backoff, until_done
+from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, DeliveryStatus
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
@@ -51,8 +52,9 @@ def storable_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
-# Statuses a delivery written straight to them keeps forever; such rows get no event row.
-FINAL_AT_FIRST_WRITE = frozenset({"delivered", "dry_run"})
+# The status sets upsert_deliveries takes, defined once in notifierd.status.
+_FINAL = sorted(FINAL_DELIVERY_STATUSES)
+_COMPLETE_AT_FIRST_WRITE = sorted(COMPLETE_AT_FIRST_WRITE)
 
 
 def _storable(value: Any) -> Any:
@@ -176,6 +178,8 @@ class Store:
                         "snapshot_id",
                         "next_attempt_at",
                     ),
+                    _FINAL,
+                    _COMPLETE_AT_FIRST_WRITE,
                 )
 
     async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
@@ -244,7 +248,7 @@ class Store:
         items = []
         for d in deliveries:
             history = by_delivery.get(d["id"])
-            if history is None and d["status"] in FINAL_AT_FIRST_WRITE:
+            if history is None and d["status"] in COMPLETE_AT_FIRST_WRITE:
                 # Written final in one go, so its history is the row itself (upsert_deliveries).
                 history = [
                     {
@@ -340,14 +344,14 @@ def overall_status(outcome: str, deliveries: list[dict[str, Any]]) -> str:
     statuses = {d["status"] for d in deliveries}
     if not statuses:
         return "queued"
-    if statuses & {"queued", "sending", "retrying"}:
+    if statuses & {DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRYING}:
         return "in_progress"
-    if statuses <= {"delivered"}:
+    if statuses <= {DeliveryStatus.DELIVERED}:
         return "delivered"
-    if statuses <= {"dry_run"}:
+    if statuses <= {DeliveryStatus.DRY_RUN}:
         return "dry_run"
-    if statuses <= {"dead"}:
+    if statuses <= {DeliveryStatus.DEAD}:
         return "failed"
-    if "dead" in statuses:
+    if DeliveryStatus.DEAD in statuses:
         return "partial"
     return "delivered"

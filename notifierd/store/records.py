@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from notifierd.status import DeliveryStatus
+
 # Namespace of delivery ids: the same (request, channel, recipient) always has the same id, so a
 # request replayed after a crash reuses it and receivers can drop the duplicate.
 DELIVERY_NAMESPACE = uuid.UUID("6f1c2a52-4d0e-4b8a-9a57-1d0c8e3f7b21")
@@ -37,7 +39,7 @@ class DeliveryRecord:
     channel: str
     channel_type: str
     recipient: str  # '' for channels that deliver to their configured target
-    status: str
+    status: DeliveryStatus
     attempts: int = 0
     last_error: str | None = None
     latency_ms: float | None = None
@@ -56,7 +58,7 @@ class DeliveryRecord:
 @dataclass(slots=True)
 class RetryOutcome:
     id: uuid.UUID
-    status: str
+    status: DeliveryStatus
     attempts: int
     last_error: str | None = None
     latency_ms: float | None = None

@@ -11,10 +11,10 @@ SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, routes = EXCLUDED.rout
 
 -- name: upsert_deliveries
 -- Write a batch of delivery outcomes, their history events and dead letters in one statement.
--- A row already final (delivered, dry_run, dead) is never overwritten: replays cannot undo it.
--- A delivery inserted already delivered (or dry_run) gets no event row: nothing can change it
--- afterwards, so its one-event history is the row itself (Store.request_status reads it so),
--- and the common case writes two rows per request instead of three.
+-- A row already final ($16: notifierd.status.FINAL_DELIVERY_STATUSES) is never overwritten:
+-- replays cannot undo it. A delivery inserted complete ($17: delivered or dry_run) gets no event
+-- row: nothing can change it afterwards, so its one-event history is the row itself
+-- (Store.request_status reads it so), and the common case writes two rows per request, not three.
 WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::int[], $8::text[], $9::float8[], $10::text[], $11::text[], $12::text[],
@@ -34,7 +34,7 @@ WITH input AS (
         template = EXCLUDED.template, note = EXCLUDED.note, rendered = EXCLUDED.rendered,
         provider_id = EXCLUDED.provider_id, snapshot_id = EXCLUDED.snapshot_id,
         next_attempt_at = EXCLUDED.next_attempt_at, lease_until = NULL, updated_at = now()
-    WHERE d.status NOT IN ('delivered', 'dry_run', 'dead')
+    WHERE d.status <> ALL($16::text[])
     -- xmax is 0 only on a row this statement inserted: ON CONFLICT locks (so sets the xmax of)
     -- a row before it updates it.
     RETURNING d.id, d.request_id, d.channel, d.recipient, d.status, d.attempts, d.last_error,
@@ -42,7 +42,7 @@ WITH input AS (
 ), events AS (
     INSERT INTO delivery_events (delivery_id, status, attempt, error, latency_ms)
     SELECT id, status, attempts, last_error, latency_ms FROM up
-    WHERE NOT (inserted AND status IN ('delivered', 'dry_run'))
+    WHERE NOT (inserted AND status = ANY($17::text[]))
 )
 INSERT INTO dead_letters (delivery_id, request_id, channel, recipient, error, attempts)
 SELECT id, request_id, channel, recipient, last_error, attempts FROM up WHERE status = 'dead'
