@@ -26,6 +26,7 @@ from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.status import DeliveryStatus
 from notifierd.store.db import Store, is_transient
+from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.records import RetryOutcome
 
 log = logging.getLogger("notifierd.retry")
@@ -44,6 +45,7 @@ class Retrier:
         interval: float = 0.25,
         lease: float = 120.0,
         record_batch: int = 200,
+        due_clock: DueClock = postgres_clock,
     ) -> None:
         self.store = store
         self.deliverer = deliverer
@@ -51,6 +53,7 @@ class Retrier:
         self.interval = interval
         self.lease = lease
         self.record_batch = record_batch
+        self.due_clock = due_clock  # what claims compare due times with (store/due.py)
         self._busy: collections.Counter[str] = collections.Counter()  # claimed, per channel
         self._tasks: set[asyncio.Task[None]] = set()
         self._outcomes: asyncio.Queue[RetryOutcome] = asyncio.Queue()
@@ -92,7 +95,9 @@ class Retrier:
             name: max_in_flight(channel) - self._busy[name]
             for name, channel in active.snapshot.channels.items()
         }
-        rows = await self.store.claim_due_retries(room, self.lease, elsewhere=ELSEWHERE)
+        rows = await self.store.claim_due_retries(
+            room, self.lease, elsewhere=ELSEWHERE, now=self.due_clock()
+        )
         for row in rows:
             self._busy[row["channel"]] += 1
             task = asyncio.create_task(self._retry_and_report(row))

@@ -69,6 +69,17 @@ def _columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
     return [[_storable(getattr(r, n)) for r in rows] for n in names]
 
 
+async def known_deliveries(
+    pool: asyncpg.Pool, request_ids: Iterable[str]
+) -> dict[tuple[str, str, str], str]:
+    """(request, channel, recipient) -> status already recorded for these requests."""
+    ids = list(request_ids)
+    if not ids:
+        return {}
+    rows = await pool.fetch(q("known_deliveries"), ids)
+    return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
+
+
 class Store:
     def __init__(self, pool: asyncpg.Pool, url: str = "") -> None:
         self.pool = pool
@@ -156,6 +167,9 @@ class Store:
                     *_columns(requests, "id", "kind", "outcome", "reason", "payload"),
                     [jsonenc.dumps_text(r.routes) for r in requests],
                     *_columns(requests, "snapshot_id", "received_at"),
+                    [r.step.alert_id if r.step else None for r in requests],
+                    [r.step.round if r.step else None for r in requests],
+                    [r.step.level if r.step else None for r in requests],
                 )
             if deliveries:
                 await conn.execute(
@@ -184,26 +198,28 @@ class Store:
 
     async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
         """(request, channel, recipient) -> status already recorded for these requests."""
-        ids = list(request_ids)
-        if not ids:
-            return {}
-        rows = await self.pool.fetch(q("known_deliveries"), ids)
-        return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
+        return await known_deliveries(self.pool, request_ids)
 
     async def claim_due_retries(
-        self, room: Mapping[str, int], lease_seconds: float, *, elsewhere: int = 0
+        self,
+        room: Mapping[str, int],
+        lease_seconds: float,
+        *,
+        elsewhere: int = 0,
+        now: datetime | None = None,
     ) -> list[asyncpg.Record]:
-        """Due retries, at most ``room[channel]`` of each channel; and up to ``elsewhere`` of
-        channels not in ``room`` (gone from the config), in the same round."""
+        """Retries due by ``now`` (None: Postgres' clock, as in production), at most
+        ``room[channel]`` of each channel; and up to ``elsewhere`` of channels not in ``room``
+        (gone from the config), in the same round."""
         channels = [name for name, n in room.items() if n > 0]
         rows: list[asyncpg.Record] = []
         if channels:
             rows = await self.pool.fetch(
-                q("claim_due_retries"), channels, [room[c] for c in channels], lease_seconds
+                q("claim_due_retries"), channels, [room[c] for c in channels], lease_seconds, now
             )
         if elsewhere > 0:
             rows += await self.pool.fetch(
-                q("claim_due_retries_elsewhere"), list(room), elsewhere, lease_seconds
+                q("claim_due_retries_elsewhere"), list(room), elsewhere, lease_seconds, now
             )
         return rows
 

@@ -17,8 +17,19 @@ def delivery_id(request_id: str, channel: str, recipient: str) -> uuid.UUID:
     return uuid.uuid5(DELIVERY_NAMESPACE, f"{request_id}\0{channel}\0{recipient}")
 
 
-# Statuses after which a delivery is never sent again.
-FINAL_STATUSES = frozenset({"delivered", "dry_run", "dead", "suppressed", "deduplicated"})
+@dataclass(frozen=True, slots=True)
+class StepRef:
+    """Which escalation step a request notifies for: stored as columns beside the request."""
+
+    alert_id: str
+    round: int  # 0-based, as in escalation_steps
+    level: int  # 1-based
+
+    @property
+    def request_id(self) -> str:
+        """The id of the step's notification, ``<alert>:r<round>l<level>`` (round 1-based, as
+        people count): built here only and never parsed back (the columns say it)."""
+        return f"{self.alert_id}:r{self.round + 1}l{self.level}"
 
 
 @dataclass(slots=True)
@@ -31,6 +42,7 @@ class RequestRecord:
     reason: str | None = None
     routes: list[str] = field(default_factory=list)
     snapshot_id: str | None = None
+    step: StepRef | None = None  # set on an escalation step's notification
 
 
 @dataclass(slots=True)
