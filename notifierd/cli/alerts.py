@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -12,8 +15,13 @@ from notifierd.cli.common import print_json
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
 from notifierd.cli.status import FORMAT, _table
 
+if TYPE_CHECKING:
+    from notifierd.store.alerts import AlertStore
 
-async def _with_alerts(fn):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+async def _with_alerts(fn: Callable[[AlertStore], Awaitable[T]]) -> T:
     from notifierd.store.alerts import AlertStore
     from notifierd.store.db import Store
 
@@ -37,7 +45,7 @@ def list_(status: str | None, limit: int, fmt: str) -> None:
     """Alerts, newest first."""
     rows = run_async(_with_alerts(lambda s: s.list(status, limit)))
     if fmt == "json":
-        print_json([dict(r) for r in rows])
+        print_json([dataclasses.asdict(r) for r in rows])
         return
     _table(
         f"alerts ({len(rows)})",
@@ -54,15 +62,15 @@ def list_(status: str | None, limit: int, fmt: str) -> None:
         ],
         [
             [
-                r["id"],
-                r["dedup_key"],
-                r["status"],
-                r["title"],
-                r["severity"],
-                r["policy"],
-                r["occurrences"],
-                r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                r["resolved_by"] or r["acknowledged_by"],
+                r.id,
+                r.dedup_key,
+                r.status,
+                r.title,
+                r.severity,
+                r.policy,
+                r.occurrences,
+                r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                r.resolved_by or r.acknowledged_by,
             ]
             for r in rows
         ],

@@ -12,6 +12,7 @@ import asyncpg
 from notifierd.status import AlertStatus
 from notifierd.store.queries import q
 from notifierd.store.records import StepRef
+from notifierd.store.rows import AlertSummary, from_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +174,8 @@ class AlertStore:
     async def slack_messages(self, alert_id: str) -> list[asyncpg.Record]:
         return await self.pool.fetch(q("slack_messages_of_alert"), alert_id)
 
-    async def list(self, status: str | None, limit: int) -> list[asyncpg.Record]:
-        return await self.pool.fetch(q("list_alerts"), status, limit)
+    async def list(self, status: str | None, limit: int) -> list[AlertSummary]:
+        return from_rows(AlertSummary, await self.pool.fetch(q("list_alerts"), status, limit))
 
     async def show(self, key: str) -> dict[str, Any] | None:
         async with self.pool.acquire() as conn:

@@ -17,6 +17,7 @@ from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, D
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
+from notifierd.store.rows import DeadLetter, HistoryEntry, from_rows
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -310,8 +311,9 @@ class Store:
 
     async def history(
         self, since: datetime, channel: str | None, status: str | None, limit: int
-    ) -> list[asyncpg.Record]:
-        return await self.pool.fetch(q("history"), since, channel, status, limit)
+    ) -> list[HistoryEntry]:
+        rows = await self.pool.fetch(q("history"), since, channel, status, limit)
+        return from_rows(HistoryEntry, rows)
 
     async def metrics(self, since: datetime) -> dict[str, Any]:
         async with self.pool.acquire() as conn:
@@ -324,9 +326,9 @@ class Store:
             "rejected": rejected,
         }
 
-    async def dlq_list(self, channel: str | None, limit: int) -> list[asyncpg.Record]:
+    async def dlq_list(self, channel: str | None, limit: int) -> list[DeadLetter]:
         """Dead deliveries and dead requests (``kind``), newest first."""
-        return await self.pool.fetch(q("dlq_list"), channel, limit)
+        return from_rows(DeadLetter, await self.pool.fetch(q("dlq_list"), channel, limit))
 
     async def dlq_requeue_requests(
         self,

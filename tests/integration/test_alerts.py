@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -383,6 +384,14 @@ async def test_cli_ack_and_show(running: Running, monkeypatch: pytest.MonkeyPatc
     assert '"acknowledged_by": "carol"' in shown.output
     timeline = [line for line in shown.output.splitlines() if '"via": "cli"' in line]
     assert timeline
+    listed = await asyncio.to_thread(
+        runner.invoke, cli, ["alerts", "list", "--status", "acknowledged", "--format", "json"]
+    )
+    assert [(a["id"], a["status"], a["acknowledged_by"]) for a in json.loads(listed.output)] == [
+        (rid, "acknowledged", "carol")
+    ]
+    table = await asyncio.to_thread(runner.invoke, cli, ["alerts", "list"])
+    assert table.exit_code == 0 and table.output.startswith("alerts (1)")  # a narrow table
     missing = await asyncio.to_thread(runner.invoke, cli, ["alerts", "ack", "nope", "--wait", "5"])
     assert missing.exit_code == 1 and "no alert with id or dedup_key 'nope'" in missing.output
 

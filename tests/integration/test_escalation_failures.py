@@ -301,10 +301,10 @@ async def test_a_delivery_that_raises_is_dead_lettered_and_spoils_no_other_page(
             await asyncio.sleep(POLLS)
             assert pages(second.flaky) == dict.fromkeys(others, 1)
             letters = await second.store.dlq_list(None, 10)
-            assert [(r["kind"], r["request_id"], r["channel"]) for r in letters] == [
+            assert [(r.kind, r.request_id, r.channel) for r in letters] == [
                 ("delivery", failing, "pager")
             ]
-            assert "a bug while rendering" in letters[0]["error"]
+            assert "a bug while rendering" in (letters[0].error or "")
     finally:
         await sink.stop()
         await pager.stop()

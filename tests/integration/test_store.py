@@ -65,7 +65,7 @@ async def test_batch_write_and_status(pg_url: str) -> None:
         assert by_channel["ops-email"]["error"] == "550 no such user"
         assert [e["status"] for e in by_channel["ops-email"]["history"]] == ["dead"]
         dlq = await store.dlq_list(None, 10)
-        assert [(r["request_id"], r["channel"], r["error"]) for r in dlq] == [
+        assert [(r.request_id, r.channel, r.error) for r in dlq] == [
             ("r1", "ops-email", "550 no such user")
         ]
         assert await store.request_status("nope") is None
@@ -265,7 +265,7 @@ async def test_metrics_and_history(pg_url: str) -> None:
         assert slack["avg_latency_ms"] == 20
         assert m["requests"] == {"routed": 2} and m["rejected"] == 1
         rows = await store.history(NOW - timedelta(hours=1), "email", None, 10)
-        assert [(r["request_id"], r["status"]) for r in rows] == [("b", "dead")]
+        assert [(r.request_id, r.status) for r in rows] == [("b", "dead")]
         rows = await store.history(NOW - timedelta(hours=1), None, "delivered", 1)
         assert len(rows) == 1
     finally:
