@@ -14,6 +14,7 @@ import click
 from notifierd.cli.common import print_json
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
 from notifierd.cli.status import FORMAT, _table
+from notifierd.status import AlertStatus
 
 if TYPE_CHECKING:
     from notifierd.store.alerts import AlertStore
@@ -38,7 +39,7 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--status", type=click.Choice(["triggered", "acknowledged", "resolved"]))
+@click.option("--status", type=click.Choice([s.value for s in AlertStatus]))
 @click.option("--limit", default=50, show_default=True)
 @FORMAT
 def list_(status: str | None, limit: int, fmt: str) -> None:
