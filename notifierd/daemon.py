@@ -18,6 +18,7 @@ from notifierd.http.backend import AlertActions
 from notifierd.options import Options
 from notifierd.services import Services, build
 from notifierd.store import retention
+from notifierd.store.due import DueClock, postgres_clock
 
 __all__ = ["Daemon", "Options"]
 
@@ -32,9 +33,15 @@ class Daemon:
     """``run()``: start, serve until SIGTERM/SIGINT, stop. Also the HTTP listener's backend
     (notifierd.http.backend.Backend)."""
 
-    def __init__(self, options: Options, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        options: Options,
+        clock: Callable[[], datetime] = utcnow,
+        due_clock: DueClock = postgres_clock,
+    ) -> None:
         self.options = options
         self.clock = clock
+        self.due_clock = due_clock  # tests give their clock here too (store/due.py)
         self.stopping = asyncio.Event()
         self._services: Services | None = None  # built by start()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -55,7 +62,7 @@ class Daemon:
             from notifierd.http import parse_address
 
             parse_address(opts.http)  # a bad --http value fails before connecting to anything
-        self._services = s = await build(opts, self.clock)
+        self._services = s = await build(opts, self.clock, self.due_clock)
         await s.consumer.start()
         s.recorder.start()
         s.escalator.start()

@@ -35,6 +35,7 @@ from notifierd.redisio.keys import Keys
 from notifierd.reloads import Reloads
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
+from notifierd.store.due import DueClock, postgres_clock
 
 Clock = Callable[[], datetime]
 
@@ -72,9 +73,9 @@ def writer(store: Store) -> Write:
     return write
 
 
-async def build(settings: Options, clock: Clock) -> Services:
+async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_clock) -> Services:
     """Load the config, connect, migrate, and build every part; closes what it opened when a
-    later step fails."""
+    later step fails. ``due_clock``: see notifierd/store/due.py."""
     holder = ConfigHolder.load(settings.config_dir)
     opened: list[Callable[[], object]] = []
     try:
@@ -116,6 +117,7 @@ async def build(settings: Options, clock: Clock) -> Services:
         poll=settings.escalation_poll,
         vacuum_store=AlertStore(store.pool),
         planned=planned,
+        due_clock=due_clock,
     )
     recorder = Recorder(store, consumer)
     intake = Intake(
@@ -141,7 +143,7 @@ async def build(settings: Options, clock: Clock) -> Services:
         deliverer=deliverer,
         processor=processor,
         recorder=recorder,
-        retrier=Retrier(store, deliverer, active),
+        retrier=Retrier(store, deliverer, active, due_clock=due_clock),
         alerts=alerts,
         escalator=escalator,
         intake=intake,

@@ -16,8 +16,8 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -29,8 +29,11 @@ from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor
 from notifierd.reconnect import until_done
 from notifierd.request import Request
-from notifierd.store.alerts import AlertStore
-from notifierd.store.db import is_transient
+from notifierd.status import AlertStatus, StepStatus
+from notifierd.store.alerts import AlertStore, DueStep
+from notifierd.store.db import is_transient, known_deliveries
+from notifierd.store.due import DueClock, postgres_clock
+from notifierd.store.records import StepRef
 
 log = logging.getLogger("notifierd.escalation")
 
@@ -42,6 +45,21 @@ BEHIND_AFTER = 0.2  # seconds late at claim time that make new intake wait for e
 MIN_GAP = 0.05
 # Steps this replica finishes between two VACUUMs of the steps table (see AlertStore.vacuum_steps).
 VACUUM_EVERY = 20_000
+
+# A step's outcome as escalation_steps stores it: (alert, round, level, status).
+Done = tuple[str, int, int, StepStatus]
+# A timeline entry: (alert, kind, actor, via, detail).
+Event = tuple[str, str, str | None, str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A claimed step whose notification is about to go out."""
+
+    due: DueStep
+    request: Request
+    late: float  # seconds after its due time
+    channels: str  # where its level sends, for the timeline
 
 
 class Escalator:
@@ -58,6 +76,7 @@ class Escalator:
         lease: float = 120.0,
         vacuum_store: AlertStore | None = None,
         planned: StepsPlanned | None = None,
+        due_clock: DueClock = postgres_clock,
     ) -> None:
         self.store = store
         # Not the escalation pool: a VACUUM must not hold one of the connections claims use.
@@ -66,6 +85,7 @@ class Escalator:
         self.write = write
         self.active = active
         self.clock = clock
+        self.due_clock = due_clock  # what claims compare due times with (store/due.py)
         self.replica = replica
         self.poll = poll
         self.lease = lease
@@ -130,7 +150,7 @@ class Escalator:
     async def poll_job(self) -> None:
         """The safety net: steps whose replica died mid-way are due again; then a pass."""
         try:
-            reclaimed = await self.store.reclaim_expired_steps()
+            reclaimed = await self.store.reclaim_expired_steps(self.due_clock())
         except Exception:
             log.exception("could not look for steps whose replica died; the next poll retries")
             reclaimed = 0
@@ -193,10 +213,12 @@ class Escalator:
         fired = 0
         try:
             while not self._stopping:
-                steps = await self.store.claim_due_steps(BATCH, self.lease, self.replica)
+                steps = await self.store.claim_due_steps(
+                    BATCH, self.lease, self.replica, self.due_clock()
+                )
                 # Behind: more is waiting, or what was due is already late.
                 self.behind = len(steps) == BATCH or any(
-                    (self.clock() - s["due_at"]).total_seconds() > BEHIND_AFTER for s in steps
+                    (self.clock() - s.due_at).total_seconds() > BEHIND_AFTER for s in steps
                 )
                 if steps:
                     fired += await self._fire_batch(steps)
@@ -210,46 +232,47 @@ class Escalator:
         self.behind = False
         return fired
 
-    async def _fire_batch(self, steps: list[Any]) -> int:
+    async def _fire_batch(self, steps: list[DueStep]) -> int:
         """Fire a batch of claimed steps. Each step's outcome stands on its own: a step whose
         notification fails is retried alone, shortly; what was sent is recorded, waiting out
         Postgres if it is away, so a step is never paged twice because another one failed."""
         active = self.active()
         now = self.clock()
-        done: list[tuple[str, int, int, str]] = []
-        events: list[tuple[str, str, str | None, str, str | None]] = []
-        ready: list[tuple[Any, Request, float, str]] = []
-        for step in steps:
-            outcome = self._prepare(active, step, now)
+        done: list[Done] = []
+        events: list[Event] = []
+        ready: list[_Ready] = []
+        for due in steps:
+            step = due.step
+            outcome = self._prepare(active, due, now)
             if isinstance(outcome, tuple):
                 status, detail = outcome
-                done.append((step["alert_id"], step["round"], step["level"], status))
+                done.append((step.alert_id, step.round, step.level, status))
                 if detail:
-                    events.append((step["alert_id"], "step_skipped", None, "escalation", detail))
+                    events.append((step.alert_id, "step_skipped", None, "escalation", detail))
             else:
-                late = (now - step["due_at"]).total_seconds()
-                level = active.snapshot.policies[step["policy"]].levels[step["level"] - 1]
-                ready.append((step, outcome, late, ", ".join(level.channels)))
-        fired: list[tuple[tuple[Any, Request, float, str], Processed]] = []
-        failed: list[Any] = []
+                late = (now - due.due_at).total_seconds()
+                level = active.snapshot.policies[due.policy or ""].levels[step.level - 1]
+                ready.append(_Ready(due, outcome, late, ", ".join(level.channels)))
+        fired: list[tuple[_Ready, Processed]] = []
+        failed: list[StepRef] = []
         if ready:
             try:
-                known = await self.known([r[1].id for r in ready])
+                known = await self.known([r.request.id for r in ready])
             except Exception as exc:  # nothing sent yet: every step of the batch goes again
                 log.error("reading the steps' earlier deliveries failed: %s", exc)
-                failed = [r[0] for r in ready]
+                failed = [r.due.step for r in ready]
                 ready = []
             results = await asyncio.gather(
                 *(
                     self.processor.process(
                         active,
-                        request,
+                        r.request,
                         now,
                         known,
                         lifecycle=False,
                         waits=Waits(quota=self.lease / 2, send_slot=self.lease / 2),
                     )
-                    for _, request, _, _ in ready
+                    for r in ready
                 ),
                 return_exceptions=True,
             )
@@ -257,31 +280,34 @@ class Escalator:
                 if isinstance(result, BaseException):
                     log.error(
                         "escalation step %s failed, retried in %.0fs: %s: %s",
-                        item[1].id,
+                        item.request.id,
                         STEP_RETRY,
                         type(result).__name__,
                         result,
-                        extra={"request_id": item[1].id, "event": "escalation_step_failed"},
+                        extra={"request_id": item.request.id, "event": "escalation_step_failed"},
                     )
-                    failed.append(item[0])
+                    failed.append(item.due.step)
                 else:
+                    # The request row names its step: follow-ups and buttons find the alert so.
+                    result.request.step = item.due.step
                     fired.append((item, result))
         if fired:
             await self._record([p for _, p in fired])
-        for (step, _, late, channels), _ in fired:
-            done.append((step["alert_id"], step["round"], step["level"], "fired"))
+        for item, _ in fired:
+            step = item.due.step
+            done.append((step.alert_id, step.round, step.level, StepStatus.FIRED))
             events.append(
                 (
-                    step["alert_id"],
+                    step.alert_id,
                     "escalated",
                     None,
                     "escalation",
-                    f"level {step['level']} (round {step['round'] + 1}) to {channels}, "
-                    f"{late:.3f}s after due",
+                    f"level {step.level} (round {step.round + 1}) to {item.channels}, "
+                    f"{item.late:.3f}s after due",
                 )
             )
             metrics.ESCALATIONS.inc()
-            metrics.ESCALATION_LATENESS.observe(max(0.0, late))
+            metrics.ESCALATION_LATENESS.observe(max(0.0, item.late))
         await self._durably(
             lambda: self.store.finish_steps(done, events), "recording the steps' outcomes"
         )
@@ -289,7 +315,9 @@ class Escalator:
             metrics.ESCALATION_STEP_FAILURES.inc(len(failed))
             await self._durably(
                 lambda: self.store.retry_steps_later(
-                    [(s["alert_id"], s["round"], s["level"]) for s in failed], STEP_RETRY
+                    [(s.alert_id, s.round, s.level) for s in failed],
+                    STEP_RETRY,
+                    self.due_clock(),
                 ),
                 "scheduling failed steps again",
             )
@@ -333,40 +361,41 @@ class Escalator:
             log.exception("VACUUM of the escalation steps failed; retried after more steps")
 
     def _prepare(
-        self, active: Active, step: Any, now: datetime
-    ) -> Request | tuple[str, str | None]:
+        self, active: Active, due: DueStep, now: datetime
+    ) -> Request | tuple[StepStatus, str | None]:
         """The step's notification, or why it does not fire: (status, timeline detail)."""
-        rnd, level_no = step["round"], step["level"]
-        if step["status"] != "triggered":
-            return "cancelled", None
-        late = (now - step["due_at"]).total_seconds()
+        step = due.step
+        rnd, level_no = step.round, step.level
+        if due.alert_status != AlertStatus.TRIGGERED:
+            return StepStatus.CANCELLED, None
+        late = (now - due.due_at).total_seconds()
         grace = active.snapshot.settings.escalation_misfire_grace
         if late > grace:
-            return "skipped", (
+            return StepStatus.SKIPPED, (
                 f"level {level_no} (round {rnd + 1}) was due {late:.0f}s ago, beyond the "
                 f"misfire grace of {grace:.0f}s"
             )
-        policy = active.snapshot.policies.get(step["policy"] or "")
+        policy = active.snapshot.policies.get(due.policy or "")
         if policy is None or level_no > len(policy.levels):
             # The reload rule: steps follow the policy as it is now; a level that is gone is skipped.
             return (
-                "skipped",
-                f"policy {step['policy']!r} no longer has level {level_no} in config {active.id}",
+                StepStatus.SKIPPED,
+                f"policy {due.policy!r} no longer has level {level_no} in config {active.id}",
             )
         level = policy.levels[level_no - 1]
-        payload = json.loads(step["payload"])
+        payload = json.loads(due.payload)
         payload.pop("escalation_policy", None)
         labels = dict(payload.get("labels") or {})
         labels.update({"escalation_level": str(level_no), "escalation_round": str(rnd + 1)})
-        title = payload.get("title") or step["title"] or step["alert_id"]
+        title = payload.get("title") or due.title or step.alert_id
         first = (rnd, level_no) == (0, 1)
         return Request.from_dict(
             {
                 **payload,
-                "id": f"{step['alert_id']}:r{rnd + 1}l{level_no}",
+                "id": step.request_id,
                 "kind": "alert",
                 "action": "trigger",
-                "dedup_key": step["dedup_key"],
+                "dedup_key": due.dedup_key,
                 "channels": list(level.channels),
                 "recipients": list(level.recipients) or None,
                 "labels": labels,
@@ -376,7 +405,4 @@ class Escalator:
 
     async def known(self, request_ids: list[str]) -> dict[tuple[str, str, str], str]:
         """Deliveries already recorded for these steps (a step refired after its replica died)."""
-        from notifierd.store.queries import q
-
-        rows = await self.store.pool.fetch(q("known_deliveries"), request_ids)
-        return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
+        return await known_deliveries(self.store.pool, request_ids)

@@ -16,6 +16,7 @@ from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.outcome import Write, request_payload
 from notifierd.reconnect import until_done
 from notifierd.request import Request
+from notifierd.status import AlertStatus
 from notifierd.store.alerts import AlertStore
 
 log = logging.getLogger("notifierd.alerts")
@@ -94,15 +95,15 @@ class AlertService:
     async def acknowledge(
         self, alert_id: str, by: str, via: str, context: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
-        return await self._move(alert_id, "acknowledged", by, via, context)
+        return await self._move(alert_id, AlertStatus.ACKNOWLEDGED, by, via, context)
 
     async def resolve(
         self, alert_id: str, by: str, via: str, context: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
-        return await self._move(alert_id, "resolved", by, via, context)
+        return await self._move(alert_id, AlertStatus.RESOLVED, by, via, context)
 
     async def _move(
-        self, key: str, to: str, by: str, via: str, context: dict[str, Any] | None
+        self, key: str, to: AlertStatus, by: str, via: str, context: dict[str, Any] | None
     ) -> dict[str, Any] | None:
         alert = await self.store.find(key)
         if alert is None:

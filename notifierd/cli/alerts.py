@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from notifierd.cli.common import print_json
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
 from notifierd.cli.status import FORMAT, _table
+from notifierd.status import AlertStatus
+
+if TYPE_CHECKING:
+    from notifierd.store.alerts import AlertStore
+
+T = TypeVar("T")
 
 
-async def _with_alerts(fn):  # type: ignore[no-untyped-def]
+async def _with_alerts(fn: Callable[[AlertStore], Awaitable[T]]) -> T:
     from notifierd.store.alerts import AlertStore
     from notifierd.store.db import Store
 
@@ -30,14 +39,14 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--status", type=click.Choice(["triggered", "acknowledged", "resolved"]))
+@click.option("--status", type=click.Choice([s.value for s in AlertStatus]))
 @click.option("--limit", default=50, show_default=True)
 @FORMAT
 def list_(status: str | None, limit: int, fmt: str) -> None:
     """Alerts, newest first."""
     rows = run_async(_with_alerts(lambda s: s.list(status, limit)))
     if fmt == "json":
-        print_json([dict(r) for r in rows])
+        print_json([dataclasses.asdict(r) for r in rows])
         return
     _table(
         f"alerts ({len(rows)})",
@@ -54,15 +63,15 @@ def list_(status: str | None, limit: int, fmt: str) -> None:
         ],
         [
             [
-                r["id"],
-                r["dedup_key"],
-                r["status"],
-                r["title"],
-                r["severity"],
-                r["policy"],
-                r["occurrences"],
-                r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                r["resolved_by"] or r["acknowledged_by"],
+                r.id,
+                r.dedup_key,
+                r.status,
+                r.title,
+                r.severity,
+                r.policy,
+                r.occurrences,
+                r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                r.resolved_by or r.acknowledged_by,
             ]
             for r in rows
         ],

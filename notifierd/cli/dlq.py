@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 import uuid
 from typing import TYPE_CHECKING
@@ -33,7 +34,10 @@ def list_(channel: str | None, limit: int, fmt: str) -> None:
     if fmt == "json":
         print_json(
             [
-                {**dict(r), "delivery_id": str(r["delivery_id"]) if r["delivery_id"] else None}
+                {
+                    **dataclasses.asdict(r),
+                    "delivery_id": str(r.delivery_id) if r.delivery_id else None,
+                }
                 for r in rows
             ]
         )
@@ -53,15 +57,15 @@ def list_(channel: str | None, limit: int, fmt: str) -> None:
         ],
         [
             [
-                r["kind"],
-                str(r["delivery_id"]) if r["delivery_id"] else "-",
-                r["request_id"],
-                r["title"],
-                r["channel"] or "-",
-                r["recipient"] or "-",
-                r["attempts"],
-                r["dead_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                r["error"],
+                r.kind,
+                str(r.delivery_id) if r.delivery_id else "-",
+                r.request_id,
+                r.title,
+                r.channel or "-",
+                r.recipient or "-",
+                r.attempts,
+                r.dead_at.strftime("%Y-%m-%d %H:%M:%S"),
+                r.error,
             ]
             for r in rows
         ],

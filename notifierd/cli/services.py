@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from notifierd.client import DEFAULT_POSTGRES_URL, DEFAULT_QUEUE, DEFAULT_REDIS_URL
+
+if TYPE_CHECKING:
+    from notifierd.store.db import Store
 
 T = TypeVar("T")
 
@@ -47,7 +50,8 @@ def run_async(coro: Awaitable[T], *, fast_loop: bool = False) -> T:
         raise SystemExit(1) from None
 
 
-async def with_store(fn: Any) -> Any:
+async def with_store(fn: Callable[[Store], Awaitable[T]]) -> T:
+    """``fn(store)`` with a short-lived connection to Postgres."""
     from notifierd.store.db import Store
 
     store = await Store.connect(postgres_url(), min_size=1, max_size=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,21 +84,21 @@ def history(hours: float, channel: str | None, status_: str | None, limit: int, 
     since = datetime.now(UTC) - timedelta(hours=hours)
     rows = run_async(with_store(lambda s: s.history(since, channel, status_, limit)))
     if fmt == "json":
-        print_json([dict(r) for r in rows])
+        print_json([dataclasses.asdict(r) for r in rows])
         return
     _table(
         f"deliveries in the last {hours:g}h",
         ["when", "request", "title", "channel", "recipient", "status", "attempts", "error"],
         [
             [
-                r["updated_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                r["request_id"],
-                r["title"],
-                r["channel"],
-                r["recipient"] or "-",
-                r["status"],
-                r["attempts"],
-                r["last_error"],
+                r.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+                r.request_id,
+                r.title,
+                r.channel,
+                r.recipient or "-",
+                r.status,
+                r.attempts,
+                r.last_error,
             ]
             for r in rows
         ],

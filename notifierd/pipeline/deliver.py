@@ -20,6 +20,7 @@ from notifierd.pipeline.ratelimit import RateLimiter, RateLimitTimeout, limits_f
 from notifierd.pipeline.retry import Jitter, next_delay
 from notifierd.pipeline.sendslots import SendSlots, max_in_flight
 from notifierd.request import Request
+from notifierd.status import DeliveryStatus
 from notifierd.templates import RenderedMessage
 
 log = logging.getLogger("notifierd.deliver")
@@ -31,7 +32,7 @@ Clock = Callable[[], datetime]
 class Attempt:
     """The outcome of one attempt, ready to be recorded."""
 
-    status: str  # delivered, dry_run, retrying, dead
+    status: DeliveryStatus  # delivered, dry_run, retrying or dead
     attempts: int
     error: str | None = None
     latency_ms: float | None = None
@@ -177,7 +178,7 @@ class Deliverer:
                     )
                     at = self.clock() + timedelta(seconds=exc.retry_after)
                     return Attempt(
-                        "retrying",
+                        DeliveryStatus.RETRYING,
                         attempts_before,
                         f"waiting for quota: {exc}",
                         next_attempt_at=at,
@@ -194,7 +195,7 @@ class Deliverer:
                     "payload": message.for_channel(channel.type),
                 },
             )
-            return self._done("dry_run", channel, attempts, received_at, None)
+            return self._done(DeliveryStatus.DRY_RUN, channel, attempts, received_at, None)
         outbound = Outbound(
             delivery_id=delivery_id,
             request=request,
@@ -215,7 +216,7 @@ class Deliverer:
         if not await self.slots.take(channel, waits.send_slot):
             # Its backlog waits in Postgres for the retrier, not in front of other channels.
             return Attempt(
-                "retrying",
+                DeliveryStatus.RETRYING,
                 attempts_before,
                 f"waiting for a send slot: {channel.name} had {max_in_flight(channel)} sends "
                 "under way",
@@ -255,7 +256,7 @@ class Deliverer:
             if channel.type == "slack" and result.detail.get("channel") and provider_id:
                 # Keep the channel id with the ts: updating the message later needs both.
                 provider_id = f"{result.detail['channel']}|{provider_id}"
-            return self._done("delivered", channel, attempts, received_at, provider_id)
+            return self._done(DeliveryStatus.DELIVERED, channel, attempts, received_at, provider_id)
         if result.rate_limited:
             wait = self.pacer.refused(bucket, delivery_id, result.retry_after, sent_at)
             return self._throttled(
@@ -307,7 +308,9 @@ class Deliverer:
             reason,
             extra={"request_id": request_id, "event": "rate_limited"},
         )
-        return Attempt("retrying", attempts, f"rate limited: {reason}", next_attempt_at=at)
+        return Attempt(
+            DeliveryStatus.RETRYING, attempts, f"rate limited: {reason}", next_attempt_at=at
+        )
 
     def failed(
         self, retry: RetrySettings, channel: Channel, attempts: int, result: Failed, request_id: str
@@ -326,7 +329,7 @@ class Deliverer:
                     extra={"request_id": request_id, "event": "retrying"},
                 )
                 return Attempt(
-                    "retrying",
+                    DeliveryStatus.RETRYING,
                     attempts,
                     result.reason,
                     next_attempt_at=self.clock() + timedelta(seconds=delay),
@@ -345,11 +348,11 @@ class Deliverer:
             error,
             extra={"request_id": request_id, "event": "dead_letter"},
         )
-        return Attempt("dead", attempts, error)
+        return Attempt(DeliveryStatus.DEAD, attempts, error)
 
     def _done(
         self,
-        status: str,
+        status: DeliveryStatus,
         channel: Channel,
         attempts: int,
         received_at: datetime,

@@ -18,6 +18,7 @@ from notifierd.pipeline.outcome import Processed, finish, request_payload
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery
+from notifierd.status import DeliveryStatus
 from notifierd.store.records import DeliveryRecord, RequestRecord
 
 log = logging.getLogger("notifierd.pipeline")
@@ -55,7 +56,7 @@ class Deliveries:
                         name,
                         "unknown",
                         recipient or "",
-                        "dead",
+                        DeliveryStatus.DEAD,
                         snapshot_id=active.id,
                         last_error=f"channel {name!r} is no longer in the config ({active.id})",
                     )
@@ -100,7 +101,7 @@ class Deliveries:
                 channel.name,
                 channel.type,
                 planned.recipient or "",
-                "dead",
+                DeliveryStatus.DEAD,
                 snapshot_id=active.id,
                 last_error=f"internal error: {type(exc).__name__}: {exc}"[:2000],
             )
@@ -122,13 +123,13 @@ class Deliveries:
             channel.name,
             channel.type,
             planned.recipient or "",
-            "queued",
+            DeliveryStatus.QUEUED,
             template=rendered.template,
             note=rendered.note,
             snapshot_id=active.id,
         )
         if rendered.message is None:  # the request's own template cannot render: permanent
-            row.status, row.attempts, row.last_error = "dead", 0, rendered.error
+            row.status, row.attempts, row.last_error = DeliveryStatus.DEAD, 0, rendered.error
             metrics.DEAD_LETTERS.labels(channel.name).inc()
             log.error(
                 "%s", rendered.error, extra={"request_id": request.id, "event": "dead_letter"}
@@ -156,7 +157,12 @@ class Deliveries:
         return row
 
     def held(
-        self, request: Request, active: Active, planned: PlannedDelivery, status: str, note: str
+        self,
+        request: Request,
+        active: Active,
+        planned: PlannedDelivery,
+        status: DeliveryStatus,
+        note: str,
     ) -> DeliveryRecord:
         channel = active.snapshot.channels[planned.channel]
         metrics.DELIVERIES.labels(channel.name, status).inc()

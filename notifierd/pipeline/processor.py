@@ -15,6 +15,7 @@ from notifierd.pipeline.outcome import Known, Processed, finish, request_payload
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery
+from notifierd.status import DeliveryStatus
 from notifierd.store.records import DeliveryRecord, RequestRecord
 
 
@@ -84,7 +85,9 @@ class Processor:
                 # Where it would have gone, each recorded as deduplicated: history shows it.
                 for planned in active.router.route(request, self.clock()).deliveries:
                     out.deliveries.append(
-                        self.deliveries.held(request, active, planned, "deduplicated", reason)
+                        self.deliveries.held(
+                            request, active, planned, DeliveryStatus.DEDUPLICATED, reason
+                        )
                     )
                 return finish(out, "deduplicated", reason)
 
@@ -97,7 +100,7 @@ class Processor:
                     name,
                     "unknown",
                     "",
-                    "dead",
+                    DeliveryStatus.DEAD,
                     attempts=0,
                     snapshot_id=active.id,
                     last_error=f"unknown channel {name!r}: no channel of that name in config {active.id}",
@@ -110,7 +113,7 @@ class Processor:
                         request,
                         active,
                         planned,
-                        "suppressed",
+                        DeliveryStatus.SUPPRESSED,
                         f"suppression window {decision.suppressed_by!r}",
                     )
                 )

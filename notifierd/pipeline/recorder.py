@@ -12,8 +12,9 @@ from notifierd import metrics
 from notifierd.intake.consumer import Consumer
 from notifierd.pipeline.outcome import Processed
 from notifierd.reconnect import always, until_done
+from notifierd.status import FINAL_DELIVERY_STATUSES
 from notifierd.store.db import Store, is_transient, storable_text
-from notifierd.store.records import FINAL_STATUSES, DeadRequest, DeliveryRecord, RequestRecord
+from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord
 
 log = logging.getLogger("notifierd.record")
 
@@ -47,7 +48,7 @@ def merge(
         for d in rows:
             key = (d.request_id, d.channel, d.recipient)
             kept = deliveries.get(key)
-            if kept is None or kept.status not in FINAL_STATUSES:
+            if kept is None or kept.status not in FINAL_DELIVERY_STATUSES:
                 deliveries[key] = d
     return list(requests.values()), list(deliveries.values()), list(dead.values())
 

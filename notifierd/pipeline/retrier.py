@@ -24,7 +24,9 @@ from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
 from notifierd.pipeline.sendslots import max_in_flight
 from notifierd.reconnect import until_done
 from notifierd.request import Request
+from notifierd.status import DeliveryStatus
 from notifierd.store.db import Store, is_transient
+from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.records import RetryOutcome
 
 log = logging.getLogger("notifierd.retry")
@@ -43,6 +45,7 @@ class Retrier:
         interval: float = 0.25,
         lease: float = 120.0,
         record_batch: int = 200,
+        due_clock: DueClock = postgres_clock,
     ) -> None:
         self.store = store
         self.deliverer = deliverer
@@ -50,6 +53,7 @@ class Retrier:
         self.interval = interval
         self.lease = lease
         self.record_batch = record_batch
+        self.due_clock = due_clock  # what claims compare due times with (store/due.py)
         self._busy: collections.Counter[str] = collections.Counter()  # claimed, per channel
         self._tasks: set[asyncio.Task[None]] = set()
         self._outcomes: asyncio.Queue[RetryOutcome] = asyncio.Queue()
@@ -91,7 +95,9 @@ class Retrier:
             name: max_in_flight(channel) - self._busy[name]
             for name, channel in active.snapshot.channels.items()
         }
-        rows = await self.store.claim_due_retries(room, self.lease, elsewhere=ELSEWHERE)
+        rows = await self.store.claim_due_retries(
+            room, self.lease, elsewhere=ELSEWHERE, now=self.due_clock()
+        )
         for row in rows:
             self._busy[row["channel"]] += 1
             task = asyncio.create_task(self._retry_and_report(row))
@@ -154,7 +160,9 @@ class Retrier:
             return await self._retry(row)
         except Exception as exc:  # a bug in one row must not leave it claimed
             log.exception("retrying delivery %s failed", row["id"])
-            return RetryOutcome(row["id"], "dead", row["attempts"], f"internal error: {exc}")
+            return RetryOutcome(
+                row["id"], DeliveryStatus.DEAD, row["attempts"], f"internal error: {exc}"
+            )
 
     async def _retry(self, row: Any) -> RetryOutcome:
         active = self.active()
@@ -165,12 +173,14 @@ class Retrier:
         if channel is None or channel.type != get("channel_type"):
             return RetryOutcome(
                 get("id"),
-                "dead",
+                DeliveryStatus.DEAD,
                 attempts,
                 f"channel {get('channel')!r} is no longer in the config ({active.id})",
             )
         if not get("rendered"):
-            return RetryOutcome(get("id"), "dead", attempts, "nothing recorded to resend")
+            return RetryOutcome(
+                get("id"), DeliveryStatus.DEAD, attempts, "nothing recorded to resend"
+            )
         message = message_from_json(get("rendered"))
         try:
             attempt = await self.deliverer.attempt(

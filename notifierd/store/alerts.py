@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from notifierd.status import AlertStatus
 from notifierd.store.queries import q
+from notifierd.store.records import StepRef
+from notifierd.store.rows import AlertSummary, from_rows
 
-# How the escalator names a step's notification: "<alert id>:r<round>l<level>".
-_STEP_SUFFIX = re.compile(r":r\d+l\d+$")
+
+@dataclass(frozen=True, slots=True)
+class DueStep:
+    """A claimed escalation step with what firing it needs from its alert."""
+
+    step: StepRef
+    due_at: datetime
+    alert_status: AlertStatus
+    policy: str | None
+    dedup_key: str
+    title: str | None
+    payload: str  # the opening request, as JSON
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> DueStep:
+        return cls(
+            step=StepRef(row["alert_id"], row["round"], row["level"]),
+            due_at=row["due_at"],
+            alert_status=AlertStatus(row["status"]),
+            policy=row["policy"],
+            dedup_key=row["dedup_key"],
+            title=row["title"],
+            payload=row["payload"],
+        )
 
 
 class AlertStore:
@@ -53,19 +78,19 @@ class AlertStore:
         return row, bool(row["opened"])
 
     async def find(self, key: str) -> asyncpg.Record | None:
-        """By alert id or dedup key, or by the id of an escalation step's notification
-        (``<alert>:r1l2``): the Acknowledge button of every message an alert sends carries it."""
+        """By alert id or dedup key, or by the request id of an escalation step's notification
+        (``<alert>:r1l2``): the Acknowledge button of every message an alert sends carries it.
+        The step's request row names its alert; the id is not parsed."""
         row = await self.pool.fetchrow(q("find_alert"), key)
-        if row is None and (alert_id := _STEP_SUFFIX.sub("", key)) != key:
-            # By id only: "host-7:r2l3" must not reach the alert whose dedup key is "host-7".
-            row = await self.pool.fetchrow(q("alert_by_id"), alert_id)
+        if row is None:
+            row = await self.pool.fetchrow(q("alert_of_step"), key)
         return row
 
     async def transition(
-        self, alert_id: str, to: str, by: str, via: str, detail: str | None = None
+        self, alert_id: str, to: AlertStatus, by: str, via: str, detail: str | None = None
     ) -> bool:
         """acknowledged or resolved; cancels pending steps. False when it was already there."""
-        query = q("acknowledge_alert") if to == "acknowledged" else q("resolve_alert")
+        query = q("acknowledge_alert") if to == AlertStatus.ACKNOWLEDGED else q("resolve_alert")
         async with self.pool.acquire() as conn, conn.transaction():
             changed = await conn.fetchval(query, alert_id, by)
             if changed is None:
@@ -79,25 +104,27 @@ class AlertStore:
     ) -> None:
         await self.pool.execute(q("add_alert_event"), alert_id, kind, actor, via, detail)
 
-    async def claim_due_steps(self, limit: int, lease: float, replica: str) -> list[asyncpg.Record]:
-        return await self.pool.fetch(q("claim_due_steps"), limit, lease, replica)
+    async def claim_due_steps(
+        self, limit: int, lease: float, replica: str, now: datetime | None = None
+    ) -> list[DueStep]:
+        """Claim steps due by ``now`` (None: Postgres' clock, as in production)."""
+        rows = await self.pool.fetch(q("claim_due_steps"), limit, lease, replica, now)
+        return [DueStep.from_row(r) for r in rows]
 
-    async def reclaim_expired_steps(self) -> int:
-        """Make steps whose claimer died (lease over) pending again; returns how many."""
-        return int((await self.pool.execute(q("reclaim_expired_steps"))).rsplit(" ", 1)[-1])
+    async def reclaim_expired_steps(self, now: datetime | None = None) -> int:
+        """Make steps whose claimer died (lease over by ``now``) pending again; returns how many."""
+        status = await self.pool.execute(q("reclaim_expired_steps"), now)
+        return int(status.rsplit(" ", 1)[-1])
 
     async def retry_steps_later(
-        self, steps: Sequence[tuple[str, int, int]], seconds: float
+        self, steps: Sequence[tuple[str, int, int]], seconds: float, now: datetime | None = None
     ) -> None:
         """Claimed steps whose notification failed: due again (by reclaim_expired_steps) once
-        ``seconds`` have passed, each on its own."""
+        ``seconds`` have passed since ``now``, each on its own."""
         if steps:
             await self.pool.execute(
-                q("retry_steps_later"), *[list(c) for c in zip(*steps, strict=True)], seconds
+                q("retry_steps_later"), *[list(c) for c in zip(*steps, strict=True)], seconds, now
             )
-
-    async def finish_step(self, alert_id: str, rnd: int, level: int, status: str) -> None:
-        await self.pool.execute(q("finish_step"), alert_id, rnd, level, status)
 
     async def finish_steps(
         self,
@@ -147,8 +174,8 @@ class AlertStore:
     async def slack_messages(self, alert_id: str) -> list[asyncpg.Record]:
         return await self.pool.fetch(q("slack_messages_of_alert"), alert_id)
 
-    async def list(self, status: str | None, limit: int) -> list[asyncpg.Record]:
-        return await self.pool.fetch(q("list_alerts"), status, limit)
+    async def list(self, status: str | None, limit: int) -> list[AlertSummary]:
+        return from_rows(AlertSummary, await self.pool.fetch(q("list_alerts"), status, limit))
 
     async def show(self, key: str) -> dict[str, Any] | None:
         async with self.pool.acquire() as conn:

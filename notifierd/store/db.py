@@ -13,9 +13,11 @@ import asyncpg
 from notifierd import jsonenc
 from notifierd.errors import ServiceUnavailable, mask_url
 from notifierd.reconnect import Backoff, until_done
+from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, DeliveryStatus
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
+from notifierd.store.rows import DeadLetter, HistoryEntry, from_rows
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -51,8 +53,9 @@ def storable_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
-# Statuses a delivery written straight to them keeps forever; such rows get no event row.
-FINAL_AT_FIRST_WRITE = frozenset({"delivered", "dry_run"})
+# The status sets upsert_deliveries takes, defined once in notifierd.status.
+_FINAL = sorted(FINAL_DELIVERY_STATUSES)
+_COMPLETE_AT_FIRST_WRITE = sorted(COMPLETE_AT_FIRST_WRITE)
 
 
 def _storable(value: Any) -> Any:
@@ -65,6 +68,17 @@ def _storable(value: Any) -> Any:
 
 def _columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
     return [[_storable(getattr(r, n)) for r in rows] for n in names]
+
+
+async def known_deliveries(
+    pool: asyncpg.Pool, request_ids: Iterable[str]
+) -> dict[tuple[str, str, str], str]:
+    """(request, channel, recipient) -> status already recorded for these requests."""
+    ids = list(request_ids)
+    if not ids:
+        return {}
+    rows = await pool.fetch(q("known_deliveries"), ids)
+    return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
 
 
 class Store:
@@ -154,6 +168,9 @@ class Store:
                     *_columns(requests, "id", "kind", "outcome", "reason", "payload"),
                     [jsonenc.dumps_text(r.routes) for r in requests],
                     *_columns(requests, "snapshot_id", "received_at"),
+                    [r.step.alert_id if r.step else None for r in requests],
+                    [r.step.round if r.step else None for r in requests],
+                    [r.step.level if r.step else None for r in requests],
                 )
             if deliveries:
                 await conn.execute(
@@ -176,30 +193,34 @@ class Store:
                         "snapshot_id",
                         "next_attempt_at",
                     ),
+                    _FINAL,
+                    _COMPLETE_AT_FIRST_WRITE,
                 )
 
     async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
         """(request, channel, recipient) -> status already recorded for these requests."""
-        ids = list(request_ids)
-        if not ids:
-            return {}
-        rows = await self.pool.fetch(q("known_deliveries"), ids)
-        return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
+        return await known_deliveries(self.pool, request_ids)
 
     async def claim_due_retries(
-        self, room: Mapping[str, int], lease_seconds: float, *, elsewhere: int = 0
+        self,
+        room: Mapping[str, int],
+        lease_seconds: float,
+        *,
+        elsewhere: int = 0,
+        now: datetime | None = None,
     ) -> list[asyncpg.Record]:
-        """Due retries, at most ``room[channel]`` of each channel; and up to ``elsewhere`` of
-        channels not in ``room`` (gone from the config), in the same round."""
+        """Retries due by ``now`` (None: Postgres' clock, as in production), at most
+        ``room[channel]`` of each channel; and up to ``elsewhere`` of channels not in ``room``
+        (gone from the config), in the same round."""
         channels = [name for name, n in room.items() if n > 0]
         rows: list[asyncpg.Record] = []
         if channels:
             rows = await self.pool.fetch(
-                q("claim_due_retries"), channels, [room[c] for c in channels], lease_seconds
+                q("claim_due_retries"), channels, [room[c] for c in channels], lease_seconds, now
             )
         if elsewhere > 0:
             rows += await self.pool.fetch(
-                q("claim_due_retries_elsewhere"), list(room), elsewhere, lease_seconds
+                q("claim_due_retries_elsewhere"), list(room), elsewhere, lease_seconds, now
             )
         return rows
 
@@ -244,7 +265,7 @@ class Store:
         items = []
         for d in deliveries:
             history = by_delivery.get(d["id"])
-            if history is None and d["status"] in FINAL_AT_FIRST_WRITE:
+            if history is None and d["status"] in COMPLETE_AT_FIRST_WRITE:
                 # Written final in one go, so its history is the row itself (upsert_deliveries).
                 history = [
                     {
@@ -290,8 +311,9 @@ class Store:
 
     async def history(
         self, since: datetime, channel: str | None, status: str | None, limit: int
-    ) -> list[asyncpg.Record]:
-        return await self.pool.fetch(q("history"), since, channel, status, limit)
+    ) -> list[HistoryEntry]:
+        rows = await self.pool.fetch(q("history"), since, channel, status, limit)
+        return from_rows(HistoryEntry, rows)
 
     async def metrics(self, since: datetime) -> dict[str, Any]:
         async with self.pool.acquire() as conn:
@@ -304,9 +326,9 @@ class Store:
             "rejected": rejected,
         }
 
-    async def dlq_list(self, channel: str | None, limit: int) -> list[asyncpg.Record]:
+    async def dlq_list(self, channel: str | None, limit: int) -> list[DeadLetter]:
         """Dead deliveries and dead requests (``kind``), newest first."""
-        return await self.pool.fetch(q("dlq_list"), channel, limit)
+        return from_rows(DeadLetter, await self.pool.fetch(q("dlq_list"), channel, limit))
 
     async def dlq_requeue_requests(
         self,
@@ -340,14 +362,14 @@ def overall_status(outcome: str, deliveries: list[dict[str, Any]]) -> str:
     statuses = {d["status"] for d in deliveries}
     if not statuses:
         return "queued"
-    if statuses & {"queued", "sending", "retrying"}:
+    if statuses & {DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRYING}:
         return "in_progress"
-    if statuses <= {"delivered"}:
+    if statuses <= {DeliveryStatus.DELIVERED}:
         return "delivered"
-    if statuses <= {"dry_run"}:
+    if statuses <= {DeliveryStatus.DRY_RUN}:
         return "dry_run"
-    if statuses <= {"dead"}:
+    if statuses <= {DeliveryStatus.DEAD}:
         return "failed"
-    if "dead" in statuses:
+    if DeliveryStatus.DEAD in statuses:
         return "partial"
     return "delivered"

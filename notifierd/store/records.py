@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from notifierd.status import DeliveryStatus
+
 # Namespace of delivery ids: the same (request, channel, recipient) always has the same id, so a
 # request replayed after a crash reuses it and receivers can drop the duplicate.
 DELIVERY_NAMESPACE = uuid.UUID("6f1c2a52-4d0e-4b8a-9a57-1d0c8e3f7b21")
@@ -15,8 +17,19 @@ def delivery_id(request_id: str, channel: str, recipient: str) -> uuid.UUID:
     return uuid.uuid5(DELIVERY_NAMESPACE, f"{request_id}\0{channel}\0{recipient}")
 
 
-# Statuses after which a delivery is never sent again.
-FINAL_STATUSES = frozenset({"delivered", "dry_run", "dead", "suppressed", "deduplicated"})
+@dataclass(frozen=True, slots=True)
+class StepRef:
+    """Which escalation step a request notifies for: stored as columns beside the request."""
+
+    alert_id: str
+    round: int  # 0-based, as in escalation_steps
+    level: int  # 1-based
+
+    @property
+    def request_id(self) -> str:
+        """The id of the step's notification, ``<alert>:r<round>l<level>`` (round 1-based, as
+        people count): built here only and never parsed back (the columns say it)."""
+        return f"{self.alert_id}:r{self.round + 1}l{self.level}"
 
 
 @dataclass(slots=True)
@@ -29,6 +42,7 @@ class RequestRecord:
     reason: str | None = None
     routes: list[str] = field(default_factory=list)
     snapshot_id: str | None = None
+    step: StepRef | None = None  # set on an escalation step's notification
 
 
 @dataclass(slots=True)
@@ -37,7 +51,7 @@ class DeliveryRecord:
     channel: str
     channel_type: str
     recipient: str  # '' for channels that deliver to their configured target
-    status: str
+    status: DeliveryStatus
     attempts: int = 0
     last_error: str | None = None
     latency_ms: float | None = None
@@ -56,7 +70,7 @@ class DeliveryRecord:
 @dataclass(slots=True)
 class RetryOutcome:
     id: uuid.UUID
-    status: str
+    status: DeliveryStatus
     attempts: int
     last_error: str | None = None
     latency_ms: float | None = None

@@ -15,6 +15,7 @@ import pytest
 
 from notifierd.daemon import Daemon, Options
 from notifierd.store.db import Store
+from tests.fakes.clock import SkippingClock
 from tests.fakes.webhook_sink import WebhookSink
 from tests.integration.redis_fixtures import RedisPrefix
 
@@ -62,6 +63,7 @@ class Running:
     sink: WebhookSink
     flaky: WebhookSink
     config: Path
+    clock: SkippingClock | None = None  # given to start_daemon: the test moves it
 
     @property
     def queue(self) -> str:
@@ -138,7 +140,10 @@ async def start_daemon(
     flaky: WebhookSink | None = None,
     config_dir: Path | None = None,
     escalation_poll: float = 1.0,
+    clock: SkippingClock | None = None,
 ) -> AsyncIterator[Running]:
+    """``clock``: the daemon's clock, also deciding what Postgres finds due; by default the wall
+    clock and Postgres' now(), as in production."""
     own = sink is None  # a test may share its sinks between daemons (restarts, replicas)
     sink, flaky = sink or WebhookSink(), flaky or WebhookSink()
     if own:
@@ -160,7 +165,7 @@ async def start_daemon(
         http=http,  # "127.0.0.1:0": any free port, read back with Running.http_url
         escalation_poll=escalation_poll,
     )
-    daemon = Daemon(options)
+    daemon = Daemon(options) if clock is None else Daemon(options, clock, due_clock=clock)
     try:
         await daemon.start()
     except BaseException:  # a daemon that cannot start must not leave its sinks listening
@@ -170,7 +175,7 @@ async def start_daemon(
         raise
     store = await Store.connect(pg_url, min_size=1, max_size=2, apply_migrations=False)
     try:
-        yield Running(daemon, redis_prefix, store, sink, flaky, config)
+        yield Running(daemon, redis_prefix, store, sink, flaky, config, clock)
     finally:
         daemon.request_stop()
         await daemon.stop()

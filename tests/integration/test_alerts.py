@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fakes.clock import SkippingClock
 from tests.fakes.webhook_sink import WebhookSink
 from tests.integration.daemon_harness import Running, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
@@ -44,9 +46,26 @@ async def running(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Running]:
     async for r in start_daemon(
-        tmp_path, pg_url, redis_prefix, monkeypatch, escalation_poll=0.2, **config()
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        escalation_poll=0.2,
+        clock=SkippingClock(),
+        **config(),
     ):
         yield r
+
+
+def skip(running: Running, seconds: float) -> None:
+    """Move the daemon's clock on: what falls due meanwhile is due now, in Postgres too."""
+    assert running.clock is not None
+    running.clock.skip(seconds)
+
+
+async def fires_nothing(running: Running) -> bool:
+    """True when a pass of this replica finds nothing due to fire (run now, not awaited)."""
+    return await running.daemon.services.escalator.run_due() == 0
 
 
 async def alert_of(
@@ -81,6 +100,8 @@ async def test_trigger_escalates_through_every_level(running: Running) -> None:
     rid = await running.push(
         {"kind": "alert", "title": "DB down", "severity": "critical", "dedup_key": "db"}
     )
+    await steps_done(running, "db", 1)
+    skip(running, 1)  # level 2 is due after 1 s
     alert = await steps_done(running, "db", 2)
     assert alert["id"] == rid and alert["status"] == "triggered" and alert["policy"] == "oncall"
     assert [s["status"] for s in alert["steps"]] == ["fired", "fired"]
@@ -110,7 +131,8 @@ async def test_acknowledge_through_the_queue_stops_escalation(running: Running) 
     assert (await running.status(ack, until=("acknowledged",)))["reason"] == f"alert {rid}"
     alert = await alert_of(running, "api", "acknowledged")
     assert alert["acknowledged_by"] == "alice"
-    await asyncio.sleep(1.5)  # level 2 was due after 1 s
+    skip(running, 1.5)  # level 2 was due after 1 s
+    assert await fires_nothing(running)
     alert = await alert_of(running, "api")
     assert [s["status"] for s in alert["steps"]] == ["fired", "cancelled"]
     assert to(running.flaky) == []
@@ -122,6 +144,8 @@ async def test_acknowledge_through_the_queue_stops_escalation(running: Running) 
 async def test_acknowledge_by_the_id_an_escalation_message_carries(running: Running) -> None:
     """A Slack button on a level-2 message carries that message's request id, <alert>:r1l2."""
     rid = await running.push({"kind": "alert", "title": "Queue stuck", "dedup_key": "queue"})
+    await steps_done(running, "queue", 1)
+    skip(running, 1)
     await steps_done(running, "queue", 2)
     [level2] = to(running.flaky)
     assert level2 == f"{rid}:r1l2"
@@ -137,6 +161,8 @@ async def test_resolve_tells_the_channels_and_a_new_trigger_opens_a_new_alert(
     running: Running,
 ) -> None:
     rid = await running.push({"kind": "alert", "title": "Queue stuck", "dedup_key": "queue"})
+    await steps_done(running, "queue", 1)
+    skip(running, 1)
     await steps_done(running, "queue", 2)
     result = await running.daemon.alerts.resolve("queue", by="bob", via="cli")
     assert result is not None and result["status"] == "resolved" and result["resolved_by"] == "bob"
@@ -156,6 +182,7 @@ async def test_overdue_step_fires_at_once_after_a_restart(
     await sink.start()
     await flaky.start()
     cfg = write_config(tmp_path / "config", **config(level2="2s"))
+    clock = SkippingClock()
     async for first in start_daemon(
         tmp_path,
         pg_url,
@@ -165,10 +192,11 @@ async def test_overdue_step_fires_at_once_after_a_restart(
         flaky=flaky,
         config_dir=cfg,
         escalation_poll=0.2,
+        clock=clock,
     ):
         rid = await first.push({"kind": "alert", "title": "Overdue", "dedup_key": "late"})
         await steps_done(first, "late", 1)
-    await asyncio.sleep(3)  # level 2 falls due while no daemon runs
+    clock.skip(3)  # level 2 falls due while no daemon runs
     assert to(flaky) == []
     async for second in start_daemon(
         tmp_path,
@@ -179,6 +207,7 @@ async def test_overdue_step_fires_at_once_after_a_restart(
         flaky=flaky,
         config_dir=cfg,
         escalation_poll=0.2,
+        clock=clock,
     ):
         alert = await steps_done(second, "late", 2, timeout=5)
         assert [s["status"] for s in alert["steps"]] == ["fired", "fired"]
@@ -226,6 +255,7 @@ async def test_step_beyond_the_misfire_grace_is_skipped(
     await sink.start()
     await flaky.start()
     cfg = write_config(tmp_path / "config", **config(grace="500ms", level2="1s"))
+    clock = SkippingClock()
     async for first in start_daemon(
         tmp_path,
         pg_url,
@@ -235,10 +265,11 @@ async def test_step_beyond_the_misfire_grace_is_skipped(
         flaky=flaky,
         config_dir=cfg,
         escalation_poll=0.2,
+        clock=clock,
     ):
         await first.push({"kind": "alert", "title": "Missed", "dedup_key": "missed"})
         await steps_done(first, "missed", 1)
-    await asyncio.sleep(2.5)
+    clock.skip(2.5)  # level 2 was due 1.5 s ago when the next daemon starts: beyond the grace
     async for second in start_daemon(
         tmp_path,
         pg_url,
@@ -248,6 +279,7 @@ async def test_step_beyond_the_misfire_grace_is_skipped(
         flaky=flaky,
         config_dir=cfg,
         escalation_poll=0.2,
+        clock=clock,
     ):
         alert = await steps_done(second, "missed", 2)
         assert [s["status"] for s in alert["steps"]] == ["fired", "skipped"]
@@ -265,6 +297,7 @@ async def test_two_replicas_fire_each_step_once(
     await flaky.start()
     cfg = write_config(tmp_path / "config", **config(level2="1s"))
     ids = []
+    clock = SkippingClock()
     async for a in start_daemon(
         tmp_path,
         pg_url,
@@ -274,6 +307,7 @@ async def test_two_replicas_fire_each_step_once(
         flaky=flaky,
         config_dir=cfg,
         escalation_poll=0.05,
+        clock=clock,
     ):
         async for b in start_daemon(
             tmp_path,
@@ -284,9 +318,13 @@ async def test_two_replicas_fire_each_step_once(
             flaky=flaky,
             config_dir=cfg,
             escalation_poll=0.05,
+            clock=clock,
         ):
             for i in range(20):
                 ids.append(await a.push({"kind": "alert", "title": f"A{i}", "dedup_key": f"k{i}"}))
+            for i in range(20):
+                await steps_done(b, f"k{i}", 1)
+            clock.skip(1)  # every level 2 is due, for both replicas at once
             for i in range(20):
                 await steps_done(b, f"k{i}", 2)
             await asyncio.sleep(0.5)
@@ -304,7 +342,13 @@ async def test_reload_that_removes_a_level_skips_it_explicitly(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async for running in start_daemon(
-        tmp_path, pg_url, redis_prefix, monkeypatch, escalation_poll=0.2, **config(level2="2s")
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        escalation_poll=0.2,
+        clock=SkippingClock(),
+        **config(level2="2s"),
     ):
         await running.push({"kind": "alert", "title": "Policy change", "dedup_key": "pc"})
         await steps_done(running, "pc", 1)
@@ -312,7 +356,8 @@ async def test_reload_that_removes_a_level_skips_it_explicitly(
             "levels:\n  - {after: 0s, channels: [sink]}\n"
         )
         assert await running.daemon.reload("test") is True
-        alert = await steps_done(running, "pc", 2, timeout=6)
+        skip(running, 2)
+        alert = await steps_done(running, "pc", 2)
         assert [s["status"] for s in alert["steps"]] == ["fired", "skipped"]
         assert "no longer has level 2" in alert["timeline"][-1]["detail"]
         assert to(running.flaky) == []
@@ -339,6 +384,14 @@ async def test_cli_ack_and_show(running: Running, monkeypatch: pytest.MonkeyPatc
     assert '"acknowledged_by": "carol"' in shown.output
     timeline = [line for line in shown.output.splitlines() if '"via": "cli"' in line]
     assert timeline
+    listed = await asyncio.to_thread(
+        runner.invoke, cli, ["alerts", "list", "--status", "acknowledged", "--format", "json"]
+    )
+    assert [(a["id"], a["status"], a["acknowledged_by"]) for a in json.loads(listed.output)] == [
+        (rid, "acknowledged", "carol")
+    ]
+    table = await asyncio.to_thread(runner.invoke, cli, ["alerts", "list"])
+    assert table.exit_code == 0 and table.output.startswith("alerts (1)")  # a narrow table
     missing = await asyncio.to_thread(runner.invoke, cli, ["alerts", "ack", "nope", "--wait", "5"])
     assert missing.exit_code == 1 and "no alert with id or dedup_key 'nope'" in missing.output
 
@@ -358,11 +411,15 @@ async def test_acknowledge_at_level_two_stops_level_three(
         escalation_poll=0.2,
         routes=ROUTES % "1h",
         files={"policies/oncall.yaml": three},
+        clock=SkippingClock(),
     ):
         rid = await running.push({"kind": "alert", "title": "Three levels", "dedup_key": "three"})
+        await steps_done(running, "three", 1)
+        skip(running, 1)
         await steps_done(running, "three", 2)
         assert await running.daemon.alerts.acknowledge("three", by="dana", via="http") is not None
-        await asyncio.sleep(3)
+        skip(running, 3)  # level 3 was due 3 s after the alert opened
+        assert await fires_nothing(running)
         alert = await alert_of(running, "three")
         assert [s["status"] for s in alert["steps"]] == ["fired", "fired", "cancelled"]
         assert [r for r in to(running.flaky) if r.startswith(rid + ":r")] == [f"{rid}:r1l2"]

@@ -62,7 +62,7 @@ async def test_permanent_failure_goes_to_the_dead_letter_queue(running: Running)
     [delivery] = status["deliveries"]
     assert delivery["status"] == "dead" and delivery["attempts"] == 1 and "404" in delivery["error"]
     dlq = await running.store.dlq_list(None, 10)
-    assert [r["request_id"] for r in dlq] == [rid]
+    assert [r.request_id for r in dlq] == [rid]
 
 
 async def test_exhausted_retries_are_dead_lettered(running: Running) -> None:

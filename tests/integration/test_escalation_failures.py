@@ -22,6 +22,7 @@ from notifierd.alerts.escalator import STEP_RETRY
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import Router
+from tests.fakes.clock import SkippingClock
 from tests.fakes.webhook_sink import WebhookSink
 from tests.integration.daemon_harness import Running, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
@@ -46,10 +47,13 @@ levels:
   - {after: %s, channels: [pager]}
 """
 UNLIMITED = "{channel: sink, limit: 100000, window: 1s}"  # present so the list is not empty
-FIRST_LEVEL_AFTER = 3.0  # seconds: long enough for the first daemon to open every alert and stop
+# Seconds (on the test's clock): long enough for the first daemon to open every alert and stop.
+FIRST_LEVEL_AFTER = 3.0
 # Claims last 120 s in the daemon; shortened so that a step claimed and never recorded fires
 # again within the test (the duplicate page a user would see two minutes later).
 LEASE = 3.0
+# Real seconds for the escalator's polls (every 0.2 s) to fire what a skip of the clock made due.
+POLLS = 1.0
 
 
 @pytest.fixture
@@ -106,12 +110,13 @@ async def due_backlog(
     config: Path,
     sinks: dict[str, WebhookSink],
     total: int,
+    clock: SkippingClock,
 ) -> list[str]:
     """Open ``total`` alerts with a first daemon that stops before their level 1 is due; returns
     the alert ids once every level-1 step is due and none has fired."""
     ids = [f"alert-{i:03d}" for i in range(total)]
     async with daemon_running(
-        tmp_path, pg_url, redis_prefix, monkeypatch, config_dir=config, **sinks
+        tmp_path, pg_url, redis_prefix, monkeypatch, config_dir=config, clock=clock, **sinks
     ) as first:
         await first.redis.redis.lpush(
             first.queue,
@@ -137,7 +142,7 @@ async def due_backlog(
 
         await wait_until(all_open, FIRST_LEVEL_AFTER - 1, what)
     assert set((await step_statuses(db)).values()) == {"pending"}, "a step fired too early"
-    await asyncio.sleep(FIRST_LEVEL_AFTER + 0.2)  # every level 1 is due now
+    clock.skip(FIRST_LEVEL_AFTER + 0.2)  # every level 1 is due now
     return ids
 
 
@@ -165,7 +170,9 @@ async def check_each_paged_once(
         )
 
     await wait_until(all_fired, bound, what)
-    await asyncio.sleep(LEASE + 1.0)  # a step left claimed but unrecorded would fire again now
+    assert running.clock is not None
+    running.clock.skip(LEASE + 1.0)  # a step left claimed but unrecorded would fire again now
+    await asyncio.sleep(POLLS)
     paged = pages(running.flaky)
     twice = {rid: n for rid, n in paged.items() if n > 1}
     assert not twice, f"{len(twice)} of {len(ids)} alerts paged more than once at level 1"
@@ -191,8 +198,9 @@ async def test_a_step_that_raises_does_not_spoil_its_batch(
             ROUTES % UNLIMITED,
             {"policies/oncall.yaml": POLICY % f"{FIRST_LEVEL_AFTER:g}s"},
         )
+        clock = SkippingClock()
         ids = await due_backlog(
-            tmp_path, pg_url, redis_prefix, monkeypatch, db, config, sinks, total=50
+            tmp_path, pg_url, redis_prefix, monkeypatch, db, config, sinks, total=50, clock=clock
         )
         failing = f"{ids[7]}:r1l1"
         raised: list[str] = []
@@ -212,10 +220,24 @@ async def test_a_step_that_raises_does_not_spoil_its_batch(
             monkeypatch,
             config_dir=config,
             escalation_poll=0.2,
+            clock=clock,
             **sinks,
         ) as second:
             second.daemon.services.escalator.lease = LEASE
-            await check_each_paged_once(second, db, ids, bound=STEP_RETRY + 7)
+
+            async def others_fired() -> bool:
+                steps = await step_statuses(db)
+                return raised == [failing] and all(
+                    steps.get(rid) == "fired" for rid in ids if rid != ids[7]
+                )
+
+            async def what() -> str:
+                return f"raised {raised}; level-1 steps {await step_statuses(db)}"
+
+            await wait_until(others_fired, 10, what)
+            assert (await step_statuses(db))[ids[7]] == "firing"  # claimed, due again later
+            clock.skip(STEP_RETRY)
+            await check_each_paged_once(second, db, ids, bound=7)
             assert raised == [failing]
     finally:
         await sink.stop()
@@ -241,8 +263,9 @@ async def test_a_delivery_that_raises_is_dead_lettered_and_spoils_no_other_page(
             ROUTES % UNLIMITED,
             {"policies/oncall.yaml": POLICY % f"{FIRST_LEVEL_AFTER:g}s"},
         )
+        clock = SkippingClock()
         ids = await due_backlog(
-            tmp_path, pg_url, redis_prefix, monkeypatch, db, config, sinks, total=50
+            tmp_path, pg_url, redis_prefix, monkeypatch, db, config, sinks, total=50, clock=clock
         )
         failing = f"{ids[7]}:r1l1"
         render = Renderer.render
@@ -260,6 +283,7 @@ async def test_a_delivery_that_raises_is_dead_lettered_and_spoils_no_other_page(
             monkeypatch,
             config_dir=config,
             escalation_poll=0.2,
+            clock=clock,
             **sinks,
         ) as second:
             second.daemon.services.escalator.lease = LEASE
@@ -273,13 +297,14 @@ async def test_a_delivery_that_raises_is_dead_lettered_and_spoils_no_other_page(
                 return f"level-1 steps {await step_statuses(db)}"
 
             await wait_until(recorded, 10, what)
-            await asyncio.sleep(LEASE + 1.0)  # nothing left claimed fires again
+            clock.skip(LEASE + 1.0)  # nothing left claimed fires again
+            await asyncio.sleep(POLLS)
             assert pages(second.flaky) == dict.fromkeys(others, 1)
             letters = await second.store.dlq_list(None, 10)
-            assert [(r["kind"], r["request_id"], r["channel"]) for r in letters] == [
+            assert [(r.kind, r.request_id, r.channel) for r in letters] == [
                 ("delivery", failing, "pager")
             ]
-            assert "a bug while rendering" in letters[0]["error"]
+            assert "a bug while rendering" in (letters[0].error or "")
     finally:
         await sink.stop()
         await pager.stop()
@@ -304,8 +329,9 @@ async def test_escalation_batch_under_a_rate_limit_pages_each_alert_once(
             ROUTES % "{channel: pager, limit: 100, window: 1s}",
             {"policies/oncall.yaml": POLICY % f"{FIRST_LEVEL_AFTER:g}s"},
         )
+        clock = SkippingClock()
         ids = await due_backlog(
-            tmp_path, pg_url, redis_prefix, monkeypatch, db, config, sinks, total=200
+            tmp_path, pg_url, redis_prefix, monkeypatch, db, config, sinks, total=200, clock=clock
         )
         async with daemon_running(
             tmp_path,
@@ -314,6 +340,7 @@ async def test_escalation_batch_under_a_rate_limit_pages_each_alert_once(
             monkeypatch,
             config_dir=config,
             escalation_poll=0.2,
+            clock=clock,
             **sinks,
         ) as second:
             second.daemon.services.escalator.lease = LEASE

@@ -213,7 +213,7 @@ async def test_a_receiver_that_never_answers_delays_only_itself(
             assert time.monotonic() - started < 15
             letters = await r.store.dlq_list("hang", 500)
             assert len(letters) == 300
-            assert {row["attempts"] for row in letters} == {4}
+            assert {row.attempts for row in letters} == {4}
     finally:
         await sink.stop()
         await hang.stop()

@@ -66,7 +66,7 @@ async def test_a_refused_request_is_dead_lettered_and_its_batch_recorded(
     assert bad is not None and bad["outcome"] == "error"
     assert bad["reason"].startswith("its records could not be stored: ")
     [letter] = await store.dlq_list(None, 10)
-    assert (letter["kind"], letter["request_id"]) == ("request", "bad")
+    assert (letter.kind, letter.request_id) == ("request", "bad")
     raw = await store.pool.fetchval("SELECT raw FROM dead_requests WHERE request_id = 'bad'")
     assert raw.encode() == raws[1]  # kept whole: `dlq retry` puts exactly this back
     await consumer.stop()

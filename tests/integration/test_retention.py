@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
+from notifierd.status import AlertStatus
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
 from notifierd.store.records import DeliveryRecord, RequestRecord
@@ -46,8 +47,8 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
             started = NOW - timedelta(days=age)
             steps = [(0, 1, started), (0, 2, started + timedelta(minutes=15))]
             await alerts.open(key, key, "p", "t", None, "snap", started, steps, "{}")
-        await alerts.transition("resolved-old", "resolved", "x", "cli")
-        await alerts.transition("resolved-new", "resolved", "x", "cli")
+        await alerts.transition("resolved-old", AlertStatus.RESOLVED, "x", "cli")
+        await alerts.transition("resolved-new", AlertStatus.RESOLVED, "x", "cli")
         async with store.pool.acquire() as conn:
             await conn.execute(
                 "UPDATE alerts SET resolved_at = now() - interval '95 days' WHERE id = 'resolved-old'"

@@ -28,7 +28,7 @@ async def test_vacuum_removes_the_dead_versions_fired_steps_leave(pg_url: str) -
             )  # fmt: skip
         claimed = await alerts.claim_due_steps(100, 60, "replica-a")
         assert len(claimed) == 50
-        await alerts.finish_steps([(s["alert_id"], 0, 1, "fired") for s in claimed], [])
+        await alerts.finish_steps([(s.step.alert_id, 0, 1, "fired") for s in claimed], [])
         async with store.pool.acquire() as conn:
             assert await dead_step_rows(conn) >= 50  # pending and firing versions of each
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
-from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome
+from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome, StepRef
 
 NOW = datetime.now(UTC)
 
@@ -64,7 +65,7 @@ async def test_batch_write_and_status(pg_url: str) -> None:
         assert by_channel["ops-email"]["error"] == "550 no such user"
         assert [e["status"] for e in by_channel["ops-email"]["history"]] == ["dead"]
         dlq = await store.dlq_list(None, 10)
-        assert [(r["request_id"], r["channel"], r["error"]) for r in dlq] == [
+        assert [(r.request_id, r.channel, r.error) for r in dlq] == [
             ("r1", "ops-email", "550 no such user")
         ]
         assert await store.request_status("nope") is None
@@ -189,6 +190,57 @@ async def test_retry_claim_is_exclusive_and_finishes(pg_url: str) -> None:
         await store.close()
 
 
+async def test_retry_claims_compare_with_the_time_given(pg_url: str) -> None:
+    """Tests give their clock's time; production gives None: Postgres' now()."""
+    store = await Store.connect(pg_url)
+    try:
+        later = NOW + timedelta(hours=1)
+        await store.write_batch(
+            [request("r4")],
+            [
+                DeliveryRecord("r4", c, "webhook", "", "retrying", next_attempt_at=later)
+                for c in ("kept", "gone")
+            ],
+        )
+        room = {"kept": 5}
+        assert await store.claim_due_retries(room, 60, elsewhere=5) == []  # not yet, by Postgres
+        at = later + timedelta(seconds=1)
+        assert (
+            await store.claim_due_retries(room, 60, elsewhere=5, now=at - timedelta(seconds=2))
+            == []
+        )
+        claimed = await store.claim_due_retries(room, 60, elsewhere=5, now=at)
+        assert sorted(r["channel"] for r in claimed) == ["gone", "kept"]
+        # Their leases run from that time too: over 60 s after it, not before.
+        within = at + timedelta(seconds=59)
+        assert await store.claim_due_retries(room, 60, elsewhere=5, now=within) == []
+        over = at + timedelta(seconds=61)
+        assert len(await store.claim_due_retries(room, 60, elsewhere=5, now=over)) == 2
+    finally:
+        await store.close()
+
+
+async def test_step_claims_compare_with_the_time_given(pg_url: str) -> None:
+    store = await Store.connect(pg_url)
+    alerts = AlertStore(store.pool)
+    try:
+        later = NOW + timedelta(hours=1)
+        await alerts.open("a1", "k", "p", "t", None, "snap", NOW, [(0, 1, later)], "{}")
+        assert await alerts.claim_due_steps(10, 60, "r") == []  # not yet, by Postgres
+        assert await alerts.claim_due_steps(10, 60, "r", later - timedelta(seconds=1)) == []
+        [due] = await alerts.claim_due_steps(10, 60, "r", later)
+        assert (due.step, due.due_at) == (StepRef("a1", 0, 1), later)
+        assert await alerts.reclaim_expired_steps(later + timedelta(seconds=59)) == 0
+        assert await alerts.reclaim_expired_steps(later + timedelta(seconds=61)) == 1
+        # A failed step is due again some seconds after the time given, not after Postgres' now.
+        [due] = await alerts.claim_due_steps(10, 60, "r", later)
+        await alerts.retry_steps_later([("a1", 0, 1)], 5, later)
+        assert await alerts.reclaim_expired_steps(later + timedelta(seconds=4)) == 0
+        assert await alerts.reclaim_expired_steps(later + timedelta(seconds=6)) == 1
+    finally:
+        await store.close()
+
+
 async def test_metrics_and_history(pg_url: str) -> None:
     store = await Store.connect(pg_url)
     try:
@@ -213,7 +265,7 @@ async def test_metrics_and_history(pg_url: str) -> None:
         assert slack["avg_latency_ms"] == 20
         assert m["requests"] == {"routed": 2} and m["rejected"] == 1
         rows = await store.history(NOW - timedelta(hours=1), "email", None, 10)
-        assert [(r["request_id"], r["status"]) for r in rows] == [("b", "dead")]
+        assert [(r.request_id, r.status) for r in rows] == [("b", "dead")]
         rows = await store.history(NOW - timedelta(hours=1), None, "delivered", 1)
         assert len(rows) == 1
     finally:

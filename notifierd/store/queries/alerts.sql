@@ -55,12 +55,15 @@ UPDATE escalation_steps SET status = 'cancelled' WHERE alert_id = $1 AND status 
 
 -- name: claim_due_steps
 -- Due steps with what firing them needs; SKIP LOCKED: each step is claimed by one replica.
+-- Due by $4 when given (a test's clock), else by Postgres' now(): one clock for every replica,
+-- whose own clocks may disagree, and leases must not.
 WITH claimed AS (
     UPDATE escalation_steps AS s
-    SET status = 'firing', lease_until = now() + make_interval(secs => $2), fired_by = $3
+    SET status = 'firing', lease_until = coalesce($4::timestamptz, now()) + make_interval(secs => $2),
+        fired_by = $3
     WHERE (s.alert_id, s.round, s.level) IN (
         SELECT e.alert_id, e.round, e.level FROM escalation_steps AS e
-        WHERE e.status = 'pending' AND e.due_at <= now()
+        WHERE e.status = 'pending' AND e.due_at <= coalesce($4::timestamptz, now())
         ORDER BY e.due_at
         LIMIT $1
         FOR UPDATE SKIP LOCKED)
@@ -71,18 +74,18 @@ SELECT c.alert_id, c.round, c.level, c.due_at, a.status, a.policy, a.dedup_key, 
 FROM claimed AS c JOIN alerts AS a ON a.id = c.alert_id;
 
 -- name: reclaim_expired_steps
--- Steps whose claimer died mid-way (lease over) are due again.
+-- Steps whose claimer died mid-way (lease over, by $1 or else Postgres' now()) are due again.
 UPDATE escalation_steps SET status = 'pending', lease_until = NULL
 WHERE (alert_id, round, level) IN (
     SELECT alert_id, round, level FROM escalation_steps
-    WHERE status = 'firing' AND lease_until < now()
+    WHERE status = 'firing' AND lease_until < coalesce($1::timestamptz, now())
     LIMIT 1000
     FOR UPDATE SKIP LOCKED);
 
 -- name: retry_steps_later
 -- Steps whose notification failed keep their claim only briefly: reclaim_expired_steps makes
--- them due again after $4 seconds instead of the whole lease.
-UPDATE escalation_steps AS s SET lease_until = now() + make_interval(secs => $4)
+-- them due again after $4 seconds instead of the whole lease (from $5, or else Postgres' now()).
+UPDATE escalation_steps AS s SET lease_until = coalesce($5::timestamptz, now()) + make_interval(secs => $4)
 FROM unnest($1::text[], $2::int[], $3::int[]) AS t(alert_id, round, level)
 WHERE s.alert_id = t.alert_id AND s.round = t.round AND s.level = t.level AND s.status = 'firing';
 
@@ -94,10 +97,6 @@ WHERE s.alert_id = t.alert_id AND s.round = t.round AND s.level = t.level AND s.
 -- name: add_alert_events
 INSERT INTO alert_events (alert_id, kind, actor, via, detail)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]);
-
--- name: finish_step
-UPDATE escalation_steps SET status = $4, fired_at = now(), lease_until = NULL
-WHERE alert_id = $1 AND round = $2 AND level = $3 AND status = 'firing';
 
 -- name: try_steps_maintenance_lock
 -- One replica at a time vacuums the steps table (a session-level advisory lock).
@@ -118,13 +117,15 @@ WHERE status = 'pending' AND due_at <= $1 ORDER BY due_at LIMIT $2;
 SELECT payload::text AS payload, started_at AS received_at FROM alerts WHERE id = $1;
 
 -- name: told_deliveries
--- Where an alert's notifications were delivered: its own request and its escalation steps
--- (request ids "<alert>:r<round>l<level>"), the first message per place.
+-- Where an alert's notifications were delivered: its own request and its fired escalation
+-- steps' (requests naming the step, see migration 0006), the first message per place.
 SELECT DISTINCT ON (channel, recipient) channel, channel_type, recipient, provider_id, rendered::text AS rendered
 FROM deliveries
 WHERE request_id = ANY(
-        $1::text || ARRAY(SELECT $1 || ':r' || (round + 1) || 'l' || level
-                          FROM escalation_steps WHERE alert_id = $1 AND status = 'fired'))
+        $1::text || ARRAY(SELECT r.id FROM requests AS r JOIN escalation_steps AS s
+                              ON s.alert_id = r.alert_id AND s.round = r.step_round
+                             AND s.level = r.step_level
+                          WHERE r.alert_id = $1 AND s.status = 'fired'))
   AND status IN ('delivered', 'dry_run')
 ORDER BY channel, recipient, created_at;
 
@@ -133,10 +134,20 @@ ORDER BY channel, recipient, created_at;
 SELECT channel, provider_id, rendered::text AS rendered
 FROM deliveries
 WHERE request_id = ANY(
-        $1::text || ARRAY(SELECT $1 || ':r' || (round + 1) || 'l' || level
-                          FROM escalation_steps WHERE alert_id = $1 AND status = 'fired'))
+        $1::text || ARRAY(SELECT r.id FROM requests AS r JOIN escalation_steps AS s
+                              ON s.alert_id = r.alert_id AND s.round = r.step_round
+                             AND s.level = r.step_level
+                          WHERE r.alert_id = $1 AND s.status = 'fired'))
   AND channel_type = 'slack' AND status = 'delivered' AND provider_id LIKE '%|%'
 ORDER BY created_at;
+
+-- name: alert_of_step
+-- The alert an escalation step's notification was sent for, by the notification's request id
+-- (what the buttons of its messages carry).
+SELECT a.id, a.dedup_key, a.status, a.policy, a.title, a.severity, a.occurrences, a.snapshot_id,
+       a.started_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by
+FROM requests AS r JOIN alerts AS a ON a.id = r.alert_id
+WHERE r.id = $1;
 
 -- name: alert_by_id
 SELECT id, dedup_key, status, policy, title, severity, occurrences, snapshot_id, started_at,

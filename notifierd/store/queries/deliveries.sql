@@ -1,20 +1,24 @@
 -- name: insert_requests
--- One row per request of a batch; a replay after a crash overwrites its own row.
-INSERT INTO requests (id, kind, outcome, reason, payload, routes, snapshot_id, received_at)
-SELECT t.id, t.kind, t.outcome, t.reason, t.payload::jsonb, t.routes::jsonb, t.snapshot_id, t.received_at
+-- One row per request of a batch; a replay after a crash overwrites its own row. An escalation
+-- step's notification names its step ($9-$11, NULL for any other request: see migration 0006).
+INSERT INTO requests (id, kind, outcome, reason, payload, routes, snapshot_id, received_at,
+                      alert_id, step_round, step_level)
+SELECT t.id, t.kind, t.outcome, t.reason, t.payload::jsonb, t.routes::jsonb, t.snapshot_id,
+       t.received_at, t.alert_id, t.step_round, t.step_level
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::timestamptz[])
-     AS t(id, kind, outcome, reason, payload, routes, snapshot_id, received_at)
+            $8::timestamptz[], $9::text[], $10::int[], $11::int[])
+     AS t(id, kind, outcome, reason, payload, routes, snapshot_id, received_at, alert_id,
+          step_round, step_level)
 ON CONFLICT (id) DO UPDATE
 SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, routes = EXCLUDED.routes,
     snapshot_id = EXCLUDED.snapshot_id, updated_at = now();
 
 -- name: upsert_deliveries
 -- Write a batch of delivery outcomes, their history events and dead letters in one statement.
--- A row already final (delivered, dry_run, dead) is never overwritten: replays cannot undo it.
--- A delivery inserted already delivered (or dry_run) gets no event row: nothing can change it
--- afterwards, so its one-event history is the row itself (Store.request_status reads it so),
--- and the common case writes two rows per request instead of three.
+-- A row already final ($16: notifierd.status.FINAL_DELIVERY_STATUSES) is never overwritten:
+-- replays cannot undo it. A delivery inserted complete ($17: delivered or dry_run) gets no event
+-- row: nothing can change it afterwards, so its one-event history is the row itself
+-- (Store.request_status reads it so), and the common case writes two rows per request, not three.
 WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::int[], $8::text[], $9::float8[], $10::text[], $11::text[], $12::text[],
@@ -34,7 +38,7 @@ WITH input AS (
         template = EXCLUDED.template, note = EXCLUDED.note, rendered = EXCLUDED.rendered,
         provider_id = EXCLUDED.provider_id, snapshot_id = EXCLUDED.snapshot_id,
         next_attempt_at = EXCLUDED.next_attempt_at, lease_until = NULL, updated_at = now()
-    WHERE d.status NOT IN ('delivered', 'dry_run', 'dead')
+    WHERE d.status <> ALL($16::text[])
     -- xmax is 0 only on a row this statement inserted: ON CONFLICT locks (so sets the xmax of)
     -- a row before it updates it.
     RETURNING d.id, d.request_id, d.channel, d.recipient, d.status, d.attempts, d.last_error,
@@ -42,7 +46,7 @@ WITH input AS (
 ), events AS (
     INSERT INTO delivery_events (delivery_id, status, attempt, error, latency_ms)
     SELECT id, status, attempts, last_error, latency_ms FROM up
-    WHERE NOT (inserted AND status IN ('delivered', 'dry_run'))
+    WHERE NOT (inserted AND status = ANY($17::text[]))
 )
 INSERT INTO dead_letters (delivery_id, request_id, channel, recipient, error, attempts)
 SELECT id, request_id, channel, recipient, last_error, attempts FROM up WHERE status = 'dead'
@@ -56,37 +60,42 @@ SELECT request_id, channel, recipient, status FROM deliveries WHERE request_id =
 -- name: claim_due_retries
 -- Take due retries (and retries whose claimer died), up to a number per channel ($1 channels,
 -- $2 how many each): every channel's retries have their own room, so a receiver that never
--- answers holds back only its own. $3 is the lease. SKIP LOCKED keeps replicas apart.
+-- answers holds back only its own. $3 is the lease. SKIP LOCKED keeps replicas apart. Due by $4
+-- when given (a test's clock), else by Postgres' now(): one clock for every replica, whose own
+-- clocks may disagree, and leases must not.
 WITH room AS (
     SELECT * FROM unnest($1::text[], $2::int[]) AS t(channel, n)
 ), picked AS (
     SELECT due.id FROM room CROSS JOIN LATERAL (
         SELECT d.id FROM deliveries AS d
         WHERE d.channel = room.channel
-          AND ((d.status = 'retrying' AND d.next_attempt_at <= now())
-               OR (d.status = 'sending' AND d.lease_until < now()))
+          AND ((d.status = 'retrying' AND d.next_attempt_at <= coalesce($4::timestamptz, now()))
+               OR (d.status = 'sending' AND d.lease_until < coalesce($4::timestamptz, now())))
         ORDER BY d.next_attempt_at
         LIMIT room.n
         FOR UPDATE SKIP LOCKED) AS due
 )
 UPDATE deliveries AS d
-SET status = 'sending', lease_until = now() + make_interval(secs => $3), updated_at = now()
+SET status = 'sending', lease_until = coalesce($4::timestamptz, now()) + make_interval(secs => $3),
+    updated_at = now()
 FROM requests AS r, picked
 WHERE d.id = picked.id AND d.request_id = r.id
 RETURNING d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.attempts, d.template,
           d.note, d.rendered::text AS rendered, r.payload::text AS payload, r.received_at;
 
 -- name: claim_due_retries_elsewhere
--- Due retries of channels not in $1 (gone from the config): taken to be recorded dead.
+-- Due retries of channels not in $1 (gone from the config): taken to be recorded dead. $4 as
+-- in claim_due_retries.
 UPDATE deliveries AS d
-SET status = 'sending', lease_until = now() + make_interval(secs => $3), updated_at = now()
+SET status = 'sending', lease_until = coalesce($4::timestamptz, now()) + make_interval(secs => $3),
+    updated_at = now()
 FROM requests AS r
 WHERE d.request_id = r.id
   AND d.id IN (
       SELECT id FROM deliveries
       WHERE channel <> ALL($1::text[])
-        AND ((status = 'retrying' AND next_attempt_at <= now())
-             OR (status = 'sending' AND lease_until < now()))
+        AND ((status = 'retrying' AND next_attempt_at <= coalesce($4::timestamptz, now()))
+             OR (status = 'sending' AND lease_until < coalesce($4::timestamptz, now())))
       ORDER BY next_attempt_at
       LIMIT $2
       FOR UPDATE SKIP LOCKED)

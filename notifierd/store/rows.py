@@ -1,0 +1,82 @@
+"""What the store's listings return: small frozen records, so their readers are type-checked."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+import asyncpg
+
+from notifierd.status import AlertStatus, DeadLetterKind, DeliveryStatus
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
+
+def from_rows(record: type[R], rows: list[asyncpg.Record]) -> list[R]:
+    """Rows of the query that lists ``record``s: its columns are the record's fields."""
+    names = [f.name for f in fields(record)]
+    return [record(**{name: row[name] for name in names}) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A recent delivery (query ``history``)."""
+
+    request_id: str
+    channel: str
+    channel_type: str
+    recipient: str
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    latency_ms: float | None
+    template: str | None
+    updated_at: datetime
+    title: str | None
+    kind: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", DeliveryStatus(self.status))
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An entry of the dead-letter queue (query ``dlq_list``): a delivery or a request."""
+
+    kind: DeadLetterKind
+    delivery_id: uuid.UUID | None  # None for a request
+    request_id: str
+    channel: str | None
+    recipient: str | None
+    error: str | None
+    attempts: int
+    dead_at: datetime
+    title: str | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", DeadLetterKind(self.kind))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    """An alert as ``alerts list`` shows it (query ``list_alerts``)."""
+
+    id: str
+    dedup_key: str
+    status: AlertStatus
+    policy: str | None
+    title: str | None
+    severity: str | None
+    occurrences: int
+    started_at: datetime
+    acknowledged_by: str | None
+    resolved_by: str | None
+    updated_at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", AlertStatus(self.status))
