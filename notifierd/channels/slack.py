@@ -28,10 +28,13 @@ from notifierd.channels.base import (
     secret_source,
     truncate,
 )
+from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
 log = logging.getLogger(__name__)
 
+# Its secret-holding settings, as validation reads them: redacted from every reason.
+SETTINGS = SETTINGS_SPECS["slack"]
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_TIMEOUT = 10.0
 TEXT_WITH_BLOCKS_MAX = 3000  # ``text`` beside blocks is only the notification preview
@@ -288,7 +291,7 @@ def create_sender(
     clock: Clock = time.time,
 ) -> SlackSender:
     """A SlackSender; ChannelConfigError when the token's variable is not set."""
-    settings = resolve_settings(channel, environ)
+    settings = resolve_settings(channel, environ, SETTINGS)
     if settings.text("token") is None:
         raise ChannelConfigError(f"channel {channel.name!r} has no token")
     return SlackSender(channel, settings, http=http, clock=clock)
