@@ -34,14 +34,19 @@ class Outbound:
     channel: Channel
     recipient: str | None  # explicit prefix stripped ('#ops', 'a@b.c'); None when targeted
     message: RenderedMessage  # rendered for this channel's type
-    thread_ts: str | None = None  # Slack: reply in this thread (alert updates)
+    # The reference of an earlier message of this channel that this one follows up (an alert's
+    # acknowledgement): the channel alone reads it (Slack replies in that message's thread).
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Delivered:
     """The provider accepted the message."""
 
-    provider_id: str | None = None  # Slack ts, SMTP Message-ID, SendGrid X-Message-Id, ...
+    # The provider's reference to what was sent (Slack channel|ts, SMTP Message-ID, SendGrid
+    # X-Message-Id, ...). Opaque outside its channel: stored, shown, and handed back to the
+    # same channel as Outbound.reply_to or MessageUpdater.update's ``ref``.
+    provider_id: str | None = None
     detail: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -71,6 +76,22 @@ class Sender(Protocol):
     async def send(self, out: Outbound) -> Delivered | Failed: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class MessageUpdater(Protocol):
+    """A sender that can rewrite a message it delivered: an optional capability (Slack's)."""
+
+    async def update(self, ref: str, message: RenderedMessage, note: str) -> Delivered | Failed:
+        """Rewrite the message delivered as ``ref`` (first rendered as ``message``) as settled:
+        nothing left to act on, and ``note`` saying why (who acknowledged or resolved it)."""
+        ...
+
+
+class Senders(Protocol):
+    """Where the pipeline takes the sender of a channel (the SenderPool)."""
+
+    def get(self, channel: Channel) -> Sender: ...
 
 
 class ChannelConfigError(Exception):
