@@ -155,7 +155,9 @@ class AlertService:
             }
         )
         # Each a reply to the message it follows up, where its channel can tell (a Slack thread).
-        targets = [(row["channel"], row["recipient"] or None, row["provider_id"]) for row in told]
+        targets = [
+            (row["channel"], row["recipient"] or None, _own_ref(active, row)) for row in told
+        ]
         processed = await self.deliveries.deliver_to(active, request, targets, self.clock())
         # Sent: recorded whatever it takes, or a second resolve would not know it was told.
         await _durably(lambda: self.write([processed]), "recording the follow-up")
@@ -179,8 +181,8 @@ class AlertService:
         if not updaters:
             return
         for row in await self.store.sent_messages(alert_id, list(updaters)):
-            if row["channel_type"] != active.snapshot.channels[row["channel"]].type:
-                continue  # the name now stands for another kind of channel: not its message
+            if _own_ref(active, row) is None:
+                continue
             message = message_from_json(row["rendered"]) if row["rendered"] else UNRENDERED
             result = await updaters[row["channel"]].update(row["provider_id"], message, note)
             if isinstance(result, Failed):
@@ -191,6 +193,15 @@ class AlertService:
                     result.reason,
                     extra={"request_id": alert_id},
                 )
+
+
+def _own_ref(active: Active, row: Any) -> str | None:
+    """The row's provider reference, if the channel of that name still has the type that made
+    it: a reference is for its own channel type alone to read."""
+    channel = active.snapshot.channels.get(row["channel"])
+    return (
+        row["provider_id"] if channel is not None and channel.type == row["channel_type"] else None
+    )
 
 
 async def _durably(op: Callable[[], Awaitable[T]], what: str) -> T:
