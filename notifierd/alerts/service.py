@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from notifierd.active import Active
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.schedule import plan
+from notifierd.channels.base import Failed, MessageUpdater, Senders
+from notifierd.pipeline.deliver import message_from_json
 from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.outcome import Write, request_payload
@@ -18,10 +20,14 @@ from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus
 from notifierd.store.alerts import AlertStore
+from notifierd.templates import RenderedMessage
 
 log = logging.getLogger("notifierd.alerts")
 
 T = TypeVar("T")
+
+# What a delivered row without its rendered message is rewritten from.
+UNRENDERED = RenderedMessage(subject="", text="")
 
 
 class AlertService:
@@ -33,7 +39,7 @@ class AlertService:
         active: Callable[[], Active],
         clock: Callable[[], datetime],
         planned: StepsPlanned,
-        senders: Any = None,
+        senders: Senders | None = None,
     ) -> None:
         self.store = store
         self.deliveries = deliveries
@@ -148,45 +154,54 @@ class AlertService:
                 "source": "notifierd",
             }
         )
-        targets = []
-        for row in told:
-            thread = None
-            provider = row["provider_id"] or ""
-            if row["channel_type"] == "slack" and "|" in provider:
-                thread = provider.split("|", 1)[1]
-            targets.append((row["channel"], row["recipient"] or None, thread))
+        # Each a reply to the message it follows up, where its channel can tell (a Slack thread).
+        targets = [
+            (row["channel"], row["recipient"] or None, _own_ref(active, row)) for row in told
+        ]
         processed = await self.deliveries.deliver_to(active, request, targets, self.clock())
         # Sent: recorded whatever it takes, or a second resolve would not know it was told.
         await _durably(lambda: self.write([processed]), "recording the follow-up")
         note = f"{verb} by {by}"
         if to == "resolved" and alert["acknowledged_by"]:
             note = f"Acknowledged by {alert['acknowledged_by']} · {note}"
-        await self._update_slack(active, alert["id"], note)
+        await self._update_sent(active, alert["id"], {row["channel"] for row in told}, note)
 
-    async def _update_slack(self, active: Active, alert_id: str, note: str) -> None:
-        """Rewrite every Slack message of the alert (its own and its escalation steps') in
-        place: no more buttons, and who acknowledged or resolved the alert."""
+    async def _update_sent(self, active: Active, alert_id: str, told: set[str], note: str) -> None:
+        """Rewrite in place every message of the alert (its own and its escalation steps')
+        whose channel can (a MessageUpdater): no more buttons, and who acknowledged or
+        resolved the alert."""
         if self.senders is None:
             return
-        for row in await self.store.slack_messages(alert_id):
-            provider = row["provider_id"]
-            channel = active.snapshot.channels.get(row["channel"])
-            if channel is None:
+        updaters: dict[str, MessageUpdater] = {}
+        for name in sorted(told):
+            channel = active.snapshot.channels.get(name)
+            sender = self.senders.get(channel) if channel is not None else None
+            if isinstance(sender, MessageUpdater):
+                updaters[name] = sender
+        if not updaters:
+            return
+        for row in await self.store.sent_messages(alert_id, list(updaters)):
+            if _own_ref(active, row) is None:
                 continue
-            channel_id, ts = provider.split("|", 1)
-            rendered = json.loads(row["rendered"]) if row["rendered"] else {}
-            blocks = [b for b in (rendered.get("slack_blocks") or []) if b.get("type") != "actions"]
-            blocks.append(
-                {
-                    "type": "context",
-                    "elements": [{"type": "mrkdwn", "text": f":white_check_mark: {note}"}],
-                }
-            )
-            sender = self.senders.get(channel)
-            if hasattr(sender, "update"):
-                await sender.update(
-                    channel_id, ts, f"{rendered.get('subject', '')} — {note}", blocks
+            message = message_from_json(row["rendered"]) if row["rendered"] else UNRENDERED
+            result = await updaters[row["channel"]].update(row["provider_id"], message, note)
+            if isinstance(result, Failed):
+                log.warning(
+                    "could not rewrite a message of alert %s in %s: %s",
+                    alert_id,
+                    row["channel"],
+                    result.reason,
+                    extra={"request_id": alert_id},
                 )
+
+
+def _own_ref(active: Active, row: Any) -> str | None:
+    """The row's provider reference, if the channel of that name still has the type that made
+    it: a reference is for its own channel type alone to read."""
+    channel = active.snapshot.channels.get(row["channel"])
+    return (
+        row["provider_id"] if channel is not None and channel.type == row["channel_type"] else None
+    )
 
 
 async def _durably(op: Callable[[], Awaitable[T]], what: str) -> T:

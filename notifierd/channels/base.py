@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from notifierd.config.channel_settings import SettingsSpec
 from notifierd.config.model import Channel
 from notifierd.config.values import env_names, expand_env, parse_duration
 from notifierd.request import Request
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], float]  # seconds since the epoch; time.time in production
 
-# Settings whose values are secrets: never echoed in a reason or a log line.
-SECRET_KEYS = frozenset(
-    {"token", "password", "api_key", "secret", "webhook_url", "routing_key", "auth_token"}
-)
-# Settings whose values may embed a secret (a URL with a key in its path, a header token).
-SECRET_BEARING_KEYS = frozenset({"url", "api_url", "headers"})
 REDACTED = "***"
 
 
@@ -39,14 +34,19 @@ class Outbound:
     channel: Channel
     recipient: str | None  # explicit prefix stripped ('#ops', 'a@b.c'); None when targeted
     message: RenderedMessage  # rendered for this channel's type
-    thread_ts: str | None = None  # Slack: reply in this thread (alert updates)
+    # The reference of an earlier message of this channel that this one follows up (an alert's
+    # acknowledgement): the channel alone reads it (Slack replies in that message's thread).
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Delivered:
     """The provider accepted the message."""
 
-    provider_id: str | None = None  # Slack ts, SMTP Message-ID, SendGrid X-Message-Id, ...
+    # The provider's reference to what was sent (Slack channel|ts, SMTP Message-ID, SendGrid
+    # X-Message-Id, ...). Opaque outside its channel: stored, shown, and handed back to the
+    # same channel as Outbound.reply_to or MessageUpdater.update's ``ref``.
+    provider_id: str | None = None
     detail: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -76,6 +76,22 @@ class Sender(Protocol):
     async def send(self, out: Outbound) -> Delivered | Failed: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class MessageUpdater(Protocol):
+    """A sender that can rewrite a message it delivered: an optional capability (Slack's)."""
+
+    async def update(self, ref: str, message: RenderedMessage, note: str) -> Delivered | Failed:
+        """Rewrite the message delivered as ``ref`` (first rendered as ``message``) as settled:
+        nothing left to act on, and ``note`` saying why (who acknowledged or resolved it)."""
+        ...
+
+
+class Senders(Protocol):
+    """Where the pipeline takes the sender of a channel (the SenderPool)."""
+
+    def get(self, channel: Channel) -> Sender: ...
 
 
 class ChannelConfigError(Exception):
@@ -141,11 +157,14 @@ class ResolvedSettings:
         return redact(text, self.secrets)
 
 
-def resolve_settings(channel: Channel, environ: Mapping[str, str]) -> ResolvedSettings:
+def resolve_settings(
+    channel: Channel, environ: Mapping[str, str], spec: SettingsSpec
+) -> ResolvedSettings:
     """Expand every ``${NAME}`` in the channel's settings.
 
     A missing variable raises ChannelConfigError naming the variable and the setting (never a
-    value). Values that came from secret settings are collected so reasons can be redacted.
+    value). Values of the settings ``spec`` calls secret are collected so reasons can be
+    redacted.
     """
     secrets: list[str] = []
 
@@ -168,11 +187,10 @@ def resolve_settings(channel: Channel, environ: Mapping[str, str]) -> ResolvedSe
         return value
 
     values = {
-        key: expand(value, key, key in SECRET_KEYS or key in SECRET_BEARING_KEYS)
-        for key, value in channel.settings.items()
+        key: expand(value, key, spec.holds_secret(key)) for key, value in channel.settings.items()
     }
     # Secret settings written as literals (validate refuses them, but be safe) are secrets too.
-    for key in SECRET_KEYS:
+    for key in spec.secrets:
         if isinstance(values.get(key), str):
             secrets.append(values[key])
     return ResolvedSettings(

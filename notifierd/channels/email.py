@@ -56,10 +56,14 @@ from notifierd.channels.base import (
     secret_source,
     truncate,
 )
+from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
 DEFAULT_SENDGRID_URL = "https://api.sendgrid.com"
 DEFAULT_TIMEOUT = 30.0
+
+# Its secret-holding settings, as validation reads them: redacted from every reason.
+SETTINGS = SETTINGS_SPECS["email"]
 
 
 class InvalidAddress(ValueError):
@@ -401,7 +405,7 @@ def create_sender(
     clock: Clock = time.time,
 ) -> SMTPSender | SendGridSender:
     """The sender for the channel's ``transport`` (smtp, the default, or sendgrid)."""
-    settings = resolve_settings(channel, environ)
+    settings = resolve_settings(channel, environ, SETTINGS)
     transport = settings.text("transport", "smtp")
     if transport == "sendgrid":
         return SendGridSender(channel, settings, clock=clock)

@@ -32,6 +32,7 @@ from notifierd.channels.base import (
     truncate,
     utc_iso,
 )
+from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
 DEFAULT_API_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -50,6 +51,9 @@ DEDUP_KEY_MAX = 255  # the Events API refuses longer keys
 EVENT_MAX_BYTES = 512_000  # and events over 512 KB
 # PagerDuty throttles with a bare 429 (no Retry-After) and suggests retrying 30 s apart.
 THROTTLE_RETRY_AFTER = 30.0
+
+# Its secret-holding settings, as validation reads them: redacted from every reason.
+SETTINGS = SETTINGS_SPECS["pagerduty"]
 
 
 def severity_for(severity: str | None, priority: str | None) -> str:
@@ -251,4 +255,6 @@ def create_sender(
     clock: Clock = time.time,
 ) -> PagerDutySender:
     """A PagerDutySender; ChannelConfigError when the routing key's variable is not set."""
-    return PagerDutySender(channel, resolve_settings(channel, environ), http=http, clock=clock)
+    return PagerDutySender(
+        channel, resolve_settings(channel, environ, SETTINGS), http=http, clock=clock
+    )

@@ -28,10 +28,14 @@ from notifierd.channels.base import (
     secret_source,
     truncate,
 )
+from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
+from notifierd.templates.message import RenderedMessage
 
 log = logging.getLogger(__name__)
 
+# Its secret-holding settings, as validation reads them: redacted from every reason.
+SETTINGS = SETTINGS_SPECS["slack"]
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_TIMEOUT = 10.0
 TEXT_WITH_BLOCKS_MAX = 3000  # ``text`` beside blocks is only the notification preview
@@ -66,6 +70,27 @@ HINTS = {
 }
 # A user ID (U…/W…): Slack delivers a post to it as a direct message from the bot.
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def message_ref(channel_id: str, ts: str) -> str:
+    """The reference of a posted message: updating it, or replying in its thread, needs both
+    the conversation's id and the message's ts."""
+    return f"{channel_id}|{ts}"
+
+
+def parse_message_ref(ref: str) -> tuple[str, str] | None:
+    """(channel id, ts) of a reference made by ``message_ref``; None for any other text."""
+    channel_id, bar, ts = ref.partition("|")
+    return (channel_id, ts) if bar and channel_id and ts else None
+
+
+def settled_blocks(message: RenderedMessage, note: str) -> list[dict[str, Any]]:
+    """An alert's message once acknowledged or resolved: its blocks without the buttons, and
+    ``note`` (who did it) below them."""
+    blocks = [b for b in (message.slack_blocks or []) if b.get("type") != "actions"]
+    note_text = {"type": "mrkdwn", "text": f":white_check_mark: {note}"}
+    blocks.append({"type": "context", "elements": [note_text]})
+    return blocks
 
 
 def slack_channel(recipient: str) -> str:
@@ -151,8 +176,10 @@ class SlackSender:
         }
         if blocks:
             args["blocks"] = blocks
-        if out.thread_ts:
-            args["thread_ts"] = out.thread_ts
+        replied = parse_message_ref(out.reply_to) if out.reply_to else None
+        thread_ts = replied[1] if replied else None
+        if thread_ts:
+            args["thread_ts"] = thread_ts
         if self._username:
             args["username"] = self._username
         if self._icon_emoji:
@@ -167,7 +194,7 @@ class SlackSender:
         uploads = [a for a in attachments if a.content is not None]
         if uploads and channel_id and ts:
             # The message is out; an upload problem must not make the retry stage post it again.
-            problem = await self._upload(uploads, channel_id, out.thread_ts or ts)
+            problem = await self._upload(uploads, channel_id, thread_ts or ts)
             detail["files"] = [a.filename for a in uploads]
             if problem is not None:
                 detail["attachment_error"] = problem.reason
@@ -175,7 +202,8 @@ class SlackSender:
                     "slack attachments not uploaded",
                     extra={"request_id": out.request.id, "reason": problem.reason},
                 )
-        return Delivered(provider_id=ts, detail=detail)
+        ref = message_ref(channel_id, ts) if channel_id and ts else ts
+        return Delivered(provider_id=ref, detail=detail)
 
     async def _upload(
         self, uploads: list[Attachment], channel_id: str, thread_ts: str
@@ -194,23 +222,26 @@ class SlackSender:
             return self._classify(exc, "files_upload_v2")
         return None
 
-    async def update(
-        self,
-        channel_id: str,
-        ts: str,
-        text: str,
-        blocks: list[dict[str, Any]] | None = None,
-    ) -> Delivered | Failed:
-        """Replace a posted message (chat.update), e.g. to show that an alert was acknowledged."""
-        args: dict[str, Any] = {"channel": channel_id, "ts": ts, "text": text}
-        if blocks is not None:
-            args["blocks"] = blocks
+    async def update(self, ref: str, message: RenderedMessage, note: str) -> Delivered | Failed:
+        """Rewrite a posted message in place (chat.update) as settled: see MessageUpdater."""
+        place = parse_message_ref(ref)
+        if place is None:
+            return Failed(f"Slack chat.update: {ref!r} is not a posted message", transient=False)
+        channel_id, ts = place
+        args: dict[str, Any] = {
+            "channel": channel_id,
+            "ts": ts,
+            "text": f"{message.subject} — {note}",
+            "blocks": settled_blocks(message, note),
+        }
         try:
             response = await self._call(self._web().chat_update(**args))
         except Exception as exc:
             return self._classify(exc, "chat.update")
         return Delivered(
-            provider_id=response.get("ts"),
+            provider_id=message_ref(
+                response.get("channel") or channel_id, response.get("ts") or ts
+            ),
             detail={"channel": response.get("channel"), "ts": response.get("ts")},
         )
 
@@ -288,7 +319,7 @@ def create_sender(
     clock: Clock = time.time,
 ) -> SlackSender:
     """A SlackSender; ChannelConfigError when the token's variable is not set."""
-    settings = resolve_settings(channel, environ)
+    settings = resolve_settings(channel, environ, SETTINGS)
     if settings.text("token") is None:
         raise ChannelConfigError(f"channel {channel.name!r} has no token")
     return SlackSender(channel, settings, http=http, clock=clock)

@@ -39,9 +39,12 @@ from notifierd.channels.base import (
     secret_source,
     truncate,
 )
+from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 from notifierd.templates.message import SMS_MAX
 
+# Its secret-holding settings, as validation reads them: redacted from every reason.
+SETTINGS = SETTINGS_SPECS["sms"]
 DEFAULT_API_URL = "https://api.twilio.com"
 DEFAULT_TIMEOUT = 10.0
 # The same shape the router uses to recognise an SMS recipient; Twilio decides the rest (21211).
@@ -245,4 +248,4 @@ def create_sender(
     clock: Clock = time.time,
 ) -> SmsSender:
     """An SmsSender; ChannelConfigError when a credential's variable is not set."""
-    return SmsSender(channel, resolve_settings(channel, environ), http=http, clock=clock)
+    return SmsSender(channel, resolve_settings(channel, environ, SETTINGS), http=http, clock=clock)

@@ -33,6 +33,7 @@ from notifierd.channels.base import (
     resolve_settings,
     truncate,
 )
+from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
 DEFAULT_TIMEOUT = 10.0
@@ -49,6 +50,9 @@ HINTS = {
     410: "the webhook no longer exists; create a new one and update the URL",
     413: "the card is too large (Teams accepts at most 28 KB)",
 }
+
+# Its secret-holding settings, as validation reads them: redacted from every reason.
+SETTINGS = SETTINGS_SPECS["teams"]
 
 
 def envelope(card: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,4 +181,6 @@ def create_sender(
     clock: Clock = time.time,
 ) -> TeamsSender:
     """A TeamsSender; ChannelConfigError when the webhook URL's variable is not set."""
-    return TeamsSender(channel, resolve_settings(channel, environ), http=http, clock=clock)
+    return TeamsSender(
+        channel, resolve_settings(channel, environ, SETTINGS), http=http, clock=clock
+    )

@@ -45,12 +45,16 @@ from notifierd.channels.http11 import (
     HttpTimeout,
     Target,
 )
+from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = f"notifierd/{__version__}"
 # Headers the sender owns: configured headers cannot replace them.
 OWN_HEADERS = ("content-type", "x-notifierd-timestamp", "x-notifierd-signature")
+
+# Its secret-holding settings, as validation reads them: redacted from every reason.
+SETTINGS = SETTINGS_SPECS["webhook"]
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -201,4 +205,6 @@ def create_sender(
     http: aiohttp.ClientSession | None = None,
     clock: Clock = time.time,
 ) -> WebhookSender:
-    return WebhookSender(channel, resolve_settings(channel, environ), http=http, clock=clock)
+    return WebhookSender(
+        channel, resolve_settings(channel, environ, SETTINGS), http=http, clock=clock
+    )

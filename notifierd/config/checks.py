@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifierd.config.build import build_channel, parse_timestamp
+from notifierd.config.channel_settings import settings_spec
 from notifierd.config.cron import parse_cron
 from notifierd.config.matchers import MatcherError, parse_matcher
 from notifierd.config.model import CHANNEL_TYPES, Channel, TemplateVersion
@@ -19,15 +20,6 @@ from notifierd.config.schema_errors import did_you_mean
 from notifierd.config.values import ENV_REF_ONLY
 from notifierd.config.yamlpos import Document, Mark
 
-# Settings holding credentials, per channel type, with the variable name we suggest.
-SECRET_KEYS: dict[str, dict[str, str]] = {
-    "slack": {"token": "SLACK_BOT_TOKEN"},
-    "email": {"password": "SMTP_PASSWORD", "api_key": "SENDGRID_API_KEY"},
-    "teams": {"webhook_url": "TEAMS_WEBHOOK_URL"},
-    "pagerduty": {"routing_key": "PAGERDUTY_ROUTING_KEY"},
-    "webhook": {"secret": "WEBHOOK_SECRET"},
-    "sms": {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN"},
-}
 # Credential shapes that must never sit in any setting, whatever its key.
 _LITERAL_SECRET = re.compile(
     r"xox[abposr]-[A-Za-z0-9-]{8,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"
@@ -155,7 +147,7 @@ def check_secrets(check: Checker, channels_data: Mapping[str, Any]) -> None:
     for name, data in channels_data.items():
         if not isinstance(data, dict):
             continue
-        secret_keys = SECRET_KEYS.get(str(data.get("type")), {})
+        secret_keys = settings_spec(str(data.get("type"))).secrets
         for key, value in data.items():
             if not isinstance(value, str):
                 continue

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from notifierd import jsonenc, metrics
-from notifierd.channels.base import Delivered, Failed, Outbound
+from notifierd.channels.base import Delivered, Failed, Outbound, Senders
 from notifierd.config.model import Channel, RetrySettings, Snapshot
 from notifierd.pipeline.breaker import Breakers
 from notifierd.pipeline.pacing import Pacer
@@ -86,7 +86,7 @@ class Deliverer:
 
     def __init__(
         self,
-        senders: Any,
+        senders: Senders,
         limiter: RateLimiter | None,
         clock: Clock,
         jitter: Jitter,
@@ -114,7 +114,7 @@ class Deliverer:
         delivery_id: str,
         attempts_before: int,
         received_at: datetime,
-        thread_ts: str | None = None,
+        reply_to: str | None = None,
         *,
         waits: Waits = UNBOUNDED,
     ) -> Attempt:
@@ -130,7 +130,7 @@ class Deliverer:
                 delivery_id,
                 attempts_before,
                 received_at,
-                thread_ts,
+                reply_to,
                 waits,
             )
         finally:
@@ -146,7 +146,7 @@ class Deliverer:
         delivery_id: str,
         attempts_before: int,
         received_at: datetime,
-        thread_ts: str | None,
+        reply_to: str | None,
         waits: Waits,
     ) -> Attempt:
         attempts = attempts_before + 1
@@ -202,7 +202,7 @@ class Deliverer:
             channel=channel,
             recipient=recipient,
             message=message,
-            thread_ts=thread_ts,
+            reply_to=reply_to,
         )
         closed_for = self.breakers.closed_for(channel.name)
         if closed_for is not None:  # it has not been answering: fail now, not after a timeout
@@ -252,11 +252,9 @@ class Deliverer:
             self.breakers.answered(channel.name)
         if isinstance(result, Delivered):
             self.pacer.accepted(bucket)
-            provider_id = result.provider_id
-            if channel.type == "slack" and result.detail.get("channel") and provider_id:
-                # Keep the channel id with the ts: updating the message later needs both.
-                provider_id = f"{result.detail['channel']}|{provider_id}"
-            return self._done(DeliveryStatus.DELIVERED, channel, attempts, received_at, provider_id)
+            return self._done(
+                DeliveryStatus.DELIVERED, channel, attempts, received_at, result.provider_id
+            )
         if result.rate_limited:
             wait = self.pacer.refused(bucket, delivery_id, result.retry_after, sent_at)
             return self._throttled(

@@ -35,8 +35,9 @@ class Deliveries:
         targets: list[tuple[str, str | None, str | None]],
         received_at: datetime,
     ) -> Processed:
-        """Deliver to exact (channel, recipient, Slack thread) targets, without routing: an
-        alert's follow-ups go where its notifications went."""
+        """Deliver to exact (channel, recipient, reply_to) targets, without routing: an alert's
+        follow-ups go where its notifications went, each a reply to the message it follows up
+        (its provider reference, which only its channel reads)."""
         record = RequestRecord(
             id=request.id,
             kind=request.kind,
@@ -48,7 +49,7 @@ class Deliveries:
         out = Processed(record)
         renderer = Renderer(active.catalog, request)
         jobs = []
-        for name, recipient, thread in targets:
+        for name, recipient, reply_to in targets:
             if name not in active.snapshot.channels:
                 out.deliveries.append(
                     DeliveryRecord(
@@ -64,7 +65,7 @@ class Deliveries:
                 continue
             source = "request" if request.template else "none"
             planned = PlannedDelivery(name, recipient, request.template, source, None)
-            jobs.append(self.deliver(active, request, renderer, planned, received_at, thread))
+            jobs.append(self.deliver(active, request, renderer, planned, received_at, reply_to))
         out.deliveries.extend(await asyncio.gather(*jobs))
         return finish(out, "routed", None)
 
@@ -75,7 +76,7 @@ class Deliveries:
         renderer: Renderer,
         planned: PlannedDelivery,
         received_at: datetime,
-        thread_ts: str | None = None,
+        reply_to: str | None = None,
         *,
         waits: Waits = UNBOUNDED,
     ) -> DeliveryRecord:
@@ -84,7 +85,7 @@ class Deliveries:
         raised: the whole request is processed again."""
         try:
             return await self._render_and_send(
-                active, request, renderer, planned, received_at, thread_ts, waits
+                active, request, renderer, planned, received_at, reply_to, waits
             )
         except asyncio.CancelledError:
             raise
@@ -113,7 +114,7 @@ class Deliveries:
         renderer: Renderer,
         planned: PlannedDelivery,
         received_at: datetime,
-        thread_ts: str | None = None,
+        reply_to: str | None = None,
         waits: Waits = UNBOUNDED,
     ) -> DeliveryRecord:
         channel = active.snapshot.channels[planned.channel]
@@ -145,7 +146,7 @@ class Deliveries:
             str(row.id),
             0,
             received_at,
-            thread_ts,
+            reply_to,
             waits=waits,
         )
         row.status, row.attempts, row.last_error = attempt.status, attempt.attempts, attempt.error

@@ -6,17 +6,28 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from notifierd import metrics
-from notifierd.intake.consumer import Consumer
 from notifierd.pipeline.outcome import Processed
 from notifierd.reconnect import always, until_done
+from notifierd.redisio.keys import Keys
 from notifierd.status import FINAL_DELIVERY_STATUSES
 from notifierd.store.db import Store, is_transient, storable_text
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord
 
 log = logging.getLogger("notifierd.record")
+
+
+class Acknowledger(Protocol):
+    """What the record stage needs of the intake's consumer: to acknowledge requests whose
+    outcome is durable, and the name of their queue (a dead letter says where to replay it)."""
+
+    keys: Keys
+
+    async def ack(self, raws: Sequence[bytes]) -> int: ...
 
 
 @dataclass
@@ -59,7 +70,7 @@ class Recorder:
     def __init__(
         self,
         store: Store,
-        consumer: Consumer,
+        consumer: Acknowledger,
         *,
         max_batch: int = 500,
         max_wait: float = 0.005,

@@ -171,8 +171,9 @@ class AlertStore:
     async def told(self, alert_id: str) -> list[asyncpg.Record]:
         return await self.pool.fetch(q("told_deliveries"), alert_id)
 
-    async def slack_messages(self, alert_id: str) -> list[asyncpg.Record]:
-        return await self.pool.fetch(q("slack_messages_of_alert"), alert_id)
+    async def sent_messages(self, alert_id: str, channels: list[str]) -> list[asyncpg.Record]:
+        """The alert's delivered messages (its own and its steps') through ``channels``."""
+        return await self.pool.fetch(q("sent_messages_of_alert"), alert_id, channels)
 
     async def list(self, status: str | None, limit: int) -> list[AlertSummary]:
         return from_rows(AlertSummary, await self.pool.fetch(q("list_alerts"), status, limit))

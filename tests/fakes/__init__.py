@@ -55,7 +55,7 @@ def make_outbound(
     text: str = "Version: v2.1.0\nDeployed by: Alice",
     request: Request | dict[str, Any] | None = None,
     delivery_id: str = "dlv-1",
-    thread_ts: str | None = None,
+    reply_to: str | None = None,
     **variants: Any,
 ) -> Outbound:
     """One delivery for ``channel``, rendered the way the pipeline renders it."""
@@ -63,4 +63,4 @@ def make_outbound(
         data = {"id": "req-1", "title": subject, "message": text, **(request or {})}
         request = Request.from_dict(data)
     message = build_message(subject, text, channel.type, **variants)
-    return Outbound(delivery_id, request, channel, recipient, message, thread_ts)
+    return Outbound(delivery_id, request, channel, recipient, message, reply_to)

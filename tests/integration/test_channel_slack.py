@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from notifierd.channels import Delivered, Failed, create_sender
+from notifierd.channels.base import MessageUpdater
 from notifierd.channels.slack import SlackSender
 from tests.fakes import FakeSlackAPI, make_channel, make_outbound, unused_port
 from tests.fakes.slack_api import DEFAULT_TOKEN
@@ -44,7 +45,7 @@ async def test_posts_blocks_with_a_text_fallback(slack: FakeSlackAPI, sender: Sl
 
     assert isinstance(result, Delivered)
     [posted] = slack.messages
-    assert result.provider_id == posted["ts"]
+    assert result.provider_id == f"C0OPS|{posted['ts']}"
     assert result.detail["channel"] == "C0OPS"
     assert posted["blocks"] == out.message.slack_blocks
     assert posted["blocks"][0]["type"] == "header"
@@ -63,7 +64,10 @@ async def test_template_blocks_thread_and_identity(slack: FakeSlackAPI) -> None:
     try:
         result = await sender.send(
             make_outbound(
-                channel, "C0INCIDENTS", thread_ts="1699999999.000100", slack_blocks=blocks
+                channel,
+                "C0INCIDENTS",
+                reply_to="C0INCIDENTS|1699999999.000100",
+                slack_blocks=blocks,
             )
         )
     finally:
@@ -265,23 +269,43 @@ async def test_invalid_base64_attachment_is_permanent(sender: SlackSender) -> No
     assert "a.bin" in result.reason
 
 
-async def test_update_replaces_a_posted_message(slack: FakeSlackAPI, sender: SlackSender) -> None:
-    posted = await sender.send(make_outbound(sender.channel, "#ops"))
-    assert isinstance(posted, Delivered)
-    blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": ":white_check_mark: acknowledged"}}
-    ]
+async def test_update_settles_a_posted_message_in_place(
+    slack: FakeSlackAPI, sender: SlackSender
+) -> None:
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "Checkout down"}}
+    buttons = {"type": "actions", "elements": [{"type": "button", "action_id": "notifierd_ack"}]}
+    out = make_outbound(sender.channel, "#ops", slack_blocks=[section, buttons])
+    posted = await sender.send(out)
+    assert isinstance(posted, Delivered) and posted.provider_id
 
-    result = await sender.update(
-        posted.detail["channel"], posted.detail["ts"], "acknowledged", blocks
-    )
+    assert isinstance(sender, MessageUpdater)
+    result = await sender.update(posted.provider_id, out.message, "Acknowledged by alice")
 
     assert isinstance(result, Delivered)
-    assert slack.messages[0]["text"] == "acknowledged"
-    assert slack.messages[0]["blocks"] == blocks
-    missing = await sender.update("C0OPS", "1.000000", "x")
+    [message] = slack.messages
+    assert message["text"] == f"{out.message.subject} — Acknowledged by alice"
+    assert message["blocks"] == [
+        section,
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": ":white_check_mark: Acknowledged by alice"}],
+        },
+    ]
+    missing = await sender.update("C0OPS|1.000000", out.message, "x")
     assert isinstance(missing, Failed) and not missing.transient
     assert "message_not_found" in missing.reason
+    not_a_message = await sender.update("1.000000", out.message, "x")
+    assert isinstance(not_a_message, Failed) and not not_a_message.transient
+
+
+async def test_a_reply_to_a_reference_it_cannot_read_starts_no_thread(
+    slack: FakeSlackAPI, sender: SlackSender
+) -> None:
+    result = await sender.send(make_outbound(sender.channel, "#ops", reply_to="not-a-ref"))
+
+    assert isinstance(result, Delivered)
+    [posted] = slack.messages
+    assert "thread_ts" not in posted
 
 
 async def test_shared_session_is_used_and_left_open(slack: FakeSlackAPI) -> None:

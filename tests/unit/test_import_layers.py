@@ -41,7 +41,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "intake": BASE | {"reconnect", "redisio"},
     "pipeline": BASE
     | {"active", "channels", "intake", "reconnect", "redisio", "routing", "store", "templates"},
-    "alerts": BASE | {"active", "pipeline", "reconnect", "store"},
+    # alerts rewrites sent messages through the channels' MessageUpdater capability.
+    "alerts": BASE | {"active", "channels", "pipeline", "reconnect", "store", "templates"},
     "configtest": BASE | {"intake", "pipeline", "routing", "templates"},
     "diff": BASE | {"active", "pipeline"},
     "client": BASE | {"intake", "redisio", "store"},

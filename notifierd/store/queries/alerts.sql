@@ -129,16 +129,17 @@ WHERE request_id = ANY(
   AND status IN ('delivered', 'dry_run')
 ORDER BY channel, recipient, created_at;
 
--- name: slack_messages_of_alert
--- Every Slack message the alert and its escalation steps posted, each to be rewritten in place.
-SELECT channel, provider_id, rendered::text AS rendered
+-- name: sent_messages_of_alert
+-- Every message the alert and its escalation steps delivered through the channels named in $2
+-- (those whose sender can rewrite a sent message), each to be rewritten in place.
+SELECT channel, channel_type, provider_id, rendered::text AS rendered
 FROM deliveries
 WHERE request_id = ANY(
         $1::text || ARRAY(SELECT r.id FROM requests AS r JOIN escalation_steps AS s
                               ON s.alert_id = r.alert_id AND s.round = r.step_round
                              AND s.level = r.step_level
                           WHERE r.alert_id = $1 AND s.status = 'fired'))
-  AND channel_type = 'slack' AND status = 'delivered' AND provider_id LIKE '%|%'
+  AND channel = ANY($2::text[]) AND status = 'delivered' AND provider_id IS NOT NULL
 ORDER BY created_at;
 
 -- name: alert_of_step
