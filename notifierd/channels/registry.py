@@ -33,6 +33,17 @@ SENDER_MODULES: dict[str, str] = {
     "sms": "notifierd.channels.sms",
 }
 
+# Channel types whose provider rate-limits each recipient (Slack: each conversation) rather than
+# the channel's one target; a 429 then slows only that recipient's deliveries.
+PACED_PER_RECIPIENT = frozenset({"slack"})
+
+
+def pace_bucket(channel: Channel, recipient: str | None) -> str:
+    """What a provider's rate limit (a 429) applies to, for pacing the deliveries after it."""
+    if channel.type in PACED_PER_RECIPIENT and recipient:
+        return f"{channel.name}\0{recipient}"
+    return channel.name
+
 
 class UnsupportedSender:
     """Answers every delivery with the same permanent failure (unknown type, bad settings)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from notifierd import jsonenc, metrics
 from notifierd.channels.base import Delivered, Failed, Outbound, Senders
+from notifierd.channels.registry import pace_bucket
 from notifierd.config.model import Channel, RetrySettings, Snapshot
 from notifierd.pipeline.breaker import Breakers
 from notifierd.pipeline.pacing import Pacer
@@ -70,14 +71,6 @@ UNBOUNDED = Waits()
 # A delivery waits in memory for its turn at a provider that rate-limited us at most this long;
 # a longer wait is recorded (retrying, not an attempt) and the retrier brings it back in time.
 PACE_WAIT_IN_MEMORY = 1.0
-
-
-def pace_bucket(channel: Channel, recipient: str | None) -> str:
-    """What a provider's rate limit applies to: Slack limits each conversation, the others a
-    channel's target."""
-    if channel.type == "slack" and recipient:
-        return f"{channel.name}\0{recipient}"
-    return channel.name
 
 
 class Deliverer:
