@@ -20,13 +20,13 @@ from notifierd.templates import (
     TemplateRenderError,
     TemplateSecurityError,
     compile_template,
+    fast_path,
     render_examples,
     render_plain,
-    simple,
     undeclared_problems,
     undeclared_variables,
 )
-from notifierd.templates.compiled import compiled_for
+from notifierd.templates.compiler import compiled_for
 from notifierd.templates.environment import ENV
 from notifierd.templates.filters import (
     date_format,
@@ -635,7 +635,7 @@ def test_fast_path_renders_like_jinja(source: str) -> None:
         "obj": {"a": "<b>"},
         "amount": 1234.5,
     }
-    segments = simple.parse(source)
+    segments = fast_path.parse(source)
     assert segments is not None
     for autoescape in (False, True):
         # As Piece.wrapped(): Jinja drops one trailing newline of a template.
@@ -646,7 +646,7 @@ def test_fast_path_renders_like_jinja(source: str) -> None:
         except Exception as exc:  # the same failure, with the same message
             expected = f"error: {exc}"
         try:
-            got = simple.render(segments, {**ENV.globals, **context}, ("text",), autoescape)
+            got = fast_path.render(segments, {**ENV.globals, **context}, ("text",), autoescape)
         except TemplateRenderError as exc:
             got = f"error: {exc.message}"
         assert got == expected
@@ -669,7 +669,7 @@ def test_fast_path_renders_like_jinja(source: str) -> None:
     ],
 )
 def test_fast_path_leaves_everything_else_to_jinja(source: str) -> None:
-    assert simple.parse(source) is None
+    assert fast_path.parse(source) is None
 
 
 def test_fast_path_keeps_the_sandbox() -> None:
@@ -724,10 +724,14 @@ def test_identical_pieces_are_compiled_once() -> None:
 
 
 def test_checks_reuse_the_compilation_of_a_version() -> None:
-    tv = make()
+    tv = make(subject="reuse-marker {{ environment }}")
     compiled = compile_template(tv)
     assert compiled_for(tv) is compiled
-    assert compiled_for(make()) is not compiled  # an equal but different version
+    # Found by content, not by id(): an equal version shares it, a changed one does not.
+    assert compiled_for(make(subject="reuse-marker {{ environment }}")) is compiled
+    changed = compiled_for(make(subject="reuse-marker {{ version }}"))
+    assert changed is not compiled
+    assert changed.render(DEPLOY_EXAMPLE).subject == "reuse-marker v2.1.0"
 
 
 def test_variant_written_as_one_json_string() -> None:
