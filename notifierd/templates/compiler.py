@@ -1,4 +1,4 @@
-"""Compiling a template version: its new pieces as one Jinja template, simple ones on the fast path."""
+"""Compiling a template version: new pieces as one Jinja template, simple ones on the fast path."""
 
 from __future__ import annotations
 
