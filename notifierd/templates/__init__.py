@@ -2,7 +2,8 @@
 
 from notifierd.templates.catalog import TemplateCatalog
 from notifierd.templates.checks import render_examples, undeclared_problems, undeclared_variables
-from notifierd.templates.compiled import BASE_FIELDS, CompiledTemplate, compile_template
+from notifierd.templates.compiled import CompiledTemplate
+from notifierd.templates.compiler import compile_template
 from notifierd.templates.errors import (
     TemplateCompileError,
     TemplateContextError,
@@ -13,6 +14,7 @@ from notifierd.templates.errors import (
     TemplateSecurityError,
 )
 from notifierd.templates.message import RenderedMessage, render_plain
+from notifierd.templates.variables import BASE_FIELDS
 
 __all__ = [
     "BASE_FIELDS",

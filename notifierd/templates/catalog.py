@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.request import Request, TemplateRef
-from notifierd.templates.compiled import CompiledTemplate, compile_template
+from notifierd.templates.compiled import CompiledTemplate
+from notifierd.templates.compiler import compile_template
 from notifierd.templates.errors import TemplateNotFound
 from notifierd.templates.message import RenderedMessage
 

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from notifierd.config.model import TemplateVersion
-from notifierd.templates.compiled import CompiledTemplate, compiled_for
+from notifierd.templates.compiled import CompiledTemplate
+from notifierd.templates.compiler import compiled_for
 from notifierd.templates.errors import (
     TemplateContextError,
     TemplateProblem,

@@ -15,7 +15,8 @@ from notifierd.config.checks import Checker, Parsed
 from notifierd.config.model import TemplateVersion
 from notifierd.config.problems import Problem
 from notifierd.templates.checks import render_examples, undeclared_problems
-from notifierd.templates.compiled import CompiledTemplate, compile_template
+from notifierd.templates.compiled import CompiledTemplate
+from notifierd.templates.compiler import compile_template
 from notifierd.templates.errors import TemplateCompileError
 
 

@@ -22,12 +22,10 @@ from notifierd.templates import (
     compile_template,
     render_examples,
     render_plain,
-    simple,
     undeclared_problems,
     undeclared_variables,
 )
-from notifierd.templates.compiled import compiled_for
-from notifierd.templates.environment import ENV
+from notifierd.templates.compiler import compiled_for
 from notifierd.templates.filters import (
     date_format,
     duration_format,
@@ -606,77 +604,6 @@ def test_undeclared_variables() -> None:
     assert undeclared_variables(make(text="{{ subject }}")) == {"subject"}
 
 
-# -- the fast path agrees with Jinja -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        "plain text, no holes",
-        "Hi {{ name }}!",
-        "{{ user.name }} / {{ items[1] }} / {{ user.nothing }}",
-        "{{ items|join(', ') }} {{ name|upper|truncate(3, True, '') }}",
-        "{{ missing_ok|default('n/a') }} {{ nothing }}",
-        "{{ text|slack_escape }} {{ amount|number_format(1) }}",
-        "{{ n|pluralize('story', 'stories') }} {{ items|length }} {{ obj|tojson }}",
-        "multi\nline {{ name }}\n",
-        "{{ name|replace('a', 'b') }} {{ items|first }}",
-    ],
-)
-def test_fast_path_renders_like_jinja(source: str) -> None:
-    context = {
-        "name": "ann",
-        "user": {"name": "bob"},
-        "items": ["x", "<y>"],
-        "missing_ok": None,
-        "nothing": None,
-        "text": "<a&b>",
-        "n": 3,
-        "obj": {"a": "<b>"},
-        "amount": 1234.5,
-    }
-    segments = simple.parse(source)
-    assert segments is not None
-    for autoescape in (False, True):
-        # As Piece.wrapped(): Jinja drops one trailing newline of a template.
-        body = source[:-1] if source.endswith("\n") else source
-        wrapped = "{% autoescape true %}" + body + "{% endautoescape %}" if autoescape else body
-        try:
-            expected = ENV.from_string(wrapped).render(context)
-        except Exception as exc:  # the same failure, with the same message
-            expected = f"error: {exc}"
-        try:
-            got = simple.render(segments, {**ENV.globals, **context}, ("text",), autoescape)
-        except TemplateRenderError as exc:
-            got = f"error: {exc.message}"
-        assert got == expected
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        "{% if x %}y{% endif %}",
-        "{{ a ~ b }}",
-        "{{ a if b else c }}",
-        "{{ a|default(b) }}",
-        "{{ true }}",
-        "{{ x|map(attribute='y')|list }}",
-        "{{ a|default('}}') }}",
-        "{{- a }}",
-        "{{ a|truncate(length=3) }}",
-        "{{ a() }}",
-        "{{ a['key'] }}",
-    ],
-)
-def test_fast_path_leaves_everything_else_to_jinja(source: str) -> None:
-    assert simple.parse(source) is None
-
-
-def test_fast_path_keeps_the_sandbox() -> None:
-    with pytest.raises(TemplateSecurityError, match="unsafe attribute '__class__'"):
-        render_text("{{ name.__class__ }}", {"name": "x"})
-
-
 # -- catalog -----------------------------------------------------------------------------------
 
 
@@ -724,10 +651,14 @@ def test_identical_pieces_are_compiled_once() -> None:
 
 
 def test_checks_reuse_the_compilation_of_a_version() -> None:
-    tv = make()
+    tv = make(subject="reuse-marker {{ environment }}")
     compiled = compile_template(tv)
     assert compiled_for(tv) is compiled
-    assert compiled_for(make()) is not compiled  # an equal but different version
+    # Found by content, not by id(): an equal version shares it, a changed one does not.
+    assert compiled_for(make(subject="reuse-marker {{ environment }}")) is compiled
+    changed = compiled_for(make(subject="reuse-marker {{ version }}"))
+    assert changed is not compiled
+    assert changed.render(DEPLOY_EXAMPLE).subject == "reuse-marker v2.1.0"
 
 
 def test_variant_written_as_one_json_string() -> None:

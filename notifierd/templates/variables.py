@@ -1,0 +1,89 @@
+"""A template version's ``variables`` schema: checking a context and merging it with defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from notifierd.templates.environment import optional
+from notifierd.templates.errors import TemplateContextError, TemplateProblem
+
+# The request fields every template sees, below its ``context`` (Request.base_context()).
+BASE_FIELDS = frozenset(
+    {"id", "title", "message", "severity", "priority", "source", "protocol"}
+    | {"kind", "action", "tags", "labels", "metadata"}
+)
+_MAX_MESSAGE = 300
+
+
+class TemplateVariables:
+    """The declared variables of one template version, their defaults and their schema."""
+
+    def __init__(self, schema: Any) -> None:
+        self.schema: Mapping[str, Any] = schema if isinstance(schema, Mapping) else {}
+        properties = self.schema.get("properties")
+        self.properties: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
+        required = self.schema.get("required")
+        self.required = frozenset(required) if isinstance(required, list) else frozenset()
+        self.defaults = {
+            name: spec["default"]
+            for name, spec in self.properties.items()
+            if isinstance(spec, Mapping) and "default" in spec
+        }
+        self._validator: Draft202012Validator | None = None  # built on first use: most never are
+
+    def check(self, instance: Mapping[str, Any]) -> list[TemplateProblem]:
+        """``instance`` against the schema; locations are paths in the context."""
+        if self._validator is None:
+            self._validator = Draft202012Validator(dict(self.schema))
+        problems = []
+        missing: set[tuple[Any, ...]] = set()
+        try:
+            errors = sorted(self._validator.iter_errors(instance), key=lambda e: list(e.path))
+        except Exception as exc:  # an invalid schema; validate reports it at `variables`
+            message = f"the template's variables schema cannot be applied: {exc}"
+            return [TemplateProblem(("variables",), None, message)]
+        for error in errors:
+            path = tuple(error.absolute_path)
+            if error.validator == "required" and isinstance(error.instance, Mapping):
+                for name in error.validator_value:
+                    if name not in error.instance and (*path, name) not in missing:
+                        missing.add((*path, name))
+                        dotted = ".".join(map(str, (*path, name)))
+                        problems.append(
+                            TemplateProblem(path, None, f"missing required variable {dotted!r}")
+                        )
+                continue
+            where = ".".join(map(str, path)) or "context"
+            message = error.message
+            if len(message) > _MAX_MESSAGE:
+                message = message[: _MAX_MESSAGE - 1] + "…"
+            problems.append(TemplateProblem(path, None, f"variable {where!r}: {message}"))
+        return problems
+
+    def build_context(
+        self, context: Mapping[str, Any] | None = None, base: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Defaults < request fields (``base``) < ``context``, checked against the schema."""
+        context = context or {}
+        present = {k: v for k, v in (base or {}).items() if v is not None and k not in context}
+        # Request fields only count towards the schema where the template declares them, so
+        # ``additionalProperties: false`` still applies to the producer's own context.
+        declared = {k: v for k, v in present.items() if k in self.properties or k in self.required}
+        problems = self.check({**self.defaults, **declared, **context})
+        # A request field that does not fit the template's variable of the same name (request
+        # ``labels`` is a mapping, pr_notification's a list) is not that variable: drop it.
+        unfit = {p.location[0] for p in problems if p.location and p.location[0] in declared}
+        if unfit:
+            present = {k: v for k, v in present.items() if k not in unfit}
+            declared = {k: v for k, v in declared.items() if k not in unfit}
+            problems = self.check({**self.defaults, **declared, **context})
+        if problems:
+            raise TemplateContextError([p.message for p in problems], problems)
+        merged = {**self.defaults, **present, **context}
+        for name in (*self.properties, *BASE_FIELDS):
+            if name not in merged:
+                merged[name] = optional(name)  # declared but absent: renders empty, not an error
+        return merged
