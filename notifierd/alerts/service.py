@@ -20,6 +20,7 @@ from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus
 from notifierd.store.alerts import AlertStore
+from notifierd.store.rows import Alert, OpenedAlert
 from notifierd.templates import RenderedMessage
 
 log = logging.getLogger("notifierd.alerts")
@@ -51,7 +52,7 @@ class AlertService:
 
     async def trigger(
         self, active: Active, request: Request, policy_id: str | None
-    ) -> tuple[Any, bool]:
+    ) -> tuple[OpenedAlert, bool]:
         """Open an alert for ``request`` (with its escalation plan) or join the open one."""
         now = self.clock()
         policy = active.snapshot.policies.get(policy_id) if policy_id else None
@@ -76,7 +77,7 @@ class AlertService:
             request_payload(request),
         )
         if opened and steps:
-            self.planned.announce(alert["id"], [s[2] for s in steps])
+            self.planned.announce(alert.id, [s[2] for s in steps])
         return alert, opened
 
     async def from_request(self, request: Request) -> tuple[str, str]:
@@ -115,42 +116,42 @@ class AlertService:
         if alert is None:
             return None
         changed = await self.store.transition(
-            alert["id"], to, by, via, json.dumps(context) if context else None
+            alert.id, to, by, via, json.dumps(context) if context else None
         )
         if changed:
             log.info(
                 "alert %s %s by %s via %s",
-                alert["id"],
+                alert.id,
                 to,
                 by,
                 via,
-                extra={"request_id": alert["id"], "event": f"alert_{to}"},
+                extra={"request_id": alert.id, "event": f"alert_{to}"},
             )
             try:
                 await self._follow_up(alert, to, by, via)
             except Exception:  # the state change stands; telling people is best effort, logged
-                log.exception("telling the channels that alert %s was %s failed", alert["id"], to)
-        return await self.store.show(alert["id"])
+                log.exception("telling the channels that alert %s was %s failed", alert.id, to)
+        return await self.store.show(alert.id)
 
-    async def _follow_up(self, alert: Any, to: str, by: str, via: str) -> None:
+    async def _follow_up(self, alert: Alert, to: str, by: str, via: str) -> None:
         """Tell every channel the alert reached: a reply in the Slack thread (and the original
         message updated), PagerDuty acknowledge/resolve on the same dedup key, a message elsewhere."""
-        told = await _durably(lambda: self.store.told(alert["id"]), "reading where it was told")
+        told = await _durably(lambda: self.store.told(alert.id), "reading where it was told")
         if not told:
             return
         active = self.active()
         action = "acknowledge" if to == "acknowledged" else "resolve"
         verb = "Acknowledged" if to == "acknowledged" else "Resolved"
-        title = alert["title"] or alert["id"]
+        title = alert.title or alert.id
         request = Request.from_dict(
             {
-                "id": f"{alert['id']}:{action}",
+                "id": f"{alert.id}:{action}",
                 "kind": "alert",
                 "action": action,
-                "dedup_key": alert["dedup_key"],
+                "dedup_key": alert.dedup_key,
                 "title": f"{verb}: {title}",
                 "message": f"{verb} by {by} (via {via}).",
-                "severity": alert["severity"],
+                "severity": alert.severity,
                 "source": "notifierd",
             }
         )
@@ -162,9 +163,9 @@ class AlertService:
         # Sent: recorded whatever it takes, or a second resolve would not know it was told.
         await _durably(lambda: self.write([processed]), "recording the follow-up")
         note = f"{verb} by {by}"
-        if to == "resolved" and alert["acknowledged_by"]:
-            note = f"Acknowledged by {alert['acknowledged_by']} · {note}"
-        await self._update_sent(active, alert["id"], {row["channel"] for row in told}, note)
+        if to == "resolved" and alert.acknowledged_by:
+            note = f"Acknowledged by {alert.acknowledged_by} · {note}"
+        await self._update_sent(active, alert.id, {row["channel"] for row in told}, note)
 
     async def _update_sent(self, active: Active, alert_id: str, told: set[str], note: str) -> None:
         """Rewrite in place every message of the alert (its own and its escalation steps')

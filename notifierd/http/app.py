@@ -19,7 +19,7 @@ from notifierd.http import auth, slack
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
 
 if TYPE_CHECKING:
-    from notifierd.http.backend import Backend
+    from notifierd.http.backend import AlertActions, Backend
 
 log = logging.getLogger("notifierd.http")
 
@@ -276,7 +276,7 @@ async def _alert_operation(request: web.Request, operation: str) -> web.Response
     by, problem = _who(await request.read())
     if problem is not None:
         return error(400, problem)
-    found = await getattr(alerts, operation)(alert_id, by=by, via="http")
+    found = await _operation(alerts, operation)(alert_id, by=by, via="http")
     if found is None:
         return error(404, "no such alert", id=alert_id)
     log.info(
@@ -345,9 +345,14 @@ async def slack_interactions(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
-async def _slack_action(alerts: Any, action: slack.Action) -> None:
+def _operation(alerts: AlertActions, name: str) -> Callable[..., Awaitable[dict[str, Any] | None]]:
+    """The alert action called ``name`` ("acknowledge" or "resolve")."""
+    return alerts.acknowledge if name == "acknowledge" else alerts.resolve
+
+
+async def _slack_action(alerts: AlertActions, action: slack.Action) -> None:
     try:
-        found = await getattr(alerts, action.operation)(
+        found = await _operation(alerts, action.operation)(
             action.target, by=action.by, via="slack", context={"slack": action.slack}
         )
     except asyncio.CancelledError:

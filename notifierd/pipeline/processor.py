@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from notifierd.active import Active
 from notifierd.pipeline.dedup import Deduplicator
@@ -17,6 +17,7 @@ from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery
 from notifierd.status import DeliveryStatus
 from notifierd.store.records import DeliveryRecord, RequestRecord
+from notifierd.store.rows import OpenedAlert
 
 
 class AlertLifecycle(Protocol):
@@ -24,7 +25,7 @@ class AlertLifecycle(Protocol):
 
     async def trigger(
         self, active: Active, request: Request, policy_id: str | None
-    ) -> tuple[Any, bool]: ...
+    ) -> tuple[OpenedAlert, bool]: ...
 
     async def from_request(self, request: Request) -> tuple[str, str]: ...
 
@@ -126,7 +127,7 @@ class Processor:
                 return finish(
                     out,
                     "joined",
-                    f"joined open alert {alert['id']} (occurrence {alert['occurrences']})",
+                    f"joined open alert {alert.id} (occurrence {alert.occurrences})",
                 )
         if not decision.deliveries and not decision.unknown_channels:
             if decision.routes:  # e.g. its only recipient's preferences picked none of the channels

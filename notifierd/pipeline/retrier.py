@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from notifierd.active import Active
 from notifierd.channels.base import Failed
@@ -28,6 +27,7 @@ from notifierd.status import DeliveryStatus
 from notifierd.store.db import Store, is_transient
 from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.records import RetryOutcome
+from notifierd.store.rows import DueRetry
 
 log = logging.getLogger("notifierd.retry")
 
@@ -99,18 +99,18 @@ class Retrier:
             room, self.lease, elsewhere=ELSEWHERE, now=self.due_clock()
         )
         for row in rows:
-            self._busy[row["channel"]] += 1
+            self._busy[row.channel] += 1
             task = asyncio.create_task(self._retry_and_report(row))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(rows)
 
-    async def _retry_and_report(self, row: Any) -> None:
+    async def _retry_and_report(self, row: DueRetry) -> None:
         try:
             outcome = await self._retry_safely(row)
             self._outcomes.put_nowait(outcome)
         finally:
-            self._busy[row["channel"]] -= 1
+            self._busy[row.channel] -= 1
             self._room.set()
 
     async def _record_outcomes(self) -> None:
@@ -155,43 +155,38 @@ class Retrier:
         except Exception:
             log.exception("could not record retry %s even without its texts", outcome.id)
 
-    async def _retry_safely(self, row: Any) -> RetryOutcome:
+    async def _retry_safely(self, row: DueRetry) -> RetryOutcome:
         try:
             return await self._retry(row)
         except Exception as exc:  # a bug in one row must not leave it claimed
-            log.exception("retrying delivery %s failed", row["id"])
-            return RetryOutcome(
-                row["id"], DeliveryStatus.DEAD, row["attempts"], f"internal error: {exc}"
-            )
+            log.exception("retrying delivery %s failed", row.id)
+            return RetryOutcome(row.id, DeliveryStatus.DEAD, row.attempts, f"internal error: {exc}")
 
-    async def _retry(self, row: Any) -> RetryOutcome:
+    async def _retry(self, row: DueRetry) -> RetryOutcome:
         active = self.active()
-        get = row.__getitem__
-        request = Request.from_dict(json.loads(get("payload")))
-        attempts = get("attempts")
-        channel = active.snapshot.channels.get(get("channel"))
-        if channel is None or channel.type != get("channel_type"):
+        request = Request.from_dict(json.loads(row.payload))
+        attempts = row.attempts
+        channel = active.snapshot.channels.get(row.channel)
+        if channel is None or channel.type != row.channel_type:
             return RetryOutcome(
-                get("id"),
+                row.id,
                 DeliveryStatus.DEAD,
                 attempts,
-                f"channel {get('channel')!r} is no longer in the config ({active.id})",
+                f"channel {row.channel!r} is no longer in the config ({active.id})",
             )
-        if not get("rendered"):
-            return RetryOutcome(
-                get("id"), DeliveryStatus.DEAD, attempts, "nothing recorded to resend"
-            )
-        message = message_from_json(get("rendered"))
+        if not row.rendered:
+            return RetryOutcome(row.id, DeliveryStatus.DEAD, attempts, "nothing recorded to resend")
+        message = message_from_json(row.rendered)
         try:
             attempt = await self.deliverer.attempt(
                 active.snapshot,
                 request,
                 channel,
-                get("recipient") or None,
+                row.recipient or None,
                 message,
-                str(get("id")),
+                str(row.id),
                 attempts,
-                get("received_at"),
+                row.received_at,
                 waits=Waits(quota=self.lease / 2, send_slot=self.lease / 2),
             )
         except Exception as exc:  # keep the delivery: it becomes due again with a fresh delay
@@ -203,7 +198,7 @@ class Retrier:
                 request.id,
             )
         return RetryOutcome(
-            get("id"),
+            row.id,
             attempt.status,
             attempt.attempts,
             attempt.error,

@@ -12,7 +12,7 @@ import asyncpg
 from notifierd.status import AlertStatus
 from notifierd.store.queries import q
 from notifierd.store.records import StepRef
-from notifierd.store.rows import AlertSummary, from_rows
+from notifierd.store.rows import Alert, AlertSummary, OpenedAlert, from_row, from_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class AlertStore:
         started_at: datetime,
         steps: Sequence[tuple[int, int, datetime]],
         payload: str,
-    ) -> tuple[asyncpg.Record, bool]:
+    ) -> tuple[OpenedAlert, bool]:
         """(alert, opened): a new alert with its steps, or the open one this trigger joins."""
         try:
             row = await self.pool.fetchrow(
@@ -74,17 +74,17 @@ class AlertStore:
             )
         except asyncpg.UniqueViolationError:
             # This trigger opened an alert that has been resolved since: a replay, not news.
-            return await self.pool.fetchrow(q("find_alert"), alert_id), False
-        return row, bool(row["opened"])
+            return from_row(OpenedAlert, await self.pool.fetchrow(q("find_alert"), alert_id)), False
+        return from_row(OpenedAlert, row), bool(row["opened"])
 
-    async def find(self, key: str) -> asyncpg.Record | None:
+    async def find(self, key: str) -> Alert | None:
         """By alert id or dedup key, or by the request id of an escalation step's notification
         (``<alert>:r1l2``): the Acknowledge button of every message an alert sends carries it.
         The step's request row names its alert; the id is not parsed."""
         row = await self.pool.fetchrow(q("find_alert"), key)
         if row is None:
             row = await self.pool.fetchrow(q("alert_of_step"), key)
-        return row
+        return None if row is None else from_row(Alert, row)
 
     async def transition(
         self, alert_id: str, to: AlertStatus, by: str, via: str, detail: str | None = None

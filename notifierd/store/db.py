@@ -17,7 +17,7 @@ from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, D
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
-from notifierd.store.rows import DeadLetter, HistoryEntry, from_rows
+from notifierd.store.rows import DeadLetter, DueRetry, HistoryEntry, from_rows
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -208,7 +208,7 @@ class Store:
         *,
         elsewhere: int = 0,
         now: datetime | None = None,
-    ) -> list[asyncpg.Record]:
+    ) -> list[DueRetry]:
         """Retries due by ``now`` (None: Postgres' clock, as in production), at most
         ``room[channel]`` of each channel; and up to ``elsewhere`` of channels not in ``room``
         (gone from the config), in the same round."""
@@ -222,7 +222,7 @@ class Store:
             rows += await self.pool.fetch(
                 q("claim_due_retries_elsewhere"), list(room), elsewhere, lease_seconds, now
             )
-        return rows
+        return from_rows(DueRetry, rows)
 
     async def finish_retries(self, outcomes: Sequence[RetryOutcome]) -> None:
         if outcomes:

@@ -80,3 +80,62 @@ class AlertSummary:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", AlertStatus(self.status))
+
+
+def from_row(record: type[R], row: asyncpg.Record) -> R:
+    """One row of a query whose columns include the record's fields."""
+    return record(**{f.name: row[f.name] for f in fields(record)})
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert (queries ``find_alert``, ``alert_of_step``): what acknowledge and resolve act on."""
+
+    id: str
+    dedup_key: str
+    status: AlertStatus
+    policy: str | None
+    title: str | None
+    severity: str | None
+    occurrences: int
+    snapshot_id: str
+    started_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", AlertStatus(self.status))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedAlert:
+    """The alert a trigger opened or joined (query ``open_alert``)."""
+
+    id: str
+    dedup_key: str
+    status: AlertStatus
+    policy: str | None
+    occurrences: int
+    started_at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", AlertStatus(self.status))
+
+
+@dataclass(frozen=True, slots=True)
+class DueRetry:
+    """A delivery claimed to be sent again (queries ``claim_due_retries``, ``..._elsewhere``)."""
+
+    id: uuid.UUID
+    request_id: str
+    channel: str
+    channel_type: str
+    recipient: str
+    attempts: int
+    template: str | None
+    note: str | None
+    rendered: str | None  # the message as first rendered, JSON
+    payload: str  # the request, JSON
+    received_at: datetime

@@ -174,17 +174,17 @@ async def test_retry_claim_is_exclusive_and_finishes(pg_url: str) -> None:
         first = await store.claim_due_retries({f"c{i}": 1 for i in range(3)}, 60)
         second = await store.claim_due_retries(room, 60)
         assert len(first) == 3 and len(second) == 2
-        assert not {r["id"] for r in first} & {r["id"] for r in second}
-        assert json.loads(first[0]["payload"])["id"] == "r3"
+        assert not {r.id for r in first} & {r.id for r in second}
+        assert json.loads(first[0].payload)["id"] == "r3"
         await store.finish_retries(
-            [RetryOutcome(r["id"], "delivered", 2, latency_ms=5.0) for r in first]
-            + [RetryOutcome(r["id"], "dead", 2, last_error="HTTP 404") for r in second]
+            [RetryOutcome(r.id, "delivered", 2, latency_ms=5.0) for r in first]
+            + [RetryOutcome(r.id, "dead", 2, last_error="HTTP 404") for r in second]
         )
         assert await store.claim_due_retries(room, 60) == []
         assert len(await store.dlq_list(None, 10)) == 2
         assert await store.dlq_retry(all_=True) == 2
         again = await store.claim_due_retries(room, 60)
-        assert len(again) == 2 and all(r["attempts"] == 0 for r in again)
+        assert len(again) == 2 and all(r.attempts == 0 for r in again)
         assert await store.dlq_list(None, 10) == []
     finally:
         await store.close()
@@ -210,7 +210,7 @@ async def test_retry_claims_compare_with_the_time_given(pg_url: str) -> None:
             == []
         )
         claimed = await store.claim_due_retries(room, 60, elsewhere=5, now=at)
-        assert sorted(r["channel"] for r in claimed) == ["gone", "kept"]
+        assert sorted(r.channel for r in claimed) == ["gone", "kept"]
         # Their leases run from that time too: over 60 s after it, not before.
         within = at + timedelta(seconds=59)
         assert await store.claim_due_retries(room, 60, elsewhere=5, now=within) == []
