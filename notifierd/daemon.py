@@ -59,9 +59,15 @@ class Daemon:
         """Build the services (config, connections, migrations), recover, start every loop."""
         opts = self.options
         if opts.http:
-            from notifierd.http import parse_address
+            from notifierd.http import check_listener
 
-            parse_address(opts.http)  # a bad --http value fails before connecting to anything
+            # A bad --http value, or an API the network could reach without credentials, fails
+            # before connecting to anything.
+            check_listener(
+                opts.http,
+                insecure_no_auth=opts.insecure_no_auth,
+                private_metrics=opts.private_metrics,
+            )
         self._services = s = await build(opts, self.clock, self.due_clock)
         await s.consumer.start()
         s.recorder.start()
@@ -184,7 +190,12 @@ class Daemon:
         from notifierd.http import start_http
 
         assert self.options.http
-        self.http = await start_http(self, self.options.http)
+        self.http = await start_http(
+            self,
+            self.options.http,
+            insecure_no_auth=self.options.insecure_no_auth,
+            private_metrics=self.options.private_metrics,
+        )
 
     async def stop_http(self) -> None:
         if self.http is not None:

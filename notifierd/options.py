@@ -21,4 +21,8 @@ class Options:
     heartbeat_ttl: float = 15.0
     watch: bool = True
     http: str | None = None
+    insecure_no_auth: bool = (
+        False  # let a listener beyond loopback serve the API without credentials
+    )
+    private_metrics: bool = False  # /metrics asks for the API's credentials
     escalation_poll: float = 1.0  # safety net: the wake-up timer fires steps when due

@@ -27,7 +27,24 @@ from notifierd.cli.services import default_queue, postgres_url, redis_url, run_a
     is_flag=True,
     help="Do everything but the network call to channels; log and record the payloads.",
 )
-@click.option("--http", "http", metavar="HOST:PORT", help="Serve health, metrics and the API here.")
+@click.option(
+    "--http",
+    "http",
+    metavar="HOST:PORT",
+    help="Serve health, metrics and the API here; a port alone (PORT or :PORT) means 127.0.0.1. "
+    "Beyond loopback the API needs $NOTIFIERD_API_TOKEN (or --insecure-no-auth).",
+)
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Let --http beyond loopback serve the API without credentials: anyone who can reach "
+    "it may send, acknowledge, resolve and reload.",
+)
+@click.option(
+    "--private-metrics",
+    is_flag=True,
+    help="/metrics asks for the API's bearer token too (the probes stay open).",
+)
 @click.option(
     "--queue",
     default=default_queue,
@@ -73,6 +90,8 @@ def run(
     config_dir: str,
     dry_run: bool,
     http: str | None,
+    insecure_no_auth: bool,
+    private_metrics: bool,
     queue: str,
     consumer_id: str | None,
     key_prefix: str,
@@ -103,6 +122,8 @@ def run(
         dry_run=dry_run,
         consumer_id=consumer_id,
         http=http,
+        insecure_no_auth=insecure_no_auth,
+        private_metrics=private_metrics,
         watch=not no_watch,
         shutdown_timeout=shutdown_timeout,
     )
@@ -113,10 +134,15 @@ def run(
         await daemon.run()
 
     if http:
-        from notifierd.http import parse_address
+        from notifierd.http import check_listener
+        from notifierd.http.exposure import ListenerRefused
 
+        # Here, before any worker is started: a refused listener must not start anything.
         try:
-            parse_address(http)
+            check_listener(http, insecure_no_auth=insecure_no_auth, private_metrics=private_metrics)
+        except ListenerRefused as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--http") from None
     if not Path(config_dir).is_dir():
@@ -143,7 +169,10 @@ def run(
             args += ["--dry-run"] if dry_run else []
             args += ["--no-watch"] if no_watch else []
             args += ["--consumer-id", f"{consumer_id}-w{i}"] if consumer_id else []
-            args += ["--http", http] if http and i == 0 else []
+            if http and i == 0:
+                args += ["--http", http]
+                args += ["--insecure-no-auth"] if insecure_no_auth else []
+                args += ["--private-metrics"] if private_metrics else []
             return args
 
         sys.exit(supervise([worker_args(i) for i in range(workers)]))

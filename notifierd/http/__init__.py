@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+
+from notifierd.http.auth import TOKEN_ENV, credentials_configured
+from notifierd.http.exposure import INSECURE_FLAG, Exposure, exposure
 
 if TYPE_CHECKING:
     from notifierd.http.backend import Backend
 
 log = logging.getLogger("notifierd.http")
 
+DEFAULT_HOST = "127.0.0.1"  # a port alone serves this machine only; the network is asked for
+
 
 def parse_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:9090`` for IPv6, ``:9090`` for every interface) → (host, port)."""
-    usage = f"--http expects HOST:PORT, e.g. 127.0.0.1:9090 or [::1]:9090; got {text!r}"
-    host, sep, port_text = text.strip().rpartition(":")
-    if not sep or not (port_text.isascii() and port_text.isdigit()):
+    """``HOST:PORT`` (``[::1]:9090`` for IPv6; ``:9090`` or ``9090`` for loopback) → (host, port).
+
+    Every interface is asked for by name: ``0.0.0.0:9090``, ``[::]:9090``."""
+    usage = (
+        f"--http expects HOST:PORT or PORT, e.g. 127.0.0.1:9090, [::1]:9090 or 9090; got {text!r}"
+    )
+    host, _, port_text = text.strip().rpartition(":")
+    if not (port_text.isascii() and port_text.isdigit()):
         raise ValueError(usage)
     port = int(port_text)
     if port > 65535:
@@ -31,17 +41,43 @@ def parse_address(text: str) -> tuple[str, int]:
             raise ValueError(f"{usage}: {host!r} is not an IPv6 address") from None
     elif ":" in host:  # an IPv6 address without brackets cannot be told apart from its port
         raise ValueError(f"{usage}: write an IPv6 host in brackets, e.g. [::1]:9090")
-    return host or "0.0.0.0", port
+    return host or DEFAULT_HOST, port
 
 
-async def start_http(backend: Backend, address: str) -> web.AppRunner:
+def check_listener(
+    address: str, *, insecure_no_auth: bool = False, private_metrics: bool = False
+) -> Exposure:
+    """How open the listener on ``address`` would be with this process's credentials;
+    ValueError for a bad address, ListenerRefused when it must not start."""
+    host, port = parse_address(address)
+    return exposure(
+        host,
+        port,
+        credentials=credentials_configured(os.environ),
+        insecure_no_auth=insecure_no_auth,
+        private_metrics=private_metrics,
+    )
+
+
+async def start_http(
+    backend: Backend,
+    address: str,
+    *,
+    insecure_no_auth: bool = False,
+    private_metrics: bool = False,
+) -> web.AppRunner:
     """Serve the routes on ``address`` for ``backend`` (the daemon); the caller cleans up the
-    returned runner."""
+    returned runner. Refuses (ListenerRefused) to serve the API to the network without
+    credentials unless ``insecure_no_auth``."""
     from notifierd.http.app import build_app
 
     host, port = parse_address(address)
+    opened = check_listener(
+        address, insecure_no_auth=insecure_no_auth, private_metrics=private_metrics
+    )
     # access_log off: scrapes and probes every few seconds would drown the daemon's own log.
-    runner = web.AppRunner(build_app(backend), access_log=None, shutdown_timeout=5.0)
+    app = build_app(backend, private_metrics=private_metrics)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -53,6 +89,20 @@ async def start_http(backend: Backend, address: str) -> web.AppRunner:
         ", ".join(f"http://[{h}]:{p}" if ":" in h else f"http://{h}:{p}" for h, p in bound(runner)),
         extra={"event": "http_started"},
     )
+    if opened is Exposure.LOCAL:
+        log.info(
+            "the API is open to local processes only (loopback, no %s)",
+            TOKEN_ENV,
+            extra={"event": "http_open_locally"},
+        )
+    elif opened is Exposure.INSECURE:
+        log.warning(
+            "%s: the API (notify, acknowledge, resolve, reload) is open to anyone who can reach "
+            "this address; set %s",
+            INSECURE_FLAG,
+            TOKEN_ENV,
+            extra={"event": "http_insecure"},
+        )
     return runner
 
 

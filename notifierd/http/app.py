@@ -25,6 +25,7 @@ log = logging.getLogger("notifierd.http")
 
 BACKEND: web.AppKey[Backend] = web.AppKey("backend")
 BACKGROUND: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("background")
+PRIVATE_METRICS: web.AppKey[bool] = web.AppKey("private_metrics")
 CHECK_TIMEOUT = 2.0  # per readiness check: a probe must answer before its own timeout
 SLACK_WAIT = 2.0  # Slack wants an answer within 3 s; slower work finishes in the background
 SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"
@@ -46,14 +47,16 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, default=str)
 
 
-def build_app(backend: Backend) -> web.Application:
-    """The aiohttp application serving ``backend`` (the daemon)."""
+def build_app(backend: Backend, *, private_metrics: bool = False) -> web.Application:
+    """The aiohttp application serving ``backend`` (the daemon); ``private_metrics``: /metrics
+    asks for the API's credentials too."""
     # One request body is at most one queue request; aiohttp answers 413 beyond it.
     app = web.Application(
         middlewares=[_errors_as_json, _bearer_token], client_max_size=MAX_REQUEST_BYTES
     )
     app[BACKEND] = backend
     app[BACKGROUND] = set()
+    app[PRIVATE_METRICS] = private_metrics
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)
@@ -101,7 +104,7 @@ async def _bearer_token(request: web.Request, handler: Handler) -> web.StreamRes
     token = auth.configured_token()
     if (
         token
-        and auth.protected(request.path)
+        and auth.protected(request.path, private_metrics=request.app[PRIVATE_METRICS])
         and not auth.authorized(request.headers.get("Authorization"), token)
     ):
         response = error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")

@@ -135,6 +135,8 @@ async def start_daemon(
     dry_run: bool = False,
     watch: bool = False,
     http: str | None = None,
+    insecure_no_auth: bool = False,
+    private_metrics: bool = False,
     files: dict[str, str] | None = None,
     sink: WebhookSink | None = None,
     flaky: WebhookSink | None = None,
@@ -163,6 +165,8 @@ async def start_daemon(
         watch=watch,
         shutdown_timeout=5.0,
         http=http,  # "127.0.0.1:0": any free port, read back with Running.http_url
+        insecure_no_auth=insecure_no_auth,
+        private_metrics=private_metrics,
         escalation_poll=escalation_poll,
     )
     daemon = Daemon(options) if clock is None else Daemon(options, clock, due_clock=clock)

@@ -17,7 +17,6 @@ import pytest
 from redis.asyncio import Redis
 
 from notifierd.daemon import Daemon, Options
-from notifierd.http import parse_address
 from notifierd.http.slack import signature
 from tests.integration.daemon_harness import ROUTES, Running, start_daemon
 from tests.integration.pg_fixtures import drop_database
@@ -457,25 +456,6 @@ async def test_unknown_route_and_wrong_method_are_json(http: aiohttp.ClientSessi
 
 
 # -- the listen address --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text,expected",
-    [
-        ("127.0.0.1:9090", ("127.0.0.1", 9090)),
-        (":9090", ("0.0.0.0", 9090)),
-        ("[::1]:0", ("::1", 0)),
-        ("localhost:80", ("localhost", 80)),
-    ],
-)
-def test_parse_address(text: str, expected: tuple[str, int]) -> None:
-    assert parse_address(text) == expected
-
-
-@pytest.mark.parametrize("text", ["9090", "host:", "host:http", "::1:80", "h:70000", "[x]:1"])
-def test_parse_address_refuses(text: str) -> None:
-    with pytest.raises(ValueError, match="HOST:PORT"):
-        parse_address(text)
 
 
 async def test_a_bad_address_fails_before_connecting(tmp_path: Path) -> None:
