@@ -1,6 +1,7 @@
 # notifierd daemon image: slim, non-root, config mounted at /config.
 #   docker build -t notifierd .
-#   docker run --rm -v "$PWD/config:/config:ro" -e REDIS_URL=... -e POSTGRES_URL=... -p 9464:9464 notifierd
+#   docker run --rm -v "$PWD/config:/config:ro" -e REDIS_URL=... -e POSTGRES_URL=... \
+#     -e NOTIFIERD_API_TOKEN=... -p 9464:9464 notifierd
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -19,4 +20,6 @@ ENV NOTIFIERD_CONFIG=/config \
     PYTHONUNBUFFERED=1
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=2).status == 200 else 1)"
+# The listener binds every interface, so without NOTIFIERD_API_TOKEN (or principals' tokens) this
+# refuses to start (exit 2): give the container credentials (SECURITY.md, "The HTTP listener").
 ENTRYPOINT ["notifierd", "run", "--config", "/config", "--http", "0.0.0.0:9464"]
