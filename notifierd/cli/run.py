@@ -30,7 +30,7 @@ from notifierd.cli.services import default_queue, postgres_url, redis_url, run_a
 @click.option(
     "--http",
     "http",
-    metavar="HOST:PORT",
+    metavar="[HOST:]PORT",
     help="Serve health, metrics and the API here; a port alone (PORT or :PORT) means 127.0.0.1. "
     "Beyond loopback the API needs $NOTIFIERD_API_TOKEN (or --insecure-no-auth).",
 )
