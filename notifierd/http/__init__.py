@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("notifierd.http")
 
-DEFAULT_HOST = "127.0.0.1"  # a port alone serves this machine only; the network is asked for
+DEFAULT_HOST = "127.0.0.1"  # a port alone serves this machine; other interfaces are named
 
 
 def parse_address(text: str) -> tuple[str, int]:
