@@ -214,6 +214,7 @@ def _report(snapshot: Snapshot, decision: RoutingDecision, now: datetime) -> dic
         ),
         "suppressed_by": suppressed,
         "unknown_channels": list(decision.unknown_channels),
+        "rejected": list(decision.refused),
     }
 
 
@@ -249,6 +250,8 @@ def _print_table(report: dict[str, Any]) -> None:
         console.print(table)
     else:
         console.print("deliveries: [yellow]none[/]")
+    for reason in report["rejected"]:
+        console.print(f"[red]rejected[/] (nothing would be sent): {reason}", soft_wrap=True)
     if report["unknown_channels"]:
         names = ", ".join(report["unknown_channels"])
         console.print(f"[red]unknown channels[/] (would fail permanently): {names}")

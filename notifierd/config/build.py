@@ -58,12 +58,14 @@ def build_settings(data: Mapping[str, Any] | None) -> Settings:
 
 
 def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
-    settings = {k: v for k, v in data.items() if k not in ("type", "default_recipients")}
+    own = ("type", "default_recipients", "allow_recipients")
+    settings = {k: v for k, v in data.items() if k not in own}
     return Channel(
         name=name,
         type=data["type"],
         settings=freeze(settings),
         default_recipients=tuple(data.get("default_recipients") or ()),
+        allow_recipients=tuple(data.get("allow_recipients") or ()),
     )
 
 

@@ -15,6 +15,7 @@ from notifierd.config.cron import parse_cron
 from notifierd.config.matchers import MatcherError, parse_matcher
 from notifierd.config.model import CHANNEL_TYPES, Channel, TemplateVersion
 from notifierd.config.problems import Problem
+from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
 from notifierd.config.schema_errors import did_you_mean
 from notifierd.config.values import ENV_REF_ONLY
@@ -230,6 +231,31 @@ def check_default_recipients(check: Checker, channels: Mapping[str, Channel]) ->
                     f"default recipient '{recipient}' does not fit {channel.type} channel "
                     f"'{name}'{_recipient_hint(channel.type)}",
                     "unfit-recipient",
+                )
+
+
+def check_allow_recipients(check: Checker, channels: Mapping[str, Channel]) -> None:
+    """Each ``allow_recipients`` pattern has the syntax of its channel's type."""
+    for name, channel in channels.items():
+        if channel.targeted and channel.allow_recipients:
+            check.at(
+                ("channels", name, "allow_recipients"),
+                f"{channel.type} channel '{name}' delivers to its configured target and never "
+                "to a request's recipients, so allow_recipients has no meaning here: remove it",
+                "no-effect",
+                key=True,
+            )
+            continue
+        for i, text in enumerate(channel.allow_recipients):
+            if not isinstance(text, str):
+                continue  # the schema reports it
+            try:
+                parse_pattern(channel.type, text)
+            except PatternError as exc:
+                check.at(
+                    ("channels", name, "allow_recipients", i),
+                    f"{exc} (channel '{name}')",
+                    "bad-recipient-pattern",
                 )
 
 

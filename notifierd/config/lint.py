@@ -35,8 +35,28 @@ def lint(
     _unused_templates(snapshot, docs, out)
     _ended_suppressions(snapshot, docs, out, now)
     _escalation_order(snapshot, docs, out)
+    _open_allow_recipients(snapshot, docs, out)
     out.sort(key=lambda p: (p.path, p.line, p.column, p.message))
     return out
+
+
+def _open_allow_recipients(
+    snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]
+) -> None:
+    # "*" is a legitimate, deliberate opt-out, but one a reviewer should see every time.
+    for name, channel in snapshot.channels.items():
+        for i, pattern in enumerate(channel.allow_recipients):
+            if pattern == "*":
+                _add(
+                    out,
+                    docs,
+                    ROUTES,
+                    ("channels", name, "allow_recipients", i),
+                    f"channel '{name}' allows a request to name any recipient at all "
+                    '(allow_recipients: "*"): narrow it to the domains, channels or number '
+                    "prefixes producers need",
+                    "open-recipients",
+                )
 
 
 def _mark(docs: dict[str, Document], rel: str, path: tuple[object, ...], key: bool = False) -> Mark:

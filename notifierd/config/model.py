@@ -47,6 +47,9 @@ class Channel:
     type: str
     settings: Mapping[str, Any]
     default_recipients: tuple[str, ...] = ()
+    # Patterns a request's own recipients may match (config/recipient_patterns.py); a request
+    # may always name recipients the config already knows.
+    allow_recipients: tuple[str, ...] = ()
 
     @property
     def targeted(self) -> bool:

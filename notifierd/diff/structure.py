@@ -176,6 +176,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
             "type": c.type,
             **dict(c.settings),
             "default_recipients": list(c.default_recipients),
+            "allow_recipients": list(c.allow_recipients),
         },
         SECRET_SETTINGS,
     )

@@ -73,6 +73,12 @@ class Processor:
             outcome, reason = await alerts.from_request(request)
             return finish(out, outcome, reason)
 
+        decision = active.router.route(request, self.clock())
+        record.routes = list(decision.routes)
+        if decision.refused:
+            # Before dedup and alerts: a refused request claims no dedup key and opens nothing.
+            return finish(out, "rejected", "; ".join(decision.refused))
+
         # A notification's dedup_key is a time window; an alert's joins its open alert (below).
         if request.dedup_key and self.dedup is not None and lifecycle and request.kind != "alert":
             holder = await self.dedup.claim(
@@ -84,7 +90,7 @@ class Processor:
                     "within the dedup window"
                 )
                 # Where it would have gone, each recorded as deduplicated: history shows it.
-                for planned in active.router.route(request, self.clock()).deliveries:
+                for planned in decision.deliveries:
                     out.deliveries.append(
                         self.deliveries.held(
                             request, active, planned, DeliveryStatus.DEDUPLICATED, reason
@@ -92,8 +98,6 @@ class Processor:
                     )
                 return finish(out, "deduplicated", reason)
 
-        decision = active.router.route(request, self.clock())
-        record.routes = list(decision.routes)
         for name in decision.unknown_channels:
             out.deliveries.append(
                 DeliveryRecord(

@@ -10,6 +10,7 @@ from operator import attrgetter
 from notifierd.config.matchers import REQUEST_FIELDS, Matcher
 from notifierd.config.model import Channel, Person, Route, Snapshot, Suppression
 from notifierd.request import Request, TemplateRef
+from notifierd.routing.allowed import AllowedRecipients
 from notifierd.routing.recipients import depends_on_request, expand_people, resolve
 from notifierd.routing.suppression import Window, window
 
@@ -36,6 +37,9 @@ class RoutingDecision:
     escalation: str | None  # the request's policy, else the first matched route's that has one
     suppressed_by: str | None  # the suppression window in force, if any
     unknown_channels: tuple[str, ...]  # request-named channels the snapshot lacks
+    # Why the request's own recipients may not be sent to; when any, it has no deliveries and
+    # is rejected whole, never rerouted.
+    refused: tuple[str, ...] = ()
 
 
 class _CompiledRoute:
@@ -245,6 +249,8 @@ class Router:
         ) = None
         # Request overrides recur (the same bot, the same channels), so remember their pairs.
         self._override_pairs: dict[tuple[object, ...], list[tuple[str, str | None]]] = {}
+        self.allowed = AllowedRecipients(snapshot)
+        self._refusals: dict[tuple[object, ...], tuple[str, ...]] = {}
 
     def matching_routes(self, request: Request) -> list[Route]:
         """The routes that match ``request``, in order, down to the first without continue."""
@@ -313,7 +319,8 @@ class Router:
         deliveries: list[PlannedDelivery] = []
         seen: set[tuple[str, str | None]] = set()
         template = request.template
-        if matched:
+        refused = self._refused(request, matched)  # when any, no deliveries: rejected whole
+        if matched and not refused:
             for compiled in matched:
                 if (
                     override_channels is None
@@ -346,7 +353,7 @@ class Router:
                     if pair not in seen:
                         seen.add(pair)
                         deliveries.append(d)
-        elif override_channels is not None:
+        elif override_channels is not None and not refused:
             source = "request" if template is not None else "none"
             for c, r in self._pairs(override_channels, request.recipients or (), request):
                 if (c, r) not in seen:
@@ -364,7 +371,27 @@ class Router:
             escalation=escalation,
             suppressed_by=suppressed.name if suppressed else None,
             unknown_channels=unknown,
+            refused=refused,
         )
+
+    def _refused(self, request: Request, matched: tuple[_CompiledRoute, ...]) -> tuple[str, ...]:
+        """Why the request's own recipients may not go where it would send them."""
+        recipients = request.recipients
+        if not recipients:
+            return ()
+        if request.channels is not None:
+            names = request.channels
+        else:
+            names = tuple(dict.fromkeys(c for m in matched for c in m.route.channels))
+        key = (names, recipients)
+        found = self._refusals.get(key)
+        if found is None:
+            channels = [self.channels[c] for c in names if c in self.channels]
+            found = self.allowed.refusals(channels, recipients)
+            if len(self._refusals) >= 4096:
+                self._refusals.clear()  # bounded; recomputing is cheap
+            self._refusals[key] = found
+        return found
 
     def _pairs(
         self, channel_names: tuple[str, ...], recipients: tuple[str, ...], request: Request

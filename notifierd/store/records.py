@@ -36,7 +36,7 @@ class StepRef:
 class RequestRecord:
     id: str
     kind: str
-    outcome: str  # routed, suppressed, deduplicated, unrouted
+    outcome: str  # routed, suppressed, deduplicated, unrouted, rejected
     payload: str  # the request as JSON
     received_at: datetime
     reason: str | None = None

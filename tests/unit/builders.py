@@ -21,10 +21,19 @@ from notifierd.config.model import (
 )
 from notifierd.request import Request, TemplateRef
 
-# The channels of PRODUCT.md's example config.
+# The channels of PRODUCT.md's example config; requests may name any Slack channel or user
+# and x.com addresses themselves.
 EXAMPLE_CHANNELS: dict[str, dict[str, Any]] = {
-    "ops-slack": {"type": "slack", "default_recipients": ["#ops"]},
-    "ops-email": {"type": "email", "default_recipients": ["ops@company.com"]},
+    "ops-slack": {
+        "type": "slack",
+        "default_recipients": ["#ops"],
+        "allow_recipients": ["#*", "@*"],
+    },
+    "ops-email": {
+        "type": "email",
+        "default_recipients": ["ops@company.com"],
+        "allow_recipients": ["*@x.com"],
+    },
     "pager": {"type": "pagerduty"},
     "eng-teams": {"type": "teams"},
     "audit": {"type": "webhook"},
@@ -63,8 +72,15 @@ EXAMPLE_SUPPRESSIONS: list[dict[str, Any]] = [
 ]
 
 
-def channel(name: str, type: str, default_recipients: Iterable[str] = ()) -> Channel:
-    return Channel(name, type, MappingProxyType({}), tuple(default_recipients))
+def channel(
+    name: str,
+    type: str,
+    default_recipients: Iterable[str] = (),
+    allow_recipients: Iterable[str] = (),
+) -> Channel:
+    return Channel(
+        name, type, MappingProxyType({}), tuple(default_recipients), tuple(allow_recipients)
+    )
 
 
 def make_route(spec: Mapping[str, Any]) -> Route:
@@ -121,7 +137,12 @@ def make_snapshot(
         settings=Settings(),
         channels=MappingProxyType(
             {
-                name: channel(name, spec["type"], spec.get("default_recipients", ()))
+                name: channel(
+                    name,
+                    spec["type"],
+                    spec.get("default_recipients", ()),
+                    spec.get("allow_recipients", ()),
+                )
                 for name, spec in channels.items()
             }
         ),

@@ -142,3 +142,21 @@ def test_base_git_ref_against_the_working_tree(tmp_path: Path) -> None:
 def test_usage_errors(tmp_path: Path) -> None:
     assert run(str(tmp_path))[0] == 2
     assert run(str(tmp_path / "missing"), str(tmp_path / "other"))[0] == 2
+
+
+def test_a_wider_allow_recipients_is_a_channel_change(tmp_path: Path) -> None:
+    old = repo(tmp_path / "old")
+    widened = ROUTES.replace(
+        '    default_recipients: ["ops@company.com"]\n',
+        '    default_recipients: ["ops@company.com"]\n    allow_recipients: ["*"]\n',
+        1,
+    )
+    _, out = run(str(old), str(repo(tmp_path / "new", routes=widened)), "--format", "json")
+    assert json.loads(out)["changes"] == [
+        {
+            "kind": "channel",
+            "name": "ops-email",
+            "what": "changed",
+            "details": ["allow_recipients: [] → ['*']"],
+        }
+    ]

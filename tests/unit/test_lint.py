@@ -239,3 +239,16 @@ def test_shipped_config_has_only_template_hints(shipped_config: Path) -> None:
     result = lint_repository(shipped_config)
     assert result.validation.snapshot is not None
     assert {p.severity for p in result.findings} <= {"info"}
+
+
+def test_allow_recipients_star_is_a_warning(tmp_path: Path) -> None:
+    routes = CLEAN_ROUTES.replace(
+        '    default_recipients: ["#ops"]\n',
+        '    default_recipients: ["#ops"]\n    allow_recipients: ["#team-*", "*"]\n',
+        1,
+    )
+    assert lint_lines(tmp_path, {"routes.yaml": routes}) == [
+        "routes.yaml:6:35: warning: channel 'ops-slack' allows a request to name any recipient "
+        'at all (allow_recipients: "*"): narrow it to the domains, channels or number prefixes '
+        "producers need [open-recipients]"
+    ]

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifierd.config.model import Snapshot
+from notifierd.config.recipient_patterns import parse_pattern
+from notifierd.config.recipients import fits
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.recipients import resolve
 from notifierd.routing.router import PlannedDelivery, Router
@@ -330,6 +332,36 @@ _request = st.fixed_dictionaries(
 )
 
 
+def _refused_literally(
+    snapshot: Snapshot, channel_names: tuple[str, ...], recipients: tuple[str, ...]
+) -> bool:
+    """PRODUCT.md: a request's own recipient must be admitted by the channel's
+    allow_recipients or be one the config already names (here: routes' and defaults)."""
+    named = [n for r in snapshot.routes for n in r.recipients] + [
+        d for c in snapshot.channels.values() for d in c.default_recipients
+    ]
+    for name in channel_names:
+        channel = snapshot.channels.get(name)
+        if channel is None:
+            continue
+        for recipient in recipients:
+            address = fits(channel, recipient)
+            if address is None:
+                continue
+            known = any(
+                fits(other, n) == address
+                for n in named
+                for other in snapshot.channels.values()
+                if other.type == channel.type
+            )
+            admitted = any(
+                parse_pattern(channel.type, p).admits(address) for p in channel.allow_recipients
+            )
+            if not known and not admitted:
+                return True
+    return False
+
+
 def literal_route(snapshot: Snapshot, req: Request) -> dict[str, Any]:
     """PRODUCT.md's rules, read word for word, with no index and no precomputation."""
     matched = []
@@ -348,13 +380,15 @@ def literal_route(snapshot: Snapshot, req: Request) -> dict[str, Any]:
                 seen.add(pair)
                 deliveries.append(PlannedDelivery(pair[0], pair[1], template, source, route_name))
 
-    for r in matched:
+    chosen = req.channels or tuple(c for r in matched for c in r.channels)
+    refused = bool(req.recipients) and _refused_literally(snapshot, chosen, req.recipients or ())
+    for r in [] if refused else matched:
         if req.template:
             template, source = req.template, "request"
         else:
             template, source = r.template, "route" if r.template else "none"
         add(req.channels or r.channels, req.recipients or r.recipients, template, source, r.name)
-    if not matched and req.channels:
+    if not matched and req.channels and not refused:
         add(
             req.channels,
             req.recipients or (),
@@ -370,6 +404,7 @@ def literal_route(snapshot: Snapshot, req: Request) -> dict[str, Any]:
         "deliveries": tuple(deliveries),
         "escalation": escalation,
         "unknown": tuple(c for c in req.channels or () if c not in snapshot.channels),
+        "refused": refused,
     }
 
 
@@ -388,6 +423,7 @@ def test_router_equals_the_literal_rules(
         assert decision.deliveries == expected["deliveries"]
         assert decision.escalation == expected["escalation"]
         assert decision.unknown_channels == expected["unknown"]
+        assert bool(decision.refused) == expected["refused"]
 
 
 # Values a request field takes in the exhaustive index check: the literals above, and

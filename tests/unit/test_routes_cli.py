@@ -99,6 +99,23 @@ def test_fields_build_tags_labels_and_overrides(example: None) -> None:
     assert report["unknown_channels"] == ["nope"]
 
 
+def test_a_refused_recipient_shows_the_rejection_and_no_deliveries(example: None) -> None:
+    # The example's ops-email allows *@x.com: x@evil.com is neither allowed nor known.
+    report = run_json("priority=low", "recipients=dev@x.com,x@evil.com")
+    assert report["routes"] == ["low"]
+    assert report["deliveries"] == []
+    assert report["rejected"] == [
+        "recipient 'x@evil.com' is not allowed on channel 'ops-email': not a known recipient "
+        "and allow_recipients has no pattern for it"
+    ]
+    assert run_json("priority=low", "recipients=dev@x.com")["rejected"] == []
+    result = run("priority=low", "recipients=x@evil.com")
+    assert result.exit_code == 0, result.output
+    assert "rejected (nothing would be sent): recipient 'x@evil.com' is not allowed" in (
+        " ".join(result.output.split())
+    )
+
+
 def test_unknown_template_is_flagged(example: None) -> None:
     report = run_json("template=nosuch@2")
     assert report["deliveries"][0]["template"] == "nosuch@2"
