@@ -147,6 +147,13 @@ def slack_actor(snapshot: Snapshot, user_id: str | None) -> Principal:
 
 
 @dataclass(frozen=True, slots=True)
+class Refused:
+    """An alert action the actor may not take, and why."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ownership:
     """What deciding who may act on an alert needs: who opened it, and the routes its opening
     request matched."""
@@ -175,7 +182,4 @@ def refusal(actor: Principal, alert: Ownership) -> str | None:
             "alert: act through the HTTP API with your own token (notifierd alerts ack), or "
             "grant it with producers.anonymous.may_act_on in routes.yaml"
         )
-    return (
-        f"{actor.id} may act only on alerts it opened or that its may_act_on grants; "
-        f"this one was opened by {alert.opened_by or 'an unknown producer'}"
-    )
+    return f"{actor.id} may act only on alerts it opened or that its may_act_on grants"
