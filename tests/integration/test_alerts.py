@@ -410,6 +410,7 @@ async def test_cli_ack_and_show(
         monkeypatch.setenv("NOTIFIERD_API_URL", running.http_url)
         rid = await running.push({"kind": "alert", "title": "From the CLI", "dedup_key": "cli"})
         await steps_done(running, "cli", 1)
+
         def invoke(*args: str) -> Any:
             return asyncio.to_thread(CliRunner().invoke, cli, list(args))
 
