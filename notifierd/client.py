@@ -126,3 +126,65 @@ class SyncClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+DEFAULT_API_URL = "http://127.0.0.1:9464"
+
+
+class ApiError(Exception):
+    """The HTTP API refused or could not be reached; ``status`` is None when unreachable."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ApiClient:
+    """Acts on alerts through the daemon's HTTP API as the principal its token names.
+
+    async with ApiClient(token=os.environ["NOTIFIERD_TOKEN"]) as api:
+        alert = await api.acknowledge("db-down", note="looking")
+    """
+
+    def __init__(
+        self, url: str | None = None, token: str | None = None, timeout: float = 10.0
+    ) -> None:
+        self.url = (url or os.environ.get("NOTIFIERD_API_URL") or DEFAULT_API_URL).rstrip("/")
+        self.token = token if token is not None else os.environ.get("NOTIFIERD_TOKEN")
+        self.timeout = timeout
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def acknowledge(self, alert: str, note: str | None = None) -> dict[str, Any]:
+        """Acknowledge ``alert`` (id or dedup key); the alert as the daemon now has it."""
+        return await self._alert(alert, "ack", note)
+
+    async def resolve(self, alert: str, note: str | None = None) -> dict[str, Any]:
+        """Resolve ``alert`` (id or dedup key); the alert as the daemon now has it."""
+        return await self._alert(alert, "resolve", note)
+
+    async def _alert(self, alert: str, operation: str, note: str | None) -> dict[str, Any]:
+        from urllib.parse import quote
+
+        import aiohttp
+
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        url = f"{self.url}/api/v1/alerts/{quote(alert, safe='')}/{operation}"
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http,
+                http.post(url, json={"note": note} if note else None, headers=headers) as resp,
+            ):
+                body = await resp.json(content_type=None)
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise ApiError(None, f"cannot reach the API at {self.url}: {reason}") from None
+        if status != 200:
+            detail = (body.get("reason") or body.get("error")) if isinstance(body, dict) else None
+            raise ApiError(status, str(detail or f"HTTP {status}"))
+        return dict(body)

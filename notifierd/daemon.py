@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -12,17 +13,32 @@ from pathlib import Path
 from typing import Any
 
 from notifierd import metrics
-from notifierd.config.model import SnapshotId
-from notifierd.config.problems import Problem
+from notifierd.config.model import Snapshot, SnapshotId
+from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.http.backend import AlertActions
 from notifierd.options import Options
+from notifierd.principals import ANONYMOUS_LOCAL, CredentialError, Principal, Principals
+from notifierd.secrets import Secrets, SecretsError
 from notifierd.services import Services, build
 from notifierd.store import retention
 from notifierd.store.due import DueClock, postgres_clock
+from notifierd.validation import load_snapshot
 
 __all__ = ["Daemon", "Options"]
 
 log = logging.getLogger("notifierd.daemon")
+
+
+def config_principals(config_dir: Path) -> Principals | None:
+    """The principals of the config in ``config_dir``, to decide before connecting to anything
+    whether the listener has credentials; None when the config does not load (the start then
+    reports its problems). Raises CredentialError or SecretsError for credentials that cannot
+    work."""
+    try:
+        snapshot = load_snapshot(config_dir, with_git=False)
+    except (ConfigInvalid, OSError):
+        return None
+    return Principals.of(snapshot, Secrets.load())
 
 
 def utcnow() -> datetime:
@@ -46,6 +62,7 @@ class Daemon:
         self._services: Services | None = None  # built by start()
         self._tasks: list[asyncio.Task[Any]] = []
         self.http: Any = None  # the aiohttp AppRunner while the HTTP listener runs
+        self._principals: tuple[Snapshot, Principals] | None = None  # of the active snapshot
 
     @property
     def services(self) -> Services:
@@ -65,6 +82,7 @@ class Daemon:
             # before connecting to anything.
             check_listener(
                 opts.http,
+                principals=config_principals(opts.config_dir),
                 insecure_no_auth=opts.insecure_no_auth,
                 private_metrics=opts.private_metrics,
             )
@@ -190,6 +208,7 @@ class Daemon:
         from notifierd.http import start_http
 
         assert self.options.http
+        self.principals()  # credentials that cannot tell principals apart stop the start here
         self.http = await start_http(
             self,
             self.options.http,
@@ -225,8 +244,32 @@ class Daemon:
     def snapshot(self) -> SnapshotId:
         return self.services.holder.active.snapshot.identity
 
-    async def enqueue(self, payload: bytes) -> None:
+    def config(self) -> Snapshot:
+        return self.services.holder.active.snapshot
+
+    def principals(self) -> Principals:
+        """Built once per snapshot, reading the credentials again: a reload picks up a new
+        token. Credentials that cannot tell principals apart keep the previous ones."""
+        snapshot = self.config()
+        if self._principals is None or self._principals[0] is not snapshot:
+            try:
+                built = Principals.of(snapshot, Secrets.load())
+            except (CredentialError, SecretsError) as exc:
+                if self._principals is None:
+                    raise
+                log.error("credentials refused, the previous ones stay: %s", exc)
+                built = self._principals[1]
+            self._principals = (snapshot, built)
+        return self._principals[1]
+
+    async def enqueue(self, payload: bytes, sender: Principal) -> None:
+        if sender != ANONYMOUS_LOCAL:  # written first: the trigger reads it as the opener
+            request_id = json.loads(payload)["id"]
+            await self.services.store.record_sender(str(request_id), sender.id)
         await self.services.redis.lpush(self.services.keys.queue, payload)  # type: ignore[misc]
+
+    async def request_sender(self, request_id: str) -> str | None:
+        return await self.services.store.sender(request_id)
 
     async def request_status(self, request_id: str) -> dict[str, Any] | None:
         return await self.services.store.request_status(request_id)

@@ -16,6 +16,7 @@ from notifierd.pipeline.deliver import message_from_json
 from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.outcome import Write, request_payload
+from notifierd.principals import Ownership, Principal, Refused, anonymous_producer, refusal
 from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus
@@ -51,9 +52,14 @@ class AlertService:
         self.senders = senders
 
     async def trigger(
-        self, active: Active, request: Request, policy_id: str | None
+        self,
+        active: Active,
+        request: Request,
+        policy_id: str | None,
+        routes: tuple[str, ...] = (),
     ) -> tuple[OpenedAlert, bool]:
-        """Open an alert for ``request`` (with its escalation plan) or join the open one."""
+        """Open an alert for ``request`` (with its escalation plan) or join the open one;
+        ``routes``: those the request matched, which may_act_on grants refer to."""
         now = self.clock()
         policy = active.snapshot.policies.get(policy_id) if policy_id else None
         if policy_id and policy is None:
@@ -75,48 +81,83 @@ class AlertService:
             now,
             steps,
             request_payload(request),
+            routes,
         )
         if opened and steps:
             self.planned.announce(alert.id, [s[2] for s in steps])
         return alert, opened
 
     async def from_request(self, request: Request) -> tuple[str, str]:
-        """An acknowledge or resolve that came through the queue: (outcome, reason)."""
+        """An acknowledge or resolve that came through the default queue: (outcome, reason).
+
+        Its actor is the anonymous producer, whatever the request says: a ``by`` in its
+        metadata is kept as a note only."""
         key = request.dedup_key
         if not key:
             return "ignored", f"an {request.action} request names its alert with dedup_key"
-        # The CLI says who and how in metadata; other producers are known by their source.
-        by = str(request.metadata.get("by") or request.source or "queue")
-        via = str(request.metadata.get("via") or "queue")
-        done = await (
-            self.acknowledge(key, by, via)
-            if request.action == "acknowledge"
-            else self.resolve(key, by, via)
-        )
+        actor = anonymous_producer(self.active().snapshot)
+        note = request.metadata.get("by")
+        act = self.acknowledge if request.action == "acknowledge" else self.resolve
+        done = await act(key, actor, "queue", note=str(note) if note else None)
         if done is None:
             return "ignored", f"no alert with id or dedup_key {key!r}"
+        if isinstance(done, Refused):
+            return "refused", done.reason
         return (
             "acknowledged" if request.action == "acknowledge" else "resolved"
         ), f"alert {done['id']}"
 
     async def acknowledge(
-        self, alert_id: str, by: str, via: str, context: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None:
-        return await self._move(alert_id, AlertStatus.ACKNOWLEDGED, by, via, context)
+        self,
+        alert_id: str,
+        actor: Principal,
+        via: str,
+        note: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | Refused | None:
+        """Acknowledge as ``actor``; None: no such alert; Refused: the actor may not."""
+        return await self._move(alert_id, AlertStatus.ACKNOWLEDGED, actor, via, note, context)
 
     async def resolve(
-        self, alert_id: str, by: str, via: str, context: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None:
-        return await self._move(alert_id, AlertStatus.RESOLVED, by, via, context)
+        self,
+        alert_id: str,
+        actor: Principal,
+        via: str,
+        note: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | Refused | None:
+        """Resolve as ``actor``; None: no such alert; Refused: the actor may not."""
+        return await self._move(alert_id, AlertStatus.RESOLVED, actor, via, note, context)
 
     async def _move(
-        self, key: str, to: AlertStatus, by: str, via: str, context: dict[str, Any] | None
-    ) -> dict[str, Any] | None:
+        self,
+        key: str,
+        to: AlertStatus,
+        actor: Principal,
+        via: str,
+        note: str | None,
+        context: dict[str, Any] | None,
+    ) -> dict[str, Any] | Refused | None:
         alert = await self.store.find(key)
         if alert is None:
             return None
+        refused = refusal(actor, Ownership(alert.opened_by, alert.routes))
+        if refused is not None:
+            log.warning(
+                "%s of alert %s by %s via %s refused: %s",
+                to,
+                alert.id,
+                actor.id,
+                via,
+                refused,
+                extra={"request_id": alert.id, "event": "alert_action_refused"},
+            )
+            return Refused(refused)
+        # The actor is the authenticated principal; a caller's own words are only a note.
+        detail = {**(context or {}), **({"note": note} if note else {})}
+        by = actor.id
         changed = await self.store.transition(
-            alert.id, to, by, via, json.dumps(context) if context else None
+            alert.id, to, by, via, json.dumps(detail) if detail else None
         )
         if changed:
             log.info(

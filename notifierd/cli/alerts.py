@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from notifierd.cli.common import print_json
-from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
+from notifierd.cli.services import postgres_url, run_async
 from notifierd.cli.status import FORMAT, _table
 from notifierd.status import AlertStatus
 
@@ -106,50 +104,59 @@ def show(alert: str, fmt: str) -> None:
     )
 
 
-def _move(alert: str, action: str, by: str | None, wait: float) -> None:
-    from notifierd.client import Client
+def _move(
+    alert: str, action: str, api_url: str | None, token: str | None, note: str | None
+) -> None:
+    """Through the HTTP API as the token's principal: the daemon records who acted from the
+    token, never from a name given here, and tells the channels (Slack thread, PagerDuty)."""
+    from notifierd.client import ApiClient, ApiError
 
-    who = by or getpass.getuser()
+    async def main() -> dict[str, Any]:
+        async with ApiClient(api_url, token) as api:
+            act = api.acknowledge if action == "acknowledge" else api.resolve
+            return await act(alert, note)
 
-    async def main():  # type: ignore[no-untyped-def]
-        async with Client(redis_url(), postgres_url(), default_queue()) as client:
-            # Through the queue, so the daemon also tells the channels (Slack thread, PagerDuty).
-            rid = await client.send(
-                {
-                    "id": f"{action}-{uuid.uuid4()}",
-                    "kind": "alert",
-                    "action": action,
-                    "dedup_key": alert,
-                    "metadata": {"by": who, "via": "cli"},
-                }
-            )
-            return await client.wait(rid, wait)
-
-    status = run_async(main())
-    if status is None:
-        click.echo(
-            f"queued; the daemon has not processed it within {wait}s (is it running?)", err=True
-        )
-        sys.exit(1)
-    if status["status"] == "ignored":
-        click.echo(f"error: {status['reason']}", err=True)
-        sys.exit(1)
-    click.echo(f"{status['status']}: {status['reason']} (by {who})")
+    try:
+        done = run_async(main())
+    except ApiError as exc:
+        hint = {
+            401: " (set NOTIFIERD_TOKEN or --token to your own API token)",
+            403: "",
+            None: " (is the daemon running with --http? set NOTIFIERD_API_URL or --api-url)",
+        }.get(exc.status, "")
+        click.echo(f"error: {exc}{hint}", err=True)
+        sys.exit(1 if exc.status == 404 else 2)
+    state = done["status"]
+    by = done["acknowledged_by"] if action == "acknowledge" else done["resolved_by"]
+    click.echo(f"{state}: alert {done['id']} (by {by})")
 
 
-@alerts.command()
-@click.argument("alert")
-@click.option("--by", help="Who (default: your user name).")
-@click.option("--wait", default=10.0, show_default=True, help="Seconds to wait for the daemon.")
-def ack(alert: str, by: str | None, wait: float) -> None:
-    """Acknowledge ALERT (id or dedup key): escalation stops, the channels are told."""
-    _move(alert, "acknowledge", by, wait)
+API_URL = click.option(
+    "--api-url",
+    envvar="NOTIFIERD_API_URL",
+    help="The daemon's HTTP API [env NOTIFIERD_API_URL; default http://127.0.0.1:9464].",
+)
+TOKEN = click.option(
+    "--token", envvar="NOTIFIERD_TOKEN", help="Your own API token [env NOTIFIERD_TOKEN]."
+)
+NOTE = click.option("--note", help="A note recorded with the action (not who acted).")
 
 
 @alerts.command()
 @click.argument("alert")
-@click.option("--by", help="Who (default: your user name).")
-@click.option("--wait", default=10.0, show_default=True, help="Seconds to wait for the daemon.")
-def resolve(alert: str, by: str | None, wait: float) -> None:
-    """Resolve ALERT (id or dedup key): the channels that were told hear it is over."""
-    _move(alert, "resolve", by, wait)
+@API_URL
+@TOKEN
+@NOTE
+def ack(alert: str, api_url: str | None, token: str | None, note: str | None) -> None:
+    """Acknowledge ALERT (id or dedup key) as yourself: escalation stops, the channels are told."""
+    _move(alert, "acknowledge", api_url, token, note)
+
+
+@alerts.command()
+@click.argument("alert")
+@API_URL
+@TOKEN
+@NOTE
+def resolve(alert: str, api_url: str | None, token: str | None, note: str | None) -> None:
+    """Resolve ALERT (id or dedup key) as yourself: the channels that were told hear it is over."""
+    _move(alert, "resolve", api_url, token, note)

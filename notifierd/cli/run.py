@@ -134,13 +134,21 @@ def run(
         await daemon.run()
 
     if http:
+        from notifierd.daemon import config_principals
         from notifierd.http import check_listener
         from notifierd.http.exposure import ListenerRefused
+        from notifierd.principals import CredentialError
+        from notifierd.secrets import SecretsError
 
         # Here, before any worker is started: a refused listener must not start anything.
         try:
-            check_listener(http, insecure_no_auth=insecure_no_auth, private_metrics=private_metrics)
-        except ListenerRefused as exc:
+            check_listener(
+                http,
+                principals=config_principals(Path(config_dir)),
+                insecure_no_auth=insecure_no_auth,
+                private_metrics=private_metrics,
+            )
+        except (ListenerRefused, CredentialError, SecretsError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
         except ValueError as exc:

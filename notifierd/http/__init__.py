@@ -11,6 +11,7 @@ from aiohttp import web
 
 from notifierd.http.auth import TOKEN_ENV, credentials_configured
 from notifierd.http.exposure import INSECURE_FLAG, Exposure, exposure
+from notifierd.principals import Principals
 
 if TYPE_CHECKING:
     from notifierd.http.backend import Backend
@@ -45,15 +46,20 @@ def parse_address(text: str) -> tuple[str, int]:
 
 
 def check_listener(
-    address: str, *, insecure_no_auth: bool = False, private_metrics: bool = False
+    address: str,
+    *,
+    principals: Principals | None = None,
+    insecure_no_auth: bool = False,
+    private_metrics: bool = False,
 ) -> Exposure:
-    """How open the listener on ``address`` would be with this process's credentials;
-    ValueError for a bad address, ListenerRefused when it must not start."""
+    """How open the listener on ``address`` would be with this process's credentials (the
+    environment's, and ``principals``' from the config); ValueError for a bad address,
+    ListenerRefused when it must not start."""
     host, port = parse_address(address)
     return exposure(
         host,
         port,
-        credentials=credentials_configured(os.environ),
+        credentials=credentials_configured(os.environ, principals),
         insecure_no_auth=insecure_no_auth,
         private_metrics=private_metrics,
     )
@@ -73,10 +79,17 @@ async def start_http(
 
     host, port = parse_address(address)
     opened = check_listener(
-        address, insecure_no_auth=insecure_no_auth, private_metrics=private_metrics
+        address,
+        principals=backend.principals(),
+        insecure_no_auth=insecure_no_auth,
+        private_metrics=private_metrics,
     )
     # access_log off: scrapes and probes every few seconds would drown the daemon's own log.
-    app = build_app(backend, private_metrics=private_metrics)
+    app = build_app(
+        backend,
+        private_metrics=private_metrics,
+        open_without_credentials=opened is not Exposure.PROTECTED,
+    )
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     try:

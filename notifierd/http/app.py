@@ -17,6 +17,7 @@ from prometheus_client.exposition import choose_encoder
 from notifierd import metrics
 from notifierd.http import auth, slack
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
+from notifierd.principals import Principal, Refused, Role, slack_actor
 
 if TYPE_CHECKING:
     from notifierd.http.backend import AlertActions, Backend
@@ -26,6 +27,11 @@ log = logging.getLogger("notifierd.http")
 BACKEND: web.AppKey[Backend] = web.AppKey("backend")
 BACKGROUND: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("background")
 PRIVATE_METRICS: web.AppKey[bool] = web.AppKey("private_metrics")
+# Whether the API is open while no credential is configured (a loopback or --insecure-no-auth
+# listener); a listener started with credentials fails closed if a reload removes them all.
+OPEN_WITHOUT_CREDENTIALS: web.AppKey[bool] = web.AppKey("open_without_credentials")
+# The authenticated caller, on each protected request.
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 CHECK_TIMEOUT = 2.0  # per readiness check: a probe must answer before its own timeout
 SLACK_WAIT = 2.0  # Slack wants an answer within 3 s; slower work finishes in the background
 SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"
@@ -47,9 +53,11 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, default=str)
 
 
-def build_app(backend: Backend, *, private_metrics: bool = False) -> web.Application:
+def build_app(
+    backend: Backend, *, private_metrics: bool = False, open_without_credentials: bool = True
+) -> web.Application:
     """The aiohttp application serving ``backend`` (the daemon); ``private_metrics``: /metrics
-    asks for the API's credentials too."""
+    asks for the API's credentials too; ``open_without_credentials``: see OPEN_WITHOUT_CREDENTIALS."""
     # One request body is at most one queue request; aiohttp answers 413 beyond it.
     app = web.Application(
         middlewares=[_errors_as_json, _bearer_token], client_max_size=MAX_REQUEST_BYTES
@@ -57,6 +65,7 @@ def build_app(backend: Backend, *, private_metrics: bool = False) -> web.Applica
     app[BACKEND] = backend
     app[BACKGROUND] = set()
     app[PRIVATE_METRICS] = private_metrics
+    app[OPEN_WITHOUT_CREDENTIALS] = open_without_credentials
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)
@@ -101,16 +110,32 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def _bearer_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = auth.configured_token()
-    if (
-        token
-        and auth.protected(request.path, private_metrics=request.app[PRIVATE_METRICS])
-        and not auth.authorized(request.headers.get("Authorization"), token)
-    ):
-        response = error(401, "missing or wrong bearer token (Authorization: Bearer <token>)")
+    """The caller's principal from its bearer token; 401 without one, 403 without the role."""
+    if not auth.protected(request.path, private_metrics=request.app[PRIVATE_METRICS]):
+        return await handler(request)
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else request.path
+    try:
+        request[PRINCIPAL] = auth.principal_for(
+            request.app[BACKEND].principals(),
+            request.method,
+            route,
+            request.headers.get("Authorization"),
+            open_without_credentials=request.app[OPEN_WITHOUT_CREDENTIALS],
+        )
+    except auth.Unauthenticated:
+        response = error(401, "missing or unknown bearer token (Authorization: Bearer <token>)")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
+    except auth.Forbidden as exc:
+        needed = " or ".join(sorted(exc.needed))
+        return error(403, f"this token lacks the role this route needs: {needed}", needs=needed)
     return await handler(request)
+
+
+def principal(request: web.Request) -> Principal:
+    """The authenticated caller (set by the bearer-token middleware)."""
+    return request[PRINCIPAL]
 
 
 # -- operations ----------------------------------------------------------------------------------
@@ -213,14 +238,15 @@ async def notify(request: web.Request) -> web.Response:
     if isinstance(parsed, Rejection):
         return error(400, "invalid request", problems=[parsed.reason])
     try:
-        await asyncio.wait_for(backend.enqueue(payload), CHECK_TIMEOUT)
+        await asyncio.wait_for(backend.enqueue(payload, principal(request)), CHECK_TIMEOUT)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
         log.error("HTTP intake: Redis did not take the request: %s", exc)
         return error(503, "the queue (Redis) is unavailable; try again", id=data["id"])
     log.info(
-        "request queued over HTTP",
+        "request queued over HTTP by %s",
+        principal(request).id,
         extra={"event": "http_intake", "request_id": data["id"]},
     )
     return web.json_response({"id": data["id"]}, status=202)
@@ -251,8 +277,13 @@ def _no_constant(name: str) -> Any:
 async def request_status(request: web.Request) -> web.Response:
     """The request's overall status and its deliveries (``notifierd status --format json``)."""
     request_id = request.match_info["id"]
+    caller = principal(request)
+    backend = request.app[BACKEND]
     try:
-        found = await request.app[BACKEND].request_status(request_id)
+        # Without view, a producer reads only what it sent; someone else's request is
+        # answered as unknown, so ids cannot be probed.
+        mine = caller.may(Role.VIEW) or await backend.request_sender(request_id) == caller.id
+        found = await backend.request_status(request_id) if mine else None
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -276,34 +307,40 @@ async def _alert_operation(request: web.Request, operation: str) -> web.Response
     if alerts is None:
         return error(503, "alerts are not enabled")
     alert_id = request.match_info["id"]
-    by, problem = _who(await request.read())
+    note, problem = _note(await request.read())
     if problem is not None:
         return error(400, problem)
-    found = await _operation(alerts, operation)(alert_id, by=by, via="http")
+    actor = principal(request)
+    found = await _operation(alerts, operation)(alert_id, actor, "http", note=note)
     if found is None:
         return error(404, "no such alert", id=alert_id)
+    if isinstance(found, Refused):
+        return error(403, "you may not act on this alert", reason=found.reason, id=alert_id)
     log.info(
         "alert %s over HTTP by %s",
         operation,
-        by,
+        actor.id,
         extra={"event": f"http_{operation}", "alert_id": alert_id},
     )
     return answer(found)
 
 
-def _who(raw: bytes) -> tuple[str, str | None]:
-    """``by`` from an optional ``{"by": "alice"}`` body; "api" when absent."""
+def _note(raw: bytes) -> tuple[str | None, str | None]:
+    """(note, problem) from an optional ``{"note": "..."}`` body; ``by`` is read as a note too
+    (it used to name the actor, which is now always the token's principal)."""
     if not raw.strip():
-        return "api", None
+        return None, None
     data, problem = _decode_json(raw)
     if problem is not None:
-        return "", problem
+        return None, problem
     if not isinstance(data, dict):
-        return "", 'the body must be a JSON object such as {"by": "alice"}'
-    by = data.get("by", "api")
-    if not isinstance(by, str) or not by.strip() or len(by) > 200:
-        return "", "'by' must be a non-empty string of at most 200 characters"
-    return by.strip(), None
+        return None, 'the body must be a JSON object such as {"note": "rolling back"}'
+    note = data.get("note", data.get("by"))
+    if note is None:
+        return None, None
+    if not isinstance(note, str) or not note.strip() or len(note) > 200:
+        return None, "'note' must be a non-empty string of at most 200 characters"
+    return note.strip(), None
 
 
 # -- Slack -----------------------------------------------------------------------------------------
@@ -338,7 +375,11 @@ async def slack_interactions(request: web.Request) -> web.Response:
     alerts = request.app[BACKEND].alerts
     if alerts is None:
         return error(503, "alerts are not enabled")
-    work = [asyncio.create_task(_slack_action(alerts, action)) for action in actions]
+    config = request.app[BACKEND].config()
+    work = [
+        asyncio.create_task(_slack_action(alerts, action, slack_actor(config, action.user)))
+        for action in actions
+    ]
     background = request.app[BACKGROUND]
     for task in work:
         background.add(task)
@@ -348,15 +389,17 @@ async def slack_interactions(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
-def _operation(alerts: AlertActions, name: str) -> Callable[..., Awaitable[dict[str, Any] | None]]:
+def _operation(
+    alerts: AlertActions, name: str
+) -> Callable[..., Awaitable[dict[str, Any] | Refused | None]]:
     """The alert action called ``name`` ("acknowledge" or "resolve")."""
     return alerts.acknowledge if name == "acknowledge" else alerts.resolve
 
 
-async def _slack_action(alerts: AlertActions, action: slack.Action) -> None:
+async def _slack_action(alerts: AlertActions, action: slack.Action, actor: Principal) -> None:
     try:
         found = await _operation(alerts, action.operation)(
-            action.target, by=action.by, via="slack", context={"slack": action.slack}
+            action.target, actor, "slack", note=action.by, context={"slack": action.slack}
         )
     except asyncio.CancelledError:
         raise
@@ -365,11 +408,18 @@ async def _slack_action(alerts: AlertActions, action: slack.Action) -> None:
             "Slack %s of %s failed", action.operation, action.target, extra={"event": "slack_error"}
         )
         return
+    outcome = (
+        " (no such alert)"
+        if found is None
+        else f" refused: {found.reason}"
+        if isinstance(found, Refused)
+        else ""
+    )
     log.info(
         "alert %s from Slack by %s%s",
         action.operation,
-        action.by,
-        "" if found is not None else " (no such alert)",
+        actor.id,
+        outcome,
         extra={"event": f"slack_{action.operation}", "alert_id": action.target},
     )
 

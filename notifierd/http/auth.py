@@ -1,14 +1,34 @@
-"""The optional bearer token (``NOTIFIERD_API_TOKEN``) guarding the API and reload routes."""
+"""Who calls the API and whether their roles allow the route: bearer tokens to principals.
+
+Health, readiness and Slack (signed by Slack) stay open, and so does ``/metrics`` unless
+``--private-metrics``. Every other route names the roles that may call it; a finer check (a
+producer's own requests and alerts) is the handler's.
+"""
 
 from __future__ import annotations
 
-import hmac
-import os
 from collections.abc import Mapping
 
-TOKEN_ENV = "NOTIFIERD_API_TOKEN"
-# What the listener's refusal tells an operator to configure; grows with credentials_configured.
-CREDENTIALS_HINT = f"set {TOKEN_ENV}"
+from notifierd.principals import ANONYMOUS_LOCAL, API_TOKEN_ENV, Principal, Principals, Role
+
+TOKEN_ENV = API_TOKEN_ENV
+# What the listener's refusal tells an operator to configure.
+CREDENTIALS_HINT = (
+    f"set {TOKEN_ENV} or give a producer or person in routes.yaml a token "
+    "(an environment variable or NOTIFIERD_SECRETS_FILE)"
+)
+
+# Route (method, path pattern) -> the roles of which one is needed.
+ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
+    ("POST", "/-/reload"): frozenset({Role.ADMIN}),
+    ("GET", "/metrics"): frozenset({Role.VIEW}),  # only asked with --private-metrics
+    ("POST", "/api/v1/notify"): frozenset({Role.PRODUCE}),
+    # A producer reads the requests it sent; view reads any (the handler decides).
+    ("GET", "/api/v1/requests/{id}"): frozenset({Role.VIEW, Role.PRODUCE}),
+    # A producer acts on its own alerts (and what may_act_on grants); operate on any.
+    ("POST", "/api/v1/alerts/{id}/ack"): frozenset({Role.OPERATE, Role.PRODUCE}),
+    ("POST", "/api/v1/alerts/{id}/resolve"): frozenset({Role.OPERATE, Role.PRODUCE}),
+}
 
 
 def protected(path: str, *, private_metrics: bool = False) -> bool:
@@ -19,21 +39,47 @@ def protected(path: str, *, private_metrics: bool = False) -> bool:
     )
 
 
-def credentials_configured(environ: Mapping[str, str]) -> bool:
-    """Whether any credential guards the API: the one test of whether the listener is open."""
-    return bool(environ.get(TOKEN_ENV))
+def credentials_configured(
+    environ: Mapping[str, str], principals: Principals | None = None
+) -> bool:
+    """Whether any credential guards the API — the break-glass token in the environment, or a
+    producer's or person's token — : the one test of whether the listener is open."""
+    return bool(environ.get(TOKEN_ENV)) or (principals is not None and principals.configured)
 
 
-def configured_token() -> str | None:
-    """The token from the environment; None (or empty) means the API is open."""
-    return os.environ.get(TOKEN_ENV) or None
+class Unauthenticated(Exception):
+    """No bearer token, or one no principal has: 401."""
 
 
-def authorized(header: str | None, token: str) -> bool:
-    """True when ``Authorization`` is ``Bearer <token>``, compared in constant time."""
-    scheme, _, given = (header or "").partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(
-        given.strip().encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass")
-    )
+class Forbidden(Exception):
+    """A principal whose roles do not allow the route: 403 naming the role needed."""
+
+    def __init__(self, needed: frozenset[Role]) -> None:
+        super().__init__(" or ".join(sorted(needed)))
+        self.needed = needed
+
+
+def principal_for(
+    principals: Principals,
+    method: str,
+    route: str,
+    header: str | None,
+    *,
+    open_without_credentials: bool,
+) -> Principal:
+    """The caller of ``method route``; raises Unauthenticated or Forbidden.
+
+    With no credential configured anywhere, a listener started open (loopback, or
+    ``--insecure-no-auth``) stays open and every caller is ``anonymous-local``; one started
+    with credentials fails closed when a reload takes them all away."""
+    if not principals.configured:
+        if open_without_credentials:
+            return ANONYMOUS_LOCAL
+        raise Unauthenticated
+    principal = principals.authenticate(header)
+    if principal is None:
+        raise Unauthenticated
+    needed = ROUTE_ROLES.get((method, route), frozenset({Role.ADMIN}))
+    if not needed & principal.roles:
+        raise Forbidden(needed)
+    return principal

@@ -8,20 +8,33 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from notifierd.config.model import SnapshotId
+from notifierd.config.model import Snapshot, SnapshotId
 from notifierd.config.problems import Problem
+from notifierd.principals import Principal, Principals, Refused
 
 
 class AlertActions(Protocol):
-    """Acknowledge or resolve an alert by its id, dedup key or a step's id; None: no such alert."""
+    """Acknowledge or resolve an alert by its id, dedup key or a step's id, as ``actor``;
+    None: no such alert; Refused: the actor may not act on it. ``note``: the caller's words,
+    recorded with the action (never as who acted)."""
 
     async def acknowledge(
-        self, alert_id: str, by: str, via: str, context: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None: ...
+        self,
+        alert_id: str,
+        actor: Principal,
+        via: str,
+        note: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | Refused | None: ...
 
     async def resolve(
-        self, alert_id: str, by: str, via: str, context: dict[str, Any] | None = None
-    ) -> dict[str, Any] | None: ...
+        self,
+        alert_id: str,
+        actor: Principal,
+        via: str,
+        note: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | Refused | None: ...
 
 
 class Backend(Protocol):
@@ -47,7 +60,17 @@ class Backend(Protocol):
     def snapshot(self) -> SnapshotId:
         """The active config's identity."""
 
-    async def enqueue(self, payload: bytes) -> None:
-        """Push a valid request onto the queue, as a producer would."""
+    def config(self) -> Snapshot:
+        """The active config (people and settings: who a Slack user is)."""
+
+    def principals(self) -> Principals:
+        """The API's principals under the active config and the current credentials."""
+
+    async def enqueue(self, payload: bytes, sender: Principal) -> None:
+        """Push a valid request onto the queue, as a producer would, remembering ``sender``
+        (the alert it may open is then the sender's)."""
+
+    async def request_sender(self, request_id: str) -> str | None:
+        """The principal id that sent the request over the API, if one did."""
 
     async def request_status(self, request_id: str) -> dict[str, Any] | None: ...

@@ -49,8 +49,14 @@ class Action:
 
     operation: str  # "acknowledge" or "resolve"
     target: str  # the button's value: an alert id, or a request id
-    by: str
+    by: str  # the Slack user's name, as shown: a note, not who acts
     slack: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str | None:
+        """The Slack user id of who pressed: the actor is found from it."""
+        user = self.slack.get("user")
+        return str(user) if user else None
 
 
 def parse_actions(body: bytes) -> list[Action]:

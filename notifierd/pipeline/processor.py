@@ -24,7 +24,11 @@ class AlertLifecycle(Protocol):
     """What the processor asks of alerts (notifierd.alerts.service.AlertService)."""
 
     async def trigger(
-        self, active: Active, request: Request, policy_id: str | None
+        self,
+        active: Active,
+        request: Request,
+        policy_id: str | None,
+        routes: tuple[str, ...] = (),
     ) -> tuple[OpenedAlert, bool]: ...
 
     async def from_request(self, request: Request) -> tuple[str, str]: ...
@@ -126,7 +130,9 @@ class Processor:
                 out, "suppressed", f"suppression window {decision.suppressed_by!r} is active"
             )
         if alerts is not None:
-            alert, opened = await alerts.trigger(active, request, decision.escalation)
+            alert, opened = await alerts.trigger(
+                active, request, decision.escalation, decision.routes
+            )
             if not opened:
                 return finish(
                     out,

@@ -55,8 +55,12 @@ class AlertStore:
         started_at: datetime,
         steps: Sequence[tuple[int, int, datetime]],
         payload: str,
+        routes: Sequence[str] = (),
     ) -> tuple[OpenedAlert, bool]:
-        """(alert, opened): a new alert with its steps, or the open one this trigger joins."""
+        """(alert, opened): a new alert with its steps, or the open one this trigger joins.
+
+        Its opener is the principal recorded for the request id (``Store.record_sender``), else
+        ``anonymous``: the default queue."""
         try:
             row = await self.pool.fetchrow(
                 q("open_alert"),
@@ -71,6 +75,7 @@ class AlertStore:
                 [s[0] for s in steps],
                 [s[1] for s in steps],
                 [s[2] for s in steps],
+                list(routes),
             )
         except asyncpg.UniqueViolationError:
             # This trigger opened an alert that has been resolved since: a replay, not news.

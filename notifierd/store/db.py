@@ -243,6 +243,14 @@ class Store:
     async def record_rejected(self, raw: str, reason: str) -> None:
         await self.pool.execute(q("insert_rejected"), raw, reason)
 
+    async def record_sender(self, request_id: str, principal: str) -> None:
+        """Remember who sent ``request_id`` over the API, before it is queued."""
+        await self.pool.execute(q("record_request_principal"), request_id, principal)
+
+    async def sender(self, request_id: str) -> str | None:
+        """The principal recorded for ``request_id``; None for the default queue's requests."""
+        return await self.pool.fetchval(q("request_principal"), request_id)  # type: ignore[no-any-return]
+
     async def request_status(self, request_id: str) -> dict[str, Any] | None:
         """The request, its deliveries and their histories, or None when unknown."""
         async with self.pool.acquire() as conn:

@@ -104,9 +104,12 @@ class Alert:
     acknowledged_by: str | None
     resolved_at: datetime | None
     resolved_by: str | None
+    opened_by: str | None  # a principal id; None for alerts from before principals
+    routes: tuple[str, ...]  # the routes its opening request matched
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", AlertStatus(self.status))
+        object.__setattr__(self, "routes", tuple(self.routes or ()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from notifierd.daemon import Daemon, Options
+from notifierd.principals import Principal, Role
 from notifierd.store.db import Store
 from tests.fakes.clock import SkippingClock
 from tests.fakes.webhook_sink import WebhookSink
@@ -44,6 +45,15 @@ suppressions:
     start: 2020-01-01T00:00:00Z
     end: 2099-01-01T00:00:00Z
 """
+
+# The default queue is the anonymous producer, which closes no alert unless the config grants
+# it: tests of queue order (a trigger, then its resolve) grant it its own alerts.
+QUEUE_CLOSES_ITS_OWN = "producers:\n  anonymous:\n    may_act_on: {producers: [anonymous]}\n"
+
+
+def operator(name: str) -> Principal:
+    """A person with the operate role, as the HTTP API or Slack would authenticate them."""
+    return Principal(f"person:{name}", frozenset({Role.OPERATE}))
 
 
 def write_config(root: Path, routes: str = ROUTES, files: dict[str, str] | None = None) -> Path:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.fakes.pagerduty_api import DEFAULT_ROUTING_KEY, FakePagerDuty
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI
-from tests.integration.daemon_harness import start_daemon
+from tests.integration.daemon_harness import operator, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
 ROUTES = """\
@@ -73,7 +73,7 @@ async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
                 "notifierd_resolve": rid,
             }
 
-            await running.daemon.alerts.acknowledge("checkout", by="alice", via="slack")
+            await running.daemon.alerts.acknowledge("checkout", operator("alice"), "slack")
             await wait_for(lambda: pagerduty.incident("checkout").status == "acknowledged")
             # The Slack message says who acknowledged, in place; the news is also a thread reply.
             await wait_for(lambda: any(m.get("thread_ts") for m in slack.messages))
@@ -81,17 +81,19 @@ async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
             assert reply["thread_ts"] == original["ts"]
             updates = [args for method, args in slack.calls if method == "chat.update"]
             assert len(updates) == 1 and updates[0]["ts"] == original["ts"]
-            assert "Acknowledged by alice" in str(updates[0].get("blocks")) + str(
+            assert "Acknowledged by person:alice" in str(updates[0].get("blocks")) + str(
                 updates[0].get("text")
             )
 
-            await running.daemon.alerts.resolve("checkout", by="bob", via="cli")
+            await running.daemon.alerts.resolve("checkout", operator("bob"), "cli")
             await wait_for(lambda: pagerduty.incident("checkout").status == "resolved")
             # Resolving rewrites the original message again: who acknowledged, who resolved.
             await wait_for(lambda: len([c for c in slack.calls if c[0] == "chat.update"]) == 2)
             last = [args for method, args in slack.calls if method == "chat.update"][-1]
             assert last["ts"] == original["ts"]
-            assert "Acknowledged by alice · Resolved by bob" in str(last.get("blocks"))
+            assert "Acknowledged by person:alice · Resolved by person:bob" in str(
+                last.get("blocks")
+            )
             assert "actions" not in [b["type"] for b in last["blocks"]]
             assert len({i.dedup_key for i in pagerduty.incidents}) == 1  # one incident all along
     finally:
@@ -144,7 +146,7 @@ async def test_resolving_rewrites_every_slack_message_of_the_alert(
             for e in b["elements"]
         }
         assert values == {rid, f"{rid}:r1l1"}
-        await running.daemon.alerts.resolve("co", by="bob", via="cli")
+        await running.daemon.alerts.resolve("co", operator("bob"), "cli")
         posted = {m["ts"] for m in originals}
         await wait_for(
             lambda posted=posted: {a["ts"] for m, a in slack.calls if m == "chat.update"} == posted

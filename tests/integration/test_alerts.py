@@ -12,10 +12,17 @@ import pytest
 
 from tests.fakes.clock import SkippingClock
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import Running, start_daemon, write_config
+from tests.integration.daemon_harness import (
+    QUEUE_CLOSES_ITS_OWN,
+    Running,
+    operator,
+    start_daemon,
+    write_config,
+)
 from tests.integration.redis_fixtures import RedisPrefix
 
-ROUTES = """\
+ROUTES = (
+    """\
 settings:
   retry: {max_retries: 1, initial_delay: 50ms}
   escalation: {misfire_grace: %s}
@@ -30,6 +37,8 @@ routes:
   - name: default
     channels: [sink]
 """
+    + QUEUE_CLOSES_ITS_OWN
+)
 POLICY = """\
 levels:
   - {after: 0s, channels: [sink]}
@@ -130,7 +139,7 @@ async def test_acknowledge_through_the_queue_stops_escalation(running: Running) 
     )
     assert (await running.status(ack, until=("acknowledged",)))["reason"] == f"alert {rid}"
     alert = await alert_of(running, "api", "acknowledged")
-    assert alert["acknowledged_by"] == "alice"
+    assert alert["acknowledged_by"] == "anonymous"  # the queue's producer, whatever the source
     skip(running, 1.5)  # level 2 was due after 1 s
     assert await fires_nothing(running)
     alert = await alert_of(running, "api")
@@ -150,11 +159,13 @@ async def test_acknowledge_by_the_id_an_escalation_message_carries(running: Runn
     [level2] = to(running.flaky)
     assert level2 == f"{rid}:r1l2"
     # A dedup key that merely looks like a step id names no alert (the key is "queue").
-    assert await running.daemon.alerts.acknowledge("queue:r1l2", "x", "slack") is None
-    done = await running.daemon.alerts.acknowledge(level2, by="carol", via="slack")
-    assert done is not None and done["id"] == rid and done["acknowledged_by"] == "carol"
-    assert await running.daemon.alerts.acknowledge(f"{rid}-other:r1l2", "x", "slack") is None
-    assert await running.daemon.alerts.acknowledge(f"{rid}:r1", "x", "slack") is None
+    assert await running.daemon.alerts.acknowledge("queue:r1l2", operator("x"), "slack") is None
+    done = await running.daemon.alerts.acknowledge(level2, operator("carol"), "slack")
+    assert done is not None and done["id"] == rid and done["acknowledged_by"] == "person:carol"
+    assert (
+        await running.daemon.alerts.acknowledge(f"{rid}-other:r1l2", operator("x"), "slack") is None
+    )
+    assert await running.daemon.alerts.acknowledge(f"{rid}:r1", operator("x"), "slack") is None
 
 
 async def test_resolve_tells_the_channels_and_a_new_trigger_opens_a_new_alert(
@@ -164,15 +175,19 @@ async def test_resolve_tells_the_channels_and_a_new_trigger_opens_a_new_alert(
     await steps_done(running, "queue", 1)
     skip(running, 1)
     await steps_done(running, "queue", 2)
-    result = await running.daemon.alerts.resolve("queue", by="bob", via="cli")
-    assert result is not None and result["status"] == "resolved" and result["resolved_by"] == "bob"
+    result = await running.daemon.alerts.resolve("queue", operator("bob"), "cli")
+    assert (
+        result is not None
+        and result["status"] == "resolved"
+        and result["resolved_by"] == "person:bob"
+    )
     assert {f"{rid}:resolve"} <= set(to(running.flaky)) and {f"{rid}:resolve"} <= set(
         to(running.sink)
     )
     again = await running.push({"kind": "alert", "title": "Queue stuck", "dedup_key": "queue"})
     assert (await running.status(again))["status"] == "delivered"
     assert (await alert_of(running, again))["status"] == "triggered"
-    assert await running.daemon.alerts.acknowledge("no-such-alert", by="x", via="cli") is None
+    assert await running.daemon.alerts.acknowledge("no-such-alert", operator("x"), "cli") is None
 
 
 async def test_overdue_step_fires_at_once_after_a_restart(
@@ -363,37 +378,65 @@ async def test_reload_that_removes_a_level_skips_it_explicitly(
         assert to(running.flaky) == []
 
 
-async def test_cli_ack_and_show(running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+PEOPLE = """\
+people:
+  carol:
+    roles: [operate]
+    token: "${CAROL_TOKEN}"
+    contacts: [{email: carol@company.com}]
+"""
+
+
+async def test_cli_ack_and_show(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from notifierd.cli.main import _register, cli
 
     _register()
-    monkeypatch.setenv("REDIS_URL", running.redis.url)
-    monkeypatch.setenv("POSTGRES_URL", str(running.store.url))
-    monkeypatch.setenv("NOTIFIERD_QUEUE", running.queue)
-    rid = await running.push({"kind": "alert", "title": "From the CLI", "dedup_key": "cli"})
-    await steps_done(running, "cli", 1)
-    runner = CliRunner()
-    result = await asyncio.to_thread(runner.invoke, cli, ["alerts", "ack", "cli", "--by", "carol"])
-    assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"acknowledged: alert {rid} (by carol)"
-    shown = await asyncio.to_thread(
-        runner.invoke, cli, ["alerts", "show", "cli", "--format", "json"]
-    )
-    assert '"acknowledged_by": "carol"' in shown.output
-    timeline = [line for line in shown.output.splitlines() if '"via": "cli"' in line]
-    assert timeline
-    listed = await asyncio.to_thread(
-        runner.invoke, cli, ["alerts", "list", "--status", "acknowledged", "--format", "json"]
-    )
-    assert [(a["id"], a["status"], a["acknowledged_by"]) for a in json.loads(listed.output)] == [
-        (rid, "acknowledged", "carol")
-    ]
-    table = await asyncio.to_thread(runner.invoke, cli, ["alerts", "list"])
-    assert table.exit_code == 0 and table.output.startswith("alerts (1)")  # a narrow table
-    missing = await asyncio.to_thread(runner.invoke, cli, ["alerts", "ack", "nope", "--wait", "5"])
-    assert missing.exit_code == 1 and "no alert with id or dedup_key 'nope'" in missing.output
+    monkeypatch.setenv("CAROL_TOKEN", "carol-token")
+    async for running in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        escalation_poll=0.2,
+        routes=ROUTES % "1h" + PEOPLE,
+        files={"policies/oncall.yaml": POLICY % "1s"},
+        http="127.0.0.1:0",
+    ):
+        monkeypatch.setenv("POSTGRES_URL", str(running.store.url))
+        monkeypatch.setenv("NOTIFIERD_API_URL", running.http_url)
+        rid = await running.push({"kind": "alert", "title": "From the CLI", "dedup_key": "cli"})
+        await steps_done(running, "cli", 1)
+
+        def invoke(*args: str) -> Any:
+            return asyncio.to_thread(CliRunner().invoke, cli, list(args))
+
+        # Without a token, or with someone else's guess: refused, exit 2, one line.
+        refused = await invoke("alerts", "ack", "cli")
+        assert refused.exit_code == 2
+        assert refused.output.startswith("error: missing or unknown bearer token")
+        result = await invoke("alerts", "ack", "cli", "--token", "carol-token", "--note", "mine")
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == f"acknowledged: alert {rid} (by person:carol)"
+        shown = await invoke("alerts", "show", "cli", "--format", "json")
+        assert '"acknowledged_by": "person:carol"' in shown.output
+        timeline = [line for line in shown.output.splitlines() if '"via": "http"' in line]
+        assert timeline
+        listed = await invoke("alerts", "list", "--status", "acknowledged", "--format", "json")
+        assert [
+            (a["id"], a["status"], a["acknowledged_by"]) for a in json.loads(listed.output)
+        ] == [(rid, "acknowledged", "person:carol")]
+        table = await invoke("alerts", "list")
+        assert table.exit_code == 0 and table.output.startswith("alerts (1)")  # a narrow table
+        monkeypatch.setenv("NOTIFIERD_TOKEN", "carol-token")
+        missing = await invoke("alerts", "ack", "nope")
+        assert missing.exit_code == 1 and "no such alert" in missing.output
+        monkeypatch.setenv("NOTIFIERD_API_URL", "http://127.0.0.1:1")
+        away = await invoke("alerts", "resolve", "cli")
+        assert away.exit_code == 2 and "cannot reach the API at http://127.0.0.1:1" in away.output
 
 
 async def test_acknowledge_at_level_two_stops_level_three(
@@ -417,7 +460,9 @@ async def test_acknowledge_at_level_two_stops_level_three(
         await steps_done(running, "three", 1)
         skip(running, 1)
         await steps_done(running, "three", 2)
-        assert await running.daemon.alerts.acknowledge("three", by="dana", via="http") is not None
+        assert (
+            await running.daemon.alerts.acknowledge("three", operator("dana"), "http") is not None
+        )
         skip(running, 3)  # level 3 was due 3 s after the alert opened
         assert await fires_nothing(running)
         alert = await alert_of(running, "three")

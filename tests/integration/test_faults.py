@@ -19,11 +19,12 @@ from notifierd.pipeline.deliver import message_json
 from notifierd.store.records import DeliveryRecord, RequestRecord
 from notifierd.templates.message import RenderedMessage
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.daemon_harness import QUEUE_CLOSES_ITS_OWN, Running, start_daemon
 from tests.integration.pg_fixtures import ADMIN_URL
 from tests.integration.redis_fixtures import RedisPrefix
 
-ROUTES = """\
+ROUTES = (
+    """\
 settings:
   retry: {max_retries: 3, initial_delay: 200ms, multiplier: 2, max_delay: 2s, jitter: 0}
 channels:
@@ -36,6 +37,8 @@ routes:
   - name: default
     channels: [sink]
 """
+    + QUEUE_CLOSES_ITS_OWN
+)
 
 
 @asynccontextmanager

@@ -13,7 +13,7 @@ import pytest
 from notifierd.daemon import Daemon, Options
 from notifierd.http import bound
 from notifierd.http.exposure import ListenerRefused
-from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.daemon_harness import ROUTES, Running, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
 
 TOKEN = "t0ken"
@@ -126,3 +126,52 @@ async def test_private_metrics_without_credentials_are_refused(tmp_path: Path) -
     )
     with pytest.raises(ListenerRefused, match="--private-metrics needs credentials"):
         await asyncio.wait_for(Daemon(options).start(), 5)
+
+
+PRODUCER_WITH_TOKEN = """\
+producers:
+  ci:
+    token: "${CI_TOKEN}"
+"""
+
+
+@pytest.mark.usefixtures("no_credentials")
+async def test_a_token_in_the_config_is_credentials_enough_for_the_network(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI_TOKEN", TOKEN)
+    async for running in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        http="0.0.0.0:0",
+        routes=ROUTES + PRODUCER_WITH_TOKEN,
+    ):
+        assert [host for host, _ in bound(running.daemon.http)] == ["0.0.0.0"]
+        anonymous = await statuses(local_url(running), "/api/v1/requests/nope")
+        assert anonymous == {"/api/v1/requests/nope": 401}
+        as_ci = await statuses(
+            local_url(running), "/api/v1/requests/nope", Authorization=f"Bearer {TOKEN}"
+        )
+        assert as_ci == {"/api/v1/requests/nope": 404}
+
+
+@pytest.mark.usefixtures("no_credentials")
+async def test_a_reload_that_removes_every_credential_leaves_the_api_closed(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI_TOKEN", TOKEN)
+    async for running in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        http="127.0.0.1:0",
+        routes=ROUTES + PRODUCER_WITH_TOKEN,
+    ):
+        write_config(tmp_path / "config", ROUTES)  # the producer and its token are gone
+        assert await running.daemon.reload("test")
+        assert "ci" not in running.daemon.config().producers
+        found = await statuses(running.http_url, "/api/v1/requests/nope", "/healthz")
+        assert found == {"/api/v1/requests/nope": 401, "/healthz": 200}  # not open: closed

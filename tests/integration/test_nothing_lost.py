@@ -26,7 +26,12 @@ from notifierd.pipeline.intake import IntakeLimits
 from notifierd.redisio.keys import Keys
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import Running, start_daemon, write_config
+from tests.integration.daemon_harness import (
+    QUEUE_CLOSES_ITS_OWN,
+    Running,
+    start_daemon,
+    write_config,
+)
 from tests.integration.pg_fixtures import create_database, drop_database
 from tests.integration.redis_fixtures import RedisPrefix
 
@@ -353,7 +358,8 @@ async def test_intake_takes_no_more_while_too_many_deliveries_wait(
 
 # -- 4. Postgres connections cut during a burst of alerts -----------------------------------------
 
-ALERTS = """\
+ALERTS = (
+    """\
 settings:
   retry: {max_retries: 3, initial_delay: 50ms, multiplier: 2, max_delay: 2s, jitter: 0}
 channels:
@@ -365,6 +371,8 @@ routes:
   - name: default
     channels: [sink]
 """
+    + QUEUE_CLOSES_ITS_OWN
+)
 
 
 async def cut_daemon_connections(db: asyncpg.Connection) -> int:

@@ -2,8 +2,10 @@
 -- Open an alert with its escalation plan and timeline entry, or join the open one with the same
 -- dedup key (counted as an occurrence) — one statement, so one round trip per trigger.
 WITH up AS (
-    INSERT INTO alerts AS a (id, dedup_key, status, policy, title, severity, snapshot_id, started_at, payload)
-    VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8::jsonb)
+    INSERT INTO alerts AS a (id, dedup_key, status, policy, title, severity, snapshot_id, started_at, payload,
+                             routes, opened_by)
+    VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8::jsonb, $12::text[],
+            coalesce((SELECT principal FROM request_principals WHERE request_id = $1), 'anonymous'))
     ON CONFLICT (dedup_key) WHERE status <> 'resolved'
     DO UPDATE SET occurrences = a.occurrences + (CASE WHEN a.id = EXCLUDED.id THEN 0 ELSE 1 END),
                   updated_at = now()
@@ -34,7 +36,7 @@ ON CONFLICT DO NOTHING;
 -- name: find_alert
 -- By alert id, else the open alert of a dedup key, else the newest alert of that key.
 SELECT id, dedup_key, status, policy, title, severity, occurrences, snapshot_id, started_at,
-       acknowledged_at, acknowledged_by, resolved_at, resolved_by
+       acknowledged_at, acknowledged_by, resolved_at, resolved_by, opened_by, routes
 FROM alerts
 WHERE id = $1 OR dedup_key = $1
 ORDER BY (id = $1) DESC, (status <> 'resolved') DESC, started_at DESC
@@ -146,13 +148,14 @@ ORDER BY created_at;
 -- The alert an escalation step's notification was sent for, by the notification's request id
 -- (what the buttons of its messages carry).
 SELECT a.id, a.dedup_key, a.status, a.policy, a.title, a.severity, a.occurrences, a.snapshot_id,
-       a.started_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by
+       a.started_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by,
+       a.opened_by, a.routes
 FROM requests AS r JOIN alerts AS a ON a.id = r.alert_id
 WHERE r.id = $1;
 
 -- name: alert_by_id
 SELECT id, dedup_key, status, policy, title, severity, occurrences, snapshot_id, started_at,
-       acknowledged_at, acknowledged_by, resolved_at, resolved_by
+       acknowledged_at, acknowledged_by, resolved_at, resolved_by, opened_by, routes
 FROM alerts WHERE id = $1;
 
 -- name: list_alerts

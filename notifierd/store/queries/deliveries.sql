@@ -138,3 +138,10 @@ INSERT INTO rejected_requests (raw, reason) VALUES ($1, $2);
 
 -- name: count_rejected
 SELECT count(*) FROM rejected_requests WHERE rejected_at >= $1;
+
+-- name: record_request_principal
+-- The principal that sent request $1 over the API; the first writer of an id keeps it.
+INSERT INTO request_principals (request_id, principal) VALUES ($1, $2) ON CONFLICT DO NOTHING;
+
+-- name: request_principal
+SELECT principal FROM request_principals WHERE request_id = $1;

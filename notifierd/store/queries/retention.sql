@@ -12,6 +12,8 @@ WITH doomed AS (
     DELETE FROM dead_letters WHERE delivery_id IN (SELECT id FROM gone)
 ), dead AS (
     DELETE FROM dead_requests WHERE request_id IN (SELECT id FROM doomed)
+), senders AS (
+    DELETE FROM request_principals WHERE request_id IN (SELECT id FROM doomed)
 )
 DELETE FROM requests WHERE id IN (SELECT id FROM doomed);
 
