@@ -15,6 +15,7 @@ from notifierd.config.model import (
     EscalationLevel,
     Person,
     Policy,
+    Producer,
     RateLimit,
     RetrySettings,
     Route,
@@ -53,6 +54,7 @@ def build_settings(data: Mapping[str, Any] | None) -> Settings:
         escalation_misfire_grace=parse_duration(
             (data.get("escalation") or {}).get("misfire_grace", "1h")
         ),
+        slack_actions=str(data.get("slack_actions", "anyone")),
         raw=freeze(dict(data)),
     )
 
@@ -94,7 +96,25 @@ def build_person(name: str, data: Mapping[str, Any]) -> Person:
                 min_priority=contact.get("min_priority"),
             )
         )
-    return Person(name=name, contacts=tuple(contacts), reach=data.get("reach", "all"))
+    return Person(
+        name=name,
+        contacts=tuple(contacts),
+        reach=data.get("reach", "all"),
+        roles=tuple(data.get("roles") or ()),
+        token=data.get("token"),
+    )
+
+
+def build_producer(producer_id: str, data: Mapping[str, Any]) -> Producer:
+    may_act_on = data.get("may_act_on") or {}
+    return Producer(
+        id=producer_id,
+        roles=tuple(data.get("roles") or ("produce",)),
+        token=data.get("token"),
+        may_act_on_routes=tuple(may_act_on.get("routes") or ()),
+        may_act_on_producers=tuple(may_act_on.get("producers") or ()),
+        description=data.get("description"),
+    )
 
 
 def build_rate_limit(data: Mapping[str, Any]) -> RateLimit:

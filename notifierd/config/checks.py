@@ -13,7 +13,7 @@ from notifierd.config.build import build_channel, parse_timestamp
 from notifierd.config.channel_settings import settings_spec
 from notifierd.config.cron import parse_cron
 from notifierd.config.matchers import MatcherError, parse_matcher
-from notifierd.config.model import CHANNEL_TYPES, Channel, TemplateVersion
+from notifierd.config.model import ANONYMOUS_PRODUCER, CHANNEL_TYPES, Channel, TemplateVersion
 from notifierd.config.problems import Problem
 from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
@@ -534,3 +534,66 @@ def check_template_files(templates: Iterable[TemplateVersion]) -> dict[str, list
     for tv in templates:
         out.setdefault(tv.name, []).append(tv.version)
     return out
+
+
+def check_principals(check: Checker) -> None:
+    """Producers and people as principals: references in may_act_on, one id per principal,
+    one token per principal, and the anonymous producer without a token."""
+    data = check.parsed.data
+    producers = data.get("producers") if isinstance(data.get("producers"), dict) else {}
+    people = data.get("people") if isinstance(data.get("people"), dict) else {}
+    routes = {str(r["name"]) for _, r in _items(data, "routes") if isinstance(r.get("name"), str)}
+    known_producers = {str(p) for p in producers} | {ANONYMOUS_PRODUCER}
+    tokens: dict[str, tuple[Any, ...]] = {}
+    for kind, entries in (("producers", producers), ("people", people)):
+        for name, entry in entries.items():
+            if not isinstance(entry, dict):
+                continue
+            token = entry.get("token")
+            match = ENV_REF_ONLY.match(token) if isinstance(token, str) else None
+            if match is None:
+                continue
+            if match.group(1) in tokens:
+                first = check.parsed.doc.value_mark(tokens[match.group(1)])
+                check.at(
+                    (kind, name, "token"),
+                    f"token ${{{match.group(1)}}} is already the token at line {first.line}: "
+                    "each principal needs its own token, or one could act as the other",
+                    "duplicate-token",
+                )
+            else:
+                tokens[match.group(1)] = (kind, name, "token")
+    for name in producers:
+        if name in people:
+            check.at(
+                ("producers", name),
+                f"'{name}' is both a producer and a person: give each principal its own name",
+                "duplicate-name",
+                key=True,
+            )
+    for name, producer in producers.items():
+        if not isinstance(producer, dict):
+            continue
+        if name == ANONYMOUS_PRODUCER and "token" in producer:
+            check.at(
+                ("producers", name, "token"),
+                f"'{ANONYMOUS_PRODUCER}' is the default queue, which has no credential: "
+                "give a producer with a token a name of its own",
+                "anonymous-token",
+            )
+        may_act_on = producer.get("may_act_on")
+        if not isinstance(may_act_on, dict):
+            continue
+        for key, known, what in (
+            ("routes", routes, "route"),
+            ("producers", known_producers, "producer"),
+        ):
+            names = may_act_on.get(key)
+            for i, ref in enumerate(names if isinstance(names, list) else ()):
+                if isinstance(ref, str) and ref not in known:
+                    check.at(
+                        ("producers", name, "may_act_on", key, i),
+                        f"unknown {what} '{ref}'{did_you_mean(ref, known)} in may_act_on of "
+                        f"producer '{name}'",
+                        f"unknown-{what}",
+                    )

@@ -11,6 +11,7 @@ from notifierd.config import cache, checks
 from notifierd.config.build import (
     build_person,
     build_policy,
+    build_producer,
     build_rate_limit,
     build_route,
     build_settings,
@@ -192,6 +193,7 @@ def _check_routes_file(
     checks.check_rate_limits(check, channels, channel_names)
     checks.check_suppressions(check)
     checks.check_people(check)
+    checks.check_principals(check)
 
 
 def _check_policy(
@@ -247,5 +249,8 @@ def _build_snapshot(
         ),
         people=MappingProxyType(
             {name: build_person(name, p) for name, p in (routes_data.get("people") or {}).items()}
+        ),
+        producers=MappingProxyType(
+            {pid: build_producer(pid, p) for pid, p in (routes_data.get("producers") or {}).items()}
         ),
     )

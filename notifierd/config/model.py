@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,9 @@ class Settings:
     dedup_window: float = 3600.0
     retry: RetrySettings = field(default_factory=RetrySettings)
     escalation_misfire_grace: float = 3600.0
+    # Who may press a Slack button: "anyone" in the workspace (recorded as slack:<user id>), or
+    # "people_only": a person from people: with that Slack id and the operate role.
+    slack_actions: str = "anyone"
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -103,11 +107,43 @@ class Person:
     name: str
     contacts: tuple[Contact, ...]
     reach: str = "all"  # or "first"
+    roles: tuple[str, ...] = ()  # view, operate, admin: what the person may do over the API
+    token: str | None = None  # the API token's environment reference, ``${NAME}``
+
+    @property
+    def slack_ids(self) -> frozenset[str]:
+        """The Slack user ids among the person's contacts (``@U123…`` or ``U123…``)."""
+        return frozenset(
+            c.address.removeprefix("@")
+            for c in self.contacts
+            if c.type == "slack" and SLACK_USER_ID.match(c.address.removeprefix("@"))
+        )
 
     @property
     def conditional(self) -> bool:
         """True when where the person is reached depends on the request."""
         return any(c.min_severity or c.min_priority for c in self.contacts)
+
+
+# A Slack member id (U…, or W… on Enterprise Grid), as interactivity payloads carry it.
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+ANONYMOUS_PRODUCER = "anonymous"  # the default queue: a producer with no credential
+
+
+@dataclass(frozen=True, slots=True)
+class Producer:
+    """A system that sends requests, known by its credential; ``anonymous`` is the default
+    queue, which has none."""
+
+    id: str
+    roles: tuple[str, ...] = ("produce",)  # produce, view
+    token: str | None = None  # the API token's environment reference, ``${NAME}``
+    # Alerts beyond its own it may acknowledge and resolve: those whose opening request
+    # matched one of these routes, or that one of these producers opened.
+    may_act_on_routes: tuple[str, ...] = ()
+    may_act_on_producers: tuple[str, ...] = ()
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,3 +253,4 @@ class Snapshot:
     policies: Mapping[str, Policy]
     templates: Mapping[str, tuple[TemplateVersion, ...]]  # name -> versions, oldest first
     people: Mapping[str, Person] = field(default_factory=lambda: MappingProxyType({}))
+    producers: Mapping[str, Producer] = field(default_factory=lambda: MappingProxyType({}))

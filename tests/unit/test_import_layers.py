@@ -17,7 +17,17 @@ PACKAGE = Path(__file__).resolve().parents[2] / "notifierd"
 
 # Import nothing from notifierd but the package's own __init__.
 LEAVES = frozenset(
-    {"notifierd", "request", "errors", "jsonenc", "logs", "metrics", "options", "status"}
+    {
+        "notifierd",
+        "request",
+        "errors",
+        "jsonenc",
+        "logs",
+        "metrics",
+        "options",
+        "secrets",
+        "status",
+    }
 )
 BASE = LEAVES | {"config"}
 
@@ -30,6 +40,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     # routing and templates sit side by side on config: neither imports the other.
     "routing": BASE,
     "templates": BASE,
+    # Who acts, with which roles, on which alerts: pure over a snapshot and the credentials.
+    "principals": BASE,
     # Whole validation (config + templates) and the active config (+ routing) sit above both.
     "validation": BASE | {"templates"},
     "active": BASE | {"routing", "templates", "validation"},
@@ -42,15 +54,16 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "pipeline": BASE
     | {"active", "channels", "intake", "reconnect", "redisio", "routing", "store", "templates"},
     # alerts rewrites sent messages through the channels' MessageUpdater capability.
-    "alerts": BASE | {"active", "channels", "pipeline", "reconnect", "store", "templates"},
+    "alerts": BASE
+    | {"active", "channels", "pipeline", "principals", "reconnect", "store", "templates"},
     "configtest": BASE | {"intake", "pipeline", "routing", "templates"},
     "diff": BASE | {"active", "pipeline"},
     "client": BASE | {"intake", "redisio", "store"},
     # http serves a Backend protocol; it never imports the daemon that implements it.
-    "http": BASE | {"intake"},
+    "http": BASE | {"intake", "principals"},
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
-    "daemon": BASE | {"http", "services", "store"},
+    "daemon": BASE | {"http", "principals", "services", "store"},
     "supervisor": BASE,
     "cli": BASE
     | {
@@ -63,6 +76,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "http",
         "intake",
         "pipeline",
+        "principals",
         "redisio",
         "routing",
         "store",
