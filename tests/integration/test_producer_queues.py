@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from notifierd.intake.queues import Queues
+from notifierd.intake.queues import Queues, Taken
 from notifierd.redisio.keys import Keys
 from tests.integration.daemon_harness import ROUTES, Running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
@@ -39,7 +39,7 @@ async def queues(redis_prefix: RedisPrefix) -> AsyncIterator[Queues]:
     await queues.stop()
 
 
-def ids(taken: list) -> list[str]:  # type: ignore[type-arg]
+def ids(taken: list[Taken]) -> list[str]:
     return [json.loads(t.raw)["id"] for t in taken]
 
 
