@@ -101,7 +101,7 @@ async def test_the_migration_fills_in_the_steps_of_notifications_already_sent(
 ) -> None:
     conn = await asyncpg.connect(old_database)
     try:
-        assert await migrate(conn) == ["0006_step_of_request"]
+        assert (await migrate(conn))[0] == "0006_step_of_request"
         rows = await conn.fetch(
             "SELECT id, alert_id, step_round, step_level FROM requests ORDER BY id"
         )
