@@ -16,6 +16,8 @@ import os
 import uuid
 from typing import Any
 
+from notifierd.redisio.keys import Keys
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_QUEUE = "notifierd:requests"
@@ -47,10 +49,15 @@ class Client:
         redis_url: str | None = None,
         postgres_url: str | None = None,
         queue: str | None = None,
+        producer: str | None = None,
     ) -> None:
+        """``producer``: push onto that producer's own queue, ``<queue>:<producer>`` (its Redis
+        ACL user, in ``redis_url``, may push only there); None: the default queue."""
         self.redis_url = redis_url or os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
         self.postgres_url = postgres_url or os.environ.get("POSTGRES_URL", DEFAULT_POSTGRES_URL)
         self.queue = queue or os.environ.get("NOTIFIERD_QUEUE", DEFAULT_QUEUE)
+        if producer is not None:
+            self.queue = Keys(queue=self.queue).producer_queue(producer)
         self._redis: Any = None
         self._store: Any = None
 

@@ -87,16 +87,16 @@ class Daemon:
                 private_metrics=opts.private_metrics,
             )
         self._services = s = await build(opts, self.clock, self.due_clock)
-        await s.consumer.start()
+        # Recovers too: dead consumers' requests, and what our own id held when it last stopped
+        # (a fixed --consumer-id), go back in line, each onto the queue it came from.
+        recovered = await s.intake.start()
         s.recorder.start()
         s.escalator.start()
-        recovered = await s.consumer.recover()
-        # Our own id held requests when we last stopped (a fixed --consumer-id): back in line.
-        recovered += await s.consumer.return_own()
         log.info(
-            "notifierd started: config %s, queue %s, consumer %s%s; recovered %d request(s)",
+            "notifierd started: config %s, queue %s%s, consumer %s%s; recovered %d request(s)",
             s.holder.active.id,
             s.keys.queue,
+            "".join(f", {c.keys.queue}" for c in s.queues.consumers[1:]),
             s.consumer.id,
             " (dry run)" if opts.dry_run else "",
             recovered,
@@ -163,11 +163,11 @@ class Daemon:
             ("the recorder", s.recorder.stop),
             # Requests of keys we owned until the last acknowledgement may have been handed to
             # us meanwhile: back to the queue too, so we stop holding nothing.
-            ("returning handed-over requests", lambda: s.consumer.release([])),
+            ("returning handed-over requests", s.queues.release_handed),
             ("the escalator", lambda: s.escalator.stop(timeout)),
             ("the retrier", lambda: self._wait_for_task("retrier", timeout + 5)),
             ("the background loops", self._cancel_tasks),
-            ("the consumer", s.consumer.stop),
+            ("the consumers", s.queues.stop),
             ("the channels", s.senders.close),
             ("the Postgres pool", s.store.close),
             ("the escalations' Postgres pool", s.escalation_store.close),
@@ -236,7 +236,7 @@ class Daemon:
         return await self.services.store.ping()
 
     async def queue_depth(self) -> int:
-        return await self.services.consumer.queue_depth()
+        return await self.services.queues.queue_depth()
 
     def reload_problems(self) -> list[Problem]:
         return list(self.services.holder.last_problems)
@@ -281,14 +281,14 @@ class Daemon:
         interval = max(1.0, self.options.heartbeat_ttl / 3)
         while not self.stopping.is_set():
             try:
-                recovered = await self.services.consumer.recover()
+                recovered = await self.services.queues.recover()
                 if recovered:
                     log.warning(
                         "recovered %d request(s) from a consumer that died",
                         recovered,
                         extra={"event": "recovered"},
                     )
-                metrics.QUEUE_DEPTH.set(await self.services.consumer.queue_depth())
+                metrics.QUEUE_DEPTH.set(await self.services.queues.queue_depth())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from notifierd.config.model import ANONYMOUS_PRODUCER, Person, Producer, Snapshot
 from notifierd.config.values import ENV_REF_ONLY
+from notifierd.request import Request
 from notifierd.secrets import Secrets
 
 API_TOKEN_ENV = "NOTIFIERD_API_TOKEN"
@@ -66,6 +67,16 @@ def anonymous_producer(snapshot: Snapshot) -> Principal:
     """The default queue: it may send and trigger; it acts on alerts only as the config grants."""
     configured = snapshot.producers.get(ANONYMOUS_PRODUCER)
     return producer_principal(configured or Producer(ANONYMOUS_PRODUCER))
+
+
+def queue_producer(snapshot: Snapshot, request: Request) -> Principal:
+    """Who pushed ``request``: the producer whose queue it was taken from (``request.producer``),
+    else the anonymous producer of the default queue. A producer a reload removed since keeps
+    its id but no grants: it acts on the alerts it opened, nothing more."""
+    if request.producer is None:
+        return anonymous_producer(snapshot)
+    producer = snapshot.producers.get(request.producer) or Producer(request.producer)
+    return producer_principal(producer)
 
 
 class CredentialError(ValueError):

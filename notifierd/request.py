@@ -52,11 +52,16 @@ class Request:
     dedup_key: str | None = None
     escalation_policy: str | None = None
     attachments: tuple[Mapping[str, Any], ...] = ()
+    # The producer whose queue the request came from (None: the default queue, anonymous).
+    # Set by the intake from the list it took the request from, never from the JSON, which
+    # any producer writes: the request schema has no such field.
+    producer: str | None = None
     raw: Mapping[str, Any] = field(default_factory=_empty, compare=False, repr=False)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Request:
-        """Build from a schema-valid mapping; a missing ``id`` is generated (idempotency key)."""
+    def from_dict(cls, data: Mapping[str, Any], producer: str | None = None) -> Request:
+        """Build from a schema-valid mapping; a missing ``id`` is generated (idempotency key).
+        ``producer``: whose queue it came from (see ``Request.producer``)."""
         template = data.get("template")
         kind = data.get("kind", "notification")
         action = data.get("action")
@@ -82,6 +87,7 @@ class Request:
             dedup_key=data.get("dedup_key"),
             escalation_policy=data.get("escalation_policy"),
             attachments=tuple(data.get("attachments") or ()),
+            producer=producer,
             raw=MappingProxyType(dict(data)),
         )
 

@@ -19,6 +19,7 @@ from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.service import AlertService
 from notifierd.channels.registry import SenderPool
 from notifierd.intake.consumer import Consumer
+from notifierd.intake.queues import Queues
 from notifierd.options import Options
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import Deliverer
@@ -48,7 +49,7 @@ class Services:
     escalation_store: Store  # escalations' own connections: a storm of triggers cannot delay them
     redis: Redis
     keys: Keys
-    consumer: Consumer
+    queues: Queues  # the default queue and every producer queue the config names
     senders: SenderPool
     deliverer: Deliverer
     processor: Processor
@@ -60,6 +61,11 @@ class Services:
 
     def active(self) -> Active:
         return self.holder.active
+
+    @property
+    def consumer(self) -> Consumer:
+        """The default queue's consumer."""
+        return self.queues.default
 
 
 def writer(store: Store) -> Write:
@@ -96,7 +102,7 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         return holder.active
 
     keys = Keys(settings.key_prefix, settings.queue)
-    consumer = Consumer(redis, keys, settings.consumer_id, heartbeat_ttl=settings.heartbeat_ttl)
+    queues = Queues(redis, keys, settings.consumer_id, heartbeat_ttl=settings.heartbeat_ttl)
     senders = SenderPool()
     deliverer = Deliverer(
         senders, RateLimiter(redis, keys), clock, symmetric_jitter(), dry_run=settings.dry_run
@@ -113,15 +119,15 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         writer(escalation_store),
         active,
         clock,
-        replica=consumer.id,
+        replica=queues.default.id,
         poll=settings.escalation_poll,
         vacuum_store=AlertStore(store.pool),
         planned=planned,
         due_clock=due_clock,
     )
-    recorder = Recorder(store, consumer)
+    recorder = Recorder(store)
     intake = Intake(
-        consumer,
+        queues,
         store,
         processor,
         recorder,
@@ -138,7 +144,7 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         escalation_store=escalation_store,
         redis=redis,
         keys=keys,
-        consumer=consumer,
+        queues=queues,
         senders=senders,
         deliverer=deliverer,
         processor=processor,

@@ -16,7 +16,7 @@ from notifierd.pipeline.deliver import message_from_json
 from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.outcome import Write, request_payload
-from notifierd.principals import Ownership, Principal, Refused, anonymous_producer, refusal
+from notifierd.principals import Ownership, Principal, Refused, queue_producer, refusal
 from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus
@@ -82,20 +82,21 @@ class AlertService:
             steps,
             request_payload(request),
             routes,
+            opened_by=queue_producer(active.snapshot, request).id if request.producer else None,
         )
         if opened and steps:
             self.planned.announce(alert.id, [s[2] for s in steps])
         return alert, opened
 
     async def from_request(self, request: Request) -> tuple[str, str]:
-        """An acknowledge or resolve that came through the default queue: (outcome, reason).
+        """An acknowledge or resolve that came through a queue: (outcome, reason).
 
-        Its actor is the anonymous producer, whatever the request says: a ``by`` in its
-        metadata is kept as a note only."""
+        Its actor is the producer whose queue it came from — the anonymous producer for the
+        default queue — whatever the request says: a ``by`` in its metadata is a note only."""
         key = request.dedup_key
         if not key:
             return "ignored", f"an {request.action} request names its alert with dedup_key"
-        actor = anonymous_producer(self.active().snapshot)
+        actor = queue_producer(self.active().snapshot, request)
         note = request.metadata.get("by")
         act = self.acknowledge if request.action == "acknowledge" else self.resolve
         done = await act(key, actor, "queue", note=str(note) if note else None)

@@ -114,6 +114,7 @@ def build_producer(producer_id: str, data: Mapping[str, Any]) -> Producer:
         may_act_on_routes=tuple(may_act_on.get("routes") or ()),
         may_act_on_producers=tuple(may_act_on.get("producers") or ()),
         description=data.get("description"),
+        queue=bool(data.get("queue", False)),
     )
 
 

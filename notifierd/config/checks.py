@@ -581,6 +581,13 @@ def check_principals(check: Checker) -> None:
                 "give a producer with a token a name of its own",
                 "anonymous-token",
             )
+        if name == ANONYMOUS_PRODUCER and producer.get("queue"):
+            check.at(
+                ("producers", name, "queue"),
+                f"'{ANONYMOUS_PRODUCER}' is the default queue already: a producer with a queue "
+                "of its own needs a name of its own",
+                "anonymous-queue",
+            )
         may_act_on = producer.get("may_act_on")
         if not isinstance(may_act_on, dict):
             continue

@@ -144,6 +144,9 @@ class Producer:
     may_act_on_routes: tuple[str, ...] = ()
     may_act_on_producers: tuple[str, ...] = ()
     description: str | None = None
+    # It has a queue of its own, ``<queue>:<id>``, which the daemon consumes: its requests are
+    # known to be its own by the list they came from (a Redis ACL user may push only there).
+    queue: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,11 +42,12 @@ def rejection_record(raw: bytes, reason: str, now: datetime | None = None) -> st
 
 
 class Consumer:
-    """One replica's view of the queue: a processing list of its own and a heartbeat.
+    """One replica's view of one queue: a processing list of its own and a heartbeat.
 
     Flow: ``start()``, then ``fetch()`` → work → ``ack()`` once the outcome is durable, or
     ``reject()`` for a request that is not valid; ``release()`` what is left on shutdown,
     then ``stop()``. Any replica runs ``recover()`` to requeue what dead consumers held.
+    ``producer`` names whose queue it is (None: the default queue, the anonymous producer).
     """
 
     def __init__(
@@ -57,9 +58,11 @@ class Consumer:
         heartbeat_ttl: float = 15.0,
         *,
         max_rejected: int = MAX_REJECTED,
+        producer: str | None = None,
     ) -> None:
         self.redis = redis
         self.keys = keys
+        self.producer = producer
         self.id = consumer_id or default_consumer_id()
         self.heartbeat_ttl = heartbeat_ttl
         self.max_rejected = max_rejected
@@ -133,13 +136,21 @@ class Consumer:
             raise RuntimeError("Consumer.start() must be called before fetch()")
         if max_items < 1:
             return []
-        batch = await self._take(max_items)
+        batch = await self.take(max_items)
         if batch or timeout <= 0:
             return batch
-        # Wait for the queue without taking from it: BLMOVE from the list's right end back onto
-        # it is a no-op that blocks until there is something. Taking stays in the script, which
-        # alone decides (atomically) who owns a request's order key. 0 would block forever, so
-        # every wait is bounded; Redis takes fractional seconds (the type stub says int).
+        if not await self.wait(timeout) or (ready is not None and not ready()):
+            return []
+        return await self.take(max_items)
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the queue to hold something; True when it does.
+
+        BLMOVE from the list's right end back onto it is a no-op that blocks until there is
+        something. Taking stays in the script, which alone decides (atomically) who owns a
+        request's order key. 0 would block forever, so every wait is bounded; Redis takes
+        fractional seconds (the type stub says int).
+        """
         woke = await self.redis.blmove(
             self.keys.queue,
             self.keys.queue,
@@ -147,11 +158,10 @@ class Consumer:
             "RIGHT",
             "RIGHT",
         )
-        if woke is None or (ready is not None and not ready()):
-            return []
-        return await self._take(max_items)
+        return woke is not None
 
-    async def _take(self, n: int) -> list[bytes]:
+    async def take(self, n: int) -> list[bytes]:
+        """Up to ``n`` requests without waiting (see ``fetch``); requires ``start()``."""
         keys = [
             self.keys.queue,
             self._processing,

@@ -45,15 +45,21 @@ class Rejection:
     id: str | None = None
 
 
-def parse_request(raw: bytes | bytearray | memoryview | str) -> Request | Rejection:
-    """Decode, validate and build a request. Never raises: anything wrong is a Rejection."""
+def parse_request(
+    raw: bytes | bytearray | memoryview | str, producer: str | None = None
+) -> Request | Rejection:
+    """Decode, validate and build a request. Never raises: anything wrong is a Rejection.
+
+    ``producer``: whose queue ``raw`` was taken from (None: the default queue); the request
+    carries it as ``Request.producer``.
+    """
     try:
-        return _parse(raw)
+        return _parse(raw, producer)
     except Exception as exc:  # a bug here must reject one request, not stop the daemon
         return Rejection(f"invalid request: {type(exc).__name__}: {exc}")
 
 
-def _parse(raw: bytes | bytearray | memoryview | str) -> Request | Rejection:
+def _parse(raw: bytes | bytearray | memoryview | str, producer: str | None) -> Request | Rejection:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
     size = len(raw)
@@ -85,7 +91,7 @@ def _parse(raw: bytes | bytearray | memoryview | str) -> Request | Rejection:
     problems = request_problems(data)
     if problems:
         return Rejection(_join(problems), id=request_id)
-    return Request.from_dict(data)
+    return Request.from_dict(data, producer)
 
 
 def _usable_id(value: Any) -> str | None:

@@ -22,6 +22,7 @@ from notifierd import metrics
 from notifierd.active import Active
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.parse import Rejection, parse_request
+from notifierd.intake.queues import Queues, Taken, producer_queues
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.outcome import Known, Processed, request_payload
@@ -63,7 +64,7 @@ class Intake:
 
     def __init__(
         self,
-        consumer: Consumer,
+        queues: Queues,
         store: Store,
         processor: Processor,
         recorder: Recorder,
@@ -75,7 +76,7 @@ class Intake:
         waiting_deliveries: Callable[[], int] = lambda: 0,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        self.consumer = consumer
+        self.queues = queues
         self.store = store
         self.processor = processor
         self.recorder = recorder
@@ -85,13 +86,14 @@ class Intake:
         self.hold_back = hold_back  # True while overdue escalations go first
         self.waiting_deliveries = waiting_deliveries
         self._sleep = sleep
-        self._inflight: dict[asyncio.Task[None], bytes] = {}
+        self._inflight: dict[asyncio.Task[None], Taken] = {}
         self._by_key: dict[str, asyncio.Task[None]] = {}
         self._submitted: set[asyncio.Task[None]] = set()  # outcome handed to the recorder
         # A fetch failed: what it may have taken (its reply lost) is looked for before the next.
         self._adopt = False
         self._backoff = Backoff(sleep=sleep)
         self._slot = asyncio.Event()
+        self._snapshot: object = None  # the config whose producer queues are consumed
 
     @property
     def in_flight(self) -> int:
@@ -101,8 +103,17 @@ class Intake:
         """Stop waiting for a free slot (the daemon is stopping)."""
         self._slot.set()
 
+    async def start(self) -> int:
+        """Start consuming every queue the active config names; returns how many requests went
+        back onto their queues (see ``Queues.start``). Then ``run``."""
+        snapshot = self.active().snapshot
+        recovered = await self.queues.start(producer_queues(snapshot))
+        self._snapshot = snapshot
+        return recovered
+
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
+            await self._follow_config()
             if self.hold_back():
                 await asyncio.sleep(0.02)  # overdue escalations first; requests wait in Redis
                 continue
@@ -114,7 +125,7 @@ class Intake:
                 self._slot.clear()
                 await self._slot.wait()
                 continue
-            raws = await until_done(
+            taken = await until_done(
                 functools.partial(self._take, min(free, self.limits.batch)),
                 what="taking requests from Redis",
                 retry_if=always,
@@ -122,25 +133,52 @@ class Intake:
                 logger=log,
                 event="redis_unavailable",
             )
-            if raws:
+            if taken:
                 try:
-                    await self._dispatch(raws)
+                    await self._dispatch(taken)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # the loop must go on; what it took is in our list
-                    log.exception("dispatching %d request(s) failed", len(raws))
+                    log.exception("dispatching %d request(s) failed", len(taken))
                     self._adopt = True
 
-    async def _take(self, n: int) -> list[bytes]:
+    async def _follow_config(self) -> None:
+        """After a reload: consume the producer queues the config now names, and stop the
+        consumers of dropped ones once what they hold is finished."""
+        snapshot = self.active().snapshot
+        if snapshot is not self._snapshot:
+            await until_done(
+                lambda: self.queues.follow(producer_queues(snapshot)),
+                what="following the config's producer queues",
+                retry_if=always,
+                backoff=self._backoff,
+                logger=log,
+                event="redis_unavailable",
+            )
+            self._snapshot = snapshot
+        if self.queues.retired:
+            await until_done(
+                lambda: self.queues.close_retired(self._busy),
+                what="stopping the consumers of dropped producer queues",
+                retry_if=always,
+                backoff=self._backoff,
+                logger=log,
+                event="redis_unavailable",
+            )
+
+    def _busy(self, consumer: Consumer) -> bool:
+        return any(t.consumer is consumer for t in self._inflight.values())
+
+    async def _take(self, n: int) -> list[Taken]:
         """A fetch, after taking up what an earlier one took whose reply was lost: those are
         older than anything taken after them, so they go first."""
         if self._adopt:
             await self._adopt_orphans()
             self._adopt = False
         self._adopt = True  # until the fetch's reply is here
-        raws = await self.consumer.fetch(n, timeout=0.5, ready=self._room_for_deliveries)
+        taken = await self.queues.fetch(n, timeout=0.5, ready=self._room_for_deliveries)
         self._adopt = False
-        return raws
+        return taken
 
     async def _adopt_orphans(self) -> None:
         """Process what our processing list holds that nothing here works on: requests a fetch
@@ -149,11 +187,13 @@ class Intake:
         its later requests are processed."""
         in_flight = collections.Counter(self._inflight.values())
         orphans = []
-        for raw in await self.consumer.pending():
-            if in_flight[raw] > 0:
-                in_flight[raw] -= 1
-            else:
-                orphans.append(raw)
+        for consumer in self.queues.holding:
+            for raw in await consumer.pending():
+                taken = Taken(raw, consumer)
+                if in_flight[taken] > 0:
+                    in_flight[taken] -= 1
+                else:
+                    orphans.append(taken)
         if orphans:
             log.warning(
                 "taking up %d request(s) a failed fetch took",
@@ -168,13 +208,13 @@ class Intake:
     async def finish(self, timeout: float) -> int:
         """Wait up to ``timeout`` s for the requests in flight; return the rest to the queue,
         with whatever other consumers handed to us. Returns how many went back."""
-        raws: list[bytes] = []
+        unfinished_taken: list[Taken] = []
         if self._inflight:
             _, pending = await asyncio.wait(list(self._inflight), timeout=timeout)
             # One handed to the recorder is written and acknowledged by it (the recorder stops
             # after us): returned too, it would be taken and sent again.
             unfinished = [t for t in pending if t not in self._submitted]
-            raws = [self._inflight[t] for t in unfinished]
+            unfinished_taken = [self._inflight[t] for t in unfinished]
             for task in unfinished:
                 task.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
@@ -184,24 +224,27 @@ class Intake:
                 await asyncio.wait_for(self.recorder.drain(), timeout)
             except TimeoutError:
                 log.error("the records of returned requests are not all written yet")
-        released = await self.consumer.release(raws)
-        if raws:
+        released = 0
+        for consumer in self.queues.holding:
+            raws = [t.raw for t in unfinished_taken if t.consumer is consumer]
+            released += await consumer.release(raws)
+        if unfinished_taken:
             log.warning(
                 "returned %d unfinished request(s) to the queue",
-                len(raws),
+                len(unfinished_taken),
                 extra={"event": "released"},
             )
         return released
 
-    async def _dispatch(self, raws: list[bytes]) -> None:
+    async def _dispatch(self, batch: list[Taken]) -> None:
         received_at = self.clock()
-        requests: list[tuple[bytes, Request]] = []
-        for raw in raws:
-            parsed = parse_request(raw)
+        requests: list[tuple[Taken, Request]] = []
+        for taken in batch:
+            parsed = parse_request(taken.raw, taken.consumer.producer)
             if isinstance(parsed, Rejection):
-                await self._reject(raw, parsed.reason)
+                await self._reject(taken, parsed.reason)
             else:
-                requests.append((raw, parsed))
+                requests.append((taken, parsed))
         if not requests:
             return
         known: Known | None
@@ -210,11 +253,11 @@ class Intake:
         except Exception:  # not Redis or Postgres away: each request finds out for itself
             log.exception("reading what %d request(s) already delivered failed", len(requests))
             known = None
-        for raw, request in requests:
+        for taken, request in requests:
             key = request.order_key
             previous = self._by_key.get(key)
-            task = asyncio.create_task(self._handle(raw, request, received_at, known, previous))
-            self._inflight[task] = raw
+            task = asyncio.create_task(self._handle(taken, request, received_at, known, previous))
+            self._inflight[task] = taken
             self._by_key[key] = task
             task.add_done_callback(functools.partial(self._finished, key))
         metrics.IN_FLIGHT.set(len(self._inflight))
@@ -238,7 +281,7 @@ class Intake:
 
     async def _handle(
         self,
-        raw: bytes,
+        taken: Taken,
         request: Request,
         received_at: datetime,
         known: Known | None,
@@ -276,14 +319,14 @@ class Intake:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            processed = self._dead(raw, request, received_at, active, exc)
+            processed = self._dead(taken, request, received_at, active, exc)
         task = asyncio.current_task()
         if task is not None:
             self._submitted.add(task)
-        await self.recorder.submit(raw, processed)
+        await self.recorder.submit(taken.raw, processed, taken.consumer)
 
     def _dead(
-        self, raw: bytes, request: Request, received_at: datetime, active: Active, exc: Exception
+        self, taken: Taken, request: Request, received_at: datetime, active: Active, exc: Exception
     ) -> Processed:
         """A bug must neither crash the daemon nor loop the request: dead-letter it, whole."""
         reason = f"internal error: {type(exc).__name__}: {exc}"[:2000]
@@ -302,11 +345,14 @@ class Intake:
             received_at=received_at,
             reason=reason,
             snapshot_id=active.id,
+            producer=request.producer,
         )
-        letter = DeadRequest(request.id, self.consumer.keys.queue, storable_text(raw), reason)
+        queue = taken.consumer.keys.queue
+        letter = DeadRequest(request.id, queue, storable_text(taken.raw), reason)
         return Processed(record, dead=letter)
 
-    async def _reject(self, raw: bytes, reason: str) -> None:
+    async def _reject(self, taken: Taken, reason: str) -> None:
+        raw = taken.raw
         metrics.REJECTED.inc()
         log.warning("rejected a request: %s", reason, extra={"event": "rejected"})
         try:
@@ -320,7 +366,7 @@ class Intake:
         except Exception as exc:  # the Redis rejected list still keeps it, byte for byte
             log.error("could not record a rejected request in Postgres: %s", exc)
         await until_done(
-            lambda: self.consumer.reject(raw, reason),
+            lambda: taken.consumer.reject(raw, reason),
             what="moving a request to the rejected list",
             retry_if=always,
             backoff=self._backoff,

@@ -70,6 +70,7 @@ class Processor:
             payload=request_payload(request),
             received_at=received_at,
             snapshot_id=active.id,
+            producer=request.producer,
         )
         out = Processed(record)
         alerts = self.alerts if lifecycle and request.kind == "alert" else None

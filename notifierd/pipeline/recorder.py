@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -22,8 +23,9 @@ log = logging.getLogger("notifierd.record")
 
 
 class Acknowledger(Protocol):
-    """What the record stage needs of the intake's consumer: to acknowledge requests whose
-    outcome is durable, and the name of their queue (a dead letter says where to replay it)."""
+    """What the record stage needs of the consumer a request was taken by: to acknowledge
+    requests whose outcome is durable, and the name of their queue (a dead letter says where to
+    replay it)."""
 
     keys: Keys
 
@@ -32,11 +34,13 @@ class Acknowledger(Protocol):
 
 @dataclass
 class _Item:
-    """A request's outcome (to acknowledge once written), or one delivery of a request still
-    under way, recorded as soon as it finished (``raw``, ``processed`` and ``done`` None)."""
+    """A request's outcome (to acknowledge on ``source`` once written), or one delivery of a
+    request still under way, recorded as soon as it finished (``raw``, ``processed``, ``source``
+    and ``done`` None)."""
 
     raw: bytes | None
     processed: Processed | None
+    source: Acknowledger | None = None
     done: asyncio.Future[None] | None = None
     delivery: DeliveryRecord | None = None
 
@@ -65,18 +69,17 @@ def merge(
 
 
 class Recorder:
-    """``await submit(raw, processed)`` returns once the outcome is durable and the raw acked."""
+    """``await submit(raw, processed, source)`` returns once the outcome is durable and the raw
+    acknowledged on ``source``, the consumer that took it."""
 
     def __init__(
         self,
         store: Store,
-        consumer: Acknowledger,
         *,
         max_batch: int = 500,
         max_wait: float = 0.005,
     ) -> None:
         self.store = store
-        self.consumer = consumer
         self.max_batch = max_batch
         self.max_wait = max_wait
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -85,9 +88,9 @@ class Recorder:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="recorder")
 
-    async def submit(self, raw: bytes, processed: Processed) -> None:
+    async def submit(self, raw: bytes, processed: Processed, source: Acknowledger) -> None:
         done = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Item(raw, processed, done))  # in-flight requests are capped
+        self._queue.put_nowait(_Item(raw, processed, source, done))  # in-flight requests are capped
         # Cancelling the waiter cancels only ``done``: the item stays queued and is written.
         await done
 
@@ -131,11 +134,14 @@ class Recorder:
 
     async def _flush(self, items: list[_Item]) -> None:
         durable = await self._write(items)
-        raws = [i.raw for i in durable if i.raw is not None]
-        if raws:
+        by_source: dict[Acknowledger, list[bytes]] = {}
+        for item in durable:
+            if item.raw is not None and item.source is not None:
+                by_source.setdefault(item.source, []).append(item.raw)
+        for source, raws in by_source.items():
             # Durable already: a replay after a failure here would be idempotent, but keep trying.
             await until_done(
-                lambda: self.consumer.ack(raws),
+                functools.partial(source.ack, raws),
                 what=f"acknowledging {len(raws)} request(s) in Redis",
                 retry_if=always,
                 logger=log,
@@ -165,7 +171,8 @@ class Recorder:
         if len(items) > 1:  # one bad row must not hold the others back: write them one by one
             return [done for item in items for done in await self._write([item])]
         [item] = items
-        if item.processed is None or item.raw is None:  # a delivery recorded ahead of its request
+        if item.processed is None or item.raw is None or item.source is None:
+            # a delivery recorded ahead of its request
             assert item.delivery is not None
             log.error("Postgres refused delivery %s: %s", item.delivery.id, refused)
             return []
@@ -189,7 +196,7 @@ class Recorder:
             snapshot_id=rec.snapshot_id,
             reason=reason,
         )
-        letter = DeadRequest(rec.id, self.consumer.keys.queue, storable_text(item.raw), reason)
+        letter = DeadRequest(rec.id, item.source.keys.queue, storable_text(item.raw), reason)
         # What was sent stays on record, so that `dlq retry` does not send it again.
         for delivery in item.processed.deliveries:
             try:

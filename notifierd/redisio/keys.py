@@ -31,6 +31,18 @@ class Keys:
         """The queue when none is named: the anonymous producers' (``notifierd:requests``)."""
         return f"{self.prefix}:requests"
 
+    def producer_queue(self, producer_id: str) -> str:
+        """A producer's own queue, ``<queue>:<producer id>`` (``notifierd:requests:ci``).
+
+        Its own list, so a Redis ACL can let the producer push there and nowhere else, and
+        the daemon knows whose a request is by the list it took it from.
+        """
+        return f"{self.queue}:{producer_id}"
+
+    def of_producer(self, producer_id: str) -> Keys:
+        """The keys of a producer's queue: its consumers set and order keys are its own."""
+        return Keys(self.prefix, self.producer_queue(producer_id))
+
     @property
     def consumers(self) -> str:
         """A set of the ids of this queue's consumers that may hold requests.

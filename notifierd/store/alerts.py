@@ -56,11 +56,13 @@ class AlertStore:
         steps: Sequence[tuple[int, int, datetime]],
         payload: str,
         routes: Sequence[str] = (),
+        opened_by: str | None = None,
     ) -> tuple[OpenedAlert, bool]:
         """(alert, opened): a new alert with its steps, or the open one this trigger joins.
 
-        Its opener is the principal recorded for the request id (``Store.record_sender``), else
-        ``anonymous``: the default queue."""
+        Its opener is ``opened_by`` (a producer known by the queue it pushed to), else the
+        principal recorded for the request id (``Store.record_sender``), else ``anonymous``: the
+        default queue."""
         try:
             row = await self.pool.fetchrow(
                 q("open_alert"),
@@ -76,6 +78,7 @@ class AlertStore:
                 [s[1] for s in steps],
                 [s[2] for s in steps],
                 list(routes),
+                opened_by,
             )
         except asyncpg.UniqueViolationError:
             # This trigger opened an alert that has been resolved since: a replay, not news.

@@ -171,6 +171,7 @@ class Store:
                     [r.step.alert_id if r.step else None for r in requests],
                     [r.step.round if r.step else None for r in requests],
                     [r.step.level if r.step else None for r in requests],
+                    [r.producer for r in requests],
                 )
             if deliveries:
                 await conn.execute(
@@ -312,6 +313,7 @@ class Store:
             "reason": req["reason"],
             "routes": json.loads(req["routes"]),
             "snapshot": req["snapshot_id"],
+            "producer": req["producer"],
             "received_at": req["received_at"].isoformat(),
             "request": json.loads(req["payload"]),
             "deliveries": items,

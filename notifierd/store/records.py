@@ -43,6 +43,7 @@ class RequestRecord:
     routes: list[str] = field(default_factory=list)
     snapshot_id: str | None = None
     step: StepRef | None = None  # set on an escalation step's notification
+    producer: str | None = None  # whose queue it came from (Request.producer)
 
 
 @dataclass(slots=True)

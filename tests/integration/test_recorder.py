@@ -48,14 +48,14 @@ async def test_a_refused_request_is_dead_lettered_and_its_batch_recorded(
     consumer = Consumer(redis_prefix.redis, keys, "c")
     await consumer.start()
     assert await consumer.fetch(3, timeout=0.1) == raws
-    recorder = Recorder(store, consumer, max_wait=0.05)
+    recorder = Recorder(store, max_wait=0.05)
     recorder.start()
     try:
         # "bad" carries a payload Postgres cannot store as JSON: a refusal, not an outage.
         await asyncio.gather(
-            recorder.submit(raws[0], routed("ok-1")),
-            recorder.submit(raws[1], routed("bad", payload="{not json")),
-            recorder.submit(raws[2], routed("ok-2")),
+            recorder.submit(raws[0], routed("ok-1"), consumer),
+            recorder.submit(raws[1], routed("bad", payload="{not json"), consumer),
+            recorder.submit(raws[2], routed("ok-2"), consumer),
         )
     finally:
         await recorder.stop()

@@ -1,11 +1,13 @@
 -- name: open_alert
 -- Open an alert with its escalation plan and timeline entry, or join the open one with the same
--- dedup key (counted as an occurrence) — one statement, so one round trip per trigger.
+-- dedup key (counted as an occurrence) — one statement, so one round trip per trigger. The
+-- opener: $13 (a producer known by its queue), else who sent it over the API, else anonymous.
 WITH up AS (
     INSERT INTO alerts AS a (id, dedup_key, status, policy, title, severity, snapshot_id, started_at, payload,
                              routes, opened_by)
     VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8::jsonb, $12::text[],
-            coalesce((SELECT principal FROM request_principals WHERE request_id = $1), 'anonymous'))
+            coalesce($13::text,
+                     (SELECT principal FROM request_principals WHERE request_id = $1), 'anonymous'))
     ON CONFLICT (dedup_key) WHERE status <> 'resolved'
     DO UPDATE SET occurrences = a.occurrences + (CASE WHEN a.id = EXCLUDED.id THEN 0 ELSE 1 END),
                   updated_at = now()

@@ -1,14 +1,15 @@
 -- name: insert_requests
 -- One row per request of a batch; a replay after a crash overwrites its own row. An escalation
 -- step's notification names its step ($9-$11, NULL for any other request: see migration 0006).
+-- $12: the producer whose queue it came from (migration 0008); not updated by a replay.
 INSERT INTO requests (id, kind, outcome, reason, payload, routes, snapshot_id, received_at,
-                      alert_id, step_round, step_level)
+                      alert_id, step_round, step_level, producer)
 SELECT t.id, t.kind, t.outcome, t.reason, t.payload::jsonb, t.routes::jsonb, t.snapshot_id,
-       t.received_at, t.alert_id, t.step_round, t.step_level
+       t.received_at, t.alert_id, t.step_round, t.step_level, t.producer
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::timestamptz[], $9::text[], $10::int[], $11::int[])
+            $8::timestamptz[], $9::text[], $10::int[], $11::int[], $12::text[])
      AS t(id, kind, outcome, reason, payload, routes, snapshot_id, received_at, alert_id,
-          step_round, step_level)
+          step_round, step_level, producer)
 ON CONFLICT (id) DO UPDATE
 SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, routes = EXCLUDED.routes,
     snapshot_id = EXCLUDED.snapshot_id, updated_at = now();

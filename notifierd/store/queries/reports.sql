@@ -1,6 +1,6 @@
 -- name: request_by_id
 SELECT id, kind, outcome, reason, payload::text AS payload, routes::text AS routes, snapshot_id,
-       received_at, updated_at
+       received_at, updated_at, producer
 FROM requests WHERE id = $1;
 
 -- name: deliveries_of_request
