@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -135,18 +136,28 @@ producers:
 """
 
 
+async def with_a_config_token(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    http: str,
+) -> AsyncIterator[Running]:
+    """A daemon whose only credential is a producer's token in routes.yaml."""
+    monkeypatch.setenv("CI_TOKEN", TOKEN)
+    routes = ROUTES + PRODUCER_WITH_TOKEN
+    async for running in start_daemon(
+        tmp_path, pg_url, redis_prefix, monkeypatch, http=http, routes=routes
+    ):
+        yield running
+
+
 @pytest.mark.usefixtures("no_credentials")
 async def test_a_token_in_the_config_is_credentials_enough_for_the_network(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CI_TOKEN", TOKEN)
-    async for running in start_daemon(
-        tmp_path,
-        pg_url,
-        redis_prefix,
-        monkeypatch,
-        http="0.0.0.0:0",
-        routes=ROUTES + PRODUCER_WITH_TOKEN,
+    async for running in with_a_config_token(
+        tmp_path, pg_url, redis_prefix, monkeypatch, "0.0.0.0:0"
     ):
         assert [host for host, _ in bound(running.daemon.http)] == ["0.0.0.0"]
         anonymous = await statuses(local_url(running), "/api/v1/requests/nope")
@@ -161,14 +172,8 @@ async def test_a_token_in_the_config_is_credentials_enough_for_the_network(
 async def test_a_reload_that_removes_every_credential_leaves_the_api_closed(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CI_TOKEN", TOKEN)
-    async for running in start_daemon(
-        tmp_path,
-        pg_url,
-        redis_prefix,
-        monkeypatch,
-        http="127.0.0.1:0",
-        routes=ROUTES + PRODUCER_WITH_TOKEN,
+    async for running in with_a_config_token(
+        tmp_path, pg_url, redis_prefix, monkeypatch, "127.0.0.1:0"
     ):
         write_config(tmp_path / "config", ROUTES)  # the producer and its token are gone
         assert await running.daemon.reload("test")
