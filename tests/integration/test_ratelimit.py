@@ -187,8 +187,11 @@ async def test_a_thousand_waiters_share_a_few_connections_and_all_get_through(
         pool = client.connection_pool
         opened = len(pool._available_connections) + len(pool._in_use_connections)  # type: ignore[attr-defined]
         assert opened <= 2
-        # Served in arrival order: the first 250 were never held back.
-        assert max(waited[:250]) < 0.4
+        # Served in arrival order, a window at a time: each 250 before any of the next (an
+        # ordering, not a wall-clock bound on the first window: a loaded machine stretches it).
+        for window in range(3):
+            first, then = waited[250 * window : 250 * (window + 1)], waited[250 * (window + 1) :]
+            assert max(first) < min(then)
         assert min(waited[750:]) >= 1.4
     finally:
         await client.aclose()
