@@ -34,7 +34,6 @@ from notifierd.channels.base import (
     decode_attachments,
     http_status_is_transient,
     parse_retry_after,
-    redact,
     resolve_settings,
     secret_source,
     truncate,
@@ -135,8 +134,6 @@ class SmsSender:
             )
         self._api_url = (settings.text("api_url", DEFAULT_API_URL) or DEFAULT_API_URL).rstrip("/")
         self._timeout = settings.seconds("timeout", DEFAULT_TIMEOUT)
-        # The account SID is in every URL; it is not a password, but reasons leave it out.
-        self._secrets = (*settings.secrets, self._account_sid)
         self._clock = clock
         self._http = HttpSession(http)
         self._client: Client | None = None
@@ -233,7 +230,8 @@ class SmsSender:
         return Failed(self._redact(reason), transient, retry_after, status or None)
 
     def _redact(self, text: str) -> str:
-        return redact(text, self._secrets)
+        # The account SID is in every URL; not a password, but a secret setting, so left out too.
+        return self._settings.redact(text)
 
     async def close(self) -> None:
         await self._http.close()
