@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 from urllib.parse import quote, quote_plus
 
@@ -129,8 +130,6 @@ def _decode_every_run(text: str) -> str:
         for start in range(4):
             chunk = run[start:].replace("-", "+").replace("_", "/")
             chunk = chunk[: len(chunk) // 4 * 4]
-            try:
+            with contextlib.suppress(ValueError):
                 decoded.append(base64.b64decode(chunk).decode("latin-1"))
-            except ValueError:
-                pass
     return "\n".join(decoded)
