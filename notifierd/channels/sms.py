@@ -38,6 +38,7 @@ from notifierd.channels.base import (
     secret_source,
     truncate,
 )
+from notifierd.channels.redirects import is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 from notifierd.templates.message import SMS_MAX
@@ -222,10 +223,12 @@ class SmsSender:
             hint = f"the account SID or the auth token from {self._token_source} was refused"
         if hint:
             reason += f" ({hint})"
+        headers = _response_headers.get() or {}
+        if is_redirect(status):
+            reason += redirect_note(headers.get("Location"))
         transient = http_status_is_transient(status) or code in TRANSIENT_CODES
         retry_after = None
         if transient:
-            headers = _response_headers.get() or {}
             retry_after = parse_retry_after(headers.get("Retry-After"), self._clock)
         return Failed(self._redact(reason), transient, retry_after, status or None)
 
