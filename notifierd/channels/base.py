@@ -12,6 +12,8 @@ from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from notifierd.channels.redaction import REDACTED as REDACTED  # senders name it from here
+from notifierd.channels.redaction import Redactor, url_secrets
 from notifierd.config.channel_settings import SettingsSpec
 from notifierd.config.model import Channel
 from notifierd.config.values import env_names, expand_env, parse_duration
@@ -21,8 +23,6 @@ if TYPE_CHECKING:
     from notifierd.templates.message import RenderedMessage
 
 Clock = Callable[[], float]  # seconds since the epoch; time.time in production
-
-REDACTED = "***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,8 @@ class ResolvedSettings:
     channel: str
     values: Mapping[str, Any]
     secrets: tuple[str, ...] = ()
+    # Every form of those secrets (encoded, inside URLs): what redact() removes.
+    redactor: Redactor = field(default_factory=Redactor)
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.values.get(key)
@@ -154,7 +156,8 @@ class ResolvedSettings:
         return [str(v) for v in value]
 
     def redact(self, text: str) -> str:
-        return redact(text, self.secrets)
+        """``text`` with every form of every secret of the channel replaced by ``***``."""
+        return self.redactor(text)
 
 
 def resolve_settings(
@@ -193,10 +196,19 @@ def resolve_settings(
     for key in spec.secrets:
         if isinstance(values.get(key), str):
             secrets.append(values[key])
+    # A secret that is a URL (a Teams webhook) is secret in its parts too: receivers echo its
+    # path without the host. A URL that only bears secrets keeps them in its userinfo and query.
+    parts = [part for s in secrets if "://" in s for part in url_secrets(s, whole=True)]
+    for key in spec.secret_bearing:
+        value = values.get(key)
+        if isinstance(value, str) and "://" in value:
+            parts.extend(url_secrets(value, whole=False))
+    unique = tuple(sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True))
     return ResolvedSettings(
         channel=channel.name,
         values=MappingProxyType(values),
-        secrets=tuple(sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)),
+        secrets=unique,
+        redactor=Redactor((*unique, *parts)),
     )
 
 
@@ -208,11 +220,8 @@ def secret_source(channel: Channel, key: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    """``text`` with every form of every secret (see ``redaction``) replaced by ``***``."""
+    return Redactor(secrets)(text)
 
 
 # --------------------------------------------------------------------------- classification

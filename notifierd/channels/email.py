@@ -56,6 +56,7 @@ from notifierd.channels.base import (
     secret_source,
     truncate,
 )
+from notifierd.channels.redirects import NoRedirectClient, is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
@@ -277,6 +278,10 @@ class SendGridSender:
         self._host = host.rstrip("/")  # the client appends /v3/mail/send
         self._timeout = settings.seconds("timeout", DEFAULT_TIMEOUT)
         self._client = SendGridAPIClient(api_key=settings.require("api_key"), host=self._host)
+        # urllib would follow a redirect with the API key in its Authorization header.
+        self._client.client = NoRedirectClient(
+            host=self._host, request_headers=self._client.client.request_headers, version=3
+        )
         self._clock = clock
 
     def build(self, out: Outbound, env: _Envelope) -> dict[str, Any]:
@@ -343,6 +348,8 @@ class SendGridSender:
             headers = exc.headers or {}
             message = _sendgrid_errors(exc.body) or str(getattr(exc, "reason", "") or "")
             reason = f"SendGrid HTTP {status}: {message}".rstrip(": ")
+            if is_redirect(status):
+                reason += redirect_note(headers.get("Location"))
             if status in (401, 403):
                 reason += f" (the API key from {self._key_source} was refused)"
             transient = http_status_is_transient(status)

@@ -32,6 +32,7 @@ from notifierd.channels.base import (
     truncate,
     utc_iso,
 )
+from notifierd.channels.redirects import is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
@@ -180,6 +181,7 @@ class PagerDutySender:
                 status = response.status
                 text = (await response.content.read(16384)).decode("utf-8", "replace")
                 retry_after_header = response.headers.get("Retry-After")
+                location = response.headers.get("Location")
         except (TimeoutError, aiohttp.ServerTimeoutError):
             return Failed(f"PagerDuty {self._where} timed out after {self._timeout:g}s", True)
         except (aiohttp.ClientError, OSError) as exc:
@@ -193,7 +195,7 @@ class PagerDutySender:
             key = answer.get("dedup_key") or event.get("dedup_key")
             detail = {"status": status, "event_action": action, "dedup_key": key}
             return Delivered(provider_id=str(key) if key else None, detail=detail)
-        return self._failure(status, text, answer, retry_after_header, action)
+        return self._failure(status, text, answer, retry_after_header, action, location)
 
     def _failure(
         self,
@@ -202,6 +204,7 @@ class PagerDutySender:
         answer: Mapping[str, Any],
         retry_after_header: str | None,
         action: str,
+        location: str | None = None,
     ) -> Failed:
         reason = f"PagerDuty refused the {action} event: HTTP {status}"
         errors = answer.get("errors")
@@ -219,8 +222,8 @@ class PagerDutySender:
             reason += f": {truncate(str(message), 200)}"
         elif text.strip():
             reason += f": {truncate(text, 200)}"
-        if 300 <= status < 400:
-            reason += " (redirect: configure the final URL as api_url)"
+        if is_redirect(status):
+            reason += redirect_note(location)
         elif status in (401, 403):
             reason += f" (check the routing key from {self._key_source})"
         elif status == 404:

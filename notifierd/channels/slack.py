@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
@@ -28,6 +28,7 @@ from notifierd.channels.base import (
     secret_source,
     truncate,
 )
+from notifierd.channels.redirects import NoRedirectSession, is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 from notifierd.templates.message import RenderedMessage
@@ -132,12 +133,12 @@ class SlackSender:
     def _web(self) -> AsyncWebClient:
         # Created on first use: an aiohttp session must be made inside the running loop.
         if self._client is None:
-            session = self._http.get()
             self._client = AsyncWebClient(
                 token=self._token,
                 base_url=self._api_url,
                 timeout=int(max(1, self._timeout)),
-                session=session,
+                # The SDK follows redirects with the token; through this session it cannot.
+                session=cast(aiohttp.ClientSession, NoRedirectSession(self._http)),
                 # Our retry stage owns retries; the SDK's would hide 429s and connection errors.
                 retry_handlers=[],
             )
@@ -282,6 +283,8 @@ class SlackSender:
             reason = f"Slack {method}: HTTP {status}" + (
                 f": {truncate(self._settings.redact(body), 200)}" if body else ""
             )
+            if is_redirect(status):
+                reason += redirect_note(_header(headers, "Location"))
         transient = status == 429 or status >= 500 or error in TRANSIENT_ERRORS
         if error == "ratelimited":
             status = 429  # whatever the HTTP status said, this is Slack's rate limit

@@ -34,11 +34,11 @@ from notifierd.channels.base import (
     decode_attachments,
     http_status_is_transient,
     parse_retry_after,
-    redact,
     resolve_settings,
     secret_source,
     truncate,
 )
+from notifierd.channels.redirects import is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 from notifierd.templates.message import SMS_MAX
@@ -135,8 +135,6 @@ class SmsSender:
             )
         self._api_url = (settings.text("api_url", DEFAULT_API_URL) or DEFAULT_API_URL).rstrip("/")
         self._timeout = settings.seconds("timeout", DEFAULT_TIMEOUT)
-        # The account SID is in every URL; it is not a password, but reasons leave it out.
-        self._secrets = (*settings.secrets, self._account_sid)
         self._clock = clock
         self._http = HttpSession(http)
         self._client: Client | None = None
@@ -225,15 +223,18 @@ class SmsSender:
             hint = f"the account SID or the auth token from {self._token_source} was refused"
         if hint:
             reason += f" ({hint})"
+        headers = _response_headers.get() or {}
+        if is_redirect(status):
+            reason += redirect_note(headers.get("Location"))
         transient = http_status_is_transient(status) or code in TRANSIENT_CODES
         retry_after = None
         if transient:
-            headers = _response_headers.get() or {}
             retry_after = parse_retry_after(headers.get("Retry-After"), self._clock)
         return Failed(self._redact(reason), transient, retry_after, status or None)
 
     def _redact(self, text: str) -> str:
-        return redact(text, self._secrets)
+        # The account SID is in every URL; not a password, but a secret setting, so left out too.
+        return self._settings.redact(text)
 
     async def close(self) -> None:
         await self._http.close()

@@ -33,6 +33,7 @@ from notifierd.channels.base import (
     resolve_settings,
     truncate,
 )
+from notifierd.channels.redirects import is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
@@ -143,8 +144,8 @@ class TeamsSender:
             )
             return Delivered(provider_id=provider_id, detail={"status": status})
         reason = f"Teams webhook {self._where} answered HTTP {status}"
-        if 300 <= status < 400:
-            reason += " (redirect: configure the final URL)"
+        if is_redirect(status):
+            reason += redirect_note(response_headers.get("Location"))
         if text.strip():
             reason += f": {truncate(text, 200)}"
         if status in HINTS:

@@ -45,6 +45,7 @@ from notifierd.channels.http11 import (
     HttpTimeout,
     Target,
 )
+from notifierd.channels.redirects import is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
@@ -174,8 +175,8 @@ class WebhookSender:
             provider_id = response_headers.get("x-request-id")
             return Delivered(provider_id=provider_id, detail={"status": status})
         reason = f"webhook {self._where} answered HTTP {status}"
-        if 300 <= status < 400:
-            reason += " (redirect: configure the final URL)"
+        if is_redirect(status):
+            reason += redirect_note(response_headers.get("location"))
         if text.strip():
             reason += f": {truncate(self._settings.redact(text), 200)}"  # redact first: a cut can split a secret
         transient = http_status_is_transient(status)

@@ -36,6 +36,7 @@ def lint(
     _ended_suppressions(snapshot, docs, out, now)
     _escalation_order(snapshot, docs, out)
     _open_allow_recipients(snapshot, docs, out)
+    _unsigned_webhooks(snapshot, docs, out)
     out.sort(key=lambda p: (p.path, p.line, p.column, p.message))
     return out
 
@@ -57,6 +58,24 @@ def _open_allow_recipients(
                     "prefixes producers need",
                     "open-recipients",
                 )
+
+
+def _unsigned_webhooks(snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]) -> None:
+    # Allowed (a receiver may check something else), but then anyone who learns the URL can
+    # post requests the receiver cannot tell from ours.
+    for name, channel in snapshot.channels.items():
+        if channel.type == "webhook" and not channel.settings.get("secret"):
+            _add(
+                out,
+                docs,
+                ROUTES,
+                ("channels", name),
+                f"webhook channel '{name}' has no secret: its requests are sent unsigned "
+                "(no X-Notifierd-Signature), so the receiver cannot tell them from forged ones; "
+                "set secret: ${WEBHOOK_SECRET}",
+                "unsigned-webhook",
+                key=True,
+            )
 
 
 def _mark(docs: dict[str, Document], rel: str, path: tuple[object, ...], key: bool = False) -> Mark:

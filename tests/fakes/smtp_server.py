@@ -7,6 +7,7 @@ port race. It speaks plain SMTP without TLS: senders under test use ``starttls: 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ class SMTPServer:
         self.password = password
         self.messages: list[CapturedMail] = []
         self.auth_attempts: list[tuple[str, bool]] = []  # (login, succeeded)
+        # A careless server: a refused login's reply repeats the credentials it got, plain and
+        # as the AUTH PLAIN and AUTH LOGIN base64 they arrived in.
+        self.echo_refused_login = False
         self._script = _Script()
         self._server: asyncio.AbstractServer | None = None
 
@@ -112,6 +116,11 @@ class SMTPServer:
         login, password = data.login.decode(), data.password.decode()
         ok = login == self.username and password == self.password
         self.auth_attempts.append((login, ok))
+        if not ok and self.echo_refused_login:
+            plain = base64.b64encode(b"\0" + data.login + b"\0" + data.password).decode()
+            typed = base64.b64encode(data.password).decode()
+            echo = f"535 5.7.8 refused {login}:{password} (AUTH PLAIN {plain}, LOGIN {typed})"
+            return AuthResult(success=False, handled=False, message=echo)
         return AuthResult(success=ok, handled=False, auth_data=data)
 
     # -- lifecycle ---------------------------------------------------------------

@@ -252,3 +252,35 @@ def test_allow_recipients_star_is_a_warning(tmp_path: Path) -> None:
         'at all (allow_recipients: "*"): narrow it to the domains, channels or number prefixes '
         "producers need [open-recipients]"
     ]
+
+
+def test_a_webhook_without_a_secret_is_sent_unsigned_and_lint_says_so(tmp_path: Path) -> None:
+    routes = CLEAN_ROUTES.replace(
+        "routes:\n",
+        "  audit: {type: webhook, url: https://audit.example.com/in}\n"
+        '  signed: {type: webhook, url: https://audit.example.com/in, secret: "${AUDIT_SECRET}"}\n'
+        "routes:\n",
+        1,
+    ).replace(
+        "    channels: [ops-slack, ops-email]\n",
+        "    channels: [ops-slack, ops-email, audit, signed]\n",
+    )
+    assert lint_lines(tmp_path, {"routes.yaml": routes}) == [
+        "routes.yaml:12:3: warning: webhook channel 'audit' has no secret: its requests are sent "
+        "unsigned (no X-Notifierd-Signature), so the receiver cannot tell them from forged ones; "
+        "set secret: ${WEBHOOK_SECRET} [unsigned-webhook]"
+    ]
+
+
+def test_validate_strict_fails_on_an_unsigned_webhook(tmp_path: Path) -> None:
+    routes = CLEAN_ROUTES.replace(
+        "routes:\n", "  audit: {type: webhook, url: https://audit.example.com/in}\nroutes:\n", 1
+    ).replace(
+        "    channels: [ops-slack, ops-email]\n", "    channels: [ops-slack, ops-email, audit]\n"
+    )
+    repo = write_repo(tmp_path, {"routes.yaml": routes})
+
+    result = CliRunner().invoke(validate_command, [str(repo), "--strict"])
+
+    assert result.exit_code == 1
+    assert "webhook channel 'audit' has no secret" in result.stdout
