@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from notifierd.templates import TemplateRenderError, compile_template
+from notifierd.config.model import Contact, Person
+from notifierd.request import Request
+from notifierd.templates import TemplateCatalog, TemplateRenderError, compile_template
 from notifierd.templates.markup import is_link_target, link_target, slack_escape, teams_escape
+from tests.unit.builders import make_snapshot
 from tests.unit.test_templates import make
 
 
@@ -99,3 +103,22 @@ def test_teams_facts_and_text_blocks_are_escaped_action_titles_are_not() -> None
     assert card["body"][0]["text"] == "**\\[x\\]\\(http://evil\\)**"
     assert card["body"][1]["facts"][0]["value"] == "\\[x\\]\\(http://evil\\)"
     assert card["actions"][0]["title"] == "[x](http://evil)"
+
+
+def test_the_catalog_mentions_the_people_of_its_snapshot_and_nobody_else() -> None:
+    tv = make(
+        subject="s",
+        text="t",
+        variables={"type": "object"},
+        examples=(),
+        slack=[{"type": "section", "text": {"type": "mrkdwn", "text": "{{ who|slack_mention }}"}}],
+    )
+    alice = Person("alice", (Contact("slack", "@U0ALICE01"),))
+    snapshot = dataclasses.replace(
+        make_snapshot(), templates={tv.name: (tv,)}, people={"alice": alice}
+    )
+    who = ["U0ALICE01", "U0MALLORY1", "@here"]
+    request = Request.from_dict({"template": tv.ref, "context": {"who": who}})
+    blocks = TemplateCatalog(snapshot).render(tv.ref, request, "slack").slack_blocks
+    assert blocks is not None
+    assert blocks[0]["text"]["text"] == "<@U0ALICE01> U0MALLORY1 @here"
