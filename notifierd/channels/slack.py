@@ -31,6 +31,7 @@ from notifierd.channels.base import (
 from notifierd.channels.redirects import NoRedirectSession, is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
+from notifierd.templates.markup import is_link_target, link_target, slack_escape
 from notifierd.templates.message import RenderedMessage
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ def settled_blocks(message: RenderedMessage, note: str) -> list[dict[str, Any]]:
     """An alert's message once acknowledged or resolved: its blocks without the buttons, and
     ``note`` (who did it) below them."""
     blocks = [b for b in (message.slack_blocks or []) if b.get("type") != "actions"]
-    note_text = {"type": "mrkdwn", "text": f":white_check_mark: {note}"}
+    # The note names whoever acted (an actor a client sent, a free-text note): plain text.
+    note_text = {"type": "mrkdwn", "text": f":white_check_mark: {slack_escape(note)}"}
     blocks.append({"type": "context", "elements": [note_text]})
     return blocks
 
@@ -155,28 +157,7 @@ class SlackSender:
             attachments = decode_attachments(out.request)
         except ValueError as exc:
             return Failed(str(exc), transient=False)
-        subject = out.message.subject or ""
-        text = out.message.text or ""
-        blocks = getattr(out.message, "slack_blocks", None)
-        links = [a for a in attachments if a.content is None and a.url]
-        fallback = "\n".join(part for part in (subject, text) if part.strip())
-        if links:
-            listed = "\n".join(f"• <{a.url}|{a.filename}>" for a in links)
-            fallback = f"{fallback}\n{listed}"
-            if blocks is not None and len(blocks) < MAX_BLOCKS:
-                section = {"type": "mrkdwn", "text": truncate_keep_lines(listed, 3000)}
-                blocks = [*blocks, {"type": "section", "text": section}]
-        limit = TEXT_WITH_BLOCKS_MAX if blocks else TEXT_MAX
-        args: dict[str, Any] = {
-            "channel": slack_channel(out.recipient),
-            "text": truncate_keep_lines(fallback or " ", limit),
-            "metadata": {
-                "event_type": "notifierd_delivery",
-                "event_payload": {"delivery_id": out.delivery_id, "request_id": out.request.id},
-            },
-        }
-        if blocks:
-            args["blocks"] = blocks
+        args = post_message_args(out, attachments)
         replied = parse_message_ref(out.reply_to) if out.reply_to else None
         thread_ts = replied[1] if replied else None
         if thread_ts:
@@ -232,7 +213,7 @@ class SlackSender:
         args: dict[str, Any] = {
             "channel": channel_id,
             "ts": ts,
-            "text": f"{message.subject} — {note}",
+            "text": f"{slack_escape(message.subject)} — {slack_escape(note)}",
             "blocks": settled_blocks(message, note),
         }
         try:
@@ -308,6 +289,46 @@ def _header(headers: Mapping[str, Any], name: str) -> str | None:
     if isinstance(value, list | tuple):
         value = value[0] if value else None
     return None if value is None else str(value)
+
+
+def attachment_line(attachment: Attachment) -> str:
+    """A link attachment as a mrkdwn list item: a link when its URL is one, else text."""
+    name = slack_escape(attachment.filename)
+    url = attachment.url or ""
+    if is_link_target(url):
+        return f"• <{slack_escape(link_target(url))}|{name}>"
+    return f"• {name}: {slack_escape(url)}"
+
+
+def post_message_args(out: Outbound, attachments: list[Attachment]) -> dict[str, Any]:
+    """chat.postMessage's arguments (without thread and identity) for ``out``.
+
+    ``text`` is mrkdwn and the subject and text are plain, so they are escaped: a title of
+    ``<!channel>`` must not ping a channel. The template's blocks were escaped as rendered.
+    """
+    subject = out.message.subject or ""
+    text = out.message.text or ""
+    blocks = getattr(out.message, "slack_blocks", None)
+    links = [a for a in attachments if a.content is None and a.url]
+    fallback = "\n".join(slack_escape(part) for part in (subject, text) if part.strip())
+    if links:
+        listed = "\n".join(attachment_line(a) for a in links)
+        fallback = f"{fallback}\n{listed}"
+        if blocks is not None and len(blocks) < MAX_BLOCKS:
+            section = {"type": "mrkdwn", "text": truncate_keep_lines(listed, 3000)}
+            blocks = [*blocks, {"type": "section", "text": section}]
+    limit = TEXT_WITH_BLOCKS_MAX if blocks else TEXT_MAX
+    args: dict[str, Any] = {
+        "channel": slack_channel(out.recipient or ""),
+        "text": truncate_keep_lines(fallback or " ", limit),
+        "metadata": {
+            "event_type": "notifierd_delivery",
+            "event_payload": {"delivery_id": out.delivery_id, "request_id": out.request.id},
+        },
+    }
+    if blocks:
+        args["blocks"] = blocks
+    return args
 
 
 def truncate_keep_lines(text: str, limit: int) -> str:

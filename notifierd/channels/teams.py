@@ -36,6 +36,7 @@ from notifierd.channels.base import (
 from notifierd.channels.redirects import is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
+from notifierd.templates.markup import is_link_target
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = f"notifierd/{__version__}"
@@ -67,7 +68,10 @@ def envelope(card: Mapping[str, Any]) -> dict[str, Any]:
 def card_for(out: Outbound) -> dict[str, Any]:
     """The template's teams card (or the fallback card), with link attachments as buttons."""
     card = out.message.for_channel("teams")["card"]
-    links = [a for a in out.request.attachments if a.get("url") and not a.get("content")]
+    # A button opens only a link a reader can follow (http, https, mailto).
+    links = [
+        a for a in out.request.attachments if is_link_target(a.get("url")) and not a.get("content")
+    ]
     if not links:
         return card
     card = copy.deepcopy(card)  # the rendered card may be shared with other deliveries

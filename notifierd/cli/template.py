@@ -182,7 +182,9 @@ def render(
         # A real request always has an id (the Slack acknowledge buttons carry it).
         base = {"id": "preview"}
         rendered = {
-            label: compiled.render(context, kind, base=base).for_channel(kind)
+            label: compiled.render(
+                context, kind, base=base, mentionable=catalog.mentionable
+            ).for_channel(kind)
             for label, kind in targets
         }
     except TemplateError as exc:

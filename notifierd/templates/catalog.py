@@ -21,6 +21,10 @@ class TemplateCatalog:
         """``compiled``: templates validation already compiled, by ref; others compile on use."""
         self.snapshot = snapshot
         self._compiled: dict[str, CompiledTemplate] = dict(compiled or {})
+        # slack_mention mentions people from people: and nobody a request names by id.
+        self.mentionable = frozenset(
+            slack_id for person in snapshot.people.values() for slack_id in person.slack_ids
+        )
 
     def names(self) -> list[str]:
         return sorted(self.snapshot.templates)
@@ -58,4 +62,4 @@ class TemplateCatalog:
         self, ref: TemplateRef | str, request: Request, channel_type: str | None = None
     ) -> RenderedMessage:
         """Render ``ref`` with the request's fields under its context, for ``channel_type``."""
-        return self.compiled(ref).render_request(request, channel_type)
+        return self.compiled(ref).render_request(request, channel_type, self.mentionable)

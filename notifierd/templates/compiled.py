@@ -12,6 +12,15 @@ from notifierd.request import Request
 from notifierd.templates import fast_path
 from notifierd.templates.environment import ENV, render_scope, run_block
 from notifierd.templates.errors import Location, TemplateRenderError
+from notifierd.templates.markup import (
+    Markup,
+    is_link_target,
+    leaf_markup,
+    markup_scope,
+    mention_scope,
+    shorten,
+    variant_markup,
+)
 from notifierd.templates.message import (
     VARIANTS_FOR,
     RenderedMessage,
@@ -59,24 +68,39 @@ class CompiledTemplate:
         channel_type: str | None = None,
         *,
         base: Mapping[str, Any] | None = None,
+        mentionable: frozenset[str] = frozenset(),
     ) -> RenderedMessage:
-        """Render for ``channel_type`` (None: every channel type); ``base`` = request fields.
+        """Render for ``channel_type`` (None: every channel type); ``base`` = request fields;
+        ``mentionable``: the Slack user ids ``slack_mention`` may mention (people's).
 
         Raises TemplateContextError (context does not fit ``variables``) or TemplateRenderError
         (TemplateSecurityError for sandbox violations).
         """
-        return self._render(context, channel_type, base, None)
+        with mention_scope(mentionable):
+            return self._render(context, channel_type, base, None)
 
     def render_collecting(
-        self, context: Mapping[str, Any] | None = None, *, base: Mapping[str, Any] | None = None
+        self,
+        context: Mapping[str, Any] | None = None,
+        *,
+        base: Mapping[str, Any] | None = None,
+        mentionable: frozenset[str] = frozenset(),
     ) -> tuple[RenderedMessage, list[TemplateRenderError]]:
         """Render every part, collecting each part's failure instead of stopping at the first."""
         errors: list[TemplateRenderError] = []
-        return self._render(context, None, base, errors), errors
+        with mention_scope(mentionable):
+            return self._render(context, None, base, errors), errors
 
-    def render_request(self, request: Request, channel_type: str | None = None) -> RenderedMessage:
+    def render_request(
+        self,
+        request: Request,
+        channel_type: str | None = None,
+        mentionable: frozenset[str] = frozenset(),
+    ) -> RenderedMessage:
         """Render with the request's fields laid under its ``context``."""
-        return self.render(request.context, channel_type, base=request.base_context())
+        return self.render(
+            request.context, channel_type, base=request.base_context(), mentionable=mentionable
+        )
 
     def _render(
         self,
@@ -137,23 +161,35 @@ class CompiledTemplate:
             return piece.source
         return run_block(piece.template, piece.block, parent, piece.location, piece.first_line)
 
-    def _fill(self, shape: Any, parent: dict[str, Any]) -> Any:
+    def _fill(self, shape: Any, parent: dict[str, Any], variant: str, markup: Markup) -> Any:
+        """``shape`` filled in; ``markup``: how the leaf being filled reads request data."""
         if isinstance(shape, Slot):
-            # Loops leave a trailing newline in leaves; Slack and Teams would trim it anyway.
-            return self._piece(shape.index, parent).rstrip()
+            piece = self.pieces[shape.index]
+            with markup_scope(markup):
+                # Loops leave a trailing newline in leaves; Slack and Teams would trim it anyway.
+                value = self._piece(shape.index, parent).rstrip()
+            if markup is Markup.LINK and value and not is_link_target(value):
+                raise TemplateRenderError(
+                    f"{shorten(value)!r} is not an http(s) or mailto link", piece.location
+                )
+            return value
         if isinstance(shape, Cond):
             keep = shape.test if isinstance(shape.test, bool) else self._piece(shape.test, parent)
-            return self._fill(shape.node, parent) if keep else _DROP
+            return self._fill(shape.node, parent, variant, markup) if keep else _DROP
         if isinstance(shape, dict):
-            filled = {k: self._fill(v, parent) for k, v in shape.items()}
+            kind = shape.get("type")
+            filled = {
+                k: self._fill(v, parent, variant, leaf_markup(variant, k, kind))
+                for k, v in shape.items()
+            }
             return {k: v for k, v in filled.items() if v is not _DROP}
         if isinstance(shape, list):
-            items = [self._fill(item, parent) for item in shape]
+            items = [self._fill(item, parent, variant, markup) for item in shape]
             return [item for item in items if item is not _DROP]
         return shape
 
     def _variant(self, name: str, shape: Any, parent: dict[str, Any]) -> Any:
-        value = self._fill(shape, parent)
+        value = self._fill(shape, parent, name, variant_markup(name))
         if value is _DROP:
             return None  # an `if:` on the whole variant: fall back to subject + text
         if isinstance(value, str):  # a variant written as one JSON string

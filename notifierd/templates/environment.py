@@ -21,6 +21,7 @@ from notifierd.templates.errors import (
     TemplateSecurityError,
 )
 from notifierd.templates.filters import FILTERS
+from notifierd.templates.markup import current_markup, escape_for
 
 # Resource limits: the sandbox stops escapes, these stop a template from eating the daemon.
 MAX_OUTPUT = 1_000_000  # characters one rendered piece (or any intermediate string) may reach
@@ -215,7 +216,12 @@ def _format(value: str, *args: Any, **kwargs: Any) -> str:
 
 def _finalize(value: Any) -> Any:
     # A JSON null in the context reads as nothing, not as the word "None".
-    return "" if value is None else value
+    if value is None:
+        return ""
+    # Where request data enters the output: escaped for the markup of the leaf being rendered
+    # (markup.markup_scope). Jinja also runs this on constant {{ 'literals' }} when it compiles,
+    # outside any scope: what the template wrote itself stays as written.
+    return escape_for(current_markup(), value)
 
 
 def _make_environment() -> NotifierdSandbox:
@@ -232,6 +238,9 @@ def _make_environment() -> NotifierdSandbox:
     env.filters.update(FILTERS)
     env.filters.update(center=_center, indent=_indent, replace=_replace, format=_format)
     env.globals.update(range=_budgeted_range, namespace=_GuardedNamespace)
+    # lipsum(n) builds n paragraphs of random text in pure Python on the event loop: seconds
+    # of CPU for a large n, and nothing a notification needs.
+    del env.globals["lipsum"]
     return env
 
 

@@ -1,13 +1,14 @@
-"""The filters notifierd adds to Jinja: dates, numbers, durations, plurals, Slack escaping and mentions."""
+"""The filters notifierd adds to Jinja: dates, numbers, durations, plurals, escaping, mentions, links."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sized
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from notifierd.templates.markup import link_target, slack_escape, slack_mention, teams_escape
 
 
 def _to_datetime(value: Any) -> datetime | date:
@@ -84,35 +85,6 @@ def number_format(
     return text.replace(",", "\0").replace(".", decimal_point).replace("\0", thousands)
 
 
-def slack_escape(value: Any) -> str:
-    """Escape the three characters Slack mrkdwn treats as control characters."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-_BROADCASTS = frozenset({"here", "channel", "everyone"})
-# Slack ids carry digits; requiring one keeps words such as UNASSIGNED or SECURITY as text.
-_USER_ID = re.compile(r"[UW](?=[A-Z]*[0-9])[A-Z0-9]{6,}")
-_GROUP_ID = re.compile(r"S(?=[A-Z]*[0-9])[A-Z0-9]{6,}")
-
-
-def slack_mention(value: Any) -> str:
-    """Mentions in Slack's syntax, for mrkdwn text: ``here``/``channel``/``everyone`` (with or
-    without ``@``) -> ``<!here>``...; a user id ``U024BE7LH`` -> ``<@U024BE7LH>``; a user group
-    id ``S0614TZR7`` -> ``<!subteam^S0614TZR7>``; a list -> each, space-separated. Slack's API
-    mentions people only by id, so anything else (``@alice``) stays text, escaped."""
-    if isinstance(value, (list, tuple)):
-        return " ".join(slack_mention(v) for v in value)
-    ref = str(value).strip()
-    bare = ref.removeprefix("@")
-    if bare.lower() in _BROADCASTS:
-        return f"<!{bare.lower()}>"
-    if _USER_ID.fullmatch(bare):
-        return f"<@{bare}>"
-    if _GROUP_ID.fullmatch(bare):
-        return f"<!subteam^{bare}>"
-    return slack_escape(ref)
-
-
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
@@ -151,6 +123,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "number_format": number_format,
     "slack_escape": slack_escape,
     "slack_mention": slack_mention,
+    "teams_escape": teams_escape,
+    "link_target": link_target,
     "duration_format": duration_format,
     "pluralize": pluralize,
 }

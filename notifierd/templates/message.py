@@ -8,7 +8,7 @@ from typing import Any
 
 from notifierd.config.model import CHANNEL_TYPES
 from notifierd.request import Request
-from notifierd.templates.filters import slack_escape
+from notifierd.templates.markup import slack_escape, teams_escape
 
 # Limits of the receiving APIs; going over them gets the whole message refused.
 SLACK_HEADER_MAX = 150
@@ -108,11 +108,11 @@ def slack_alert_actions(alert_ref: str, title: str) -> dict[str, Any]:
 
 
 def teams_fallback_card(subject: str, text: str) -> dict[str, Any]:
-    """An Adaptive Card titled with the subject, the text below it."""
+    """An Adaptive Card titled with the subject, the text below it (both plain: escaped)."""
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": subject,
+            "text": teams_escape(subject),
             "weight": "Bolder",
             "size": "Medium",
             "style": "heading",
@@ -120,7 +120,7 @@ def teams_fallback_card(subject: str, text: str) -> dict[str, Any]:
         }
     ]
     if text:
-        body.append({"type": "TextBlock", "text": text, "wrap": True})
+        body.append({"type": "TextBlock", "text": teams_escape(text), "wrap": True})
     return {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -159,8 +159,10 @@ class RenderedMessage:
             blocks = self.slack_blocks
             if blocks is None:
                 blocks = slack_fallback_blocks(self.subject, self.text)
-            # ``text`` is what Slack shows in notifications and where blocks cannot render.
-            return {"text": truncate(self.subject or self.text, 3000), "blocks": blocks}
+            # ``text`` is what Slack shows in notifications and where blocks cannot render;
+            # Slack reads it as mrkdwn, and subject and text are plain.
+            preview = slack_escape(self.subject or self.text)
+            return {"text": truncate(preview, 3000), "blocks": blocks}
         if channel_type == "email":
             content: dict[str, Any] = {"subject": self.subject, "text": self.text}
             if self.html is not None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from notifierd.templates.environment import optional
 from notifierd.templates.errors import TemplateContextError, TemplateProblem
+from notifierd.templates.markup import is_link_target
 
 # The request fields every template sees, below its ``context`` (Request.base_context()).
 BASE_FIELDS = frozenset(
@@ -16,6 +17,15 @@ BASE_FIELDS = frozenset(
     | {"kind", "action", "tags", "labels", "metadata"}
 )
 _MAX_MESSAGE = 300
+
+# Only the formats a template relies on are enforced: ``uri`` is a link target, so it must be a
+# link a reader can follow (http, https, mailto), not ``javascript:`` or a Slack ``<!channel>``.
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    return not isinstance(value, str) or is_link_target(value)
 
 
 class TemplateVariables:
@@ -37,7 +47,7 @@ class TemplateVariables:
     def check(self, instance: Mapping[str, Any]) -> list[TemplateProblem]:
         """``instance`` against the schema; locations are paths in the context."""
         if self._validator is None:
-            self._validator = Draft202012Validator(dict(self.schema))
+            self._validator = Draft202012Validator(dict(self.schema), format_checker=FORMATS)
         problems = []
         missing: set[tuple[Any, ...]] = set()
         try:

@@ -34,6 +34,7 @@ from notifierd.templates.filters import (
     slack_escape,
     slack_mention,
 )
+from notifierd.templates.markup import mention_scope
 from notifierd.templates.message import SMS_MAX
 from notifierd.templates.slack import validate_blocks
 
@@ -347,19 +348,18 @@ def test_an_alert_without_a_template_gets_acknowledge_and_resolve_buttons() -> N
 # -- filters -----------------------------------------------------------------------------------
 
 
-def test_slack_mention_writes_what_slack_notifies_on() -> None:
-    assert slack_mention("@here") == "<!here>" and slack_mention("Channel") == "<!channel>"
-    assert slack_mention("everyone") == "<!everyone>"
-    assert slack_mention("U024BE7LH") == "<@U024BE7LH>" == slack_mention("@U024BE7LH")
-    assert slack_mention("W012A3CDE") == "<@W012A3CDE>"
-    assert slack_mention("S0614TZR7") == "<!subteam^S0614TZR7>"
-    assert slack_mention(["@here", "U024BE7LH"]) == "<!here> <@U024BE7LH>"
-    # Names are not ids: text, escaped so they cannot smuggle a mention or a link in.
-    assert slack_mention("@alice") == "@alice"
-    assert slack_mention("<!channel>") == "&lt;!channel&gt;"
-    assert slack_mention("u024be7lh") == "u024be7lh"
-    for word in ("UNASSIGNED", "WEEKEND", "SECURITY", "@SUPPORT"):  # ids carry digits
-        assert slack_mention(word) == word
+def test_slack_mention_mentions_only_people_from_the_config() -> None:
+    people = frozenset({"U024BE7LH", "W012A3CDE"})
+    with mention_scope(people):
+        assert slack_mention("U024BE7LH") == "<@U024BE7LH>" == slack_mention("@U024BE7LH")
+        assert slack_mention("W012A3CDE") == "<@W012A3CDE>"
+        # Anyone else a request names, broadcasts and groups stay text, escaped.
+        assert slack_mention("U0BADBAD1") == "U0BADBAD1"
+        assert slack_mention("@here") == "@here" and slack_mention("channel") == "channel"
+        assert slack_mention("S0614TZR7") == "S0614TZR7"
+        assert slack_mention("<!channel>") == "&lt;!channel&gt;"
+        assert slack_mention(["@here", "U024BE7LH"]) == "@here <@U024BE7LH>"
+    assert slack_mention("U024BE7LH") == "U024BE7LH"  # outside a render for a config: nobody
     tv = make(
         subject="s",
         text="t",
@@ -367,9 +367,13 @@ def test_slack_mention_writes_what_slack_notifies_on() -> None:
         examples=(),
         slack=[{"type": "section", "text": {"type": "mrkdwn", "text": "{{ who|slack_mention }}"}}],
     )
-    blocks = compile_template(tv).render({"who": ["@here", "S0614TZR7"]}, "slack").slack_blocks
+    who = ["@here", "U024BE7LH", "U0BADBAD1", "<!everyone>"]
+    blocks = compile_template(tv).render({"who": who}, "slack", mentionable=people).slack_blocks
     assert blocks == [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "<!here> <!subteam^S0614TZR7>"}}
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "@here <@U024BE7LH> U0BADBAD1 &lt;!everyone&gt;"},
+        }
     ]
 
 
@@ -427,6 +431,12 @@ def test_filter_errors_are_render_errors() -> None:
 # -- the sandbox -------------------------------------------------------------------------------
 
 
+def test_lipsum_is_not_in_the_sandbox() -> None:
+    # lipsum(n) spends seconds of CPU on the event loop for a large n.
+    with pytest.raises(TemplateRenderError, match="undefined variable 'lipsum'"):
+        render_text("{{ lipsum(5) }}")
+
+
 @pytest.mark.parametrize(
     ("source", "attribute"),
     [
@@ -435,7 +445,7 @@ def test_filter_errors_are_render_errors() -> None:
         ("{{ [].__class__.__base__.__subclasses__() }}", "__class__"),
         ("{{ changes.append(1) }}", "append"),
         ("{% for c in ''.__class__.__mro__ %}{% endfor %}", "__class__"),
-        ("{{ lipsum.__globals__['os'] }}", "__globals__"),
+        ("{{ joiner.__call__.__globals__ }}", "__call__"),
     ],
 )
 def test_sandbox_escapes_are_refused_with_a_clear_message(source: str, attribute: str) -> None:
