@@ -51,8 +51,14 @@ def rejection_record(raw: bytes, reason: str, now: datetime | None = None) -> st
     except UnicodeDecodeError:
         text, encoding = base64.b64encode(kept).decode("ascii"), "base64"
     at = (now or datetime.now(UTC)).isoformat()
-    record = {"raw": text, "encoding": encoding, "reason": reason, "rejected_at": at}
-    record |= {"size": len(raw), "truncated": len(kept) < len(raw)}
+    record = {
+        "raw": text,
+        "encoding": encoding,
+        "reason": reason,
+        "rejected_at": at,
+        "size": len(raw),
+        "truncated": len(kept) < len(raw),
+    }
     return json.dumps(record, ensure_ascii=False)
 
 
