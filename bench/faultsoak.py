@@ -118,8 +118,11 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.workdir)],
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "yes", "--appendfsync", "always"),
+                *("--dir", str(self.workdir)),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -207,9 +210,11 @@ async def soak(
         }
         daemon_log = open(root / "daemon.log", "ab")  # noqa: SIM115 - the daemon's for its life
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "notifierd", "run", "--config", str(config)]
-            + ["--queue", QUEUE, "--key-prefix", PREFIX, "--workers", "2"]
-            + ["--heartbeat-ttl", "2", "--no-watch", "--log-format", "json"],
+            [
+                *(sys.executable, "-m", "notifierd", "run", "--config", str(config)),
+                *("--queue", QUEUE, "--key-prefix", PREFIX, "--workers", "2"),
+                *("--heartbeat-ttl", "2", "--no-watch", "--log-format", "json"),
+            ],
             env=env,
             stdout=daemon_log,
             stderr=daemon_log,
