@@ -94,6 +94,8 @@ class Report:
     duplicates: int = 0  # deliveries the sink received more than once
     worker_replaced_in: float | None = None  # seconds from SIGKILL to a new worker process
     daemon_alive: bool = False
+    errors_logged: dict[str, int] = field(default_factory=dict)  # ERROR lines per logger
+    tracebacks_logged: dict[str, int] = field(default_factory=dict)  # lines with one, per logger
     faults: list[str] = field(default_factory=list)  # what happened when, in run seconds
     seconds: float = 0.0
     drained_in: float = 0.0  # seconds from the last push to the last delivery recorded
@@ -262,6 +264,7 @@ async def soak(
         )
         report.duplicates = sum(n - 1 for n in per_delivery.values() if n > 1)
         report.daemon_alive = daemon.poll() is None
+        report.errors_logged, report.tracebacks_logged = _log_levels(root / "daemon.log")
         report.seconds = time.monotonic() - started
         await redis.aclose()
         return report
@@ -367,6 +370,26 @@ async def _faults(
     routes.write_text(good)
     daemon.send_signal(signal.SIGHUP)
     note("routes.yaml fixed (SIGHUP)")
+
+
+def _log_levels(path: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """How many ERROR lines, and lines carrying a traceback, each logger wrote (JSON logs)."""
+    errors: collections.Counter[str] = collections.Counter()
+    tracebacks: collections.Counter[str] = collections.Counter()
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(entry, dict):
+                continue
+            logger = str(entry.get("logger"))
+            if entry.get("level") == "error":
+                errors[logger] += 1
+            if "exc" in entry:
+                tracebacks[logger] += 1
+    return dict(errors), dict(tracebacks)
 
 
 def _delivered(sink: WebhookSink, good: set[str]) -> set[str]:

@@ -37,3 +37,6 @@ async def test_nothing_is_lost_under_faults(tmp_path: Path) -> None:
     assert report.rejected_with_reason == report.malformed == 40, (report, log)
     assert report.reasons_speaking_python == 0
     assert report.worker_replaced_in is not None and report.daemon_alive, (report, log)
+    # An outage is a WARNING line per part; ERROR is for the refused reload and the killed worker.
+    assert set(report.errors_logged) <= {"notifierd.config", "notifierd.supervisor"}, report
+    assert not [name for name in report.tracebacks_logged if name.startswith("notifierd")], report
