@@ -92,6 +92,7 @@ class Report:
     reasons_speaking_python: int = 0
     lost: int = 0
     duplicates: int = 0  # deliveries the sink received more than once
+    duplicated: list[str] = field(default_factory=list)  # their request ids (the first 20)
     worker_replaced_in: float | None = None  # seconds from SIGKILL to a new worker process
     daemon_alive: bool = False
     errors_logged: dict[str, int] = field(default_factory=dict)  # ERROR lines per logger
@@ -263,6 +264,14 @@ async def soak(
             r.headers.get("X-Notifierd-Delivery") for r in sink.received
         )
         report.duplicates = sum(n - 1 for n in per_delivery.values() if n > 1)
+        twice = {d for d, n in per_delivery.items() if n > 1}
+        report.duplicated = sorted(
+            {
+                json.loads(r.body).get("request_id", "?")
+                for r in sink.received
+                if r.headers.get("X-Notifierd-Delivery") in twice
+            }
+        )[:20]
         report.daemon_alive = daemon.poll() is None
         report.errors_logged, report.tracebacks_logged = _log_levels(root / "daemon.log")
         report.seconds = time.monotonic() - started

@@ -126,7 +126,7 @@ class Outage:
             "%s failed: %s: %s; %s",
             what,
             type(exc).__name__,
-            " ".join(str(exc).split()),
+            " ".join(str(exc).split()).rstrip("."),  # redis ends its messages with one
             then,
             extra={"event": self.event} if self.event else None,
         )
