@@ -271,16 +271,17 @@ class Escalator:
         fired: list[tuple[_Ready, Processed]] = []
         failed: list[StepRef] = []
         if ready:
+            what = "reading the escalation steps' earlier deliveries"
             try:
                 known = await self.known([r.request.id for r in ready])
             except Exception as exc:  # nothing sent yet: every step of the batch goes again
                 self._outage.failed(
-                    "reading the escalation steps' earlier deliveries",
-                    f"the batch's {len(ready)} step(s) are due again in {STEP_RETRY:g}s",
-                    exc,
+                    what, f"the batch's {len(ready)} step(s) are due again in {STEP_RETRY:g}s", exc
                 )
                 failed = [r.due.step for r in ready]
                 ready = []
+            else:
+                self._outage.succeeded(what)
             results = await asyncio.gather(
                 *(
                     self.processor.process(
@@ -377,12 +378,13 @@ class Escalator:
         )
 
     async def _vacuum_steps(self) -> None:
+        what = "VACUUM of the escalation steps"
         try:
             await self.vacuum_store.vacuum_steps()
         except Exception as exc:
-            self._outage.failed(
-                "VACUUM of the escalation steps", "it runs again after more steps", exc
-            )
+            self._outage.failed(what, "it runs again after more steps", exc)
+        else:
+            self._outage.succeeded(what)
 
     def _prepare(
         self, active: Active, due: DueStep, now: datetime
