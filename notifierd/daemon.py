@@ -17,7 +17,9 @@ from notifierd.config.model import Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.http.backend import AlertActions
 from notifierd.options import Options
+from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.principals import ANONYMOUS_LOCAL, CredentialError, Principal, Principals
+from notifierd.reconnect import Outage
 from notifierd.secrets import Secrets, SecretsError
 from notifierd.services import Services, build
 from notifierd.store import retention
@@ -279,6 +281,8 @@ class Daemon:
     async def _maintenance_loop(self) -> None:
         """Recover requests held by dead consumers; publish the queue depth."""
         interval = max(1.0, self.options.heartbeat_ttl / 3)
+        what = "recovering requests from consumers that died"
+        outage = Outage(log, infrastructure_failure, event="redis_unavailable")
         while not self.stopping.is_set():
             try:
                 recovered = await self.services.queues.recover()
@@ -292,7 +296,9 @@ class Daemon:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.error("maintenance pass failed: %s", exc)
+                outage.failed(what, f"the next pass in {interval:g}s", exc)
+            else:
+                outage.succeeded(what)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), interval)
 

@@ -94,3 +94,44 @@ async def until_done(
 def always(_: BaseException) -> bool:
     """For operations whose only failures are the server's (an acknowledgement in Redis)."""
     return True
+
+
+class Outage:
+    """How a job that runs again by itself (a poll, a pass) reports failing while a server is
+    away: the first failure of a stretch is one WARNING line saying what happens next, the same
+    job's later failures are DEBUG, and its first success after them one INFO line. A failure
+    ``transient`` does not accept is a bug, not an outage: ERROR with its traceback, every time."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        transient: Callable[[BaseException], bool],
+        *,
+        event: str | None = None,
+    ) -> None:
+        self.logger = logger
+        self.transient = transient
+        self.event = event
+        self._failing: set[str] = set()  # the jobs failing since their last success
+
+    def failed(self, what: str, then: str, exc: BaseException) -> None:
+        """``what`` failed with ``exc``; ``then`` says what happens next."""
+        if not self.transient(exc):
+            self.logger.error("%s failed; %s", what, then, exc_info=exc)
+            return
+        level = logging.DEBUG if what in self._failing else logging.WARNING
+        self._failing.add(what)
+        self.logger.log(
+            level,
+            "%s failed: %s: %s; %s",
+            what,
+            type(exc).__name__,
+            " ".join(str(exc).split()).rstrip("."),  # redis ends its messages with one
+            then,
+            extra={"event": self.event} if self.event else None,
+        )
+
+    def succeeded(self, what: str) -> None:
+        if what in self._failing:
+            self._failing.discard(what)
+            self.logger.info("%s works again", what)

@@ -25,9 +25,10 @@ from notifierd import metrics
 from notifierd.active import Active
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.pipeline.deliver import Waits
+from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor
-from notifierd.reconnect import until_done
+from notifierd.reconnect import Outage, until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus, StepStatus
 from notifierd.store.alerts import AlertStore, DueStep
@@ -96,6 +97,8 @@ class Escalator:
         self._finished_since_vacuum = 0
         self._vacuum: asyncio.Task[None] | None = None
         self._stopping = False
+        # Postgres away: one WARNING line per job and outage, not a traceback per poll.
+        self._outage = Outage(log, infrastructure_failure, event="postgres_unavailable")
         # True while due steps wait beyond the batch being fired: the intake then holds back, so
         # an escalation (late already) goes before new requests (which can wait in the queue).
         self.behind = False
@@ -149,11 +152,14 @@ class Escalator:
 
     async def poll_job(self) -> None:
         """The safety net: steps whose replica died mid-way are due again; then a pass."""
+        what = "looking for escalation steps whose replica died"
         try:
             reclaimed = await self.store.reclaim_expired_steps(self.due_clock())
-        except Exception:
-            log.exception("could not look for steps whose replica died; the next poll retries")
+        except Exception as exc:
+            self._outage.failed(what, f"the next poll looks again in {self.poll:g}s", exc)
             reclaimed = 0
+        else:
+            self._outage.succeeded(what)
         if reclaimed:
             log.warning(
                 "%d escalation step(s) claimed by a replica that died are due again", reclaimed
@@ -178,11 +184,13 @@ class Escalator:
             # Cleared before asking, so a step planned while we wait for the answer sets the
             # timer itself, and the answer only moves it earlier (never past that step).
             self._wake_at = None
+            what = "reading the next due escalation step"
             try:
                 upcoming = await self.store.next_due()
-            except Exception:
-                log.exception("could not read the next due step; the poll job looks again")
+            except Exception as exc:
+                self._outage.failed(what, f"the next poll looks again in {self.poll:g}s", exc)
                 return
+            self._outage.succeeded(what)
             if upcoming is not None:
                 # Due already by our clock but not by Postgres' (claims use its now()): look
                 # again shortly instead of spinning.
@@ -211,6 +219,7 @@ class Escalator:
     async def run_due(self) -> int:
         """Fire every due step this replica can claim, a batch at a time."""
         fired = 0
+        what = "claiming due escalation steps"
         try:
             while not self._stopping:
                 steps = await self.store.claim_due_steps(
@@ -220,14 +229,20 @@ class Escalator:
                 self.behind = len(steps) == BATCH or any(
                     (self.clock() - s.due_at).total_seconds() > BEHIND_AFTER for s in steps
                 )
+                self._outage.succeeded(what)
                 if steps:
                     fired += await self._fire_batch(steps)
                 if len(steps) < BATCH:
                     self.behind = False
                     return fired
-        except Exception:
+        except Exception as exc:
             self.behind = False
-            log.exception("escalation pass failed; claimed steps fire again when their lease ends")
+            self._outage.failed(
+                what,
+                f"the next poll claims what is due in {self.poll:g}s; steps claimed already fire "
+                "again when their lease ends",
+                exc,
+            )
             return fired
         self.behind = False
         return fired
@@ -256,12 +271,17 @@ class Escalator:
         fired: list[tuple[_Ready, Processed]] = []
         failed: list[StepRef] = []
         if ready:
+            what = "reading the escalation steps' earlier deliveries"
             try:
                 known = await self.known([r.request.id for r in ready])
             except Exception as exc:  # nothing sent yet: every step of the batch goes again
-                log.error("reading the steps' earlier deliveries failed: %s", exc)
+                self._outage.failed(
+                    what, f"the batch's {len(ready)} step(s) are due again in {STEP_RETRY:g}s", exc
+                )
                 failed = [r.due.step for r in ready]
                 ready = []
+            else:
+                self._outage.succeeded(what)
             results = await asyncio.gather(
                 *(
                     self.processor.process(
@@ -278,7 +298,10 @@ class Escalator:
             )
             for item, result in zip(ready, results, strict=True):
                 if isinstance(result, BaseException):
-                    log.error(
+                    # Postgres or Redis away is expected now and then; anything else is a bug.
+                    transient = infrastructure_failure(result)
+                    log.log(
+                        logging.WARNING if transient else logging.ERROR,
                         "escalation step %s failed, retried in %.0fs: %s: %s",
                         item.request.id,
                         STEP_RETRY,
@@ -355,10 +378,13 @@ class Escalator:
         )
 
     async def _vacuum_steps(self) -> None:
+        what = "VACUUM of the escalation steps"
         try:
             await self.vacuum_store.vacuum_steps()
-        except Exception:
-            log.exception("VACUUM of the escalation steps failed; retried after more steps")
+        except Exception as exc:
+            self._outage.failed(what, "it runs again after more steps", exc)
+        else:
+            self._outage.succeeded(what)
 
     def _prepare(
         self, active: Active, due: DueStep, now: datetime

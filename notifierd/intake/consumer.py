@@ -22,23 +22,44 @@ log = logging.getLogger(__name__)
 # The rejected list is a convenience for operators (`redis-cli LRANGE`); Postgres holds the
 # durable record, so the list keeps only the newest entries instead of growing without bound.
 MAX_REJECTED = 10_000
+# What a rejection keeps of the raw request, in Redis and in Postgres: enough to see what was
+# sent; a 10 MB body stored whole would cost 10 MB per copy for nothing. The size is kept too.
+KEPT_RAW_BYTES = 64 * 1024
 
 
 def default_consumer_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
+def kept_prefix(raw: bytes) -> bytes:
+    """The first ``KEPT_RAW_BYTES`` of a rejected request, cut before a UTF-8 character rather
+    than through it (so a text request stays text), or all of it when it is shorter."""
+    if len(raw) <= KEPT_RAW_BYTES:
+        return raw
+    end = KEPT_RAW_BYTES
+    while end > KEPT_RAW_BYTES - 3 and raw[end] & 0xC0 == 0x80:  # a continuation byte
+        end -= 1
+    return raw[:end]
+
+
 def rejection_record(raw: bytes, reason: str, now: datetime | None = None) -> str:
-    """The JSON kept in the rejected list: the raw request as text (base64 if not UTF-8)."""
+    """The JSON kept in the rejected list: the raw request (its first ``KEPT_RAW_BYTES``) as
+    text, base64 if not UTF-8, and its size in bytes."""
+    kept = kept_prefix(raw)
     try:
-        text, encoding = raw.decode("utf-8"), "utf-8"
+        text, encoding = kept.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+        text, encoding = base64.b64encode(kept).decode("ascii"), "base64"
     at = (now or datetime.now(UTC)).isoformat()
-    return json.dumps(
-        {"raw": text, "encoding": encoding, "reason": reason, "rejected_at": at},
-        ensure_ascii=False,
-    )
+    record = {
+        "raw": text,
+        "encoding": encoding,
+        "reason": reason,
+        "rejected_at": at,
+        "size": len(raw),
+        "truncated": len(kept) < len(raw),
+    }
+    return json.dumps(record, ensure_ascii=False)
 
 
 class Consumer:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +23,8 @@ from notifierd.config.schema_errors import (
 )
 from notifierd.config.schemas import schema, validator
 from notifierd.request import Request
+
+log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: a notification, not a file transfer
 MAX_PROBLEMS = 20  # a reason lists this many problems, then counts the rest
@@ -55,8 +59,10 @@ def parse_request(
     """
     try:
         return _parse(raw, producer)
-    except Exception as exc:  # a bug here must reject one request, not stop the daemon
-        return Rejection(f"invalid request: {type(exc).__name__}: {exc}")
+    except Exception:  # a bug here must reject one request, not stop the daemon
+        # The detail is ours to fix, not the producer's: it goes to the log, not the reason.
+        log.exception("reading a request failed; it is rejected")
+        return Rejection("invalid request: it could not be read (the daemon's log has the cause)")
 
 
 def _parse(raw: bytes | bytearray | memoryview | str, producer: str | None) -> Request | Rejection:
@@ -81,8 +87,12 @@ def _parse(raw: bytes | bytearray | memoryview | str, producer: str | None) -> R
         return Rejection(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
     except RecursionError:
         return Rejection("not valid JSON: nested too deeply")
-    except ValueError as exc:  # NaN/Infinity, or an integer with thousands of digits
+    except _NotAValue as exc:  # NaN/Infinity, or a number beyond a double
         return Rejection(f"not valid JSON: {exc}")
+    except ValueError:  # int() refusing thousands of digits, in words a producer knows
+        return Rejection(
+            f"not valid JSON: a number has more than {sys.get_int_max_str_digits()} digits"
+        )
     if not isinstance(data, dict):
         return Rejection(f"a request must be a JSON object, not {_describe(data)}")
     request_id = _usable_id(data.get("id"))
@@ -106,9 +116,13 @@ def _quote(text: str, limit: int = 40) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
+class _NotAValue(ValueError):
+    """A number the JSON text spells but a request cannot carry; the message is the reason."""
+
+
 def _reject_constant(name: str) -> Any:
     # JSON has no NaN or Infinity; Python's json would accept them and Postgres would not.
-    raise ValueError(f"{name} is not a JSON value")
+    raise _NotAValue(f"{name} is not a JSON value")
 
 
 def _finite_float(text: str) -> float:
@@ -116,7 +130,7 @@ def _finite_float(text: str) -> float:
     # Postgres can carry faithfully.
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"the number {_quote(text)} is too large for a 64-bit float")
+        raise _NotAValue(f"the number {_quote(text)} is too large for a 64-bit float")
     return value
 
 

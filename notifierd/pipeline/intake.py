@@ -20,7 +20,7 @@ from typing import Any
 
 from notifierd import metrics
 from notifierd.active import Active
-from notifierd.intake.consumer import Consumer
+from notifierd.intake.consumer import Consumer, kept_prefix
 from notifierd.intake.parse import Rejection, parse_request
 from notifierd.intake.queues import Queues, Taken, producer_queues
 from notifierd.pipeline.deliver import Waits
@@ -357,13 +357,15 @@ class Intake:
         log.warning("rejected a request: %s", reason, extra={"event": "rejected"})
         try:
             await until_done(
-                lambda: self.store.record_rejected(storable_text(raw), reason),
+                lambda: self.store.record_rejected(
+                    storable_text(kept_prefix(raw)), reason, len(raw)
+                ),
                 what="recording a rejected request",
                 retry_if=is_transient,
                 backoff=self._backoff,
                 logger=log,
             )
-        except Exception as exc:  # the Redis rejected list still keeps it, byte for byte
+        except Exception as exc:  # the Redis rejected list still keeps it
             log.error("could not record a rejected request in Postgres: %s", exc)
         await until_done(
             lambda: taken.consumer.reject(raw, reason),

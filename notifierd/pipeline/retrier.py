@@ -20,8 +20,9 @@ from collections.abc import Callable
 from notifierd.active import Active
 from notifierd.channels.base import Failed
 from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
+from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.sendslots import max_in_flight
-from notifierd.reconnect import until_done
+from notifierd.reconnect import Outage, until_done
 from notifierd.request import Request
 from notifierd.status import DeliveryStatus
 from notifierd.store.db import Store, is_transient
@@ -58,6 +59,8 @@ class Retrier:
         self._tasks: set[asyncio.Task[None]] = set()
         self._outcomes: asyncio.Queue[RetryOutcome] = asyncio.Queue()
         self._room = asyncio.Event()  # a retry finished: its channel has room again
+        # Postgres away: one WARNING line per outage, not an ERROR per pass.
+        self._outage = Outage(log, infrastructure_failure, event="retry_pass_failed")
 
     async def run(self, stopping: asyncio.Event, *, drain_timeout: float = 10.0) -> None:
         """Claim and send until ``stopping`` is set; then let the retries under way finish (for
@@ -71,8 +74,12 @@ class Retrier:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    log.error("retry pass failed: %s", exc, extra={"event": "retry_pass_failed"})
+                    self._outage.failed(
+                        "claiming due retries", f"the next pass in {self.interval:g}s", exc
+                    )
                     claimed = 0
+                else:
+                    self._outage.succeeded("claiming due retries")
                 if not claimed:
                     self._room.clear()
                     with contextlib.suppress(asyncio.TimeoutError):

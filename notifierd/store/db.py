@@ -241,8 +241,10 @@ class Store:
                 ),
             )
 
-    async def record_rejected(self, raw: str, reason: str) -> None:
-        await self.pool.execute(q("insert_rejected"), raw, reason)
+    async def record_rejected(self, raw: str, reason: str, size: int | None = None) -> None:
+        """``raw``: what is kept of the request (a prefix of a large one); ``size``: how many
+        bytes it had, when ``raw`` is not all of it."""
+        await self.pool.execute(q("insert_rejected"), raw, reason, size)
 
     async def record_sender(self, request_id: str, principal: str) -> None:
         """Remember who sent ``request_id`` over the API, before it is queued."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -150,6 +151,25 @@ async def test_malformed_requests_are_rejected_and_the_daemon_lives(running: Run
     assert any("'priority' must be one of" in r for r in reasons)
     rid = await running.push({"title": "still alive"})
     assert (await running.status(rid))["status"] == "delivered"
+
+
+async def test_a_huge_rejected_request_is_kept_as_a_bounded_prefix_and_its_size(
+    running: Running,
+) -> None:
+    huge = b'{"title": "big", "message": "' + "é".encode() * (5 << 20) + b'"}'  # 10 MiB
+    await running.push(huge)
+    await running.idle(timeout=30)
+    async with running.store.pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT raw, raw_size, reason FROM rejected_requests")
+    assert row["raw_size"] == len(huge)
+    assert huge.startswith(row["raw"].encode()) and len(row["raw"].encode()) <= 64 * 1024
+    assert "larger than the 1.0 MiB limit" in row["reason"]
+    keys = running.daemon.services.consumer.keys
+    (stored,) = await running.redis.redis.lrange(keys.rejected, 0, -1)
+    assert len(stored) < 65 * 1024
+    record = json.loads(stored)
+    assert (record["size"], record["truncated"], record["encoding"]) == (len(huge), True, "utf-8")
+    assert huge.startswith(record["raw"].encode())
 
 
 async def test_dry_run_records_the_payload_and_sends_nothing(

@@ -63,7 +63,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "http": BASE | {"intake", "principals"},
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
-    "daemon": BASE | {"http", "principals", "services", "store", "validation"},
+    "daemon": BASE
+    | {"http", "pipeline", "principals", "reconnect", "services", "store", "validation"},
     "supervisor": BASE,
     "cli": BASE
     | {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -201,3 +202,53 @@ def test_arbitrary_json_objects_never_raise(data: dict[str, Any]) -> None:
     assert isinstance(result, (Request, Rejection))
     if isinstance(result, Rejection):
         assert result.reason and "\n" not in result.reason
+
+
+def test_a_number_with_thousands_of_digits_is_refused_in_words() -> None:
+    text = reason(b'{"title": "t", "message": "m", "labels": {"n": ' + b"9" * 5000 + b"}}")
+    assert text == "not valid JSON: a number has more than 4300 digits"
+
+
+def test_a_bug_while_reading_names_no_python_detail(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(data: Any) -> list[str]:
+        raise KeyError("internal")
+
+    monkeypatch.setattr("notifierd.intake.parse.request_problems", broken)
+    text = reason(encode({"title": "t", "message": "m"}))
+    assert text.startswith("invalid request: it could not be read")
+    assert not python_internals(text)
+
+
+# What a producer cannot act on: a module, a traceback, an exception class, the language.
+_INTERNALS = re.compile(
+    r"sys\.|Traceback|python|\b[A-Z]\w*(Error|Exception)\b|\w+\(\)", re.IGNORECASE
+)
+
+
+def python_internals(text: str) -> list[str]:
+    return [m.group(0) for m in _INTERNALS.finditer(text)]
+
+
+def _nested(depth: int, leaf: str) -> str:
+    return "[" * depth + leaf + "]" * depth
+
+
+# Hostile JSON texts: the numbers, constants, escapes and nesting that reach Python's limits.
+hostile_values = st.one_of(
+    st.integers(min_value=1, max_value=20_000).map(lambda n: "9" * n),
+    st.integers(min_value=1, max_value=20_000).map(lambda n: "-1" + "0" * n),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e-999", "0.1e400"]),
+    st.sampled_from(['"\\ud800"', '"\\udfff x"', '"\\u0000"', '"\\x"', '"\\u12"', "tru", "nul"]),
+    st.integers(min_value=1, max_value=5_000).map(lambda d: _nested(d, "1")),
+    st.text(max_size=20).map(json.dumps),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(request_keys, hostile_values), min_size=1, max_size=4))
+def test_no_rejection_reason_speaks_python(pairs: list[tuple[str, str]]) -> None:
+    body = ", ".join(f'"{key}": {value}' for key, value in pairs)
+    for raw in (f'{{"title": "t", "message": "m", {body}}}', f"[{body.split(': ', 1)[1]}]"):
+        result = parse_request(raw.encode("utf-8", "surrogatepass"))
+        if isinstance(result, Rejection):
+            assert not python_internals(result.reason), result.reason

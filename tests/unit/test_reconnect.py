@@ -7,7 +7,7 @@ import logging
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from notifierd.reconnect import Backoff, backoff_delay, until_done
+from notifierd.reconnect import Backoff, Outage, backoff_delay, until_done
 from notifierd.redisio.connect import redis_transient
 
 
@@ -67,3 +67,44 @@ def test_backoff_delay_has_jitter_within_half_to_full() -> None:
     assert backoff_delay(3, initial=1, jitter=lambda: 0.0) == 2.0
     assert backoff_delay(3, initial=1, jitter=lambda: 1.0) == 4.0
     assert backoff_delay(100, initial=1, max_delay=30, jitter=lambda: 1.0) == 30.0
+
+
+def test_an_outage_is_one_warning_line_then_one_info_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = logging.getLogger("test.outage")
+    outage = Outage(logger, lambda exc: isinstance(exc, ConnectionError))
+    with caplog.at_level(logging.DEBUG, logger="test.outage"):
+        for _ in range(3):
+            outage.failed("polling", "the next poll in 1s", ConnectionError("refused\nby peer"))
+        outage.succeeded("polling")
+        outage.succeeded("polling")  # no outage to end: nothing to say
+    lines = [(r.levelno, r.getMessage(), r.exc_info) for r in caplog.records]
+    assert lines == [
+        (
+            logging.WARNING,
+            "polling failed: ConnectionError: refused by peer; the next poll in 1s",
+            None,
+        ),
+        (
+            logging.DEBUG,
+            "polling failed: ConnectionError: refused by peer; the next poll in 1s",
+            None,
+        ),
+        (
+            logging.DEBUG,
+            "polling failed: ConnectionError: refused by peer; the next poll in 1s",
+            None,
+        ),
+        (logging.INFO, "polling works again", None),
+    ]
+
+
+def test_a_bug_is_an_error_with_its_traceback_every_time(caplog: pytest.LogCaptureFixture) -> None:
+    outage = Outage(logging.getLogger("test.outage"), lambda exc: False)
+    with caplog.at_level(logging.DEBUG, logger="test.outage"):
+        for _ in range(2):
+            outage.failed("polling", "the next poll in 1s", KeyError("x"))
+    assert [(r.levelno, r.exc_info is not None) for r in caplog.records] == [
+        (logging.ERROR, True)
+    ] * 2

@@ -135,7 +135,7 @@ SET queue = EXCLUDED.queue, raw = EXCLUDED.raw, error = EXCLUDED.error, dead_at 
     retried_at = NULL;
 
 -- name: insert_rejected
-INSERT INTO rejected_requests (raw, reason) VALUES ($1, $2);
+INSERT INTO rejected_requests (raw, reason, raw_size) VALUES ($1, $2, $3);
 
 -- name: count_rejected
 SELECT count(*) FROM rejected_requests WHERE rejected_at >= $1;
