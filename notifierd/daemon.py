@@ -206,6 +206,7 @@ class Daemon:
     async def start_http(self) -> None:
         """Serve health, readiness, metrics, reload, the API and Slack on ``options.http``."""
         from notifierd.http import start_http
+        from notifierd.http.connections import ConnectionLimits
 
         assert self.options.http
         self.principals()  # credentials that cannot tell principals apart stop the start here
@@ -214,6 +215,11 @@ class Daemon:
             self.options.http,
             insecure_no_auth=self.options.insecure_no_auth,
             private_metrics=self.options.private_metrics,
+            limits=ConnectionLimits(
+                head_timeout=self.options.http_head_timeout,
+                body_timeout=self.options.http_body_timeout,
+                max_connections=self.options.http_max_connections,
+            ),
         )
 
     async def stop_http(self) -> None:
