@@ -274,6 +274,11 @@ class Daemon:
             await self.services.store.record_sender(str(request_id), sender.id)
         await self.services.redis.lpush(self.services.keys.queue, payload)  # type: ignore[misc]
 
+    async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
+        # SET NX in Redis rather than memory: replicas behind one Slack app share the mark.
+        key = self.services.keys.slack_request(signature)
+        return bool(await self.services.redis.set(key, b"1", nx=True, ex=mark_seconds))
+
     async def request_sender(self, request_id: str) -> str | None:
         return await self.services.store.sender(request_id)
 

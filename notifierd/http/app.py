@@ -405,6 +405,10 @@ async def slack_interactions(request: web.Request) -> web.Response:
         request.headers.get("X-Slack-Signature"),
         now=time.time(),
     )
+    if refused is None and (
+        replay := await _replay_refusal(request.app[BACKEND], request.headers["X-Slack-Signature"])
+    ):
+        return replay
     if refused is not None:
         log.warning("Slack request refused: %s", refused, extra={"event": "slack_refused"})
         return error(401, f"invalid Slack request: {refused}")
@@ -429,6 +433,24 @@ async def slack_interactions(request: web.Request) -> web.Response:
     # Usually done at once; if not, Slack still gets its answer in time and the work goes on.
     await asyncio.wait(work, timeout=SLACK_WAIT)
     return web.Response(status=200)
+
+
+async def _replay_refusal(backend: Backend, signature: str) -> web.Response | None:
+    """The answer to a verified Slack request already taken inside the 5-minute window (by
+    this replica or another), or to any while Redis cannot tell; None for a new one."""
+    try:
+        first = await asyncio.wait_for(
+            backend.first_slack_request(signature, slack.REPLAY_MARK_SECONDS), CHECK_TIMEOUT
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.error("Slack request refused: Redis did not answer the replay check: %s", exc)
+        return error(503, "cannot check the Slack request is not a replay: Redis is unavailable")
+    if first:
+        return None
+    log.warning("Slack request refused: a replay", extra={"event": "slack_refused"})
+    return error(401, "invalid Slack request: this exact request was already received (replay)")
 
 
 def _operation(

@@ -1,5 +1,5 @@
 """The HTTP listener of a real daemon under hostile clients: trickled heads and bodies, idle
-floods past the connection cap, and requests aiohttp or Postgres would choke on."""
+floods past the connection cap, requests aiohttp or Postgres would choke on, Slack replays."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from tests.integration.daemon_harness import Running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
+from tests.integration.test_http import SECRET, RecordingAlerts, block_actions, serve_with, signed
 
 HEAD_TIMEOUT = 1.0
 MAX_CONNECTIONS = 8
@@ -187,3 +188,30 @@ async def test_past_the_cap_with_every_connection_busy_a_newcomer_gets_503(
     finally:
         for _, writer in busy:
             writer.close()
+
+
+# -- Slack: an exact replay inside the 5-minute window -------------------------------------------
+
+
+async def test_an_exact_slack_replay_inside_the_window_is_refused(
+    running: Running, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    alerts = RecordingAlerts(known={"a1"})
+    serve_with(running, monkeypatch, alerts=alerts)
+    body = block_actions("notifierd_ack", "a1")
+    headers = signed(body, age=60)  # a minute old: fresh, and still fresh when replayed
+    async with http.post("/slack/interactions", data=body, headers=headers) as resp:
+        assert resp.status == 200
+    async with http.post("/slack/interactions", data=body, headers=headers) as resp:
+        assert resp.status == 401
+        assert await resp.json() == {
+            "error": "invalid Slack request: this exact request was already received (replay)"
+        }
+    # A new press of the same button is signed anew (another timestamp): not a replay.
+    async with http.post("/slack/interactions", data=body, headers=signed(body)) as resp:
+        assert resp.status == 200
+    assert [call[:2] for call in alerts.calls] == [("acknowledge", "a1")] * 2
+    # The mark is in Redis, where every replica looks, for as long as a replay could be fresh.
+    key = running.daemon.services.keys.slack_request(headers["X-Slack-Signature"])
+    assert 0 < await running.redis.redis.ttl(key) <= 600
