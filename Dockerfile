@@ -7,12 +7,15 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY notifierd ./notifierd
 COPY schemas ./schemas
-RUN pip install --no-cache-dir build && python -m build --wheel --outdir /wheels
+# The base image's pip and setuptools lag behind their security fixes: upgrade them first.
+RUN pip install --no-cache-dir --upgrade pip setuptools \
+    && pip install --no-cache-dir build && python -m build --wheel --outdir /wheels
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin notifierd
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --upgrade pip setuptools \
+    && pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 COPY config /config
 USER notifierd
 ENV NOTIFIERD_CONFIG=/config \

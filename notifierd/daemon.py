@@ -208,6 +208,7 @@ class Daemon:
     async def start_http(self) -> None:
         """Serve health, readiness, metrics, reload, the API and Slack on ``options.http``."""
         from notifierd.http import start_http
+        from notifierd.http.connections import ConnectionLimits
 
         assert self.options.http
         self.principals()  # credentials that cannot tell principals apart stop the start here
@@ -216,6 +217,11 @@ class Daemon:
             self.options.http,
             insecure_no_auth=self.options.insecure_no_auth,
             private_metrics=self.options.private_metrics,
+            limits=ConnectionLimits(
+                head_timeout=self.options.http_head_timeout,
+                body_timeout=self.options.http_body_timeout,
+                max_connections=self.options.http_max_connections,
+            ),
         )
 
     async def stop_http(self) -> None:
@@ -269,6 +275,11 @@ class Daemon:
             request_id = json.loads(payload)["id"]
             await self.services.store.record_sender(str(request_id), sender.id)
         await self.services.redis.lpush(self.services.keys.queue, payload)  # type: ignore[misc]
+
+    async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
+        # SET NX in Redis rather than memory: replicas behind one Slack app share the mark.
+        key = self.services.keys.slack_request(signature)
+        return bool(await self.services.redis.set(key, b"1", nx=True, ex=mark_seconds))
 
     async def request_sender(self, request_id: str) -> str | None:
         return await self.services.store.sender(request_id)

@@ -25,4 +25,7 @@ class Options:
         False  # let a listener beyond loopback serve the API without credentials
     )
     private_metrics: bool = False  # /metrics asks for the API's credentials
+    http_head_timeout: float = 10.0  # a client's request head arrives within this, or it is cut
+    http_body_timeout: float = 30.0
+    http_max_connections: int = 512  # fewer when the file-descriptor limit is low
     escalation_poll: float = 1.0  # safety net: the wake-up timer fires steps when due

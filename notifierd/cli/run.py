@@ -46,6 +46,21 @@ from notifierd.cli.services import default_queue, postgres_url, redis_url, run_a
     help="/metrics asks for the API's bearer token too (the probes stay open).",
 )
 @click.option(
+    "--http-head-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send a whole request head (and a body, three times that) "
+    "before the listener closes its connection; also how long an idle connection stays.",
+)
+@click.option(
+    "--http-max-connections",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="Connections the listener holds at once (fewer if the file-descriptor limit is low).",
+)
+@click.option(
     "--queue",
     default=default_queue,
     show_default="$NOTIFIERD_QUEUE or notifierd:requests",
@@ -92,6 +107,8 @@ def run(
     http: str | None,
     insecure_no_auth: bool,
     private_metrics: bool,
+    http_head_timeout: float,
+    http_max_connections: int,
     queue: str,
     consumer_id: str | None,
     key_prefix: str,
@@ -124,6 +141,9 @@ def run(
         http=http,
         insecure_no_auth=insecure_no_auth,
         private_metrics=private_metrics,
+        http_head_timeout=http_head_timeout,
+        http_body_timeout=http_head_timeout * 3,
+        http_max_connections=http_max_connections,
         watch=not no_watch,
         shutdown_timeout=shutdown_timeout,
     )
@@ -181,6 +201,8 @@ def run(
                 args += ["--http", http]
                 args += ["--insecure-no-auth"] if insecure_no_auth else []
                 args += ["--private-metrics"] if private_metrics else []
+                args += ["--http-head-timeout", str(http_head_timeout)]
+                args += ["--http-max-connections", str(http_max_connections)]
             return args
 
         sys.exit(supervise([worker_args(i) for i in range(workers)]))

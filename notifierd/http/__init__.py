@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from notifierd.http.auth import TOKEN_ENV, credentials_configured
+from notifierd.http.connections import (
+    DEFAULT_LIMITS,
+    ConnectionLimits,
+    Connections,
+    GuardedSite,
+    listener_share,
+)
 from notifierd.http.exposure import INSECURE_FLAG, Exposure, exposure
 from notifierd.principals import Principals
 
@@ -71,10 +78,12 @@ async def start_http(
     *,
     insecure_no_auth: bool = False,
     private_metrics: bool = False,
+    limits: ConnectionLimits = DEFAULT_LIMITS,
 ) -> web.AppRunner:
     """Serve the routes on ``address`` for ``backend`` (the daemon); the caller cleans up the
     returned runner. Refuses (ListenerRefused) to serve the API to the network without
-    credentials unless ``insecure_no_auth``."""
+    credentials unless ``insecure_no_auth``. ``limits``: how long clients may take and how
+    many connections are held (the file-descriptor budget may lower the cap)."""
     from notifierd.http.app import build_app
 
     host, port = parse_address(address)
@@ -84,16 +93,17 @@ async def start_http(
         insecure_no_auth=insecure_no_auth,
         private_metrics=private_metrics,
     )
-    # access_log off: scrapes and probes every few seconds would drown the daemon's own log.
     app = build_app(
         backend,
         private_metrics=private_metrics,
         open_without_credentials=opened is not Exposure.PROTECTED,
+        body_timeout=limits.body_timeout,
     )
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
+    connections = Connections(listener_share(limits))
     try:
-        await web.TCPSite(runner, host, port).start()
+        await GuardedSite(runner, host, port, connections, limits).start()
     except OSError as exc:
         await runner.cleanup()
         raise OSError(exc.errno, f"cannot listen on {address} (--http): {exc.strerror}") from None

@@ -16,6 +16,7 @@ from prometheus_client.exposition import choose_encoder
 
 from notifierd import metrics
 from notifierd.http import auth, slack
+from notifierd.http.connections import connection_state
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
 from notifierd.principals import Principal, Refused, Role, slack_actor
 
@@ -32,6 +33,7 @@ PRIVATE_METRICS: web.AppKey[bool] = web.AppKey("private_metrics")
 OPEN_WITHOUT_CREDENTIALS: web.AppKey[bool] = web.AppKey("open_without_credentials")
 # The authenticated caller, on each protected request.
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
+BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
 CHECK_TIMEOUT = 2.0  # per readiness check: a probe must answer before its own timeout
 SLACK_WAIT = 2.0  # Slack wants an answer within 3 s; slower work finishes in the background
 SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"
@@ -54,15 +56,22 @@ def _dumps(data: Any) -> str:
 
 
 def build_app(
-    backend: Backend, *, private_metrics: bool = False, open_without_credentials: bool = True
+    backend: Backend,
+    *,
+    private_metrics: bool = False,
+    open_without_credentials: bool = True,
+    body_timeout: float = 30.0,
 ) -> web.Application:
     """The aiohttp application serving ``backend`` (the daemon); ``private_metrics``: /metrics
-    asks for the API's credentials too; ``open_without_credentials``: see OPEN_WITHOUT_CREDENTIALS."""
+    asks for the API's credentials too; ``open_without_credentials``: see OPEN_WITHOUT_CREDENTIALS;
+    ``body_timeout``: seconds a client has to send its request body."""
     # One request body is at most one queue request; aiohttp answers 413 beyond it.
     app = web.Application(
-        middlewares=[_errors_as_json, _bearer_token], client_max_size=MAX_REQUEST_BYTES
+        middlewares=[_errors_as_json, connection_state, _bearer_token, _body_deadline],
+        client_max_size=MAX_REQUEST_BYTES,
     )
     app[BACKEND] = backend
+    app[BODY_TIMEOUT] = body_timeout
     app[BACKGROUND] = set()
     app[PRIVATE_METRICS] = private_metrics
     app[OPEN_WITHOUT_CREDENTIALS] = open_without_credentials
@@ -130,6 +139,22 @@ async def _bearer_token(request: web.Request, handler: Handler) -> web.StreamRes
     except auth.Forbidden as exc:
         needed = " or ".join(sorted(exc.needed))
         return error(403, f"this token lacks the role this route needs: {needed}", needs=needed)
+    return await handler(request)
+
+
+@web.middleware
+async def _body_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Read the body within BODY_TIMEOUT (the handlers then read it from memory): a client
+    trickling its body holds a connection for seconds, not for as long as it likes."""
+    if request.body_exists:
+        timeout = request.app[BODY_TIMEOUT]
+        try:
+            async with asyncio.timeout(timeout):
+                await request.read()
+        except TimeoutError:
+            response = error(408, f"the request body did not arrive within {timeout:g} s")
+            response.force_close()
+            return response
     return await handler(request)
 
 
@@ -229,7 +254,10 @@ async def notify(request: web.Request) -> web.Response:
     problems = request_problems(data)
     if problems:
         return error(400, "invalid request", problems=problems)
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): escaped, the parser names it
+        payload = json.dumps(data, separators=(",", ":")).encode()
     if len(payload) > MAX_REQUEST_BYTES:
         return error(413, "request is larger than the 1 MiB limit once it has an id")
     # The daemon's own parser is the last word (NUL characters, lone surrogates, ...): what we
@@ -277,6 +305,8 @@ def _no_constant(name: str) -> Any:
 async def request_status(request: web.Request) -> web.Response:
     """The request's overall status and its deliveries (``notifierd status --format json``)."""
     request_id = request.match_info["id"]
+    if (problem := _id_problem(request_id)) is not None:
+        return error(400, f"invalid request id: {problem}")
     caller = principal(request)
     backend = request.app[BACKEND]
     try:
@@ -294,6 +324,16 @@ async def request_status(request: web.Request) -> web.Response:
     return answer(found)
 
 
+def _id_problem(text: str) -> str | None:
+    """Why a path id cannot be anyone's (ids are 1-200 printable characters, no spaces, as
+    in request.schema.json), so it is never sent to Postgres; None when it may be."""
+    if len(text) > 200:
+        return "longer than 200 characters"
+    if not text.isprintable() or any(c.isspace() for c in text):
+        return "ids contain no spaces, control characters (such as %00) or lone surrogates"
+    return None
+
+
 async def acknowledge(request: web.Request) -> web.Response:
     return await _alert_operation(request, "acknowledge")
 
@@ -307,6 +347,8 @@ async def _alert_operation(request: web.Request, operation: str) -> web.Response
     if alerts is None:
         return error(503, "alerts are not enabled")
     alert_id = request.match_info["id"]
+    if (problem := _id_problem(alert_id)) is not None:
+        return error(400, f"invalid alert id: {problem}")
     note, problem = _note(await request.read())
     if problem is not None:
         return error(400, problem)
@@ -363,6 +405,10 @@ async def slack_interactions(request: web.Request) -> web.Response:
         request.headers.get("X-Slack-Signature"),
         now=time.time(),
     )
+    if refused is None and (
+        replay := await _replay_refusal(request.app[BACKEND], request.headers["X-Slack-Signature"])
+    ):
+        return replay
     if refused is not None:
         log.warning("Slack request refused: %s", refused, extra={"event": "slack_refused"})
         return error(401, f"invalid Slack request: {refused}")
@@ -387,6 +433,24 @@ async def slack_interactions(request: web.Request) -> web.Response:
     # Usually done at once; if not, Slack still gets its answer in time and the work goes on.
     await asyncio.wait(work, timeout=SLACK_WAIT)
     return web.Response(status=200)
+
+
+async def _replay_refusal(backend: Backend, signature: str) -> web.Response | None:
+    """The answer to a verified Slack request already taken inside the 5-minute window (by
+    this replica or another), or to any while Redis cannot tell; None for a new one."""
+    try:
+        first = await asyncio.wait_for(
+            backend.first_slack_request(signature, slack.REPLAY_MARK_SECONDS), CHECK_TIMEOUT
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.error("Slack request refused: Redis did not answer the replay check: %s", exc)
+        return error(503, "cannot check the Slack request is not a replay: Redis is unavailable")
+    if first:
+        return None
+    log.warning("Slack request refused: a replay", extra={"event": "slack_refused"})
+    return error(401, "invalid Slack request: this exact request was already received (replay)")
 
 
 def _operation(

@@ -66,6 +66,10 @@ class Backend(Protocol):
     def principals(self) -> Principals:
         """The API's principals under the active config and the current credentials."""
 
+    async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
+        """True the first time a (verified) Slack request with this signature arrives at any
+        replica within ``mark_seconds``; False for a replay."""
+
     async def enqueue(self, payload: bytes, sender: Principal) -> None:
         """Push a valid request onto the queue, as a producer would, remembering ``sender``
         (the alert it may open is then the sender's)."""

@@ -11,6 +11,9 @@ from urllib.parse import parse_qs
 
 VERSION = "v0"
 MAX_AGE_SECONDS = 5 * 60  # Slack's advice: older requests may be replays
+# A request is fresh from MAX_AGE before its timestamp to MAX_AGE after: whenever it was first
+# taken, its mark must outlive the rest of that window to refuse every replay inside it.
+REPLAY_MARK_SECONDS = 2 * MAX_AGE_SECONDS
 ACTIONS = {"notifierd_ack": "acknowledge", "notifierd_resolve": "resolve"}
 
 

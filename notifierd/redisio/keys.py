@@ -82,6 +82,11 @@ class Keys:
         """Exists (with a TTL) while the consumer is alive."""
         return f"{self.prefix}:heartbeat:{consumer_id}"
 
+    def slack_request(self, signature: str) -> str:
+        """A Slack interactivity request already taken (by any replica), marked by its
+        signature until a replay of it would be too old anyway."""
+        return f"{self.prefix}:slack:seen:{signature}"
+
     def dedup(self, key: str) -> str:
         return f"{self.prefix}:dedup:{key}"
 

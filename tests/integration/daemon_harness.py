@@ -153,9 +153,10 @@ async def start_daemon(
     config_dir: Path | None = None,
     escalation_poll: float = 1.0,
     clock: SkippingClock | None = None,
+    **more_options: Any,
 ) -> AsyncIterator[Running]:
     """``clock``: the daemon's clock, also deciding what Postgres finds due; by default the wall
-    clock and Postgres' now(), as in production."""
+    clock and Postgres' now(), as in production. ``more_options``: other Options fields."""
     own = sink is None  # a test may share its sinks between daemons (restarts, replicas)
     sink, flaky = sink or WebhookSink(), flaky or WebhookSink()
     if own:
@@ -178,6 +179,7 @@ async def start_daemon(
         insecure_no_auth=insecure_no_auth,
         private_metrics=private_metrics,
         escalation_poll=escalation_poll,
+        **more_options,
     )
     daemon = Daemon(options) if clock is None else Daemon(options, clock, due_clock=clock)
     try:
