@@ -146,6 +146,11 @@ async def test_resolving_rewrites_every_slack_message_of_the_alert(
             for e in b["elements"]
         }
         assert values == {rid, f"{rid}:r1l1"}
+        # Slack has both; the resolve rewrites what Postgres has recorded as delivered, so wait
+        # for both records too (on a loaded machine the recorder may trail the fake by a beat).
+        for sent in (rid, f"{rid}:r1l1"):
+            found = await running.status(str(sent))
+            assert found is not None and found["status"] == "delivered", found
         await running.daemon.alerts.resolve("co", operator("bob"), "cli")
         posted = {m["ts"] for m in originals}
         await wait_for(
