@@ -65,6 +65,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
     "daemon": BASE | {"http", "principals", "services", "store", "validation"},
     "supervisor": BASE,
+    # The supervisor's last good config: it copies files and calls the validation it is given.
+    "lastgood": BASE,
     "cli": BASE
     | {
         "active",
@@ -75,6 +77,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "diff",
         "http",
         "intake",
+        "lastgood",
         "pipeline",
         "principals",
         "redisio",
