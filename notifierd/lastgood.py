@@ -63,17 +63,16 @@ class LastGoodConfig:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     @property
-    def valid(self) -> bool:
+    def has_copy(self) -> bool:
         """Whether a copy has been kept yet."""
         return self.path.is_dir()
 
     def refresh(self) -> list[Problem]:
         """Copy and validate the config if its files changed since the last look; keep the
-        copy when it is valid. Returns the errors of the files as they are (none: valid, or
-        unchanged since a valid look)."""
+        copy when it is valid. Returns the errors of the files as they are (none: valid)."""
         seen = fingerprint(self.source)
         if seen == self._checked:
-            return [] if self.valid else self._problems
+            return list(self._problems)
         self._checked = seen
         staging = self._dir / "staging"
         shutil.rmtree(staging, ignore_errors=True)
@@ -81,7 +80,7 @@ class LastGoodConfig:
         self._problems = list(self._validate(staging))
         if self._problems:
             shutil.rmtree(staging, ignore_errors=True)
-            if self.valid:
+            if self.has_copy:
                 log.warning(
                     "the config in %s is invalid; a worker started again starts from the last "
                     "good copy (%d error(s), first: %s)",
@@ -90,9 +89,9 @@ class LastGoodConfig:
                     self._problems[0],
                     extra={"event": "config_invalid"},
                 )
-            return self._problems
+            return list(self._problems)
         retired = self._dir / "retired"
-        if self.valid:
+        if self.has_copy:
             self.path.rename(retired)
         staging.rename(self.path)
         shutil.rmtree(retired, ignore_errors=True)
