@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from notifierd import metrics
 from notifierd.config.model import Snapshot
-from notifierd.config.problems import Problem
+from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.routing.router import Router
 from notifierd.templates.catalog import TemplateCatalog
 from notifierd.templates.compiled import CompiledTemplate
@@ -45,17 +45,37 @@ class Active:
 class ConfigHolder:
     """Holds the active config; :meth:`reload` validates a new one whole before swapping."""
 
-    def __init__(self, root: Path, active: Active) -> None:
+    def __init__(self, root: Path, active: Active, problems: Sequence[Problem] = ()) -> None:
         self.root = root
         self.active = active
         # Why the last reload was refused (empty after a good one): POST /-/reload answers them.
-        self.last_problems: list[Problem] = []
+        self.last_problems: list[Problem] = list(problems)
         self._publish(active)
 
     @classmethod
-    def load(cls, root: Path) -> ConfigHolder:
-        """The holder of a valid config; raises ConfigInvalid (with every problem) otherwise."""
-        snapshot, validation = load_valid(root)
+    def load(cls, root: Path, *, fallback: Path | None = None) -> ConfigHolder:
+        """The holder of a valid config; raises ConfigInvalid (with every problem) otherwise.
+
+        ``fallback``: a copy of the last config that validated (the supervisor's, for a worker
+        it starts again). Used only when the config in ``root`` is invalid; reloads still read
+        ``root``, so the worker catches up once the files there are fixed.
+        """
+        try:
+            snapshot, validation = load_valid(root)
+        except ConfigInvalid as invalid:
+            if fallback is None:
+                raise
+            snapshot, validation = load_valid(fallback, with_git=False)
+            holder = cls(root, Active.of(snapshot, validation.compiled), invalid.problems)
+            log.warning(
+                "config in %s is invalid (%s); starting from the last good copy, %s, until "
+                "it is fixed",
+                root,
+                invalid,
+                holder.active.id,
+                extra={"event": "config_last_good"},
+            )
+            return holder
         return cls(root, Active.of(snapshot, validation.compiled))
 
     def reload(self) -> bool:

@@ -31,16 +31,20 @@ __all__ = ["Daemon", "Options"]
 log = logging.getLogger("notifierd.daemon")
 
 
-def config_principals(config_dir: Path) -> Principals | None:
-    """The principals of the config in ``config_dir``, to decide before connecting to anything
-    whether the listener has credentials; None when the config does not load (the start then
-    reports its problems). Raises CredentialError or SecretsError for credentials that cannot
-    work."""
-    try:
-        snapshot = load_snapshot(config_dir, with_git=False)
-    except (ConfigInvalid, OSError):
-        return None
-    return Principals.of(snapshot, Secrets.load())
+def config_principals(config_dir: Path, last_good: Path | None = None) -> Principals | None:
+    """The principals of the config in ``config_dir`` (else of ``last_good``, the copy a worker
+    started again starts from), to decide before connecting to anything whether the listener
+    has credentials; None when the config does not load (the start then reports its problems).
+    Raises CredentialError or SecretsError for credentials that cannot work."""
+    for root in (config_dir, last_good):
+        if root is None:
+            continue
+        try:
+            snapshot = load_snapshot(root, with_git=False)
+        except (ConfigInvalid, OSError):
+            continue
+        return Principals.of(snapshot, Secrets.load())
+    return None
 
 
 def utcnow() -> datetime:
@@ -84,7 +88,7 @@ class Daemon:
             # before connecting to anything.
             check_listener(
                 opts.http,
-                principals=config_principals(opts.config_dir),
+                principals=config_principals(opts.config_dir, opts.last_good_config),
                 insecure_no_auth=opts.insecure_no_auth,
                 private_metrics=opts.private_metrics,
             )

@@ -6,6 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerSlot:
+    """Which of a supervisor's workers this process is (``notifierd run --workers N``)."""
+
+    index: int
+    # The supervisor's token, the same for every worker it starts in this slot: the worker that
+    # replaces a killed one claims the slot's id again (intake/claim.py), another daemon cannot.
+    owner: str
+
+
 @dataclass
 class Options:
     config_dir: Path
@@ -14,7 +24,11 @@ class Options:
     queue: str = "notifierd:requests"
     key_prefix: str = "notifierd"
     dry_run: bool = False
-    consumer_id: str | None = None
+    consumer_id: str | None = None  # None: the worker slot's id, else a random one
+    worker_slot: WorkerSlot | None = None
+    # The supervisor's copy of the last config that validated: a worker started again while the
+    # config on disk is broken starts from it (and reloads from config_dir once that is fixed).
+    last_good_config: Path | None = None
     batch: int = 100
     max_in_flight: int = 256  # enough to cover network latency; more only delays recording
     shutdown_timeout: float = 10.0

@@ -18,6 +18,7 @@ from notifierd.alerts.escalator import Escalator
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.service import AlertService
 from notifierd.channels.registry import SenderPool
+from notifierd.intake.claim import WorkerClaim, claim_worker_id
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.queues import Queues
 from notifierd.options import Options
@@ -82,7 +83,7 @@ def writer(store: Store) -> Write:
 async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_clock) -> Services:
     """Load the config, connect, migrate, and build every part; closes what it opened when a
     later step fails. ``due_clock``: see notifierd/store/due.py."""
-    holder = ConfigHolder.load(settings.config_dir)
+    holder = ConfigHolder.load(settings.config_dir, fallback=settings.last_good_config)
     opened: list[Callable[[], object]] = []
     try:
         store = await Store.connect(settings.postgres_url)
@@ -93,6 +94,10 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         opened.append(escalation_store.close)
         redis = await connect_redis(settings.redis_url)
         opened.append(redis.aclose)
+        keys = Keys(settings.key_prefix, settings.queue)
+        claim: WorkerClaim | None = None
+        if settings.consumer_id is None and settings.worker_slot is not None:
+            claim = await claim_worker_id(redis, keys, settings.worker_slot, settings.heartbeat_ttl)
     except BaseException:
         for close in reversed(opened):
             await close()  # type: ignore[misc]
@@ -101,8 +106,9 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
     def active() -> Active:
         return holder.active
 
-    keys = Keys(settings.key_prefix, settings.queue)
-    queues = Queues(redis, keys, settings.consumer_id, heartbeat_ttl=settings.heartbeat_ttl)
+    queues = Queues(
+        redis, keys, settings.consumer_id, heartbeat_ttl=settings.heartbeat_ttl, claim=claim
+    )
     senders = SenderPool()
     deliverer = Deliverer(
         senders, RateLimiter(redis, keys), clock, symmetric_jitter(), dry_run=settings.dry_run

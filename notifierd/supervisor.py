@@ -6,6 +6,10 @@ child processes, forwards SIGTERM, SIGINT and SIGHUP, starts a worker again when
 growing pause, so a crash loop does not spin), and stops when told to. Only worker 0 serves the
 HTTP listener; every worker writes its metrics to a shared directory (prometheus_client's
 multiprocess mode), and worker 0's ``/metrics`` adds them up.
+
+A worker started again gets its slot's consumer id back (intake/claim.py), so it takes what the
+dead one held at once, and its config from ``refresh``'s last good copy (lastgood.py), so a
+config broken on disk does not keep it down.
 """
 
 from __future__ import annotations
@@ -48,8 +52,17 @@ def forward_signals(handler: Callable[[int], None]) -> None:
         signal.signal(sig, on_signal)
 
 
-def supervise(worker_args: Sequence[list[str]], *, poll: float = 0.2) -> int:
-    """Run one child per argument list until SIGTERM/SIGINT; returns the exit status."""
+def supervise(
+    worker_args: Sequence[list[str]],
+    *,
+    poll: float = 0.2,
+    refresh: Callable[[], object] | None = None,
+    refresh_every: float = 1.0,
+) -> int:
+    """Run one child per argument list until SIGTERM/SIGINT; returns the exit status.
+
+    ``refresh``: called every ``refresh_every`` seconds and before a worker is started again
+    (it keeps the last good config the workers fall back to up to date)."""
     metrics_dir = tempfile.mkdtemp(prefix="notifierd-metrics-")
     env = {**os.environ, MULTIPROC_ENV: metrics_dir}
     workers = [Worker(i, list(args)) for i, args in enumerate(worker_args)]
@@ -73,7 +86,7 @@ def supervise(worker_args: Sequence[list[str]], *, poll: float = 0.2) -> int:
     forward_signals(on_signal)
     restart_at: dict[int, float] = {}
     status = 0
-    began = time.monotonic()
+    began = refreshed = time.monotonic()
     try:
         for w in workers:
             start(w)
@@ -108,10 +121,14 @@ def supervise(worker_args: Sequence[list[str]], *, poll: float = 0.2) -> int:
                     w.pause = min(w.pause * 2, MAX_PAUSE)
                 elif time.monotonic() >= restart_at[w.index]:
                     del restart_at[w.index]
+                    _refresh(refresh)
                     start(w)
                 alive += 1  # about to run again
             if stopping and alive == 0:
                 return status
+            if time.monotonic() - refreshed >= refresh_every:
+                refreshed = time.monotonic()
+                _refresh(refresh)
             time.sleep(poll)
     finally:
         for w in workers:
@@ -119,6 +136,15 @@ def supervise(worker_args: Sequence[list[str]], *, poll: float = 0.2) -> int:
                 w.process.terminate()
                 w.process.wait()
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _refresh(refresh: Callable[[], object] | None) -> None:
+    if refresh is None:
+        return
+    try:
+        refresh()
+    except Exception:  # the workers keep the copy they have; supervising must go on
+        log.exception("refreshing the last good config failed")
 
 
 def _forget_metrics(metrics_dir: str, pid: int) -> None:

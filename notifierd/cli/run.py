@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
+
+if TYPE_CHECKING:
+    from notifierd.config.problems import Problem
+    from notifierd.options import Options
 
 
 @click.command()
@@ -95,6 +100,10 @@ from notifierd.cli.services import default_queue, postgres_url, redis_url, run_a
     show_default="$NOTIFIERD_WORKERS or 1",
     help="Daemon processes to run (one per core); they share the queue like replicas.",
 )
+# Set by the supervisor on the workers it starts (notifierd/supervisor.py), not by people.
+@click.option("--worker-slot", type=int, hidden=True)
+@click.option("--worker-owner", hidden=True)
+@click.option("--last-good-config", type=click.Path(file_okay=False), hidden=True)
 @click.option(
     "--shutdown-timeout",
     default=10.0,
@@ -117,12 +126,16 @@ def run(
     log_format: str | None,
     no_watch: bool,
     workers: int,
+    worker_slot: int | None,
+    worker_owner: str | None,
+    last_good_config: str | None,
     shutdown_timeout: float,
 ) -> None:
     """Run the daemon (Redis from $REDIS_URL, Postgres from $POSTGRES_URL)."""
     from notifierd import logs
     from notifierd.config.problems import ConfigInvalid
     from notifierd.daemon import Daemon, Options
+    from notifierd.options import WorkerSlot
 
     # A reload asked for while still starting must not kill the process (SIGHUP's default);
     # the daemon installs its handler once it runs, and the config it loads is the newest.
@@ -146,6 +159,12 @@ def run(
         http_max_connections=http_max_connections,
         watch=not no_watch,
         shutdown_timeout=shutdown_timeout,
+        worker_slot=(
+            WorkerSlot(worker_slot, worker_owner)
+            if worker_slot is not None and worker_owner
+            else None
+        ),
+        last_good_config=Path(last_good_config) if last_good_config else None,
     )
 
     async def main() -> None:
@@ -164,7 +183,7 @@ def run(
         try:
             check_listener(
                 http,
-                principals=config_principals(Path(config_dir)),
+                principals=config_principals(Path(config_dir), options.last_good_config),
                 insecure_no_auth=insecure_no_auth,
                 private_metrics=private_metrics,
             )
@@ -179,33 +198,7 @@ def run(
         )
         sys.exit(2)
     if workers > 1:
-        from notifierd.active import ConfigHolder
-        from notifierd.supervisor import supervise
-
-        try:
-            ConfigHolder.load(Path(config_dir))  # refuse a bad config once, not once per worker
-        except ConfigInvalid as exc:
-            _print_problems(config_dir, exc)
-            sys.exit(1)
-
-        def worker_args(i: int) -> list[str]:
-            args = [sys.executable, "-m", "notifierd", "run", "--config", config_dir]
-            args += ["--queue", queue, "--key-prefix", key_prefix, "--workers", "1"]
-            args += ["--heartbeat-ttl", str(heartbeat_ttl), "--log-level", log_level]
-            args += ["--shutdown-timeout", str(shutdown_timeout)]
-            args += ["--log-format", log_format] if log_format else []
-            args += ["--dry-run"] if dry_run else []
-            args += ["--no-watch"] if no_watch else []
-            args += ["--consumer-id", f"{consumer_id}-w{i}"] if consumer_id else []
-            if http and i == 0:
-                args += ["--http", http]
-                args += ["--insecure-no-auth"] if insecure_no_auth else []
-                args += ["--private-metrics"] if private_metrics else []
-                args += ["--http-head-timeout", str(http_head_timeout)]
-                args += ["--http-max-connections", str(http_max_connections)]
-            return args
-
-        sys.exit(supervise([worker_args(i) for i in range(workers)]))
+        _supervise(options, workers, log_level, log_format)
     try:
         run_async(main(), fast_loop=True)
     except ConfigInvalid as exc:
@@ -217,6 +210,53 @@ def run(
         sys.exit(1)
     except KeyboardInterrupt:
         pass
+
+
+def _supervise(options: Options, workers: int, log_level: str, log_format: str | None) -> NoReturn:
+    """Start ``workers`` daemon processes and supervise them (notifierd/supervisor.py)."""
+    from notifierd.config.problems import ConfigInvalid
+    from notifierd.lastgood import LastGoodConfig
+    from notifierd.supervisor import supervise
+    from notifierd.validation import validate_repository
+
+    def validate(root: Path) -> list[Problem]:
+        return validate_repository(root, with_git=False).errors
+
+    # A token of this supervisor's: the workers it starts in a slot, and only they, claim the
+    # slot's consumer id (intake/claim.py).
+    owner = uuid.uuid4().hex
+    config_dir = str(options.config_dir)
+    with LastGoodConfig(options.config_dir, validate) as last_good:
+        # Refuse a bad config once, not once per worker; a worker started again later falls
+        # back to this copy while the files are broken.
+        problems = last_good.refresh()
+        if problems:
+            _print_problems(config_dir, ConfigInvalid(problems))
+            sys.exit(1)
+
+        def worker_args(i: int) -> list[str]:
+            args = [sys.executable, "-m", "notifierd", "run", "--config", config_dir]
+            args += ["--queue", options.queue, "--key-prefix", options.key_prefix]
+            args += ["--workers", "1", "--heartbeat-ttl", str(options.heartbeat_ttl)]
+            args += ["--log-level", log_level]
+            args += ["--shutdown-timeout", str(options.shutdown_timeout)]
+            args += ["--log-format", log_format] if log_format else []
+            args += ["--dry-run"] if options.dry_run else []
+            args += ["--no-watch"] if not options.watch else []
+            args += ["--worker-slot", str(i), "--worker-owner", owner]
+            args += ["--last-good-config", str(last_good.path)]
+            if options.consumer_id:
+                args += ["--consumer-id", f"{options.consumer_id}-w{i}"]
+            if options.http and i == 0:
+                args += ["--http", options.http]
+                args += ["--insecure-no-auth"] if options.insecure_no_auth else []
+                args += ["--private-metrics"] if options.private_metrics else []
+                args += ["--http-head-timeout", str(options.http_head_timeout)]
+                args += ["--http-max-connections", str(options.http_max_connections)]
+            return args
+
+        status = supervise([worker_args(i) for i in range(workers)], refresh=last_good.refresh)
+    sys.exit(status)
 
 
 def _print_problems(config_dir: str, exc: Any) -> None:

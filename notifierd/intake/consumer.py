@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
+from notifierd.intake import claim as worker_claim
+from notifierd.intake.claim import WorkerClaim
 from notifierd.redisio.keys import Keys, Scripts
 
 log = logging.getLogger(__name__)
@@ -80,11 +82,14 @@ class Consumer:
         *,
         max_rejected: int = MAX_REJECTED,
         producer: str | None = None,
+        claim: WorkerClaim | None = None,
     ) -> None:
         self.redis = redis
         self.keys = keys
         self.producer = producer
-        self.id = consumer_id or default_consumer_id()
+        # ``claim``: this worker slot's stable id, held while we beat (see intake/claim.py).
+        self.claim = claim
+        self.id = claim.worker_id if claim else consumer_id or default_consumer_id()
         self.heartbeat_ttl = heartbeat_ttl
         self.max_rejected = max_rejected
         self._scripts = Scripts.register(redis)
@@ -122,6 +127,8 @@ class Consumer:
                 self.id,
                 await self.processing_depth(),
             )
+        if self.claim is not None:
+            await worker_claim.release(self.redis, self.keys, self.claim, self._scripts)
 
     async def _beat(self) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -130,6 +137,13 @@ class Consumer:
             pipe.set(self._heartbeat_key, socket.gethostname(), px=self._ttl_ms)
             pipe.sadd(self.keys.consumers, self.id)
             await pipe.execute()
+        claim = self.claim
+        if claim is not None and not await worker_claim.renew(
+            self.redis, self.keys, claim, self.heartbeat_ttl, self._scripts
+        ):
+            # Only after our heartbeat lapsed for a whole TTL: the id is still ours to use
+            # (our lists are keyed by it), but its claim no longer keeps others off it.
+            log.warning("consumer %s lost its worker id claim to another daemon", self.id)
 
     async def _heartbeat_loop(self) -> None:
         interval = self.heartbeat_ttl / 3

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from notifierd.config.model import ANONYMOUS_PRODUCER, Snapshot
+from notifierd.intake.claim import WorkerClaim
 from notifierd.intake.consumer import Consumer, default_consumer_id
 from notifierd.redisio.keys import Keys
 
@@ -52,11 +53,17 @@ class Queues:
         keys: Keys,
         consumer_id: str | None = None,
         heartbeat_ttl: float = 15.0,
+        *,
+        claim: WorkerClaim | None = None,
     ) -> None:
         self.redis = redis
         self.keys = keys
         self.heartbeat_ttl = heartbeat_ttl
-        self.default = Consumer(redis, keys, consumer_id or default_consumer_id(), heartbeat_ttl)
+        # The worker slot's claim, renewed by the default queue's heartbeat; the producer
+        # queues' consumers derive their ids from that one, so they are stable too.
+        self.default = Consumer(
+            redis, keys, consumer_id or default_consumer_id(), heartbeat_ttl, claim=claim
+        )
         self._producers: dict[str, Consumer] = {}
         self.retired: list[Consumer] = []
         self._turn = 0  # which queue a fetch asks first: each one in turn

@@ -87,6 +87,10 @@ class Keys:
         signature until a replay of it would be too old anyway."""
         return f"{self.prefix}:slack:seen:{signature}"
 
+    def worker_claim(self, worker_id: str) -> str:
+        """Names the supervisor whose worker slot uses ``worker_id`` (see CLAIM_WORKER_ID)."""
+        return f"{self.prefix}:worker:{worker_id}"
+
     def dedup(self, key: str) -> str:
         return f"{self.prefix}:dedup:{key}"
 
@@ -321,6 +325,27 @@ redis.call('DEL', KEYS[2])
 return 1
 """
 
+# KEYS[1] worker claim; ARGV[1] owner (the supervisor's token), ARGV[2] TTL in ms.
+# Claim a worker id, or renew the claim: free, or already this owner's. The owner is the
+# supervisor, not the worker, so a worker started in place of a killed one gets the same id back
+# at once while a second daemon on the same host is refused it.
+CLAIM_WORKER_ID = """
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+# KEYS[1] worker claim; ARGV[1] owner. Give the id up, unless another owner has it by now.
+RELEASE_WORKER_ID = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 # The token bucket's refill, shared so admission and `ratelimit status` cannot disagree: the
 # tokens a bucket holds at ``now`` (ms), a bucket never used being full.
 _BUCKET_TOKENS = """
@@ -483,6 +508,8 @@ class Scripts:
     deregister: AsyncScript
     rate_limit: AsyncScript
     rate_limit_peek: AsyncScript
+    claim_worker_id: AsyncScript
+    release_worker_id: AsyncScript
 
     @classmethod
     def register(cls, redis: Redis) -> Scripts:
@@ -495,4 +522,6 @@ class Scripts:
             deregister=redis.register_script(DEREGISTER),
             rate_limit=redis.register_script(RATE_LIMIT),
             rate_limit_peek=redis.register_script(RATE_LIMIT_PEEK),
+            claim_worker_id=redis.register_script(CLAIM_WORKER_ID),
+            release_worker_id=redis.register_script(RELEASE_WORKER_ID),
         )

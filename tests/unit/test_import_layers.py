@@ -66,6 +66,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "daemon": BASE
     | {"http", "pipeline", "principals", "reconnect", "services", "store", "validation"},
     "supervisor": BASE,
+    # The supervisor's last good config: it copies files and calls the validation it is given.
+    "lastgood": BASE,
     "cli": BASE
     | {
         "active",
@@ -76,6 +78,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "diff",
         "http",
         "intake",
+        "lastgood",
         "pipeline",
         "principals",
         "redisio",
