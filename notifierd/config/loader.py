@@ -171,9 +171,9 @@ def _check_routes_file(
         selected = checks.check_channel_refs(
             check, ("routes", i, "channels"), route.get("channels"), channels, channel_names
         )
-        if len(selected) == len(
-            route.get("channels") or ()
-        ):  # else the unknown channel is the problem
+        named = route.get("channels")
+        # Else an unknown channel (or a malformed list: the schema says so) is the problem.
+        if len(selected) == (len(named) if isinstance(named, list) else 0):
             checks.check_recipients_fit(
                 check,
                 ("routes", i, "recipients"),

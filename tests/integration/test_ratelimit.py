@@ -42,12 +42,14 @@ async def test_sliding_window_admits_again_as_the_window_slides(redis_prefix: Re
 
 async def test_token_bucket_allows_a_burst_then_the_refill_rate(redis_prefix: RedisPrefix) -> None:
     limits = limiter(redis_prefix)
-    limit = bucket(10, 1.0, burst=5)  # 10 per second, 5 at once
+    # 2 per second, 5 at once: a token every 500 ms, slow enough that a loaded machine's
+    # pauses between these calls do not refill one unnoticed.
+    limit = bucket(2, 1.0, burst=5)
     for _ in range(5):
         assert await limits.try_acquire(limit) == 0
     wait = await limits.try_acquire(limit)
-    assert 0 < wait <= 0.1  # one token every 100 ms
-    await asyncio.sleep(0.25)
+    assert 0 < wait <= 0.5
+    await asyncio.sleep(1.0)  # two tokens back
     assert await limits.try_acquire(limit) == 0
     assert await limits.try_acquire(limit) == 0
     assert await limits.try_acquire(limit) > 0

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.config_repo import MINIMAL_ROUTES, write_repo
@@ -111,6 +111,7 @@ def test_arbitrary_bytes_never_crash_the_validator(tmp_path: Path, content: byte
         max_leaves=20,
     )
 )
+@example(data={"routes": [{"channels": True}]})  # once crashed: len() of a scalar
 def test_arbitrary_yaml_shapes_never_crash_the_validator(tmp_path: Path, data: object) -> None:
     import yaml
 
