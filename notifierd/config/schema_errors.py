@@ -101,7 +101,7 @@ def flatten(
     """Descend into if/then and anyOf so the reported error is the specific one.
 
     ``keep_root_alternatives``: an anyOf on the whole document is itself the rule to report
-    (a request needs title and message, or a template), not one of its branches.
+    (a request needs a title, a message or a template), not one of its branches.
     """
     for error in errors:
         if (
@@ -221,7 +221,7 @@ def _message(error: ValidationError, path: tuple[Any, ...], what: str) -> str:
     if kind == "propertyNames":
         return f"invalid name {_describe(value)}: {custom or error.message}"
     if kind == "anyOf" and what == "request":
-        return "a request needs either title and message, or template (with context)"
+        return "a request needs at least one of title, message or template (with context)"
     if custom:
         return f"{field}: {custom}"
     return f"{field}: {error.message}"

@@ -69,9 +69,18 @@ async def test_send_then_status_history_and_metrics(running: Running) -> None:
 
 
 async def test_send_refuses_an_invalid_request(running: Running) -> None:
-    result = await invoke("send", "--title", "no message")
+    result = await invoke("send", "--priority", "low")
     assert result.exit_code == 1
-    assert "a request with 'title' also needs 'message' (or name a 'template')" in result.output
+    assert "a request needs at least one of 'title', 'message' or 'template'" in result.output
+
+
+async def test_send_takes_a_title_alone(running: Running) -> None:
+    """The README's alert example: an alert is often just a title."""
+    result = await invoke("send", "--kind", "alert", "--title", "DB down", "--dedup-key", "db")
+    assert result.exit_code == 0, result.output
+    rid = result.output.split()[-1]
+    found = await running.status(rid)
+    assert found is not None and found["status"] == "delivered", found
 
 
 async def test_dlq_list_and_retry(running: Running) -> None:

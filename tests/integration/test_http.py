@@ -205,7 +205,7 @@ async def test_notify_keeps_the_producers_id(running: Running, http: aiohttp.Cli
     "body,expected",
     [
         (b'{"title": "x", "message": "y", "priority": "urgent"}', "'priority' must be one of"),
-        (b'{"title": "no message"}', "also needs 'message'"),
+        (b'{"priority": "low"}', "at least one of 'title', 'message' or 'template'"),
         (b"{not json", "not valid JSON"),
         (b"[1, 2]", "must be a JSON object"),
         (b"", "the body is empty"),

@@ -87,13 +87,19 @@ def test_wrong_types_and_values_are_all_reported() -> None:
     assert "'priority' must be one of: low, medium, high, critical; got string 'urgent'" in text
 
 
-def test_missing_both_message_and_template() -> None:
+def test_a_request_needs_something_to_send() -> None:
     assert reason(encode({"priority": "low"})) == (
-        "a request needs either 'title' and 'message', or 'template' (with 'context')"
+        "a request needs at least one of 'title', 'message' or 'template' (with 'context')"
     )
-    assert reason(encode({"title": "t"})) == (
-        "a request with 'title' also needs 'message' (or name a 'template')"
-    )
+
+
+def test_a_title_alone_or_a_message_alone_is_a_request() -> None:
+    title_only = parse_request(encode({"kind": "alert", "title": "DB down"}))
+    assert isinstance(title_only, Request)
+    assert (title_only.title, title_only.message) == ("DB down", None)
+    message_only = parse_request(encode({"message": "the nightly backup finished"}))
+    assert isinstance(message_only, Request)
+    assert (message_only.title, message_only.message) == (None, "the nightly backup finished")
 
 
 def test_unknown_keys_suggest_the_right_one() -> None:
@@ -118,10 +124,10 @@ def test_nested_problems_name_their_place() -> None:
 
 
 def test_the_producer_id_is_kept_for_the_record() -> None:
-    result = parse_request(encode({"id": "job-7", "title": "t"}))
+    result = parse_request(encode({"id": "job-7", "title": "t", "priority": "urgent"}))
     assert isinstance(result, Rejection)
     assert result.id == "job-7"
-    not_an_id = parse_request(encode({"id": "two words\n", "title": "t"}))
+    not_an_id = parse_request(encode({"id": "two words\n", "title": "t", "priority": "urgent"}))
     assert isinstance(not_an_id, Rejection)
     assert not_an_id.id is None
     assert "'id': invalid value string 'two words\\n'" in not_an_id.reason

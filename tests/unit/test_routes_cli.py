@@ -160,7 +160,7 @@ def test_table_output(example: None) -> None:
         (["severity=urgent"], None, "does not match the request schema"),
         (["--json", "-"], "{not json", "not valid JSON"),
         (["--json", "-"], "[1, 2]", "a request is a JSON object"),
-        (["--json", "-"], '{"title": "no message"}', "does not match the request schema"),
+        (["--json", "-"], '{"title": 5}', "does not match the request schema"),
         (["--json", "/nonexistent/req.json"], None, "/nonexistent/req.json"),
         (["--format", "yaml"], None, "yaml"),
     ],
