@@ -77,8 +77,9 @@ def slack_escape(value: Any) -> SlackText:
 # Backslash escapes are CommonMark's; these are the characters the Adaptive Card Markdown
 # subset (emphasis, links, code) and Teams (``<at>`` mentions) act on anywhere in a line.
 _TEAMS_INLINE = re.compile(r"[\\`*_~\[\]()<>]")
-# Headings, list markers and numbered lists act only at the start of a line.
-_TEAMS_LINE_START = re.compile(r"^(\s*)([-+#]|\d+(?=[.)]))", re.MULTILINE)
+# Headings, list markers, numbered lists and setext underlines (a line of '-' or '=' under text)
+# act only at the start of a line: every character of a leading run is escaped.
+_TEAMS_LINE_START = re.compile(r"^(\s*)([-+#=]+|\d+(?=[.)]))", re.MULTILINE)
 
 
 def teams_escape(value: Any) -> TeamsText:
@@ -94,7 +95,7 @@ def _escape_list_marker(match: re.Match[str]) -> str:
     indent, marker = match.group(1), match.group(2)
     if marker.isdigit():  # "1." / "1)": escape the punctuation after the number
         return indent + marker + "\\"
-    return indent + "\\" + marker
+    return indent + "".join("\\" + c for c in marker)
 
 
 def slack_mention(value: Any) -> SlackText:

@@ -284,3 +284,11 @@ def test_a_link_target_that_is_not_a_link_does_not_render() -> None:
             assert "is not a 'uri'" in str(exc)
         else:
             raise AssertionError(f"{url!r} rendered as a link target")
+
+
+def test_a_line_of_dashes_in_request_data_stays_text_in_teams() -> None:
+    # Found by the property above: "--" under a line is a setext heading in Markdown.
+    data = {"id": "req-1", "title": "<!channel>", "message": "--\n==\n+-#"}
+    texts = teams_markdown(build(data, "teams"))
+    assert "\\-\\-" in texts[1] and "\\=\\=" in texts[1] and "\\+\\-\\#" in texts[1]
+    assert markup("teams", build(data, "teams"))["line starts"] == 0
