@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the fakes live in the tree under test
     sys.path.insert(0, str(ROOT))
 
-from tests.fakes.private_postgres import PrivatePostgres, free_port  # noqa: E402
+from tests.fakes.private_postgres import PrivatePostgres  # noqa: E402
+from tests.fakes.private_redis import PrivateRedis  # noqa: E402
 from tests.fakes.webhook_sink import WebhookSink  # noqa: E402
 
 PREFIX = "soak"
@@ -106,54 +106,6 @@ class Report:
         return self.lost == 0 and self.rejected_with_reason == self.malformed
 
 
-class PrivateRedis:
-    """A redis-server on a free loopback port with an append-only file fsynced per write, so a
-    SIGKILL is a crash that keeps every acknowledged push (as a production Redis would)."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "yes", "--appendfsync", "always"),
-                *("--dir", str(self.workdir)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_port(self.port, "redis-server")
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
-            self.proc = None
-
-
-def _wait_port(port: int, what: str) -> None:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start on port {port}")
-
-
 def workers_of(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as fh:
@@ -191,7 +143,7 @@ async def soak(
     own = workdir is None
     root = Path(tempfile.mkdtemp(prefix="notifierd-soak-")) if workdir is None else workdir
     report = Report()
-    redis_server = PrivateRedis(root)
+    redis_server = PrivateRedis(root, durable=True)
     postgres = PrivatePostgres()
     sink = WebhookSink()
     daemon: subprocess.Popen[bytes] | None = None
