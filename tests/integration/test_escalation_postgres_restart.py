@@ -88,5 +88,7 @@ async def test_a_postgres_restart_is_one_warning_line_per_job(
         text = record.getMessage()
         assert record.levelno < logging.ERROR, text
         assert record.exc_info is None and "\n" not in text, text
-    assert all("next" in r.getMessage() for r in warnings)  # what happens next
+    # Each says what happens next: the outage's "the next poll looks again in …", or a write
+    # retried at once, "… again in 0.1s" (which one depends on when Postgres goes).
+    assert all("next" in r.getMessage() or "again in" in r.getMessage() for r in warnings)
     assert len(warnings) <= 4, [r.getMessage() for r in warnings]  # not one per poll
