@@ -9,7 +9,7 @@ import click
 
 from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir, load_or_exit, print_json
 from notifierd.cli.services import redis_url, run_async
-from notifierd.cli.status import _table
+from notifierd.cli.tables import print_table
 from notifierd.config.values import format_duration
 from notifierd.pipeline.ratelimit import LimitStatus
 
@@ -66,7 +66,7 @@ def status(config_dir: str, key_prefix: str, fmt: str) -> None:
     if fmt == "json":
         print_json([dataclasses.asdict(s) for s in statuses])
         return
-    _table(
+    print_table(
         f"rate limits ({len(statuses)})",
         [
             "limit",

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from notifierd.cli import common
+from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.config.model import CHANNEL_TYPES, Snapshot
 
 
@@ -30,14 +31,7 @@ _CONFIG = click.option(
 @template.command("list")
 @_CONFIG
 @click.option("--category", help="Only templates of this category (e.g. incident, deployment).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, JSON for scripts.",
-)
+@TABLE_FORMAT
 def list_(config_dir: str, category: str | None, fmt: str) -> None:
     """List every template with its versions (the newest is what `name` resolves to)."""
     from notifierd.templates import TemplateCatalog
@@ -64,23 +58,21 @@ def list_(config_dir: str, category: str | None, fmt: str) -> None:
     if fmt == "json":
         common.print_json(rows)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} template(s)")
-    for column in ("Name", "Versions", "Newest", "Category", "Variants"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("Description", overflow="fold")
-    for row in rows:
-        table.add_row(
-            row["name"],
-            ", ".join(row["versions"]),
-            row["newest"],
-            row["category"] or "",
-            ", ".join(row["variants"]) or "-",
-            row["description"] or "",
-        )
-    Console().print(table)
+    print_table(
+        f"{len(rows)} template(s)",
+        ["name", "versions", "newest", "category", "variants", "description"],
+        [
+            [
+                row["name"],
+                ", ".join(row["versions"]),
+                row["newest"],
+                row["category"],
+                ", ".join(row["variants"]) or "-",
+                row["description"],
+            ]
+            for row in rows
+        ],
+    )
 
 
 def _read_context(value: str) -> dict[str, Any]:
