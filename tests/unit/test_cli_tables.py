@@ -110,3 +110,18 @@ def test_on_a_terminal_a_drawn_table_leaves_out_empty_columns(
     assert "things" in out and "name" in out and "size" in out
     assert "note" not in out
     assert "[b]x[/b]" in out  # values are text, never markup
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["channel", "list"],
+        ["template", "list"],
+        ["template", "render", "deployment_complete", "--channel", "slack"],
+        ["routes", "test", "severity=critical"],
+    ],
+)
+def test_config_listing_commands_print_json_that_parses(command: list[str]) -> None:
+    result = invoke(*command, "--config", "config", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)
