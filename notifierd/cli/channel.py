@@ -8,7 +8,7 @@ import uuid
 
 import click
 
-from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir, load_or_exit, print_json
+from notifierd.cli.common import config_option, load_or_exit, print_json
 from notifierd.cli.services import run_async
 from notifierd.cli.tables import TABLE_FORMAT, print_table
 
@@ -19,7 +19,7 @@ def channel() -> None:
 
 
 @channel.command("list")
-@click.option("--config", "config_dir", default=default_config_dir, help=CONFIG_OPTION_HELP)
+@config_option()
 @TABLE_FORMAT
 def list_(config_dir: str, fmt: str) -> None:
     """Channels with their type, defaults and the environment variables they need."""
@@ -62,7 +62,7 @@ def list_(config_dir: str, fmt: str) -> None:
 
 @channel.command()
 @click.argument("name")
-@click.option("--config", "config_dir", default=default_config_dir, help=CONFIG_OPTION_HELP)
+@config_option()
 @click.option("--recipient", help="Where to send it (default: the channel's default recipients).")
 @click.option("--message", default="This is a test message from notifierd.", show_default=True)
 def test(name: str, config_dir: str, recipient: str | None, message: str) -> None:

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir, load_or_exit, print_json
+from notifierd.cli.common import config_option, load_or_exit, print_json
 from notifierd.cli.services import redis_url, run_async
 from notifierd.cli.tables import print_table
 from notifierd.config.values import format_duration
@@ -20,13 +20,7 @@ def ratelimit() -> None:
 
 
 @ratelimit.command()
-@click.option(
-    "--config",
-    "config_dir",
-    default=default_config_dir,
-    type=click.Path(file_okay=False),
-    help=CONFIG_OPTION_HELP,
-)
+@config_option()
 @click.option(
     "--key-prefix",
     default=lambda: os.environ.get("NOTIFIERD_KEY_PREFIX", "notifierd"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from os.path import isdir
 from typing import IO, Any
 
 import click
@@ -43,13 +44,7 @@ def routes() -> None:
 
 @routes.command("test")
 @click.argument("fields", nargs=-1, metavar="[FIELD=VALUE]...")
-@click.option(
-    "--config",
-    "config_dir",
-    default=common.default_config_dir,
-    type=click.Path(file_okay=False),
-    help=common.CONFIG_OPTION_HELP,
-)
+@common.config_option()
 @click.option(
     "--json",
     "json_file",
@@ -119,8 +114,10 @@ def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[st
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
+            # `routes test cfg`, as validate takes its directory: say how to name it here.
+            hint = f"; to use the config in {item}, write --config {item}" if isdir(item) else ""
             raise click.BadParameter(
-                f"{item!r} is not FIELD=VALUE (e.g. severity=critical or label.env=prod)",
+                f"{item!r} is not FIELD=VALUE (e.g. severity=critical or label.env=prod){hint}",
                 param_hint="FIELD=VALUE",
             )
         head, dot, key = name.partition(".")

@@ -19,17 +19,8 @@ def template() -> None:
     """List templates and preview what each channel would receive."""
 
 
-_CONFIG = click.option(
-    "--config",
-    "config_dir",
-    default=common.default_config_dir,
-    type=click.Path(file_okay=False),
-    help=common.CONFIG_OPTION_HELP,
-)
-
-
 @template.command("list")
-@_CONFIG
+@common.config_option()
 @click.option("--category", help="Only templates of this category (e.g. incident, deployment).")
 @TABLE_FORMAT
 def list_(config_dir: str, category: str | None, fmt: str) -> None:
@@ -112,7 +103,7 @@ def _channel_types(snapshot: Snapshot, channel: str | None) -> list[tuple[str, s
 
 @template.command("render")
 @click.argument("ref", metavar="NAME[@VERSION]")
-@_CONFIG
+@common.config_option()
 @click.option(
     "--context",
     "context_arg",

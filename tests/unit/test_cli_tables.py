@@ -12,6 +12,7 @@ from notifierd.cli import tables
 from notifierd.cli.main import _register, cli
 from tests.unit.config_repo import write_repo
 
+SHIPPED = Path(__file__).resolve().parents[2] / "config"
 LONG_SECRET = "SLACK_BOT_TOKEN_FOR_A_VERY_LONG_TEAM_NAME"
 ROUTES = f"""\
 channels:
@@ -64,7 +65,7 @@ def test_channel_list_json_parses(config: Path) -> None:
 
 
 def test_template_list_piped_keeps_the_whole_description() -> None:
-    result = invoke("template", "list", "--config", "config")
+    result = invoke("template", "list", "--config", str(SHIPPED))
     assert result.exit_code == 0, result.output
     header, *rows = result.output.splitlines()
     assert header.split("\t") == [
@@ -122,6 +123,6 @@ def test_on_a_terminal_a_drawn_table_leaves_out_empty_columns(
     ],
 )
 def test_config_listing_commands_print_json_that_parses(command: list[str]) -> None:
-    result = invoke(*command, "--config", "config", "--format", "json")
+    result = invoke(*command, "--config", str(SHIPPED), "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)
