@@ -29,9 +29,12 @@ def list_(config_dir: str, category: str | None, fmt: str) -> None:
 
     catalog = TemplateCatalog(common.load_or_exit(config_dir))
     rows: list[dict[str, Any]] = []
+    categories: set[str] = set()
     for name in catalog.names():
         versions = catalog.versions(name)
         newest = versions[-1]
+        if newest.category:
+            categories.add(newest.category)
         if category and (newest.category or "").lower() != category.lower():
             continue
         required = (newest.variables or {}).get("required") or []
@@ -46,6 +49,11 @@ def list_(config_dir: str, category: str | None, fmt: str) -> None:
                 "variants": list(newest.variants()),
             }
         )
+    if category and not rows:
+        # Exit 0 with nothing listed, as a filter that matches nothing does; stderr says
+        # which categories would have.
+        known = ", ".join(sorted(categories)) or "none"
+        click.echo(f"no template has category {category!r}; categories: {known}", err=True)
     if fmt == "json":
         common.print_json(rows)
         return
@@ -108,7 +116,8 @@ def _channel_types(snapshot: Snapshot, channel: str | None) -> list[tuple[str, s
     "--context",
     "context_arg",
     metavar="JSON|@FILE",
-    help="The context as a JSON object, or @file (@- for stdin); laid over --example.",
+    help="The context as a JSON object, or @file (@- for stdin). Alone it is the whole "
+    "context; with --example N it is laid over that example.",
 )
 @click.option(
     "--channel",
@@ -117,7 +126,8 @@ def _channel_types(snapshot: Snapshot, channel: str | None) -> list[tuple[str, s
 @click.option(
     "--example",
     type=click.IntRange(min=1),
-    help="Start from the template's example N (1-based); default: the first, if any.",
+    help="Start from the template's example N (1-based); default: the first example, "
+    "unless --context is given.",
 )
 @click.option(
     "--format",
@@ -144,7 +154,7 @@ def render(
         "version": "v2", "deployer": "ann"}' --channel slack
       notifierd template render incident_alert --example 2 --format json
     """
-    from notifierd.templates import TemplateCatalog, TemplateError
+    from notifierd.templates import TemplateCatalog, TemplateContextError, TemplateError
 
     extra = _read_context(context_arg) if context_arg is not None else None
     snapshot = common.load_or_exit(config_dir)
@@ -170,6 +180,11 @@ def render(
             ).for_channel(kind)
             for label, kind in targets
         }
+    except TemplateContextError as exc:
+        hint = ""
+        if extra is not None and example is None and tv.examples:
+            hint = " (give them in --context, or add --example 1 to lay --context over an example)"
+        common.fail(f"{ref}: {exc}{hint}")
     except TemplateError as exc:
         common.fail(f"{ref}: {exc}")
     if fmt == "json":
