@@ -8,6 +8,7 @@ import os
 import click
 
 from notifierd.cli.common import config_option, load_or_exit, print_json
+from notifierd.cli.report import shown_path
 from notifierd.cli.services import redis_url, run_async
 from notifierd.cli.tables import print_table
 from notifierd.config.values import format_duration
@@ -46,7 +47,7 @@ def status(config_dir: str, key_prefix: str, fmt: str) -> None:
         if fmt == "json":
             print_json([])
         else:
-            click.echo(f"no rate limits are configured in {config_dir}")
+            click.echo(f"no rate limits are configured in {shown_path(config_dir)}")
         return
 
     async def main() -> list[LimitStatus]:

@@ -37,8 +37,7 @@ def gh_escape(text: str, prop: bool = False) -> str:
 
 def line(root: str | os.PathLike[str], p: Problem) -> str:
     """``path:line:col: message``, the path as :func:`shown_path` prints it."""
-    tag = "" if p.severity == "error" else f"{p.severity}: "
-    return f"{display_path(root, p.path)}:{p.line}:{p.column}: {tag}{p.message}"
+    return p.located(display_path(root, p.path))
 
 
 def emit_lines(root: str, problems: list[Problem]) -> None:

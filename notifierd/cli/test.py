@@ -13,6 +13,7 @@ import click
 from notifierd.cli.common import config_option, require_config_dir
 from notifierd.cli.progress import progress
 from notifierd.cli.report import display_path, emit_github, emit_lines, gh_escape, shown_path
+from notifierd.cli.report import line as problem_line
 from notifierd.config.problems import Problem
 
 if TYPE_CHECKING:
@@ -115,9 +116,7 @@ def junit_xml(root: str, results: list[CaseResult], problems: list[Problem], ela
     if problems:
         case = ET.SubElement(suite, "testcase", classname="notifierd.validate", name="config")
         err = ET.SubElement(case, "error", message=f"{len(problems)} problem(s)")
-        err.text = "\n".join(
-            f"{_where(root, p.path, p.line, p.column)}: {p.message}" for p in problems
-        )
+        err.text = "\n".join(problem_line(root, p) for p in problems)
     for r in results:
         case = ET.SubElement(
             suite,
