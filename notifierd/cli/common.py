@@ -53,9 +53,9 @@ def config_option(*, positional: bool = False) -> Callable[[Command], Command]:
         with_option = CONFIG(command)
         if not positional:
             return with_option
-        return click.argument("directory", required=False, type=click.Path(file_okay=False))(
-            with_option
-        )
+        return click.argument(
+            "directory", required=False, metavar="[DIR]", type=click.Path(file_okay=False)
+        )(with_option)
 
     return decorate
 
