@@ -11,7 +11,7 @@ import click
 
 from notifierd.cli.common import print_json
 from notifierd.cli.services import postgres_url, run_async
-from notifierd.cli.status import FORMAT, _table
+from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.status import AlertStatus
 
 if TYPE_CHECKING:
@@ -39,14 +39,14 @@ def alerts() -> None:
 @alerts.command("list")
 @click.option("--status", type=click.Choice([s.value for s in AlertStatus]))
 @click.option("--limit", default=50, show_default=True)
-@FORMAT
+@TABLE_FORMAT
 def list_(status: str | None, limit: int, fmt: str) -> None:
     """Alerts, newest first."""
     rows = run_async(_with_alerts(lambda s: s.list(status, limit)))
     if fmt == "json":
         print_json([dataclasses.asdict(r) for r in rows])
         return
-    _table(
+    print_table(
         f"alerts ({len(rows)})",
         [
             "id",
@@ -78,7 +78,7 @@ def list_(status: str | None, limit: int, fmt: str) -> None:
 
 @alerts.command()
 @click.argument("alert")
-@FORMAT
+@TABLE_FORMAT
 def show(alert: str, fmt: str) -> None:
     """One alert (by id or dedup key) with its timeline and escalation steps."""
     found = run_async(_with_alerts(lambda s: s.show(alert)))
@@ -89,12 +89,12 @@ def show(alert: str, fmt: str) -> None:
         print_json(found)
         return
     click.echo(f"alert {found['id']} ({found['dedup_key']}): {found['status']} — {found['title']}")
-    _table(
+    print_table(
         "timeline",
         ["at", "event", "by", "via", "detail"],
         [[e["at"], e["kind"], e["actor"], e["via"], e["detail"]] for e in found["timeline"]],
     )
-    _table(
+    print_table(
         "escalation steps",
         ["round", "level", "due", "status", "fired", "by replica"],
         [

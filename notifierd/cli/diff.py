@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from notifierd.cli.common import default_config_dir
+from notifierd.cli.common import CONFIG, choose_config_dir, print_problems
+from notifierd.cli.report import shown_path
 
 
 class _Invalid(Exception):
@@ -22,13 +23,11 @@ class _Invalid(Exception):
         self.label, self.root, self.problems = label, root, problems
 
     def report(self) -> None:
-        for problem in self.problems:
-            click.echo(
-                f"{self.label}: {self.root / problem.path}:{problem.line}:{problem.column}: "
-                f"{problem.message}",
-                err=True,
-            )
-        click.echo(f"error: the {self.label} config in {self.root} is invalid", err=True)
+        click.echo(f"{self.label}:", err=True)
+        print_problems(self.root, self.problems)
+        click.echo(
+            f"error: the {self.label} config in {shown_path(self.root)} is invalid", err=True
+        )
 
 
 def _load(root: Path, label: str) -> Any:
@@ -66,6 +65,7 @@ def _requests(
 
 @click.command()
 @click.argument("dirs", nargs=-1, type=click.Path(file_okay=False))
+@CONFIG
 @click.option(
     "--base",
     "base",
@@ -89,9 +89,15 @@ def _requests(
     "--exit-code", is_flag=True, help="Exit 1 when anything differs (like git diff --exit-code)."
 )
 def diff(
-    dirs: tuple[str, ...], base: str | None, requests_file: Any, fmt: str, exit_code: bool
+    dirs: tuple[str, ...],
+    config: str | None,
+    base: str | None,
+    requests_file: Any,
+    fmt: str,
+    exit_code: bool,
 ) -> None:
-    """Semantic diff of two config repositories: `diff OLD NEW` or `diff --base GIT_REF [DIR]`."""
+    """Semantic diff of two config repositories: `diff OLD NEW` or `diff --base GIT_REF [DIR]`
+    (DIR or --config DIR; default: $NOTIFIERD_CONFIG or ./config)."""
     from notifierd.diff.replay import replay
     from notifierd.diff.structure import diff_snapshots
 
@@ -101,7 +107,7 @@ def diff(
                 raise click.UsageError(
                     "with --base give at most one DIR (default: the config directory)"
                 )
-            new_root = Path(dirs[0] if dirs else default_config_dir())
+            new_root = Path(choose_config_dir(dirs[0] if dirs else None, config))
             from notifierd.diff.gitref import GitRefError, extract
 
             try:
@@ -110,13 +116,15 @@ def diff(
                 raise click.UsageError(str(exc)) from None
             old_label, new_label = base, "working tree"
         else:
-            if len(dirs) != 2:
-                raise click.UsageError("give OLD and NEW directories, or --base GIT_REF [DIR]")
+            if len(dirs) != 2 or config is not None:
+                raise click.UsageError(
+                    "give OLD and NEW directories, or --base GIT_REF [DIR | --config DIR]"
+                )
             old_root, new_root = Path(dirs[0]), Path(dirs[1])
-            old_label, new_label = str(old_root), str(new_root)
+            old_label, new_label = shown_path(old_root), shown_path(new_root)
         for root in (old_root, new_root):
             if not root.is_dir():
-                raise click.UsageError(f"{root} is not a directory")
+                raise click.UsageError(f"{shown_path(root)} is not a directory")
         from notifierd.cli.progress import progress
 
         try:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
-from notifierd.cli.common import default_config_dir
-from notifierd.cli.report import emit_github, emit_json, emit_lines
+from notifierd.cli.common import config_option, require_config_dir
+from notifierd.cli.report import emit_github, emit_json, emit_lines, shown_path
 
 
 @click.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@config_option(positional=True)
 @click.option(
     "--format",
     "fmt",
@@ -21,24 +20,23 @@ from notifierd.cli.report import emit_github, emit_json, emit_lines
     show_default=True,
     help="Human text, JSON for scripts, or GitHub workflow annotations.",
 )
-def lint(directory: str | None, fmt: str) -> None:
-    """Lint a config repository (default: $NOTIFIERD_CONFIG or ./config).
+def lint(config_dir: str, fmt: str) -> None:
+    """Lint the config repository DIR or --config DIR (default: $NOTIFIERD_CONFIG or ./config).
 
     Reports unreachable routes, unused channels, policies, templates and template versions,
     ended suppressions and escalation levels out of order. Exit 0 when clean, 1 when there
     is any finding (or the config is invalid: validate's errors are printed), 2 on usage errors.
     """
-    root = directory or default_config_dir()
-    if not os.path.isdir(root):
-        click.echo(f"error: config directory {root!r} does not exist", err=True)
-        sys.exit(2)
+    root = config_dir
+    require_config_dir(root)
+    shown = shown_path(root)
     from notifierd.validation import lint_repository
 
     try:
         result = lint_repository(root)
     except Exception as exc:  # a bug must not look like a traceback in a CI log
         click.echo(
-            f"error: notifierd failed while linting {root}: {type(exc).__name__}: {exc} "
+            f"error: notifierd failed while linting {shown}: {type(exc).__name__}: {exc} "
             "(this is a bug in notifierd; please report it)",
             err=True,
         )
@@ -46,10 +44,10 @@ def lint(directory: str | None, fmt: str) -> None:
     validation = result.validation
     if validation.snapshot is None:
         problems = validation.problems
-        summary = f"{root}: invalid, {len(validation.errors)} error(s); fix them before linting"
+        summary = f"{shown}: invalid, {len(validation.errors)} error(s); fix them before linting"
     else:
         problems = result.findings
-        summary = f"{root}: {len(problems)} finding(s)" if problems else f"{root}: clean"
+        summary = f"{shown}: {len(problems)} finding(s)" if problems else f"{shown}: clean"
     n_files = len(validation.files)
     if fmt == "json":
         emit_json(root, problems, files=n_files, findings=len(result.findings))

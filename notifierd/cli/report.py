@@ -13,8 +13,21 @@ from notifierd.config.problems import Problem
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
-def display_path(root: str, rel: str) -> str:
-    return os.path.normpath(os.path.join(root, rel))
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A path as every command prints it: relative to the working directory when it is under
+    it (what a person typed, and what CI annotations resolve), else absolute."""
+    full = os.path.abspath(path)
+    cwd = os.getcwd()
+    if full == cwd:
+        return "."
+    if full.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(full, cwd)
+    return full
+
+
+def display_path(root: str | os.PathLike[str], rel: str) -> str:
+    """A file of the config repository at ``root`` (``rel`` is relative to it), as printed."""
+    return shown_path(os.path.join(root, rel))
 
 
 def gh_escape(text: str, prop: bool = False) -> str:
@@ -22,9 +35,9 @@ def gh_escape(text: str, prop: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
-def line(root: str, p: Problem) -> str:
-    tag = "" if p.severity == "error" else f"{p.severity}: "
-    return f"{display_path(root, p.path)}:{p.line}:{p.column}: {tag}{p.message}"
+def line(root: str | os.PathLike[str], p: Problem) -> str:
+    """``path:line:col: message``, the path as :func:`shown_path` prints it."""
+    return p.located(display_path(root, p.path))
 
 
 def emit_lines(root: str, problems: list[Problem]) -> None:

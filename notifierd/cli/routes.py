@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from os.path import isdir
 from typing import IO, Any
 
 import click
 
 from notifierd.cli import common
+from notifierd.cli.tables import TABLE_FORMAT, print_table, stdout_console
 from notifierd.config.model import Snapshot
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery, Router, RoutingDecision
@@ -42,13 +44,7 @@ def routes() -> None:
 
 @routes.command("test")
 @click.argument("fields", nargs=-1, metavar="[FIELD=VALUE]...")
-@click.option(
-    "--config",
-    "config_dir",
-    default=common.default_config_dir,
-    type=click.Path(file_okay=False),
-    help=common.CONFIG_OPTION_HELP,
-)
+@common.config_option()
 @click.option(
     "--json",
     "json_file",
@@ -56,14 +52,7 @@ def routes() -> None:
     help="Read the request as JSON from FILE ('-' for stdin); FIELD=VALUE pairs override it.",
 )
 @click.option("--at", "at", help="Route as of this ISO-8601 time (default: now; naive means UTC).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, JSON for scripts.",
-)
+@TABLE_FORMAT
 def test(
     fields: tuple[str, ...], config_dir: str, json_file: IO[str] | None, at: str | None, fmt: str
 ) -> None:
@@ -125,8 +114,10 @@ def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[st
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
+            # `routes test cfg`, as validate takes its directory: say how to name it here.
+            hint = f"; to use the config in {item}, write --config {item}" if isdir(item) else ""
             raise click.BadParameter(
-                f"{item!r} is not FIELD=VALUE (e.g. severity=critical or label.env=prod)",
+                f"{item!r} is not FIELD=VALUE (e.g. severity=critical or label.env=prod){hint}",
                 param_hint="FIELD=VALUE",
             )
         head, dot, key = name.partition(".")
@@ -218,36 +209,37 @@ def _report(snapshot: Snapshot, decision: RoutingDecision, now: datetime) -> dic
     }
 
 
-def _print_table(report: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _template_cell(delivery: dict[str, Any]) -> str:
+    if delivery["template"] is None:
+        return "plain title + message"
+    text = f"{delivery['template']} ({delivery['template_from']})"
+    if "template_error" in delivery:
+        text += f": {delivery['template_error']}"
+    return text
 
-    console = Console(highlight=False)
+
+def _print_table(report: dict[str, Any]) -> None:
+    console = stdout_console()
     console.print(
         f"request [bold]{report['request_id']}[/] at {report['at']} (config {report['config']})"
     )
     routes = " → ".join(report["routes"]) or "[yellow]none[/] (no route matches)"
     console.print(f"routes: {routes}")
     if report["deliveries"]:
-        table = Table()
-        for header in ("channel", "type", "recipient", "template", "route"):
-            # Fold rather than truncate: a clipped address or route name answers nothing.
-            table.add_column(header, overflow="fold")
-        for d in report["deliveries"]:
-            if d["template"] is None:
-                template = "[dim]plain title + message[/]"
-            else:
-                template = f"{d['template']} [dim]({d['template_from']})[/]"
-                if "template_error" in d:
-                    template += f" [red]{d['template_error']}[/]"
-            table.add_row(
-                d["channel"],
-                d["type"] or "?",
-                d["recipient"] or "[dim]configured target[/]",
-                template,
-                d["route"] or "[dim]request[/]",
-            )
-        console.print(table)
+        print_table(
+            None,
+            ["channel", "type", "recipient", "template", "route"],
+            [
+                [
+                    d["channel"],
+                    d["type"] or "?",
+                    d["recipient"] or "(configured target)",
+                    _template_cell(d),
+                    d["route"] or "(request)",
+                ]
+                for d in report["deliveries"]
+            ],
+        )
     else:
         console.print("deliveries: [yellow]none[/]")
     for reason in report["rejected"]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from notifierd.cli.common import default_config_dir
-from notifierd.cli.report import emit_github, emit_json, emit_lines
+from notifierd.cli.common import config_option, require_config_dir
+from notifierd.cli.report import emit_github, emit_json, emit_lines, shown_path
 from notifierd.config.problems import Problem
 
 if TYPE_CHECKING:
@@ -24,17 +23,18 @@ def _emit_text(root: str, problems: list[Problem], n_files: int) -> None:
 def _summary(root: str, problems: list[Problem], n_files: int) -> None:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
+    shown = shown_path(root)
     if errors:
         click.echo(
-            f"{root}: {errors} error(s), {warnings} warning(s) in {n_files} file(s)", err=True
+            f"{shown}: {errors} error(s), {warnings} warning(s) in {n_files} file(s)", err=True
         )
     else:
         extra = f", {warnings} warning(s)" if warnings else ""
-        click.echo(f"{root}: valid ({n_files} file(s){extra})", err=True)
+        click.echo(f"{shown}: valid ({n_files} file(s){extra})", err=True)
 
 
 @click.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@config_option(positional=True)
 @click.option(
     "--format",
     "fmt",
@@ -48,24 +48,24 @@ def _summary(root: str, problems: list[Problem], n_files: int) -> None:
     is_flag=True,
     help="Also run lint; treat warnings as errors (exit 1 when there are any).",
 )
-def validate(directory: str | None, fmt: str, strict: bool) -> None:
-    """Validate a config repository (default: $NOTIFIERD_CONFIG or ./config).
+def validate(config_dir: str, fmt: str, strict: bool) -> None:
+    """Validate the config repository DIR or --config DIR (default: $NOTIFIERD_CONFIG or
+    ./config).
 
     Exit 0 when valid, 1 when not, 2 on usage errors. Needs no Redis, Postgres or network.
     """
-    root = directory or default_config_dir()
-    if not os.path.isdir(root):
-        click.echo(f"error: config directory {root!r} does not exist", err=True)
-        sys.exit(2)
+    root = config_dir
+    require_config_dir(root)
     from notifierd.cli.progress import progress
     from notifierd.validation import validate_repository
 
     try:
-        with progress(f"validating {root}"):
+        with progress(f"validating {shown_path(root)}"):
             result = validate_repository(root, with_git=False, remember=True)
     except Exception as exc:  # a bug must not look like a traceback in a CI log
         click.echo(
-            f"error: notifierd failed while validating {root}: {type(exc).__name__}: {exc} "
+            f"error: notifierd failed while validating {shown_path(root)}: "
+            f"{type(exc).__name__}: {exc} "
             "(this is a bug in notifierd; please report it)",
             err=True,
         )

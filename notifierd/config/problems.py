@@ -17,8 +17,13 @@ class Problem:
     code: str = ""  # a short stable identifier, e.g. "unknown-channel"
 
     def __str__(self) -> str:
+        return self.located(self.path)
+
+    def located(self, shown_path: str) -> str:
+        """``path:line:col: message`` with the file named as the caller shows paths (the CLI:
+        relative to the working directory; logs: relative to the config root)."""
         tag = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{self.path}:{self.line}:{self.column}: {tag}{self.message}"
+        return f"{shown_path}:{self.line}:{self.column}: {tag}{self.message}"
 
 
 class ConfigInvalid(Exception):
