@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from notifierd.cli.common import default_config_dir
+
+if TYPE_CHECKING:
+    from notifierd.diff.replay import Replayed
 
 
 class _Invalid(Exception):
@@ -41,27 +43,32 @@ def _load(root: Path, label: str) -> Any:
     return Active.of(result.snapshot, result.compiled)
 
 
-def _requests(
-    old: Path, new: Path, extra: Any
-) -> list[tuple[str, dict[str, Any], datetime | None]]:
-    """The config tests' requests (both sides, by case name) and any given with --requests."""
-    out: dict[str, tuple[str, dict[str, Any], datetime | None]] = {}
+def _requests(old: Path, new: Path, extra: Any) -> list[Replayed]:
+    """The config tests' cases (both sides, by case name) and the samples given with --requests."""
     from notifierd.configtest import load_cases
+    from notifierd.diff.replay import Replayed, sample_labels
 
+    cases: dict[str, Replayed] = {}
     for root in (old, new):  # the config tests of both sides, by case name
-        cases, _ = load_cases(root)
-        for case in cases:
-            out.setdefault(case.name, (case.name, dict(case.request), case.at))
+        loaded, _ = load_cases(root)
+        for case in loaded:
+            cases.setdefault(case.name, Replayed(case.name, case.name, dict(case.request), case.at))
+    samples: list[dict[str, Any]] = []
     if extra is not None:
         text = extra.read()
         try:
             data = json.loads(text)
-            items = data if isinstance(data, list) else [data]
+            samples = data if isinstance(data, list) else [data]
         except ValueError:
-            items = [json.loads(line) for line in text.splitlines() if line.strip()]
-        for i, item in enumerate(items, start=1):
-            out[f"request {i}"] = (f"request {i}", item, None)
-    return list(out.values())
+            samples = [json.loads(line) for line in text.splitlines() if line.strip()]
+    labels = sample_labels(samples, taken=frozenset(cases))
+    return [
+        *cases.values(),
+        *(
+            Replayed(label, f"request {position}", sample, None)
+            for position, (label, sample) in enumerate(zip(labels, samples, strict=True), start=1)
+        ),
+    ]
 
 
 @click.command()
