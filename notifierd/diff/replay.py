@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,36 +30,6 @@ class Replayed:
     key: str  # unique among the replayed requests; the request id when the request has none
     request: dict[str, Any]
     at: datetime | None  # None: now
-
-
-def sample_labels(samples: list[dict[str, Any]], taken: frozenset[str] = frozenset()) -> list[str]:
-    """Name sample requests as their authors do: the ``id``, else the title, else the position.
-
-    A label that would read like another one (``taken``, e.g. case names, or an earlier sample
-    with the same title) gets its position too: ``"Deployed" (request 3)``.
-    """
-    labels = []
-    for position, sample in enumerate(samples, start=1):
-        ident, title = sample.get("id"), sample.get("title")
-        if isinstance(ident, str) and ident:
-            labels.append(ident)
-        elif isinstance(title, str) and title.strip():
-            labels.append(f'"{_shorten(title.strip())}"')
-        else:
-            labels.append(f"request {position}")
-    seen = Counter(labels)
-    return [
-        f"{label} (request {position})"
-        if (seen[label] > 1 or label in taken) and label != f"request {position}"
-        else label
-        for position, label in enumerate(labels, start=1)
-    ]
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    """One line of at most ``limit`` characters: a label, not the whole title."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 @dataclass

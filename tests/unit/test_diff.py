@@ -9,7 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from notifierd.cli.diff import diff
-from notifierd.diff.replay import OWN_TARGET, Outcome, compare, sample_labels
+from notifierd.diff.replay import OWN_TARGET, Outcome, compare
+from notifierd.diff.samples import read_samples, sample_labels
 from notifierd.diff.structure import kept_in_order
 from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, write_repo
 
@@ -278,3 +279,22 @@ def test_cli_names_replayed_requests_and_own_targets(tmp_path: Path) -> None:
     assert "request 2" not in out
     assert "no longer to: ops-slack #incidents, pager (its own target)" in out
     assert "pager -" not in out
+
+
+def test_sample_requests_are_checked_as_the_intake_checks_them(tmp_path: Path) -> None:
+    samples, problems = read_samples('{"title": "a"}\n\n{"message": "b"}\n')
+    assert [(s.get("title"), s.get("message")) for s in samples] == [("a", None), (None, "b")]
+    assert problems == []
+    assert read_samples('[{"title": "a"}, {"titl": "b"}]')[1][0].startswith(
+        "request 2: unknown key 'titl'"
+    )
+    assert read_samples('{"title": "a"}\nnope\n')[1][0].startswith("line 2 is not JSON")
+    config = str(repo(tmp_path / "c"))
+    for given, says in [
+        ("nope", "error: --requests: line 1 is not JSON"),
+        ("[1]", "error: --requests: request 1: "),
+        ('{"titl": "x"}', "error: --requests: request 1: unknown key 'titl'"),
+    ]:
+        result = CliRunner().invoke(diff, [config, config, "--requests", "-"], input=given)
+        assert result.exit_code == 2 and result.output.startswith(says), result.output
+        assert "Traceback" not in result.output
