@@ -27,7 +27,7 @@ class Replayed:
     """A request replayed through both snapshots: a config test's case or a sample request."""
 
     label: str  # what its author calls it: the case name, else its id, title or position
-    key: str  # unique among the replayed requests; the request id when the request has none
+    key: str  # unique among the replayed requests; it names one that has no id (diff-KEY)
     request: dict[str, Any]
     at: datetime | None  # None: now
 
