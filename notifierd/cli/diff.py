@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from notifierd.cli.common import CONFIG, choose_config_dir, print_problems
 from notifierd.cli.report import shown_path
+
+if TYPE_CHECKING:
+    from notifierd.diff.replay import Replayed
 
 
 class _Invalid(Exception):
@@ -40,27 +42,39 @@ def _load(root: Path, label: str) -> Any:
     return Active.of(result.snapshot, result.compiled)
 
 
-def _requests(
-    old: Path, new: Path, extra: Any
-) -> list[tuple[str, dict[str, Any], datetime | None]]:
-    """The config tests' requests (both sides, by case name) and any given with --requests."""
-    out: dict[str, tuple[str, dict[str, Any], datetime | None]] = {}
-    from notifierd.configtest import load_cases
+def _samples(given: Any) -> list[dict[str, Any]]:
+    """The requests of --requests, checked as the daemon's intake checks them; exit 2 if bad."""
+    if given is None:
+        return []
+    from notifierd.diff.samples import read_samples
 
+    samples, problems = read_samples(given.read())
+    for problem in problems:
+        click.echo(f"error: --requests: {problem}", err=True)
+    if problems:
+        sys.exit(2)
+    return samples
+
+
+def _requests(old: Path, new: Path, samples: list[dict[str, Any]]) -> list[Replayed]:
+    """The config tests' cases (both sides, by case name), then the --requests samples."""
+    from notifierd.configtest import load_cases
+    from notifierd.diff.replay import Replayed
+    from notifierd.diff.samples import sample_labels
+
+    cases: dict[str, Replayed] = {}
     for root in (old, new):  # the config tests of both sides, by case name
-        cases, _ = load_cases(root)
-        for case in cases:
-            out.setdefault(case.name, (case.name, dict(case.request), case.at))
-    if extra is not None:
-        text = extra.read()
-        try:
-            data = json.loads(text)
-            items = data if isinstance(data, list) else [data]
-        except ValueError:
-            items = [json.loads(line) for line in text.splitlines() if line.strip()]
-        for i, item in enumerate(items, start=1):
-            out[f"request {i}"] = (f"request {i}", item, None)
-    return list(out.values())
+        loaded, _ = load_cases(root)
+        for case in loaded:
+            cases.setdefault(case.name, Replayed(case.name, case.name, dict(case.request), case.at))
+    labels = sample_labels(samples, taken=frozenset(cases))
+    return [
+        *cases.values(),
+        *(
+            Replayed(label, f"request {position}", sample, None)
+            for position, (label, sample) in enumerate(zip(labels, samples, strict=True), start=1)
+        ),
+    ]
 
 
 @click.command()
@@ -101,6 +115,7 @@ def diff(
     from notifierd.diff.replay import replay
     from notifierd.diff.structure import diff_snapshots
 
+    samples = _samples(requests_file)
     with tempfile.TemporaryDirectory(prefix="notifierd-diff-") as tmp:
         if base:
             if len(dirs) > 1:
@@ -131,7 +146,7 @@ def diff(
             with progress(f"comparing {old_label} with {new_label}"):
                 old, new = _load(old_root, "old"), _load(new_root, "new")
                 changes = diff_snapshots(old.snapshot, new.snapshot)
-                requests = _requests(old_root, new_root, requests_file)
+                requests = _requests(old_root, new_root, samples)
                 moved = replay(old, new, requests)
         except _Invalid as invalid:
             invalid.report()
