@@ -14,7 +14,7 @@ from notifierd.config.channel_settings import settings_spec
 from notifierd.config.cron import parse_cron
 from notifierd.config.matchers import MatcherError, parse_matcher
 from notifierd.config.model import ANONYMOUS_PRODUCER, CHANNEL_TYPES, Channel, TemplateVersion
-from notifierd.config.problems import Problem
+from notifierd.config.problems import Problem, Severity
 from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
 from notifierd.config.schema_errors import did_you_mean
@@ -58,7 +58,7 @@ class Checker:
         *,
         key: bool = False,
         offset: int = 0,
-        severity: str = "error",
+        severity: Severity = Severity.ERROR,
     ) -> None:
         doc = self.parsed.doc
         mark = doc.key_mark(path) if key else doc.value_mark(path)
@@ -221,7 +221,7 @@ def check_default_recipients(check: Checker, channels: Mapping[str, Channel]) ->
                 f"{channel.type} channel '{name}' delivers to its configured target; "
                 "default_recipients have no effect here, remove them",
                 "no-effect",
-                severity="warning",
+                severity=Severity.WARNING,
             )
             continue
         for i, recipient in enumerate(channel.default_recipients):
@@ -468,7 +468,7 @@ def check_suppressions(check: Checker) -> None:
                 "timezone applies to cron windows only; fixed "
                 "windows carry their offset in start and end",
                 "no-effect",
-                severity="warning",
+                severity=Severity.WARNING,
             )
         cron = item.get("cron")
         if isinstance(cron, str):
