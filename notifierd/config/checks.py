@@ -272,13 +272,14 @@ def check_channel_refs(
     path: tuple[Any, ...],
     names: Any,
     channels: Mapping[str, Channel],
-    all_names: Iterable[str],
+    all_names: Iterable[str] | None,
 ) -> list[Channel]:
-    """Each channel name must exist; returns the channels that do."""
+    """Each channel name must exist; returns the channels that do. ``all_names`` None: the
+    channels could not be read (routes.yaml did not parse), so nothing is called unknown."""
     found: list[Channel] = []
-    known = set(all_names)
-    if not isinstance(names, list):
+    if not isinstance(names, list) or all_names is None:
         return found
+    known = set(all_names)
     for i, name in enumerate(names):
         if not isinstance(name, str):
             continue
@@ -381,9 +382,10 @@ def check_policy_ref(
 
 
 def check_rate_limits(
-    check: Checker, channels: Mapping[str, Channel], all_names: Iterable[str]
+    check: Checker, channels: Mapping[str, Channel], all_names: Iterable[str] | None
 ) -> None:
-    known = set(all_names)
+    """``all_names`` None: the channels could not be read, so no channel is called unknown."""
+    known = set(all_names or ())
     seen: dict[tuple[str, str], int] = {}
     for i, item in _items(check.parsed.data, "rate_limits"):
         has_channel, has_type = "channel" in item, "type" in item
@@ -396,7 +398,12 @@ def check_rate_limits(
             )
             continue
         target = ("channel", item["channel"]) if has_channel else ("type", item["type"])
-        if has_channel and isinstance(item["channel"], str) and item["channel"] not in known:
+        if (
+            has_channel
+            and all_names is not None
+            and isinstance(item["channel"], str)
+            and item["channel"] not in known
+        ):
             check.at(
                 ("rate_limits", i, "channel"),
                 f"unknown channel '{item['channel']}'{did_you_mean(item['channel'], known)}",
