@@ -88,8 +88,11 @@ def reading_order(*phases: list[Problem]) -> list[Problem]:
     that cannot be read, then schema problems, then cross-references and the other checks),
     and by path, line and column within a phase — so a syntax error comes first, not after
     what it caused."""
-    key = lambda p: (p.path, p.line, p.column, p.message)  # noqa: E731
-    return [p for phase in phases for p in sorted(phase, key=key)]
+    return [p for phase in phases for p in sorted(phase, key=_position)]
+
+
+def _position(p: Problem) -> tuple[str, int, int, str]:
+    return p.path, p.line, p.column, p.message
 
 
 def validate_repository(

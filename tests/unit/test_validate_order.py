@@ -79,3 +79,22 @@ def test_channels_that_are_not_a_mapping_are_one_schema_problem(tmp_path: Path) 
     assert [str(p) for p in problems] == [
         "routes.yaml:2:1: 'channels' must be a mapping, not a list"
     ]
+
+
+def test_references_to_a_template_or_policy_that_did_not_parse_are_not_unknown(
+    tmp_path: Path,
+) -> None:
+    routes = MINIMAL_ROUTES.replace(
+        "    channels: [ops-slack]\n",
+        "    channels: [ops-slack]\n    template: deploy@1.0\n    escalation: standard\n",
+    )
+    files = {
+        "routes.yaml": routes,
+        "policies/standard.yaml": POLICY.replace("levels:", "levels: [", 1),
+        "templates/deploy/1.0.yaml": MINIMAL_TEMPLATE.replace("examples:", "examples: [", 1),
+    }
+    problems = validate(tmp_path, files).problems
+    assert [(p.path, p.code) for p in problems] == [
+        ("policies/standard.yaml", "yaml"),
+        ("templates/deploy/1.0.yaml", "yaml"),
+    ]
