@@ -67,11 +67,15 @@ class LintResult:
     validation: ValidationResult
     findings: list[Problem] = field(default_factory=list)
 
+    @property
+    def problems(self) -> list[Problem]:
+        """What lint reports: validate's errors when the config is invalid, else validate's
+        warnings and infos followed by lint's findings."""
+        return [*self.validation.problems, *self.findings]
 
-def lint_repository(
-    root: str | Path, *, now: datetime | None = None, with_git: bool = False
-) -> LintResult:
-    """Validate ``root``; when valid, lint it. ``now`` decides which fixed windows have ended."""
+
+def lint_repository(root: str | Path, *, now: datetime, with_git: bool = False) -> LintResult:
+    """Validate ``root``; when valid, lint it as of ``now`` (which fixed windows have ended)."""
     root = Path(root)
     validation = validate_repository(root, with_git=with_git)
     if validation.snapshot is None:

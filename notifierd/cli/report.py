@@ -7,10 +7,10 @@ import os
 
 import click
 
-from notifierd.config.problems import Problem
+from notifierd.config.problems import Problem, Severity, count
 
-# GitHub annotation level per severity; "info" is lint's hint level.
-_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+# GitHub annotation level per severity: an info is a notice, which no workflow fails on.
+_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:
@@ -47,7 +47,7 @@ def emit_lines(root: str, problems: list[Problem]) -> None:
 
 def emit_github(root: str, problems: list[Problem], title: str) -> None:
     for p in problems:
-        level = _GITHUB_LEVEL.get(p.severity, "warning")
+        level = _GITHUB_LEVEL[p.severity]
         file = gh_escape(display_path(root, p.path), prop=True)
         click.echo(
             f"::{level} file={file},line={p.line},col={p.column},title={title}::"
@@ -55,16 +55,29 @@ def emit_github(root: str, problems: list[Problem], title: str) -> None:
         )
 
 
+def counts(problems: list[Problem]) -> str:
+    """``2 error(s), 1 warning(s), 0 info``: every severity, also the ones with none."""
+    return (
+        f"{count(problems, Severity.ERROR)} error(s), "
+        f"{count(problems, Severity.WARNING)} warning(s), {count(problems, Severity.INFO)} info"
+    )
+
+
+def emit_summary(root: str, verdict: str, problems: list[Problem], n_files: int) -> None:
+    """The last line, on stderr: ``config: valid: 0 error(s), 0 warning(s), 1 info in 9 file(s)``."""
+    click.echo(f"{shown_path(root)}: {verdict}: {counts(problems)} in {n_files} file(s)", err=True)
+
+
 def emit_json(root: str, problems: list[Problem], **fields: object) -> None:
     """One JSON document: counts by severity, ``fields``, and every problem located."""
-    errors = sum(p.severity == "error" for p in problems)
+    errors = count(problems, Severity.ERROR)
     click.echo(
         json.dumps(
             {
                 "valid": errors == 0,
                 "errors": errors,
-                "warnings": sum(p.severity == "warning" for p in problems),
-                **({"infos": n} if (n := sum(p.severity == "info" for p in problems)) else {}),
+                "warnings": count(problems, Severity.WARNING),
+                "infos": count(problems, Severity.INFO),
                 **fields,
                 "problems": [
                     {

@@ -9,6 +9,7 @@ from pathlib import Path
 from notifierd.config.problems import Problem
 
 ROUTES_FILE = "routes.yaml"
+TESTS_DIR = "tests"  # config tests: `notifierd test`
 POLICY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TEMPLATE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 TEMPLATE_VERSION = re.compile(r"^v?[0-9]+(\.[0-9]+)*([-.][A-Za-z0-9]+)?$")
@@ -23,6 +24,14 @@ class SourceFile:
     raw: bytes
     name: str = ""  # policy id or template name
     version: str = ""  # template version
+
+
+def config_test_files(root: str | Path) -> list[Path]:
+    """The config test files of a repository, sorted; empty when it has no tests folder."""
+    folder = Path(root) / TESTS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
 def discover(root: Path) -> tuple[list[SourceFile], list[Problem]]:

@@ -107,7 +107,7 @@ def test_a_path_outside_the_working_directory_is_shown_absolute(
     result = invoke("validate", "--config", str(broken))
     assert result.exit_code == 1
     assert result.stdout.startswith(f"{broken}/{BROKEN_AT}")
-    assert result.stderr.startswith(f"{broken}: 1 error(s)")
+    assert result.stderr.startswith(f"{broken}: invalid: 1 error(s)")
     as_json = json.loads(invoke("validate", str(broken), "--format", "json").stdout)
     assert as_json["problems"][0]["path"] == f"{broken}/routes.yaml"
 
@@ -115,7 +115,7 @@ def test_a_path_outside_the_working_directory_is_shown_absolute(
 def test_validate_summary_names_the_directory_as_given_relative(cwd: Path) -> None:
     result = invoke("validate", "--config", str(cwd / "sub" / "config"))
     assert result.exit_code == 0
-    assert result.stderr.startswith("sub/config: valid (")
+    assert result.stderr.startswith("sub/config: valid: ")
 
 
 @pytest.mark.parametrize("command", [["validate"], ["lint"], ["test"]], ids=" ".join)
