@@ -52,7 +52,8 @@ def unfit_recipient_warning(recipient: str, channels: tuple[str, ...]) -> str:
     """How the daemon notes a request's recipient that none of its channels can take."""
     return (
         f"recipient {recipient!r} fits none of the request's channels ({', '.join(channels)}): "
-        "nothing is sent to it; a channel no recipient fits gets its default_recipients"
+        "nothing is sent to it; a channel no recipient fits gets its default_recipients, a "
+        "teams, pagerduty or webhook channel its configured target"
     )
 
 

@@ -139,7 +139,8 @@ def test_a_recipient_that_fits_no_channel_is_a_warning_and_the_defaults_are_used
     assert not result.fails
     assert messages(result.warnings) == [
         "recipient '#ops' fits none of the request's channels (ops-email): nothing is sent to "
-        "it; a channel no recipient fits gets its default_recipients"
+        "it; a channel no recipient fits gets its default_recipients, a teams, pagerduty or "
+        "webhook channel its configured target"
     ]
     (delivery,) = result.deliveries
     assert (delivery.planned.recipient, delivery.status) == ("ops@company.com", "queued")
