@@ -89,7 +89,8 @@ class Preview:
 
 def preview(active: Active, data: Mapping[str, Any], now: datetime) -> Preview:
     """What processing the request ``data`` (decoded JSON) at ``now`` would record."""
-    parsed = parse_request(json.dumps(data, ensure_ascii=False))
+    # As a producer's JSON would carry it: text the daemon cannot store arrives as \u escapes.
+    parsed = parse_request(json.dumps(data))
     if isinstance(parsed, Rejection):
         return Preview(None, "rejected", parsed.reason, failures=(Finding(parsed.reason),))
     request = parsed

@@ -186,3 +186,10 @@ def test_an_alert_naming_an_unknown_policy_warns_that_it_will_not_escalate() -> 
     assert alert.escalates and alert.warnings == ()
     notification = run({"title": "t", "severity": "critical"})
     assert not notification.escalates  # only an alert escalates
+
+
+def test_text_postgres_cannot_store_is_rejected_as_the_daemon_rejects_it() -> None:
+    result = run({"title": "\ud800"})
+    assert messages(result.failures) == [
+        "not storable text: contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"
+    ]
