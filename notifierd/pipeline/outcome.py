@@ -51,6 +51,11 @@ def rejected_reason(refused: Sequence[str]) -> str:
     return "; ".join(refused)
 
 
+def suppressed_reason(window: str) -> str:
+    """Why a request was held back, as its outcome records it."""
+    return f"suppression window {window!r} is active"
+
+
 def unrouted_reason(routes: Sequence[str]) -> str:
     """Why a request reaches no one, as its outcome records it."""
     if routes:  # e.g. its only recipient's preferences picked none of the channels

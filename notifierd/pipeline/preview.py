@@ -24,6 +24,7 @@ from notifierd.pipeline.outcome import (
     joined_note,
     no_alert_named,
     rejected_reason,
+    suppressed_reason,
     unknown_channel_error,
     unrouted_reason,
 )
@@ -106,6 +107,10 @@ def preview(active: Active, data: Mapping[str, Any], now: datetime) -> Preview:
     failures: list[Finding] = []
     for name in decision.unknown_channels:
         failures.append(Finding(unknown_channel_error(name, active.id), channel=name))
+    if decision.suppressed_by:  # held before an alert opens: nothing escalates either
+        reason = suppressed_reason(decision.suppressed_by)
+        held = tuple(_held(active, d, DeliveryStatus.SUPPRESSED) for d in decision.deliveries)
+        return _done(request, "suppressed", reason, decision, held, failures, warnings, False)
     policy = decision.escalation
     alert = request.kind == "alert"  # an acknowledge or resolve returned above
     escalates = alert and policy is not None and policy in active.snapshot.policies
@@ -116,11 +121,6 @@ def preview(active: Active, data: Mapping[str, Any], now: datetime) -> Preview:
                 "the alert opens but will not escalate"
             )
         )
-
-    if decision.suppressed_by:
-        reason = f"suppression window {decision.suppressed_by!r} is active"
-        held = tuple(_held(active, d, DeliveryStatus.SUPPRESSED) for d in decision.deliveries)
-        return _done(request, "suppressed", reason, decision, held, failures, warnings, False)
     if not decision.deliveries and not decision.unknown_channels:
         reason = unrouted_reason(decision.routes)
         failures.append(Finding(reason))  # nothing is sent: nobody hears of it

@@ -17,6 +17,7 @@ from notifierd.pipeline.outcome import (
     finish,
     rejected_reason,
     request_payload,
+    suppressed_reason,
     unknown_channel_error,
     unrouted_reason,
 )
@@ -135,9 +136,7 @@ class Processor:
                         f"suppression window {decision.suppressed_by!r}",
                     )
                 )
-            return finish(
-                out, "suppressed", f"suppression window {decision.suppressed_by!r} is active"
-            )
+            return finish(out, "suppressed", suppressed_reason(decision.suppressed_by))
         if alerts is not None:
             alert, opened = await alerts.trigger(
                 active, request, decision.escalation, decision.routes

@@ -193,3 +193,12 @@ def test_text_postgres_cannot_store_is_rejected_as_the_daemon_rejects_it() -> No
     assert messages(result.failures) == [
         "not storable text: contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)"
     ]
+
+
+def test_a_suppressed_alert_opens_nothing_so_nothing_escalates() -> None:
+    data = {"kind": "alert", "title": "t", "source": "maintenance:x", "escalation_policy": "nope"}
+    result = run(data, at=SATURDAY_NIGHT)
+    assert result.outcome == "suppressed" and result.reason == (
+        "suppression window 'weekly-maintenance' is active"
+    )
+    assert (result.escalates, result.warnings, result.failures) == (False, (), ())
