@@ -15,7 +15,7 @@ from notifierd.channels.base import Failed, MessageUpdater, Senders
 from notifierd.pipeline.deliver import message_from_json
 from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.failures import infrastructure_failure
-from notifierd.pipeline.outcome import Write, request_payload
+from notifierd.pipeline.outcome import Write, no_alert_named, request_payload
 from notifierd.principals import Ownership, Principal, Refused, queue_producer, refusal
 from notifierd.reconnect import until_done
 from notifierd.request import Request
@@ -95,7 +95,7 @@ class AlertService:
         default queue — whatever the request says: a ``by`` in its metadata is a note only."""
         key = request.dedup_key
         if not key:
-            return "ignored", f"an {request.action} request names its alert with dedup_key"
+            return "ignored", no_alert_named(request.action)
         actor = queue_producer(self.active().snapshot, request)
         note = request.metadata.get("by")
         act = self.acknowledge if request.action == "acknowledge" else self.resolve

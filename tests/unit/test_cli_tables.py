@@ -86,13 +86,15 @@ def test_routes_test_piped_lists_deliveries_as_tab_separated_rows(config: Path) 
     result = invoke("routes", "test", "--config", str(config), "title=x")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    header = lines.index("channel\ttype\trecipient\ttemplate\troute")
+    # status (what the daemon would record) comes last: the other columns keep their positions.
+    header = lines.index("channel\ttype\trecipient\ttemplate\troute\tstatus")
     assert lines[header + 1].split("\t") == [
         "platform-team-slack-with-a-long-name",
         "slack",
         "#platform-announcements-for-everyone-in-engineering",
         "plain title + message",
         "default",
+        "send",
     ]
 
 
