@@ -14,6 +14,7 @@ from notifierd.config.build import (
     build_producer,
     build_rate_limit,
     build_route,
+    build_schedule,
     build_settings,
     build_suppression,
     build_template,
@@ -23,11 +24,17 @@ from notifierd.config.identity import content_hash, identify
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.config.problems import Problem
 from notifierd.config.repository import SourceFile, discover
+from notifierd.config.schedule_checks import check_schedules
 from notifierd.config.schema_errors import schema_problems
 from notifierd.config.schemas import validator
 from notifierd.config.yamlpos import parse
 
-_WHAT = {"routes": "routes.yaml", "policy": "the policy", "template": "the template"}
+_WHAT = {
+    "routes": "routes.yaml",
+    "policy": "the policy",
+    "schedule": "the schedule",
+    "template": "the template",
+}
 
 
 class TemplateCheck(Protocol):
@@ -138,6 +145,13 @@ def validate_repository(
     for source, pf in parsed.values():
         if source.kind == "policy" and isinstance(pf.data, dict):
             _check_policy(pf, problems, channels, channel_names, people)
+    check_schedules(
+        {s.name: pf for s, pf in parsed.values() if s.kind == "schedule"},
+        problems,
+        people,
+        channels,
+        channel_names,
+    )
 
     problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
     result = ValidationResult(problems, files=[s.rel_path for s in sources])
@@ -252,5 +266,12 @@ def _build_snapshot(
         ),
         producers=MappingProxyType(
             {pid: build_producer(pid, p) for pid, p in (routes_data.get("producers") or {}).items()}
+        ),
+        schedules=MappingProxyType(
+            {
+                s.name: build_schedule(s.name, p.data, s.rel_path)
+                for s, p in parsed.values()
+                if s.kind == "schedule"
+            }
         ),
     )
