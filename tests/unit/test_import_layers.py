@@ -85,6 +85,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "principals",
         "redisio",
         "routing",
+        "schedules",
         "store",
         "supervisor",
         "templates",
