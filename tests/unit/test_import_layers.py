@@ -45,7 +45,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     # Who acts, with which roles, on which alerts: pure over a snapshot and the credentials.
     "principals": BASE,
     # Whole validation (config + templates) and the active config (+ routing) sit above both.
-    "validation": BASE | {"templates"},
+    "validation": BASE | {"schedules", "templates"},
     "active": BASE | {"routing", "templates", "validation"},
     "reloads": BASE | {"active"},
     # channels sends what templates rendered; it knows nothing of the pipeline around it.

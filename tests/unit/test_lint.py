@@ -235,10 +235,27 @@ def test_validate_strict_passes_with_only_template_hints(tmp_path: Path) -> None
     assert result.stdout == ""
 
 
-def test_shipped_config_has_only_template_hints(shipped_config: Path) -> None:
+# The shipped policies page "@on-call-primary" and friends, which Slack cannot post to; they
+# become schedule handles when the shipped config gets its schedules (issue 18 §7).
+SHIPPED_DISPLAY_NAMES = [
+    "policies/critical-incident.yaml:8:18 @on-call-primary",
+    "policies/critical-incident.yaml:11:18 @on-call-secondary",
+    "policies/critical-incident.yaml:14:18 @engineering-leads",
+    "policies/standard-incident.yaml:7:18 @on-call-primary",
+    "routes.yaml:104:18 @on-call-primary",
+]
+
+
+def test_shipped_config_has_only_template_hints_and_the_known_display_names(
+    shipped_config: Path,
+) -> None:
     result = lint_repository(shipped_config)
     assert result.validation.snapshot is not None
-    assert {p.severity for p in result.findings} <= {"info"}
+    warnings = [p for p in result.findings if p.severity != "info"]
+    assert {p.code for p in warnings} <= {"slack-display-name"}
+    assert [
+        f"{p.path}:{p.line}:{p.column} {p.message.split(chr(39))[1]}" for p in warnings
+    ] == SHIPPED_DISPLAY_NAMES
 
 
 def test_allow_recipients_star_is_a_warning(tmp_path: Path) -> None:
