@@ -109,11 +109,11 @@ def _slack_display_names(snapshot: Snapshot, docs: dict[str, Document], out: lis
         where += [(schedule.path, ("fallback", j), r) for j, r in enumerate(schedule.fallback)]
     for rel, path, recipient in where:
         prefix, address = split_recipient(recipient)
-        channel = snapshot.channels.get(prefix) if prefix else None
+        named = snapshot.channels.get(prefix) if prefix else None
         slack = (
             recipient_form(address) == "slack"
             if prefix is None
-            else prefix == "slack" or (channel is not None and channel.type == "slack")
+            else prefix == "slack" or (named is not None and named.type == "slack")
         )
         name = address.removeprefix("@")
         if not slack or not address.startswith("@") or _SLACK_ID.match(name):
