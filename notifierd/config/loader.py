@@ -24,7 +24,7 @@ from notifierd.config.identity import content_hash, identify
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.config.problems import Problem
 from notifierd.config.repository import SourceFile, discover
-from notifierd.config.schedule_checks import check_schedules
+from notifierd.config.schedule_checks import check_schedules, schedule_reach
 from notifierd.config.schema_errors import schema_problems
 from notifierd.config.schemas import validator
 from notifierd.config.yamlpos import parse
@@ -138,20 +138,23 @@ def validate_repository(
         ):
             template_versions.setdefault(source.name, []).append(source.version)
 
+    schedules = {s.name: pf for s, pf in parsed.values() if s.kind == "schedule"}
+    reach = schedule_reach(schedules, people)
     if routes_pair is not None and isinstance(routes_pair[1].data, dict):
         _check_routes_file(
-            routes_pair[1], problems, channels, channel_names, people, policy_ids, template_versions
+            routes_pair[1],
+            problems,
+            channels,
+            channel_names,
+            people,
+            policy_ids,
+            template_versions,
+            reach,
         )
     for source, pf in parsed.values():
         if source.kind == "policy" and isinstance(pf.data, dict):
-            _check_policy(pf, problems, channels, channel_names, people)
-    check_schedules(
-        {s.name: pf for s, pf in parsed.values() if s.kind == "schedule"},
-        problems,
-        people,
-        channels,
-        channel_names,
-    )
+            _check_policy(pf, problems, channels, channel_names, people, reach)
+    check_schedules(schedules, problems, people, channels, channel_names)
 
     problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
     result = ValidationResult(problems, files=[s.rel_path for s in sources])
@@ -170,6 +173,7 @@ def _check_routes_file(
     people: dict[str, set[str]],
     policy_ids: list[str],
     template_versions: dict[str, list[str]],
+    schedules: dict[str, set[str]],
 ) -> None:
     check = Checker(pf, problems)
     data = pf.data
@@ -195,6 +199,7 @@ def _check_routes_file(
                 selected,
                 f"route '{route.get('name', i)}'",
                 people,
+                schedules,
             )
         if "escalation" in route:
             checks.check_policy_ref(
@@ -216,6 +221,7 @@ def _check_policy(
     channels: dict[str, Any],
     channel_names: list[str],
     people: dict[str, set[str]],
+    schedules: dict[str, set[str]],
 ) -> None:
     check = Checker(pf, problems)
     for i, level in checks._items(pf.data, "levels"):
@@ -230,6 +236,7 @@ def _check_policy(
                 selected,
                 f"level {i + 1}",
                 people,
+                schedules,
             )
 
 

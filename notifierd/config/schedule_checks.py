@@ -39,6 +39,26 @@ def check_schedules(
     _check_handles(schedules, problems, people, channel_names)
 
 
+def schedule_reach(
+    schedules: Mapping[str, Parsed], people: Mapping[str, set[str]]
+) -> dict[str, set[str]]:
+    """Each way a recipient names a schedule (``schedule:<id>``, ``handle``, ``@handle``) ->
+    the channel types its people's contacts reach (from well-formed entries)."""
+    out: dict[str, set[str]] = {}
+    for sid, pf in schedules.items():
+        data = pf.data if isinstance(pf.data, dict) else {}
+        names: list[Any] = [o.get("person") for _, o in _items(data, "overrides")]
+        for _, layer in _items(data, "layers"):
+            members = layer.get("members")
+            names += members if isinstance(members, list) else []
+        reach = {kind for n in names if isinstance(n, str) for kind in people.get(n, ())}
+        out[f"schedule:{sid}"] = reach
+        handle = data.get("handle")
+        if isinstance(handle, str):
+            out[handle] = out[f"@{handle}"] = reach
+    return out
+
+
 def _zone(check: Checker) -> ZoneInfo | None:
     name = check.parsed.data.get("timezone")
     if not isinstance(name, str):
