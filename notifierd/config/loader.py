@@ -154,7 +154,9 @@ def validate_repository(
     for source, pf in parsed.values():
         if source.kind == "policy" and isinstance(pf.data, dict):
             _check_policy(pf, problems, channels, channel_names, people, reach)
-    check_schedules(schedules, problems, people, channels, channel_names)
+    # Without a readable routes.yaml every member would look unknown: say nothing of people.
+    routes_read = routes_pair is not None and isinstance(routes_pair[1].data, dict)
+    check_schedules(schedules, problems, people, channels, channel_names, routes_read=routes_read)
 
     problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
     result = ValidationResult(problems, files=[s.rel_path for s in sources])

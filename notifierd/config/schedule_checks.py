@@ -30,12 +30,18 @@ def check_schedules(
     people: Mapping[str, set[str]],
     channels: Mapping[str, Channel],
     channel_names: list[str],
+    *,
+    routes_read: bool = True,
 ) -> None:
-    """Check every schedule file (id -> parsed file), and the handles across all of them."""
+    """Check every schedule file (id -> parsed file), and the handles across all of them;
+    ``routes_read`` False (routes.yaml is missing or unreadable) skips what needs its people
+    and channels."""
     reachable = {c.type for c in channels.values() if not c.targeted}
     for pf in schedules.values():
         if isinstance(pf.data, dict):
-            _check_schedule(Checker(pf, problems), people, reachable, list(channels.values()))
+            _check_schedule(
+                Checker(pf, problems), people, reachable, list(channels.values()), routes_read
+            )
     _check_handles(schedules, problems, people, channel_names)
 
 
@@ -79,6 +85,7 @@ def _check_schedule(
     people: Mapping[str, set[str]],
     reachable: set[str],
     channels: list[Channel],
+    routes_read: bool,
 ) -> None:
     # Times are still checked in a zone that is wrong (as UTC), to report everything at once.
     zone = _zone(check) or ZoneInfo("UTC")
@@ -98,7 +105,7 @@ def _check_schedule(
             else:
                 seen_layers[name] = i
         members = layer.get("members")
-        for j, member in enumerate(members if isinstance(members, list) else ()):
+        for j, member in enumerate(members if isinstance(members, list) and routes_read else ()):
             _check_person(check, ("layers", i, "members", j), member, people, reachable)
         rotation = layer.get("rotation")
         if isinstance(rotation, str):
@@ -125,7 +132,10 @@ def _check_schedule(
                     "bad-time",
                 )
     for i, override in _items(data, "overrides"):
-        _check_person(check, ("overrides", i, "person"), override.get("person"), people, reachable)
+        if routes_read:
+            _check_person(
+                check, ("overrides", i, "person"), override.get("person"), people, reachable
+            )
         bounds: dict[str, datetime] = {}
         for key in ("from", "until"):
             text = override.get(key)
@@ -141,7 +151,7 @@ def _check_schedule(
                 "window-order",
             )
     fallback = data.get("fallback")
-    if isinstance(fallback, list):
+    if isinstance(fallback, list) and routes_read:
         named = [r for r in fallback if isinstance(r, str) and r not in people]
         unfit = set(unfit_recipients(channels, named))
         types = ", ".join(sorted({c.type for c in channels})) or "none"

@@ -153,3 +153,8 @@ def test_schedule_files_are_named_like_policies(tmp_path: Path) -> None:
     assert findings(tmp_path, files) == [
         "schedules/primary.yml:1:1: schedule files end in .yaml; rename it"
     ]
+
+
+def test_a_broken_routes_file_does_not_make_every_member_unknown(tmp_path: Path) -> None:
+    found = findings(tmp_path, repo(routes=ROUTES.replace("routes:\n", "routes: [\n")))
+    assert found and all(f.startswith("routes.yaml:") for f in found), found
