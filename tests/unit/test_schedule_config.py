@@ -158,3 +158,13 @@ def test_schedule_files_are_named_like_policies(tmp_path: Path) -> None:
 def test_a_broken_routes_file_does_not_make_every_member_unknown(tmp_path: Path) -> None:
     found = findings(tmp_path, repo(routes=ROUTES.replace("routes:\n", "routes: [\n")))
     assert found and all(f.startswith("routes.yaml:") for f in found), found
+
+
+def test_the_schema_is_valid_and_its_example_passes_it() -> None:
+    from jsonschema import Draft202012Validator
+
+    from notifierd.config.schemas import schema, validator
+
+    Draft202012Validator.check_schema(schema("schedule"))
+    for example in schema("schedule")["examples"]:
+        assert list(validator("schedule").iter_errors(example)) == []
