@@ -25,6 +25,7 @@ LATEST = datetime.max.replace(tzinfo=UTC)
 REACH = timedelta(days=366)
 _MAX_STEPS = 2000
 _TICK = timedelta(microseconds=1)
+_SECOND = timedelta(seconds=1)
 _DAY = timedelta(days=1)
 
 
@@ -171,7 +172,9 @@ def _windows_at(
                     low = max(low, edge)
                 else:
                     high = min(high, edge)
-    return inside, low, high
+    # Only a zone whose clocks jump across whole days could leave ``at`` outside its days;
+    # shifts() must still move forward.
+    return inside, min(low, at), high if high > at else at + _SECOND
 
 
 @lru_cache(maxsize=1 << 14)
