@@ -4,7 +4,7 @@ compiled and rendered, as ``notifierd validate`` reports them; lint on top of a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from notifierd.config import loader
@@ -13,6 +13,7 @@ from notifierd.config.lint import lint_snapshot
 from notifierd.config.loader import ValidationResult
 from notifierd.config.model import Snapshot, TemplateVersion
 from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.schedules.lint import lint_schedules
 from notifierd.templates.compiled import CompiledTemplate
 from notifierd.templates.validate import check_template
 
@@ -75,9 +76,13 @@ class LintResult:
 
 
 def lint_repository(root: str | Path, *, now: datetime, with_git: bool = False) -> LintResult:
-    """Validate ``root``; when valid, lint it as of ``now`` (which fixed windows have ended)."""
+    """Validate ``root``; when valid, lint it as of ``now``: which fixed windows have ended and
+    which schedule gaps and overrides lie ahead."""
     root = Path(root)
     validation = validate_repository(root, with_git=with_git)
     if validation.snapshot is None:
         return LintResult(validation)
-    return LintResult(validation, lint_snapshot(root, validation.snapshot, now=now))
+    findings = lint_snapshot(root, validation.snapshot, now=now)
+    findings += lint_schedules(root, validation.snapshot, now)
+    findings.sort(key=lambda p: (p.path, p.line, p.column, p.message))
+    return LintResult(validation, findings)

@@ -302,15 +302,28 @@ def check_recipients_fit(
     channels: list[Channel],
     owner: str,
     people: Mapping[str, set[str]],
+    schedules: Mapping[str, set[str]] | None = None,
 ) -> None:
+    """Each recipient reaches one of ``channels``: by its form, or as a person (name -> their
+    contact types) or a schedule (each way to write it -> its people's contact types)."""
     if not isinstance(recipients, list) or not channels:
         return
-    named = [r for r in recipients if isinstance(r, str) and r not in people]
+    schedules = schedules or {}
+    named = [r for r in recipients if isinstance(r, str) and r not in people and r not in schedules]
     unfit = set(unfit_recipients(channels, named))
     channel_types = {c.type for c in channels}
     types = ", ".join(sorted(channel_types))
     for i, recipient in enumerate(recipients):
-        if isinstance(recipient, str) and recipient in people:
+        if isinstance(recipient, str) and recipient in schedules:
+            if not schedules[recipient] & channel_types:
+                check.at(
+                    (*path, i),
+                    f"schedule '{recipient}' has nobody with a contact for any of {owner}'s "
+                    f"channels ({types}); its people's contacts are "
+                    f"{', '.join(sorted(schedules[recipient])) or 'none'}",
+                    "unfit-recipient",
+                )
+        elif isinstance(recipient, str) and recipient in people:
             if not people[recipient] & channel_types:
                 check.at(
                     (*path, i),

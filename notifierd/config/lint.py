@@ -8,12 +8,14 @@ by itself on some calendar day, and ``lint --at`` can ask about any other day.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
 from notifierd.config.model import Snapshot, TemplateVersion
 from notifierd.config.problems import Problem, Severity
+from notifierd.config.recipients import recipient_form, split_recipient
 from notifierd.config.repository import config_test_files, discover
 from notifierd.config.yamlpos import Document, Mark, parse
 
@@ -47,6 +49,7 @@ def lint(
     _escalation_order(snapshot, docs, out)
     _open_allow_recipients(snapshot, docs, out)
     _unsigned_webhooks(snapshot, docs, out)
+    _slack_display_names(snapshot, docs, out)
     out.sort(key=lambda p: (p.path, p.line, p.column, p.message))
     return out
 
@@ -106,6 +109,60 @@ def _unsigned_webhooks(snapshot: Snapshot, docs: dict[str, Document], out: list[
                 key=True,
                 severity=Severity.WARNING,
             )
+
+
+# What Slack's chat.postMessage accepts as a channel: a user (U…, W…) or conversation (C…, G…) id.
+_SLACK_ID = re.compile(r"^[UWCG][A-Z0-9]{2,}$")
+
+
+def _slack_display_names(snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]) -> None:
+    # Slack answers channel_not_found for "@name": an `@` recipient must be an id, or a name the
+    # config turns into one (a person, a schedule's handle).
+    handles = {s.handle for s in snapshot.schedules.values() if s.handle}
+    where: list[tuple[str, tuple[object, ...], str]] = []
+    for i, route in enumerate(snapshot.routes):
+        where += [
+            (ROUTES, ("routes", i, "recipients", j), r) for j, r in enumerate(route.recipients)
+        ]
+    for pid, policy in snapshot.policies.items():
+        for i, level in enumerate(policy.levels):
+            where += [
+                (f"policies/{pid}.yaml", ("levels", i, "recipients", j), r)
+                for j, r in enumerate(level.recipients)
+            ]
+    for name, channel in snapshot.channels.items():
+        where += [
+            (ROUTES, ("channels", name, "default_recipients", j), r)
+            for j, r in enumerate(channel.default_recipients)
+        ]
+    for schedule in snapshot.schedules.values():
+        where += [(schedule.path, ("fallback", j), r) for j, r in enumerate(schedule.fallback)]
+    for rel, path, recipient in where:
+        prefix, address = split_recipient(recipient)
+        named = snapshot.channels.get(prefix) if prefix else None
+        slack = (
+            recipient_form(address) == "slack"
+            if prefix is None
+            else prefix == "slack" or (named is not None and named.type == "slack")
+        )
+        name = address.removeprefix("@")
+        if not slack or not address.startswith("@") or _SLACK_ID.match(name):
+            continue
+        if name in snapshot.people or name in handles:
+            continue
+        hint = (
+            f" (schedule:{name} names the schedule '{name}')" if name in snapshot.schedules else ""
+        )
+        _add(
+            out,
+            docs,
+            rel,
+            path,
+            f"Slack recipient '{recipient}' is a display name, and Slack cannot post to one (it "
+            f"answers channel_not_found){hint}: write the member's Slack id (@U…), a channel "
+            "(#name, or its id as slack:C…), a person from people:, or a schedule's handle",
+            "slack-display-name",
+        )
 
 
 def _mark(docs: dict[str, Document], rel: str, path: tuple[object, ...], key: bool = False) -> Mark:

@@ -14,6 +14,7 @@ from notifierd.config.build import (
     build_producer,
     build_rate_limit,
     build_route,
+    build_schedule,
     build_settings,
     build_suppression,
     build_template,
@@ -23,11 +24,17 @@ from notifierd.config.identity import content_hash, identify
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.config.problems import Problem
 from notifierd.config.repository import SourceFile, discover
+from notifierd.config.schedule_checks import check_schedules, schedule_reach
 from notifierd.config.schema_errors import schema_problems
 from notifierd.config.schemas import validator
 from notifierd.config.yamlpos import parse
 
-_WHAT = {"routes": "routes.yaml", "policy": "the policy", "template": "the template"}
+_WHAT = {
+    "routes": "routes.yaml",
+    "policy": "the policy",
+    "schedule": "the schedule",
+    "template": "the template",
+}
 
 
 class TemplateCheck(Protocol):
@@ -150,13 +157,25 @@ def validate_repository(
         ):
             template_versions.setdefault(source.name, []).append(source.version)
 
+    schedules = {s.name: pf for s, pf in parsed.values() if s.kind == "schedule"}
+    reach = schedule_reach(schedules, people)
     if routes_pair is not None and isinstance(routes_pair[1].data, dict):
         _check_routes_file(
-            routes_pair[1], problems, channels, channel_names, people, policy_ids, template_versions
+            routes_pair[1],
+            problems,
+            channels,
+            channel_names,
+            people,
+            policy_ids,
+            template_versions,
+            reach,
         )
     for source, pf in parsed.values():
         if source.kind == "policy" and isinstance(pf.data, dict):
-            _check_policy(pf, problems, channels, channel_names, people)
+            _check_policy(pf, problems, channels, channel_names, people, reach)
+    # Without a readable routes.yaml every member would look unknown: say nothing of people.
+    routes_read = routes_pair is not None and isinstance(routes_pair[1].data, dict)
+    check_schedules(schedules, problems, people, channels, channel_names, routes_read=routes_read)
 
     result = ValidationResult(
         reading_order(syntax, schema, problems), files=[s.rel_path for s in sources]
@@ -176,6 +195,7 @@ def _check_routes_file(
     people: dict[str, set[str]],
     policy_ids: list[str],
     template_versions: dict[str, list[str]],
+    schedules: dict[str, set[str]],
 ) -> None:
     check = Checker(pf, problems)
     data = pf.data
@@ -201,6 +221,7 @@ def _check_routes_file(
                 selected,
                 f"route '{route.get('name', i)}'",
                 people,
+                schedules,
             )
         if "escalation" in route:
             checks.check_policy_ref(
@@ -222,6 +243,7 @@ def _check_policy(
     channels: dict[str, Any],
     channel_names: list[str] | None,
     people: dict[str, set[str]],
+    schedules: dict[str, set[str]],
 ) -> None:
     check = Checker(pf, problems)
     for i, level in checks._items(pf.data, "levels"):
@@ -236,6 +258,7 @@ def _check_policy(
                 selected,
                 f"level {i + 1}",
                 people,
+                schedules,
             )
 
 
@@ -272,5 +295,12 @@ def _build_snapshot(
         ),
         producers=MappingProxyType(
             {pid: build_producer(pid, p) for pid, p in (routes_data.get("producers") or {}).items()}
+        ),
+        schedules=MappingProxyType(
+            {
+                s.name: build_schedule(s.name, p.data, s.rel_path)
+                for s, p in parsed.values()
+                if s.kind == "schedule"
+            }
         ),
     )

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifierd.config.model import Person, Snapshot
+from notifierd.config.model import WEEKDAYS, Person, Schedule, Snapshot
 from notifierd.config.values import format_duration
 
 
 @dataclass
 class Change:
-    kind: str  # route, channel, policy, template, suppression, rate_limit, settings
+    kind: str  # route, channel, policy, template, suppression, rate_limit, person, schedule,
+    # settings
     name: str
     what: str  # added, removed, changed, moved
     details: list[str] = field(default_factory=list)
@@ -133,6 +134,30 @@ def _settings_view(settings: Any) -> dict[str, Any]:
     }
 
 
+def _schedule_view(schedule: Schedule) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "name": schedule.name,
+        "handle": schedule.handle,
+        "timezone": schedule.timezone,
+        "fallback": list(schedule.fallback),
+    }
+    for layer in schedule.layers:
+        windows = "; ".join(
+            f"{','.join(WEEKDAYS[d] for d in sorted(w.days))} {w.start:%H:%M}-{w.end:%H:%M}"
+            for w in layer.restrict
+        )
+        view[f"layer {layer.name}"] = (
+            f"{', '.join(layer.members)} every {format_duration(layer.rotation)} from "
+            f"{layer.start:%Y-%m-%dT%H:%M}" + (f" ({windows})" if windows else "")
+        )
+    view["overrides"] = [
+        f"{o.person} {o.start:%Y-%m-%dT%H:%MZ} → {o.end:%Y-%m-%dT%H:%MZ}"
+        + (f" ({o.reason})" if o.reason else "")
+        for o in schedule.overrides
+    ]
+    return view
+
+
 def _person_view(person: Person) -> dict[str, Any]:
     return {
         "reach": person.reach,
@@ -243,6 +268,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
         _limit_view,
     )
     changes += _named("person", dict(old.people), dict(new.people), _person_view)
+    changes += _named("schedule", dict(old.schedules), dict(new.schedules), _schedule_view)
     settings = _fields(_settings_view(old.settings), _settings_view(new.settings))
     if settings:
         changes.append(Change("settings", "settings", "changed", settings))

@@ -40,10 +40,12 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     # routing and templates sit side by side on config: neither imports the other.
     "routing": BASE,
     "templates": BASE,
+    # Who is on call, computed from a snapshot's schedules; routing will resolve them through it.
+    "schedules": BASE,
     # Who acts, with which roles, on which alerts: pure over a snapshot and the credentials.
     "principals": BASE,
     # Whole validation (config + templates) and the active config (+ routing) sit above both.
-    "validation": BASE | {"templates"},
+    "validation": BASE | {"schedules", "templates"},
     "active": BASE | {"routing", "templates", "validation"},
     "reloads": BASE | {"active"},
     # channels sends what templates rendered; it knows nothing of the pipeline around it.
@@ -84,6 +86,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "principals",
         "redisio",
         "routing",
+        "schedules",
         "store",
         "supervisor",
         "templates",
