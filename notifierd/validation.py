@@ -4,7 +4,7 @@ compiled and rendered, as ``notifierd validate`` reports them; lint on top of a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from notifierd.config import loader

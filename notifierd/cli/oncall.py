@@ -10,6 +10,8 @@ from typing import IO, Any
 import click
 
 from notifierd.cli import common
+from notifierd.cli.moment import Moment
+from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.config.model import Layer, Schedule, Snapshot
 from notifierd.config.schema_errors import did_you_mean
 from notifierd.config.values import parse_duration
@@ -28,14 +30,10 @@ class Row:
 
 @click.command()
 @click.argument("schedule", required=False)
+@common.config_option()
 @click.option(
-    "--config",
-    "config_dir",
-    default=common.default_config_dir,
-    type=click.Path(file_okay=False),
-    help=common.CONFIG_OPTION_HELP,
+    "--at", "at", type=Moment(), help="As of this ISO-8601 time (default: now; naive means UTC)."
 )
-@click.option("--at", "at", help="As of this ISO-8601 time (default: now; naive means UTC).")
 @click.option(
     "--next",
     "ahead",
@@ -43,14 +41,7 @@ class Row:
     help="List the shifts from --at for this long (e.g. 7d), with their handoffs.",
 )
 @click.option("--person", help="Only this person's shifts (from --at, for --next or 28d).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, JSON for scripts.",
-)
+@TABLE_FORMAT
 @click.option(
     "--ics",
     "ics_file",
@@ -61,7 +52,7 @@ class Row:
 def oncall(
     schedule: str | None,
     config_dir: str,
-    at: str | None,
+    at: datetime | None,
     ahead: str | None,
     person: str | None,
     fmt: str,
@@ -76,7 +67,7 @@ def oncall(
       notifierd oncall --person alice          # alice's shifts in the next 28 days
       notifierd oncall primary --ics primary.ics
     """
-    now = _parse_at(at)
+    now = at or datetime.now(UTC)
     span = _parse_ahead(ahead)
     snapshot = common.load_or_exit(config_dir)
     chosen = _select(snapshot, schedule)
@@ -113,6 +104,10 @@ def _listing(
             pieces[0] = Shift(
                 pieces[0].person, on_call(s, now).start, pieces[0].end, pieces[0].source
             )
+            # ... and the last one its real end, not where the look-ahead stops.
+            last = pieces[-1]
+            end = on_call(s, last.end - timedelta(microseconds=1)).end
+            pieces[-1] = Shift(last.person, last.start, end, last.source)
         rows += [Row(s, p) for p in pieces if person is None or p.person == person]
     if person is not None:
         rows.sort(key=lambda r: (r.shift.start, r.schedule.id))
@@ -137,19 +132,6 @@ def _select(snapshot: Snapshot, name: str | None) -> list[Schedule]:
         f"{', '.join(sorted(schedules)) or 'none'}",
         param_hint="SCHEDULE",
     )
-
-
-def _parse_at(text: str | None) -> datetime:
-    if text is None or text == "now":
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not an ISO-8601 time; e.g. 2026-12-24T12:00:00Z or 2026-12-24T13:00+01:00",
-            param_hint="--at",
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _parse_ahead(text: str | None) -> timedelta | None:
@@ -196,29 +178,23 @@ def _who(row: Row) -> str:
     if row.shift.person is not None:
         return row.shift.person
     fallback = ", ".join(row.schedule.fallback)
-    return f"[yellow]nobody[/] (fallback: {fallback})" if fallback else "[red]nobody[/]"
+    return f"nobody (fallback: {fallback})" if fallback else "nobody"
 
 
 def _print_table(rows: list[Row], now: datetime, listing: bool) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    console.print(f"on call at {_iso(now)}" if not listing else f"shifts from {_iso(now)}")
-    table = Table()
-    for header in ("schedule", "on call", "from", "until", "decided by"):
-        table.add_column(header, overflow="fold")
-    for row in rows:
-        s = row.schedule
-        label = f"{s.id} [dim](@{s.handle})[/]" if s.handle else s.id
-        table.add_row(
-            label,
-            _who(row),
-            _local(row.shift.start, s),
-            _local(row.shift.end, s),
-            describe(row.shift.source),
-        )
-    if rows:
-        console.print(table)
-    else:
-        console.print("[dim]no shifts[/]")
+    title = f"shifts from {_iso(now)}" if listing else f"on call at {_iso(now)}"
+    print_table(
+        title,
+        ("schedule", "handle", "on call", "from", "until", "decided by"),
+        [
+            (
+                row.schedule.id,
+                f"@{row.schedule.handle}" if row.schedule.handle else None,
+                _who(row),
+                _local(row.shift.start, row.schedule),
+                _local(row.shift.end, row.schedule),
+                describe(row.shift.source),
+            )
+            for row in rows
+        ],
+    )

@@ -295,7 +295,8 @@ def test_shipped_config_is_lint_clean_today_and_after_its_windows_end(
     # The fixed window ends on 2029-03-03: from then on, an info, and still exit 0.
     later = runner.invoke(lint_command, [str(shipped_config), "--at", "2029-03-04T00:00:00Z"])
     assert later.exit_code == 0, later.output
-    assert [ln.split(": ", 2)[1] for ln in later.stdout.splitlines()] == ["info"]
+    assert [ln.split(": ", 2)[1] for ln in later.stdout.splitlines()] == ["info", "info"]
+    assert "override for dave ended at Sun 2026-12-27 00:00 CET" in later.stdout
     assert "suppression 'db-migration' ended at 2029-03-03T04:00:00+00:00" in later.stdout
 
 

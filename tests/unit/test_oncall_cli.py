@@ -78,7 +78,7 @@ def test_next_lists_the_shifts_with_the_current_one_from_its_start(repo: Path) -
     assert [(r["person"], r["start"], r["end"]) for r in report["shifts"]] == [
         ("dave", "2026-03-07T13:00:00Z", "2026-03-08T12:00:00Z"),  # 08:00 EST, then 08:00 EDT
         ("carol", "2026-03-08T12:00:00Z", "2026-03-09T12:00:00Z"),
-        ("dave", "2026-03-09T12:00:00Z", "2026-03-09T20:00:00Z"),
+        ("dave", "2026-03-09T12:00:00Z", "2026-03-10T12:00:00Z"),  # its real end, not --next's
     ]
 
 
@@ -86,7 +86,7 @@ def test_one_persons_shifts_across_schedules(repo: Path) -> None:
     report = as_json(repo, "--person", "dave", "--at", "2026-12-22T00:00:00Z", "--next", "4d")
     assert [(r["schedule"], r["start"], r["end"]) for r in report["shifts"]] == [
         ("secondary", "2026-12-22T13:00:00Z", "2026-12-23T13:00:00Z"),
-        ("primary", "2026-12-23T23:00:00Z", "2026-12-26T00:00:00Z"),  # cut at --next
+        ("primary", "2026-12-23T23:00:00Z", "2026-12-26T23:00:00Z"),  # beyond --next: its end
         ("secondary", "2026-12-24T13:00:00Z", "2026-12-25T13:00:00Z"),
     ]
 
