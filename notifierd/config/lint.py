@@ -162,6 +162,7 @@ def _slack_display_names(snapshot: Snapshot, docs: dict[str, Document], out: lis
             f"answers channel_not_found){hint}: write the member's Slack id (@U…), a channel "
             "(#name, or its id as slack:C…), a person from people:, or a schedule's handle",
             "slack-display-name",
+            severity=Severity.WARNING,
         )
 
 

@@ -175,7 +175,9 @@ def validate_repository(
             _check_policy(pf, problems, channels, channel_names, people, reach)
     # Without a readable routes.yaml every member would look unknown: say nothing of people.
     routes_read = routes_pair is not None and isinstance(routes_pair[1].data, dict)
-    check_schedules(schedules, problems, people, channels, channel_names, routes_read=routes_read)
+    check_schedules(
+        schedules, problems, people, channels, channel_names or [], routes_read=routes_read
+    )
 
     result = ValidationResult(
         reading_order(syntax, schema, problems), files=[s.rel_path for s in sources]

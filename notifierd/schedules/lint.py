@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from notifierd.config.model import Schedule, Snapshot
-from notifierd.config.problems import Problem
+from notifierd.config.problems import Problem, Severity
 from notifierd.config.yamlpos import Document, parse
 from notifierd.schedules.oncall import shifts, zone_of
 
 COVERAGE_AHEAD = timedelta(days=14)
-INFO = "info"
 _SHOWN_GAPS = 3
 
 
@@ -35,7 +34,7 @@ def _findings(schedule: Schedule, doc: Document, now: datetime) -> list[Problem]
 
     def add(path: tuple[object, ...], message: str, code: str) -> None:
         mark = doc.value_mark(path)
-        out.append(Problem(schedule.path, mark.line, mark.column, message, INFO, code))
+        out.append(Problem(schedule.path, mark.line, mark.column, message, Severity.INFO, code))
 
     gaps = [s for s in shifts(schedule, now, now + COVERAGE_AHEAD) if s.person is None]
     if gaps:
