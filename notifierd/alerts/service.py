@@ -29,6 +29,11 @@ log = logging.getLogger("notifierd.alerts")
 
 T = TypeVar("T")
 
+# Seconds after an "escalate now" during which another one joins it instead of paging a
+# further level: people pressing Escalate on the same message together, or again because the
+# first press seemed to do nothing, mean the same level.
+ESCALATE_JOIN_WINDOW = 10.0
+
 # What a delivered row without its rendered message is rewritten from.
 UNRENDERED = RenderedMessage(subject="", text="")
 
@@ -161,7 +166,9 @@ class AlertService:
         if alert.policy is None:
             return Conflict(f"alert {alert.id} has no escalation policy")
         now = self.clock()
-        done = await self.store.escalate_now(alert.id, now, actor.id, via, note)
+        done = await self.store.escalate_now(
+            alert.id, now, actor.id, via, note, join_within=ESCALATE_JOIN_WINDOW
+        )
         if isinstance(done, AlertStatus):
             return Conflict(f"alert {alert.id} is {done}: escalation has stopped")
         if done is None:

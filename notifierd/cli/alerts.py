@@ -195,8 +195,12 @@ def escalate(alert: str, api_url: str | None, token: str | None, note: str | Non
     step = done["escalation"]
     level = f"level {step['level']} (round {step['round']})"
     if step["joined"]:
-        asked = f", asked for by {step['requested_by']}" if step["requested_by"] else ""
-        click.echo(f"already on its way: {level} of alert {done['id']}{asked}")
+        why = (
+            f"escalated moments ago by {step['requested_by']}"
+            if step["requested_by"]
+            else "due now already"
+        )
+        click.echo(f"not escalated further: {level} of alert {done['id']} was {why}")
         return
     then = f"; the next level is due at {step['next_due_at']}" if step["next_due_at"] else ""
     click.echo(

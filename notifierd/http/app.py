@@ -522,8 +522,12 @@ def _escalated(found: dict[str, Any] | Refused | Conflict | None) -> str:
     level = f"level {step['level']} (round {step['round']})"
     if not step["joined"]:
         return f"Escalated: {level} of alert {found['id']} is being paged now."
-    asked = f", asked for by {step['requested_by']}" if step["requested_by"] else ""
-    return f"Not escalated further: {level} of alert {found['id']} is on its way already{asked}."
+    if step["requested_by"]:
+        return (
+            f"Not escalated further: {level} of alert {found['id']} was escalated moments ago "
+            f"by {step['requested_by']}."
+        )
+    return f"Not escalated further: {level} of alert {found['id']} is due now already."
 
 
 async def _finish_background(app: web.Application) -> None:

@@ -44,12 +44,12 @@ class DueStep:
 
 @dataclass(frozen=True, slots=True)
 class EscalatedNow:
-    """The step an "escalate now" brought forward, or joined: one brought forward by an earlier
-    request, or due already, that has not fired yet."""
+    """The step an "escalate now" brought forward, or joined: one another request brought
+    forward moments before, or one due already that has not fired yet."""
 
     step: StepRef
     requested_by: str | None  # who asked for it now; None: it was due anyway
-    joined: bool  # True: nothing moved, the step was on its way already
+    joined: bool  # True: nothing moved, the step was (or is being) paged already
     following: datetime | None = None  # when the step after it is due now, if one is left
 
 
@@ -121,19 +121,25 @@ class AlertStore:
             return True
 
     async def escalate_now(
-        self, alert_id: str, now: datetime, by: str, via: str, note: str | None = None
+        self,
+        alert_id: str,
+        now: datetime,
+        by: str,
+        via: str,
+        note: str | None = None,
+        join_within: float = 0.0,
     ) -> EscalatedNow | AlertStatus | None:
         """Bring the alert's next level forward to ``now`` and its later steps by as much,
         recording ``by`` on the step and in the timeline, in one transaction under the alert's
-        row lock: concurrent requests (any replica) take turns, and the second joins the step
-        the first brought forward. The alert's status when it is not triggered; None when no
-        step is left to bring forward."""
+        row lock: concurrent requests (any replica) take turns, and a request within
+        ``join_within`` seconds of the one that brought a step forward joins that step. The
+        alert's status when it is not triggered; None when no step is left to bring forward."""
         async with self.pool.acquire() as conn, conn.transaction():
             status = await conn.fetchval(q("lock_alert_status"), alert_id)
             if status != AlertStatus.TRIGGERED:
                 # Gone since it was found: retention purges resolved alerts only.
                 return AlertStatus(status or AlertStatus.RESOLVED)
-            firing = await conn.fetchrow(q("step_firing_now"), alert_id, now)
+            firing = await conn.fetchrow(q("step_firing_now"), alert_id, now, join_within)
             if firing is not None:
                 done = EscalatedNow(
                     StepRef(alert_id, firing["round"], firing["level"]),
@@ -262,7 +268,7 @@ def _requested(done: EscalatedNow, note: str | None) -> str:
     if not done.joined:
         words = f"{level} now"
     elif done.requested_by:
-        words = f"{level} already brought forward by {done.requested_by}"
+        words = f"{level} was brought forward moments ago by {done.requested_by}"
     else:
         words = f"{level} due already"
     return f"{words}; note: {note}" if note else words

@@ -63,13 +63,14 @@ UPDATE escalation_steps SET status = 'cancelled' WHERE alert_id = $1 AND status 
 SELECT status FROM alerts WHERE id = $1 FOR UPDATE;
 
 -- name: step_firing_now
--- The step an "escalate now" should join rather than move past: one an earlier request brought
--- forward, or one due already (by $2), that has not fired yet. Two people pressing Escalate at
--- once page one level, not two.
+-- The step an "escalate now" at $2 joins rather than move past: one due already that has not
+-- fired yet, or one another request brought forward less than $3 seconds before. Two people
+-- pressing Escalate at once page one level, not two, however fast the first level goes out.
 SELECT round, level, requested_by FROM escalation_steps
-WHERE alert_id = $1 AND status IN ('pending', 'firing')
-  AND (requested_by IS NOT NULL OR due_at <= $2::timestamptz)
-ORDER BY round, level
+WHERE alert_id = $1
+  AND ((status IN ('pending', 'firing') AND due_at <= $2::timestamptz)
+       OR requested_at > $2::timestamptz - make_interval(secs => $3))
+ORDER BY requested_at DESC NULLS LAST, round, level
 LIMIT 1;
 
 -- name: escalate_now
@@ -87,7 +88,9 @@ WITH next AS (
     UPDATE escalation_steps AS s
     SET due_at = s.due_at - next.early,
         requested_by = CASE WHEN (s.round, s.level) = (next.round, next.level)
-                            THEN $3::text ELSE s.requested_by END
+                            THEN $3::text ELSE s.requested_by END,
+        requested_at = CASE WHEN (s.round, s.level) = (next.round, next.level)
+                            THEN $2::timestamptz ELSE s.requested_at END
     FROM next
     WHERE s.alert_id = $1 AND s.status = 'pending'
     RETURNING s.round, s.level, s.due_at
