@@ -195,12 +195,10 @@ def escalate(alert: str, api_url: str | None, token: str | None, note: str | Non
     step = done["escalation"]
     level = f"level {step['level']} (round {step['round']})"
     if step["joined"]:
-        why = (
-            f"escalated moments ago by {step['requested_by']}"
-            if step["requested_by"]
-            else "due now already"
+        click.echo(
+            f"not escalated further: {level} of alert {done['id']} was escalated moments ago "
+            f"by {step['requested_by']}"
         )
-        click.echo(f"not escalated further: {level} of alert {done['id']} was {why}")
         return
     then = f"; the next level is due at {step['next_due_at']}" if step["next_due_at"] else ""
     click.echo(

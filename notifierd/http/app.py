@@ -522,12 +522,10 @@ def _escalated(found: dict[str, Any] | Refused | Conflict | None) -> str:
     level = f"level {step['level']} (round {step['round']})"
     if not step["joined"]:
         return f"Escalated: {level} of alert {found['id']} is being paged now."
-    if step["requested_by"]:
-        return (
-            f"Not escalated further: {level} of alert {found['id']} was escalated moments ago "
-            f"by {step['requested_by']}."
-        )
-    return f"Not escalated further: {level} of alert {found['id']} is due now already."
+    return (
+        f"Not escalated further: {level} of alert {found['id']} was escalated moments ago "
+        f"by {step['requested_by']}."
+    )
 
 
 async def _finish_background(app: web.Application) -> None:

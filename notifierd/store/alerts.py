@@ -45,10 +45,10 @@ class DueStep:
 @dataclass(frozen=True, slots=True)
 class EscalatedNow:
     """The step an "escalate now" brought forward, or joined: one another request brought
-    forward moments before, or one due already that has not fired yet."""
+    forward moments before."""
 
     step: StepRef
-    requested_by: str | None  # who asked for it now; None: it was due anyway
+    requested_by: str  # who asked for it now (the first to, when joined)
     joined: bool  # True: nothing moved, the step was (or is being) paged already
     following: datetime | None = None  # when the step after it is due now, if one is left
 
@@ -139,11 +139,13 @@ class AlertStore:
             if status != AlertStatus.TRIGGERED:
                 # Gone since it was found: retention purges resolved alerts only.
                 return AlertStatus(status or AlertStatus.RESOLVED)
-            firing = await conn.fetchrow(q("step_firing_now"), alert_id, now, join_within)
-            if firing is not None:
+            recent = await conn.fetchrow(
+                q("step_escalated_moments_ago"), alert_id, now, join_within
+            )
+            if recent is not None:
                 done = EscalatedNow(
-                    StepRef(alert_id, firing["round"], firing["level"]),
-                    firing["requested_by"],
+                    StepRef(alert_id, recent["round"], recent["level"]),
+                    recent["requested_by"],
                     joined=True,
                 )
             else:
@@ -265,12 +267,11 @@ class AlertStore:
 def _requested(done: EscalatedNow, note: str | None) -> str:
     """The timeline's words for an "escalate now" request."""
     level = f"level {done.step.level} (round {done.step.round + 1})"
-    if not done.joined:
-        words = f"{level} now"
-    elif done.requested_by:
-        words = f"{level} was brought forward moments ago by {done.requested_by}"
-    else:
-        words = f"{level} due already"
+    words = (
+        f"{level} was brought forward moments ago by {done.requested_by}"
+        if done.joined
+        else f"{level} now"
+    )
     return f"{words}; note: {note}" if note else words
 
 

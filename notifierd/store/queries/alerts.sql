@@ -62,15 +62,14 @@ UPDATE escalation_steps SET status = 'cancelled' WHERE alert_id = $1 AND status 
 -- alert (from any replica) then take turns, and an acknowledge or resolve waits for them too.
 SELECT status FROM alerts WHERE id = $1 FOR UPDATE;
 
--- name: step_firing_now
--- The step an "escalate now" at $2 joins rather than move past: one due already that has not
--- fired yet, or one another request brought forward less than $3 seconds before. Two people
--- pressing Escalate at once page one level, not two, however fast the first level goes out.
+-- name: step_escalated_moments_ago
+-- The step an "escalate now" at $2 joins rather than move past: one another request brought
+-- forward less than $3 seconds before, fired or not. Two people pressing Escalate at once page
+-- one level, not two, however fast the first level goes out. (A step due already but failing
+-- is not joined: then the next level is what the person asking needs.)
 SELECT round, level, requested_by FROM escalation_steps
-WHERE alert_id = $1
-  AND ((status IN ('pending', 'firing') AND due_at <= $2::timestamptz)
-       OR requested_at > $2::timestamptz - make_interval(secs => $3))
-ORDER BY requested_at DESC NULLS LAST, round, level
+WHERE alert_id = $1 AND requested_at > $2::timestamptz - make_interval(secs => $3)
+ORDER BY requested_at DESC
 LIMIT 1;
 
 -- name: escalate_now
