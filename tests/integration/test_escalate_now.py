@@ -25,7 +25,7 @@ from notifierd.http import slack_replies
 from notifierd.http.slack import signature
 from tests.fakes.clock import SkippingClock
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import Running, operator, start_daemon
+from tests.integration.daemon_harness import Running, operator, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
 
 ROUTES = """\
@@ -209,6 +209,46 @@ async def test_concurrent_escalates_fire_one_level(running: Running) -> None:
     later = await running.daemon.alerts.escalate("api", operator("g"), "slack")
     assert isinstance(later, dict) and later["escalation"]["level"] == 3
     await steps_fired(running, "api", 3)
+
+
+async def test_two_replicas_escalating_at_once_fire_one_level(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink, flaky = WebhookSink(), WebhookSink()
+    await sink.start()
+    await flaky.start()
+    config = write_config(tmp_path / "config", ROUTES, {"policies/oncall.yaml": THREE_LEVELS})
+    clock = SkippingClock()
+    run: dict[str, Any] = {
+        "sink": sink,
+        "flaky": flaky,
+        "config_dir": config,
+        "escalation_poll": 0.2,
+        "clock": clock,
+    }
+    try:
+        async for a in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, **run):
+            async for b in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, **run):
+                rid = await opened(a, "both")
+                results = await asyncio.gather(
+                    *(
+                        replica.daemon.alerts.escalate("both", operator(n), "slack")
+                        for n in "abc"
+                        for replica in (a, b)
+                    )
+                )
+                levels = {
+                    (r["escalation"]["level"], r["escalation"]["joined"])
+                    for r in results
+                    if isinstance(r, dict)
+                }
+                assert levels == {(2, False), (2, True)}
+                await steps_fired(b, "both", 2)
+                await asyncio.sleep(0.5)  # a second page, or a level 3, would be here by now
+        assert pages(flaky) == [f"{rid}:r1l2"]
+    finally:
+        await sink.stop()
+        await flaky.stop()
 
 
 async def test_refused_on_an_acknowledged_or_resolved_alert(running: Running) -> None:
