@@ -15,6 +15,7 @@ from typing import Any
 from notifierd import metrics
 from notifierd.config.model import Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.configwatch import config_changes
 from notifierd.http.backend import AlertActions
 from notifierd.options import Options
 from notifierd.pipeline.failures import infrastructure_failure
@@ -318,14 +319,9 @@ class Daemon:
                 await asyncio.wait_for(self.stopping.wait(), interval)
 
     async def _watch_config(self) -> None:
-        from watchfiles import awatch
-
         try:
-            async for changes in awatch(
-                self.options.config_dir, stop_event=self.stopping, debounce=300, recursive=True
-            ):
-                names = sorted({Path(p).name for _, p in changes})
-                await self.reload(f"files changed: {', '.join(names[:5])}")
+            async for why in config_changes(self.options.config_dir, self.stopping):
+                await self.reload(why)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # watching is a convenience; SIGHUP still works
