@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -257,6 +258,73 @@ def check_allow_recipients(check: Checker, channels: Mapping[str, Channel]) -> N
                     f"{exc} (channel '{name}')",
                     "bad-recipient-pattern",
                 )
+
+
+def check_fallbacks(check: Checker, channels_data: Mapping[str, Any]) -> None:
+    """Each ``fallback`` names another channel that exists, and no chain of fallbacks comes back
+    to where it started: one hop is all that is ever taken, so a cycle is a config mistake."""
+    graph: dict[str, list[str]] = {}
+    for name, data in channels_data.items():
+        names = data.get("fallback") if isinstance(data, dict) else None
+        if not isinstance(names, list):
+            continue  # absent, or the schema reports it
+        graph[name] = []
+        for i, target in enumerate(names):
+            if not isinstance(target, str):
+                continue
+            if target == name:
+                check.at(
+                    ("channels", name, "fallback", i),
+                    f"channel '{name}' names itself as its fallback: a delivery that dies here "
+                    "would die again; name another channel",
+                    "fallback-self",
+                )
+            elif target not in channels_data:
+                check.at(
+                    ("channels", name, "fallback", i),
+                    f"unknown channel '{target}'{did_you_mean(target, list(channels_data))} "
+                    f"as fallback of '{name}'; channels are defined under 'channels:' in "
+                    "routes.yaml",
+                    "unknown-channel",
+                )
+            else:
+                graph[name].append(target)
+    reported: set[frozenset[tuple[str, str]]] = set()
+    for name, targets in graph.items():
+        for i, target in enumerate(channels_data[name]["fallback"]):
+            if target not in targets:
+                continue
+            back = _fallback_path(graph, target, name)
+            if back is None:
+                continue
+            cycle = [name, *back]
+            edges = frozenset(itertools.pairwise(cycle))
+            if edges in reported:
+                continue  # the same cycle, found from another of its channels
+            reported.add(edges)
+            check.at(
+                ("channels", name, "fallback", i),
+                f"fallback cycle: {' -> '.join(cycle)}; a delivery falls back one hop only, so "
+                "remove one of these fallbacks",
+                "fallback-cycle",
+            )
+
+
+def _fallback_path(graph: Mapping[str, list[str]], start: str, goal: str) -> list[str] | None:
+    """The shortest chain of fallbacks from ``start`` to ``goal`` (both included), if any."""
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for nxt in graph.get(node, ()):
+                if nxt == goal:
+                    return [*paths[node], goal]
+                if nxt not in paths:
+                    paths[nxt] = [*paths[node], nxt]
+                    following.append(nxt)
+        frontier = following
+    return None
 
 
 def _recipient_hint(channel_type: str) -> str:
