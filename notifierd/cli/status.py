@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 
@@ -53,6 +54,40 @@ def status(request_id: str, fmt: str) -> None:
             for d in found["deliveries"]
         ],
     )
+    chains = fallback_chains(found["deliveries"])
+    if chains:
+        click.echo("fallbacks:")
+        for line in chains:
+            click.echo(f"  {line}")
+
+
+def fallback_chains(deliveries: list[dict[str, Any]]) -> list[str]:
+    """One line per dead delivery that fell back: ``ops-slack #ops → dead (why) → fallback
+    ops-email ops@company.com: delivered``; several fallbacks are joined with ``;``."""
+    by_id = {d["id"]: d for d in deliveries}
+    lines = []
+    for dead in deliveries:
+        if not dead["fallbacks"]:
+            continue
+        why = _short(dead["error"] or "no error recorded")
+        links = []
+        for fid in dead["fallbacks"]:
+            fallback = by_id.get(fid)
+            if fallback is None:  # purged by retention
+                continue
+            links.append(f"fallback {_where(fallback)}: {fallback['status']}")
+        if links:
+            lines.append(f"{_where(dead)} → dead ({why}) → {'; '.join(links)}")
+    return lines
+
+
+def _where(delivery: dict[str, Any]) -> str:
+    return f"{delivery['channel']} {delivery['recipient'] or ''}".strip()
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @click.command()
