@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.config_repo import MINIMAL_ROUTES, findings, validate
+from notifierd.diff.structure import diff_snapshots
+from notifierd.validation import lint_repository
+from tests.unit.config_repo import MINIMAL_ROUTES, findings, validate, write_repo
 
 CHANNELS = """\
 channels:
@@ -85,3 +87,20 @@ def test_a_chain_without_a_cycle_is_valid(tmp_path: Path) -> None:
 def test_fallback_must_be_a_list_of_unique_names(tmp_path: Path) -> None:
     found = findings(tmp_path, routes(slack="[ops-email, ops-email]"))
     assert len(found) == 1 and found[0].startswith("routes.yaml:6:15: ")
+
+
+def test_a_channel_only_named_as_a_fallback_is_not_unused(tmp_path: Path) -> None:
+    result = lint_repository(write_repo(tmp_path, routes(slack="[ops-email, pager]")))
+    assert [p.message for p in result.findings if p.code == "unused-channel"] == []
+
+
+def test_a_changed_fallback_is_a_channel_change(tmp_path: Path) -> None:
+    old = validate(tmp_path / "old", routes(slack="[ops-email]")).snapshot
+    new = validate(tmp_path / "new", routes(slack="[pager]")).snapshot
+    assert old is not None and new is not None
+    [change] = diff_snapshots(old, new)
+    assert (change.kind, change.name, change.details) == (
+        "channel",
+        "ops-slack",
+        ["fallback: ['ops-email'] → ['pager']"],
+    )
