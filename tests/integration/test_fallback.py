@@ -6,16 +6,25 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from notifierd.active import Active
 from notifierd.cli.main import _register, cli
-from notifierd.store.records import delivery_id
+from notifierd.pipeline.fallback import Died, fallback_deliveries
+from notifierd.pipeline.outcome import request_payload
+from notifierd.pipeline.render import Renderer
+from notifierd.request import Request
+from notifierd.status import DeliveryStatus
+from notifierd.store.db import Store
+from notifierd.store.records import DeliveryRecord, RequestRecord, delivery_id
+from notifierd.validation import load_valid
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.smtp_server import SMTPServer
-from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.daemon_harness import Running, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
 
 ROUTES = """\
@@ -187,3 +196,74 @@ async def test_status_shows_the_chain(
     data = json.loads(as_json.output)
     dead, fallback = by_channel(data)["ops-slack"], by_channel(data)["ops-email"]
     assert dead["fallbacks"] == [fallback["id"]] and fallback["fallback_of"] == dead["id"]
+
+
+def dead_with_fallback(config: Path, request_id: str) -> tuple[RequestRecord, DeliveryRecord]:
+    """What the record stage writes when ops-slack's delivery of ``request_id`` dies: the
+    request, and the dead delivery carrying its fallback."""
+    active = Active.of(load_valid(config, with_git=False)[0])
+    request = Request.from_dict({"id": request_id, "title": "Left behind", "message": "m"})
+    dead = DeliveryRecord(
+        request_id, "ops-slack", "slack", "#ops", DeliveryStatus.DEAD, 1, "channel_not_found"
+    )
+    died = Died(dead.id, active.snapshot.channels["ops-slack"], "#ops", None, dead.last_error)
+    now = datetime.now(UTC)
+    dead.fallbacks = fallback_deliveries(
+        active, request, Renderer(active.catalog, request), died, now
+    )
+    record = RequestRecord(request_id, "notification", "routed", request_payload(request), now)
+    return record, dead
+
+
+async def test_a_fallback_on_record_is_sent_after_a_crash_once(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_api: FakeSlackAPI,
+    smtp: SMTPServer,
+) -> None:
+    config = write_config(tmp_path / "config", ROUTES.replace("${SMTP_PORT}", str(smtp.port)))
+    monkeypatch.setenv("SINK_URL", "http://127.0.0.1:9/")
+    record, dead = dead_with_fallback(config, "crashed-1")
+    # The daemon died right after recording the dead letter: nothing was sent. A replay of the
+    # same outcome (the request taken again) writes nothing new.
+    store = await Store.connect(pg_url, min_size=1, max_size=2)
+    try:
+        await store.write_batch([record], [dead])
+        await store.write_batch([record], [dead])
+    finally:
+        await store.close()
+
+    async for running in start_daemon(
+        tmp_path, pg_url, redis_prefix, monkeypatch, config_dir=config
+    ):
+        status = await running.status("crashed-1", until=("partial", "failed"))
+        fallback = by_channel(status)["ops-email"]
+        assert fallback["status"] == "delivered"
+        assert fallback["fallback_of"] == str(dead.id)
+        assert [m.rcpt_tos for m in smtp.messages] == [["ops@company.com"]]
+
+
+async def test_no_fallback_for_a_delivery_on_record_as_delivered(
+    tmp_path: Path, pg_url: str, slack_api: FakeSlackAPI, smtp: SMTPServer
+) -> None:
+    """A stale outcome (a replica whose lease had ended, a late replay) that says dead, for a
+    delivery already delivered, makes no fallback."""
+    config = write_config(tmp_path / "config", ROUTES.replace("${SMTP_PORT}", str(smtp.port)))
+    record, dead = dead_with_fallback(config, "delivered-1")
+    delivered = DeliveryRecord(
+        "delivered-1", "ops-slack", "slack", "#ops", DeliveryStatus.DELIVERED
+    )
+    store = await Store.connect(pg_url, min_size=1, max_size=2)
+    try:
+        await store.write_batch([record], [delivered])
+        await store.write_batch([record], [dead])
+        status = await store.request_status("delivered-1")
+    finally:
+        await store.close()
+
+    assert status is not None
+    assert [(d["channel"], d["status"], d["fallbacks"]) for d in status["deliveries"]] == [
+        ("ops-slack", "delivered", [])
+    ]
