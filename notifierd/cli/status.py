@@ -85,8 +85,11 @@ def _where(delivery: dict[str, Any]) -> str:
     return f"{delivery['channel']} {delivery['recipient'] or ''}".strip()
 
 
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
+def _short(error: str, limit: int = 80) -> str:
+    """The reason without the advice that follows it in parentheses (the table has it whole)."""
+    text = " ".join(error.split())
+    reason, _, _ = text.partition(" (")
+    text = reason or text
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
