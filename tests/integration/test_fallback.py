@@ -119,6 +119,21 @@ async def test_the_requests_own_recipients_that_fit_and_may_go_there(
     assert by_channel(status)["ops-email"]["recipient"] == "dev@company.com"
 
 
+async def test_no_second_message_where_the_request_goes_anyway(
+    running: Running, slack_api: FakeSlackAPI, smtp: SMTPServer
+) -> None:
+    slack_api.fail_next_with("channel_not_found")
+
+    rid = await running.push({"title": "Both", "channels": ["ops-slack", "ops-email"]})
+    assert rid is not None
+    status = await running.status(rid, until=("partial", "failed"))
+    await asyncio.sleep(0.5)  # time for the retrier to send a fallback, were there one
+
+    # ops@company.com has this request by e-mail already: the fallback adds nothing.
+    assert [m.rcpt_tos for m in smtp.messages] == [["ops@company.com"]]
+    assert by_channel(status)["ops-email"]["fallback_of"] is None
+
+
 async def test_retries_spent_fall_back(
     running: Running, slack_api: FakeSlackAPI, smtp: SMTPServer
 ) -> None:

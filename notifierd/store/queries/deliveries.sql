@@ -59,8 +59,8 @@ SET error = EXCLUDED.error, attempts = EXCLUDED.attempts, dead_at = now(), retri
 -- the same transaction: a row for a dead delivery that is not on record as dead (a replica
 -- whose lease had ended, a replay that found it final) is not written. A (request, channel,
 -- recipient) already on record is left as it is: one delivery per pair, whether a route or
--- another dead delivery made it; the dead one names it all the same. Each dead one lists its
--- fallbacks' ids, which are the same on a replay.
+-- another dead delivery made it; the dead one names it all the same (its id is the same: ids
+-- come from request, channel and recipient). A replay writes the same ids again.
 WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
@@ -89,7 +89,9 @@ WITH input AS (
     ON CONFLICT (delivery_id) DO NOTHING
 )
 UPDATE deliveries AS d
-SET fallbacks = linked.ids
+-- Kept with any named before: a delivery requeued from the dead-letter queue may die again
+-- after a reload changed its channel's fallback.
+SET fallbacks = ARRAY(SELECT DISTINCT unnest(coalesce(d.fallbacks, '{}') || linked.ids))
 FROM (SELECT fallback_of, array_agg(DISTINCT id) AS ids FROM input GROUP BY fallback_of)
      AS linked
 WHERE d.id = linked.fallback_of;
