@@ -256,21 +256,23 @@ class Store:
         """Outcomes of claimed retries; a dead one's fallbacks in the same transaction."""
         if not outcomes:
             return
+        columns = _columns(
+            outcomes,
+            "id",
+            "status",
+            "attempts",
+            "last_error",
+            "latency_ms",
+            "provider_id",
+            "next_attempt_at",
+        )
+        fallbacks = [f for o in outcomes for f in o.fallbacks]
+        if not fallbacks:  # the common case: one statement, no transaction around it
+            await self.pool.execute(q("finish_retries"), *columns)
+            return
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                q("finish_retries"),
-                *_columns(
-                    outcomes,
-                    "id",
-                    "status",
-                    "attempts",
-                    "last_error",
-                    "latency_ms",
-                    "provider_id",
-                    "next_attempt_at",
-                ),
-            )
-            await _insert_fallbacks(conn, [f for o in outcomes for f in o.fallbacks])
+            await conn.execute(q("finish_retries"), *columns)
+            await _insert_fallbacks(conn, fallbacks)
 
     async def record_rejected(self, raw: str, reason: str, size: int | None = None) -> None:
         """``raw``: what is kept of the request (a prefix of a large one); ``size``: how many
