@@ -3,6 +3,7 @@ at the exact file, line and column; a good fallback reaches the snapshot."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from notifierd.diff.structure import diff_snapshots
@@ -90,7 +91,10 @@ def test_fallback_must_be_a_list_of_unique_names(tmp_path: Path) -> None:
 
 
 def test_a_channel_only_named_as_a_fallback_is_not_unused(tmp_path: Path) -> None:
-    result = lint_repository(write_repo(tmp_path, routes(slack="[ops-email, pager]")))
+    result = lint_repository(
+        write_repo(tmp_path, routes(slack="[ops-email, pager]")),
+        now=datetime(2026, 6, 1, tzinfo=UTC),
+    )
     assert [p.message for p in result.findings if p.code == "unused-channel"] == []
 
 
