@@ -14,7 +14,13 @@ from notifierd.config.build import build_channel, parse_timestamp
 from notifierd.config.channel_settings import settings_spec
 from notifierd.config.cron import parse_cron
 from notifierd.config.matchers import MatcherError, parse_matcher
-from notifierd.config.model import ANONYMOUS_PRODUCER, CHANNEL_TYPES, Channel, TemplateVersion
+from notifierd.config.model import (
+    ANONYMOUS_PRODUCER,
+    CHANNEL_TYPES,
+    TARGETED_TYPES,
+    Channel,
+    TemplateVersion,
+)
 from notifierd.config.problems import Problem, Severity
 from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
@@ -289,6 +295,7 @@ def check_fallbacks(check: Checker, channels_data: Mapping[str, Any]) -> None:
                 )
             else:
                 graph[name].append(target)
+                _check_fallback_reaches_someone(check, name, i, target, channels_data[target])
     reported: set[frozenset[tuple[str, str]]] = set()
     for name, targets in graph.items():
         for i, target in enumerate(channels_data[name]["fallback"]):
@@ -308,6 +315,24 @@ def check_fallbacks(check: Checker, channels_data: Mapping[str, Any]) -> None:
                 "remove one of these fallbacks",
                 "fallback-cycle",
             )
+
+
+def _check_fallback_reaches_someone(
+    check: Checker, name: str, i: int, target: str, data: Any
+) -> None:
+    """A fallback channel without defaults reaches only the recipients a request names."""
+    if not isinstance(data, dict) or data.get("type") in TARGETED_TYPES:
+        return
+    if data.get("default_recipients"):
+        return
+    check.at(
+        ("channels", name, "fallback", i),
+        f"fallback channel '{target}' has no default_recipients: a dead delivery of '{name}' "
+        f"reaches it only when its request names a recipient for {data.get('type')}; give "
+        f"'{target}' default_recipients",
+        "fallback-without-recipients",
+        severity=Severity.WARNING,
+    )
 
 
 def _fallback_path(graph: Mapping[str, list[str]], start: str, goal: str) -> list[str] | None:

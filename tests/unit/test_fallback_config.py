@@ -108,3 +108,15 @@ def test_a_changed_fallback_is_a_channel_change(tmp_path: Path) -> None:
         "ops-slack",
         ["fallback: ['ops-email'] → ['pager']"],
     )
+
+
+def test_a_fallback_channel_without_default_recipients_is_a_warning(tmp_path: Path) -> None:
+    files = routes(slack="[ops-email]")
+    files["routes.yaml"] = files["routes.yaml"].replace(
+        '    default_recipients: ["ops@company.com"]\n', ""
+    )
+    assert findings(tmp_path, files) == [
+        "routes.yaml:6:16: warning: fallback channel 'ops-email' has no default_recipients: a "
+        "dead delivery of 'ops-slack' reaches it only when its request names a recipient for "
+        "email; give 'ops-email' default_recipients"
+    ]
