@@ -12,6 +12,7 @@ import click
 from notifierd.cli.common import print_json
 from notifierd.cli.services import run_async, with_store
 from notifierd.cli.tables import TABLE_FORMAT, print_table
+from notifierd.status import DeliveryStatus
 
 
 @click.command()
@@ -75,7 +76,10 @@ def fallback_chains(deliveries: list[dict[str, Any]]) -> list[str]:
             fallback = by_id.get(fid)
             if fallback is None:  # purged by retention
                 continue
-            links.append(f"fallback {_where(fallback)}: {fallback['status']}")
+            link = f"fallback {_where(fallback)}: {fallback['status']}"
+            if fallback["status"] == DeliveryStatus.DEAD and fallback["error"]:
+                link += f" ({_short(fallback['error'])})"
+            links.append(link)
         if links:
             lines.append(f"{_where(dead)} → dead ({why}) → {'; '.join(links)}")
     return lines

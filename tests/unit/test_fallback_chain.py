@@ -42,3 +42,21 @@ def test_one_line_per_dead_delivery_with_every_fallback() -> None:
 
 def test_no_line_without_a_fallback() -> None:
     assert fallback_chains([delivery("1", "ops-slack", "#ops", "dead", error="x")]) == []
+
+
+def test_a_dead_fallback_says_why() -> None:
+    deliveries = [
+        delivery("1", "pager", None, "dead", error="HTTP 400", fallbacks=["2"]),
+        delivery(
+            "2",
+            "ops-email",
+            "ops@company.com",
+            "dead",
+            error="SMTP 550 5.1.1 <ops@company.com>: Recipient address rejected",
+            fallback_of="1",
+        ),
+    ]
+    assert fallback_chains(deliveries) == [
+        "pager → dead (HTTP 400) → fallback ops-email ops@company.com: dead (SMTP 550 5.1.1 "
+        "<ops@company.com>: Recipient address rejected)"
+    ]
