@@ -214,15 +214,17 @@ async def test_status_shows_the_chain(
     assert dead["fallbacks"] == [fallback["id"]] and fallback["fallback_of"] == dead["id"]
 
 
-def dead_with_fallback(config: Path, request_id: str) -> tuple[RequestRecord, DeliveryRecord]:
+def dead_with_fallback(
+    config: Path, request_id: str, recipient: str = "#ops"
+) -> tuple[RequestRecord, DeliveryRecord]:
     """What the record stage writes when ops-slack's delivery of ``request_id`` dies: the
     request, and the dead delivery carrying its fallback."""
     active = Active.of(load_valid(config, with_git=False)[0])
     request = Request.from_dict({"id": request_id, "title": "Left behind", "message": "m"})
     dead = DeliveryRecord(
-        request_id, "ops-slack", "slack", "#ops", DeliveryStatus.DEAD, 1, "channel_not_found"
+        request_id, "ops-slack", "slack", recipient, DeliveryStatus.DEAD, 1, "channel_not_found"
     )
-    died = Died(dead.id, active.snapshot.channels["ops-slack"], "#ops", None, dead.last_error)
+    died = Died(dead.id, active.snapshot.channels["ops-slack"], recipient, None, dead.last_error)
     now = datetime.now(UTC)
     dead.fallbacks = fallback_deliveries(
         active, request, Renderer(active.catalog, request), died, now
@@ -283,3 +285,26 @@ async def test_no_fallback_for_a_delivery_on_record_as_delivered(
     assert [(d["channel"], d["status"], d["fallbacks"]) for d in status["deliveries"]] == [
         ("ops-slack", "delivered", [])
     ]
+
+
+async def test_two_dead_deliveries_share_one_fallback_to_the_same_address(
+    tmp_path: Path, pg_url: str, slack_api: FakeSlackAPI, smtp: SMTPServer
+) -> None:
+    """#ops and #incidents both died: ops@company.com gets the message by e-mail once."""
+    config = write_config(tmp_path / "config", ROUTES.replace("${SMTP_PORT}", str(smtp.port)))
+    record, ops = dead_with_fallback(config, "shared-1")
+    _, incidents = dead_with_fallback(config, "shared-1", recipient="#incidents")
+    store = await Store.connect(pg_url, min_size=1, max_size=2)
+    try:
+        await store.write_batch([record], [ops, incidents])
+        status = await store.request_status("shared-1")
+    finally:
+        await store.close()
+
+    assert status is not None
+    deliveries = {(d["channel"], d["recipient"]): d for d in status["deliveries"]}
+    fallback = deliveries["ops-email", "ops@company.com"]
+    assert len(deliveries) == 3
+    assert deliveries["ops-slack", "#ops"]["fallbacks"] == [fallback["id"]]
+    assert deliveries["ops-slack", "#incidents"]["fallbacks"] == [fallback["id"]]
+    assert fallback["status"] == "retrying"
