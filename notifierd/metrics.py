@@ -51,6 +51,13 @@ DEAD_LETTERS = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+FALLBACKS = Counter(
+    "notifierd_fallbacks_total",
+    "Fallback deliveries made because a delivery died, by the channel that died and the one "
+    "falling back.",
+    ["channel", "fallback"],
+    registry=REGISTRY,
+)
 DEAD_REQUESTS = Counter(
     "notifierd_dead_requests_total",
     "Requests whose processing failed for a reason other than Redis or Postgres being away "

@@ -21,6 +21,8 @@ from notifierd.active import Active
 from notifierd.channels.base import Failed
 from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
 from notifierd.pipeline.failures import infrastructure_failure
+from notifierd.pipeline.fallback import Died, fallback_deliveries
+from notifierd.pipeline.render import Renderer
 from notifierd.pipeline.sendslots import max_in_flight
 from notifierd.reconnect import Outage, until_done
 from notifierd.request import Request
@@ -204,7 +206,7 @@ class Retrier:
                 Failed(f"retry error: {exc}", transient=True),
                 request.id,
             )
-        return RetryOutcome(
+        outcome = RetryOutcome(
             row.id,
             attempt.status,
             attempt.attempts,
@@ -213,6 +215,14 @@ class Retrier:
             attempt.provider_id,
             attempt.next_attempt_at,
         )
+        # Its retries spent (or a permanent answer now): its channel's fallbacks are written with
+        # this outcome. A fallback delivery that dies does not fall back again (one hop).
+        if attempt.status == DeliveryStatus.DEAD and channel.fallback and row.fallback_of is None:
+            died = Died(row.id, channel, row.recipient, row.template, attempt.error)
+            outcome.fallbacks = fallback_deliveries(
+                active, request, Renderer(active.catalog, request), died, self.deliverer.clock()
+            )
+        return outcome
 
 
 async def _first(*events: asyncio.Event) -> None:

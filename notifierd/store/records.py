@@ -62,6 +62,11 @@ class DeliveryRecord:
     provider_id: str | None = None
     snapshot_id: str | None = None
     next_attempt_at: datetime | None = None
+    # Set on a delivery made because another of the request's died (the dead one's id).
+    fallback_of: uuid.UUID | None = None
+    # On a dead delivery: the deliveries to make instead (its channel's ``fallback``), written
+    # with it in one transaction; the retrier sends them.
+    fallbacks: list[DeliveryRecord] = field(default_factory=list)
     id: uuid.UUID = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +82,7 @@ class RetryOutcome:
     latency_ms: float | None = None
     provider_id: str | None = None
     next_attempt_at: datetime | None = None
+    fallbacks: list[DeliveryRecord] = field(default_factory=list)  # as DeliveryRecord's
 
 
 @dataclass(frozen=True, slots=True)

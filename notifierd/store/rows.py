@@ -150,3 +150,4 @@ class DueRetry:
     rendered: str | None  # the message as first rendered, JSON
     payload: str  # the request, JSON
     received_at: datetime
+    fallback_of: uuid.UUID | None  # set on a fallback delivery, which never falls back again
