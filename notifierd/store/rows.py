@@ -151,3 +151,14 @@ class DueRetry:
     payload: str  # the request, JSON
     received_at: datetime
     fallback_of: uuid.UUID | None  # set on a fallback delivery, which never falls back again
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatRow:
+    """A heartbeat's record (queries ``list_heartbeats``, ``claim_late_heartbeats``)."""
+
+    name: str
+    since: datetime  # expected from: when the config first named it, or its first beat
+    last_beat: datetime | None
+    late_since: datetime | None
+    alert_id: str | None  # the alert its last lateness opened
