@@ -12,11 +12,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
+from notifierd.config.heartbeats import late_alert
 from notifierd.config.model import ANONYMOUS_PRODUCER, Heartbeat, Snapshot
-from notifierd.config.values import format_duration
 from notifierd.principals import Principal, Refused, Role
 from notifierd.request import Request
 from notifierd.store.due import DueClock, postgres_clock
@@ -76,35 +75,6 @@ def beat_refusal(heartbeat: Heartbeat, producer: str | None) -> Refused | None:
 def heartbeat_actor(name: str) -> Principal:
     """Who resolves a heartbeat's alert when beats resume (its timeline says so)."""
     return Principal(f"heartbeat:{name}", frozenset({Role.OPERATE}))
-
-
-def late_alert(
-    heartbeat: Heartbeat, alert_id: str, last_beat: datetime | None, since: datetime | None = None
-) -> dict[str, Any]:
-    """The ``kind: alert`` request a late heartbeat opens (config tests route the same one)."""
-    every = format_duration(heartbeat.interval)
-    grace = f" and {format_duration(heartbeat.grace)} grace" if heartbeat.grace else ""
-    if last_beat is not None:
-        what = f"no beat since {last_beat.isoformat()}"
-    elif since is not None:
-        what = f"never beaten (expected since {since.isoformat()})"
-    else:
-        what = "no beat"
-    return {
-        "id": alert_id,
-        "kind": "alert",
-        "action": "trigger",
-        "dedup_key": heartbeat.dedup_key,
-        "title": heartbeat.title or f"Heartbeat {heartbeat.name} is late",
-        "message": (
-            f"Heartbeat {heartbeat.name} from producer {heartbeat.producer}: {what}; "
-            f"expected every {every}{grace}."
-        ),
-        "severity": heartbeat.severity,
-        "labels": {**heartbeat.labels, "heartbeat": heartbeat.name},
-        "source": "notifierd",
-        "metadata": {"heartbeat": heartbeat.name, "producer": heartbeat.producer},
-    }
 
 
 class Heartbeats:
