@@ -297,13 +297,7 @@ class Daemon:
             if sender == ANONYMOUS_LOCAL
             else sender.id
         )
-        snapshot = self.config()
-        if name not in snapshot.heartbeats:
-            return None
-        done = await self.services.heartbeats.beat(snapshot, name, producer)
-        if isinstance(done, Refused):
-            return done
-        return {"name": name, "resolved": getattr(done, "resolved", None)}
+        return await self.services.heartbeats.answer(self.config(), name, producer)
 
     async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
         # SET NX in Redis rather than memory: replicas behind one Slack app share the mark.

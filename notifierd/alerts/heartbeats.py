@@ -156,7 +156,25 @@ class Heartbeats:
             heartbeat = heartbeats[row.name]
             if await self._open(heartbeat, row):
                 opened.append(row.name)
+        # A beat that came while the alert was still on the queue found nothing to resolve:
+        # the alert opened after it, and is resolved here (any replica; resolving is idempotent).
+        for name, alert_id in await self.store.open_alerts_of_beating(list(heartbeats)):
+            await self.alerts.resolve(
+                alert_id, heartbeat_actor(name), "heartbeat", note="beats resumed"
+            )
         return opened
+
+    async def answer(
+        self, snapshot: Snapshot, name: str, producer: str | None
+    ) -> dict[str, Any] | Refused | None:
+        """A beat as the HTTP API answers it: ``name`` and ``resolved`` (the alert the beat
+        resolved, or None); None: no such heartbeat; Refused: not its producer."""
+        done = await self.beat(snapshot, name, producer)
+        if isinstance(done, UnknownHeartbeat):
+            return None
+        if isinstance(done, Refused):
+            return done
+        return {"name": done.name, "resolved": done.resolved}
 
     async def _open(self, heartbeat: Heartbeat, row: HeartbeatRow) -> bool:
         alert_id = row.alert_id or heartbeat.dedup_key

@@ -72,6 +72,11 @@ class HeartbeatStore:
         """Back to 'ok' after its alert could not be queued: the next pass claims it again."""
         await self.pool.execute(q("unclaim_heartbeat"), name, alert_id)
 
+    async def open_alerts_of_beating(self, names: Sequence[str]) -> list[tuple[str, str]]:
+        """(heartbeat, alert id) of each alert still open for a heartbeat that beats again."""
+        rows = await self.pool.fetch(q("open_alerts_of_beating_heartbeats"), list(names))
+        return [(row["name"], row["alert_id"]) for row in rows]
+
     async def listing(self, names: Sequence[str]) -> list[HeartbeatStatus]:
         rows = await self.pool.fetch(q("list_heartbeats"), list(names))
         return from_rows(HeartbeatStatus, rows)

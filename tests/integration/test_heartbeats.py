@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from click.testing import CliRunner, Result
 
+from notifierd.alerts.heartbeats import Heartbeats
 from notifierd.status import AlertStatus
 from tests.fakes.clock import SkippingClock
 from tests.fakes.webhook_sink import WebhookSink
@@ -255,3 +256,38 @@ async def test_cli_lists_each_heartbeat_with_its_last_beat_and_state(
     assert rows["nightly-backup"]["last_beat"] is None
     table = await invoke("heartbeats", "--config", str(running.config))
     assert table.output.splitlines()[0].split()[:3] == ["name", "producer", "interval"]
+
+
+async def test_a_beat_before_its_queued_alert_opened_resolves_it_on_the_next_pass(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alert of a late heartbeat waits on a backed-up queue; a beat comes first."""
+    monkeypatch.setenv("BACKUP_TOKEN", "backup-token")
+    monkeypatch.setenv("BILLING_TOKEN", "billing-token")
+    clock = SkippingClock()
+    held: list[bytes] = []
+
+    async def hold(payload: bytes) -> None:  # the queue, backed up
+        held.append(payload)
+
+    async for running in start_daemon(
+        tmp_path, pg_url, redis_prefix, monkeypatch, routes=ROUTES, clock=clock, heartbeat_poll=3600
+    ):
+        services = running.daemon.services
+        watch = Heartbeats(services.heartbeats.store, services.alerts, hold, clock)
+        snapshot = running.daemon.config()
+        await queue_beat(running, "cron")
+        clock.skip(61)
+        assert await watch.sweep(snapshot) == ["cron"]
+        recovered = await queue_beat(running, "cron")  # nothing open to resolve yet
+        assert recovered["reason"] == "heartbeat cron"
+        [trigger] = held
+        await running.push(trigger)
+        [page] = await pages(running.flaky, 1)
+        assert (await alert(running, page))["status"] == AlertStatus.TRIGGERED
+        assert await watch.sweep(snapshot) == []
+        resolved = await alert(running, page)
+        assert (resolved["status"], resolved["resolved_by"]) == (
+            AlertStatus.RESOLVED,
+            "heartbeat:cron",
+        )

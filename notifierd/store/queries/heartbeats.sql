@@ -36,3 +36,12 @@ SELECT name, since, last_beat, beats, state, late_since, alert_id
 -- name: unclaim_heartbeat
 UPDATE heartbeats SET state = 'ok', late_since = NULL, alert_id = NULL
  WHERE name = $1 AND alert_id = $2 AND state = 'late';
+
+-- name: open_alerts_of_beating_heartbeats
+-- Alerts still open for heartbeats that beat again: their beat came before the alert, which was
+-- still on the queue, opened (a backed-up queue). $1 names.
+SELECT h.name, a.id AS alert_id
+  FROM heartbeats h
+  JOIN alerts a ON a.dedup_key = 'heartbeat:' || h.name
+ WHERE h.name = ANY($1::text[]) AND h.state = 'ok' AND a.status IN ('triggered', 'acknowledged')
+ ORDER BY a.started_at;
