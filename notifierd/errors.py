@@ -9,6 +9,10 @@ class ServiceUnavailable(Exception):
     """Redis or Postgres cannot be reached; the message is one line naming the URL and the fix."""
 
 
+class InvalidServiceUrl(ServiceUnavailable):
+    """The Redis or Postgres URL itself is malformed: no retry or restart of a server helps."""
+
+
 def mask_url(url: str) -> str:
     """``scheme://user:***@host/db``: a URL fit for logs and error messages."""
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)

@@ -9,6 +9,7 @@ from typing import IO, Any
 import click
 
 from notifierd.cli import common
+from notifierd.cli.args import Instant
 from notifierd.config.model import Snapshot
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery, Router, RoutingDecision
@@ -55,7 +56,12 @@ def routes() -> None:
     type=click.File("r"),
     help="Read the request as JSON from FILE ('-' for stdin); FIELD=VALUE pairs override it.",
 )
-@click.option("--at", "at", help="Route as of this ISO-8601 time (default: now; naive means UTC).")
+@click.option(
+    "--at",
+    "at",
+    type=Instant(),
+    help="Route as of this ISO-8601 time (default: now; naive means UTC).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -65,7 +71,11 @@ def routes() -> None:
     help="A table for people, JSON for scripts.",
 )
 def test(
-    fields: tuple[str, ...], config_dir: str, json_file: IO[str] | None, at: str | None, fmt: str
+    fields: tuple[str, ...],
+    config_dir: str,
+    json_file: IO[str] | None,
+    at: datetime | None,
+    fmt: str,
 ) -> None:
     """Show where a request would go.
 
@@ -79,7 +89,7 @@ def test(
       notifierd routes test tags=deploy env=prod --at 2026-12-01T01:00:00Z
       echo '{"title": "x", "message": "y"}' | notifierd routes test --json -
     """
-    now = _parse_at(at)
+    now = at or datetime.now(UTC)
     data = _request_data(fields, json_file)
     request = _build_request(data)
     snapshot = common.load_or_exit(config_dir)
@@ -89,20 +99,6 @@ def test(
         common.print_json(report)
     else:
         _print_table(report)
-
-
-def _parse_at(text: str | None) -> datetime:
-    if text is None or text == "now":
-        return datetime.now(UTC)
-    try:
-        # Python 3.10's fromisoformat does not read a trailing Z.
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not an ISO-8601 time; e.g. 2026-12-01T02:30:00Z or 2026-12-01T03:30+01:00",
-            param_hint="--at",
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from notifierd.cli.args import WAIT_SECONDS
 from notifierd.cli.common import print_json
 from notifierd.cli.progress import progress
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
@@ -75,7 +76,7 @@ def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--wait",
     "wait",
-    type=float,
+    type=WAIT_SECONDS,
     default=None,
     metavar="SECONDS",
     help="Wait up to SECONDS for the outcome and print it.",

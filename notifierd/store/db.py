@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from notifierd import jsonenc
-from notifierd.errors import ServiceUnavailable, mask_url
+from notifierd.errors import InvalidServiceUrl, ServiceUnavailable, mask_url
 from notifierd.reconnect import Backoff, until_done
 from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, DeliveryStatus
 from notifierd.store.migrate import migrate
@@ -105,6 +105,11 @@ class Store:
                     "application_name": "notifierd",
                 },
             )
+        except (ValueError, asyncpg.ClientConfigurationError) as exc:
+            raise InvalidServiceUrl(
+                f"invalid PostgreSQL URL {mask_url(url)}: {exc}; set POSTGRES_URL, e.g. "
+                "postgresql://user:password@127.0.0.1:5432/notifierd"
+            ) from None
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
             raise ServiceUnavailable(
                 f"cannot reach PostgreSQL at {mask_url(url)}: {exc}. Start it (e.g. `pg_ctlcluster 15 "
