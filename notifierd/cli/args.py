@@ -52,7 +52,9 @@ class BoundedNumber(click.ParamType):
         above = f"at least {self.low:g}" if self.low_inclusive else f"greater than {self.low:g}"
         return f"a number of {self.unit} {above} and at most {self.high:g}"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             number = float(value)
         else:
@@ -71,7 +73,9 @@ WAIT_SECONDS = BoundedNumber("seconds", 0, MAX_WAIT)
 LIMIT = click.IntRange(1, MAX_LIMIT)
 
 
-def seconds_option_type(high: float, *, low: float = 0, low_inclusive: bool = False) -> BoundedNumber:
+def seconds_option_type(
+    high: float, *, low: float = 0, low_inclusive: bool = False
+) -> BoundedNumber:
     """A number of seconds in ``(low, high]``: timeouts, TTLs."""
     return BoundedNumber("seconds", low, high, low_inclusive=low_inclusive)
 
@@ -128,7 +132,9 @@ def parse_lookback(text: str, limit: timedelta = MAX_LOOKBACK) -> timedelta:
     """A duration such as ``24h`` or ``7d``, at most ``limit``; ValueError says why not."""
     seconds = parse_duration(text.strip())
     if not math.isfinite(seconds) or seconds > limit.total_seconds():
-        raise ValueError(f"{text!r} is too long; at most {_hours_text(limit.total_seconds() / 3600)}")
+        raise ValueError(
+            f"{text!r} is too long; at most {_hours_text(limit.total_seconds() / 3600)}"
+        )
     return timedelta(seconds=seconds)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from notifierd.cli.args import WAIT_SECONDS
-from notifierd.cli.common import print_json
 from notifierd.cli.progress import progress
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
+
+if TYPE_CHECKING:
+    from notifierd.client import Client
 
 
 def _json_option(value: str | None, what: str) -> Any:
@@ -19,8 +21,14 @@ def _json_option(value: str | None, what: str) -> Any:
         return None
     text = value
     if value.startswith("@"):
-        with open(value[1:], encoding="utf-8") as fh:
-            text = fh.read()
+        try:
+            with open(value[1:], encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise click.BadParameter(
+                f"cannot read {value[1:]!r}: {reason}", param_hint=what
+            ) from None
     try:
         return json.loads(text)
     except ValueError as exc:
@@ -109,7 +117,7 @@ def send(
     fmt: str,
 ) -> None:
     """Validate a request and push it onto the queue; prints its id."""
-    from notifierd.client import Client, InvalidRequest
+    from notifierd.client import Client, InvalidRequest, build_request
 
     base: dict[str, Any] = {}
     if json_file is not None:
@@ -141,25 +149,48 @@ def send(
     }
     request = {**base, **{k: v for k, v in fields.items() if v not in (None, [], {})}}
 
-    async def main() -> tuple[str, Any]:
-        async with Client(redis_url(), postgres_url(), queue) as client:
-            rid = await client.send(request)
-            if not wait:
-                return rid, None
-            with progress(f"waiting for {rid} to be delivered"):
-                return rid, await client.wait(rid, wait)
-
     try:
-        rid, status = run_async(main())
+        # Checked first, so a request that cannot be sent connects to nothing.
+        payload = build_request(request)
     except InvalidRequest as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(1)
-    if fmt == "json":
-        print_json({"id": rid, "queue": queue, "status": status})
-        return
-    click.echo(rid)
+    # Malformed URLs are usage errors here, before anything is pushed.
+    redis_at = redis_url()
+    postgres_at = postgres_url() if wait else None
+
+    def announce(status: dict[str, Any] | None) -> None:
+        # One line per event, the same object each time: the id as soon as it is queued, and
+        # with --wait the outcome last (`head -1` / `tail -1` in scripts).
+        if fmt == "json":
+            click.echo(json.dumps({"id": payload["id"], "queue": queue, "status": status}))
+        elif status is None:
+            click.echo(payload["id"])
+
+    async def main() -> dict[str, Any] | None:
+        async with Client(redis_at, postgres_at, queue) as client:
+            if wait:
+                await _can_wait(client)
+            rid = await client.send(payload)
+            announce(None)
+            if not wait:
+                return None
+            try:
+                with progress(f"waiting for {rid} to be delivered"):
+                    return await client.wait(rid, wait)
+            except Exception as exc:  # whatever it was, the request is on the queue: say so
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise click.ClickException(
+                    f"the request WAS queued with id {rid}, but waiting for its outcome failed: "
+                    f"{reason}; check it with `notifierd status {rid}`"
+                ) from None
+
+    status = run_async(main())
     if status is not None:
+        if fmt == "json":
+            announce(status)
+            return
         click.echo(f"status: {status['status']}")
         for d in status["deliveries"]:
             click.echo(
@@ -167,5 +198,21 @@ def send(
             )
     elif wait:
         click.echo(
-            f"not processed within {wait}s (is the daemon running on queue {queue}?)", err=True
+            f"not processed within {wait:g}s (is the daemon running on queue {queue}?); "
+            f"check it later with `notifierd status {payload['id']}`",
+            err=True,
         )
+
+
+async def _can_wait(client: Client) -> None:
+    """Postgres answers, or a usage-level error saying nothing was sent: --wait reads the
+    outcome from there, and a request pushed that cannot be waited for tempts a second send."""
+    from notifierd.errors import ServiceUnavailable
+
+    try:
+        await client.connect_status()
+    except ServiceUnavailable as exc:
+        raise click.ClickException(
+            f"{exc}; nothing was sent: --wait reads the outcome from PostgreSQL "
+            "(fix POSTGRES_URL, or send without --wait)"
+        ) from None
