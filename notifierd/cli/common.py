@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -15,8 +16,6 @@ CONFIG_OPTION_HELP = "Config repository directory (default: $NOTIFIERD_CONFIG or
 
 
 def default_config_dir() -> str:
-    import os
-
     return os.environ.get("NOTIFIERD_CONFIG", "config")
 
 
@@ -31,7 +30,8 @@ def load_or_exit(config_dir: str | Path) -> Snapshot:
     from notifierd.validation import load_snapshot
 
     root = Path(config_dir)
-    if not root.is_dir():
+    # os.path.isdir, not Path.is_dir: a name too long for the system is "no", not an OSError.
+    if not os.path.isdir(root):
         fail(f"config directory {str(root)!r} does not exist (use --config DIR)", 2)
     try:
         return load_snapshot(root)

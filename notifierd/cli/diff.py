@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from datetime import datetime
@@ -115,7 +116,7 @@ def diff(
             old_root, new_root = Path(dirs[0]), Path(dirs[1])
             old_label, new_label = str(old_root), str(new_root)
         for root in (old_root, new_root):
-            if not root.is_dir():
+            if not os.path.isdir(root):
                 raise click.UsageError(f"{root} is not a directory")
         from notifierd.cli.progress import progress
 

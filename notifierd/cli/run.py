@@ -201,7 +201,7 @@ def run(
             sys.exit(2)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--http") from None
-    if not Path(config_dir).is_dir():
+    if not os.path.isdir(config_dir):
         click.echo(
             f"error: config directory {config_dir!r} does not exist (use --config DIR)", err=True
         )

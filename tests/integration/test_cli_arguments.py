@@ -1,0 +1,255 @@
+"""No argument makes the command line print a traceback.
+
+Every command and subcommand, found in the click group (a new one is covered by itself), runs
+with generated option values, arguments and service URLs: numbers with NaN, infinities, huge and
+negative values, durations and times beyond the calendar, odd strings, bad JSON and FIELD=VALUE
+pairs, malformed and unreachable REDIS_URL / POSTGRES_URL. Whatever it is given, a command ends
+with exit 0, 1 or 2, never a traceback or the "this is a bug" line, and a usage error (2) is one
+``error:`` line.
+
+Nothing reaches the shared services' data: Redis is always unreachable or malformed, Postgres is
+a database made for this module (or unreachable), and the API is a closed port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from notifierd.cli.main import _register, cli
+from tests.integration.pg_fixtures import create_database, drop_database
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+# A password that must never be printed, in every URL that has one.
+PASSWORD = "pw-leak-check"
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name)
+
+
+_register()
+COMMANDS = list(_commands(cli))
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = cli
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command
+
+
+# --- generated values -------------------------------------------------------------------------
+
+NUMBERS = st.one_of(
+    st.sampled_from(
+        ["nan", "NaN", "inf", "-inf", "1e12", "1e400", "-0", "0", "-1", "0.0001", "1_000", " 5 "]
+    ),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+)
+DURATIONS = st.sampled_from(
+    ["24h", "0s", "99999999d", "1e3s", "5x", "1h30m", "-1h", "10000000w", "0.5ms", "9" * 400 + "s"]
+)
+INSTANTS = st.sampled_from(
+    [
+        "now",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59-14:00",
+        "1969-12-31T23:59:59Z",
+        "1970-01-01T00:00:00+05:00",
+        "2026-12-01T02:30:00+01:00",
+        "2026-13-45T99:00",
+        "2026-12-01T02:30:00+25:00",
+        "2026-12-01",
+    ]
+)
+FIELDS = st.sampled_from(
+    [
+        "severity=critical",
+        "priority=bogus",
+        "a=b",
+        "=x",
+        "x",
+        "label.=v",
+        "tags=,,",
+        "channels=nope",
+        "recipients=@x",
+        "context.=1",
+        "kind=alert",
+        "action=resolve",
+        "template=nope@9",
+        "title=",
+        "id=",
+        "source=maintenance:db",
+    ]
+)
+JSONISH = st.sampled_from(
+    [
+        "{}",
+        "[]",
+        '{"a":',
+        "null",
+        '"s"',
+        "@/nonexistent/x.json",
+        "@-",
+        '{"environment": 1}',
+        "1e999",
+    ]
+)
+ODD = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
+
+
+def _config_names() -> list[str]:
+    """Names the shipped config defines: values that get past the first checks."""
+    from notifierd.validation import load_snapshot
+
+    snapshot = load_snapshot(CONFIG)
+    templates = sorted(snapshot.templates)
+    return [*sorted(snapshot.channels), *templates, f"{templates[0]}@1.0", "slack", "email"]
+
+
+PATHS = st.sampled_from(
+    [str(CONFIG), str(CONFIG / "routes.yaml"), str(CONFIG.parent / "schemas"), "-", "/"]
+)
+VALUES = st.one_of(
+    NUMBERS, DURATIONS, INSTANTS, FIELDS, JSONISH, ODD, PATHS, st.sampled_from(_config_names())
+)
+# What a command reading "-" gets on stdin.
+STDIN = st.one_of(JSONISH, ODD, st.just('{"title": "x"}\n{"title": 5}\n'))
+# Channel secrets stay unset: `channel test` then fails before any network call.
+UNSET = sorted(set(re.findall(r"\$\{(\w+)\}", (CONFIG / "routes.yaml").read_text())))
+
+POSTGRES_URLS = [
+    f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/none",
+    "not-a-url",
+    f"postgres://x:{PASSWORD}@h:notaport/db",
+    "postgresql://127.0.0.1:1/x?sslmode=bogus",
+    "postgresql://[::1",
+    "",
+]
+REDIS_URLS = [
+    f"redis://:{PASSWORD}@127.0.0.1:1/0",
+    "not-a-url",
+    f"redis://x:{PASSWORD}@h:notaport/0",
+    "unix:///nonexistent/redis.sock",
+    "",
+]
+# `run` with Postgres reachable would serve; with many workers it would fork them all.
+LIMITED = {("run", "workers"): st.sampled_from(["0", "1", "2", "-1", "65", "nan", "x"])}
+
+
+def _param_args(path: tuple[str, ...], param: click.Parameter) -> st.SearchStrategy[list[str]]:
+    if isinstance(param, click.Argument):
+        count = (0, 3) if param.nargs == -1 else (0, 1) if not param.required else (1, 1)
+        return st.lists(VALUES, min_size=count[0], max_size=count[1])
+    assert isinstance(param, click.Option)
+    flag = param.opts[0]
+    if param.is_flag:
+        return st.sampled_from([[], [flag]])
+    value = LIMITED.get((*path, param.name or ""))
+    if value is None and isinstance(param.type, click.Choice):
+        value = st.one_of(st.sampled_from([str(c) for c in param.type.choices]), ODD)
+    if value is None:
+        value = VALUES
+    # Each option in about a third of the examples: with all of them at once nearly every
+    # example would stop at its first bad value, before the code behind the others runs.
+    values = st.lists(value, min_size=1, max_size=2 if param.multiple else 1)
+    return st.one_of(st.just([]), st.just([]), values).map(
+        lambda drawn: [part for v in drawn for part in (flag, v)]
+    )
+
+
+def _arguments(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
+    params = [p for p in _command(path).params if not getattr(p, "hidden", False)]
+    options = [_param_args(path, p) for p in params if isinstance(p, click.Option)]
+    positional = [_param_args(path, p) for p in params if isinstance(p, click.Argument)]
+    return st.tuples(st.permutations(options).flatmap(lambda o: st.tuples(*o)), *positional).map(
+        lambda parts: [a for chunk in parts[0] for a in chunk] + [a for p in parts[1:] for a in p]
+    )
+
+
+# --- the property -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    """A database for this module only: commands that reach Postgres read (and migrate) it."""
+    name, url = asyncio.run(create_database())
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_database(name))
+
+
+def _invoke(
+    path: tuple[str, ...], args: list[str], env: dict[str, str | None], stdin: str
+) -> Result:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return CliRunner().invoke(cli, [*path, *args], env=env, input=stdin)
+    finally:
+        # `run` points the root logger at the runner's stderr, closed after each call.
+        root.handlers[:], root.level = handlers, level
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_no_argument_ends_in_a_traceback(path: tuple[str, ...], database: str) -> None:
+    postgres = [u for u in POSTGRES_URLS] + ([] if path == ("run",) else [database] * 3)
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        args=_arguments(path),
+        postgres_url=st.sampled_from(postgres),
+        redis_url=st.sampled_from(REDIS_URLS),
+        stdin=STDIN,
+    )
+    def check(args: list[str], postgres_url: str, redis_url: str, stdin: str) -> None:
+        env: dict[str, str | None] = {name: None for name in UNSET}
+        env |= {
+            "POSTGRES_URL": postgres_url,
+            "REDIS_URL": redis_url,
+            "NOTIFIERD_API_URL": "http://127.0.0.1:1",
+            "NOTIFIERD_CONFIG": str(CONFIG),
+            "NOTIFIERD_QUEUE": "test:cli-arguments:requests",
+            "NOTIFIERD_DEBUG": "",
+        }
+        result = _invoke(path, args, env, stdin)
+        shown = f"notifierd {' '.join(path)} {args!r}\n{result.output}"
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError(shown) from result.exception
+        assert "Traceback" not in result.output, shown
+        assert "this is a bug" not in result.output, shown
+        assert PASSWORD not in result.output, shown
+        assert result.exit_code in (0, 1, 2), shown
+        if result.exit_code == 2:
+            errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+            assert len(errors) == 1, shown
+            assert not any(
+                line.startswith(("Usage:", "Error:")) for line in result.stderr.splitlines()
+            ), shown
+
+    check()
