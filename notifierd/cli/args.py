@@ -8,11 +8,12 @@ is pushed. Nothing deeper has to guard against such values.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import click
@@ -159,6 +160,24 @@ class Since(click.ParamType):
         except ValueError as exc:
             self.fail(f"{exc}, or a duration such as 24h", param, ctx)
         return moment
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads`` for input from the command line: nesting deeper than the parser can follow
+    is a JSONDecodeError like any other malformed input, not a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+
+
+def read_json(source: IO[str]) -> Any:
+    """:func:`parse_json` of a file or stdin; bytes that are not UTF-8 are malformed input too."""
+    try:
+        text = source.read()
+    except UnicodeDecodeError as exc:
+        raise json.JSONDecodeError(f"not UTF-8 text ({exc.reason})", "", 0) from None
+    return parse_json(text)
 
 
 # --- service URLs, from the environment --------------------------------------------------------

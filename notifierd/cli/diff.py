@@ -8,10 +8,11 @@ import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
+from notifierd.cli.args import parse_json
 from notifierd.cli.common import default_config_dir
 
 
@@ -54,15 +55,46 @@ def _requests(
         for case in cases:
             out.setdefault(case.name, (case.name, dict(case.request), case.at))
     if extra is not None:
-        text = extra.read()
-        try:
-            data = json.loads(text)
-            items = data if isinstance(data, list) else [data]
-        except ValueError:
-            items = [json.loads(line) for line in text.splitlines() if line.strip()]
+        items = _read_requests(extra)
         for i, item in enumerate(items, start=1):
             out[f"request {i}"] = (f"request {i}", item, None)
     return list(out.values())
+
+
+def _read_requests(source: IO[str]) -> list[dict[str, Any]]:
+    """``--requests``: a JSON list of request objects, one object, or one object per line."""
+    name = getattr(source, "name", "--requests")
+    try:
+        text = source.read()
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(
+            f"{name}: not UTF-8 text ({exc.reason})", param_hint="--requests"
+        ) from None
+    try:
+        data = parse_json(text)
+        items = data if isinstance(data, list) else [data]
+        where = [f"{name}: item {i}" for i in range(1, len(items) + 1)]
+    except json.JSONDecodeError:
+        items, where = [], []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append(parse_json(line))
+            except json.JSONDecodeError as exc:
+                raise click.BadParameter(
+                    f"{name}:{number}: not valid JSON ({exc.msg}); give a JSON list of "
+                    "requests or one JSON object per line",
+                    param_hint="--requests",
+                ) from None
+            where.append(f"{name}:{number}")
+    for place, item in zip(where, items, strict=True):
+        if not isinstance(item, dict):
+            raise click.BadParameter(
+                f"{place}: a request is a JSON object, not {type(item).__name__}",
+                param_hint="--requests",
+            )
+    return items
 
 
 @click.command()

@@ -9,7 +9,7 @@ from typing import IO, Any
 import click
 
 from notifierd.cli import common
-from notifierd.cli.args import Instant
+from notifierd.cli.args import Instant, read_json
 from notifierd.config.model import Snapshot
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery, Router, RoutingDecision
@@ -105,7 +105,7 @@ def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[st
     data: dict[str, Any] = {}
     if json_file is not None:
         try:
-            loaded = json.load(json_file)
+            loaded = read_json(json_file)
         except json.JSONDecodeError as exc:
             raise click.BadParameter(
                 f"{json_file.name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from notifierd.cli.args import WAIT_SECONDS
+from notifierd.cli.args import WAIT_SECONDS, parse_json, read_json
 from notifierd.cli.progress import progress
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
 
@@ -30,7 +30,7 @@ def _json_option(value: str | None, what: str) -> Any:
                 f"cannot read {value[1:]!r}: {reason}", param_hint=what
             ) from None
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError as exc:
         raise click.BadParameter(f"{what} is not valid JSON: {exc}") from None
 
@@ -122,7 +122,7 @@ def send(
     base: dict[str, Any] = {}
     if json_file is not None:
         try:
-            base = json.load(json_file)
+            base = read_json(json_file)
         except ValueError as exc:
             raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--json") from None
         if not isinstance(base, dict):

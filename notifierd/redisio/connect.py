@@ -96,6 +96,11 @@ async def connect_redis(
             f"cannot reach Redis at {mask_url(url)}: {_reason(exc)}. Start it with: "
             "redis-server --daemonize yes (or set REDIS_URL)"
         ) from None
+    except ResponseError as exc:  # e.g. a database number the server does not have
+        await client.aclose()
+        raise ServiceUnavailable(
+            f"Redis at {mask_url(url)} refused the connection: {_reason(exc)} (check REDIS_URL)"
+        ) from None
     return client
 
 
