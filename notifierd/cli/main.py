@@ -94,7 +94,7 @@ def _lost_service(exc: BaseException) -> str | None:
     return None
 
 
-@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="notifierd", cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="notifierd")
 def cli() -> None:
     """notifierd — declarative, GitOps notification daemon."""

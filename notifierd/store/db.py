@@ -19,6 +19,9 @@ from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
 from notifierd.store.rows import DeadLetter, DueRetry, HistoryEntry, from_rows
 
+# Seconds to open a connection: a server that accepts and never answers is given up on.
+CONNECT_TIMEOUT = 10.0
+
 
 def is_transient(exc: BaseException) -> bool:
     """True for a lost or refused connection (worth retrying), False for a bad statement or value."""
@@ -96,7 +99,7 @@ class Store:
                 url,
                 min_size=min_size,
                 max_size=max_size,
-                timeout=10,
+                timeout=CONNECT_TIMEOUT,
                 command_timeout=60,
                 # Plan each execution: a generic plan cached while the tables were still empty
                 # keeps scanning them whole once they hold millions of rows.
@@ -111,8 +114,10 @@ class Store:
                 "postgresql://user:password@127.0.0.1:5432/notifierd"
             ) from None
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            # A server that accepts but never answers times out with no message of its own.
+            reason = str(exc) or f"no answer within {CONNECT_TIMEOUT:g}s"
             raise ServiceUnavailable(
-                f"cannot reach PostgreSQL at {mask_url(url)}: {exc}. Start it (e.g. `pg_ctlcluster 15 "
+                f"cannot reach PostgreSQL at {mask_url(url)}: {reason}. Start it (e.g. `pg_ctlcluster 15 "
                 "main start`) or set POSTGRES_URL"
             ) from None
         store = cls(pool, url)
