@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from notifierd.cli.args import Instant, Since, postgres_url_problem, redis_url_problem
 from notifierd.cli.main import _register, cli
+from notifierd.errors import mask_url
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 # Nothing listens here: a command that got as far as connecting would say "cannot reach".
@@ -178,3 +179,18 @@ def test_postgres_urls_asyncpg_takes_pass(url: str) -> None:
 )
 def test_redis_urls_redis_py_takes_pass(url: str) -> None:
     assert redis_url_problem(url) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:secret@h:6379/0", "redis://:***@h:6379/0"),
+        ("postgresql://u:secret@h/db", "postgresql://u:***@h/db"),
+        ("postgres://x:se/cret@h:notaport/db", "postgres://x:***@h:notaport/db"),
+        ("postgresql://u:se@cret@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://postgres@127.0.0.1:5432/x", "postgresql://postgres@127.0.0.1:5432/x"),
+        ("not-a-url", "not-a-url"),
+    ],
+)
+def test_urls_in_messages_never_show_the_password(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
