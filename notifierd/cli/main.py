@@ -12,6 +12,10 @@ import click
 from notifierd import __version__
 from notifierd.errors import ServiceUnavailable, mask_url
 
+# A group named without a subcommand shows its help (click 8.2 and later raise this for it).
+_NO_ARGS_IS_HELP: tuple[type[Exception], ...] = tuple(
+    kind for kind in [getattr(click.exceptions, "NoArgsIsHelpError", None)] if kind is not None
+)
 # Set to 1 to see the traceback behind "this is a bug" instead of the one line.
 DEBUG_ENV = "NOTIFIERD_DEBUG"
 
@@ -37,6 +41,9 @@ class _Cli(click.Group):
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
         except click.ClickException as exc:
+            if isinstance(exc, _NO_ARGS_IS_HELP):  # `notifierd` or `notifierd routes` alone
+                exc.show()
+                sys.exit(exc.exit_code)
             _exit(_usage_line(exc), exc.exit_code)
         except click.Abort:
             _exit("interrupted", 1)

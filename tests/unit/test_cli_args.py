@@ -194,3 +194,10 @@ def test_redis_urls_redis_py_takes_pass(url: str) -> None:
 )
 def test_urls_in_messages_never_show_the_password(url: str, shown: str) -> None:
     assert mask_url(url) == shown
+
+
+def test_a_group_alone_still_shows_its_help() -> None:
+    result = invoke("routes")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: notifierd routes [OPTIONS] COMMAND [ARGS]...")
+    assert "Commands:" in result.stderr and "error:" not in result.stderr
