@@ -25,8 +25,9 @@ from notifierd.errors import mask_url
 # How far back `history` and `metrics` may look: far beyond any retention period, and far from
 # the end of the calendar Python can count in.
 MAX_LOOKBACK = timedelta(days=100 * 365)
-# Instants a command evaluates config at (`routes test --at`): the Unix epoch to the end of year
-# 9999; schedules and windows reach at most a few weeks beyond what they are asked about.
+# Instants a command evaluates config at (`routes test --at`): the Unix epoch to the last month
+# of year 9999 — a window or schedule looked up then reaches a few weeks beyond it at most, and
+# must not run off the end of the calendar.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 12, 1, tzinfo=UTC)
 # Rows a listing returns at most: more than a terminal shows, less than a query should carry.
@@ -42,12 +43,10 @@ def _hours_text(hours: float) -> str:
 class BoundedNumber(click.ParamType):
     """A finite float in ``(low, high]`` (``[low, high]`` when ``low_inclusive``)."""
 
-    def __init__(
-        self, unit: str, low: float, high: float, *, low_inclusive: bool = False, name: str = ""
-    ) -> None:
+    def __init__(self, unit: str, low: float, high: float, *, low_inclusive: bool = False) -> None:
         self.unit = unit
         self.low, self.high, self.low_inclusive = low, high, low_inclusive
-        self.name = name or unit.upper()
+        self.name = unit.upper()
 
     def accepted(self) -> str:
         above = f"at least {self.low:g}" if self.low_inclusive else f"greater than {self.low:g}"
@@ -109,19 +108,16 @@ def parse_instant(text: str) -> datetime:
 
 
 class Instant(click.ParamType):
-    """An ISO-8601 time (naive means UTC) within a sane range; ``now`` when ``allow_now``."""
+    """An ISO-8601 time (naive means UTC) within [EARLIEST, LATEST], or ``now``."""
 
     name = "TIME"
-
-    def __init__(self, *, allow_now: bool = True) -> None:
-        self.allow_now = allow_now
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> datetime:
         if isinstance(value, datetime):
             return value
-        if self.allow_now and str(value).strip() == "now":
+        if str(value).strip() == "now":
             return datetime.now(UTC)
         try:
             return parse_instant(str(value))
