@@ -207,12 +207,15 @@ def send(
 async def _can_wait(client: Client) -> None:
     """Postgres answers, or a usage-level error saying nothing was sent: --wait reads the
     outcome from there, and a request pushed that cannot be waited for tempts a second send."""
-    from notifierd.errors import ServiceUnavailable
+    from notifierd.errors import InvalidServiceUrl, ServiceUnavailable
 
     try:
         await client.connect_status()
     except ServiceUnavailable as exc:
-        raise click.ClickException(
+        refused = click.ClickException(
             f"{exc}; nothing was sent: --wait reads the outcome from PostgreSQL "
             "(fix POSTGRES_URL, or send without --wait)"
-        ) from None
+        )
+        # A URL asyncpg cannot use is the user's to fix (usage, 2); a server down is not (1).
+        refused.exit_code = 2 if isinstance(exc, InvalidServiceUrl) else 1
+        raise refused from None
