@@ -212,10 +212,13 @@ async def _can_wait(client: Client) -> None:
     try:
         await client.connect_status()
     except ServiceUnavailable as exc:
-        refused = click.ClickException(
+        # A URL asyncpg cannot use is the user's to fix (usage, 2); a server down is not (1).
+        kind = _BadUrl if isinstance(exc, InvalidServiceUrl) else click.ClickException
+        raise kind(
             f"{exc}; nothing was sent: --wait reads the outcome from PostgreSQL "
             "(fix POSTGRES_URL, or send without --wait)"
-        )
-        # A URL asyncpg cannot use is the user's to fix (usage, 2); a server down is not (1).
-        refused.exit_code = 2 if isinstance(exc, InvalidServiceUrl) else 1
-        raise refused from None
+        ) from None
+
+
+class _BadUrl(click.ClickException):
+    exit_code = 2
