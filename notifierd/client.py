@@ -179,6 +179,12 @@ class ApiClient:
         """Resolve ``alert`` (id or dedup key); the alert as the daemon now has it."""
         return await self._alert(alert, "resolve", note)
 
+    async def escalate(self, alert: str, note: str | None = None) -> dict[str, Any]:
+        """Fire the next level of ``alert`` now; the alert, with ``escalation`` saying which
+        level (and ``joined`` when it was on its way already). ApiError 409 when the alert is
+        acknowledged, resolved, or past its last level with no repeat left."""
+        return await self._alert(alert, "escalate", note)
+
     async def _alert(self, alert: str, operation: str, note: str | None) -> dict[str, Any]:
         from urllib.parse import quote
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class ServiceUnavailable(Exception):
     """Redis or Postgres cannot be reached; the message is one line naming the URL and the fix."""
@@ -22,3 +24,11 @@ def mask_url(url: str) -> str:
     if not (sep and at and colon):
         return url
     return f"{scheme}://{user}:***@{host}"
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """An action the state of what it acts on refuses (an acknowledged alert cannot be
+    escalated), and why: HTTP answers 409 with the reason, the CLI exits 1 saying it."""
+
+    reason: str

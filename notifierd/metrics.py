@@ -119,6 +119,13 @@ ESCALATION_STEP_FAILURES = Counter(
     "Escalation steps whose notification failed to be processed; each is retried on its own.",
     registry=REGISTRY,
 )
+ESCALATION_OVERDUE = Gauge(
+    "notifierd_escalation_overdue_seconds",
+    "How long the oldest escalation step that should have fired has waited (0: none): grows "
+    "while escalations fall behind, even when none fires.",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",  # read from Postgres: the same for every worker
+)
 ESCALATION_LATENESS = Histogram(
     "notifierd_escalation_lateness_seconds",
     "How late escalation steps fired.",

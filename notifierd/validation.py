@@ -13,6 +13,7 @@ from notifierd.config.lint import lint_snapshot
 from notifierd.config.loader import ValidationResult
 from notifierd.config.model import Snapshot, TemplateVersion
 from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.schedules.lint import lint_schedules
 from notifierd.templates.compiled import CompiledTemplate
 from notifierd.templates.validate import check_template
 
@@ -67,13 +68,21 @@ class LintResult:
     validation: ValidationResult
     findings: list[Problem] = field(default_factory=list)
 
+    @property
+    def problems(self) -> list[Problem]:
+        """What lint reports: validate's errors when the config is invalid, else validate's
+        warnings and infos followed by lint's findings."""
+        return [*self.validation.problems, *self.findings]
 
-def lint_repository(
-    root: str | Path, *, now: datetime | None = None, with_git: bool = False
-) -> LintResult:
-    """Validate ``root``; when valid, lint it. ``now`` decides which fixed windows have ended."""
+
+def lint_repository(root: str | Path, *, now: datetime, with_git: bool = False) -> LintResult:
+    """Validate ``root``; when valid, lint it as of ``now``: which fixed windows have ended and
+    which schedule gaps and overrides lie ahead."""
     root = Path(root)
     validation = validate_repository(root, with_git=with_git)
     if validation.snapshot is None:
         return LintResult(validation)
-    return LintResult(validation, lint_snapshot(root, validation.snapshot, now=now))
+    findings = lint_snapshot(root, validation.snapshot, now=now)
+    findings += lint_schedules(root, validation.snapshot, now)
+    findings.sort(key=lambda p: (p.path, p.line, p.column, p.message))
+    return LintResult(validation, findings)

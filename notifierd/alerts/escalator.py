@@ -326,7 +326,8 @@ class Escalator:
                     None,
                     "escalation",
                     f"level {step.level} (round {step.round + 1}) to {item.channels}, "
-                    f"{item.late:.3f}s after due",
+                    f"{item.late:.3f}s after due"
+                    + (f", asked for by {item.due.requested_by}" if item.due.requested_by else ""),
                 )
             )
             metrics.ESCALATIONS.inc()
@@ -413,6 +414,8 @@ class Escalator:
         payload.pop("escalation_policy", None)
         labels = dict(payload.get("labels") or {})
         labels.update({"escalation_level": str(level_no), "escalation_round": str(rnd + 1)})
+        if due.requested_by:  # brought forward by a person: the page says who asked
+            labels["escalated_by"] = due.requested_by
         title = payload.get("title") or due.title or step.alert_id
         first = (rnd, level_no) == (0, 1)
         return Request.from_dict(

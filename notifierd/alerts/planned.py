@@ -1,6 +1,7 @@
-"""New alerts' escalation steps, announced to whoever schedules them.
+"""Escalation steps planned or brought forward, announced to whoever schedules them.
 
-The alert service opens alerts while processing requests; the escalator, built after the
+The alert service opens alerts while processing requests (and brings steps forward when
+someone asks to escalate now); the escalator, built after the
 processor it fires steps through, sets its timers. The announcement joins them without either
 reaching into the other after construction.
 """
@@ -21,6 +22,6 @@ class StepsPlanned:
         self._listeners.append(listener)
 
     def announce(self, alert_id: str, due: list[datetime]) -> None:
-        """An alert opened with steps due at ``due``."""
+        """An alert has steps due at ``due``: it opened, or someone asked to escalate it now."""
         for listener in self._listeners:
             listener(alert_id, due)

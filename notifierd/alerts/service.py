@@ -12,21 +12,27 @@ from notifierd.active import Active
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.schedule import plan
 from notifierd.channels.base import Failed, MessageUpdater, Senders
+from notifierd.errors import Conflict
 from notifierd.pipeline.deliver import message_from_json
 from notifierd.pipeline.deliveries import Deliveries
 from notifierd.pipeline.failures import infrastructure_failure
-from notifierd.pipeline.outcome import Write, request_payload
+from notifierd.pipeline.outcome import Write, no_alert_named, request_payload
 from notifierd.principals import Ownership, Principal, Refused, queue_producer, refusal
 from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus
-from notifierd.store.alerts import AlertStore
+from notifierd.store.alerts import AlertStore, EscalatedNow
 from notifierd.store.rows import Alert, OpenedAlert
 from notifierd.templates import RenderedMessage
 
 log = logging.getLogger("notifierd.alerts")
 
 T = TypeVar("T")
+
+# Seconds after an "escalate now" during which another one joins it instead of paging a
+# further level: people pressing Escalate on the same message together, or again because the
+# first press seemed to do nothing, mean the same level.
+ESCALATE_JOIN_WINDOW = 10.0
 
 # What a delivered row without its rendered message is rewritten from.
 UNRENDERED = RenderedMessage(subject="", text="")
@@ -95,7 +101,7 @@ class AlertService:
         default queue — whatever the request says: a ``by`` in its metadata is a note only."""
         key = request.dedup_key
         if not key:
-            return "ignored", f"an {request.action} request names its alert with dedup_key"
+            return "ignored", no_alert_named(request.action)
         actor = queue_producer(self.active().snapshot, request)
         note = request.metadata.get("by")
         act = self.acknowledge if request.action == "acknowledge" else self.resolve
@@ -129,6 +135,60 @@ class AlertService:
     ) -> dict[str, Any] | Refused | None:
         """Resolve as ``actor``; None: no such alert; Refused: the actor may not."""
         return await self._move(alert_id, AlertStatus.RESOLVED, actor, via, note, context)
+
+    async def escalate(
+        self,
+        alert_id: str,
+        actor: Principal,
+        via: str,
+        note: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | Refused | Conflict | None:
+        """Fire the alert's next level now, as ``actor`` asked ("escalate now"); its later
+        levels keep their gaps, counted from now. After the last level the policy's next round
+        starts, if ``repeat`` left one. The alert (with ``escalation``: which step, by whom)
+        when done, or joined when that level was on its way already; None: no such alert;
+        Refused: the actor may not act on it; Conflict: its state refuses it, and why."""
+        alert = await self.store.find(alert_id)
+        if alert is None:
+            return None
+        refused = refusal(actor, Ownership(alert.opened_by, alert.routes))
+        if refused is not None:
+            log.warning(
+                "escalation of alert %s by %s via %s refused: %s",
+                alert.id,
+                actor.id,
+                via,
+                refused,
+                extra={"request_id": alert.id, "event": "alert_action_refused"},
+            )
+            return Refused(refused)
+        if alert.policy is None:
+            return Conflict(f"alert {alert.id} has no escalation policy")
+        now = self.clock()
+        done = await self.store.escalate_now(
+            alert.id, now, actor.id, via, note, join_within=ESCALATE_JOIN_WINDOW
+        )
+        if isinstance(done, AlertStatus):
+            return Conflict(f"alert {alert.id} is {done}: escalation has stopped")
+        if done is None:
+            return Conflict(
+                f"alert {alert.id} is at its last level and its policy has no repeat left"
+            )
+        if not done.joined:
+            log.info(
+                "alert %s: level %d (round %d) brought forward by %s via %s",
+                alert.id,
+                done.step.level,
+                done.step.round + 1,
+                actor.id,
+                via,
+                extra={"request_id": alert.id, "event": "alert_escalated_now"},
+            )
+            # The escalator here fires it at once (any replica's poll would, a moment later).
+            self.planned.announce(alert.id, [now, *([done.following] if done.following else [])])
+        shown = await self.store.show(alert.id)
+        return None if shown is None else {**shown, "escalation": _escalation(done)}
 
     async def _move(
         self,
@@ -236,6 +296,17 @@ class AlertService:
                     result.reason,
                     extra={"request_id": alert_id},
                 )
+
+
+def _escalation(done: EscalatedNow) -> dict[str, Any]:
+    """What an "escalate now" did, as the API answers it."""
+    return {
+        "round": done.step.round + 1,  # as people count, like the step's id
+        "level": done.step.level,
+        "requested_by": done.requested_by,
+        "joined": done.joined,
+        "next_due_at": done.following.isoformat() if done.following else None,
+    }
 
 
 def _own_ref(active: Active, row: Any) -> str | None:

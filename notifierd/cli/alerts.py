@@ -1,4 +1,4 @@
-"""``notifierd alerts list | show | ack | resolve``."""
+"""``notifierd alerts list | show | ack | resolve | escalate``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 from notifierd.cli.args import LIMIT
 from notifierd.cli.common import print_json
 from notifierd.cli.services import postgres_url, run_async
-from notifierd.cli.status import FORMAT, _table
+from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.status import AlertStatus
 
 if TYPE_CHECKING:
@@ -34,20 +34,20 @@ async def _with_alerts(fn: Callable[[AlertStore], Awaitable[T]]) -> T:
 
 @click.group()
 def alerts() -> None:
-    """Open and past alerts, and acknowledging or resolving them."""
+    """Open and past alerts, and acknowledging, resolving or escalating them."""
 
 
 @alerts.command("list")
 @click.option("--status", type=click.Choice([s.value for s in AlertStatus]))
 @click.option("--limit", type=LIMIT, default=50, show_default=True)
-@FORMAT
+@TABLE_FORMAT
 def list_(status: str | None, limit: int, fmt: str) -> None:
     """Alerts, newest first."""
     rows = run_async(_with_alerts(lambda s: s.list(status, limit)))
     if fmt == "json":
         print_json([dataclasses.asdict(r) for r in rows])
         return
-    _table(
+    print_table(
         f"alerts ({len(rows)})",
         [
             "id",
@@ -79,7 +79,7 @@ def list_(status: str | None, limit: int, fmt: str) -> None:
 
 @alerts.command()
 @click.argument("alert")
-@FORMAT
+@TABLE_FORMAT
 def show(alert: str, fmt: str) -> None:
     """One alert (by id or dedup key) with its timeline and escalation steps."""
     found = run_async(_with_alerts(lambda s: s.show(alert)))
@@ -90,35 +90,49 @@ def show(alert: str, fmt: str) -> None:
         print_json(found)
         return
     click.echo(f"alert {found['id']} ({found['dedup_key']}): {found['status']} — {found['title']}")
-    _table(
+    print_table(
         "timeline",
         ["at", "event", "by", "via", "detail"],
         [[e["at"], e["kind"], e["actor"], e["via"], e["detail"]] for e in found["timeline"]],
     )
-    _table(
+    print_table(
         "escalation steps",
-        ["round", "level", "due", "status", "fired", "by replica"],
+        ["round", "level", "due", "status", "fired", "by replica", "asked for by"],
         [
-            [s["round"] + 1, s["level"], s["due_at"], s["status"], s["fired_at"], s["fired_by"]]
+            [
+                s["round"] + 1,
+                s["level"],
+                s["due_at"],
+                s["status"],
+                s["fired_at"],
+                s["fired_by"],
+                s["requested_by"],
+            ]
             for s in found["steps"]
         ],
     )
 
 
-def _move(
+def _act(
     alert: str, action: str, api_url: str | None, token: str | None, note: str | None
-) -> None:
+) -> dict[str, Any]:
     """Through the HTTP API as the token's principal: the daemon records who acted from the
-    token, never from a name given here, and tells the channels (Slack thread, PagerDuty)."""
+    token, never from a name given here, and tells the channels (Slack thread, PagerDuty).
+    Exits 1 when there is no such alert or its state refuses the action, 2 when the API cannot
+    be reached or will not let this token act."""
     from notifierd.client import ApiClient, ApiError
 
     async def main() -> dict[str, Any]:
         async with ApiClient(api_url, token) as api:
-            act = api.acknowledge if action == "acknowledge" else api.resolve
+            act = {
+                "acknowledge": api.acknowledge,
+                "resolve": api.resolve,
+                "escalate": api.escalate,
+            }[action]
             return await act(alert, note)
 
     try:
-        done = run_async(main())
+        return run_async(main())
     except ApiError as exc:
         hint = {
             401: " (set NOTIFIERD_TOKEN or --token to your own API token)",
@@ -126,7 +140,13 @@ def _move(
             None: " (is the daemon running with --http? set NOTIFIERD_API_URL or --api-url)",
         }.get(exc.status, "")
         click.echo(f"error: {exc}{hint}", err=True)
-        sys.exit(1 if exc.status == 404 else 2)
+        sys.exit(1 if exc.status in (404, 409) else 2)
+
+
+def _move(
+    alert: str, action: str, api_url: str | None, token: str | None, note: str | None
+) -> None:
+    done = _act(alert, action, api_url, token, note)
     state = done["status"]
     by = done["acknowledged_by"] if action == "acknowledge" else done["resolved_by"]
     click.echo(f"{state}: alert {done['id']} (by {by})")
@@ -161,3 +181,27 @@ def ack(alert: str, api_url: str | None, token: str | None, note: str | None) ->
 def resolve(alert: str, api_url: str | None, token: str | None, note: str | None) -> None:
     """Resolve ALERT (id or dedup key) as yourself: the channels that were told hear it is over."""
     _move(alert, "resolve", api_url, token, note)
+
+
+@alerts.command()
+@click.argument("alert")
+@API_URL
+@TOKEN
+@NOTE
+def escalate(alert: str, api_url: str | None, token: str | None, note: str | None) -> None:
+    """Fire the next level of ALERT (id or dedup key) now, as yourself; later levels keep their
+    gaps, counted from now. Refused (exit 1) once acknowledged or resolved, or past the last
+    level when the policy has no repeat left."""
+    done = _act(alert, "escalate", api_url, token, note)
+    step = done["escalation"]
+    level = f"level {step['level']} (round {step['round']})"
+    if step["joined"]:
+        click.echo(
+            f"not escalated further: {level} of alert {done['id']} was escalated moments ago "
+            f"by {step['requested_by']}"
+        )
+        return
+    then = f"; the next level is due at {step['next_due_at']}" if step["next_due_at"] else ""
+    click.echo(
+        f"escalated: {level} of alert {done['id']} fires now (by {step['requested_by']}){then}"
+    )

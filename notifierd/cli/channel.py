@@ -8,9 +8,9 @@ import uuid
 
 import click
 
-from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir, load_or_exit, print_json
+from notifierd.cli.common import config_option, load_or_exit, print_json
 from notifierd.cli.services import run_async
-from notifierd.cli.status import FORMAT, _table
+from notifierd.cli.tables import TABLE_FORMAT, print_table
 
 
 @click.group()
@@ -19,14 +19,14 @@ def channel() -> None:
 
 
 @channel.command("list")
-@click.option("--config", "config_dir", default=default_config_dir, help=CONFIG_OPTION_HELP)
-@FORMAT
+@config_option()
+@TABLE_FORMAT
 def list_(config_dir: str, fmt: str) -> None:
     """Channels with their type, defaults and the environment variables they need."""
     from notifierd.config.values import env_names
 
     snapshot = load_or_exit(config_dir)
-    rows = []
+    rows: list[dict[str, str | list[str]]] = []
     for ch in snapshot.channels.values():
         needed = sorted(
             {n for v in ch.settings.values() if isinstance(v, str) for n in env_names(v)}
@@ -44,25 +44,25 @@ def list_(config_dir: str, fmt: str) -> None:
     if fmt == "json":
         print_json(rows)
         return
-    _table(
+    print_table(
         "channels",
         ["name", "type", "default recipients", "environment", "missing"],
         [
             [
-                r["name"],
-                r["type"],
-                ", ".join(r["default_recipients"]) or "-",
-                ", ".join(r["env"]) or "-",
-                ", ".join(r["missing_env"]) or "-",
+                ch.name,
+                ch.type,
+                ", ".join(ch.default_recipients) or "-",
+                ", ".join(row["env"]) or "-",
+                ", ".join(row["missing_env"]) or "-",
             ]
-            for r in rows
+            for ch, row in zip(snapshot.channels.values(), rows, strict=True)
         ],
     )
 
 
 @channel.command()
 @click.argument("name")
-@click.option("--config", "config_dir", default=default_config_dir, help=CONFIG_OPTION_HELP)
+@config_option()
 @click.option("--recipient", help="Where to send it (default: the channel's default recipients).")
 @click.option("--message", default="This is a test message from notifierd.", show_default=True)
 def test(name: str, config_dir: str, recipient: str | None, message: str) -> None:

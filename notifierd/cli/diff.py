@@ -6,14 +6,16 @@ import json
 import os
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from notifierd.cli.args import parse_json
-from notifierd.cli.common import default_config_dir
+from notifierd.cli.common import CONFIG, choose_config_dir, print_problems
+from notifierd.cli.report import shown_path
+
+if TYPE_CHECKING:
+    from notifierd.diff.replay import Replayed
 
 
 class _Invalid(Exception):
@@ -24,13 +26,11 @@ class _Invalid(Exception):
         self.label, self.root, self.problems = label, root, problems
 
     def report(self) -> None:
-        for problem in self.problems:
-            click.echo(
-                f"{self.label}: {self.root / problem.path}:{problem.line}:{problem.column}: "
-                f"{problem.message}",
-                err=True,
-            )
-        click.echo(f"error: the {self.label} config in {self.root} is invalid", err=True)
+        click.echo(f"{self.label}:", err=True)
+        print_problems(self.root, self.problems)
+        click.echo(
+            f"error: the {self.label} config in {shown_path(self.root)} is invalid", err=True
+        )
 
 
 def _load(root: Path, label: str) -> Any:
@@ -43,62 +43,44 @@ def _load(root: Path, label: str) -> Any:
     return Active.of(result.snapshot, result.compiled)
 
 
-def _requests(
-    old: Path, new: Path, extra: Any
-) -> list[tuple[str, dict[str, Any], datetime | None]]:
-    """The config tests' requests (both sides, by case name) and any given with --requests."""
-    out: dict[str, tuple[str, dict[str, Any], datetime | None]] = {}
+def _samples(given: Any) -> list[dict[str, Any]]:
+    """The requests of --requests, checked as the daemon's intake checks them; exit 2 if bad."""
+    if given is None:
+        return []
+    from notifierd.diff.samples import read_samples
+
+    samples, problems = read_samples(given.read())
+    for problem in problems:
+        click.echo(f"error: --requests: {problem}", err=True)
+    if problems:
+        sys.exit(2)
+    return samples
+
+
+def _requests(old: Path, new: Path, samples: list[dict[str, Any]]) -> list[Replayed]:
+    """The config tests' cases (both sides, by case name), then the --requests samples."""
     from notifierd.configtest import load_cases
+    from notifierd.diff.replay import Replayed
+    from notifierd.diff.samples import sample_labels
 
+    cases: dict[str, Replayed] = {}
     for root in (old, new):  # the config tests of both sides, by case name
-        cases, _ = load_cases(root)
-        for case in cases:
-            out.setdefault(case.name, (case.name, dict(case.request), case.at))
-    if extra is not None:
-        items = _read_requests(extra)
-        for i, item in enumerate(items, start=1):
-            out[f"request {i}"] = (f"request {i}", item, None)
-    return list(out.values())
-
-
-def _read_requests(source: IO[str]) -> list[dict[str, Any]]:
-    """``--requests``: a JSON list of request objects, one object, or one object per line."""
-    name = getattr(source, "name", "--requests")
-    try:
-        text = source.read()
-    except UnicodeDecodeError as exc:
-        raise click.BadParameter(
-            f"{name}: not UTF-8 text ({exc.reason})", param_hint="--requests"
-        ) from None
-    try:
-        data = parse_json(text)
-        items = data if isinstance(data, list) else [data]
-        where = [f"{name}: item {i}" for i in range(1, len(items) + 1)]
-    except json.JSONDecodeError:
-        items, where = [], []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append(parse_json(line))
-            except json.JSONDecodeError as exc:
-                raise click.BadParameter(
-                    f"{name}:{number}: not valid JSON ({exc.msg}); give a JSON list of "
-                    "requests or one JSON object per line",
-                    param_hint="--requests",
-                ) from None
-            where.append(f"{name}:{number}")
-    for place, item in zip(where, items, strict=True):
-        if not isinstance(item, dict):
-            raise click.BadParameter(
-                f"{place}: a request is a JSON object, not {type(item).__name__}",
-                param_hint="--requests",
-            )
-    return items
+        loaded, _ = load_cases(root)
+        for case in loaded:
+            cases.setdefault(case.name, Replayed(case.name, case.name, dict(case.request), case.at))
+    labels = sample_labels(samples, taken=frozenset(cases))
+    return [
+        *cases.values(),
+        *(
+            Replayed(label, f"request {position}", sample, None)
+            for position, (label, sample) in enumerate(zip(labels, samples, strict=True), start=1)
+        ),
+    ]
 
 
 @click.command()
 @click.argument("dirs", nargs=-1, type=click.Path(file_okay=False))
+@CONFIG
 @click.option(
     "--base",
     "base",
@@ -122,19 +104,26 @@ def _read_requests(source: IO[str]) -> list[dict[str, Any]]:
     "--exit-code", is_flag=True, help="Exit 1 when anything differs (like git diff --exit-code)."
 )
 def diff(
-    dirs: tuple[str, ...], base: str | None, requests_file: Any, fmt: str, exit_code: bool
+    dirs: tuple[str, ...],
+    config: str | None,
+    base: str | None,
+    requests_file: Any,
+    fmt: str,
+    exit_code: bool,
 ) -> None:
-    """Semantic diff of two config repositories: `diff OLD NEW` or `diff --base GIT_REF [DIR]`."""
+    """Semantic diff of two config repositories: `diff OLD NEW` or `diff --base GIT_REF [DIR]`
+    (DIR or --config DIR; default: $NOTIFIERD_CONFIG or ./config)."""
     from notifierd.diff.replay import replay
     from notifierd.diff.structure import diff_snapshots
 
+    samples = _samples(requests_file)
     with tempfile.TemporaryDirectory(prefix="notifierd-diff-") as tmp:
         if base:
             if len(dirs) > 1:
                 raise click.UsageError(
                     "with --base give at most one DIR (default: the config directory)"
                 )
-            new_root = Path(dirs[0] if dirs else default_config_dir())
+            new_root = Path(choose_config_dir(dirs[0] if dirs else None, config))
             from notifierd.diff.gitref import GitRefError, extract
 
             try:
@@ -143,20 +132,22 @@ def diff(
                 raise click.UsageError(str(exc)) from None
             old_label, new_label = base, "working tree"
         else:
-            if len(dirs) != 2:
-                raise click.UsageError("give OLD and NEW directories, or --base GIT_REF [DIR]")
+            if len(dirs) != 2 or config is not None:
+                raise click.UsageError(
+                    "give OLD and NEW directories, or --base GIT_REF [DIR | --config DIR]"
+                )
             old_root, new_root = Path(dirs[0]), Path(dirs[1])
-            old_label, new_label = str(old_root), str(new_root)
+            old_label, new_label = shown_path(old_root), shown_path(new_root)
         for root in (old_root, new_root):
             if not os.path.isdir(root):
-                raise click.UsageError(f"{root} is not a directory")
+                raise click.UsageError(f"{shown_path(root)} is not a directory")
         from notifierd.cli.progress import progress
 
         try:
             with progress(f"comparing {old_label} with {new_label}"):
                 old, new = _load(old_root, "old"), _load(new_root, "new")
                 changes = diff_snapshots(old.snapshot, new.snapshot)
-                requests = _requests(old_root, new_root, requests_file)
+                requests = _requests(old_root, new_root, samples)
                 moved = replay(old, new, requests)
         except _Invalid as invalid:
             invalid.report()

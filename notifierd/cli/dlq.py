@@ -13,7 +13,7 @@ import click
 from notifierd.cli.args import LIMIT
 from notifierd.cli.common import print_json
 from notifierd.cli.services import redis_url, run_async, with_store
-from notifierd.cli.status import FORMAT, _table
+from notifierd.cli.tables import TABLE_FORMAT, print_table
 
 if TYPE_CHECKING:
     from notifierd.store.db import Store
@@ -28,7 +28,7 @@ def dlq() -> None:
 @dlq.command("list")
 @click.option("--channel", help="Only this channel.")
 @click.option("--limit", type=LIMIT, default=100, show_default=True)
-@FORMAT
+@TABLE_FORMAT
 def list_(channel: str | None, limit: int, fmt: str) -> None:
     """Dead deliveries and dead requests, newest first."""
     rows = run_async(with_store(lambda s: s.dlq_list(channel, limit)))
@@ -43,7 +43,7 @@ def list_(channel: str | None, limit: int, fmt: str) -> None:
             ]
         )
         return
-    _table(
+    print_table(
         f"dead-letter queue ({len(rows)})",
         [
             "kind",

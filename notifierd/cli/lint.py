@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from datetime import UTC, datetime
 
 import click
 
-from notifierd.cli.common import default_config_dir
-from notifierd.cli.report import emit_github, emit_json, emit_lines
+from notifierd.cli.common import config_option, require_config_dir
+from notifierd.cli.moment import Moment
+from notifierd.cli.report import emit_github, emit_json, emit_lines, emit_summary, shown_path
+from notifierd.config.problems import fails
 
 
 @click.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@config_option(positional=True)
 @click.option(
     "--format",
     "fmt",
@@ -21,35 +23,43 @@ from notifierd.cli.report import emit_github, emit_json, emit_lines
     show_default=True,
     help="Human text, JSON for scripts, or GitHub workflow annotations.",
 )
-def lint(directory: str | None, fmt: str) -> None:
-    """Lint a config repository (default: $NOTIFIERD_CONFIG or ./config).
+@click.option(
+    "--at",
+    "at",
+    type=Moment(),
+    help="Judge the findings that depend on the date (ended suppression windows) as of this "
+    "ISO-8601 time instead of now; naive means UTC.",
+)
+def lint(config_dir: str, fmt: str, at: datetime | None) -> None:
+    """Lint the config repository DIR or --config DIR (default: $NOTIFIERD_CONFIG or ./config).
 
     Reports unreachable routes, unused channels, policies, templates and template versions,
-    ended suppressions and escalation levels out of order. Exit 0 when clean, 1 when there
-    is any finding (or the config is invalid: validate's errors are printed), 2 on usage errors.
+    ended suppressions and escalation levels out of order, and validate's own warnings. Exit 0
+    when there are only infos or nothing, 1 on any warning or error (an invalid config: its
+    errors are printed), 2 on usage errors. Infos, among them every finding that depends on the
+    date, never fail.
     """
-    root = directory or default_config_dir()
-    if not os.path.isdir(root):
-        click.echo(f"error: config directory {root!r} does not exist", err=True)
-        sys.exit(2)
+    root = config_dir
+    require_config_dir(root)
+    shown = shown_path(root)
     from notifierd.validation import lint_repository
 
     try:
-        result = lint_repository(root)
+        result = lint_repository(root, now=at or datetime.now(UTC))
     except Exception as exc:  # a bug must not look like a traceback in a CI log
         click.echo(
-            f"error: notifierd failed while linting {root}: {type(exc).__name__}: {exc} "
+            f"error: notifierd failed while linting {shown}: {type(exc).__name__}: {exc} "
             "(this is a bug in notifierd; please report it)",
             err=True,
         )
         sys.exit(1)
     validation = result.validation
+    problems = result.problems
+    failed = fails(problems, strict=True)
     if validation.snapshot is None:
-        problems = validation.problems
-        summary = f"{root}: invalid, {len(validation.errors)} error(s); fix them before linting"
+        verdict = "invalid (fix its errors before linting)"
     else:
-        problems = result.findings
-        summary = f"{root}: {len(problems)} finding(s)" if problems else f"{root}: clean"
+        verdict = "not clean" if failed else "clean"
     n_files = len(validation.files)
     if fmt == "json":
         emit_json(root, problems, files=n_files, findings=len(result.findings))
@@ -58,5 +68,5 @@ def lint(directory: str | None, fmt: str) -> None:
     else:
         emit_lines(root, problems)
     if fmt != "json":
-        click.echo(f"{summary} ({n_files} file(s))", err=True)
-    sys.exit(1 if problems else 0)
+        emit_summary(root, verdict, problems, n_files)
+    sys.exit(1 if failed else 0)

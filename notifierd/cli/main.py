@@ -113,6 +113,7 @@ def _register() -> None:
     from notifierd.cli import test as config_test
     from notifierd.cli.diff import diff
     from notifierd.cli.lint import lint
+    from notifierd.cli.oncall import oncall
     from notifierd.cli.ratelimit import ratelimit
 
     cli.add_command(validate.validate)
@@ -131,6 +132,7 @@ def _register() -> None:
     cli.add_command(channel.channel)
     cli.add_command(alerts.alerts)
     cli.add_command(ratelimit)
+    cli.add_command(oncall)
 
 
 def main() -> None:

@@ -7,9 +7,10 @@ import os
 
 import click
 
-from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir, load_or_exit, print_json
+from notifierd.cli.common import config_option, load_or_exit, print_json
+from notifierd.cli.report import shown_path
 from notifierd.cli.services import redis_url, run_async
-from notifierd.cli.status import _table
+from notifierd.cli.tables import print_table
 from notifierd.config.values import format_duration
 from notifierd.pipeline.ratelimit import LimitStatus
 
@@ -20,13 +21,7 @@ def ratelimit() -> None:
 
 
 @ratelimit.command()
-@click.option(
-    "--config",
-    "config_dir",
-    default=default_config_dir,
-    type=click.Path(file_okay=False),
-    help=CONFIG_OPTION_HELP,
-)
+@config_option()
 @click.option(
     "--key-prefix",
     default=lambda: os.environ.get("NOTIFIERD_KEY_PREFIX", "notifierd"),
@@ -52,7 +47,7 @@ def status(config_dir: str, key_prefix: str, fmt: str) -> None:
         if fmt == "json":
             print_json([])
         else:
-            click.echo(f"no rate limits are configured in {config_dir}")
+            click.echo(f"no rate limits are configured in {shown_path(config_dir)}")
         return
 
     redis_at = redis_url()
@@ -68,7 +63,7 @@ def status(config_dir: str, key_prefix: str, fmt: str) -> None:
     if fmt == "json":
         print_json([dataclasses.asdict(s) for s in statuses])
         return
-    _table(
+    print_table(
         f"rate limits ({len(statuses)})",
         [
             "limit",

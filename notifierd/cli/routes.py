@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
+from os.path import isdir
 from typing import IO, Any
 
 import click
 
+from notifierd.active import Active
 from notifierd.cli import common
 from notifierd.cli.args import Instant, read_json
+from notifierd.cli.tables import TABLE_FORMAT, print_table, stdout_console
 from notifierd.config.model import Snapshot
-from notifierd.request import Request
-from notifierd.routing.router import PlannedDelivery, Router, RoutingDecision
+from notifierd.pipeline.preview import Finding, Preview, PreviewDelivery, preview
 from notifierd.routing.suppression import window_ends_at
 
 SCALAR_FIELDS = frozenset(
@@ -43,13 +46,7 @@ def routes() -> None:
 
 @routes.command("test")
 @click.argument("fields", nargs=-1, metavar="[FIELD=VALUE]...")
-@click.option(
-    "--config",
-    "config_dir",
-    default=common.default_config_dir,
-    type=click.Path(file_okay=False),
-    help=common.CONFIG_OPTION_HELP,
-)
+@common.config_option()
 @click.option(
     "--json",
     "json_file",
@@ -62,14 +59,7 @@ def routes() -> None:
     type=Instant(),
     help="Route as of this ISO-8601 time (default: now; naive means UTC).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, JSON for scripts.",
-)
+@TABLE_FORMAT
 def test(
     fields: tuple[str, ...],
     config_dir: str,
@@ -77,7 +67,12 @@ def test(
     at: datetime | None,
     fmt: str,
 ) -> None:
-    """Show where a request would go.
+    """Show where a request would go, and what the daemon would do with it.
+
+    Each delivery with what the daemon would record (send, dead, suppressed), then warnings
+    (recorded, still delivered) and failures (rejected, dead-lettered, reaching no one).
+    Exit 0 when it would deliver (warnings allowed), 1 when the daemon would reject, ignore or
+    dead-letter anything of it, 2 on usage errors.
 
     FIELD=VALUE builds the request: severity=critical, priority=low, source=ci,
     tags=deploy,web (comma-separated; also channels and recipients), label.env=prod (any other
@@ -91,14 +86,15 @@ def test(
     """
     now = at or datetime.now(UTC)
     data = _request_data(fields, json_file)
-    request = _build_request(data)
     snapshot = common.load_or_exit(config_dir)
-    decision = Router(snapshot).route(request, now)
-    report = _report(snapshot, decision, now)
+    result = preview(Active.of(snapshot), data, now)
+    report = _report(snapshot, data, result, now)
     if fmt == "json":
         common.print_json(report)
     else:
         _print_table(report)
+    if result.fails:
+        sys.exit(1)
 
 
 def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[str, Any]:
@@ -121,8 +117,10 @@ def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[st
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
+            # `routes test cfg`, as validate takes its directory: say how to name it here.
+            hint = f"; to use the config in {item}, write --config {item}" if isdir(item) else ""
             raise click.BadParameter(
-                f"{item!r} is not FIELD=VALUE (e.g. severity=critical or label.env=prod)",
+                f"{item!r} is not FIELD=VALUE (e.g. severity=critical or label.env=prod){hint}",
                 param_hint="FIELD=VALUE",
             )
         head, dot, key = name.partition(".")
@@ -141,126 +139,147 @@ def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[st
     return data
 
 
-def _build_request(data: dict[str, Any]) -> Request:
-    errors = _schema_errors(data)
-    if errors:
-        lines = "\n".join(f"  {line}" for line in errors)
-        common.fail(f"the request does not match the request schema:\n{lines}", 2)
-    try:
-        return Request.from_dict(data)
-    except (TypeError, ValueError, AttributeError) as exc:
-        common.fail(f"cannot build a request from the input: {exc}", 2)
+def _where(finding: Finding) -> dict[str, Any]:
+    return {"message": finding.message, "channel": finding.channel, "recipient": finding.recipient}
 
 
-def _schema_errors(data: dict[str, Any]) -> list[str]:
-    """``where: message`` for each way ``data`` breaks ``request.schema.json``."""
-    try:
-        from notifierd.config.schemas import validator
-
-        found = list(validator("request").iter_errors(data))
-    except (ImportError, FileNotFoundError):  # an install without schemas: route what we got
-        return []
-    found.sort(key=lambda e: [str(p) for p in e.path])
-    return [f"{'/'.join(str(p) for p in e.path) or '(request)'}: {e.message}" for e in found]
-
-
-def _template_text(snapshot: Snapshot, delivery: PlannedDelivery) -> tuple[str | None, str | None]:
-    """The resolved ``name@version`` (or the reference as given) and why it does not resolve."""
-    from notifierd.templates import TemplateCatalog, TemplateNotFound
-
-    if delivery.template is None:
-        return None, None
-    try:
-        found = TemplateCatalog(snapshot).resolve(delivery.template)
-    except TemplateNotFound:
-        return str(delivery.template), "no such template in the config"
-    return found.ref, None
+def _delivery(d: PreviewDelivery) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "channel": d.planned.channel,
+        "type": d.channel_type,
+        "recipient": d.planned.recipient,
+        "template": d.template,
+        "template_from": d.planned.template_from,
+        "route": d.planned.route,
+        "status": str(d.status),
+    }
+    if d.error is not None:
+        entry["error"] = d.error
+    if d.note is not None:
+        entry["note"] = d.note
+    return entry
 
 
-def _report(snapshot: Snapshot, decision: RoutingDecision, now: datetime) -> dict[str, Any]:
-    deliveries = []
-    for d in decision.deliveries:
-        template, problem = _template_text(snapshot, d)
-        channel = snapshot.channels.get(d.channel)
-        entry: dict[str, Any] = {
-            "channel": d.channel,
-            "type": channel.type if channel else None,
-            "recipient": d.recipient,
-            "template": template,
-            "template_from": d.template_from,
-            "route": d.route,
-        }
-        if problem:
-            entry["template_error"] = problem
-        deliveries.append(entry)
+def _report(
+    snapshot: Snapshot, data: dict[str, Any], result: Preview, now: datetime
+) -> dict[str, Any]:
+    decision = result.decision
+    request_id = result.request.id if result.request else data.get("id")
     suppressed = None
-    if decision.suppressed_by is not None:
+    if decision is not None and decision.suppressed_by is not None:
         suppression = next(s for s in snapshot.suppressions if s.name == decision.suppressed_by)
         until = window_ends_at(suppression, now)
         suppressed = {"name": suppression.name, "until": until.isoformat() if until else None}
+    escalation = decision.escalation if decision else None
+    action = result.alert_action
     return {
-        "request_id": decision.request_id,
+        "request_id": request_id,
         "at": now.isoformat(),
         "config": str(snapshot.identity),
-        "routes": list(decision.routes),
-        "deliveries": deliveries,
-        "escalation": decision.escalation,
-        "escalation_known": (
-            decision.escalation in snapshot.policies if decision.escalation else None
+        "outcome": result.outcome,
+        "reason": result.reason,
+        "routes": list(decision.routes) if decision else [],
+        "deliveries": [_delivery(d) for d in result.deliveries],
+        "alert_action": (
+            {"action": action.action, "dedup_key": action.dedup_key} if action else None
         ),
+        "escalation": escalation,
+        "escalation_known": escalation in snapshot.policies if escalation else None,
+        "escalates": result.escalates,
         "suppressed_by": suppressed,
-        "unknown_channels": list(decision.unknown_channels),
-        "rejected": list(decision.refused),
+        "unknown_channels": list(result.unknown_channels),
+        "rejected": list(decision.refused) if decision else [],
+        "failures": [_where(f) for f in result.failures],
+        "warnings": [_where(w) for w in result.warnings],
     }
 
 
-def _print_table(report: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+# What the daemon would record for each delivery, as a person reads it.
+_SHOWN_STATUS = {"queued": "send", "dead": "dead", "suppressed": "suppressed"}
 
-    console = Console(highlight=False)
-    console.print(
-        f"request [bold]{report['request_id']}[/] at {report['at']} (config {report['config']})"
+
+def _template_cell(delivery: dict[str, Any]) -> str:
+    if delivery["template"] is None:
+        return "plain title + message"
+    return f"{delivery['template']} ({delivery['template_from']})"
+
+
+def _place(finding: dict[str, Any]) -> str:
+    if finding["channel"] is None:
+        return ""
+    if finding["recipient"] is None:
+        return f"{finding['channel']}: "
+    return f"{finding['channel']} → {finding['recipient']}: "
+
+
+def _alert_effect(action: dict[str, Any]) -> str:
+    what = (
+        "acknowledges it (its escalation stops)"
+        if action["action"] == "acknowledge"
+        else "resolves it (what is left of its escalation is cancelled)"
     )
-    routes = " → ".join(report["routes"]) or "[yellow]none[/] (no route matches)"
-    console.print(f"routes: {routes}")
+    return (
+        f"{action['action']}: acts on the open alert with id or dedup_key "
+        f"{action['dedup_key']!r}, it is not routed; it {what} if that alert is open and the "
+        "sender may act on it (the default queue's anonymous producer may not unless "
+        "producers.anonymous.may_act_on grants it)"
+    )
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    console = stdout_console()
+    console.print(
+        f"request [bold]{escape(str(report['request_id'] or '(no id)'))}[/] at {report['at']} "
+        f"(config {report['config']})"
+    )
+    action = report["alert_action"]
+    routed = action is None and report["outcome"] != "rejected"
+    if action is not None and action["dedup_key"]:
+        console.print(escape(_alert_effect(action)), soft_wrap=True)
+    elif routed or report["routes"]:
+        routes = " → ".join(report["routes"]) or "[yellow]none[/] (no route matches)"
+        console.print(f"routes: {escape(routes)}")
     if report["deliveries"]:
-        table = Table()
-        for header in ("channel", "type", "recipient", "template", "route"):
-            # Fold rather than truncate: a clipped address or route name answers nothing.
-            table.add_column(header, overflow="fold")
-        for d in report["deliveries"]:
-            if d["template"] is None:
-                template = "[dim]plain title + message[/]"
-            else:
-                template = f"{d['template']} [dim]({d['template_from']})[/]"
-                if "template_error" in d:
-                    template += f" [red]{d['template_error']}[/]"
-            table.add_row(
-                d["channel"],
-                d["type"] or "?",
-                d["recipient"] or "[dim]configured target[/]",
-                template,
-                d["route"] or "[dim]request[/]",
-            )
-        console.print(table)
-    else:
-        console.print("deliveries: [yellow]none[/]")
-    for reason in report["rejected"]:
-        console.print(f"[red]rejected[/] (nothing would be sent): {reason}", soft_wrap=True)
-    if report["unknown_channels"]:
-        names = ", ".join(report["unknown_channels"])
-        console.print(f"[red]unknown channels[/] (would fail permanently): {names}")
-    escalation = report["escalation"] or "none"
-    if report["escalation"] and not report["escalation_known"]:
-        escalation += " [red](no such policy in the config)[/]"
-    console.print(f"escalation: {escalation}")
-    suppressed = report["suppressed_by"]
-    if suppressed is None:
-        console.print("suppressed: no")
-    else:
-        until = suppressed["until"] or "no end in sight"
-        console.print(
-            f"suppressed: [yellow]{suppressed['name']}[/] until {until} "
-            "(deliveries are recorded as suppressed, not sent)"
+        print_table(
+            None,
+            ["channel", "type", "recipient", "template", "route", "status"],
+            [
+                [
+                    d["channel"],
+                    d["type"] or "?",
+                    d["recipient"] or "(configured target)",
+                    _template_cell(d),
+                    d["route"] or "(request)",
+                    _SHOWN_STATUS.get(d["status"], d["status"]),
+                ]
+                for d in report["deliveries"]
+            ],
         )
+    elif routed:
+        console.print("deliveries: [yellow]none[/]")
+    if routed:
+        escalation = report["escalation"] or "none"
+        if report["escalation"] and not report["escalation_known"]:
+            escalation += " [red](no such policy in the config)[/]"
+        if report["escalation"] and not report["escalates"]:
+            escalation += " [dim](only a triggered alert escalates)[/]"
+        console.print(f"escalation: {escalation}")
+        suppressed = report["suppressed_by"]
+        if suppressed is None:
+            console.print("suppressed: no")
+        else:
+            until = suppressed["until"] or "no end in sight"
+            console.print(
+                f"suppressed: [yellow]{suppressed['name']}[/] until {until} "
+                "(deliveries are recorded as suppressed, not sent)"
+            )
+    outcome = report["outcome"]
+    if report["reason"] and all(f["message"] != report["reason"] for f in report["failures"]):
+        outcome += f": {report['reason']}"
+    console.print(f"outcome: {escape(outcome)}", soft_wrap=True)
+    for w in report["warnings"]:
+        console.print(f"[yellow]warning[/]: {escape(_place(w) + w['message'])}", soft_wrap=True)
+    for f in report["failures"]:
+        console.print(f"[red]failure[/]: {escape(_place(f) + f['message'])}", soft_wrap=True)

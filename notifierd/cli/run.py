@@ -7,12 +7,13 @@ import signal
 import sys
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from notifierd.cli.args import seconds_option_type
-from notifierd.cli.common import CONFIG_OPTION_HELP, default_config_dir
+from notifierd.cli.common import config_option, print_problems, require_config_dir
+from notifierd.cli.report import shown_path
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
 
 if TYPE_CHECKING:
@@ -21,13 +22,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option(
-    "--config",
-    "config_dir",
-    default=default_config_dir,
-    type=click.Path(file_okay=False),
-    help=CONFIG_OPTION_HELP,
-)
+@config_option()
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -201,17 +196,13 @@ def run(
             sys.exit(2)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--http") from None
-    if not os.path.isdir(config_dir):
-        click.echo(
-            f"error: config directory {config_dir!r} does not exist (use --config DIR)", err=True
-        )
-        sys.exit(2)
+    require_config_dir(config_dir)
     if workers > 1:
         _supervise(options, workers, log_level, log_format)
     try:
         run_async(main(), fast_loop=True)
     except ConfigInvalid as exc:
-        _print_problems(config_dir, exc)
+        _print_problems(config_dir, exc.problems)
         sys.exit(1)
     except OSError as exc:  # e.g. the --http port is taken
         where = f"cannot listen on {http}: " if http else ""
@@ -223,7 +214,6 @@ def run(
 
 def _supervise(options: Options, workers: int, log_level: str, log_format: str | None) -> NoReturn:
     """Start ``workers`` daemon processes and supervise them (notifierd/supervisor.py)."""
-    from notifierd.config.problems import ConfigInvalid
     from notifierd.lastgood import LastGoodConfig
     from notifierd.supervisor import supervise
     from notifierd.validation import validate_repository
@@ -240,7 +230,7 @@ def _supervise(options: Options, workers: int, log_level: str, log_format: str |
         # back to this copy while the files are broken.
         problems = last_good.refresh()
         if problems:
-            _print_problems(config_dir, ConfigInvalid(problems))
+            _print_problems(config_dir, problems)
             sys.exit(1)
 
         def worker_args(i: int) -> list[str]:
@@ -268,14 +258,9 @@ def _supervise(options: Options, workers: int, log_level: str, log_format: str |
     sys.exit(status)
 
 
-def _print_problems(config_dir: str, exc: Any) -> None:
-    for problem in exc.problems:
-        if problem.severity == "error":
-            click.echo(
-                f"{Path(config_dir) / problem.path}:{problem.line}:{problem.column}: {problem.message}",
-                err=True,
-            )
-    click.echo(f"error: the config in {config_dir} is invalid; not starting", err=True)
+def _print_problems(config_dir: str, problems: list[Problem]) -> None:
+    print_problems(config_dir, problems)
+    click.echo(f"error: the config in {shown_path(config_dir)} is invalid; not starting", err=True)
 
 
 @click.command()

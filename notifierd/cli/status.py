@@ -5,34 +5,18 @@ from __future__ import annotations
 import dataclasses
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import click
 
 from notifierd.cli.args import HOURS, LIMIT, Since
 from notifierd.cli.common import print_json
 from notifierd.cli.services import run_async, with_store
-
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
-
-
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    Console().print(table)
+from notifierd.cli.tables import TABLE_FORMAT, print_table
 
 
 @click.command()
 @click.argument("request_id")
-@FORMAT
+@TABLE_FORMAT
 def status(request_id: str, fmt: str) -> None:
     """A request's overall status and each of its deliveries."""
     found = run_async(with_store(lambda s: s.request_status(request_id)))
@@ -54,7 +38,7 @@ def status(request_id: str, fmt: str) -> None:
         f"routes: {', '.join(found['routes']) or '-'}   config: {found['snapshot']}   "
         f"received: {found['received_at']}"
     )
-    _table(
+    print_table(
         "deliveries",
         ["channel", "recipient", "status", "attempts", "latency ms", "template", "error / note"],
         [
@@ -79,7 +63,7 @@ def status(request_id: str, fmt: str) -> None:
     "--status", "status_", help="Only deliveries in this status (delivered, dead, retrying, ...)."
 )
 @click.option("--limit", type=LIMIT, default=100, show_default=True)
-@FORMAT
+@TABLE_FORMAT
 def history(hours: float, channel: str | None, status_: str | None, limit: int, fmt: str) -> None:
     """Recent deliveries, newest first."""
     since = datetime.now(UTC) - timedelta(hours=hours)
@@ -87,7 +71,7 @@ def history(hours: float, channel: str | None, status_: str | None, limit: int, 
     if fmt == "json":
         print_json([dataclasses.asdict(r) for r in rows])
         return
-    _table(
+    print_table(
         f"deliveries in the last {hours:g}h",
         ["when", "request", "title", "channel", "recipient", "status", "attempts", "error"],
         [
@@ -114,7 +98,7 @@ def history(hours: float, channel: str | None, status_: str | None, limit: int, 
     show_default=True,
     help="A duration (24h, 7d) or an ISO time.",
 )
-@FORMAT
+@TABLE_FORMAT
 def metrics(since: datetime, fmt: str) -> None:
     """Totals, success rate and latency by channel."""
     start = since
@@ -145,7 +129,7 @@ def metrics(since: datetime, fmt: str) -> None:
     def ms(v: float | None) -> str:
         return f"{v:.1f}" if v is not None else "-"
 
-    _table(
+    print_table(
         "by channel",
         [
             "channel",

@@ -11,6 +11,7 @@ import click
 
 from notifierd.cli import common
 from notifierd.cli.args import parse_json
+from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.config.model import CHANNEL_TYPES, Snapshot
 
 
@@ -19,35 +20,22 @@ def template() -> None:
     """List templates and preview what each channel would receive."""
 
 
-_CONFIG = click.option(
-    "--config",
-    "config_dir",
-    default=common.default_config_dir,
-    type=click.Path(file_okay=False),
-    help=common.CONFIG_OPTION_HELP,
-)
-
-
 @template.command("list")
-@_CONFIG
+@common.config_option()
 @click.option("--category", help="Only templates of this category (e.g. incident, deployment).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, JSON for scripts.",
-)
+@TABLE_FORMAT
 def list_(config_dir: str, category: str | None, fmt: str) -> None:
     """List every template with its versions (the newest is what `name` resolves to)."""
     from notifierd.templates import TemplateCatalog
 
     catalog = TemplateCatalog(common.load_or_exit(config_dir))
     rows: list[dict[str, Any]] = []
+    categories: set[str] = set()
     for name in catalog.names():
         versions = catalog.versions(name)
         newest = versions[-1]
+        if newest.category:
+            categories.add(newest.category)
         if category and (newest.category or "").lower() != category.lower():
             continue
         required = (newest.variables or {}).get("required") or []
@@ -62,26 +50,29 @@ def list_(config_dir: str, category: str | None, fmt: str) -> None:
                 "variants": list(newest.variants()),
             }
         )
+    if category and not rows:
+        # Exit 0 with nothing listed, as a filter that matches nothing does; stderr says
+        # which categories would have.
+        known = ", ".join(sorted(categories)) or "none"
+        click.echo(f"no template has category {category!r}; categories: {known}", err=True)
     if fmt == "json":
         common.print_json(rows)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} template(s)")
-    for column in ("Name", "Versions", "Newest", "Category", "Variants"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("Description", overflow="fold")
-    for row in rows:
-        table.add_row(
-            row["name"],
-            ", ".join(row["versions"]),
-            row["newest"],
-            row["category"] or "",
-            ", ".join(row["variants"]) or "-",
-            row["description"] or "",
-        )
-    Console().print(table)
+    print_table(
+        f"{len(rows)} template(s)",
+        ["name", "versions", "newest", "category", "variants", "description"],
+        [
+            [
+                row["name"],
+                ", ".join(row["versions"]),
+                row["newest"],
+                row["category"],
+                ", ".join(row["variants"]) or "-",
+                row["description"],
+            ]
+            for row in rows
+        ],
+    )
 
 
 def _read_context(value: str) -> dict[str, Any]:
@@ -122,12 +113,13 @@ def _channel_types(snapshot: Snapshot, channel: str | None) -> list[tuple[str, s
 
 @template.command("render")
 @click.argument("ref", metavar="NAME[@VERSION]")
-@_CONFIG
+@common.config_option()
 @click.option(
     "--context",
     "context_arg",
     metavar="JSON|@FILE",
-    help="The context as a JSON object, or @file (@- for stdin); laid over --example.",
+    help="The context as a JSON object, or @file (@- for stdin). Alone it is the whole "
+    "context; with --example N it is laid over that example.",
 )
 @click.option(
     "--channel",
@@ -136,7 +128,8 @@ def _channel_types(snapshot: Snapshot, channel: str | None) -> list[tuple[str, s
 @click.option(
     "--example",
     type=click.IntRange(min=1),
-    help="Start from the template's example N (1-based); default: the first, if any.",
+    help="Start from the template's example N (1-based); default: the first example, "
+    "unless --context is given.",
 )
 @click.option(
     "--format",
@@ -163,7 +156,7 @@ def render(
         "version": "v2", "deployer": "ann"}' --channel slack
       notifierd template render incident_alert --example 2 --format json
     """
-    from notifierd.templates import TemplateCatalog, TemplateError
+    from notifierd.templates import TemplateCatalog, TemplateContextError, TemplateError
 
     extra = _read_context(context_arg) if context_arg is not None else None
     snapshot = common.load_or_exit(config_dir)
@@ -189,6 +182,11 @@ def render(
             ).for_channel(kind)
             for label, kind in targets
         }
+    except TemplateContextError as exc:
+        hint = ""
+        if extra is not None and example is None and tv.examples:
+            hint = " (give them in --context, or add --example 1 to lay --context over an example)"
+        common.fail(f"{ref}: {exc}{hint}")
     except TemplateError as exc:
         common.fail(f"{ref}: {exc}")
     if fmt == "json":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -11,9 +10,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from notifierd.cli.common import default_config_dir
+from notifierd.cli.common import config_option, require_config_dir
 from notifierd.cli.progress import progress
-from notifierd.cli.report import display_path, emit_github, emit_lines, gh_escape
+from notifierd.cli.report import display_path, emit_github, emit_lines, gh_escape, shown_path
+from notifierd.cli.report import line as problem_line
 from notifierd.config.problems import Problem
 
 if TYPE_CHECKING:
@@ -116,9 +116,7 @@ def junit_xml(root: str, results: list[CaseResult], problems: list[Problem], ela
     if problems:
         case = ET.SubElement(suite, "testcase", classname="notifierd.validate", name="config")
         err = ET.SubElement(case, "error", message=f"{len(problems)} problem(s)")
-        err.text = "\n".join(
-            f"{_where(root, p.path, p.line, p.column)}: {p.message}" for p in problems
-        )
+        err.text = "\n".join(problem_line(root, p) for p in problems)
     for r in results:
         case = ET.SubElement(
             suite,
@@ -136,7 +134,7 @@ def junit_xml(root: str, results: list[CaseResult], problems: list[Problem], ela
 
 
 @click.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@config_option(positional=True)
 @click.option(
     "--format",
     "fmt",
@@ -145,22 +143,21 @@ def junit_xml(root: str, results: list[CaseResult], problems: list[Problem], ela
     show_default=True,
     help="Test-runner text, JSON for scripts, GitHub annotations, or JUnit XML.",
 )
-def test(directory: str | None, fmt: str) -> None:
-    """Run the config tests in DIR/tests/*.yaml (default DIR: $NOTIFIERD_CONFIG or ./config).
+def test(config_dir: str, fmt: str) -> None:
+    """Run the config tests in DIR/tests/*.yaml (DIR or --config DIR; default:
+    $NOTIFIERD_CONFIG or ./config).
 
     Each case sends a request through the router (and renders it, when asked) and checks the
     routes, channels, deliveries, escalation, suppression and text. Exit 0 when every case
     passes, 1 when one fails or the config or a case file is invalid, 2 on usage errors.
     """
-    root = directory or default_config_dir()
-    if not os.path.isdir(root):
-        click.echo(f"error: config directory {root!r} does not exist", err=True)
-        sys.exit(2)
+    root = config_dir
+    require_config_dir(root)
     try:
         code = _run(root, fmt)
     except Exception as exc:  # a bug must not look like a traceback in a CI log
         click.echo(
-            f"error: notifierd failed while testing {root}: {type(exc).__name__}: {exc} "
+            f"error: notifierd failed while testing {shown_path(root)}: {type(exc).__name__}: {exc} "
             "(this is a bug in notifierd; please report it)",
             err=True,
         )
@@ -180,10 +177,10 @@ def _run(root: str, fmt: str) -> int:
             click.echo(json.dumps({"passed": 0, "failed": 0, "problems": [], "cases": []}))
         elif fmt == "junit":
             click.echo(junit_xml(root, [], [], 0.0))
-        click.echo(f"no config tests in {os.path.join(root, 'tests')}", err=True)
+        click.echo(f"no config tests in {display_path(root, 'tests')}", err=True)
         return 0
     # A repository `validate` just passed need not compile and render every template again.
-    with progress(f"validating {root}"):
+    with progress(f"validating {shown_path(root)}"):
         result = validate_repository(root, with_git=False, trust_cache=True)
     cases, case_problems = load_cases(root)
     problems = [p for p in result.problems if p.severity == "error"] + case_problems
@@ -206,7 +203,7 @@ def _run(root: str, fmt: str) -> int:
     else:
         emit_lines(root, problems)
         if result.snapshot is None:
-            click.echo(f"{root}: the config is invalid; no tests were run", err=True)
+            click.echo(f"{shown_path(root)}: the config is invalid; no tests were run", err=True)
         else:
             _emit_results_text(root, results, elapsed)
     return 1 if problems or any(not r.passed for r in results) else 0

@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from notifierd.cli.common import default_config_dir
-from notifierd.cli.report import emit_github, emit_json, emit_lines
-from notifierd.config.problems import Problem
+from notifierd.cli.common import config_option, require_config_dir
+from notifierd.cli.report import emit_github, emit_json, emit_lines, emit_summary, shown_path
+from notifierd.config.problems import Problem, fails
 
 if TYPE_CHECKING:
     from notifierd.config.model import Snapshot
 
 
-def _emit_text(root: str, problems: list[Problem], n_files: int) -> None:
-    emit_lines(root, problems)
-    _summary(root, problems, n_files)
-
-
-def _summary(root: str, problems: list[Problem], n_files: int) -> None:
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    if errors:
-        click.echo(
-            f"{root}: {errors} error(s), {warnings} warning(s) in {n_files} file(s)", err=True
-        )
-    else:
-        extra = f", {warnings} warning(s)" if warnings else ""
-        click.echo(f"{root}: valid ({n_files} file(s){extra})", err=True)
+def _verdict(problems: list[Problem], strict: bool) -> str:
+    if fails(problems, strict=False):
+        return "invalid"
+    return (
+        "valid, but --strict fails on its warnings" if fails(problems, strict=strict) else "valid"
+    )
 
 
 @click.command()
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@config_option(positional=True)
 @click.option(
     "--format",
     "fmt",
@@ -46,47 +37,50 @@ def _summary(root: str, problems: list[Problem], n_files: int) -> None:
 @click.option(
     "--strict",
     is_flag=True,
-    help="Also run lint; treat warnings as errors (exit 1 when there are any).",
+    help="Also run lint (its findings follow validate's); fail on warnings too. Infos never fail.",
 )
-def validate(directory: str | None, fmt: str, strict: bool) -> None:
-    """Validate a config repository (default: $NOTIFIERD_CONFIG or ./config).
+def validate(config_dir: str, fmt: str, strict: bool) -> None:
+    """Validate the config repository DIR or --config DIR (default: $NOTIFIERD_CONFIG or
+    ./config).
 
-    Exit 0 when valid, 1 when not, 2 on usage errors. Needs no Redis, Postgres or network.
+    Exit 0 when valid, 1 when not (any error; with --strict also any warning), 2 on usage
+    errors. Infos never fail. Needs no Redis, Postgres or network.
     """
-    root = directory or default_config_dir()
-    if not os.path.isdir(root):
-        click.echo(f"error: config directory {root!r} does not exist", err=True)
-        sys.exit(2)
+    root = config_dir
+    require_config_dir(root)
     from notifierd.cli.progress import progress
     from notifierd.validation import validate_repository
 
     try:
-        with progress(f"validating {root}"):
+        with progress(f"validating {shown_path(root)}"):
             result = validate_repository(root, with_git=False, remember=True)
     except Exception as exc:  # a bug must not look like a traceback in a CI log
         click.echo(
-            f"error: notifierd failed while validating {root}: {type(exc).__name__}: {exc} "
+            f"error: notifierd failed while validating {shown_path(root)}: "
+            f"{type(exc).__name__}: {exc} "
             "(this is a bug in notifierd; please report it)",
             err=True,
         )
         sys.exit(1)
     problems = result.problems
     if strict and result.snapshot is not None:
-        problems = sorted([*problems, *_lint_warnings(root, result.snapshot)])
+        # After validate's own problems, in lint's order: one report read top-down.
+        problems = [*problems, *_lint_findings(root, result.snapshot)]
+    failed = fails(problems, strict=strict)
     if fmt == "json":
         snapshot_id = result.snapshot.identity.content_hash if result.snapshot else None
         emit_json(root, problems, files=len(result.files), snapshot=snapshot_id)
     elif fmt == "github":
         emit_github(root, problems, "notifierd validate")
-        _summary(root, problems, len(result.files))
+        emit_summary(root, _verdict(problems, strict), problems, len(result.files))
     else:
-        _emit_text(root, problems, len(result.files))
-    failed = bool(result.errors) or (strict and any(p.severity == "warning" for p in problems))
+        emit_lines(root, problems)
+        emit_summary(root, _verdict(problems, strict), problems, len(result.files))
     sys.exit(1 if failed else 0)
 
 
-def _lint_warnings(root: str, snapshot: Snapshot) -> list[Problem]:
-    """Lint's warnings for --strict; its info-level hints (unused templates) do not fail CI."""
+def _lint_findings(root: str, snapshot: Snapshot) -> list[Problem]:
+    """Lint's findings for --strict, as of now: its warnings fail, its infos are shown only."""
     from notifierd.config.lint import lint_snapshot
 
-    return [p for p in lint_snapshot(root, snapshot) if p.severity == "warning"]
+    return lint_snapshot(root, snapshot, now=datetime.now(UTC))

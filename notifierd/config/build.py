@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, time
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from notifierd.config.matchers import parse_matcher
 from notifierd.config.model import (
+    WEEKDAYS,
     Channel,
     Contact,
     EscalationLevel,
+    Layer,
+    Override,
     Person,
     Policy,
     Producer,
     RateLimit,
+    Restriction,
     RetrySettings,
     Route,
+    Schedule,
     Settings,
     Suppression,
     TemplateVersion,
 )
 from notifierd.config.values import parse_duration
+from notifierd.config.wallclock import to_instant, wall_clock
 from notifierd.request import TemplateRef
 
 
@@ -162,6 +169,62 @@ def build_policy(policy_id: str, data: Mapping[str, Any]) -> Policy:
             )
             for level in data["levels"]
         ),
+    )
+
+
+def parse_clock(text: str) -> time:
+    """``HH:MM`` on a 24-hour clock; ``24:00`` (the end of a day) is midnight."""
+    hours, _, minutes = text.partition(":")
+    return time(int(hours) % 24, int(minutes))
+
+
+def local_start(text: str, zone: ZoneInfo) -> datetime:
+    """A layer start as the schedule's wall clock (naive); one with an offset is moved there."""
+    stamp = parse_timestamp(text)
+    return stamp if stamp.tzinfo is None else wall_clock(stamp, zone)
+
+
+def local_instant(text: str, zone: ZoneInfo) -> datetime:
+    """An override bound as a UTC instant: its offset if it has one, else the schedule's zone."""
+    stamp = parse_timestamp(text)
+    return stamp.astimezone(UTC) if stamp.tzinfo is not None else to_instant(stamp, zone)
+
+
+def build_schedule(schedule_id: str, data: Mapping[str, Any], rel_path: str) -> Schedule:
+    zone = ZoneInfo(data["timezone"])
+    return Schedule(
+        id=schedule_id,
+        name=data.get("name") or schedule_id,
+        timezone=data["timezone"],
+        handle=data.get("handle"),
+        layers=tuple(
+            Layer(
+                name=layer["name"],
+                members=tuple(layer["members"]),
+                rotation=parse_duration(layer["rotation"]),
+                start=local_start(layer["start"], zone),
+                restrict=tuple(
+                    Restriction(
+                        days=frozenset(WEEKDAYS.index(d) for d in window.get("days") or WEEKDAYS),
+                        start=parse_clock(window["from"]),
+                        end=parse_clock(window["to"]),
+                    )
+                    for window in layer.get("restrict") or ()
+                ),
+            )
+            for layer in data["layers"]
+        ),
+        overrides=tuple(
+            Override(
+                person=o["person"],
+                start=local_instant(o["from"], zone),
+                end=local_instant(o["until"], zone),
+                reason=o.get("reason"),
+            )
+            for o in data.get("overrides") or ()
+        ),
+        fallback=tuple(data.get("fallback") or ()),
+        path=rel_path,
     )
 
 

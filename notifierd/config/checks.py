@@ -14,7 +14,7 @@ from notifierd.config.channel_settings import settings_spec
 from notifierd.config.cron import parse_cron
 from notifierd.config.matchers import MatcherError, parse_matcher
 from notifierd.config.model import ANONYMOUS_PRODUCER, CHANNEL_TYPES, Channel, TemplateVersion
-from notifierd.config.problems import Problem
+from notifierd.config.problems import Problem, Severity
 from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
 from notifierd.config.schema_errors import did_you_mean
@@ -58,7 +58,7 @@ class Checker:
         *,
         key: bool = False,
         offset: int = 0,
-        severity: str = "error",
+        severity: Severity = Severity.ERROR,
     ) -> None:
         doc = self.parsed.doc
         mark = doc.key_mark(path) if key else doc.value_mark(path)
@@ -221,7 +221,7 @@ def check_default_recipients(check: Checker, channels: Mapping[str, Channel]) ->
                 f"{channel.type} channel '{name}' delivers to its configured target; "
                 "default_recipients have no effect here, remove them",
                 "no-effect",
-                severity="warning",
+                severity=Severity.WARNING,
             )
             continue
         for i, recipient in enumerate(channel.default_recipients):
@@ -272,13 +272,14 @@ def check_channel_refs(
     path: tuple[Any, ...],
     names: Any,
     channels: Mapping[str, Channel],
-    all_names: Iterable[str],
+    all_names: Iterable[str] | None,
 ) -> list[Channel]:
-    """Each channel name must exist; returns the channels that do."""
+    """Each channel name must exist; returns the channels that do. ``all_names`` None: the
+    channels could not be read (routes.yaml did not parse), so nothing is called unknown."""
     found: list[Channel] = []
-    known = set(all_names)
-    if not isinstance(names, list):
+    if not isinstance(names, list) or all_names is None:
         return found
+    known = set(all_names)
     for i, name in enumerate(names):
         if not isinstance(name, str):
             continue
@@ -301,15 +302,28 @@ def check_recipients_fit(
     channels: list[Channel],
     owner: str,
     people: Mapping[str, set[str]],
+    schedules: Mapping[str, set[str]] | None = None,
 ) -> None:
+    """Each recipient reaches one of ``channels``: by its form, or as a person (name -> their
+    contact types) or a schedule (each way to write it -> its people's contact types)."""
     if not isinstance(recipients, list) or not channels:
         return
-    named = [r for r in recipients if isinstance(r, str) and r not in people]
+    schedules = schedules or {}
+    named = [r for r in recipients if isinstance(r, str) and r not in people and r not in schedules]
     unfit = set(unfit_recipients(channels, named))
     channel_types = {c.type for c in channels}
     types = ", ".join(sorted(channel_types))
     for i, recipient in enumerate(recipients):
-        if isinstance(recipient, str) and recipient in people:
+        if isinstance(recipient, str) and recipient in schedules:
+            if not schedules[recipient] & channel_types:
+                check.at(
+                    (*path, i),
+                    f"schedule '{recipient}' has nobody with a contact for any of {owner}'s "
+                    f"channels ({types}); its people's contacts are "
+                    f"{', '.join(sorted(schedules[recipient])) or 'none'}",
+                    "unfit-recipient",
+                )
+        elif isinstance(recipient, str) and recipient in people:
             if not people[recipient] & channel_types:
                 check.at(
                     (*path, i),
@@ -381,9 +395,10 @@ def check_policy_ref(
 
 
 def check_rate_limits(
-    check: Checker, channels: Mapping[str, Channel], all_names: Iterable[str]
+    check: Checker, channels: Mapping[str, Channel], all_names: Iterable[str] | None
 ) -> None:
-    known = set(all_names)
+    """``all_names`` None: the channels could not be read, so no channel is called unknown."""
+    known = set(all_names or ())
     seen: dict[tuple[str, str], int] = {}
     for i, item in _items(check.parsed.data, "rate_limits"):
         has_channel, has_type = "channel" in item, "type" in item
@@ -396,7 +411,12 @@ def check_rate_limits(
             )
             continue
         target = ("channel", item["channel"]) if has_channel else ("type", item["type"])
-        if has_channel and isinstance(item["channel"], str) and item["channel"] not in known:
+        if (
+            has_channel
+            and all_names is not None
+            and isinstance(item["channel"], str)
+            and item["channel"] not in known
+        ):
             check.at(
                 ("rate_limits", i, "channel"),
                 f"unknown channel '{item['channel']}'{did_you_mean(item['channel'], known)}",
@@ -468,7 +488,7 @@ def check_suppressions(check: Checker) -> None:
                 "timezone applies to cron windows only; fixed "
                 "windows carry their offset in start and end",
                 "no-effect",
-                severity="warning",
+                severity=Severity.WARNING,
             )
         cron = item.get("cron")
         if isinstance(cron, str):

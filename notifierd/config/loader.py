@@ -14,6 +14,7 @@ from notifierd.config.build import (
     build_producer,
     build_rate_limit,
     build_route,
+    build_schedule,
     build_settings,
     build_suppression,
     build_template,
@@ -23,11 +24,17 @@ from notifierd.config.identity import content_hash, identify
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.config.problems import Problem
 from notifierd.config.repository import SourceFile, discover
+from notifierd.config.schedule_checks import check_schedules, schedule_reach
 from notifierd.config.schema_errors import schema_problems
 from notifierd.config.schemas import validator
 from notifierd.config.yamlpos import parse
 
-_WHAT = {"routes": "routes.yaml", "policy": "the policy", "template": "the template"}
+_WHAT = {
+    "routes": "routes.yaml",
+    "policy": "the policy",
+    "schedule": "the schedule",
+    "template": "the template",
+}
 
 
 class TemplateCheck(Protocol):
@@ -55,16 +62,18 @@ class ValidationResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-def _parse_file(source: SourceFile, problems: list[Problem]) -> Parsed:
+def _parse_file(source: SourceFile, syntax: list[Problem], schema: list[Problem]) -> Parsed:
+    """Parse one file; what keeps it from being read goes to ``syntax``, what its schema
+    refuses to ``schema``."""
     doc = parse(source.text)
     for issue in doc.issues:
-        problems.append(
+        syntax.append(
             Problem(source.rel_path, issue.line, issue.column, issue.message, code="yaml")
         )
     data = doc.data
     syntax_ok = not any(i.message.startswith("YAML") for i in doc.issues)
     if syntax_ok and data is None:
-        problems.append(
+        schema.append(
             Problem(
                 source.rel_path,
                 1,
@@ -77,8 +86,20 @@ def _parse_file(source: SourceFile, problems: list[Problem]) -> Parsed:
     if not syntax_ok:
         return Parsed(source.rel_path, doc, None, False, source.text)
     found = schema_problems(data, validator(source.kind), doc, source.rel_path, _WHAT[source.kind])
-    problems.extend(found)
+    schema.extend(found)
     return Parsed(source.rel_path, doc, data, not found and not doc.issues, source.text)
+
+
+def reading_order(*phases: list[Problem]) -> list[Problem]:
+    """Problems in the order a person fixes them: each phase after the one before it (files
+    that cannot be read, then schema problems, then cross-references and the other checks),
+    and by path, line and column within a phase — so a syntax error comes first, not after
+    what it caused."""
+    return [p for phase in phases for p in sorted(phase, key=_position)]
+
+
+def _position(p: Problem) -> tuple[str, int, int, str]:
+    return p.path, p.line, p.column, p.message
 
 
 def validate_repository(
@@ -96,21 +117,26 @@ def validate_repository(
     then compile on first use); ``remember``: record a clean pass that ran them.
     """
     root = Path(root)
-    sources, problems = discover(root)
+    sources, syntax = discover(root)
+    schema: list[Problem] = []
+    problems: list[Problem] = []  # the checks that need the files read: references and more
     content = content_hash([(s.rel_path, s.raw) for s in sources])
     skip_templates = check_template is None or (
-        trust_cache and not problems and cache.known_valid(content)
+        trust_cache and not syntax and cache.known_valid(content)
     )
-    parsed = {s.rel_path: (s, _parse_file(s, problems)) for s in sources}
+    parsed = {s.rel_path: (s, _parse_file(s, syntax, schema)) for s in sources}
 
     routes_pair = next(((s, p) for s, p in parsed.values() if s.kind == "routes"), None)
     routes_data: Any = routes_pair[1].data if routes_pair else None
     if not isinstance(routes_data, dict):
         routes_data = {}
+    # None when routes.yaml is missing, did not parse, or its channels are not a mapping: a
+    # reference to a channel cannot be judged then, and calling every one unknown would bury
+    # the one problem that matters under its follow-ons.
     channel_names = (
-        [str(n) for n in (routes_data.get("channels") or {})]
+        [str(n) for n in routes_data["channels"]]
         if isinstance(routes_data.get("channels"), dict)
-        else []
+        else None
     )
     channels = checks.channels_of(routes_data)
     people = checks.people_of(routes_data)
@@ -131,16 +157,31 @@ def validate_repository(
         ):
             template_versions.setdefault(source.name, []).append(source.version)
 
+    schedules = {s.name: pf for s, pf in parsed.values() if s.kind == "schedule"}
+    reach = schedule_reach(schedules, people)
     if routes_pair is not None and isinstance(routes_pair[1].data, dict):
         _check_routes_file(
-            routes_pair[1], problems, channels, channel_names, people, policy_ids, template_versions
+            routes_pair[1],
+            problems,
+            channels,
+            channel_names,
+            people,
+            policy_ids,
+            template_versions,
+            reach,
         )
     for source, pf in parsed.values():
         if source.kind == "policy" and isinstance(pf.data, dict):
-            _check_policy(pf, problems, channels, channel_names, people)
+            _check_policy(pf, problems, channels, channel_names, people, reach)
+    # Without a readable routes.yaml every member would look unknown: say nothing of people.
+    routes_read = routes_pair is not None and isinstance(routes_pair[1].data, dict)
+    check_schedules(
+        schedules, problems, people, channels, channel_names or [], routes_read=routes_read
+    )
 
-    problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
-    result = ValidationResult(problems, files=[s.rel_path for s in sources])
+    result = ValidationResult(
+        reading_order(syntax, schema, problems), files=[s.rel_path for s in sources]
+    )
     if not result.errors and routes_pair is not None:
         result.snapshot = _build_snapshot(root, sources, parsed, templates, with_git)
         if remember and not skip_templates:
@@ -152,10 +193,11 @@ def _check_routes_file(
     pf: Parsed,
     problems: list[Problem],
     channels: dict[str, Any],
-    channel_names: list[str],
+    channel_names: list[str] | None,
     people: dict[str, set[str]],
     policy_ids: list[str],
     template_versions: dict[str, list[str]],
+    schedules: dict[str, set[str]],
 ) -> None:
     check = Checker(pf, problems)
     data = pf.data
@@ -181,6 +223,7 @@ def _check_routes_file(
                 selected,
                 f"route '{route.get('name', i)}'",
                 people,
+                schedules,
             )
         if "escalation" in route:
             checks.check_policy_ref(
@@ -200,8 +243,9 @@ def _check_policy(
     pf: Parsed,
     problems: list[Problem],
     channels: dict[str, Any],
-    channel_names: list[str],
+    channel_names: list[str] | None,
     people: dict[str, set[str]],
+    schedules: dict[str, set[str]],
 ) -> None:
     check = Checker(pf, problems)
     for i, level in checks._items(pf.data, "levels"):
@@ -216,6 +260,7 @@ def _check_policy(
                 selected,
                 f"level {i + 1}",
                 people,
+                schedules,
             )
 
 
@@ -252,5 +297,12 @@ def _build_snapshot(
         ),
         producers=MappingProxyType(
             {pid: build_producer(pid, p) for pid, p in (routes_data.get("producers") or {}).items()}
+        ),
+        schedules=MappingProxyType(
+            {
+                s.name: build_schedule(s.name, p.data, s.rel_path)
+                for s, p in parsed.values()
+                if s.kind == "schedule"
+            }
         ),
     )

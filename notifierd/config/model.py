@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -196,6 +196,58 @@ class Policy:
     repeat_after: float | None = None  # seconds between rounds; None: derived from the levels
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A local window a layer covers; ``end <= start`` runs past midnight into the next day."""
+
+    days: frozenset[int]  # the weekdays a window starts on, Monday = 0
+    start: time
+    end: time  # time(0) when written 24:00
+
+    @property
+    def overnight(self) -> bool:
+        return self.end <= self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One rotation: members take turns of ``rotation`` seconds of wall-clock time from
+    ``start``, a naive local time in the schedule's zone."""
+
+    name: str
+    members: tuple[str, ...]
+    rotation: float
+    start: datetime  # naive: the schedule's wall clock
+    restrict: tuple[Restriction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A person on call from ``start`` until ``end`` (aware instants), over every layer."""
+
+    person: str
+    start: datetime
+    end: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One file ``schedules/<id>.yaml``: who is on call is computed from it, never stored."""
+
+    id: str
+    name: str
+    timezone: str
+    layers: tuple[Layer, ...]
+    overrides: tuple[Override, ...] = ()
+    handle: str | None = None
+    fallback: tuple[str, ...] = ()
+    path: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class TemplateVersion:
     """One file ``templates/<name>/<version>.yaml``; variants are raw sources (str or JSON-like)."""
@@ -257,3 +309,4 @@ class Snapshot:
     templates: Mapping[str, tuple[TemplateVersion, ...]]  # name -> versions, oldest first
     people: Mapping[str, Person] = field(default_factory=lambda: MappingProxyType({}))
     producers: Mapping[str, Producer] = field(default_factory=lambda: MappingProxyType({}))
+    schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from notifierd.config.model import Channel
+from notifierd.config.model import Channel, Schedule
 
 # `prefix:address` where prefix is a channel name or type. The prefix must start with a letter
 # or digit, so bare `#c`, `@u` and `+49…` can never be mistaken for explicit recipients.
@@ -62,3 +62,14 @@ def unfit_recipients(channels: Iterable[Channel], recipients: Iterable[str]) -> 
     """The recipients that reach none of ``channels`` (for validation to report)."""
     channels = list(channels)
     return [r for r in recipients if all(fits(c, r) is None for c in channels)]
+
+
+def schedule_recipients(schedules: Mapping[str, Schedule]) -> dict[str, str]:
+    """Every way a recipient names a schedule -> its id: ``schedule:<id>``, and its handle
+    written exactly, bare or with ``@``. Nothing fuzzy: any other ``@x`` stays a Slack user."""
+    out: dict[str, str] = {}
+    for sid, schedule in schedules.items():
+        out[f"schedule:{sid}"] = sid
+        if schedule.handle:
+            out[schedule.handle] = out[f"@{schedule.handle}"] = sid
+    return out

@@ -9,6 +9,7 @@ from pathlib import Path
 from notifierd.config.problems import Problem
 
 ROUTES_FILE = "routes.yaml"
+TESTS_DIR = "tests"  # config tests: `notifierd test`
 POLICY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TEMPLATE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 TEMPLATE_VERSION = re.compile(r"^v?[0-9]+(\.[0-9]+)*([-.][A-Za-z0-9]+)?$")
@@ -18,11 +19,19 @@ MAX_FILE_BYTES = 1 << 20
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     rel_path: str  # posix, relative to the config root
-    kind: str  # "routes" | "policy" | "template"
+    kind: str  # "routes" | "policy" | "schedule" | "template"
     text: str
     raw: bytes
-    name: str = ""  # policy id or template name
+    name: str = ""  # policy or schedule id, or template name
     version: str = ""  # template version
+
+
+def config_test_files(root: str | Path) -> list[Path]:
+    """The config test files of a repository, sorted; empty when it has no tests folder."""
+    folder = Path(root) / TESTS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
 def discover(root: Path) -> tuple[list[SourceFile], list[Problem]]:
@@ -71,13 +80,16 @@ def discover(root: Path) -> tuple[list[SourceFile], list[Problem]]:
             )
         )
 
-    policies = root / "policies"
-    if policies.is_dir():
-        for path in sorted(policies.iterdir()):
+    # One file per id: policies/<id>.yaml and schedules/<id>.yaml.
+    for folder, kind in (("policies", "policy"), ("schedules", "schedule")):
+        directory = root / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
             rel = path.relative_to(root).as_posix()
             if path.suffix == ".yml":
                 problems.append(
-                    Problem(rel, 1, 1, "policy files end in .yaml; rename it", code="misplaced")
+                    Problem(rel, 1, 1, f"{kind} files end in .yaml; rename it", code="misplaced")
                 )
             elif path.suffix != ".yaml" or not path.is_file():
                 continue
@@ -87,12 +99,12 @@ def discover(root: Path) -> tuple[list[SourceFile], list[Problem]]:
                         rel,
                         1,
                         1,
-                        f"invalid policy id '{path.stem}': use letters, digits, '_', '.', '-'",
+                        f"invalid {kind} id '{path.stem}': use letters, digits, '_', '.', '-'",
                         code="bad-name",
                     )
                 )
             else:
-                read(path, "policy", name=path.stem)
+                read(path, kind, name=path.stem)
 
     templates = root / "templates"
     if templates.is_dir():

@@ -43,6 +43,9 @@ _SINGULAR = {
     "suppressions": "suppression",
     "rate_limits": "rate limit",
     "levels": "level",
+    "layers": "layer",
+    "overrides": "override",
+    "restrict": "restriction",
     "examples": "example",
     "attachments": "attachment",
 }

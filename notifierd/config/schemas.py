@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-SCHEMA_NAMES = ("routes", "policy", "template", "request")
+SCHEMA_NAMES = ("routes", "policy", "schedule", "template", "request")
 
 
 def schemas_dir() -> Path:
@@ -29,5 +29,6 @@ def schema(name: str) -> dict[str, Any]:
 
 @cache
 def validator(name: str) -> Draft202012Validator:
-    """A validator for one schema (``routes``, ``policy``, ``template``, ``request``)."""
+    """A validator for one schema (``routes``, ``policy``, ``schedule``, ``template``,
+    ``request``)."""
     return Draft202012Validator(schema(name), format_checker=FormatChecker())

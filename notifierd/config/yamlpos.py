@@ -123,6 +123,16 @@ class _Builder:
         self.issues.append(YamlIssue(mark.line + 1, mark.column + 1, message))
 
 
+def _tab_in_indentation(text: str, line: int) -> tuple[int, int] | None:
+    """Line and column of the first tab in the indentation of ``line`` (1-based), if any."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    row = lines[line - 1]
+    indentation = row[: len(row) - len(row.lstrip(" \t"))]
+    return (line, indentation.index("\t") + 1) if "\t" in indentation else None
+
+
 def parse(text: str) -> Document:
     """Parse one YAML document; syntax errors come back as issues, never exceptions."""
     try:
@@ -134,6 +144,11 @@ def parse(text: str) -> Document:
         context = f" ({exc.context})" if exc.context else ""
         if "expected a single document" in str(exc) or "but found another document" in problem:
             problem, context = "only one YAML document is allowed per file (remove the '---')", ""
+        tab = _tab_in_indentation(text, line)
+        if tab is not None:
+            # The parser's words ("cannot start any token") do not say what to change.
+            (line, col), context = tab, ""
+            problem = "a tab in the indentation; YAML indentation must use spaces, not tabs"
         return Document(
             None,
             {(): Mark(line, col)},

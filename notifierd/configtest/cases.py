@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from notifierd.config.problems import Problem
+from notifierd.config.repository import config_test_files
 from notifierd.config.schema_errors import schema_problems
 from notifierd.config.schemas import validator
 from notifierd.config.yamlpos import Document, Mark, parse
 from notifierd.intake.parse import request_problems
-
-TESTS_DIR = "tests"
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,7 @@ class Case:
 
 def case_files(root: str | Path) -> list[Path]:
     """The case files of a config repository, sorted; empty when it has no tests folder."""
-    folder = Path(root) / TESTS_DIR
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    return config_test_files(root)
 
 
 def _parse_at(text: str) -> datetime:

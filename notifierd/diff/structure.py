@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifierd.config.model import Person, Snapshot
+from notifierd.config.model import WEEKDAYS, Person, Schedule, Snapshot
 from notifierd.config.values import format_duration
 
 
 @dataclass
 class Change:
-    kind: str  # route, channel, policy, template, suppression, rate_limit, settings
+    kind: str  # route, channel, policy, template, suppression, rate_limit, person, schedule,
+    # settings
     name: str
     what: str  # added, removed, changed, moved
     details: list[str] = field(default_factory=list)
@@ -131,6 +134,30 @@ def _settings_view(settings: Any) -> dict[str, Any]:
     }
 
 
+def _schedule_view(schedule: Schedule) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "name": schedule.name,
+        "handle": schedule.handle,
+        "timezone": schedule.timezone,
+        "fallback": list(schedule.fallback),
+    }
+    for layer in schedule.layers:
+        windows = "; ".join(
+            f"{','.join(WEEKDAYS[d] for d in sorted(w.days))} {w.start:%H:%M}-{w.end:%H:%M}"
+            for w in layer.restrict
+        )
+        view[f"layer {layer.name}"] = (
+            f"{', '.join(layer.members)} every {format_duration(layer.rotation)} from "
+            f"{layer.start:%Y-%m-%dT%H:%M}" + (f" ({windows})" if windows else "")
+        )
+    view["overrides"] = [
+        f"{o.person} {o.start:%Y-%m-%dT%H:%MZ} → {o.end:%Y-%m-%dT%H:%MZ}"
+        + (f" ({o.reason})" if o.reason else "")
+        for o in schedule.overrides
+    ]
+    return view
+
+
 def _person_view(person: Person) -> dict[str, Any]:
     return {
         "reach": person.reach,
@@ -149,25 +176,69 @@ def _person_view(person: Person) -> dict[str, Any]:
     }
 
 
+def kept_in_order(old: Sequence[str], new: Sequence[str]) -> set[str]:
+    """The most names of ``new`` that are still in their ``old`` relative order.
+
+    Both list the same names. These are a longest increasing subsequence of the old positions
+    taken in the new order; every other name is one the author moved. Moving one route to the
+    top thus moves one route, not every route below it. Among equally long answers the one found
+    by patience sorting is kept, which is stable from run to run.
+    """
+    where = {name: i for i, name in enumerate(old)}
+    positions = [where[name] for name in new]
+    tails: list[int] = []  # tails[k]: index in ``new`` ending the best run of length k + 1
+    tail_positions: list[int] = []  # their old positions, ascending (what bisect searches)
+    before: list[int | None] = [None] * len(new)
+    for i, position in enumerate(positions):
+        k = bisect_left(tail_positions, position)
+        before[i] = tails[k - 1] if k else None
+        if k == len(tails):
+            tails.append(i)
+            tail_positions.append(position)
+        else:
+            tails[k], tail_positions[k] = i, position
+    kept: set[str] = set()
+    at = tails[-1] if tails else None
+    while at is not None:
+        kept.add(new[at])
+        at = before[at]
+    return kept
+
+
+def _moves(old: Sequence[str], new: Sequence[str]) -> list[Change]:
+    """The routes in both sides, old and new order: the fewest moves that explain the new one.
+
+    First match wins, so order is behaviour; each move says which route it now goes before.
+    """
+    if list(old) == list(new):
+        return []
+    kept = kept_in_order(old, new)
+    changes = []
+    for index, name in enumerate(new):
+        if name in kept:
+            continue
+        below = new[index + 1] if index + 1 < len(new) else None
+        where = f"now above {below!r}" if below is not None else "now last"
+        changes.append(
+            Change(
+                "route",
+                name,
+                "moved",
+                [f"position {old.index(name) + 1} → {index + 1} (among routes in both), {where}"],
+            )
+        )
+    return changes
+
+
 def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
     changes: list[Change] = []
     old_routes = {r.name: r for r in old.routes}
     new_routes = {r.name: r for r in new.routes}
     changes += _named("route", old_routes, new_routes, _route_view)
-    common_old = [r.name for r in old.routes if r.name in new_routes]
-    common_new = [r.name for r in new.routes if r.name in old_routes]
-    if common_old != common_new:  # first match wins: order is behaviour
-        for name in common_new:
-            before, after = common_old.index(name), common_new.index(name)
-            if before != after:
-                changes.append(
-                    Change(
-                        "route",
-                        name,
-                        "moved",
-                        [f"position {before + 1} → {after + 1} (among routes in both)"],
-                    )
-                )
+    changes += _moves(
+        [r.name for r in old.routes if r.name in new_routes],
+        [r.name for r in new.routes if r.name in old_routes],
+    )
     changes += _named(
         "channel",
         dict(old.channels),
@@ -197,6 +268,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
         _limit_view,
     )
     changes += _named("person", dict(old.people), dict(new.people), _person_view)
+    changes += _named("schedule", dict(old.schedules), dict(new.schedules), _schedule_view)
     settings = _fields(_settings_view(old.settings), _settings_view(new.settings))
     if settings:
         changes.append(Change("settings", "settings", "changed", settings))

@@ -1,4 +1,4 @@
-"""The HTTP routes: health, readiness, metrics, reload, JSON intake, status, ack/resolve, Slack."""
+"""The HTTP routes: health, readiness, metrics, reload, intake, status, alert actions, Slack."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
 from notifierd import metrics
-from notifierd.http import auth, slack
+from notifierd.errors import Conflict
+from notifierd.http import auth, slack, slack_replies
 from notifierd.http.connections import connection_state
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
 from notifierd.principals import Principal, Refused, Role, slack_actor
@@ -83,6 +84,7 @@ def build_app(
     app.router.add_get("/api/v1/requests/{id}", request_status)
     app.router.add_post("/api/v1/alerts/{id}/ack", acknowledge)
     app.router.add_post("/api/v1/alerts/{id}/resolve", resolve)
+    app.router.add_post("/api/v1/alerts/{id}/escalate", escalate)
     app.router.add_post("/slack/interactions", slack_interactions)
     app.on_shutdown.append(_finish_background)
     return app
@@ -342,6 +344,11 @@ async def resolve(request: web.Request) -> web.Response:
     return await _alert_operation(request, "resolve")
 
 
+async def escalate(request: web.Request) -> web.Response:
+    """Fire the alert's next level now; 409 with the reason when its state refuses it."""
+    return await _alert_operation(request, "escalate")
+
+
 async def _alert_operation(request: web.Request, operation: str) -> web.Response:
     alerts = request.app[BACKEND].alerts
     if alerts is None:
@@ -358,6 +365,8 @@ async def _alert_operation(request: web.Request, operation: str) -> web.Response
         return error(404, "no such alert", id=alert_id)
     if isinstance(found, Refused):
         return error(403, "you may not act on this alert", reason=found.reason, id=alert_id)
+    if isinstance(found, Conflict):
+        return error(409, f"cannot {operation} this alert", reason=found.reason, id=alert_id)
     log.info(
         "alert %s over HTTP by %s",
         operation,
@@ -389,7 +398,8 @@ def _note(raw: bytes) -> tuple[str | None, str | None]:
 
 
 async def slack_interactions(request: web.Request) -> web.Response:
-    """Button presses on notifierd's Slack messages: verified, then acknowledge/resolve."""
+    """Button presses on notifierd's Slack messages: verified, then acknowledge, resolve or
+    escalate."""
     secret = os.environ.get(SIGNING_SECRET_ENV)
     if not secret:
         return error(
@@ -455,8 +465,10 @@ async def _replay_refusal(backend: Backend, signature: str) -> web.Response | No
 
 def _operation(
     alerts: AlertActions, name: str
-) -> Callable[..., Awaitable[dict[str, Any] | Refused | None]]:
-    """The alert action called ``name`` ("acknowledge" or "resolve")."""
+) -> Callable[..., Awaitable[dict[str, Any] | Refused | Conflict | None]]:
+    """The alert action called ``name`` ("acknowledge", "resolve" or "escalate")."""
+    if name == "escalate":
+        return alerts.escalate
     return alerts.acknowledge if name == "acknowledge" else alerts.resolve
 
 
@@ -476,7 +488,7 @@ async def _slack_action(alerts: AlertActions, action: slack.Action, actor: Princ
         " (no such alert)"
         if found is None
         else f" refused: {found.reason}"
-        if isinstance(found, Refused)
+        if isinstance(found, Refused | Conflict)
         else ""
     )
     log.info(
@@ -485,6 +497,34 @@ async def _slack_action(alerts: AlertActions, action: slack.Action, actor: Princ
         actor.id,
         outcome,
         extra={"event": f"slack_{action.operation}", "alert_id": action.target},
+    )
+    if action.operation == "escalate":
+        # The button stays on the message: only the person who pressed hears what came of it.
+        problem = await slack_replies.reply(action.slack.get("response_url"), _escalated(found))
+        if problem is not None:
+            log.warning(
+                "could not tell the Slack user what came of escalating %s: %s",
+                action.target,
+                problem,
+                extra={"event": "slack_reply_failed", "alert_id": action.target},
+            )
+
+
+def _escalated(found: dict[str, Any] | Refused | Conflict | None) -> str:
+    """What the person who pressed Escalate is told."""
+    if found is None:
+        return "Not escalated: no such alert."
+    if isinstance(found, Refused):
+        return f"Not escalated: you may not act on this alert ({found.reason})."
+    if isinstance(found, Conflict):
+        return f"Not escalated: {found.reason}."
+    step = found["escalation"]
+    level = f"level {step['level']} (round {step['round']})"
+    if not step["joined"]:
+        return f"Escalated: {level} of alert {found['id']} is being paged now."
+    return (
+        f"Not escalated further: {level} of alert {found['id']} was escalated moments ago "
+        f"by {step['requested_by']}."
     )
 
 

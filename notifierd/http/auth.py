@@ -28,6 +28,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     # A producer acts on its own alerts (and what may_act_on grants); operate on any.
     ("POST", "/api/v1/alerts/{id}/ack"): frozenset({Role.OPERATE, Role.PRODUCE}),
     ("POST", "/api/v1/alerts/{id}/resolve"): frozenset({Role.OPERATE, Role.PRODUCE}),
+    ("POST", "/api/v1/alerts/{id}/escalate"): frozenset({Role.OPERATE, Role.PRODUCE}),
 }
 
 

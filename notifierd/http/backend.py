@@ -10,13 +10,15 @@ from typing import Any, Protocol
 
 from notifierd.config.model import Snapshot, SnapshotId
 from notifierd.config.problems import Problem
+from notifierd.errors import Conflict
 from notifierd.principals import Principal, Principals, Refused
 
 
 class AlertActions(Protocol):
-    """Acknowledge or resolve an alert by its id, dedup key or a step's id, as ``actor``;
-    None: no such alert; Refused: the actor may not act on it. ``note``: the caller's words,
-    recorded with the action (never as who acted)."""
+    """Acknowledge, resolve or escalate an alert by its id, dedup key or a step's id, as
+    ``actor``; None: no such alert; Refused: the actor may not act on it; Conflict: the alert's
+    state refuses it. ``note``: the caller's words, recorded with the action (never as who
+    acted)."""
 
     async def acknowledge(
         self,
@@ -35,6 +37,17 @@ class AlertActions(Protocol):
         note: str | None = None,
         context: dict[str, Any] | None = None,
     ) -> dict[str, Any] | Refused | None: ...
+
+    async def escalate(
+        self,
+        alert_id: str,
+        actor: Principal,
+        via: str,
+        note: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | Refused | Conflict | None:
+        """Fire the next level now; the answer has ``escalation`` (round, level, requested_by,
+        joined, next_due_at)."""
 
 
 class Backend(Protocol):

@@ -14,7 +14,11 @@ MAX_AGE_SECONDS = 5 * 60  # Slack's advice: older requests may be replays
 # A request is fresh from MAX_AGE before its timestamp to MAX_AGE after: whenever it was first
 # taken, its mark must outlive the rest of that window to refuse every replay inside it.
 REPLAY_MARK_SECONDS = 2 * MAX_AGE_SECONDS
-ACTIONS = {"notifierd_ack": "acknowledge", "notifierd_resolve": "resolve"}
+ACTIONS = {
+    "notifierd_ack": "acknowledge",
+    "notifierd_resolve": "resolve",
+    "notifierd_escalate": "escalate",
+}
 
 
 class InvalidPayload(ValueError):
@@ -50,7 +54,7 @@ def verify(
 class Action:
     """One notifierd button press: what to do, to which alert (or request), by whom."""
 
-    operation: str  # "acknowledge" or "resolve"
+    operation: str  # "acknowledge", "resolve" or "escalate"
     target: str  # the button's value: an alert id, or a request id
     by: str  # the Slack user's name, as shown: a note, not who acts
     slack: dict[str, Any] = field(default_factory=dict)

@@ -14,7 +14,7 @@ from notifierd import metrics
 from notifierd.active import Active
 from notifierd.pipeline.deliver import UNBOUNDED, Attempt, Deliverer, Waits, message_json
 from notifierd.pipeline.failures import infrastructure_failure
-from notifierd.pipeline.outcome import Processed, finish, request_payload
+from notifierd.pipeline.outcome import Processed, finish, joined_note, request_payload
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery
@@ -126,7 +126,7 @@ class Deliveries:
             planned.recipient or "",
             DeliveryStatus.QUEUED,
             template=rendered.template,
-            note=rendered.note,
+            note=joined_note(planned.note, rendered.note),
             snapshot_id=active.id,
         )
         if rendered.message is None:  # the request's own template cannot render: permanent
@@ -173,7 +173,7 @@ class Deliveries:
             channel.type,
             planned.recipient or "",
             status,
-            note=note,
+            note=joined_note(note, planned.note),
             snapshot_id=active.id,
             template=str(planned.template) if planned.template else None,
         )

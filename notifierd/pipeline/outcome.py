@@ -35,6 +35,43 @@ def request_payload(request: Request) -> str:
     return jsonenc.dumps_text(payload)
 
 
+def joined_note(*notes: str | None) -> str | None:
+    """One note column for everything worth recording with a delivery, in order."""
+    text = "; ".join(n for n in notes if n)
+    return text or None
+
+
+def unknown_channel_error(name: str, config_id: str) -> str:
+    """Why a delivery to a channel the request names but the config lacks is dead at once."""
+    return f"unknown channel {name!r}: no channel of that name in config {config_id}"
+
+
+def rejected_reason(refused: Sequence[str]) -> str:
+    """A request refused by routing (recipients it may not name), as its outcome records it."""
+    return "; ".join(refused)
+
+
+def suppressed_reason(window: str) -> str:
+    """Why a request was held back, as its outcome records it."""
+    return f"suppression window {window!r} is active"
+
+
+def unrouted_reason(routes: Sequence[str]) -> str:
+    """Why a request reaches no one, as its outcome records it."""
+    if routes:  # e.g. its only recipient's preferences picked none of the channels
+        return (
+            f"route(s) {', '.join(routes)} matched but reach no one: the "
+            "preferences of the people they name pick none of their channels"
+        )
+    return "no route matched and the request names no channels"
+
+
+def no_alert_named(action: str | None) -> str:
+    """Why an acknowledge or resolve without a dedup_key is ignored: it names no alert."""
+    article = "an" if (action or "a")[0] in "aeiou" else "a"
+    return f"{article} {action} request names its alert with dedup_key"
+
+
 def finish(out: Processed, outcome: str, reason: str | None) -> Processed:
     """Set the request's outcome; count and log it."""
     out.request.outcome = outcome

@@ -11,7 +11,16 @@ from notifierd.active import Active
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import UNBOUNDED, Clock, Waits
 from notifierd.pipeline.deliveries import Deliveries
-from notifierd.pipeline.outcome import Known, Processed, finish, request_payload
+from notifierd.pipeline.outcome import (
+    Known,
+    Processed,
+    finish,
+    rejected_reason,
+    request_payload,
+    suppressed_reason,
+    unknown_channel_error,
+    unrouted_reason,
+)
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery
@@ -82,7 +91,7 @@ class Processor:
         record.routes = list(decision.routes)
         if decision.refused:
             # Before dedup and alerts: a refused request claims no dedup key and opens nothing.
-            return finish(out, "rejected", "; ".join(decision.refused))
+            return finish(out, "rejected", rejected_reason(decision.refused))
 
         # A notification's dedup_key is a time window; an alert's joins its open alert (below).
         if request.dedup_key and self.dedup is not None and lifecycle and request.kind != "alert":
@@ -113,7 +122,7 @@ class Processor:
                     DeliveryStatus.DEAD,
                     attempts=0,
                     snapshot_id=active.id,
-                    last_error=f"unknown channel {name!r}: no channel of that name in config {active.id}",
+                    last_error=unknown_channel_error(name, active.id),
                 )
             )
         if decision.suppressed_by:
@@ -127,9 +136,7 @@ class Processor:
                         f"suppression window {decision.suppressed_by!r}",
                     )
                 )
-            return finish(
-                out, "suppressed", f"suppression window {decision.suppressed_by!r} is active"
-            )
+            return finish(out, "suppressed", suppressed_reason(decision.suppressed_by))
         if alerts is not None:
             alert, opened = await alerts.trigger(
                 active, request, decision.escalation, decision.routes
@@ -141,14 +148,7 @@ class Processor:
                     f"joined open alert {alert.id} (occurrence {alert.occurrences})",
                 )
         if not decision.deliveries and not decision.unknown_channels:
-            if decision.routes:  # e.g. its only recipient's preferences picked none of the channels
-                reason = (
-                    f"route(s) {', '.join(decision.routes)} matched but reach no one: the "
-                    "preferences of the people they name pick none of their channels"
-                )
-            else:
-                reason = "no route matched and the request names no channels"
-            return finish(out, "unrouted", reason)
+            return finish(out, "unrouted", unrouted_reason(decision.routes))
 
         renderer = Renderer(active.catalog, request)
         # Anything already recorded is final or owned by the retrier: a replay sends only the rest.

@@ -8,7 +8,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from notifierd.config.model import CHANNEL_TYPES, Channel, Snapshot
 from notifierd.config.recipient_patterns import PatternError, RecipientPattern, parse_pattern
-from notifierd.config.recipients import fits, recipient_form, split_recipient
+from notifierd.config.recipients import (
+    fits,
+    recipient_form,
+    schedule_recipients,
+    split_recipient,
+)
 
 Key = tuple[str, str]  # (channel type, address as compared)
 
@@ -50,8 +55,8 @@ def known_recipients(snapshot: Snapshot) -> frozenset[Key]:
             for default in channel.default_recipients:
                 address = fits(channel, default) or default  # as resolve() sends it
                 yield channel.type, _compared(channel.type, address)
-        # Schedules (PRODUCT.md: `schedule:<id>`, `@handle`) are known recipients too: their
-        # ids and handles join this set when the snapshot has schedules.
+        # Schedules (`schedule:<id>`, `@handle`, `handle`) are known by name, like people:
+        # AllowedRecipients.schedules.
 
     return frozenset(k for k in keys() if k is not None)
 
@@ -71,19 +76,21 @@ class AllowedRecipients:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.people = snapshot.people
+        # A schedule resolves to a person of the config, so naming one is always allowed.
+        self.schedules = schedule_recipients(snapshot.schedules)
         self.known = known_recipients(snapshot)
         self.patterns = {name: _patterns(c) for name, c in snapshot.channels.items()}
 
     def refusals(self, channels: Iterable[Channel], recipients: Sequence[str]) -> tuple[str, ...]:
         """Why each of ``recipients`` that reaches one of ``channels`` may not; empty when all may.
 
-        A person from ``people:`` is always allowed (their contacts are config). A recipient
-        that fits none of the channels reaches no one and is not judged here.
+        A person from ``people:`` or a schedule is always allowed (their contacts are config).
+        A recipient that fits none of the channels reaches no one and is not judged here.
         """
         channels = list(channels)
         reasons: list[str] = []
         for recipient in recipients:
-            if recipient in self.people:
+            if recipient in self.people or recipient in self.schedules:
                 continue
             for channel in channels:
                 address = fits(channel, recipient)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from operator import attrgetter
 
 from notifierd.config.matchers import REQUEST_FIELDS, Matcher
 from notifierd.config.model import Channel, Person, Route, Snapshot, Suppression
+from notifierd.config.recipients import unfit_recipients
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.allowed import AllowedRecipients
 from notifierd.routing.recipients import depends_on_request, expand_people, resolve
@@ -27,6 +28,9 @@ class PlannedDelivery:
     template: TemplateRef | None  # the request's, else the producing route's, else plain text
     template_from: str  # "request" | "route" | "none"
     route: str | None  # the route that produced it; None when only the request named channels
+    # What the daemon records with the delivery besides its status: the request's routing
+    # warnings (a recipient of its own that fits none of its channels).
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,17 @@ class RoutingDecision:
     # Why the request's own recipients may not be sent to; when any, it has no deliveries and
     # is rejected whole, never rerouted.
     refused: tuple[str, ...] = ()
+    # Not failures, but worth saying: each is also the note of every delivery.
+    warnings: tuple[str, ...] = ()
+
+
+def unfit_recipient_warning(recipient: str, channels: tuple[str, ...]) -> str:
+    """How the daemon notes a request's recipient that none of its channels can take."""
+    return (
+        f"recipient {recipient!r} fits none of the request's channels ({', '.join(channels)}): "
+        "nothing is sent to it; a channel no recipient fits gets its default_recipients, a "
+        "teams, pagerduty or webhook channel its configured target"
+    )
 
 
 class _CompiledRoute:
@@ -251,6 +266,7 @@ class Router:
         self._override_pairs: dict[tuple[object, ...], list[tuple[str, str | None]]] = {}
         self.allowed = AllowedRecipients(snapshot)
         self._refusals: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self._unfit_memo: dict[tuple[object, ...], tuple[str, ...]] = {}
 
     def matching_routes(self, request: Request) -> list[Route]:
         """The routes that match ``request``, in order, down to the first without continue."""
@@ -360,6 +376,11 @@ class Router:
                     seen.add((c, r))
                     deliveries.append(PlannedDelivery(c, r, template, source, None))
 
+        warnings = self._unfit(request, matched) if request.recipients else ()
+        if warnings:
+            note = "; ".join(warnings)
+            deliveries = [replace(d, note=note) for d in deliveries]
+
         escalation = request.escalation_policy
         if escalation is None:
             escalation = next((c.route.escalation for c in matched if c.route.escalation), None)
@@ -372,7 +393,34 @@ class Router:
             suppressed_by=suppressed.name if suppressed else None,
             unknown_channels=unknown,
             refused=refused,
+            warnings=warnings,
         )
+
+    def _unfit(self, request: Request, matched: tuple[_CompiledRoute, ...]) -> tuple[str, ...]:
+        """A warning for each of the request's own recipients that fits none of its channels.
+
+        Not a failure (PRODUCT.md: a channel no recipient fits gets its default_recipients), but
+        the recipient is reached nowhere, which its producer did not mean. People are left to
+        their contact preferences, which may pick none of the channels on purpose.
+        """
+        recipients = request.recipients or ()
+        chosen = request.channels or tuple(c for m in matched for c in m.route.channels)
+        names = tuple(dict.fromkeys(c for c in chosen if c in self.channels))
+        if not names:
+            return ()  # nothing is sent at all: the outcome says so, not a warning
+        key = (names, recipients)
+        found = self._unfit_memo.get(key)
+        if found is None:
+            channels = [self.channels[c] for c in names]
+            found = tuple(
+                unfit_recipient_warning(r, names)
+                for r in unfit_recipients(channels, recipients)
+                if r not in self.people
+            )
+            if len(self._unfit_memo) >= 4096:
+                self._unfit_memo.clear()  # bounded; recomputing is cheap
+            self._unfit_memo[key] = found
+        return found
 
     def _refused(self, request: Request, matched: tuple[_CompiledRoute, ...]) -> tuple[str, ...]:
         """Why the request's own recipients may not go where it would send them."""

@@ -26,18 +26,31 @@ class DueStep:
     dedup_key: str
     title: str | None
     payload: str  # the opening request, as JSON
+    requested_by: str | None = None  # who asked for it now ("escalate now"), if someone did
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> DueStep:
         return cls(
             step=StepRef(row["alert_id"], row["round"], row["level"]),
             due_at=row["due_at"],
+            requested_by=row["requested_by"],
             alert_status=AlertStatus(row["status"]),
             policy=row["policy"],
             dedup_key=row["dedup_key"],
             title=row["title"],
             payload=row["payload"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class EscalatedNow:
+    """The step an "escalate now" brought forward, or joined: one another request brought
+    forward moments before."""
+
+    step: StepRef
+    requested_by: str  # who asked for it now (the first to, when joined)
+    joined: bool  # True: nothing moved, the step was (or is being) paged already
+    following: datetime | None = None  # when the step after it is due now, if one is left
 
 
 class AlertStore:
@@ -106,6 +119,54 @@ class AlertStore:
             await conn.execute(q("cancel_steps"), alert_id)
             await conn.execute(q("add_alert_event"), alert_id, to, by, via, detail)
             return True
+
+    async def escalate_now(
+        self,
+        alert_id: str,
+        now: datetime,
+        by: str,
+        via: str,
+        note: str | None = None,
+        join_within: float = 0.0,
+    ) -> EscalatedNow | AlertStatus | None:
+        """Bring the alert's next level forward to ``now`` and its later steps by as much,
+        recording ``by`` on the step and in the timeline, in one transaction under the alert's
+        row lock: concurrent requests (any replica) take turns, and a request within
+        ``join_within`` seconds of the one that brought a step forward joins that step. The
+        alert's status when it is not triggered; None when no step is left to bring forward."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            status = await conn.fetchval(q("lock_alert_status"), alert_id)
+            if status != AlertStatus.TRIGGERED:
+                # Gone since it was found: retention purges resolved alerts only.
+                return AlertStatus(status or AlertStatus.RESOLVED)
+            recent = await conn.fetchrow(
+                q("step_escalated_moments_ago"), alert_id, now, join_within
+            )
+            if recent is not None:
+                done = EscalatedNow(
+                    StepRef(alert_id, recent["round"], recent["level"]),
+                    recent["requested_by"],
+                    joined=True,
+                )
+            else:
+                moved = await conn.fetch(q("escalate_now"), alert_id, now, by)
+                if not moved:
+                    return None
+                done = EscalatedNow(
+                    StepRef(alert_id, moved[0]["round"], moved[0]["level"]),
+                    by,
+                    joined=False,
+                    following=moved[1]["due_at"] if len(moved) > 1 else None,
+                )
+            await conn.execute(
+                q("add_alert_event"),
+                alert_id,
+                "escalation_requested",
+                by,
+                via,
+                _requested(done, note),
+            )
+            return done
 
     async def event(
         self, alert_id: str, kind: str, actor: str | None, via: str, detail: str | None
@@ -201,6 +262,17 @@ class AlertStore:
 
     async def open_count(self) -> int:
         return int(await self.pool.fetchval(q("count_open_alerts")))
+
+
+def _requested(done: EscalatedNow, note: str | None) -> str:
+    """The timeline's words for an "escalate now" request."""
+    level = f"level {done.step.level} (round {done.step.round + 1})"
+    words = (
+        f"{level} was brought forward moments ago by {done.requested_by}"
+        if done.joined
+        else f"{level} now"
+    )
+    return f"{words}; note: {note}" if note else words
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

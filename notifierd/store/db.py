@@ -17,7 +17,7 @@ from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, D
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
-from notifierd.store.rows import DeadLetter, DueRetry, HistoryEntry, from_rows
+from notifierd.store.rows import AlertGauges, DeadLetter, DueRetry, HistoryEntry, from_rows
 
 # Seconds to open a connection: a server that accepts and never answers is given up on.
 CONNECT_TIMEOUT = 10.0
@@ -347,6 +347,13 @@ class Store:
             "requests": {r["outcome"]: r["n"] for r in outcomes},
             "rejected": rejected,
         }
+
+    async def alert_gauges(self, now: datetime | None = None) -> AlertGauges:
+        """Open alerts, and seconds the oldest escalation step that should have fired has
+        waited; ``now``: a test's clock (store/due.py), else Postgres' now()."""
+        row = await self.pool.fetchrow(q("alert_gauges"), now)
+        assert row is not None  # one row, always
+        return AlertGauges(int(row["open_alerts"]), float(row["escalation_overdue"]))
 
     async def dlq_list(self, channel: str | None, limit: int) -> list[DeadLetter]:
         """Dead deliveries and dead requests (``kind``), newest first."""

@@ -24,6 +24,14 @@ def from_rows(record: type[R], rows: list[asyncpg.Record]) -> list[R]:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertGauges:
+    """What /metrics shows of alerts (query ``alert_gauges``)."""
+
+    open_alerts: int
+    escalation_overdue: float  # seconds the oldest step that should have fired has waited
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """A recent delivery (query ``history``)."""
 

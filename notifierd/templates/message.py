@@ -73,9 +73,10 @@ def slack_fallback_blocks(
 
 
 def slack_alert_actions(alert_ref: str, title: str) -> dict[str, Any]:
-    """Acknowledge and Resolve buttons for an alert's Slack message. ``alert_ref`` is the id of
-    the request that sent it (the alert's, or an escalation step's); the interactions endpoint
-    (notifierd/http/slack.py) finds the alert from either."""
+    """Acknowledge, Escalate and Resolve buttons for an alert's Slack message. ``alert_ref`` is
+    the id of the request that sent it (the alert's, or an escalation step's); the interactions
+    endpoint (notifierd/http/slack.py) finds the alert from either."""
+    named = slack_escape(truncate(title, 200))
     return {
         "type": "actions",
         "block_id": "notifierd_alert_actions",
@@ -89,6 +90,22 @@ def slack_alert_actions(alert_ref: str, title: str) -> dict[str, Any]:
             },
             {
                 "type": "button",
+                "text": {"type": "plain_text", "text": "Escalate"},
+                "action_id": "notifierd_escalate",
+                "value": alert_ref,
+                # It pages the next level: asked twice, so a stray click wakes nobody.
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Escalate this alert now?"},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f"This pages the next escalation level for *{named}* now.",
+                    },
+                    "confirm": {"type": "plain_text", "text": "Escalate"},
+                    "deny": {"type": "plain_text", "text": "Cancel"},
+                },
+            },
+            {
+                "type": "button",
                 "style": "danger",
                 "text": {"type": "plain_text", "text": "Resolve"},
                 "action_id": "notifierd_resolve",
@@ -97,7 +114,7 @@ def slack_alert_actions(alert_ref: str, title: str) -> dict[str, Any]:
                     "title": {"type": "plain_text", "text": "Resolve this alert?"},
                     "text": {
                         "type": "mrkdwn",
-                        "text": f"This stops escalation for *{slack_escape(truncate(title, 200))}*.",
+                        "text": f"This stops escalation for *{named}*.",
                     },
                     "confirm": {"type": "plain_text", "text": "Resolve"},
                     "deny": {"type": "plain_text", "text": "Cancel"},

@@ -13,7 +13,7 @@ from jsonschema.exceptions import SchemaError
 
 from notifierd.config.checks import Checker, Parsed
 from notifierd.config.model import TemplateVersion
-from notifierd.config.problems import Problem
+from notifierd.config.problems import Problem, Severity
 from notifierd.templates.checks import render_examples, undeclared_problems
 from notifierd.templates.compiled import CompiledTemplate
 from notifierd.templates.compiler import compile_template
@@ -60,7 +60,8 @@ def check_template(
         location: tuple[Any, ...], line: int | None, message: str, severity: str, code: str
     ) -> None:
         file_line, column = _locate(pf, tuple(location), line)
-        problems.append(Problem(pf.rel_path, file_line, column, message, severity, code))
+        # A template problem is an error or a warning; the names are the same in both layers.
+        problems.append(Problem(pf.rel_path, file_line, column, message, Severity(severity), code))
 
     try:
         _check_variables_schema(tv.variables)
@@ -83,6 +84,6 @@ def check_template(
             (),
             "no examples: add at least one so validate can render this template",
             "no-examples",
-            severity="warning",
+            severity=Severity.WARNING,
         )
     return compiled

@@ -70,6 +70,7 @@ async def test_trigger_ack_resolve_land_on_one_incident_and_one_thread(
             [actions] = [b for b in original["blocks"] if b["type"] == "actions"]
             assert {e["action_id"]: e["value"] for e in actions["elements"]} == {
                 "notifierd_ack": rid,
+                "notifierd_escalate": rid,
                 "notifierd_resolve": rid,
             }
 

@@ -157,3 +157,81 @@ async def test_channel_test_sends_a_real_message(running: Running) -> None:
     assert failed.exit_code == 1 and "failed (permanent)" in failed.output
     unknown = await invoke("channel", "test", "nope", "--config", str(running.config))
     assert unknown.exit_code == 2
+
+
+LONG_ID = "deploy-2026-11-30-platform-team-with-a-very-long-request-identifier-0001"
+LONG_TITLE = "Deployment of checkout-service v2.31.7 to production-eu-west-1\tfinished"
+
+
+def tsv(output: str) -> tuple[list[str], list[list[str]]]:
+    """A piped table: its header row and its rows, split on tabs."""
+    header, *rows = output.splitlines()
+    return header.split("\t"), [row.split("\t") for row in rows]
+
+
+async def test_every_listing_command_pipes_whole_rows_and_parses_as_json(
+    running: Running,
+) -> None:
+    """CliRunner is not a terminal: each table is a header row and tab-separated rows whose
+    values are never cut (ids, titles, errors), and each listing command's --format json
+    parses."""
+    await running.push({"id": LONG_ID, "title": LONG_TITLE, "kind": "alert", "dedup_key": "co"})
+    await running.status(LONG_ID)
+    running.flaky.status = 404
+    dead = await running.push({"labels": {"target": "flaky"}, "title": LONG_TITLE})
+    await running.status(dead)
+
+    history = await invoke("history", "--hours", "1")
+    assert history.exit_code == 0, history.output
+    header, rows = tsv(history.output)
+    assert header == [
+        "when",
+        "request",
+        "title",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "error",
+    ]
+    mine = next(row for row in rows if row[1] == LONG_ID)
+    # A tab inside a value is a space: the columns stay where the header says.
+    assert mine[2:6] == [LONG_TITLE.replace("\t", " "), "sink", "-", "delivered"]
+
+    status = await invoke("status", LONG_ID)
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    assert lines[0].startswith(f"request {LONG_ID} (alert): delivered")
+    at = lines.index("channel\trecipient\tstatus\tattempts\tlatency ms\ttemplate\terror / note")
+    assert lines[at + 1].split("\t")[:4] == ["sink", "-", "delivered", "1"]
+
+    dlq = await invoke("dlq", "list")
+    assert dlq.exit_code == 0, dlq.output
+    header, [row] = tsv(dlq.output)
+    assert header[:3] == ["kind", "delivery", "request"]
+    assert row[2] == dead and row[4] == "flaky" and "404" in row[8]
+
+    metrics = await invoke("metrics", "--since", "1h")
+    lines = metrics.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("channel\ttype\ttotal"))
+    assert {line.split("\t")[0] for line in lines[at + 1 :]} == {"sink", "flaky"}
+
+    alerts = await invoke("alerts", "list")
+    header, [row] = tsv(alerts.output)
+    assert header[:4] == ["id", "dedup key", "status", "title"]
+    assert row[:4] == [LONG_ID, "co", "triggered", LONG_TITLE.replace("\t", " ")]
+    shown = await invoke("alerts", "show", "co")
+    assert shown.exit_code == 0, shown.output
+    assert "at\tevent\tby\tvia\tdetail" in shown.output.splitlines()
+
+    for command in (
+        ["history", "--hours", "1"],
+        ["status", LONG_ID],
+        ["dlq", "list"],
+        ["metrics", "--since", "1h"],
+        ["alerts", "list"],
+        ["alerts", "show", "co"],
+    ):
+        result = await invoke(*command, "--format", "json")
+        assert result.exit_code == 0, (command, result.output)
+        assert json.loads(result.stdout), command

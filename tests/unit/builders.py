@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -161,6 +162,26 @@ def example_snapshot() -> Snapshot:
         templates=[("incident_alert", "1.0"), ("deployment_complete", "1.0")],
         policies=["critical-incident"],
     )
+
+
+def requiring_template(name: str, *required: str, version: str = "1.0") -> TemplateVersion:
+    """A template whose context must have ``required`` (as the shipped ones have)."""
+    return TemplateVersion(
+        name=name,
+        version=version,
+        subject="{{ title }}",
+        text="{{ message }}",
+        variables=MappingProxyType({"type": "object", "required": list(required)}),
+    )
+
+
+def example_snapshot_with(*templates: TemplateVersion) -> Snapshot:
+    """PRODUCT.md's example config with ``templates`` in place of its versions of those names."""
+    base = example_snapshot()
+    merged = dict(base.templates)
+    for tv in templates:
+        merged[tv.name] = (tv,)
+    return replace(base, templates=MappingProxyType(merged))
 
 
 def request(**fields: Any) -> Request:

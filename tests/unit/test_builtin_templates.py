@@ -179,7 +179,7 @@ def test_deployment_complete_2_0_adds_duration_formatting_and_rollback() -> None
     assert [b["text"]["text"] for b in buttons] == ["Release notes", "Roll back"]
 
 
-def test_incident_alert_has_ack_and_resolve_buttons_carrying_the_request_id() -> None:
+def test_incident_alert_has_ack_escalate_and_resolve_buttons_carrying_the_request_id() -> None:
     tv = load_version(TEMPLATES / "incident_alert" / "1.0.yaml")
     request = Request.from_dict(
         {
@@ -196,9 +196,14 @@ def test_incident_alert_has_ack_and_resolve_buttons_carrying_the_request_id() ->
     (actions,) = [b for b in message.slack_blocks or [] if b["type"] == "actions"]
     assert [(b["action_id"], b["value"]) for b in actions["elements"]] == [
         ("notifierd_ack", "alert-42"),
+        ("notifierd_escalate", "alert-42"),
         ("notifierd_resolve", "alert-42"),
     ]
-    assert [b["text"]["text"] for b in actions["elements"]] == ["Acknowledge", "Resolve"]
+    assert [b["text"]["text"] for b in actions["elements"]] == [
+        "Acknowledge",
+        "Escalate",
+        "Resolve",
+    ]
 
 
 def test_incident_alert_takes_title_and_severity_from_the_request() -> None:

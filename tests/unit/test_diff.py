@@ -9,6 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from notifierd.cli.diff import diff
+from notifierd.diff.replay import OWN_TARGET, Outcome, compare
+from notifierd.diff.samples import read_samples, sample_labels
+from notifierd.diff.structure import kept_in_order
 from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, write_repo
 
 ROUTES = MINIMAL_ROUTES.replace(
@@ -66,7 +69,10 @@ def test_reordered_route_shows_the_requests_it_moves(tmp_path: Path) -> None:
         ],
     )
     assert code == 1
-    assert "route 'low' moved\n    position 2 → 3 (among routes in both)" in out
+    assert (
+        "route 'default' moved\n    position 3 → 2 (among routes in both), now above 'low'" in out
+    )
+    assert "route 'low' moved" not in out  # one move explains the new order
     assert "1 of 2 replayed request(s) handled differently:" in out
     assert "routes: low → default" in out
     assert "no longer to: ops-email ops@company.com" in out and "now also to: ops-slack #ops" in out
@@ -160,3 +166,135 @@ def test_a_wider_allow_recipients_is_a_channel_change(tmp_path: Path) -> None:
             "details": ["allow_recipients: [] → ['*']"],
         }
     ]
+
+
+# --- issue 17 §10: the diff names requests and moves the way their authors think of them ---
+
+FIVE_ROUTES = MINIMAL_ROUTES.replace(
+    "  - name: default\n",
+    "".join(
+        f"  - name: {name}\n    matchers: ['service=\"{name}\"']\n    channels: [ops-email]\n"
+        for name in ("api", "db", "web")
+    )
+    + "  - name: default\n",
+)
+
+
+def test_the_fewest_moves_explain_a_new_order() -> None:
+    old = ["a", "b", "c", "d", "e"]
+    assert set(old) - kept_in_order(old, ["e", "a", "b", "c", "d"]) == {"e"}
+    assert set(old) - kept_in_order(old, ["b", "c", "d", "e", "a"]) == {"a"}
+    assert set(old) - kept_in_order(old, ["a", "d", "b", "c", "e"]) == {"d"}
+    assert set(old) - kept_in_order(old, ["b", "a", "d", "c", "e"]) in (
+        {"a", "c"},
+        {"a", "d"},
+        {"b", "c"},
+        {"b", "d"},
+    )
+    assert kept_in_order(old, old) == set(old)
+    assert kept_in_order([], []) == set()
+
+
+def test_moving_one_route_to_the_top_reports_one_move(tmp_path: Path) -> None:
+    old = repo(tmp_path / "old", routes=FIVE_ROUTES)
+    web = "  - name: web\n    matchers: ['service=\"web\"']\n    channels: [ops-email]\n"
+    to_top = FIVE_ROUTES.replace(web, "").replace("routes:\n", "routes:\n" + web)
+    _, out = run(str(old), str(repo(tmp_path / "new", routes=to_top)), "--format", "json")
+    assert json.loads(out)["changes"] == [
+        {
+            "kind": "route",
+            "name": "web",
+            "what": "moved",
+            "details": ["position 4 → 1 (among routes in both), now above 'critical'"],
+        }
+    ]
+
+
+def test_sample_requests_are_named_by_id_else_title_else_position() -> None:
+    samples = [
+        {"id": "db-down", "title": "DB down"},
+        {"title": "Deployed"},
+        {"template": "deploy", "context": {"environment": "prod"}},
+        {"title": "Deployed", "message": "again"},
+        {"title": "x" * 100},
+        {"id": "smoke"},
+    ]
+    assert sample_labels(samples, taken=frozenset({"smoke"})) == [
+        "db-down",
+        '"Deployed" (request 2)',
+        "request 3",
+        '"Deployed" (request 4)',
+        '"' + "x" * 59 + '…"',
+        "smoke (request 6)",
+    ]
+
+
+def test_a_channel_with_its_own_target_is_named_so() -> None:
+    old = Outcome(
+        routes=("default",), deliveries=(("ops-slack", "#ops"),), escalation=None, suppressed=None
+    )
+    new = Outcome(
+        routes=("critical",),
+        deliveries=(("ops-slack", "#incidents"), ("pager", OWN_TARGET)),
+        escalation=None,
+        suppressed=None,
+    )
+    assert compare(old, new)[1:] == [
+        "no longer to: ops-slack #ops",
+        "now also to: ops-slack #incidents, pager (its own target)",
+    ]
+
+
+def test_cli_names_replayed_requests_and_own_targets(tmp_path: Path) -> None:
+    old = repo(tmp_path / "old")
+    # `critical` moved below `default` (which matches everything): critical alerts stop paging.
+    moved_down = ROUTES.replace(
+        "  - name: critical\n    matchers: ['severity=\"critical\"']\n"
+        "    channels: [ops-slack, pager]\n"
+        '    recipients: ["#incidents"]\n',
+        "",
+    ) + (
+        "  - name: critical\n    matchers: ['severity=\"critical\"']\n"
+        "    channels: [ops-slack, pager]\n"
+        '    recipients: ["#incidents"]\n'
+    )
+    code, out = run(
+        str(old),
+        str(repo(tmp_path / "new", routes=moved_down)),
+        "--requests",
+        "-",
+        "--exit-code",
+        requests=[
+            {"title": "ok", "message": "m"},
+            {"id": "db-down", "title": "DB down", "severity": "critical"},
+            {"title": "Disk full", "severity": "critical"},
+            {"message": "no title", "severity": "critical"},
+        ],
+    )
+    assert code == 1
+    assert "route 'critical' moved\n    position 1 → 3 (among routes in both), now last" in out
+    assert "route 'low' moved" not in out and "route 'default' moved" not in out
+    assert "3 of 4 replayed request(s) handled differently:" in out
+    assert "  db-down:\n" in out and '  "Disk full":\n' in out and "  request 4:\n" in out
+    assert "request 2" not in out
+    assert "no longer to: ops-slack #incidents, pager (its own target)" in out
+    assert "pager -" not in out
+
+
+def test_sample_requests_are_checked_as_the_intake_checks_them(tmp_path: Path) -> None:
+    samples, problems = read_samples('{"title": "a"}\n\n{"message": "b"}\n')
+    assert [(s.get("title"), s.get("message")) for s in samples] == [("a", None), (None, "b")]
+    assert problems == []
+    assert read_samples('[{"title": "a"}, {"titl": "b"}]')[1][0].startswith(
+        "request 2: unknown key 'titl'"
+    )
+    assert read_samples('{"title": "a"}\nnope\n')[1][0].startswith("line 2 is not JSON")
+    config = str(repo(tmp_path / "c"))
+    for given, says in [
+        ("nope", "error: --requests: line 1 is not JSON"),
+        ("[1]", "error: --requests: request 1: "),
+        ('{"titl": "x"}', "error: --requests: request 1: unknown key 'titl'"),
+    ]:
+        result = CliRunner().invoke(diff, [config, config, "--requests", "-"], input=given)
+        assert result.exit_code == 2 and result.output.startswith(says), result.output
+        assert "Traceback" not in result.output

@@ -40,10 +40,12 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     # routing and templates sit side by side on config: neither imports the other.
     "routing": BASE,
     "templates": BASE,
+    # Who is on call, computed from a snapshot's schedules; routing will resolve them through it.
+    "schedules": BASE,
     # Who acts, with which roles, on which alerts: pure over a snapshot and the credentials.
     "principals": BASE,
     # Whole validation (config + templates) and the active config (+ routing) sit above both.
-    "validation": BASE | {"templates"},
+    "validation": BASE | {"schedules", "templates"},
     "active": BASE | {"routing", "templates", "validation"},
     "reloads": BASE | {"active"},
     # channels sends what templates rendered; it knows nothing of the pipeline around it.
@@ -57,14 +59,26 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "alerts": BASE
     | {"active", "channels", "pipeline", "principals", "reconnect", "store", "templates"},
     "configtest": BASE | {"intake", "pipeline", "routing", "templates"},
-    "diff": BASE | {"active", "pipeline"},
+    # diff checks the sample requests it replays as the daemon's intake would.
+    "diff": BASE | {"active", "intake", "pipeline"},
     "client": BASE | {"intake", "redisio", "store"},
     # http serves a Backend protocol; it never imports the daemon that implements it.
     "http": BASE | {"intake", "principals"},
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
     "daemon": BASE
-    | {"http", "pipeline", "principals", "reconnect", "services", "store", "validation"},
+    | {
+        "configwatch",
+        "http",
+        "pipeline",
+        "principals",
+        "reconnect",
+        "services",
+        "store",
+        "validation",
+    },
+    # Watching the config directory: files and symlink swaps, nothing of the daemon.
+    "configwatch": BASE,
     "supervisor": BASE,
     # The supervisor's last good config: it copies files and calls the validation it is given.
     "lastgood": BASE,
@@ -83,6 +97,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "principals",
         "redisio",
         "routing",
+        "schedules",
         "store",
         "supervisor",
         "templates",

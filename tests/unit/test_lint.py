@@ -136,11 +136,36 @@ def test_unused_template_and_old_unpinned_version_are_hints(tmp_path: Path) -> N
         "    channels: [ops-slack, ops-email]\n    template: release\n",
     )
     assert lint_lines(tmp_path, {**files, "routes.yaml": routes}) == [
-        "templates/deploy/1.0.yaml:1:1: info: template 'deploy' is named by no route (producers "
-        "may still name it in requests; ignore this if so) [unused-template]",
+        "templates/deploy/1.0.yaml:1:1: info: template 'deploy' is named by no route and no "
+        "config test: if producers name it in requests, add a config test (tests/*.yaml) whose "
+        "request does [unused-template]",
         "templates/release/1.0.yaml:1:1: info: template version 'release@1.0' is older than "
-        "'release@2.0' and no route pins it (producers may still name it in requests; ignore "
-        "this if so, else delete the file) [unused-template-version]",
+        "'release@2.0' and no route or config test pins it: delete the file, or if producers "
+        "pin it in requests, add a config test (tests/*.yaml) whose request does "
+        "[unused-template-version]",
+    ]
+
+
+def test_a_config_test_that_names_a_template_counts_as_use(tmp_path: Path) -> None:
+    case = """\
+cases:
+  - name: a producer names the templates itself
+    request: {template: %s}
+    expect: {routes: [default]}
+"""
+    files = {
+        "routes.yaml": CLEAN_ROUTES,
+        "templates/deploy/1.0.yaml": MINIMAL_TEMPLATE,
+        "templates/release/1.0.yaml": MINIMAL_TEMPLATE,
+        "templates/release/2.0.yaml": MINIMAL_TEMPLATE,
+        "tests/deploy.yaml": case % "deploy",
+        "tests/release.yaml": case % "release@1.0",
+    }
+    assert lint_lines(tmp_path, files) == []
+    # Naming the template without a version uses its newest version only.
+    files["tests/release.yaml"] = case % "release"
+    assert [p.split(": info: ")[0] for p in lint_lines(tmp_path, files)] == [
+        "templates/release/1.0.yaml:1:1"
     ]
 
 
@@ -173,13 +198,38 @@ suppressions:
 """
 
 
-def test_ended_suppression_points_at_end(tmp_path: Path) -> None:
+def test_ended_suppression_is_an_info_at_its_end(tmp_path: Path) -> None:
     files = {"routes.yaml": CLEAN_ROUTES + SUPPRESSION}
     assert lint_lines(tmp_path, files) == [
-        "routes.yaml:23:10: warning: suppression 'migration' ended at 2026-03-06T04:00:00+00:00 "
+        "routes.yaml:23:10: info: suppression 'migration' ended at 2026-03-06T04:00:00+00:00 "
         "and suppresses nothing any more; remove it [ended-suppression]"
     ]
     assert lint_lines(tmp_path, files, now=datetime(2026, 3, 6, 3, tzinfo=UTC)) == []
+
+
+def test_lint_at_judges_ended_windows_at_that_time_and_never_fails_on_them(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path, {"routes.yaml": CLEAN_ROUTES + SUPPRESSION})
+    runner = CliRunner()
+
+    before = runner.invoke(lint_command, [str(repo), "--at", "2026-03-06T03:59:59Z"])
+    assert (before.exit_code, before.stdout) == (0, ""), before.output
+
+    after = runner.invoke(lint_command, [str(repo), "--at", "2026-03-06T05:00:00+01:00"])
+    assert after.exit_code == 0, after.output
+    assert after.stdout == (
+        f"{repo}/routes.yaml:23:10: info: suppression 'migration' ended at "
+        "2026-03-06T04:00:00+00:00 and suppresses nothing any more; remove it\n"
+    )
+    assert f"{repo}: clean: 0 error(s), 0 warning(s), 1 info in 1 file(s)" in after.stderr
+
+    naive_is_utc = runner.invoke(lint_command, [str(repo), "--at", "2026-03-06T04:00:00"])
+    assert "suppression 'migration' ended at" in naive_is_utc.stdout
+
+    bad = runner.invoke(lint_command, [str(repo), "--at", "yesterday"])
+    assert bad.exit_code == 2
+    assert "'yesterday' is not an ISO-8601 time" in bad.output
 
 
 def test_lint_cli_exit_codes_and_formats(tmp_path: Path) -> None:
@@ -226,19 +276,28 @@ def test_validate_strict_fails_on_a_lint_warning(tmp_path: Path) -> None:
     assert f"{repo}/routes.yaml:6:3: warning: channel 'ops-email'" in result.stdout
 
 
-def test_validate_strict_passes_with_only_template_hints(tmp_path: Path) -> None:
+def test_validate_strict_shows_infos_and_passes(tmp_path: Path) -> None:
     repo = write_repo(
         tmp_path, {"routes.yaml": CLEAN_ROUTES, "templates/deploy/1.0.yaml": MINIMAL_TEMPLATE}
     )
     result = CliRunner().invoke(validate_command, [str(repo), "--strict"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == ""
+    assert result.stdout.startswith(f"{repo}/templates/deploy/1.0.yaml:1:1: info: template")
+    assert f"{repo}: valid: 0 error(s), 0 warning(s), 1 info in 2 file(s)" in result.stderr
 
 
-def test_shipped_config_has_only_template_hints(shipped_config: Path) -> None:
-    result = lint_repository(shipped_config)
-    assert result.validation.snapshot is not None
-    assert {p.severity for p in result.findings} <= {"info"}
+def test_shipped_config_is_lint_clean_today_and_after_its_windows_end(
+    shipped_config: Path,
+) -> None:
+    runner = CliRunner()
+    today = runner.invoke(lint_command, [str(shipped_config)])
+    assert (today.exit_code, today.stdout) == (0, ""), today.output
+    # The fixed window ends on 2029-03-03: from then on, an info, and still exit 0.
+    later = runner.invoke(lint_command, [str(shipped_config), "--at", "2029-03-04T00:00:00Z"])
+    assert later.exit_code == 0, later.output
+    assert [ln.split(": ", 2)[1] for ln in later.stdout.splitlines()] == ["info", "info"]
+    assert "override for dave ended at Sun 2026-12-27 00:00 CET" in later.stdout
+    assert "suppression 'db-migration' ended at 2029-03-03T04:00:00+00:00" in later.stdout
 
 
 def test_allow_recipients_star_is_a_warning(tmp_path: Path) -> None:

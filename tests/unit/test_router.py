@@ -13,7 +13,7 @@ from notifierd.config.recipient_patterns import parse_pattern
 from notifierd.config.recipients import fits
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.recipients import resolve
-from notifierd.routing.router import PlannedDelivery, Router
+from notifierd.routing.router import PlannedDelivery, Router, unfit_recipient_warning
 from tests.unit.builders import example_snapshot, make_snapshot, request
 
 
@@ -372,15 +372,26 @@ def literal_route(snapshot: Snapshot, req: Request) -> dict[str, Any]:
                 break
     deliveries: list[PlannedDelivery] = []
     seen = set()
+    chosen = req.channels or tuple(c for r in matched for c in r.channels)
+    # A recipient of the request's own that fits none of its (known) channels: noted on every
+    # delivery, and a warning of the decision.
+    known = tuple(dict.fromkeys(c for c in chosen if c in snapshot.channels))
+    warnings = tuple(
+        unfit_recipient_warning(r, known)
+        for r in req.recipients or ()
+        if known and all(fits(snapshot.channels[c], r) is None for c in known)
+    )
+    note = "; ".join(warnings) or None
 
     def add(channel_names, recipients, template, source, route_name):
         chans = [snapshot.channels[c] for c in channel_names if c in snapshot.channels]
         for pair in resolve(chans, recipients):
             if pair not in seen:
                 seen.add(pair)
-                deliveries.append(PlannedDelivery(pair[0], pair[1], template, source, route_name))
+                deliveries.append(
+                    PlannedDelivery(pair[0], pair[1], template, source, route_name, note)
+                )
 
-    chosen = req.channels or tuple(c for r in matched for c in r.channels)
     refused = bool(req.recipients) and _refused_literally(snapshot, chosen, req.recipients or ())
     for r in [] if refused else matched:
         if req.template:
@@ -405,6 +416,7 @@ def literal_route(snapshot: Snapshot, req: Request) -> dict[str, Any]:
         "escalation": escalation,
         "unknown": tuple(c for c in req.channels or () if c not in snapshot.channels),
         "refused": refused,
+        "warnings": warnings,
     }
 
 
@@ -423,6 +435,7 @@ def test_router_equals_the_literal_rules(
         assert decision.deliveries == expected["deliveries"]
         assert decision.escalation == expected["escalation"]
         assert decision.unknown_channels == expected["unknown"]
+        assert decision.warnings == expected["warnings"]
         assert bool(decision.refused) == expected["refused"]
 
 

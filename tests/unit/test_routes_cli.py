@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from notifierd.cli import common
 from notifierd.cli.routes import routes
-from tests.unit.builders import example_snapshot
+from tests.unit.builders import example_snapshot, example_snapshot_with, requiring_template
 
 SATURDAY_NIGHT = "2026-12-05T02:30:00Z"  # inside weekly-maintenance (02:00-06:00 Berlin)
 
@@ -26,9 +26,9 @@ def run(*args: str, stdin: str | None = None) -> Any:
     return CliRunner().invoke(routes, ["test", *args], input=stdin)
 
 
-def run_json(*args: str, stdin: str | None = None) -> dict[str, Any]:
+def run_json(*args: str, stdin: str | None = None, code: int = 0) -> dict[str, Any]:
     result = run(*args, "--format", "json", stdin=stdin)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return json.loads(result.output)
 
 
@@ -45,6 +45,7 @@ def test_json_report_for_a_critical_request(example: None) -> None:
             "template": "incident_alert@1.0",
             "template_from": "route",
             "route": "critical",
+            "status": "queued",
         },
         {
             "channel": "pager",
@@ -53,6 +54,7 @@ def test_json_report_for_a_critical_request(example: None) -> None:
             "template": "incident_alert@1.0",
             "template_from": "route",
             "route": "critical",
+            "status": "queued",
         },
         {
             "channel": "ops-slack",
@@ -61,12 +63,15 @@ def test_json_report_for_a_critical_request(example: None) -> None:
             "template": None,
             "template_from": "none",
             "route": "default",
+            "status": "queued",
         },
     ]
     assert report["escalation"] == "critical-incident"
     assert report["escalation_known"] is True
     assert report["suppressed_by"] is None
     assert report["unknown_channels"] == []
+    assert (report["outcome"], report["failures"], report["warnings"]) == ("routed", [], [])
+    assert report["escalates"] is False  # a notification: only an alert escalates
 
 
 def test_suppression_shows_name_and_end(example: None) -> None:
@@ -91,7 +96,10 @@ def test_fields_build_tags_labels_and_overrides(example: None) -> None:
     report = run_json("tags=deploy", "env=dev")  # an unknown field name is a label
     assert report["routes"] == ["default"]
     report = run_json(
-        "channels=ops-email,nope", "recipients=dev@x.com", "template=deployment_complete"
+        "channels=ops-email,nope",
+        "recipients=dev@x.com",
+        "template=deployment_complete",
+        code=1,  # the daemon dead-letters the delivery to 'nope'
     )
     assert [(d["channel"], d["recipient"], d["template"]) for d in report["deliveries"]] == [
         ("ops-email", "dev@x.com", "deployment_complete@1.0")
@@ -101,7 +109,7 @@ def test_fields_build_tags_labels_and_overrides(example: None) -> None:
 
 def test_a_refused_recipient_shows_the_rejection_and_no_deliveries(example: None) -> None:
     # The example's ops-email allows *@x.com: x@evil.com is neither allowed nor known.
-    report = run_json("priority=low", "recipients=dev@x.com,x@evil.com")
+    report = run_json("priority=low", "recipients=dev@x.com,x@evil.com", code=1)
     assert report["routes"] == ["low"]
     assert report["deliveries"] == []
     assert report["rejected"] == [
@@ -109,17 +117,22 @@ def test_a_refused_recipient_shows_the_rejection_and_no_deliveries(example: None
         "and allow_recipients has no pattern for it"
     ]
     assert run_json("priority=low", "recipients=dev@x.com")["rejected"] == []
+    assert report["outcome"] == "rejected"
+    assert [f["message"] for f in report["failures"]] == report["rejected"]
     result = run("priority=low", "recipients=x@evil.com")
-    assert result.exit_code == 0, result.output
-    assert "rejected (nothing would be sent): recipient 'x@evil.com' is not allowed" in (
-        " ".join(result.output.split())
+    assert result.exit_code == 1, result.output
+    assert "failure: recipient 'x@evil.com' is not allowed" in " ".join(result.output.split())
+
+
+def test_unknown_template_is_a_failure(example: None) -> None:
+    report = run_json("template=nosuch@2", code=1)
+    delivery = report["deliveries"][0]
+    assert (delivery["template"], delivery["status"]) == ("nosuch@2", "dead")
+    assert delivery["error"] == (
+        "template nosuch@2 cannot render this request: unknown template 'nosuch' "
+        "(templates: deployment_complete, incident_alert)"
     )
-
-
-def test_unknown_template_is_flagged(example: None) -> None:
-    report = run_json("template=nosuch@2")
-    assert report["deliveries"][0]["template"] == "nosuch@2"
-    assert "no such template" in report["deliveries"][0]["template_error"]
+    assert [f["message"] for f in report["failures"]] == [delivery["error"]]
 
 
 def test_json_request_from_stdin_with_field_overrides(example: None) -> None:
@@ -157,10 +170,8 @@ def test_table_output(example: None) -> None:
         (["severity"], None, "is not FIELD=VALUE"),
         (["=critical"], None, "is not FIELD=VALUE"),
         (["--at", "next tuesday"], None, "not an ISO-8601 time"),
-        (["severity=urgent"], None, "does not match the request schema"),
         (["--json", "-"], "{not json", "not valid JSON"),
         (["--json", "-"], "[1, 2]", "a request is a JSON object"),
-        (["--json", "-"], '{"title": 5}', "does not match the request schema"),
         (["--json", "/nonexistent/req.json"], None, "/nonexistent/req.json"),
         (["--format", "yaml"], None, "yaml"),
     ],
@@ -179,6 +190,129 @@ def test_missing_config_directory_is_a_usage_error(tmp_path: Path) -> None:
     result = run("--config", str(tmp_path / "missing"), "severity=critical")
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+# --- what the daemon would do: failures exit 1, warnings do not ----------------------------
+
+
+def flat(output: str) -> str:
+    """The output with rich's line wrapping undone."""
+    return " ".join(output.split())
+
+
+@pytest.fixture
+def strict_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example config whose deployment_complete and incident_alert need variables."""
+    snapshot = example_snapshot_with(
+        requiring_template("deployment_complete", "environment", "version"),
+        requiring_template("incident_alert", "service"),
+    )
+    monkeypatch.setattr(common, "load_or_exit", lambda _dir: snapshot)
+
+
+def test_a_channel_naming_no_channel_fails_as_the_daemon_dead_letters_it(example: None) -> None:
+    result = run("channels=ops-slack,slack")
+    assert result.exit_code == 1, result.output
+    assert "failure: slack: unknown channel 'slack': no channel of that name in config" in (
+        flat(result.output)
+    )
+    report = run_json("channels=ops-slack,slack", code=1)
+    assert [(f["channel"], f["message"].split(":")[0]) for f in report["failures"]] == [
+        ("slack", "unknown channel 'slack'")
+    ]
+    assert [d["channel"] for d in report["deliveries"]] == ["ops-slack"]
+
+
+def test_a_named_template_missing_variables_fails_with_the_templates_error(
+    strict_templates: None,
+) -> None:
+    result = run("template=deployment_complete", "context.environment=prod")
+    assert result.exit_code == 1, result.output
+    assert (
+        "failure: ops-slack → #ops: template deployment_complete cannot render this request: "
+        "missing required variable 'version'"
+    ) in flat(result.output)
+    good = run("template=deployment_complete", "context.environment=prod", "context.version=2")
+    assert good.exit_code == 0, good.output
+
+
+def test_a_route_template_that_cannot_render_is_a_warning(strict_templates: None) -> None:
+    result = run("severity=critical")
+    assert result.exit_code == 0, result.output
+    assert "warning: ops-slack → #incidents: route template incident_alert" in flat(result.output)
+    report = run_json("severity=critical")
+    assert report["failures"] == []
+    assert {w["channel"] for w in report["warnings"]} == {"ops-slack", "pager"}
+
+
+@pytest.mark.parametrize(
+    ("action", "effect"), [("acknowledge", "acknowledges"), ("resolve", "resolves")]
+)
+def test_an_alert_action_says_which_alert_it_acts_on(
+    example: None, action: str, effect: str
+) -> None:
+    result = run("kind=alert", f"action={action}", "dedup_key=db-down", "severity=critical")
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    assert (
+        f"acts on the open alert with id or dedup_key 'db-down', it is not routed; it {effect}"
+        in text
+    )
+    assert "routes:" not in text
+    report = run_json("kind=alert", f"action={action}", "dedup_key=db-down")
+    assert report["alert_action"] == {"action": action, "dedup_key": "db-down"}
+    assert (report["routes"], report["deliveries"], report["failures"]) == ([], [], [])
+
+
+def test_an_alert_action_without_dedup_key_fails(example: None) -> None:
+    result = run("kind=alert", "action=resolve")
+    assert result.exit_code == 1, result.output
+    assert "failure: a resolve request names its alert with dedup_key" in flat(result.output)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (
+            ["severity=urgent"],
+            None,
+            "'severity' must be one of: info, warning, error, critical; got string 'urgent'",
+        ),
+        (["--json", "-"], '{"title": 5}', "'title' must be a string, not number 5"),
+        (["--json", "-"], '{"title": "t", "colour": "red"}', "unknown key 'colour' in the request"),
+        (
+            ["priority=" + "p" * 300],
+            None,
+            "'priority' must be one of: low, medium, high, critical; got string '"
+            + "p" * 37
+            + "...'",
+        ),
+    ],
+)
+def test_a_request_the_daemon_rejects_fails_in_sends_words(
+    example: None, args: list[str], stdin: str | None, message: str
+) -> None:
+    result = run(*args, stdin=stdin)
+    assert result.exit_code == 1, result.output
+    text = flat(result.output)
+    assert f"failure: {message}" in text
+    assert "p" * 300 not in text and "is not one of" not in text and "Traceback" not in text
+    report = run_json(*args, stdin=stdin, code=1)
+    assert report["outcome"] == "rejected"
+    assert message in report["failures"][0]["message"]
+
+
+def test_a_recipient_that_fits_no_channel_warns_and_exits_0(example: None) -> None:
+    result = run("priority=low", "recipients=#ops")
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: recipient '#ops' fits none of the request's channels (ops-email): nothing is "
+        "sent to it; a channel no recipient fits gets its default_recipients"
+    ) in flat(result.output)
+    report = run_json("priority=low", "recipients=#ops")
+    assert report["failures"] == []
+    assert [w["message"] for w in report["warnings"]] == [report["deliveries"][0]["note"]]
+    assert report["deliveries"][0]["recipient"] == "ops@company.com"
 
 
 # --- through the real loader ---------------------------------------------------------------

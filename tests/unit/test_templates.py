@@ -320,7 +320,7 @@ def test_render_plain_uses_title_and_message() -> None:
     assert not any(b["type"] == "actions" for b in message.slack_blocks)
 
 
-def test_an_alert_without_a_template_gets_acknowledge_and_resolve_buttons() -> None:
+def test_an_alert_without_a_template_gets_acknowledge_escalate_and_resolve_buttons() -> None:
     trigger = Request.from_dict(
         {"id": "a-1:r1l2", "kind": "alert", "title": "DB <down>", "message": "x " * 200_000}
     )
@@ -330,11 +330,13 @@ def test_an_alert_without_a_template_gets_acknowledge_and_resolve_buttons() -> N
     assert len(blocks) == 50 and blocks[-1]["type"] == "actions"
     assert {e["action_id"]: e["value"] for e in blocks[-1]["elements"]} == {
         "notifierd_ack": "a-1:r1l2",
+        "notifierd_escalate": "a-1:r1l2",
         "notifierd_resolve": "a-1:r1l2",
     }
     assert set(ACTIONS) == {e["action_id"] for e in blocks[-1]["elements"]}
-    confirm = blocks[-1]["elements"][1]["confirm"]["text"]["text"]
-    assert "*DB &lt;down&gt;*" in confirm  # mrkdwn: the title cannot inject a mention or link
+    for button in blocks[-1]["elements"][1:]:  # escalate and resolve ask first
+        confirm = button["confirm"]["text"]["text"]
+        assert "*DB &lt;down&gt;*" in confirm  # mrkdwn: the title cannot inject a mention or link
     assert render_plain(trigger, "email").slack_blocks is None
     for action in ("acknowledge", "resolve"):  # follow-ups: nothing left to press
         follow_up = Request.from_dict(

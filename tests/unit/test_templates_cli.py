@@ -144,3 +144,43 @@ def test_render_errors_are_one_clear_line(args: list[str], code: int, message: s
     assert exit_code == code
     assert message in err
     assert "Traceback" not in err + out
+
+
+def test_list_with_an_unknown_category_lists_nothing_and_names_the_categories() -> None:
+    code, out, err = run("list", "--category", "nope", "--format", "json")
+    assert code == 0
+    assert json.loads(out) == []
+    assert err.strip() == (
+        "no template has category 'nope'; "
+        "categories: code_review, deployment, incident, postmortem, sprint"
+    )
+
+
+def test_render_with_context_alone_uses_just_that_context() -> None:
+    """As --context's help says: without --example, the example is not laid under it."""
+    context = {"environment": "qa", "version": "v1", "deployer": "Ann"}
+    code, out, _ = run(
+        "render", "deployment_complete", "--context", json.dumps(context),
+        "--channel", "email", "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["context"] == context
+    text = json.loads(out)["channels"]["email"]["text"]
+    assert "Deployed by: Ann" in text and "api-server" not in text  # nothing from example 1
+
+
+def test_render_with_a_partial_context_says_how_to_start_from_an_example() -> None:
+    code, _, err = run("render", "deployment_complete", "--context", '{"environment": "qa"}')
+    assert code == 1
+    assert "missing required variable 'version'" in err
+    assert "add --example 1 to lay --context over an example" in err
+    laid = run(
+        "render", "deployment_complete", "--context", '{"environment": "qa"}', "--example", "1",
+        "--channel", "email", "--format", "json",
+    )  # fmt: skip
+    assert laid[0] == 0 and "Deployed by: Alice" in json.loads(laid[1])["channels"]["email"]["text"]
+
+
+def test_render_help_says_what_context_does_without_example() -> None:
+    _, out, _ = run("render", "--help")
+    assert "Alone it is the whole context" in " ".join(out.split())

@@ -242,12 +242,13 @@ def test_rate_limit_checks(tmp_path: Path) -> None:
         )
     }
     assert findings(tmp_path, files) == [
+        # The schema's problems first, then the checks that read across the file.
+        "routes.yaml:23:26: 'limit' must be >= 1, got 0",
         "routes.yaml:20:15: unknown channel 'ops-slak' (did you mean 'ops-slack'?)",
         "routes.yaml:21:5: a rate limit names either 'channel' (one channel) or 'type' (every channel "
         "of a type), exactly one of them",
         "routes.yaml:22:48: 'burst' applies only to algorithm: token_bucket",
         "routes.yaml:23:5: a second rate limit for type 'email' (the first is rate_limits[2]); keep one",
-        "routes.yaml:23:26: 'limit' must be >= 1, got 0",
     ]
 
 

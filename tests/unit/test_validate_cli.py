@@ -27,8 +27,9 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 def test_shipped_config_is_valid_without_warnings(shipped_config: Path) -> None:
     result = run(str(shipped_config), "--strict")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == ""
-    assert "valid (" in result.stderr
+    # Whatever today's date: a fixed window that has ended is an info, which never fails.
+    assert all(": info: " in line for line in result.stdout.splitlines()), result.stdout
+    assert ": valid: 0 error(s), 0 warning(s), " in result.stderr
 
 
 def test_invalid_repository_exits_1_with_relative_paths(tmp_path: Path) -> None:

@@ -57,6 +57,45 @@ RETURNING id;
 -- name: cancel_steps
 UPDATE escalation_steps SET status = 'cancelled' WHERE alert_id = $1 AND status = 'pending';
 
+-- name: lock_alert_status
+-- The alert's status, its row locked until the transaction ends: "escalate now" requests of one
+-- alert (from any replica) then take turns, and an acknowledge or resolve waits for them too.
+SELECT status FROM alerts WHERE id = $1 FOR UPDATE;
+
+-- name: step_escalated_moments_ago
+-- The step an "escalate now" at $2 joins rather than move past: one another request brought
+-- forward less than $3 seconds before, fired or not. Two people pressing Escalate at once page
+-- one level, not two, however fast the first level goes out. (A step due already but failing
+-- is not joined: then the next level is what the person asking needs.)
+SELECT round, level, requested_by FROM escalation_steps
+WHERE alert_id = $1 AND requested_at > $2::timestamptz - make_interval(secs => $3)
+ORDER BY requested_at DESC
+LIMIT 1;
+
+-- name: escalate_now
+-- Bring the alert's next pending step forward to $2, and every later pending step by as much,
+-- so the gaps between levels (and rounds) stay as the policy has them, counted from now. The
+-- step brought forward names who asked ($3). Returns that step first, then the one after it.
+WITH next AS (
+    SELECT round, level, greatest(due_at - $2::timestamptz, interval '0') AS early
+    FROM escalation_steps
+    WHERE alert_id = $1 AND status = 'pending'
+    ORDER BY round, level
+    LIMIT 1
+    FOR UPDATE
+), moved AS (
+    UPDATE escalation_steps AS s
+    SET due_at = s.due_at - next.early,
+        requested_by = CASE WHEN (s.round, s.level) = (next.round, next.level)
+                            THEN $3::text ELSE s.requested_by END,
+        requested_at = CASE WHEN (s.round, s.level) = (next.round, next.level)
+                            THEN $2::timestamptz ELSE s.requested_at END
+    FROM next
+    WHERE s.alert_id = $1 AND s.status = 'pending'
+    RETURNING s.round, s.level, s.due_at
+)
+SELECT round, level, due_at FROM moved ORDER BY round, level LIMIT 2;
+
 -- name: claim_due_steps
 -- Due steps with what firing them needs; SKIP LOCKED: each step is claimed by one replica.
 -- Due by $4 when given (a test's clock), else by Postgres' now(): one clock for every replica,
@@ -71,10 +110,10 @@ WITH claimed AS (
         ORDER BY e.due_at
         LIMIT $1
         FOR UPDATE SKIP LOCKED)
-    RETURNING s.alert_id, s.round, s.level, s.due_at
+    RETURNING s.alert_id, s.round, s.level, s.due_at, s.requested_by
 )
-SELECT c.alert_id, c.round, c.level, c.due_at, a.status, a.policy, a.dedup_key, a.title,
-       a.payload::text AS payload
+SELECT c.alert_id, c.round, c.level, c.due_at, c.requested_by, a.status, a.policy, a.dedup_key,
+       a.title, a.payload::text AS payload
 FROM claimed AS c JOIN alerts AS a ON a.id = c.alert_id;
 
 -- name: reclaim_expired_steps
@@ -172,7 +211,7 @@ LIMIT $2;
 SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;
 
 -- name: alert_steps
-SELECT round, level, due_at, status, fired_at, fired_by FROM escalation_steps
+SELECT round, level, due_at, status, fired_at, fired_by, requested_by FROM escalation_steps
 WHERE alert_id = $1 ORDER BY due_at, round, level;
 
 -- name: count_open_alerts
