@@ -107,8 +107,10 @@ def parse_instant(text: str) -> datetime:
     return moment
 
 
-class Instant(click.ParamType):
-    """An ISO-8601 time (naive means UTC) within [EARLIEST, LATEST], or ``now``."""
+class Moment(click.ParamType):
+    """``--at TIME``: ISO-8601 with a trailing ``Z`` or an offset (naive means UTC), or ``now``,
+    read as an aware UTC datetime within [EARLIEST, LATEST] — so that what a command computes
+    from it (windows, shifts, cron fires) stays within the calendar."""
 
     name = "TIME"
 
@@ -120,7 +122,7 @@ class Instant(click.ParamType):
         if str(value).strip() == "now":
             return datetime.now(UTC)
         try:
-            return parse_instant(str(value))
+            return parse_instant(str(value)).astimezone(UTC)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 

@@ -12,7 +12,7 @@ import click
 
 from notifierd.active import Active
 from notifierd.cli import common
-from notifierd.cli.args import Instant, read_json
+from notifierd.cli.args import Moment, read_json
 from notifierd.cli.tables import TABLE_FORMAT, print_table, stdout_console
 from notifierd.config.model import Snapshot
 from notifierd.pipeline.preview import Finding, Preview, PreviewDelivery, preview
@@ -56,7 +56,7 @@ def routes() -> None:
 @click.option(
     "--at",
     "at",
-    type=Instant(),
+    type=Moment(),
     help="Route as of this ISO-8601 time (default: now; naive means UTC).",
 )
 @TABLE_FORMAT

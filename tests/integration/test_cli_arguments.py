@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,11 +28,17 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifierd.cli.args import BoundedNumber, Instant, Since
+from notifierd.cli.args import BoundedNumber, Moment, Since
 from notifierd.cli.main import _register, cli
 from tests.integration.pg_fixtures import create_database, drop_database
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+# A copy of the shipped config: a command given one of its files for output (`oncall --ics`)
+# may overwrite it, and the repository's own must stay as it is.
+SHIPPED = Path(__file__).resolve().parents[2] / "config"
+COPY = Path(tempfile.mkdtemp(prefix="notifierd-cli-arguments-"))
+CONFIG = COPY / "config"
+shutil.copytree(SHIPPED, CONFIG)
+shutil.copytree(SHIPPED.parent / "schemas", COPY / "schemas")
 # A password that must never be printed, in every URL that has one.
 PASSWORD = "pw-leak-check"
 
@@ -161,6 +170,14 @@ REDIS_URLS = [
 LIMITED = {("run", "workers"): st.sampled_from(["0", "1", "2", "-1", "65", "nan", "x"])}
 
 
+# Where an option that writes a file (`oncall --ics`) may write: never into the config.
+OUTPUTS = ["out.txt", "-", "/", "/nonexistent/dir/out.txt", "x" * 300, ""]
+
+
+def _writes(param: click.Parameter) -> bool:
+    return isinstance(param.type, click.File) and "w" in param.type.mode
+
+
 def _likely(param: click.Parameter) -> st.SearchStrategy[str] | None:
     """Values of the kind an option takes (half of what it is given): a bad one of the right
     kind gets further into the command than a string at random."""
@@ -169,7 +186,7 @@ def _likely(param: click.Parameter) -> st.SearchStrategy[str] | None:
         return st.sampled_from([str(c) for c in kind.choices])
     if isinstance(kind, click.types.IntParamType | click.types.FloatParamType | BoundedNumber):
         return NUMBERS
-    if isinstance(kind, Instant | Since):
+    if isinstance(kind, Moment | Since):
         return st.one_of(INSTANTS, DURATIONS)
     if isinstance(kind, click.Path | click.File):
         return PATHS
@@ -191,6 +208,8 @@ def _param_args(path: tuple[str, ...], param: click.Parameter) -> st.SearchStrat
     if param.is_flag:
         return st.just([flag])
     value = LIMITED.get((*path, param.name or ""))
+    if value is None and _writes(param):
+        value = st.sampled_from(OUTPUTS)
     if value is None:
         likely = _likely(param)
         value = VALUES if likely is None else st.one_of(likely, VALUES)
@@ -218,6 +237,12 @@ def _arguments(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
 # --- the property -----------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module", autouse=True)
+def remove_the_copy() -> Iterator[None]:
+    yield
+    shutil.rmtree(COPY, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A database for this module only: commands that reach Postgres read (and migrate) it."""
@@ -233,9 +258,14 @@ def _invoke(
 ) -> Result:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    here = os.getcwd()
     try:
-        return CliRunner().invoke(cli, [*path, *args], env=env, input=stdin)
+        # In an empty directory of its own: a relative file a command writes lands there.
+        with tempfile.TemporaryDirectory(dir=COPY) as empty:
+            os.chdir(empty)
+            return CliRunner().invoke(cli, [*path, *args], env=env, input=stdin)
     finally:
+        os.chdir(here)
         # `run` points the root logger at the runner's stderr, closed after each call.
         root.handlers[:], root.level = handlers, level
 
@@ -272,7 +302,7 @@ def test_generated_arguments_never_end_in_a_traceback(path: tuple[str, ...], dat
     postgres = [*POSTGRES_URLS, *([] if path == ("run",) else [database] * 3)]
 
     @settings(
-        max_examples=30,
+        max_examples=25,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -309,7 +339,7 @@ def _kind(param: click.Parameter) -> str:
         return "choice"
     if isinstance(kind, click.types.IntParamType | click.types.FloatParamType | BoundedNumber):
         return "number"
-    if isinstance(kind, Instant | Since):
+    if isinstance(kind, Moment | Since):
         return "time"
     if isinstance(kind, click.Path | click.File):
         return "path"
@@ -327,7 +357,7 @@ def test_each_option_alone_with_hostile_values(path: tuple[str, ...], database: 
     for param in command.params:
         if getattr(param, "hidden", False) or getattr(param, "is_flag", False):
             continue
-        for value in HOSTILE[_kind(param)]:
+        for value in OUTPUTS if _writes(param) else HOSTILE[_kind(param)]:
             if isinstance(param, click.Option):
                 args = [param.opts[0], value, *base]
             elif param.required:

@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from notifierd.cli.args import Instant, Since, postgres_url_problem, redis_url_problem
+from notifierd.cli.args import Moment, Since, postgres_url_problem, redis_url_problem
 from notifierd.cli.main import _register, cli
 from notifierd.errors import mask_url
 
@@ -52,6 +52,8 @@ def the_error(result: Result) -> str:
             ["'--at'", "'0001-01-01T00:00:00Z' is out of range", "1970-01-01 to 9999-12-01"],
         ),
         (["routes", "test", "--at", "next tuesday"], ["'--at'", "not an ISO-8601 time"]),
+        (["oncall", "--at", "0001-01-01T00:00:00Z"], ["'--at'", "out of range"]),
+        (["lint", "--at", "9999-12-31T23:59:59Z"], ["'--at'", "out of range"]),
         (["send", "--title", "x", "--wait", "nan"], ["'--wait'", "at most 86400"]),
         (["send", "--title", "x", "--context", "[" * 100_000], ["--context", "nested too deeply"]),
         (["run", "--heartbeat-ttl", "inf"], ["'--heartbeat-ttl'"]),
@@ -101,7 +103,7 @@ def test_an_unexpected_exception_is_one_line_asking_for_a_report(
     def broken(*args: object) -> None:
         raise KeyError("a bug in routing")
 
-    monkeypatch.setattr("notifierd.cli.routes.Router.route", broken)
+    monkeypatch.setattr("notifierd.cli.routes.preview", broken)
     result = invoke("routes", "test", "severity=critical")
     assert result.exit_code == 1
     assert the_error(result) == (
@@ -121,7 +123,7 @@ def test_a_service_lost_mid_command_is_one_line_naming_it(
     def redis_gone(*args: object) -> None:
         raise redis.exceptions.ConnectionError("Connection reset by peer")
 
-    monkeypatch.setattr("notifierd.cli.routes.Router.route", redis_gone)
+    monkeypatch.setattr("notifierd.cli.routes.preview", redis_gone)
     result = invoke(
         "routes", "test", "severity=critical", env={"REDIS_URL": "redis://:secret@h:6379/0"}
     )
@@ -133,7 +135,7 @@ def test_a_service_lost_mid_command_is_one_line_naming_it(
     def postgres_gone(*args: object) -> None:
         raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle")
 
-    monkeypatch.setattr("notifierd.cli.routes.Router.route", postgres_gone)
+    monkeypatch.setattr("notifierd.cli.routes.preview", postgres_gone)
     result = invoke("routes", "test", env={"POSTGRES_URL": "postgresql://u:secret@h/db"})
     assert result.exit_code == 1
     assert the_error(result) == (
@@ -142,12 +144,12 @@ def test_a_service_lost_mid_command_is_one_line_naming_it(
     )
 
 
-def test_instants_without_an_offset_are_utc_and_offsets_are_kept() -> None:
-    convert = Instant().convert
+def test_moments_without_an_offset_are_utc() -> None:
+    convert = Moment().convert
     assert convert("2026-12-01T02:30:00", None, None) == datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
     with_offset = convert("2026-12-01T03:30+01:00", None, None)
     assert with_offset == datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
-    assert with_offset.utcoffset() == timedelta(hours=1)
+    assert with_offset.utcoffset() == timedelta(0)
     with pytest.raises(click.BadParameter, match="out of range"):
         convert("1970-01-01T00:00:00+05:00", None, None)  # 1969 in UTC
 
