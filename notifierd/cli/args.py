@@ -25,11 +25,12 @@ from notifierd.errors import mask_url
 # How far back `history` and `metrics` may look: far beyond any retention period, and far from
 # the end of the calendar Python can count in.
 MAX_LOOKBACK = timedelta(days=100 * 365)
-# Instants a command evaluates config at (`routes test --at`): the Unix epoch to the last month
-# of year 9999 — a window or schedule looked up then reaches a few weeks beyond it at most, and
-# must not run off the end of the calendar.
+# Instants a command evaluates config at (`routes test --at`, `lint --at`, `oncall --at`): the
+# Unix epoch to 1 Jan 9990. What a command computes around one — a year of shifts either side,
+# a year's look-ahead, the next cron fire of a window — must stay within Python's calendar,
+# which ends with 9999.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9999, 12, 1, tzinfo=UTC)
+LATEST = datetime(9990, 1, 1, tzinfo=UTC)
 # Rows a listing returns at most: more than a terminal shows, less than a query should carry.
 MAX_LIMIT = 100_000
 # How long `send --wait` may wait: a day is longer than any retry schedule needs.

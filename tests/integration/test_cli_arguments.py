@@ -81,6 +81,8 @@ INSTANTS = st.sampled_from(
         "0001-01-01T00:00:00Z",
         "9999-12-31T23:59:59Z",
         "9999-12-31T23:59:59-14:00",
+        "9990-01-01T00:00:00Z",
+        "1970-01-01T00:00:00Z",
         "1969-12-31T23:59:59Z",
         "1970-01-01T00:00:00+05:00",
         "2026-12-01T02:30:00+01:00",
@@ -322,7 +324,15 @@ def test_generated_arguments_never_end_in_a_traceback(path: tuple[str, ...], dat
 # Every option alone, with each hostile value of its kind: what a random mix reaches rarely.
 HOSTILE = {
     "number": ["nan", "inf", "-inf", "-1", "0", "1e12", "1e400", str(10**30), "", "x"],
-    "time": ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "99999999d", "-1h", "", "x"],
+    "time": [
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "9990-01-01T00:00:00Z",
+        "99999999d",
+        "-1h",
+        "",
+        "x",
+    ],
     "path": ["/", "-", str(CONFIG / "routes.yaml"), "x" * 300, ""],
     "choice": ["", "x"],
     "json": ["{}", "[]", '{"a":', "null", "@/nonexistent/x.json", "@-", "[" * 100_000],
