@@ -61,8 +61,9 @@ class _Cli(click.Group):
                 "(this is a bug; please report it)",
                 1,
             )
-        # standalone_mode=False returns a command's exit code (from ctx.exit) or its value.
-        sys.exit(result if isinstance(result, int) else 0)
+        # standalone_mode=False returns the code of ctx.exit(code) (or the command's value:
+        # commands return None).
+        sys.exit(result if type(result) is int else 0)
 
 
 def _exit(message: str, code: int) -> NoReturn:
@@ -94,7 +95,10 @@ def _lost_service(exc: BaseException) -> str | None:
         return f"lost the connection to Redis at {mask_url(url)}: {exc}"
     asyncpg = sys.modules.get("asyncpg")
     if asyncpg is not None and isinstance(
-        exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError
+        exc,
+        asyncpg.PostgresConnectionError  # refused, reset, closed mid-query
+        | asyncpg.AdminShutdownError  # the server stopping, the database dropped
+        | asyncpg.CannotConnectNowError,  # starting up or shutting down
     ):
         url = os.environ.get("POSTGRES_URL", DEFAULT_POSTGRES_URL)
         return f"lost the connection to PostgreSQL at {mask_url(url)}: {exc}"
