@@ -14,6 +14,7 @@ a database made for this module (or unreachable), and the API is a closed port.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import re
@@ -39,6 +40,7 @@ COPY = Path(tempfile.mkdtemp(prefix="notifierd-cli-arguments-"))
 CONFIG = COPY / "config"
 shutil.copytree(SHIPPED, CONFIG)
 shutil.copytree(SHIPPED.parent / "schemas", COPY / "schemas")
+atexit.register(shutil.rmtree, COPY, ignore_errors=True)  # also when no test here runs
 # A password that must never be printed, in every URL that has one.
 PASSWORD = "pw-leak-check"
 
@@ -237,12 +239,6 @@ def _arguments(path: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
 
 
 # --- the property -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module", autouse=True)
-def remove_the_copy() -> Iterator[None]:
-    yield
-    shutil.rmtree(COPY, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
