@@ -119,6 +119,13 @@ ESCALATION_STEP_FAILURES = Counter(
     "Escalation steps whose notification failed to be processed; each is retried on its own.",
     registry=REGISTRY,
 )
+ONCALL_UNRESOLVED = Counter(
+    "notifierd_oncall_unresolved_total",
+    "Schedule deliveries that paged no one: nobody on call (or the person on call reachable on "
+    "none of the delivery's channel) and no fallback that fits it. Each is a dead delivery.",
+    ["schedule"],
+    registry=REGISTRY,
+)
 ESCALATION_LATENESS = Histogram(
     "notifierd_escalation_lateness_seconds",
     "How late escalation steps fired.",

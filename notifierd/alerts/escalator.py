@@ -26,12 +26,13 @@ from notifierd.active import Active
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
+from notifierd.pipeline.oncall import unpaged
 from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor
 from notifierd.reconnect import Outage, until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus, StepStatus
-from notifierd.store.alerts import AlertStore, DueStep
+from notifierd.store.alerts import AlertStore, DueStep, EscalatedNow
 from notifierd.store.db import is_transient, known_deliveries
 from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.records import StepRef
@@ -46,6 +47,9 @@ BEHIND_AFTER = 0.2  # seconds late at claim time that make new intake wait for e
 MIN_GAP = 0.05
 # Steps this replica finishes between two VACUUMs of the steps table (see AlertStore.vacuum_steps).
 VACUUM_EVERY = 20_000
+
+# Who the timeline names for a level brought forward because the one before it paged no one.
+ESCALATED_BY = "notifierd"
 
 # A step's outcome as escalation_steps stores it: (alert, round, level, status).
 Done = tuple[str, int, int, StepStatus]
@@ -335,6 +339,10 @@ class Escalator:
         await self._durably(
             lambda: self.store.finish_steps(done, events), "recording the steps' outcomes"
         )
+        for item, result in fired:
+            reason = unpaged(result.deliveries)
+            if reason is not None:
+                await self._next_level_now(item.due.step, now, reason)
         if failed:
             metrics.ESCALATION_STEP_FAILURES.inc(len(failed))
             await self._durably(
@@ -352,6 +360,34 @@ class Escalator:
             self._finished_since_vacuum = 0
             self._vacuum = asyncio.get_running_loop().create_task(self._vacuum_steps())
         return len(fired)
+
+    async def _next_level_now(self, step: StepRef, now: datetime, reason: str) -> None:
+        """A level that paged no one (nobody on call, no fallback) must not leave the alert
+        unseen until the next level's time: bring it forward as "escalate now" does."""
+        try:
+            done = await self.store.escalate_now(
+                step.alert_id, now, ESCALATED_BY, "escalation", reason
+            )
+        except Exception as exc:  # the next level still fires at its own time
+            log.warning(
+                "alert %s: could not bring its next level forward (%s): %s",
+                step.alert_id,
+                reason,
+                exc,
+                extra={"request_id": step.request_id, "event": "escalation_step_failed"},
+            )
+            return
+        if isinstance(done, EscalatedNow) and not done.joined:
+            log.warning(
+                "alert %s: level %d paged no one (%s); level %d (round %d) fires now",
+                step.alert_id,
+                step.level,
+                reason,
+                done.step.level,
+                done.step.round + 1,
+                extra={"request_id": step.request_id, "event": "oncall_unresolved"},
+            )
+            self._again = True  # the pass under way goes on to claim it
 
     async def _record(self, processed: list[Processed]) -> None:
         """Record what fired steps sent. They were sent: Postgres being away is waited out; a

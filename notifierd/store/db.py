@@ -196,6 +196,7 @@ class Store:
                     ),
                     _FINAL,
                     _COMPLETE_AT_FIRST_WRITE,
+                    *_columns(deliveries, "resolved_person", "resolved_via", "resolved_address"),
                 )
 
     async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
@@ -238,6 +239,9 @@ class Store:
                     "latency_ms",
                     "provider_id",
                     "next_attempt_at",
+                    "resolved_person",
+                    "resolved_via",
+                    "resolved_address",
                 ),
             )
 

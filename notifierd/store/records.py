@@ -62,6 +62,11 @@ class DeliveryRecord:
     provider_id: str | None = None
     snapshot_id: str | None = None
     next_attempt_at: datetime | None = None
+    # A schedule delivery (recipient ``schedule:<id>``): who it paged, what decided, and the
+    # address it went to — resolved once, at its first attempt (migration 0013).
+    resolved_person: str | None = None
+    resolved_via: str | None = None
+    resolved_address: str | None = None
     id: uuid.UUID = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +82,11 @@ class RetryOutcome:
     latency_ms: float | None = None
     provider_id: str | None = None
     next_attempt_at: datetime | None = None
+    # Set when this retry resolved its schedule (a dead one put back by ``dlq retry`` that had
+    # paged nobody); None keeps what the row has.
+    resolved_person: str | None = None
+    resolved_via: str | None = None
+    resolved_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,17 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "redisio": BASE | {"reconnect"},
     "intake": BASE | {"reconnect", "redisio"},
     "pipeline": BASE
-    | {"active", "channels", "intake", "reconnect", "redisio", "routing", "store", "templates"},
+    | {
+        "active",
+        "channels",
+        "intake",
+        "reconnect",
+        "redisio",
+        "routing",
+        "schedules",
+        "store",
+        "templates",
+    },
     # alerts rewrites sent messages through the channels' MessageUpdater capability.
     "alerts": BASE
     | {"active", "channels", "pipeline", "principals", "reconnect", "store", "templates"},

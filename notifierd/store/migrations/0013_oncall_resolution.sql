@@ -1,0 +1,9 @@
+-- Who a schedule delivery paged (issue 18): the recipient stays `schedule:<id>`, so the delivery
+-- id is keyed on the schedule; these say who it resolved to at its first attempt and where it
+-- went. Retries and replays reuse them instead of resolving again, so a handoff between two
+-- attempts never moves a page to someone else. resolved_via: what decided (`layer weekly`,
+-- `override (holiday swap)`, `fallback`, or `nobody on call`). Nullable, no default: no rewrite.
+ALTER TABLE deliveries
+    ADD COLUMN resolved_person text,
+    ADD COLUMN resolved_via text,
+    ADD COLUMN resolved_address text;
