@@ -81,6 +81,19 @@ async def known_deliveries(
     return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
 
 
+def _paged(row: asyncpg.Record) -> dict[str, Any]:
+    """Who a schedule delivery paged, for the deliveries that name a schedule."""
+    if row["resolved_via"] is None:
+        return {}
+    return {
+        "paged": {
+            "person": row["resolved_person"],
+            "via": row["resolved_via"],
+            "address": row["resolved_address"],
+        }
+    }
+
+
 class Store:
     def __init__(self, pool: asyncpg.Pool, url: str = "") -> None:
         self.pool = pool
@@ -309,6 +322,7 @@ class Store:
                     if d["next_attempt_at"]
                     else None,
                     "history": history or [],
+                    **_paged(d),
                 }
             )
         return {

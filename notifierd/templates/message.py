@@ -8,7 +8,7 @@ from typing import Any
 
 from notifierd.config.model import CHANNEL_TYPES
 from notifierd.request import Request
-from notifierd.templates.markup import SlackText, slack_escape, teams_escape
+from notifierd.templates.markup import slack_escape, teams_escape
 
 # Limits of the receiving APIs; going over them gets the whole message refused.
 SLACK_HEADER_MAX = 150
@@ -158,7 +158,8 @@ class RenderedMessage:
     template: str | None = None  # "name@version", None when rendered from title + message
     channel_type: str | None = None  # rendered for this channel type; None: for all of them
     variants: tuple[str, ...] = ()  # the template variants used ("slack", "html", "teams")
-    # A Slack member id to mention: the person a schedule delivery paged (``<@U…>``).
+    # A Slack member id the Slack sender mentions (``<@U…>``): the person a schedule
+    # delivery paged (notifierd/pipeline/oncall.py).
     mention: str | None = None
 
     @property
@@ -181,13 +182,6 @@ class RenderedMessage:
             # ``text`` is what Slack shows in notifications and where blocks cannot render;
             # Slack reads it as mrkdwn, and subject and text are plain.
             preview = slack_escape(self.subject or self.text)
-            if self.mention:
-                # The notification and the message's first line name who is paged.
-                tag = f"<@{self.mention}>"
-                preview = SlackText(f"{tag} {preview}")
-                if len(blocks) < SLACK_MAX_BLOCKS:
-                    note = {"type": "mrkdwn", "text": f"{tag} you are on call"}
-                    blocks = [{"type": "context", "elements": [note]}, *blocks]
             return {"text": truncate(preview, 3000), "blocks": blocks}
         if channel_type == "email":
             content: dict[str, Any] = {"subject": self.subject, "text": self.text}

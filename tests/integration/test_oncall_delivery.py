@@ -1,0 +1,267 @@
+"""Schedule recipients through the running daemon: the person on call at a delivery's first
+attempt is paged, and stays the one paged across retries and replays after a handoff; nobody
+on call is on record, counted, and escalates at once."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifierd import metrics
+from tests.fakes.clock import SkippingClock
+from tests.fakes.slack_api import API, FakeSlackAPI
+from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.redis_fixtures import RedisPrefix
+
+ROUTES = """\
+settings:
+  # The first retry comes after the schedule's next handoff (the test skips the clock past both).
+  retry: {max_retries: 3, initial_delay: 90m, multiplier: 1, max_delay: 2h, jitter: 0}
+  escalation: {misfire_grace: 1h}
+channels:
+  chat: {type: slack, token: "${SLACK_BOT_TOKEN}", api_url: "${SLACK_URL}"}
+  sink: {type: webhook, url: "${SINK_URL}"}
+people:
+  alice:
+    contacts: [{slack: "@U0ALICE"}]
+  bob:
+    contacts: [{slack: "@U0BOB"}]
+  dave:
+    contacts: [{slack: "@U0DAVE"}]
+routes:
+  - name: paged
+    matchers: ['team="db"']
+    channels: [chat]
+    recipients: ["@on-call-primary"]
+  - name: gap
+    matchers: ['team="nobody"']
+    channels: [chat]
+    recipients: ["schedule:gap"]
+  - name: covered
+    matchers: ['team="covered"']
+    channels: [chat]
+    recipients: ["@covered"]
+  - name: alerts
+    matchers: ['kind="alert"']
+    channels: [sink]
+    escalation: oncall
+  - name: default
+    channels: [sink]
+"""
+# Level 1 pages a schedule with nobody on call: level 2 must not wait its hour.
+GAP_POLICY = """\
+levels:
+  - {after: 0s, channels: [chat], recipients: ["schedule:gap"]}
+  - {after: 1h, channels: [sink]}
+"""
+# Level 2 pages whoever is on call when it fires: by then an override puts dave on call.
+PRIMARY_POLICY = """\
+levels:
+  - {after: 0s, channels: [chat], recipients: ["@on-call-primary"]}
+  - {after: 45m, channels: [chat], recipients: ["on-call-primary"]}
+"""
+
+
+def _local(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M")
+
+
+def schedules(now: datetime) -> dict[str, str]:
+    """``primary``: alice for the next half hour or so, bob after; dave by override from 40
+    minutes on. ``gap``: nobody until next year. ``covered``: the same gap with a fallback."""
+    start = now.replace(second=0, microsecond=0) - timedelta(minutes=30)
+    override_from = now.replace(second=0, microsecond=0) + timedelta(minutes=40)
+    primary = f"""\
+        timezone: UTC
+        handle: on-call-primary
+        layers:
+          - {{name: hourly, members: [alice, bob], rotation: 1h, start: "{_local(start)}"}}
+        overrides:
+          - {{person: dave, from: "{_local(override_from)}", until: "{_local(override_from + timedelta(hours=1))}"}}
+        """
+    later = _local(now + timedelta(days=400))
+    gap = f"""\
+        timezone: UTC
+        layers:
+          - {{name: later, members: [alice], rotation: 1w, start: "{later}"}}
+        """
+    covered = textwrap.dedent(gap) + 'handle: covered\nfallback: ["#incidents"]\n'
+    return {
+        "schedules/primary.yaml": primary,
+        "schedules/gap.yaml": gap,
+        "schedules/covered.yaml": covered,
+    }
+
+
+@pytest.fixture
+async def running(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_api: FakeSlackAPI,
+) -> AsyncIterator[Running]:
+    clock = SkippingClock()
+    files = schedules(clock())
+    files["policies/oncall.yaml"] = GAP_POLICY
+    files["policies/primary.yaml"] = PRIMARY_POLICY
+    async for r in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        routes=ROUTES,
+        files=files,
+        clock=clock,
+        escalation_poll=0.2,
+    ):
+        yield r
+
+
+def skip(running: Running, seconds: float) -> None:
+    assert running.clock is not None
+    running.clock.skip(seconds)
+
+
+async def delivery(running: Running, rid: str, status: str, timeout: float = 10) -> dict[str, Any]:
+    """The request's one delivery once it has ``status``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    found: dict[str, Any] | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        found = await running.store.request_status(rid)
+        if found and found["deliveries"] and found["deliveries"][0]["status"] == status:
+            assert len(found["deliveries"]) == 1
+            return found["deliveries"][0]  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"request {rid}: no {status} delivery in {timeout}s: {found}")
+
+
+async def alert_of(running: Running, key: str) -> str:
+    deadline = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < deadline:
+        alert = await running.daemon.alerts.store.show(key)
+        if alert is not None:
+            return str(alert["id"])
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no alert {key}")
+
+
+def unresolved(schedule: str) -> float:
+    value = metrics.REGISTRY.get_sample_value(
+        "notifierd_oncall_unresolved_total", {"schedule": schedule}
+    )
+    return value or 0.0
+
+
+async def test_paged_at_the_first_attempt_and_kept_across_a_retry_after_the_handoff(
+    running: Running, slack_api: FakeSlackAPI
+) -> None:
+    slack_api.fail_next(1, 503, path=API + "chat.postMessage")
+    rid = await running.push({"labels": {"team": "db"}})
+    assert rid is not None
+    first = await delivery(running, rid, "retrying")
+    # Keyed on the schedule, not on the person: the same id whoever it resolved to.
+    assert first["recipient"] == "schedule:primary"
+    assert first["paged"] == {"person": "alice", "via": "layer hourly", "address": "@U0ALICE"}
+    skip(running, 100 * 60)  # past the handoff to bob (and the override), and the retry's delay
+    done = await delivery(running, rid, "delivered")
+    assert done["id"] == first["id"]
+    assert done["paged"]["person"] == "alice"
+    assert [m["channel"] for m in slack_api.messages] == ["D0ALICE"]
+    # The message names her, so the page reads as hers wherever it shows.
+    assert slack_api.messages[0]["text"].startswith("<@U0ALICE> ")
+
+
+async def test_a_replay_after_the_handoff_sends_nothing_again(
+    running: Running, slack_api: FakeSlackAPI
+) -> None:
+    rid = await running.push({"labels": {"team": "db"}})
+    assert rid is not None
+    await delivery(running, rid, "delivered")
+    skip(running, 3600)  # bob is on call now
+    await running.push({"id": rid, "labels": {"team": "db"}})
+    await running.idle()
+    done = await delivery(running, rid, "delivered")
+    assert done["paged"]["person"] == "alice"
+    assert [m["channel"] for m in slack_api.messages] == ["D0ALICE"]
+
+
+async def test_nobody_on_call_is_recorded_dead_with_the_reason_and_counted(
+    running: Running, slack_api: FakeSlackAPI
+) -> None:
+    before = unresolved("gap")
+    rid = await running.push({"labels": {"team": "nobody"}})
+    assert rid is not None
+    dead = await delivery(running, rid, "dead")
+    assert dead["recipient"] == "schedule:gap"
+    assert dead["error"] == "nobody on call for schedule gap"
+    assert dead["paged"] == {"person": None, "via": "nobody on call", "address": None}
+    assert unresolved("gap") == before + 1
+    assert slack_api.messages == []
+
+
+async def test_the_fallback_is_paged_when_nobody_is_on_call(
+    running: Running, slack_api: FakeSlackAPI
+) -> None:
+    rid = await running.push({"labels": {"team": "covered"}})
+    assert rid is not None
+    done = await delivery(running, rid, "delivered")
+    assert done["paged"] == {"person": None, "via": "fallback", "address": "#incidents"}
+    assert [m["channel"] for m in slack_api.messages] == ["C0INCIDENTS"]
+    assert not slack_api.messages[0]["text"].startswith("<@")  # nobody to mention
+
+
+async def test_a_level_that_pages_nobody_fires_the_next_level_at_once(running: Running) -> None:
+    await running.push({"kind": "alert", "title": "db down", "dedup_key": "gap-1"})
+    deadline = asyncio.get_running_loop().time() + 10
+    alert: dict[str, Any] | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        alert = await running.daemon.alerts.store.show("gap-1")
+        if alert and sum(s["status"] == "fired" for s in alert["steps"]) == 2:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"level 2 did not fire at once: {alert}")
+    assert alert is not None
+    # Without the clock moving its hour: the sink has the alert's own page and level 2's.
+    assert sorted(b["request_id"] for b in running.sink.bodies())[-1].endswith(":r1l2")
+    events = [e for e in alert["timeline"] if e["kind"] == "escalation_requested"]
+    assert events and "nobody on call for schedule gap" in (events[0]["detail"] or "")
+
+
+async def test_an_escalation_level_pages_who_is_on_call_when_it_fires(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_api: FakeSlackAPI,
+) -> None:
+    clock = SkippingClock()
+    files = schedules(clock())
+    files["policies/primary.yaml"] = PRIMARY_POLICY
+    routes = ROUTES.replace("escalation: oncall", "escalation: primary")
+    async for running in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        routes=routes,
+        files=files,
+        clock=clock,
+        escalation_poll=0.2,
+    ):
+        slack_api.users["U0DAVE"] = "dave"
+        await running.push({"kind": "alert", "title": "db down", "dedup_key": "p-1"})
+        alert_id = await alert_of(running, "p-1")
+        level1 = await delivery(running, f"{alert_id}:r1l1", "delivered")
+        assert level1["paged"]["person"] == "alice"
+        clock.skip(46 * 60)  # level 2 is due; dave's override is in force
+        level2 = await delivery(running, f"{alert_id}:r1l2", "delivered")
+        assert level2["paged"] == {"person": "dave", "via": "override", "address": "@U0DAVE"}
+        assert [m["channel"] for m in slack_api.messages] == ["D0ALICE", "D0DAVE"]
