@@ -26,7 +26,7 @@ from notifierd.active import Active
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
-from notifierd.pipeline.oncall import unpaged
+from notifierd.pipeline.oncall import paged_words, unpaged
 from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor
 from notifierd.reconnect import Outage, until_done
@@ -320,7 +320,7 @@ class Escalator:
                     fired.append((item, result))
         if fired:
             await self._record([p for _, p in fired])
-        for item, _ in fired:
+        for item, result in fired:
             step = item.due.step
             done.append((step.alert_id, step.round, step.level, StepStatus.FIRED))
             events.append(
@@ -331,7 +331,8 @@ class Escalator:
                     "escalation",
                     f"level {step.level} (round {step.round + 1}) to {item.channels}, "
                     f"{item.late:.3f}s after due"
-                    + (f", asked for by {item.due.requested_by}" if item.due.requested_by else ""),
+                    + (f", asked for by {item.due.requested_by}" if item.due.requested_by else "")
+                    + paged_words(result.deliveries),
                 )
             )
             metrics.ESCALATIONS.inc()

@@ -14,7 +14,14 @@ from notifierd.request import Request
 from notifierd.schedules.paging import NOBODY, Paged, Unpaged, page
 from notifierd.store.records import DeliveryRecord
 
-__all__ = ["NOBODY", "mentioning", "resolve_schedule", "schedule_of", "unpaged"]
+__all__ = [
+    "NOBODY",
+    "mentioning",
+    "paged_words",
+    "resolve_schedule",
+    "schedule_of",
+    "unpaged",
+]
 from notifierd.templates.message import RenderedMessage
 
 log = logging.getLogger("notifierd.pipeline")
@@ -60,3 +67,19 @@ def unpaged(processed_deliveries: list[DeliveryRecord]) -> str | None:
         if row.resolved_via == NOBODY:
             return row.last_error
     return None
+
+
+def paged_words(rows: list[DeliveryRecord]) -> str:
+    """For an escalation's timeline: who its schedule recipients paged, ``; paged alice
+    (schedule primary, layer weekly) on chat``; empty when it named no schedule."""
+    words = []
+    for row in rows:
+        if row.resolved_via is None:
+            continue
+        sid = row.recipient.removeprefix("schedule:")
+        if row.resolved_via == NOBODY:
+            words.append(f"nobody (schedule {sid})")
+        else:
+            who = row.resolved_person or f"fallback {row.resolved_address}"
+            words.append(f"{who} (schedule {sid}, {row.resolved_via}) on {row.channel}")
+    return f"; paged {', '.join(dict.fromkeys(words))}" if words else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -257,7 +258,7 @@ class AlertStore:
         return {
             **_jsonable(dict(alert)),
             "timeline": [_jsonable(dict(r)) for r in timeline],
-            "steps": [_jsonable(dict(r)) for r in steps],
+            "steps": [{**_jsonable(dict(r)), "paged": json.loads(r["paged"])} for r in steps],
         }
 
     async def open_count(self) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from notifierd import metrics
+from notifierd.cli.alerts import paged_line
 from tests.fakes.clock import SkippingClock
 from tests.fakes.slack_api import API, FakeSlackAPI
 from tests.integration.daemon_harness import Running, start_daemon
@@ -152,6 +153,18 @@ async def alert_of(running: Running, key: str) -> str:
     raise AssertionError(f"no alert {key}")
 
 
+async def fired_steps(running: Running, key: str, n: int) -> dict[str, Any]:
+    """The alert once ``n`` of its steps have fired (without the clock moving)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    alert: dict[str, Any] | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        alert = await running.daemon.alerts.store.show(key)
+        if alert and sum(s["status"] == "fired" for s in alert["steps"]) >= n:
+            return alert
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"alert {key}: fewer than {n} steps fired: {alert}")
+
+
 def unresolved(schedule: str) -> float:
     value = metrics.REGISTRY.get_sample_value(
         "notifierd_oncall_unresolved_total", {"schedule": schedule}
@@ -219,16 +232,7 @@ async def test_the_fallback_is_paged_when_nobody_is_on_call(
 
 async def test_a_level_that_pages_nobody_fires_the_next_level_at_once(running: Running) -> None:
     await running.push({"kind": "alert", "title": "db down", "dedup_key": "gap-1"})
-    deadline = asyncio.get_running_loop().time() + 10
-    alert: dict[str, Any] | None = None
-    while asyncio.get_running_loop().time() < deadline:
-        alert = await running.daemon.alerts.store.show("gap-1")
-        if alert and sum(s["status"] == "fired" for s in alert["steps"]) == 2:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError(f"level 2 did not fire at once: {alert}")
-    assert alert is not None
+    alert = await fired_steps(running, "gap-1", 2)
     # Without the clock moving its hour: the sink has the alert's own page and level 2's.
     assert sorted(b["request_id"] for b in running.sink.bodies())[-1].endswith(":r1l2")
     events = [e for e in alert["timeline"] if e["kind"] == "escalation_requested"]
@@ -265,3 +269,12 @@ async def test_an_escalation_level_pages_who_is_on_call_when_it_fires(
         level2 = await delivery(running, f"{alert_id}:r1l2", "delivered")
         assert level2["paged"] == {"person": "dave", "via": "override", "address": "@U0DAVE"}
         assert [m["channel"] for m in slack_api.messages] == ["D0ALICE", "D0DAVE"]
+        # `alerts show`: per level, who was paged and by which contact.
+        alert = await fired_steps(running, "p-1", 2)
+        shown = {s["level"]: [paged_line(p) for p in s["paged"]] for s in alert["steps"]}
+        assert shown == {
+            1: ["schedule:primary → alice → chat @U0ALICE"],
+            2: ["schedule:primary → dave → chat @U0DAVE"],
+        }
+        escalated = [e["detail"] for e in alert["timeline"] if e["kind"] == "escalated"]
+        assert escalated[-1].endswith("; paged dave (schedule primary, override) on chat")

@@ -211,8 +211,20 @@ LIMIT $2;
 SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;
 
 -- name: alert_steps
-SELECT round, level, due_at, status, fired_at, fired_by, requested_by FROM escalation_steps
-WHERE alert_id = $1 ORDER BY due_at, round, level;
+-- With each fired step, where its notification went: for a schedule recipient, who it paged and
+-- by which contact (deliveries.resolved_*, migration 0013), found through the request naming
+-- the step (migration 0006).
+SELECT s.round, s.level, s.due_at, s.status, s.fired_at, s.fired_by, s.requested_by,
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                            'channel', d.channel, 'recipient', d.recipient, 'status', d.status,
+                            'person', d.resolved_person, 'via', d.resolved_via,
+                            'address', coalesce(d.resolved_address, nullif(d.recipient, '')))
+                        ORDER BY d.channel, d.recipient)
+                 FROM requests AS r JOIN deliveries AS d ON d.request_id = r.id
+                 WHERE r.alert_id = s.alert_id AND r.step_round = s.round
+                   AND r.step_level = s.level), '[]'::jsonb)::text AS paged
+FROM escalation_steps AS s
+WHERE s.alert_id = $1 ORDER BY s.due_at, s.round, s.level;
 
 -- name: count_open_alerts
 SELECT count(*) FROM alerts WHERE status <> 'resolved';
