@@ -143,6 +143,8 @@ class Deliveries:
             active.snapshot, planned.recipient, channel, request, self.deliverer.clock()
         )
         if isinstance(paged, Unpaged):
+            # Kept rendered: `dlq retry` resolves the schedule again and sends this message.
+            row.rendered = message_json(rendered.message)
             row.status, row.attempts, row.last_error = DeliveryStatus.DEAD, 0, paged.reason
             row.resolved_person, row.resolved_via = paged.person, NOBODY
             metrics.DEAD_LETTERS.labels(channel.name).inc()

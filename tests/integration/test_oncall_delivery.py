@@ -48,6 +48,10 @@ routes:
     matchers: ['team="covered"']
     channels: [chat]
     recipients: ["@covered"]
+  - name: soon
+    matchers: ['team="soon"']
+    channels: [chat]
+    recipients: ["schedule:soon"]
   - name: alerts
     matchers: ['kind="alert"']
     channels: [sink]
@@ -93,7 +97,13 @@ def schedules(now: datetime) -> dict[str, str]:
           - {{name: later, members: [alice], rotation: 1w, start: "{later}"}}
         """
     covered = textwrap.dedent(gap) + 'handle: covered\nfallback: ["#incidents"]\n'
+    soon = f"""\
+        timezone: UTC
+        layers:
+          - {{name: later, members: [bob], rotation: 1w, start: "{_local(start + timedelta(hours=1))}"}}
+        """
     return {
+        "schedules/soon.yaml": soon,
         "schedules/primary.yaml": primary,
         "schedules/gap.yaml": gap,
         "schedules/covered.yaml": covered,
@@ -217,6 +227,20 @@ async def test_nobody_on_call_is_recorded_dead_with_the_reason_and_counted(
     assert dead["paged"] == {"person": None, "via": "nobody on call", "address": None}
     assert unresolved("gap") == before + 1
     assert slack_api.messages == []
+
+
+async def test_a_dead_letter_put_back_is_resolved_at_its_retry(
+    running: Running, slack_api: FakeSlackAPI
+) -> None:
+    rid = await running.push({"labels": {"team": "soon"}})
+    assert rid is not None
+    dead = await delivery(running, rid, "dead")
+    assert dead["error"] == "nobody on call for schedule soon"
+    skip(running, 3600)  # bob's layer has started
+    assert await running.store.dlq_retry(request_ids=[rid]) == 1
+    done = await delivery(running, rid, "delivered")
+    assert done["paged"] == {"person": "bob", "via": "layer later", "address": "@U0BOB"}
+    assert [m["channel"] for m in slack_api.messages] == ["D0BOB"]
 
 
 async def test_the_fallback_is_paged_when_nobody_is_on_call(
