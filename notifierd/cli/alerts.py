@@ -106,7 +106,7 @@ def show(alert: str, fmt: str) -> None:
                 s["fired_at"],
                 s["fired_by"],
                 s["requested_by"],
-                "\n".join(paged_line(p) for p in s.get("paged") or []),
+                "; ".join(paged_line(p) for p in s.get("paged") or []),
             ]
             for s in found["steps"]
         ],
