@@ -17,7 +17,7 @@ from notifierd import metrics
 from notifierd.cli.alerts import paged_line
 from tests.fakes.clock import SkippingClock
 from tests.fakes.slack_api import API, FakeSlackAPI
-from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.daemon_harness import Running, operator, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
 ROUTES = """\
@@ -302,3 +302,13 @@ async def test_an_escalation_level_pages_who_is_on_call_when_it_fires(
         }
         escalated = [e["detail"] for e in alert["timeline"] if e["kind"] == "escalated"]
         assert escalated[-1].endswith("; paged dave (schedule primary, override) on chat")
+        # Past the override and the next handoff (bob's turn), the acknowledgement still goes
+        # to those the alert paged, in their threads.
+        clock.skip(3600)
+        await running.daemon.alerts.acknowledge("p-1", operator("carol"), "cli")
+        deadline = asyncio.get_running_loop().time() + 10
+        while len([m for m in slack_api.messages if m.get("thread_ts")]) < 2:
+            assert asyncio.get_running_loop().time() < deadline, slack_api.messages
+            await asyncio.sleep(0.05)
+        replies = sorted(m["channel"] for m in slack_api.messages if m.get("thread_ts"))
+        assert replies == ["D0ALICE", "D0DAVE"]

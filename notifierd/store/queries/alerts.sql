@@ -161,8 +161,12 @@ SELECT payload::text AS payload, started_at AS received_at FROM alerts WHERE id 
 
 -- name: told_deliveries
 -- Where an alert's notifications were delivered: its own request and its fired escalation
--- steps' (requests naming the step, see migration 0006), the first message per place.
-SELECT DISTINCT ON (channel, recipient) channel, channel_type, recipient, provider_id, rendered::text AS rendered
+-- steps' (requests naming the step, see migration 0006), the first message per place. A schedule
+-- delivery's place is the address it paged (migration 0013): a follow-up after a handoff goes to
+-- whom the alert paged, not to whoever is on call now.
+SELECT DISTINCT ON (channel, coalesce(resolved_address, recipient))
+       channel, channel_type, coalesce(resolved_address, recipient) AS recipient, provider_id,
+       rendered::text AS rendered
 FROM deliveries
 WHERE request_id = ANY(
         $1::text || ARRAY(SELECT r.id FROM requests AS r JOIN escalation_steps AS s
@@ -170,7 +174,7 @@ WHERE request_id = ANY(
                              AND s.level = r.step_level
                           WHERE r.alert_id = $1 AND s.status = 'fired'))
   AND status IN ('delivered', 'dry_run')
-ORDER BY channel, recipient, created_at;
+ORDER BY channel, coalesce(resolved_address, recipient), created_at;
 
 -- name: sent_messages_of_alert
 -- Every message the alert and its escalation steps delivered through the channels named in $2
