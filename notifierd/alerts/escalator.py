@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from notifierd import metrics
 from notifierd.active import Active
+from notifierd.alerts.handoffs import HandoffNotices
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
@@ -82,8 +83,10 @@ class Escalator:
         vacuum_store: AlertStore | None = None,
         planned: StepsPlanned | None = None,
         due_clock: DueClock = postgres_clock,
+        handoffs: HandoffNotices | None = None,
     ) -> None:
         self.store = store
+        self.handoffs = handoffs  # told on each poll: a handoff is noticed within a poll
         # Not the escalation pool: a VACUUM must not hold one of the connections claims use.
         self.vacuum_store = vacuum_store or store
         self.processor = processor
@@ -169,6 +172,14 @@ class Escalator:
                 "%d escalation step(s) claimed by a replica that died are due again", reclaimed
             )
         self._start_pass()
+        if self.handoffs is not None:
+            what = "telling on-call people their shift started"
+            try:
+                await self.handoffs.run_once()
+            except Exception as exc:  # claimed and not sent: that notice is lost, not repeated
+                self._outage.failed(what, f"the next poll looks again in {self.poll:g}s", exc)
+            else:
+                self._outage.succeeded(what)
 
     def _start_pass(self) -> None:
         if self._stopping:

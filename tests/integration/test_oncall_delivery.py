@@ -17,7 +17,8 @@ from notifierd import metrics
 from notifierd.cli.alerts import paged_line
 from tests.fakes.clock import SkippingClock
 from tests.fakes.slack_api import API, FakeSlackAPI
-from tests.integration.daemon_harness import Running, operator, start_daemon
+from tests.fakes.webhook_sink import WebhookSink
+from tests.integration.daemon_harness import Running, operator, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
 
 ROUTES = """\
@@ -312,3 +313,73 @@ async def test_an_escalation_level_pages_who_is_on_call_when_it_fires(
             await asyncio.sleep(0.05)
         replies = sorted(m["channel"] for m in slack_api.messages if m.get("thread_ts"))
         assert replies == ["D0ALICE", "D0DAVE"]
+
+
+HANDOFF_ROUTES = """\
+channels:
+  chat: {type: slack, token: "${SLACK_BOT_TOKEN}", api_url: "${SLACK_URL}"}
+people:
+  alice:
+    contacts: [{slack: "@U0ALICE"}]
+  bob:
+    contacts: [{slack: "@U0BOB"}]
+routes:
+  - name: db
+    matchers: ['team="db"']
+    channels: [chat]
+    recipients: ["@on-call-primary"]
+"""
+
+
+async def test_the_incoming_person_is_told_once_with_the_open_alerts(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_api: FakeSlackAPI,
+) -> None:
+    clock = SkippingClock()
+    start = clock().replace(second=0, microsecond=0) - timedelta(minutes=30)
+    schedule = f"""\
+        timezone: UTC
+        handle: on-call-primary
+        notify_handoff: true
+        layers:
+          - {{name: hourly, members: [alice, bob], rotation: 1h, start: "{_local(start)}"}}
+        """
+    config = write_config(tmp_path / "config", HANDOFF_ROUTES, {"schedules/primary.yaml": schedule})
+    sink = WebhookSink()
+    await sink.start()
+    run: dict[str, Any] = {
+        "sink": sink,
+        "flaky": sink,
+        "config_dir": config,
+        "escalation_poll": 0.2,
+        "clock": clock,
+    }
+    try:
+        async for a in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, **run):
+            async for _ in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch, **run):
+                await a.push(
+                    {
+                        "kind": "alert",
+                        "title": "db down",
+                        "dedup_key": "db-1",
+                        "labels": {"team": "db"},
+                    }
+                )
+                await delivery(a, await alert_of(a, "db-1"), "delivered")
+                await asyncio.sleep(0.5)  # alice's shift began half an hour ago: no news
+                assert [m["channel"] for m in slack_api.messages] == ["D0ALICE"]
+                clock.skip(31 * 60)  # bob's shift has begun
+                deadline = asyncio.get_running_loop().time() + 10
+                while len(slack_api.messages) < 2:
+                    assert asyncio.get_running_loop().time() < deadline, slack_api.messages
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.6)  # both replicas have polled again by now
+        told = slack_api.messages[1:]
+        assert [m["channel"] for m in told] == ["D0BOB"]
+        assert "Your on-call shift for primary started" in told[0]["text"]
+        assert "db down (triggered," in told[0]["text"]
+    finally:
+        await sink.stop()

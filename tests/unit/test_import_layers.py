@@ -66,8 +66,18 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "templates",
     },
     # alerts rewrites sent messages through the channels' MessageUpdater capability.
+    # alerts tells the incoming on-call person their shift started (schedules: who, when).
     "alerts": BASE
-    | {"active", "channels", "pipeline", "principals", "reconnect", "store", "templates"},
+    | {
+        "active",
+        "channels",
+        "pipeline",
+        "principals",
+        "reconnect",
+        "schedules",
+        "store",
+        "templates",
+    },
     "configtest": BASE | {"intake", "pipeline", "routing", "schedules", "templates"},
     # diff checks the sample requests it replays as the daemon's intake would.
     "diff": BASE | {"active", "intake", "pipeline"},

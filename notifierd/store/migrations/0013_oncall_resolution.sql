@@ -7,3 +7,15 @@ ALTER TABLE deliveries
     ADD COLUMN resolved_person text,
     ADD COLUMN resolved_via text,
     ADD COLUMN resolved_address text;
+
+-- Handoff notices (a schedule's `notify_handoff`): one row per shift told. The key is the
+-- schedule and the instant the shift began, so of all the replicas noticing the same handoff one
+-- inserts the row and sends the notice; the others find it taken.
+CREATE TABLE handoff_notices (
+    schedule_id text NOT NULL,
+    shift_start timestamptz NOT NULL,
+    person      text NOT NULL,
+    request_id  text NOT NULL,
+    noticed_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (schedule_id, shift_start)
+);

@@ -232,3 +232,17 @@ WHERE s.alert_id = $1 ORDER BY s.due_at, s.round, s.level;
 
 -- name: count_open_alerts
 SELECT count(*) FROM alerts WHERE status <> 'resolved';
+
+-- name: claim_handoff_notice
+-- The replica whose insert wins tells the person (see migration 0013); no row: another did.
+INSERT INTO handoff_notices (schedule_id, shift_start, person, request_id)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING
+RETURNING request_id;
+
+-- name: open_alerts_on_routes
+-- Alerts not resolved whose opening request matched one of the routes $1, oldest first.
+SELECT id, title, status FROM alerts
+WHERE status <> 'resolved' AND routes && $1::text[]
+ORDER BY started_at
+LIMIT $2;
