@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -400,8 +401,6 @@ def test_against_a_config_directory_through_the_loader(tmp_path: Path) -> None:
 
 
 def test_a_schedule_with_nobody_on_call_is_a_failure(tmp_path: Path) -> None:
-    import shutil
-
     shipped = Path(__file__).resolve().parents[2] / "config"
     config = tmp_path / "config"
     shutil.copytree(shipped, config)
