@@ -15,6 +15,7 @@ from typing import Any
 from notifierd import metrics
 from notifierd.config.model import Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.configwatch import config_changes
 from notifierd.http.backend import AlertActions
 from notifierd.options import Options
 from notifierd.pipeline.failures import infrastructure_failure
@@ -294,10 +295,12 @@ class Daemon:
     # -- background ------------------------------------------------------------------------------
 
     async def _maintenance_loop(self) -> None:
-        """Recover requests held by dead consumers; publish the queue depth."""
+        """Recover requests held by dead consumers; publish the queue depth, the open alerts
+        and how far escalations are behind."""
         interval = max(1.0, self.options.heartbeat_ttl / 3)
         what = "recovering requests from consumers that died"
         outage = Outage(log, infrastructure_failure, event="redis_unavailable")
+        postgres = Outage(log, infrastructure_failure, event="postgres_unavailable")
         while not self.stopping.is_set():
             try:
                 recovered = await self.services.queues.recover()
@@ -314,18 +317,30 @@ class Daemon:
                 outage.failed(what, f"the next pass in {interval:g}s", exc)
             else:
                 outage.succeeded(what)
+            await self._publish_alert_gauges(postgres, interval)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), interval)
 
-    async def _watch_config(self) -> None:
-        from watchfiles import awatch
-
+    async def _publish_alert_gauges(self, outage: Outage, interval: float) -> None:
+        # Measured here, not by the escalator: a stuck escalator must still show as behind.
+        what = "reading open alerts and overdue escalation steps"
         try:
-            async for changes in awatch(
-                self.options.config_dir, stop_event=self.stopping, debounce=300, recursive=True
-            ):
-                names = sorted({Path(p).name for _, p in changes})
-                await self.reload(f"files changed: {', '.join(names[:5])}")
+            # Bounded: a Postgres that does not answer must not hold up recovering requests.
+            async with asyncio.timeout(interval):
+                gauges = await self.services.store.alert_gauges(self.due_clock())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            outage.failed(what, f"the next look in {interval:g}s", exc)
+        else:
+            outage.succeeded(what)
+            metrics.OPEN_ALERTS.set(gauges.open_alerts)
+            metrics.ESCALATION_OVERDUE.set(gauges.escalation_overdue)
+
+    async def _watch_config(self) -> None:
+        try:
+            async for why in config_changes(self.options.config_dir, self.stopping):
+                await self.reload(why)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # watching is a convenience; SIGHUP still works

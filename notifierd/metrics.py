@@ -51,6 +51,13 @@ DEAD_LETTERS = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+FALLBACKS = Counter(
+    "notifierd_fallbacks_total",
+    "Fallback deliveries made because a delivery died, by the channel that died and the one "
+    "falling back.",
+    ["channel", "fallback"],
+    registry=REGISTRY,
+)
 DEAD_REQUESTS = Counter(
     "notifierd_dead_requests_total",
     "Requests whose processing failed for a reason other than Redis or Postgres being away "
@@ -125,6 +132,13 @@ ONCALL_UNRESOLVED = Counter(
     "none of the delivery's channel) and no fallback that fits it. Each is a dead delivery.",
     ["schedule"],
     registry=REGISTRY,
+)
+ESCALATION_OVERDUE = Gauge(
+    "notifierd_escalation_overdue_seconds",
+    "How long the oldest escalation step that should have fired has waited (0: none): grows "
+    "while escalations fall behind, even when none fires.",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",  # read from Postgres: the same for every worker
 )
 ESCALATION_LATENESS = Histogram(
     "notifierd_escalation_lateness_seconds",

@@ -21,7 +21,9 @@ from notifierd.active import Active
 from notifierd.channels.base import Failed
 from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
 from notifierd.pipeline.failures import infrastructure_failure
+from notifierd.pipeline.fallback import Died, fallback_deliveries
 from notifierd.pipeline.oncall import mentioning, resolve_schedule
+from notifierd.pipeline.render import Renderer
 from notifierd.pipeline.sendslots import max_in_flight
 from notifierd.reconnect import Outage, until_done
 from notifierd.request import Request
@@ -220,7 +222,7 @@ class Retrier:
                 Failed(f"retry error: {exc}", transient=True),
                 request.id,
             )
-        return RetryOutcome(
+        outcome = RetryOutcome(
             row.id,
             attempt.status,
             attempt.attempts,
@@ -228,8 +230,18 @@ class Retrier:
             attempt.latency_ms,
             attempt.provider_id,
             attempt.next_attempt_at,
-            *((paged.person, paged.via, paged.address) if paged is not None else ()),
         )
+        if paged is not None:
+            outcome.resolved_person, outcome.resolved_via = paged.person, paged.via
+            outcome.resolved_address = paged.address
+        # Its retries spent (or a permanent answer now): its channel's fallbacks are written with
+        # this outcome. A fallback delivery that dies does not fall back again (one hop).
+        if attempt.status == DeliveryStatus.DEAD and channel.fallback and row.fallback_of is None:
+            died = Died(row.id, channel, row.recipient, row.template, attempt.error)
+            outcome.fallbacks = fallback_deliveries(
+                active, request, Renderer(active.catalog, request), died, self.deliverer.clock()
+            )
+        return outcome
 
 
 async def _first(*events: asyncio.Event) -> None:

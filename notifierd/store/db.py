@@ -17,7 +17,7 @@ from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, D
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
-from notifierd.store.rows import DeadLetter, DueRetry, HistoryEntry, from_rows
+from notifierd.store.rows import AlertGauges, DeadLetter, DueRetry, HistoryEntry, from_rows
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -92,6 +92,32 @@ def _paged(row: asyncpg.Record) -> dict[str, Any]:
             "address": row["resolved_address"],
         }
     }
+
+
+async def _insert_fallbacks(conn: asyncpg.Connection, rows: Sequence[DeliveryRecord]) -> None:
+    """Fallback deliveries of dead ones just recorded (query insert_fallbacks)."""
+    if rows:
+        await conn.execute(
+            q("insert_fallbacks"),
+            *_columns(
+                rows,
+                "id",
+                "request_id",
+                "channel",
+                "channel_type",
+                "recipient",
+                "status",
+                "last_error",
+                "template",
+                "note",
+                "rendered",
+                "snapshot_id",
+                "next_attempt_at",
+                "attempts",
+                "fallback_of",
+            ),
+            DeliveryStatus.DEAD,
+        )
 
 
 class Store:
@@ -211,6 +237,7 @@ class Store:
                     _COMPLETE_AT_FIRST_WRITE,
                     *_columns(deliveries, "resolved_person", "resolved_via", "resolved_address"),
                 )
+                await _insert_fallbacks(conn, [f for d in deliveries for f in d.fallbacks])
 
     async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
         """(request, channel, recipient) -> status already recorded for these requests."""
@@ -240,23 +267,29 @@ class Store:
         return from_rows(DueRetry, rows)
 
     async def finish_retries(self, outcomes: Sequence[RetryOutcome]) -> None:
-        if outcomes:
-            await self.pool.execute(
-                q("finish_retries"),
-                *_columns(
-                    outcomes,
-                    "id",
-                    "status",
-                    "attempts",
-                    "last_error",
-                    "latency_ms",
-                    "provider_id",
-                    "next_attempt_at",
-                    "resolved_person",
-                    "resolved_via",
-                    "resolved_address",
-                ),
-            )
+        """Outcomes of claimed retries; a dead one's fallbacks in the same transaction."""
+        if not outcomes:
+            return
+        columns = _columns(
+            outcomes,
+            "id",
+            "status",
+            "attempts",
+            "last_error",
+            "latency_ms",
+            "provider_id",
+            "next_attempt_at",
+            "resolved_person",
+            "resolved_via",
+            "resolved_address",
+        )
+        fallbacks = [f for o in outcomes for f in o.fallbacks]
+        if not fallbacks:  # the common case: one statement, no transaction around it
+            await self.pool.execute(q("finish_retries"), *columns)
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(q("finish_retries"), *columns)
+            await _insert_fallbacks(conn, fallbacks)
 
     async def record_rejected(self, raw: str, reason: str, size: int | None = None) -> None:
         """``raw``: what is kept of the request (a prefix of a large one); ``size``: how many
@@ -322,6 +355,8 @@ class Store:
                     if d["next_attempt_at"]
                     else None,
                     "history": history or [],
+                    "fallback_of": str(d["fallback_of"]) if d["fallback_of"] else None,
+                    "fallbacks": [str(i) for i in d["fallbacks"] or ()],
                     **_paged(d),
                 }
             )
@@ -355,6 +390,13 @@ class Store:
             "requests": {r["outcome"]: r["n"] for r in outcomes},
             "rejected": rejected,
         }
+
+    async def alert_gauges(self, now: datetime | None = None) -> AlertGauges:
+        """Open alerts, and seconds the oldest escalation step that should have fired has
+        waited; ``now``: a test's clock (store/due.py), else Postgres' now()."""
+        row = await self.pool.fetchrow(q("alert_gauges"), now)
+        assert row is not None  # one row, always
+        return AlertGauges(int(row["open_alerts"]), float(row["escalation_overdue"]))
 
     async def dlq_list(self, channel: str | None, limit: int) -> list[DeadLetter]:
         """Dead deliveries and dead requests (``kind``), newest first."""

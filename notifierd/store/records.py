@@ -67,6 +67,11 @@ class DeliveryRecord:
     resolved_person: str | None = None
     resolved_via: str | None = None
     resolved_address: str | None = None
+    # Set on a delivery made because another of the request's died (the dead one's id).
+    fallback_of: uuid.UUID | None = None
+    # On a dead delivery: the deliveries to make instead (its channel's ``fallback``), written
+    # with it in one transaction; the retrier sends them.
+    fallbacks: list[DeliveryRecord] = field(default_factory=list)
     id: uuid.UUID = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +92,7 @@ class RetryOutcome:
     resolved_person: str | None = None
     resolved_via: str | None = None
     resolved_address: str | None = None
+    fallbacks: list[DeliveryRecord] = field(default_factory=list)  # as DeliveryRecord's
 
 
 @dataclass(frozen=True, slots=True)

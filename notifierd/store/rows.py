@@ -24,6 +24,14 @@ def from_rows(record: type[R], rows: list[asyncpg.Record]) -> list[R]:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertGauges:
+    """What /metrics shows of alerts (query ``alert_gauges``)."""
+
+    open_alerts: int
+    escalation_overdue: float  # seconds the oldest step that should have fired has waited
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """A recent delivery (query ``history``)."""
 
@@ -142,6 +150,7 @@ class DueRetry:
     rendered: str | None  # the message as first rendered, JSON
     payload: str  # the request, JSON
     received_at: datetime
+    fallback_of: uuid.UUID | None  # set on a fallback delivery, which never falls back again
     # A schedule delivery's address, decided at its first attempt; None: not one, or it paged
     # nobody (a dead one put back: resolved at this retry).
     resolved_address: str | None = None

@@ -36,7 +36,8 @@ def write_sink_config(root: Path) -> Path:
 
 
 class DaemonProcess:
-    """``python -m notifierd run`` with its own queue and key prefix; logs go to a file."""
+    """``python -m notifierd run`` with its own queue and key prefix; logs go to a file;
+    ``watch``: reload when the config files change (off: tests reload when they mean to)."""
 
     def __init__(
         self,
@@ -47,6 +48,7 @@ class DaemonProcess:
         sink_url: str,
         log: Path,
         *extra: str,
+        watch: bool = False,
     ) -> None:
         self.args = [
             sys.executable,
@@ -63,7 +65,7 @@ class DaemonProcess:
             "2",
             "--log-format",
             "json",
-            "--no-watch",
+            *([] if watch else ["--no-watch"]),
             *extra,
         ]
         self.env = {

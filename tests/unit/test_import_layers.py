@@ -87,7 +87,18 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
     "daemon": BASE
-    | {"http", "pipeline", "principals", "reconnect", "services", "store", "validation"},
+    | {
+        "configwatch",
+        "http",
+        "pipeline",
+        "principals",
+        "reconnect",
+        "services",
+        "store",
+        "validation",
+    },
+    # Watching the config directory: files and symlink swaps, nothing of the daemon.
+    "configwatch": BASE,
     "supervisor": BASE,
     # The supervisor's last good config: it copies files and calls the validation it is given.
     "lastgood": BASE,

@@ -62,6 +62,48 @@ SELECT id, request_id, channel, recipient, last_error, attempts FROM up WHERE st
 ON CONFLICT (delivery_id) DO UPDATE
 SET error = EXCLUDED.error, attempts = EXCLUDED.attempts, dead_at = now(), retried_at = NULL;
 
+-- name: insert_fallbacks
+-- The deliveries to make instead of dead ones ($14: the dead one's id), after those outcomes in
+-- the same transaction: a row for a dead delivery that is not on record as dead (a replica
+-- whose lease had ended, a replay that found it final) is not written. A (request, channel,
+-- recipient) already on record is left as it is: one delivery per pair, whether a route or
+-- another dead delivery made it; the dead one names it all the same (its id is the same: ids
+-- come from request, channel and recipient). A replay writes the same ids again.
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                         $12::timestamptz[], $13::int[], $14::uuid[])
+        AS t(id, request_id, channel, channel_type, recipient, status, last_error, template,
+             note, rendered, snapshot_id, next_attempt_at, attempts, fallback_of)
+    WHERE EXISTS (SELECT 1 FROM deliveries AS dead
+                  WHERE dead.id = t.fallback_of AND dead.status = $15::text)
+), made AS (
+    INSERT INTO deliveries (id, request_id, channel, channel_type, recipient, status, attempts,
+                            last_error, template, note, rendered, snapshot_id, next_attempt_at,
+                            fallback_of)
+    SELECT id, request_id, channel, channel_type, recipient, status, attempts, last_error,
+           template, note, rendered::jsonb, snapshot_id, next_attempt_at, fallback_of
+    FROM input
+    ON CONFLICT DO NOTHING
+    RETURNING id, request_id, channel, recipient, status, attempts, last_error
+), events AS (
+    INSERT INTO delivery_events (delivery_id, status, attempt, error)
+    SELECT id, status, attempts, last_error FROM made
+), letters AS (
+    -- A fallback whose template cannot render for its channel is dead at once.
+    INSERT INTO dead_letters (delivery_id, request_id, channel, recipient, error, attempts)
+    SELECT id, request_id, channel, recipient, last_error, attempts FROM made
+    WHERE status = $15::text
+    ON CONFLICT (delivery_id) DO NOTHING
+)
+UPDATE deliveries AS d
+-- Kept with any named before: a delivery requeued from the dead-letter queue may die again
+-- after a reload changed its channel's fallback.
+SET fallbacks = ARRAY(SELECT DISTINCT unnest(coalesce(d.fallbacks, '{}') || linked.ids))
+FROM (SELECT fallback_of, array_agg(DISTINCT id) AS ids FROM input GROUP BY fallback_of)
+     AS linked
+WHERE d.id = linked.fallback_of;
+
 -- name: known_deliveries
 -- What earlier processing already recorded for these requests (idempotent replays).
 SELECT request_id, channel, recipient, status FROM deliveries WHERE request_id = ANY($1::text[]);
@@ -91,7 +133,7 @@ FROM requests AS r, picked
 WHERE d.id = picked.id AND d.request_id = r.id
 RETURNING d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.attempts, d.template,
           d.note, d.rendered::text AS rendered, r.payload::text AS payload, r.received_at,
-          d.resolved_address, d.resolved_person, d.resolved_via;
+          d.fallback_of, d.resolved_address, d.resolved_person, d.resolved_via;
 
 -- name: claim_due_retries_elsewhere
 -- Due retries of channels not in $1 (gone from the config): taken to be recorded dead. $4 as
@@ -111,7 +153,7 @@ WHERE d.request_id = r.id
       FOR UPDATE SKIP LOCKED)
 RETURNING d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.attempts, d.template,
           d.note, d.rendered::text AS rendered, r.payload::text AS payload, r.received_at,
-          d.resolved_address, d.resolved_person, d.resolved_via;
+          d.fallback_of, d.resolved_address, d.resolved_person, d.resolved_via;
 
 -- name: finish_retries
 -- Outcomes of claimed retries, with their events and dead letters.

@@ -6,7 +6,7 @@ FROM requests WHERE id = $1;
 -- name: deliveries_of_request
 SELECT id, channel, channel_type, recipient, status, attempts, last_error, latency_ms, template,
        note, rendered::text AS rendered, provider_id, next_attempt_at, created_at, updated_at,
-       resolved_person, resolved_via, resolved_address
+       fallback_of, fallbacks, resolved_person, resolved_via, resolved_address
 FROM deliveries WHERE request_id = $1 ORDER BY created_at, channel, recipient;
 
 -- name: events_of_request
@@ -84,3 +84,17 @@ SELECT count(*) FROM up;
 UPDATE dead_requests SET retried_at = now()
 WHERE retried_at IS NULL AND ($1::boolean OR request_id = ANY($2::text[]))
 RETURNING request_id, queue, raw;
+
+-- name: alert_gauges
+-- What /metrics shows of alerts: how many are open, and how long the oldest escalation step
+-- that should have fired has been waiting (0: none) — due and pending, or claimed by a replica
+-- whose lease ran out. It grows while escalations fall behind, even when none fires, which
+-- the lateness of fired steps cannot show. By $1 when given (a test's clock), else Postgres'
+-- now(), as the claims are; both minima are read from the partial indexes on due_at and
+-- lease_until.
+SELECT
+    (SELECT count(*) FROM alerts WHERE status <> 'resolved') AS open_alerts,
+    greatest(0, coalesce(extract(epoch FROM coalesce($1::timestamptz, now()) - least(
+        (SELECT min(due_at) FROM escalation_steps WHERE status = 'pending'),
+        (SELECT min(lease_until) FROM escalation_steps WHERE status = 'firing'))), 0))::float8
+        AS escalation_overdue;
