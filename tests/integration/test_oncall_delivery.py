@@ -28,6 +28,7 @@ settings:
   escalation: {misfire_grace: 1h}
 channels:
   chat: {type: slack, token: "${SLACK_BOT_TOKEN}", api_url: "${SLACK_URL}"}
+  paging: {type: slack, token: "${SLACK_BOT_TOKEN}", api_url: "${SLACK_URL}", fallback: [sink]}
   sink: {type: webhook, url: "${SINK_URL}"}
 people:
   alice:
@@ -44,6 +45,10 @@ routes:
   - name: gap
     matchers: ['team="nobody"']
     channels: [chat]
+    recipients: ["schedule:gap"]
+  - name: gap-falls-back
+    matchers: ['team="gapfb"']
+    channels: [paging]
     recipients: ["schedule:gap"]
   - name: covered
     matchers: ['team="covered"']
@@ -242,6 +247,24 @@ async def test_a_dead_letter_put_back_is_resolved_at_its_retry(
     done = await delivery(running, rid, "delivered")
     assert done["paged"] == {"person": "bob", "via": "layer later", "address": "@U0BOB"}
     assert [m["channel"] for m in slack_api.messages] == ["D0BOB"]
+
+
+async def test_a_channel_fallback_takes_a_page_to_nobody(
+    running: Running, slack_api: FakeSlackAPI
+) -> None:
+    rid = await running.push({"labels": {"team": "gapfb"}})
+    assert rid is not None
+    deadline = asyncio.get_running_loop().time() + 10
+    while not running.sink.bodies():
+        assert asyncio.get_running_loop().time() < deadline, await running.store.request_status(rid)
+        await asyncio.sleep(0.05)
+    status = await running.store.request_status(rid)
+    assert status is not None
+    by_channel = {d["channel"]: d for d in status["deliveries"]}
+    assert by_channel["paging"]["status"] == "dead"
+    assert by_channel["paging"]["error"] == "nobody on call for schedule gap"
+    assert by_channel["sink"]["fallback_of"] == by_channel["paging"]["id"]
+    assert slack_api.messages == []
 
 
 async def test_the_fallback_is_paged_when_nobody_is_on_call(
