@@ -81,6 +81,19 @@ async def known_deliveries(
     return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
 
 
+def _paged(row: asyncpg.Record) -> dict[str, Any]:
+    """Who a schedule delivery paged, for the deliveries that name a schedule."""
+    if row["resolved_via"] is None:
+        return {}
+    return {
+        "paged": {
+            "person": row["resolved_person"],
+            "via": row["resolved_via"],
+            "address": row["resolved_address"],
+        }
+    }
+
+
 async def _insert_fallbacks(conn: asyncpg.Connection, rows: Sequence[DeliveryRecord]) -> None:
     """Fallback deliveries of dead ones just recorded (query insert_fallbacks)."""
     if rows:
@@ -222,6 +235,7 @@ class Store:
                     ),
                     _FINAL,
                     _COMPLETE_AT_FIRST_WRITE,
+                    *_columns(deliveries, "resolved_person", "resolved_via", "resolved_address"),
                 )
                 await _insert_fallbacks(conn, [f for d in deliveries for f in d.fallbacks])
 
@@ -265,6 +279,9 @@ class Store:
             "latency_ms",
             "provider_id",
             "next_attempt_at",
+            "resolved_person",
+            "resolved_via",
+            "resolved_address",
         )
         fallbacks = [f for o in outcomes for f in o.fallbacks]
         if not fallbacks:  # the common case: one statement, no transaction around it
@@ -340,6 +357,7 @@ class Store:
                     "history": history or [],
                     "fallback_of": str(d["fallback_of"]) if d["fallback_of"] else None,
                     "fallbacks": [str(i) for i in d["fallbacks"] or ()],
+                    **_paged(d),
                 }
             )
         return {
