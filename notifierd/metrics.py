@@ -51,6 +51,13 @@ DEAD_LETTERS = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+FALLBACKS = Counter(
+    "notifierd_fallbacks_total",
+    "Fallback deliveries made because a delivery died, by the channel that died and the one "
+    "falling back.",
+    ["channel", "fallback"],
+    registry=REGISTRY,
+)
 DEAD_REQUESTS = Counter(
     "notifierd_dead_requests_total",
     "Requests whose processing failed for a reason other than Redis or Postgres being away "
@@ -117,6 +124,13 @@ ESCALATIONS = Counter(
 ESCALATION_STEP_FAILURES = Counter(
     "notifierd_escalation_step_failures_total",
     "Escalation steps whose notification failed to be processed; each is retried on its own.",
+    registry=REGISTRY,
+)
+ONCALL_UNRESOLVED = Counter(
+    "notifierd_oncall_unresolved_total",
+    "Schedule deliveries that paged no one: nobody on call (or the person on call reachable on "
+    "none of the delivery's channel) and no fallback that fits it. Each is a dead delivery.",
+    ["schedule"],
     registry=REGISTRY,
 )
 ESCALATION_OVERDUE = Gauge(

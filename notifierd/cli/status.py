@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 
@@ -12,6 +13,7 @@ from notifierd.cli.args import HOURS, LIMIT, Since
 from notifierd.cli.common import print_json
 from notifierd.cli.services import run_async, with_store
 from notifierd.cli.tables import TABLE_FORMAT, print_table
+from notifierd.status import DeliveryStatus
 
 
 @click.command()
@@ -54,6 +56,46 @@ def status(request_id: str, fmt: str) -> None:
             for d in found["deliveries"]
         ],
     )
+    chains = fallback_chains(found["deliveries"])
+    if chains:
+        click.echo("fallbacks:")
+        for line in chains:
+            click.echo(f"  {line}")
+
+
+def fallback_chains(deliveries: list[dict[str, Any]]) -> list[str]:
+    """One line per dead delivery that fell back: ``ops-slack #ops → dead (why) → fallback
+    ops-email ops@company.com: delivered``; several fallbacks are joined with ``;``."""
+    by_id = {d["id"]: d for d in deliveries}
+    lines = []
+    for dead in deliveries:
+        if not dead["fallbacks"]:
+            continue
+        why = _short(dead["error"] or "no error recorded")
+        links = []
+        for fid in dead["fallbacks"]:
+            fallback = by_id.get(fid)
+            if fallback is None:  # purged by retention
+                continue
+            link = f"fallback {_where(fallback)}: {fallback['status']}"
+            if fallback["status"] == DeliveryStatus.DEAD and fallback["error"]:
+                link += f" ({_short(fallback['error'])})"
+            links.append(link)
+        if links:
+            lines.append(f"{_where(dead)} → dead ({why}) → {'; '.join(links)}")
+    return lines
+
+
+def _where(delivery: dict[str, Any]) -> str:
+    return f"{delivery['channel']} {delivery['recipient'] or ''}".strip()
+
+
+def _short(error: str, limit: int = 80) -> str:
+    """The reason without the advice that follows it in parentheses (the table has it whole)."""
+    text = " ".join(error.split())
+    reason, _, _ = text.partition(" (")
+    text = reason or text
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @click.command()

@@ -67,7 +67,7 @@ def build_settings(data: Mapping[str, Any] | None) -> Settings:
 
 
 def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
-    own = ("type", "default_recipients", "allow_recipients")
+    own = ("type", "default_recipients", "allow_recipients", "fallback")
     settings = {k: v for k, v in data.items() if k not in own}
     return Channel(
         name=name,
@@ -75,6 +75,7 @@ def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
         settings=freeze(settings),
         default_recipients=tuple(data.get("default_recipients") or ()),
         allow_recipients=tuple(data.get("allow_recipients") or ()),
+        fallback=tuple(data.get("fallback") or ()),
     )
 
 
@@ -225,6 +226,7 @@ def build_schedule(schedule_id: str, data: Mapping[str, Any], rel_path: str) -> 
         ),
         fallback=tuple(data.get("fallback") or ()),
         path=rel_path,
+        notify_handoff=bool(data.get("notify_handoff", False)),
     )
 
 

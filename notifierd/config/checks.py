@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,7 +14,13 @@ from notifierd.config.build import build_channel, parse_timestamp
 from notifierd.config.channel_settings import settings_spec
 from notifierd.config.cron import parse_cron
 from notifierd.config.matchers import MatcherError, parse_matcher
-from notifierd.config.model import ANONYMOUS_PRODUCER, CHANNEL_TYPES, Channel, TemplateVersion
+from notifierd.config.model import (
+    ANONYMOUS_PRODUCER,
+    CHANNEL_TYPES,
+    TARGETED_TYPES,
+    Channel,
+    TemplateVersion,
+)
 from notifierd.config.problems import Problem, Severity
 from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
@@ -257,6 +264,92 @@ def check_allow_recipients(check: Checker, channels: Mapping[str, Channel]) -> N
                     f"{exc} (channel '{name}')",
                     "bad-recipient-pattern",
                 )
+
+
+def check_fallbacks(check: Checker, channels_data: Mapping[str, Any]) -> None:
+    """Each ``fallback`` names another channel that exists, and no chain of fallbacks comes back
+    to where it started: one hop is all that is ever taken, so a cycle is a config mistake."""
+    graph: dict[str, list[str]] = {}
+    for name, data in channels_data.items():
+        names = data.get("fallback") if isinstance(data, dict) else None
+        if not isinstance(names, list):
+            continue  # absent, or the schema reports it
+        graph[name] = []
+        for i, target in enumerate(names):
+            if not isinstance(target, str):
+                continue
+            if target == name:
+                check.at(
+                    ("channels", name, "fallback", i),
+                    f"channel '{name}' names itself as its fallback: a delivery that dies here "
+                    "would die again; name another channel",
+                    "fallback-self",
+                )
+            elif target not in channels_data:
+                check.at(
+                    ("channels", name, "fallback", i),
+                    f"unknown channel '{target}'{did_you_mean(target, list(channels_data))} "
+                    f"as fallback of '{name}'; channels are defined under 'channels:' in "
+                    "routes.yaml",
+                    "unknown-channel",
+                )
+            else:
+                graph[name].append(target)
+                _check_fallback_reaches_someone(check, name, i, target, channels_data[target])
+    reported: set[frozenset[tuple[str, str]]] = set()
+    for name, targets in graph.items():
+        for i, target in enumerate(channels_data[name]["fallback"]):
+            if target not in targets:
+                continue
+            back = _fallback_path(graph, target, name)
+            if back is None:
+                continue
+            cycle = [name, *back]
+            edges = frozenset(itertools.pairwise(cycle))
+            if edges in reported:
+                continue  # the same cycle, found from another of its channels
+            reported.add(edges)
+            check.at(
+                ("channels", name, "fallback", i),
+                f"fallback cycle: {' -> '.join(cycle)}; a delivery falls back one hop only, so "
+                "remove one of these fallbacks",
+                "fallback-cycle",
+            )
+
+
+def _check_fallback_reaches_someone(
+    check: Checker, name: str, i: int, target: str, data: Any
+) -> None:
+    """A fallback channel without defaults reaches only the recipients a request names."""
+    if not isinstance(data, dict) or data.get("type") in TARGETED_TYPES:
+        return
+    if data.get("default_recipients"):
+        return
+    check.at(
+        ("channels", name, "fallback", i),
+        f"fallback channel '{target}' has no default_recipients: a dead delivery of '{name}' "
+        f"reaches it only when its request names a recipient for {data.get('type')}; give "
+        f"'{target}' default_recipients",
+        "fallback-without-recipients",
+        severity=Severity.WARNING,
+    )
+
+
+def _fallback_path(graph: Mapping[str, list[str]], start: str, goal: str) -> list[str] | None:
+    """The shortest chain of fallbacks from ``start`` to ``goal`` (both included), if any."""
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for nxt in graph.get(node, ()):
+                if nxt == goal:
+                    return [*paths[node], goal]
+                if nxt not in paths:
+                    paths[nxt] = [*paths[node], nxt]
+                    following.append(nxt)
+        frontier = following
+    return None
 
 
 def _recipient_hint(channel_type: str) -> str:

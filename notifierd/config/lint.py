@@ -218,6 +218,7 @@ def _unreachable_routes(snapshot: Snapshot, docs: dict[str, Document], out: list
 def _unused_channels(snapshot: Snapshot, docs: dict[str, Document], out: list[Problem]) -> None:
     used = {c for r in snapshot.routes for c in r.channels}
     used |= {c for p in snapshot.policies.values() for lv in p.levels for c in lv.channels}
+    used |= {c for channel in snapshot.channels.values() for c in channel.fallback}
     limited = {rl.channel for rl in snapshot.rate_limits if rl.channel}
     for name in snapshot.channels:
         if name in used:

@@ -54,6 +54,9 @@ class Channel:
     # Patterns a request's own recipients may match (config/recipient_patterns.py); a request
     # may always name recipients the config already knows.
     allow_recipients: tuple[str, ...] = ()
+    # Channels a delivery that dies here is sent through instead (one hop: a fallback
+    # delivery that dies does not fall back again).
+    fallback: tuple[str, ...] = ()
 
     @property
     def targeted(self) -> bool:
@@ -246,6 +249,7 @@ class Schedule:
     handle: str | None = None
     fallback: tuple[str, ...] = ()
     path: str = ""
+    notify_handoff: bool = False  # tell the incoming person their shift started
 
 
 @dataclass(frozen=True, slots=True)

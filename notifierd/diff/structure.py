@@ -248,6 +248,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> list[Change]:
             **dict(c.settings),
             "default_recipients": list(c.default_recipients),
             "allow_recipients": list(c.allow_recipients),
+            "fallback": list(c.fallback),
         },
         SECRET_SETTINGS,
     )

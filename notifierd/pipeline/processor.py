@@ -151,6 +151,8 @@ class Processor:
             return finish(out, "unrouted", unrouted_reason(decision.routes))
 
         renderer = Renderer(active.catalog, request)
+        # A dead delivery's fallback to where the request goes anyway would send it twice.
+        reached = frozenset((p.channel, p.recipient or "") for p in decision.deliveries)
         # Anything already recorded is final or owned by the retrier: a replay sends only the rest.
         pending = [
             p
@@ -160,14 +162,14 @@ class Processor:
         if len(pending) == 1:  # the common case: no task of its own for one delivery
             out.deliveries.append(
                 await self.deliveries.deliver(
-                    active, request, renderer, pending[0], received_at, waits=waits
+                    active, request, renderer, pending[0], received_at, waits=waits, reached=reached
                 )
             )
         else:
 
             async def deliver(planned: PlannedDelivery) -> DeliveryRecord | None:
                 row = await self.deliveries.deliver(
-                    active, request, renderer, planned, received_at, waits=waits
+                    active, request, renderer, planned, received_at, waits=waits, reached=reached
                 )
                 if stream is None:
                     return row

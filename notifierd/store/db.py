@@ -84,6 +84,45 @@ async def known_deliveries(
     return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
 
 
+def _paged(row: asyncpg.Record) -> dict[str, Any]:
+    """Who a schedule delivery paged, for the deliveries that name a schedule."""
+    if row["resolved_via"] is None:
+        return {}
+    return {
+        "paged": {
+            "person": row["resolved_person"],
+            "via": row["resolved_via"],
+            "address": row["resolved_address"],
+        }
+    }
+
+
+async def _insert_fallbacks(conn: asyncpg.Connection, rows: Sequence[DeliveryRecord]) -> None:
+    """Fallback deliveries of dead ones just recorded (query insert_fallbacks)."""
+    if rows:
+        await conn.execute(
+            q("insert_fallbacks"),
+            *_columns(
+                rows,
+                "id",
+                "request_id",
+                "channel",
+                "channel_type",
+                "recipient",
+                "status",
+                "last_error",
+                "template",
+                "note",
+                "rendered",
+                "snapshot_id",
+                "next_attempt_at",
+                "attempts",
+                "fallback_of",
+            ),
+            DeliveryStatus.DEAD,
+        )
+
+
 class Store:
     def __init__(self, pool: asyncpg.Pool, url: str = "") -> None:
         self.pool = pool
@@ -206,7 +245,9 @@ class Store:
                     ),
                     _FINAL,
                     _COMPLETE_AT_FIRST_WRITE,
+                    *_columns(deliveries, "resolved_person", "resolved_via", "resolved_address"),
                 )
+                await _insert_fallbacks(conn, [f for d in deliveries for f in d.fallbacks])
 
     async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
         """(request, channel, recipient) -> status already recorded for these requests."""
@@ -236,20 +277,29 @@ class Store:
         return from_rows(DueRetry, rows)
 
     async def finish_retries(self, outcomes: Sequence[RetryOutcome]) -> None:
-        if outcomes:
-            await self.pool.execute(
-                q("finish_retries"),
-                *_columns(
-                    outcomes,
-                    "id",
-                    "status",
-                    "attempts",
-                    "last_error",
-                    "latency_ms",
-                    "provider_id",
-                    "next_attempt_at",
-                ),
-            )
+        """Outcomes of claimed retries; a dead one's fallbacks in the same transaction."""
+        if not outcomes:
+            return
+        columns = _columns(
+            outcomes,
+            "id",
+            "status",
+            "attempts",
+            "last_error",
+            "latency_ms",
+            "provider_id",
+            "next_attempt_at",
+            "resolved_person",
+            "resolved_via",
+            "resolved_address",
+        )
+        fallbacks = [f for o in outcomes for f in o.fallbacks]
+        if not fallbacks:  # the common case: one statement, no transaction around it
+            await self.pool.execute(q("finish_retries"), *columns)
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(q("finish_retries"), *columns)
+            await _insert_fallbacks(conn, fallbacks)
 
     async def record_rejected(self, raw: str, reason: str, size: int | None = None) -> None:
         """``raw``: what is kept of the request (a prefix of a large one); ``size``: how many
@@ -315,6 +365,9 @@ class Store:
                     if d["next_attempt_at"]
                     else None,
                     "history": history or [],
+                    "fallback_of": str(d["fallback_of"]) if d["fallback_of"] else None,
+                    "fallbacks": [str(i) for i in d["fallbacks"] or ()],
+                    **_paged(d),
                 }
             )
         return {

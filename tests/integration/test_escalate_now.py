@@ -171,7 +171,12 @@ async def test_escalate_fires_the_next_level_now_and_later_levels_keep_their_gap
     assert [(e["actor"], e["via"], e["detail"]) for e in requested] == [
         ("person:alice", "cli", "level 2 (round 1) now; note: slow")
     ]
-    assert "asked for by person:alice" in alert["timeline"][-1]["detail"]
+    [escalated] = [
+        e
+        for e in alert["timeline"]
+        if e["kind"] == "escalated" and e["detail"].startswith("level 2 (round 1)")
+    ]
+    assert "asked for by person:alice" in escalated["detail"]
 
     # Level 3 keeps its 20 s: not at 19 s, but at 21 s.
     assert running.clock is not None
