@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from notifierd.cli.args import LIMIT
 from notifierd.cli.common import print_json
 from notifierd.cli.services import postgres_url, run_async
 from notifierd.cli.tables import TABLE_FORMAT, print_table
@@ -38,7 +39,7 @@ def alerts() -> None:
 
 @alerts.command("list")
 @click.option("--status", type=click.Choice([s.value for s in AlertStatus]))
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", type=LIMIT, default=50, show_default=True)
 @TABLE_FORMAT
 def list_(status: str | None, limit: int, fmt: str) -> None:
     """Alerts, newest first."""
