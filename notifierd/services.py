@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from notifierd.active import Active, ConfigHolder
 from notifierd.alerts.escalator import Escalator
+from notifierd.alerts.handoffs import HandoffNotices
 from notifierd.alerts.heartbeats import Heartbeats
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.service import AlertService
@@ -138,6 +139,9 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         vacuum_store=AlertStore(store.pool),
         planned=planned,
         due_clock=due_clock,
+        handoffs=HandoffNotices(
+            AlertStore(escalation_store.pool), processor, writer(escalation_store), active, clock
+        ),
     )
     recorder = Recorder(store)
     intake = Intake(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -48,9 +49,16 @@ def _samples(given: Any) -> list[dict[str, Any]]:
         return []
     from notifierd.diff.samples import read_samples
 
-    samples, problems = read_samples(given.read())
-    for problem in problems:
-        click.echo(f"error: --requests: {problem}", err=True)
+    try:
+        text = given.read()
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(
+            f"not UTF-8 text ({exc.reason})", param_hint="--requests"
+        ) from None
+    samples, problems = read_samples(text)
+    # One error line (a usage error is one line), the other problems indented under it.
+    for number, problem in enumerate(problems):
+        click.echo(f"error: --requests: {problem}" if number == 0 else f"  {problem}", err=True)
     if problems:
         sys.exit(2)
     return samples
@@ -138,7 +146,7 @@ def diff(
             old_root, new_root = Path(dirs[0]), Path(dirs[1])
             old_label, new_label = shown_path(old_root), shown_path(new_root)
         for root in (old_root, new_root):
-            if not root.is_dir():
+            if not os.path.isdir(root):
                 raise click.UsageError(f"{shown_path(root)} is not a directory")
         from notifierd.cli.progress import progress
 

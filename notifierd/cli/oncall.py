@@ -10,7 +10,7 @@ from typing import IO, Any
 import click
 
 from notifierd.cli import common
-from notifierd.cli.moment import Moment
+from notifierd.cli.args import Moment
 from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.config.model import Layer, Schedule, Snapshot
 from notifierd.config.schema_errors import did_you_mean

@@ -240,6 +240,7 @@ def build_schedule(schedule_id: str, data: Mapping[str, Any], rel_path: str) -> 
         ),
         fallback=tuple(data.get("fallback") or ()),
         path=rel_path,
+        notify_handoff=bool(data.get("notify_handoff", False)),
     )
 
 

@@ -278,6 +278,7 @@ class Schedule:
     handle: str | None = None
     fallback: tuple[str, ...] = ()
     path: str = ""
+    notify_handoff: bool = False  # tell the incoming person their shift started
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from notifierd.configtest.cases import Case
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery, Router, RoutingDecision
+from notifierd.schedules.paging import Paged, page
 from notifierd.templates import TemplateCatalog
 
 
@@ -79,12 +80,31 @@ class _Run:
         case: Case,
         request: Request,
         decision: RoutingDecision,
+        now: datetime,
     ):
         self.snapshot = snapshot
         self.case = case
         self.decision = decision
         self.renderer = Renderer(catalog, request)
         self.failures: list[Failure] = []
+        # (channel, recipient, person) of each delivery, a schedule resolved at the case's
+        # time as the daemon resolves it at a delivery's first attempt.
+        self.sent = [self.resolved(d, request, now) for d in decision.deliveries]
+
+    def resolved(
+        self, d: PlannedDelivery, request: Request, now: datetime
+    ) -> tuple[str, str | None, str | None]:
+        sid = (d.recipient or "").removeprefix("schedule:")
+        schedule = self.snapshot.schedules.get(sid) if d.recipient != sid else None
+        channel = self.snapshot.channels.get(d.channel)
+        if schedule is None or channel is None:
+            return d.channel, d.recipient, None
+        paged = page(
+            schedule, self.snapshot.people, channel, request.severity, request.priority, now
+        )
+        if isinstance(paged, Paged):
+            return d.channel, paged.address, paged.person
+        return d.channel, None, None  # paged nobody: nothing is sent
 
     def fail(self, path: tuple[Any, ...], message: str, expected: Any, actual: Any) -> None:
         mark = self.case.mark(*path)
@@ -121,7 +141,7 @@ class _Run:
                     want,
                     got_set,
                 )
-        actual_pairs = {(d.channel, d.recipient) for d in dec.deliveries}
+        actual_pairs = {(c, r) for c, r, _ in self.sent}
         if "deliveries" in expect:
             want_pairs = {(p["channel"], p.get("recipient")) for p in expect["deliveries"]}
             if want_pairs != actual_pairs:
@@ -142,7 +162,12 @@ class _Run:
                     [list(p) for p in sorted(want_pairs, key=str)],
                     [list(p) for p in sorted(actual_pairs, key=str)],
                 )
+            for i, p in enumerate(expect["deliveries"]):
+                self.check_person(("deliveries", i, "person"), p)
         for i, p in enumerate(expect.get("includes") or ()):
+            if "person" in p:  # who is paged, and at which recipient when it says
+                self.check_person(("includes", i, "person"), p)
+                continue
             if "recipient" in p:
                 ok = (p["channel"], p["recipient"]) in actual_pairs
                 want_s = _pair(p["channel"], p["recipient"])
@@ -178,6 +203,27 @@ class _Run:
             self.check_template(expect["template"])
         for i, item in enumerate(expect.get("rendered") or ()):
             self.check_rendered(i, item)
+
+    def check_person(self, path: tuple[Any, ...], want: dict[str, Any]) -> None:
+        """``person``: who a schedule delivery on that channel (to that recipient) pages."""
+        if "person" not in want:
+            return
+        on = [
+            (r, person)
+            for c, r, person in self.sent
+            if c == want["channel"] and ("recipient" not in want or r == want["recipient"])
+        ]
+        if any(person == want["person"] for _, person in on):
+            return
+        where = _pair(want["channel"], want.get("recipient"))
+        got = sorted({str(person) for _, person in on if person is not None})
+        self.fail(
+            path,
+            f"expected {where} to page {want['person'] or 'no person'}, "
+            + (f"got {_names(got)}" if got else "it pages no person"),
+            want["person"],
+            got,
+        )
 
     def check_template(self, want: str | None) -> None:
         used: dict[str, str | None] = {}
@@ -265,7 +311,7 @@ def run_case(
         request = Request.from_dict(_request_data(snapshot, case))
         now = case.at or datetime.now(UTC)
         decision = router.route(request, now)
-        run = _Run(snapshot, catalog, case, request, decision)
+        run = _Run(snapshot, catalog, case, request, decision, now)
         run.check(case.expect)
     except Exception as exc:  # one broken case must not stop the others
         return CaseResult(case, error=f"{type(exc).__name__}: {exc}")

@@ -12,7 +12,12 @@ from notifierd.config.model import Channel, Person, Route, Snapshot, Suppression
 from notifierd.config.recipients import unfit_recipients
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.allowed import AllowedRecipients
-from notifierd.routing.recipients import depends_on_request, expand_people, resolve
+from notifierd.routing.recipients import (
+    ScheduleTargets,
+    depends_on_request,
+    expand_people,
+    resolve,
+)
 from notifierd.routing.suppression import Window, window
 
 Check = Callable[[Request], bool]
@@ -68,6 +73,7 @@ class _CompiledRoute:
         checks: tuple[Check, ...],
         channels: list[Channel],
         people: Mapping[str, Person],
+        schedules: ScheduleTargets,
     ):
         self.route = route
         self.checks = checks
@@ -83,7 +89,7 @@ class _CompiledRoute:
             )
             self.deliveries = tuple(
                 PlannedDelivery(ch, rcpt, route.template, template_from, route.name)
-                for ch, rcpt in resolve(channels, recipients, declined)
+                for ch, rcpt in resolve(channels, recipients, declined, schedules)
             )
 
 
@@ -235,6 +241,7 @@ class Router:
         self.snapshot = snapshot
         self.channels = snapshot.channels
         self.people = snapshot.people
+        self.schedules = ScheduleTargets(snapshot)
         checks: dict[Matcher, Check] = {}  # equal matchers share one check
 
         def compiled(m: Matcher) -> Check:
@@ -248,7 +255,9 @@ class Router:
             implied = self._index.add(i, route.matchers)
             rest = tuple(compiled(m) for m in route.matchers if m is not implied)
             channels = [self.channels[c] for c in route.channels if c in self.channels]
-            self._routes.append(_CompiledRoute(route, rest, channels, snapshot.people))
+            self._routes.append(
+                _CompiledRoute(route, rest, channels, snapshot.people, self.schedules)
+            )
         self._index.freeze()
         # Which routes match depends only on the values the matchers read, and live traffic
         # repeats them (the same service, severity, tags), so remember recent answers.
@@ -415,7 +424,7 @@ class Router:
             found = tuple(
                 unfit_recipient_warning(r, names)
                 for r in unfit_recipients(channels, recipients)
-                if r not in self.people
+                if r not in self.people and self.schedules.target(r) is None
             )
             if len(self._unfit_memo) >= 4096:
                 self._unfit_memo.clear()  # bounded; recomputing is cheap
@@ -457,7 +466,7 @@ class Router:
                 request.severity,
                 request.priority,
             )
-            pairs = resolve(channels, expanded, declined)
+            pairs = resolve(channels, expanded, declined, self.schedules)
             if len(self._override_pairs) >= 4096:
                 self._override_pairs.clear()  # bounded; recomputing is cheap
             self._override_pairs[key] = pairs

@@ -151,6 +151,11 @@ class DueRetry:
     payload: str  # the request, JSON
     received_at: datetime
     fallback_of: uuid.UUID | None  # set on a fallback delivery, which never falls back again
+    # A schedule delivery's address, decided at its first attempt; None: not one, or it paged
+    # nobody (a dead one put back: resolved at this retry).
+    resolved_address: str | None = None
+    resolved_person: str | None = None
+    resolved_via: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

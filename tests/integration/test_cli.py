@@ -52,8 +52,11 @@ async def test_send_then_status_history_and_metrics(running: Running) -> None:
         "json",
     )
     assert sent.exit_code == 0, sent.output
-    rid = json.loads(sent.output)["id"]
-    assert json.loads(sent.output)["status"]["status"] == "delivered"
+    # One JSON line as soon as it is queued, one with the outcome: the same object.
+    queued, outcome = (json.loads(line) for line in sent.stdout.splitlines())
+    rid = queued["id"]
+    assert queued == {"id": rid, "queue": running.queue, "status": None}
+    assert outcome["id"] == rid and outcome["status"]["status"] == "delivered"
     status = await invoke("status", rid, "--format", "json")
     data = json.loads(status.output)
     assert data["status"] == "delivered"

@@ -54,11 +54,31 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "redisio": BASE | {"reconnect"},
     "intake": BASE | {"reconnect", "redisio"},
     "pipeline": BASE
-    | {"active", "channels", "intake", "reconnect", "redisio", "routing", "store", "templates"},
+    | {
+        "active",
+        "channels",
+        "intake",
+        "reconnect",
+        "redisio",
+        "routing",
+        "schedules",
+        "store",
+        "templates",
+    },
     # alerts rewrites sent messages through the channels' MessageUpdater capability.
+    # alerts tells the incoming on-call person their shift started (schedules: who, when).
     "alerts": BASE
-    | {"active", "channels", "pipeline", "principals", "reconnect", "store", "templates"},
-    "configtest": BASE | {"intake", "pipeline", "routing", "templates"},
+    | {
+        "active",
+        "channels",
+        "pipeline",
+        "principals",
+        "reconnect",
+        "schedules",
+        "store",
+        "templates",
+    },
+    "configtest": BASE | {"intake", "pipeline", "routing", "schedules", "templates"},
     # diff checks the sample requests it replays as the daemon's intake would.
     "diff": BASE | {"active", "intake", "pipeline"},
     "client": BASE | {"intake", "redisio", "store"},

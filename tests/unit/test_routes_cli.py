@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -397,3 +398,21 @@ def test_against_a_config_directory_through_the_loader(tmp_path: Path) -> None:
     ]
     assert report["escalation_known"] is True
     assert report["suppressed_by"]["name"] == "weekly-maintenance"
+
+
+def test_a_schedule_with_nobody_on_call_is_a_failure(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "config"
+    config = tmp_path / "config"
+    shutil.copytree(shipped, config)
+    primary = config / "schedules" / "on-call-primary.yaml"
+    text = primary.read_text().replace('fallback: ["#incidents"]', "")
+    primary.write_text(text)
+    ask = ["--config", str(config), "protocol=CA-CS-NotifyHuman", "--format", "json"]
+    # Before the rotation's first handoff nobody is on call: the daemon would dead-letter it.
+    before = CliRunner().invoke(routes, ["test", *ask, "--at", "2026-01-01T12:00:00Z"])
+    report = json.loads(before.output)
+    assert {"message": "nobody on call for schedule on-call-primary"}.items() <= report["failures"][
+        0
+    ].items()
+    after = CliRunner().invoke(routes, ["test", *ask, "--at", "2026-06-01T12:00:00Z"])
+    assert json.loads(after.output)["failures"] == []
