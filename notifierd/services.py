@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from notifierd.active import Active, ConfigHolder
 from notifierd.alerts.escalator import Escalator
 from notifierd.alerts.handoffs import HandoffNotices
+from notifierd.alerts.heartbeats import Heartbeats
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.service import AlertService
 from notifierd.channels.registry import SenderPool
@@ -39,6 +40,7 @@ from notifierd.reloads import Reloads
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
 from notifierd.store.due import DueClock, postgres_clock
+from notifierd.store.heartbeats import HeartbeatStore
 
 Clock = Callable[[], datetime]
 
@@ -60,6 +62,7 @@ class Services:
     alerts: AlertService
     escalator: Escalator
     intake: Intake
+    heartbeats: Heartbeats
 
     def active(self) -> Active:
         return self.holder.active
@@ -119,7 +122,12 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
     alerts = AlertService(
         AlertStore(store.pool), deliveries, writer(store), active, clock, planned, senders
     )
-    processor = Processor(deliveries, Deduplicator(redis, keys), clock, alerts)
+
+    async def enqueue(payload: bytes) -> None:
+        await redis.lpush(keys.queue, payload)  # type: ignore[misc]
+
+    heartbeats = Heartbeats(HeartbeatStore(store.pool), alerts, enqueue, due_clock)
+    processor = Processor(deliveries, Deduplicator(redis, keys), clock, alerts, heartbeats)
     escalator = Escalator(
         AlertStore(escalation_store.pool),
         processor,
@@ -163,4 +171,5 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         alerts=alerts,
         escalator=escalator,
         intake=intake,
+        heartbeats=heartbeats,
     )

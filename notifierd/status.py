@@ -57,3 +57,10 @@ class DeadLetterKind(StrEnum):
 
     DELIVERY = "delivery"  # a delivery that failed for good
     REQUEST = "request"  # a request whose processing failed
+
+
+class HeartbeatState(StrEnum):
+    """A heartbeat's state in ``heartbeats`` (``notifierd heartbeats``)."""
+
+    OK = "ok"  # beaten within its interval and grace (or not yet due since the config named it)
+    LATE = "late"  # past interval + grace: its alert was opened, the next beat resolves it

@@ -116,6 +116,7 @@ def _register() -> None:
     from notifierd.cli import alerts, channel, dlq, routes, run, send, status, template, validate
     from notifierd.cli import test as config_test
     from notifierd.cli.diff import diff
+    from notifierd.cli.heartbeats import heartbeats
     from notifierd.cli.lint import lint
     from notifierd.cli.oncall import oncall
     from notifierd.cli.ratelimit import ratelimit
@@ -137,6 +138,7 @@ def _register() -> None:
     cli.add_command(alerts.alerts)
     cli.add_command(ratelimit)
     cli.add_command(oncall)
+    cli.add_command(heartbeats)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from notifierd.config.model import (
     Channel,
     Contact,
     EscalationLevel,
+    Heartbeat,
     Layer,
     Override,
     Person,
@@ -123,6 +124,19 @@ def build_producer(producer_id: str, data: Mapping[str, Any]) -> Producer:
         may_act_on_producers=tuple(may_act_on.get("producers") or ()),
         description=data.get("description"),
         queue=bool(data.get("queue", False)),
+    )
+
+
+def build_heartbeat(data: Mapping[str, Any]) -> Heartbeat:
+    return Heartbeat(
+        name=data["name"],
+        interval=parse_duration(data["interval"]),
+        grace=parse_duration(data.get("grace", "0s")),
+        producer=data["producer"],
+        title=data.get("title"),
+        severity=data.get("severity", "critical"),
+        labels=MappingProxyType({str(k): str(v) for k, v in (data.get("labels") or {}).items()}),
+        description=data.get("description"),
     )
 
 

@@ -25,7 +25,7 @@ from notifierd.config.problems import Problem, Severity
 from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
 from notifierd.config.schema_errors import did_you_mean
-from notifierd.config.values import ENV_REF_ONLY
+from notifierd.config.values import ENV_REF_ONLY, parse_duration
 from notifierd.config.yamlpos import Document, Mark
 
 # Credential shapes that must never sit in any setting, whatever its key.
@@ -639,6 +639,37 @@ def _check_fixed_window(check: Checker, i: int, item: dict[str, Any], name: str)
             f"(end {item['end']} is not after start {item['start']})",
             "window-order",
         )
+
+
+def check_heartbeats(check: Checker) -> None:
+    """Heartbeats: unique names, a producer the config knows, and an interval that is one."""
+    data = check.parsed.data
+    producers = data.get("producers") if isinstance(data.get("producers"), dict) else {}
+    known = {str(p) for p in producers} | {ANONYMOUS_PRODUCER}
+    check_duplicate_names(check, "heartbeats", "heartbeat")
+    for i, item in _items(data, "heartbeats"):
+        producer = item.get("producer")
+        if isinstance(producer, str) and producer not in known:
+            check.at(
+                ("heartbeats", i, "producer"),
+                f"unknown producer '{producer}'{did_you_mean(producer, known)}: a heartbeat is "
+                "beaten by a producer from producers: (or 'anonymous', the default queue)",
+                "unknown-producer",
+            )
+        interval = item.get("interval")
+        if isinstance(interval, str) and _seconds(interval) == 0:
+            check.at(
+                ("heartbeats", i, "interval"),
+                "a heartbeat's interval must be longer than 0s",
+                "bad-duration",
+            )
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return parse_duration(text)
+    except ValueError:
+        return None  # the schema says what is wrong with it
 
 
 def check_template_files(templates: Iterable[TemplateVersion]) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from notifierd.config import cache, checks
 from notifierd.config.build import (
+    build_heartbeat,
     build_person,
     build_policy,
     build_producer,
@@ -238,6 +239,7 @@ def _check_routes_file(
     checks.check_suppressions(check)
     checks.check_people(check)
     checks.check_principals(check)
+    checks.check_heartbeats(check)
 
 
 def _check_policy(
@@ -298,6 +300,9 @@ def _build_snapshot(
         ),
         producers=MappingProxyType(
             {pid: build_producer(pid, p) for pid, p in (routes_data.get("producers") or {}).items()}
+        ),
+        heartbeats=MappingProxyType(
+            {h["name"]: build_heartbeat(h) for h in routes_data.get("heartbeats") or ()}
         ),
         schedules=MappingProxyType(
             {

@@ -199,6 +199,35 @@ class Policy:
     repeat_after: float | None = None  # seconds between rounds; None: derived from the levels
 
 
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A producer that must check in every ``interval``; ``grace`` seconds later than that, an
+    alert opens (dedup key ``heartbeat:<name>``) and routes like any other."""
+
+    name: str
+    interval: float
+    producer: str  # the producer id allowed to beat it; ``anonymous``: the default queue
+    grace: float = 0.0
+    title: str | None = None
+    severity: str = "critical"
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    description: str | None = None
+
+    @property
+    def allowed(self) -> float:
+        """Seconds after a beat the next may take before the heartbeat is late."""
+        return self.interval + self.grace
+
+    @property
+    def dedup_key(self) -> str:
+        return heartbeat_key(self.name)
+
+
+def heartbeat_key(name: str) -> str:
+    """The dedup key of the alert a late heartbeat opens."""
+    return f"heartbeat:{name}"
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
 
 
@@ -314,3 +343,4 @@ class Snapshot:
     people: Mapping[str, Person] = field(default_factory=lambda: MappingProxyType({}))
     producers: Mapping[str, Producer] = field(default_factory=lambda: MappingProxyType({}))
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
+    heartbeats: Mapping[str, Heartbeat] = field(default_factory=lambda: MappingProxyType({}))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from notifierd.config.heartbeats import late_alert
 from notifierd.config.model import Snapshot
 from notifierd.configtest.cases import Case
 from notifierd.pipeline.render import Renderer
@@ -288,6 +289,17 @@ class _Run:
                         self.fail(("rendered", i, part), msg, item[part], actual)
 
 
+def _request_data(snapshot: Snapshot, case: Case) -> dict[str, Any]:
+    """The case's request, or the alert its heartbeat opens when late."""
+    if case.heartbeat is None:
+        return {"id": f"test:{case.name}", **case.request}
+    heartbeat = snapshot.heartbeats.get(case.heartbeat)
+    if heartbeat is None:
+        known = ", ".join(sorted(snapshot.heartbeats)) or "none"
+        raise LookupError(f"no heartbeat named {case.heartbeat!r} (heartbeats: {known})")
+    return late_alert(heartbeat, f"test:{case.name}", None)
+
+
 def run_case(
     snapshot: Snapshot, router: Router, catalog: TemplateCatalog, case: Case
 ) -> CaseResult:
@@ -296,7 +308,7 @@ def run_case(
     Never raises: a bug or a bad request becomes the result's ``error``.
     """
     try:
-        request = Request.from_dict({"id": f"test:{case.name}", **case.request})
+        request = Request.from_dict(_request_data(snapshot, case))
         now = case.at or datetime.now(UTC)
         decision = router.route(request, now)
         run = _Run(snapshot, catalog, case, request, decision, now)

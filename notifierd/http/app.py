@@ -81,6 +81,7 @@ def build_app(
     app.router.add_get("/metrics", metrics_page)
     app.router.add_post("/-/reload", reload)
     app.router.add_post("/api/v1/notify", notify)
+    app.router.add_post("/api/v1/heartbeats/{name}", heartbeat)
     app.router.add_get("/api/v1/requests/{id}", request_status)
     app.router.add_post("/api/v1/alerts/{id}/ack", acknowledge)
     app.router.add_post("/api/v1/alerts/{id}/resolve", resolve)
@@ -280,6 +281,27 @@ async def notify(request: web.Request) -> web.Response:
         extra={"event": "http_intake", "request_id": data["id"]},
     )
     return web.json_response({"id": data["id"]}, status=202)
+
+
+async def heartbeat(request: web.Request) -> web.Response:
+    """A beat of the heartbeat ``name`` (routes.yaml ``heartbeats:``) by its producer: 200;
+    404 for a name the config has not; 403 for any principal but its producer."""
+    name = request.match_info["name"]
+    if (problem := _id_problem(name)) is not None:
+        return error(400, f"invalid heartbeat name: {problem}")
+    actor = principal(request)
+    done = await request.app[BACKEND].beat(name, actor)
+    if done is None:
+        return error(404, "no such heartbeat", name=name)
+    if isinstance(done, Refused):
+        return error(403, "you may not beat this heartbeat", reason=done.reason, name=name)
+    log.info(
+        "heartbeat %s beaten over HTTP by %s",
+        name,
+        actor.id,
+        extra={"event": "http_heartbeat"},
+    )
+    return answer(done)
 
 
 def _decode_json(raw: bytes) -> tuple[Any, str | None]:

@@ -87,6 +87,11 @@ class Backend(Protocol):
         """Push a valid request onto the queue, as a producer would, remembering ``sender``
         (the alert it may open is then the sender's)."""
 
+    async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
+        """A beat of heartbeat ``name`` by ``sender``: what was recorded (``name``, and
+        ``resolved``: the alert the beat resolved, if the heartbeat was late); None: no such
+        heartbeat; Refused: ``sender`` is not the producer allowed to beat it."""
+
     async def request_sender(self, request_id: str) -> str | None:
         """The principal id that sent the request over the API, if one did."""
 

@@ -156,3 +156,14 @@ class DueRetry:
     resolved_address: str | None = None
     resolved_person: str | None = None
     resolved_via: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatRow:
+    """A heartbeat's record (queries ``list_heartbeats``, ``claim_late_heartbeats``)."""
+
+    name: str
+    since: datetime  # expected from: when the config first named it, or its first beat
+    last_beat: datetime | None
+    late_since: datetime | None
+    alert_id: str | None  # the alert its last lateness opened
