@@ -67,7 +67,7 @@ def build_settings(data: Mapping[str, Any] | None) -> Settings:
 
 
 def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
-    own = ("type", "default_recipients", "allow_recipients", "fallback")
+    own = ("type", "default_recipients", "allow_recipients", "fallback", "default")
     settings = {k: v for k, v in data.items() if k not in own}
     return Channel(
         name=name,
@@ -76,6 +76,7 @@ def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
         default_recipients=tuple(data.get("default_recipients") or ()),
         allow_recipients=tuple(data.get("allow_recipients") or ()),
         fallback=tuple(data.get("fallback") or ()),
+        default=bool(data.get("default", False)),
     )
 
 

@@ -266,6 +266,27 @@ def check_allow_recipients(check: Checker, channels: Mapping[str, Channel]) -> N
                 )
 
 
+def check_type_defaults(check: Checker, channels_data: Mapping[str, Any]) -> None:
+    """At most one channel per type says ``default: true``: a request naming the type must
+    land on one channel, never a guess between two."""
+    first: dict[str, str] = {}
+    for name, data in channels_data.items():
+        if not isinstance(data, dict) or data.get("default") is not True:
+            continue
+        kind = data.get("type")
+        if not isinstance(kind, str):
+            continue  # the schema reports it
+        if kind in first:
+            check.at(
+                ("channels", name, "default"),
+                f"channels '{first[kind]}' and '{name}' are both the default {kind} channel; "
+                f"a request naming the type '{kind}' needs one: keep default: true on one",
+                "duplicate-type-default",
+            )
+        else:
+            first[kind] = name
+
+
 def check_fallbacks(check: Checker, channels_data: Mapping[str, Any]) -> None:
     """Each ``fallback`` names another channel that exists, and no chain of fallbacks comes back
     to where it started: one hop is all that is ever taken, so a cycle is a config mistake."""

@@ -57,6 +57,9 @@ class Channel:
     # Channels a delivery that dies here is sent through instead (one hop: a fallback
     # delivery that dies does not fall back again).
     fallback: tuple[str, ...] = ()
+    # This channel is its type's default: where a request naming the type goes when its
+    # routes chose no channel of that type (at most one per type; validate checks).
+    default: bool = False
 
     @property
     def targeted(self) -> bool:
