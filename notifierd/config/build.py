@@ -135,6 +135,8 @@ def build_rate_limit(data: Mapping[str, Any]) -> RateLimit:
         burst=data.get("burst"),
         channel=data.get("channel"),
         type=data.get("type"),
+        overflow=data.get("overflow", "delay"),
+        digest_after=parse_duration(data["digest_after"]) if "digest_after" in data else None,
     )
 
 

@@ -25,7 +25,7 @@ from notifierd.config.problems import Problem, Severity
 from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
 from notifierd.config.schema_errors import did_you_mean
-from notifierd.config.values import ENV_REF_ONLY
+from notifierd.config.values import ENV_REF_ONLY, parse_duration
 from notifierd.config.yamlpos import Document, Mark
 
 # Credential shapes that must never sit in any setting, whatever its key.
@@ -552,6 +552,37 @@ def check_rate_limits(
                 ("rate_limits", i, "burst"),
                 "'burst' applies only to algorithm: token_bucket",
                 "no-effect",
+            )
+        _check_overflow(check, i, item)
+
+
+def _check_overflow(check: Checker, i: int, item: Mapping[str, Any]) -> None:
+    """``overflow: digest`` needs a positive ``digest_after``; ``digest_after`` needs a digest."""
+    digest = item.get("overflow") == "digest"
+    after = item.get("digest_after")
+    if digest and after is None:
+        check.at(
+            ("rate_limits", i, "overflow"),
+            "overflow: digest needs digest_after: how long a delivery may wait for the limit "
+            "before it goes into a digest (e.g. digest_after: 30s)",
+            "digest-without-after",
+        )
+    elif after is not None and not digest:
+        check.at(
+            ("rate_limits", i, "digest_after"),
+            "'digest_after' applies only to overflow: digest",
+            "no-effect",
+        )
+    elif isinstance(after, str):
+        try:
+            positive = parse_duration(after) > 0
+        except ValueError:
+            return  # the schema reports it
+        if not positive:
+            check.at(
+                ("rate_limits", i, "digest_after"),
+                "digest_after must be longer than 0s",
+                "digest-after-not-positive",
             )
 
 

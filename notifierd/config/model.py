@@ -165,6 +165,14 @@ class RateLimit:
     burst: int | None = None
     channel: str | None = None
     type: str | None = None
+    # "delay": what the limit holds waits its turn. "digest": what it holds longer than
+    # ``digest_after`` seconds is sent as one digest per channel and recipient.
+    overflow: str = "delay"
+    digest_after: float | None = None
+
+    @property
+    def digests(self) -> bool:
+        return self.overflow == "digest" and self.digest_after is not None
 
     @property
     def key(self) -> str:
