@@ -416,7 +416,12 @@ def overall_status(outcome: str, deliveries: list[dict[str, Any]]) -> str:
     statuses = {d["status"] for d in deliveries}
     if not statuses:
         return "queued"
-    if statuses & {DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRYING}:
+    if statuses & {
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.SENDING,
+        DeliveryStatus.RETRYING,
+        DeliveryStatus.HELD,
+    }:
         return "in_progress"
     if statuses <= {DeliveryStatus.DELIVERED}:
         return "delivered"
