@@ -80,6 +80,14 @@ def held_for_digest_after(limits: Sequence[RateLimit]) -> float | None:
     )
 
 
+# The metadata key a digest's own request carries (pipeline/digest.py): how many it lists.
+DIGEST_METADATA = "notifierd_digest_of"
+
+
+def is_digest(request: Request) -> bool:
+    return DIGEST_METADATA in request.metadata
+
+
 def held_note(exc: RateLimitTimeout) -> str:
     return f"held by rate limit {exc.limit.key} (overflow: digest): {exc}; sent in a digest"
 
@@ -175,7 +183,8 @@ class Deliverer:
         if self.limiter is not None and not quota_taken:
             limits = limits_for(snapshot.rate_limits, channel)
             if limits:
-                digest_after = held_for_digest_after(limits)
+                # A digest is never held for another digest: it waits its turn like any message.
+                digest_after = None if is_digest(request) else held_for_digest_after(limits)
                 max_wait = waits.quota
                 if digest_after is not None and (max_wait is None or digest_after <= max_wait):
                     max_wait = digest_after

@@ -23,7 +23,13 @@ from datetime import UTC
 
 from notifierd.active import Active
 from notifierd.config.model import Channel, RateLimit
-from notifierd.pipeline.deliver import Deliverer, Waits, held_for_digest_after, message_json
+from notifierd.pipeline.deliver import (
+    DIGEST_METADATA,
+    Deliverer,
+    Waits,
+    held_for_digest_after,
+    message_json,
+)
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.ratelimit import RateLimiter, limits_for
 from notifierd.reconnect import Outage
@@ -112,7 +118,12 @@ class Digester:
             now = self.deliverer.clock()
             request_id = f"digest-{uuid.uuid4()}"
             title, text = digest_title(len(held)), digest_text(held)
-            payload = {"id": request_id, "title": title, "message": text}
+            payload = {
+                "id": request_id,
+                "title": title,
+                "message": text,
+                "metadata": {DIGEST_METADATA: len(held)},
+            }
             message = RenderedMessage(subject=title, text=text)
             did = delivery_id(request_id, channel.name, recipient)
             attempt = await self.deliverer.attempt(
