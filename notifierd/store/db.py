@@ -340,6 +340,8 @@ class Store:
                     "history": history or [],
                     "fallback_of": str(d["fallback_of"]) if d["fallback_of"] else None,
                     "fallbacks": [str(i) for i in d["fallbacks"] or ()],
+                    # The digest this delivery was sent in (status digested), else None.
+                    "digested_into": str(d["digested_into"]) if d["digested_into"] else None,
                 }
             )
         return {

@@ -136,7 +136,9 @@ async def test_a_burst_goes_out_as_a_few_messages_listing_every_title_once(
     one = next(i for i, r in zip(ids, rows, strict=True) if r["status"] == "digested")
     shown = await digesting.store.request_status(one)
     assert shown is not None and shown["status"] == "delivered"
-    assert "sent in digest" in (shown["deliveries"][0]["note"] or "")
+    (delivery,) = shown["deliveries"]
+    assert delivery["status"] == "digested" and delivery["digested_into"]
+    assert f"sent in digest {delivery['digested_into']}" in (delivery["note"] or "")
 
 
 async def test_without_digest_the_limit_delays_each_message(
