@@ -41,6 +41,7 @@ from notifierd.store.digests import (
     claimed_held,
     held_recipients,
     record_digest,
+    release_held,
 )
 from notifierd.store.records import delivery_id
 from notifierd.templates import RenderedMessage
@@ -97,11 +98,20 @@ class Digester:
         """One digest for each channel and recipient with held deliveries that the limits let
         through now; returns how many were sent."""
         active = self.active()
+        digesting = {
+            channel.name: (channel, limits)
+            for channel in active.snapshot.channels.values()
+            if held_for_digest_after(limits := limits_for(active.snapshot.rate_limits, channel))
+        }
+        released = await release_held(self.store.pool, list(digesting))
+        if released:
+            log.info(
+                "%d held delivery(ies) of channels that no longer digest: sent one by one",
+                released,
+                extra={"event": "digest_released"},
+            )
         sent = 0
-        for channel in active.snapshot.channels.values():
-            limits = limits_for(active.snapshot.rate_limits, channel)
-            if held_for_digest_after(limits) is None:
-                continue
+        for channel, limits in digesting.values():
             for recipient in await held_recipients(self.store.pool, channel.name):
                 sent += await self._digest(active, channel, limits, recipient)
         return sent

@@ -45,6 +45,12 @@ class DigestRecord:
     received_at: datetime
 
 
+async def release_held(pool: asyncpg.Pool, digesting: Sequence[str]) -> int:
+    """Make the held deliveries of channels other than ``digesting`` due retries; how many."""
+    done = await pool.execute(q("release_held"), list(digesting))
+    return int(done.split()[-1])
+
+
 async def held_recipients(pool: asyncpg.Pool, channel: str) -> list[str]:
     return [r["recipient"] for r in await pool.fetch(q("held_recipients"), channel)]
 

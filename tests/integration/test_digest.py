@@ -8,11 +8,14 @@ import asyncio
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.webhook_sink import WebhookSink
 from tests.integration.daemon_harness import Running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
@@ -45,6 +48,15 @@ async def run_daemon(
         tmp_path, pg_url, redis_prefix, monkeypatch, routes=ROUTES % overflow
     ):
         yield r
+
+
+@asynccontextmanager
+async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
+    gen = start_daemon(*args, **kwargs)
+    try:
+        yield await gen.__anext__()
+    finally:
+        await gen.aclose()
 
 
 @pytest.fixture
@@ -188,3 +200,64 @@ async def test_a_digest_whose_channel_is_down_is_retried_and_lists_each_title_on
     assert listed == Counter(f"burst-{i:03}" for i in range(20))
     assert any("held by the rate limit" in t for t in posts)
     assert len(ids) == 20
+
+
+async def test_two_replicas_list_each_held_title_in_exactly_one_digest(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_api: FakeSlackAPI,
+) -> None:
+    sink, flaky = WebhookSink(), WebhookSink()
+    await sink.start()
+    await flaky.start()
+    shared = {"sink": sink, "flaky": flaky, "routes": ROUTES % DIGEST}
+    try:
+        async with (
+            daemon_running(tmp_path / "a", pg_url, redis_prefix, monkeypatch, **shared) as a,
+            daemon_running(tmp_path / "b", pg_url, redis_prefix, monkeypatch, **shared),
+        ):
+            await burst(a, 100)  # one queue: both replicas take from it
+            await wait_until_settled(a, 100)
+    finally:
+        await sink.stop()
+        await flaky.stop()
+    posts = [p["text"] for p in slack_api.posted()]
+    listed = Counter(title for text in posts for title in TITLE.findall(text))
+    assert listed == Counter(f"burst-{i:03}" for i in range(100))
+    assert len(posts) <= 10, f"{len(posts)} messages for a burst of 100"
+
+
+async def test_what_is_held_when_a_reload_drops_the_digest_is_sent_one_by_one(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_api: FakeSlackAPI,
+) -> None:
+    # One message per 10 s: the first takes the slot, the rest are held and no digest can go
+    # out before the reload.
+    slow = ROUTES.replace("window: 1s%s", "window: 10s%s") % DIGEST
+    async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, routes=slow) as r:
+        await burst(r, 6)
+
+        async def held() -> int:
+            return int(
+                await r.store.pool.fetchval("SELECT count(*) FROM deliveries WHERE status = 'held'")
+            )
+
+        deadline = asyncio.get_running_loop().time() + 15
+        while await held() < 3:
+            assert asyncio.get_running_loop().time() < deadline, await statuses(r)
+            await asyncio.sleep(0.05)
+        # The limit no longer digests (and lets a hundred a second through).
+        (r.config / "routes.yaml").write_text(ROUTES.replace("limit: 1,", "limit: 100,") % "")
+        assert await r.daemon.reload("test") is True
+        await wait_until_settled(r, 6, timeout=30)
+        assert (await statuses(r))["digested"] == 0
+    posts = [p["text"] for p in slack_api.posted()]
+    assert len(posts) == 6 and not any("held by the rate limit" in t for t in posts)
+    assert sorted(t for text in posts for t in TITLE.findall(text)) == [
+        f"burst-{i:03}" for i in range(6)
+    ]

@@ -43,3 +43,11 @@ WITH up AS (
 )
 INSERT INTO delivery_events (delivery_id, status, attempt, error)
 SELECT id, 'digested', attempts, NULL FROM up;
+
+-- name: release_held
+-- Held deliveries of channels not in $1, the channels that digest now (a reload dropped the
+-- limit's overflow: digest, or the channel): due at once as retries, sent one by one by the
+-- retrier (which records those of a channel gone as dead). Nothing held waits for a digest
+-- that will not come.
+UPDATE deliveries SET status = 'retrying', next_attempt_at = now(), updated_at = now()
+WHERE status = 'held' AND channel <> ALL($1::text[]);
