@@ -121,6 +121,8 @@ class Daemon:
                 s.retrier.run(self.stopping, drain_timeout=opts.shutdown_timeout),
                 name="retrier",
             ),
+            # A digest cut off by the shutdown rolls back: what it listed stays held.
+            asyncio.create_task(s.digester.run(self.stopping), name="digester"),
             asyncio.create_task(self._maintenance_loop(), name="maintenance"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeats"),
             asyncio.create_task(

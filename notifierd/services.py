@@ -27,6 +27,7 @@ from notifierd.options import Options
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import Deliverer
 from notifierd.pipeline.deliveries import Deliveries
+from notifierd.pipeline.digest import Digester
 from notifierd.pipeline.intake import Intake, IntakeLimits
 from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor
@@ -59,6 +60,7 @@ class Services:
     processor: Processor
     recorder: Recorder
     retrier: Retrier
+    digester: Digester  # sends what rate limits with overflow: digest set aside
     alerts: AlertService
     escalator: Escalator
     intake: Intake
@@ -168,6 +170,7 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         processor=processor,
         recorder=recorder,
         retrier=Retrier(store, deliverer, active, due_clock=due_clock),
+        digester=Digester(store, deliverer, deliverer.limiter, active),
         alerts=alerts,
         escalator=escalator,
         intake=intake,

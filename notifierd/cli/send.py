@@ -59,7 +59,11 @@ def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--priority", type=click.Choice(["low", "medium", "high", "critical"]))
 @click.option("--severity", type=click.Choice(["info", "warning", "error", "critical"]))
 @click.option(
-    "--channel", "channels", multiple=True, help="Override the routes' channels (repeatable)."
+    "--channel",
+    "channels",
+    multiple=True,
+    help="Override the routes' channels (repeatable): a channel name, or a type (slack, "
+    "email, ...) for the routes' channels of that type, else its default: true channel.",
 )
 @click.option("--recipient", "recipients", multiple=True, help="Override recipients (repeatable).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
@@ -192,6 +196,8 @@ def send(
             announce(status)
             return
         click.echo(f"status: {status['status']}")
+        if status.get("reason"):  # e.g. rejected: a channel type with no channel to go to
+            click.echo(f"reason: {status['reason']}")
         for d in status["deliveries"]:
             click.echo(
                 f"  {d['channel']:<20} {d['recipient'] or '-':<28} {d['status']:<10} {d['error'] or ''}"

@@ -68,7 +68,7 @@ def build_settings(data: Mapping[str, Any] | None) -> Settings:
 
 
 def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
-    own = ("type", "default_recipients", "allow_recipients", "fallback")
+    own = ("type", "default_recipients", "allow_recipients", "fallback", "default")
     settings = {k: v for k, v in data.items() if k not in own}
     return Channel(
         name=name,
@@ -77,6 +77,7 @@ def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
         default_recipients=tuple(data.get("default_recipients") or ()),
         allow_recipients=tuple(data.get("allow_recipients") or ()),
         fallback=tuple(data.get("fallback") or ()),
+        default=bool(data.get("default", False)),
     )
 
 
@@ -148,6 +149,8 @@ def build_rate_limit(data: Mapping[str, Any]) -> RateLimit:
         burst=data.get("burst"),
         channel=data.get("channel"),
         type=data.get("type"),
+        overflow=data.get("overflow", "delay"),
+        digest_after=parse_duration(data["digest_after"]) if "digest_after" in data else None,
     )
 
 

@@ -266,6 +266,27 @@ def check_allow_recipients(check: Checker, channels: Mapping[str, Channel]) -> N
                 )
 
 
+def check_type_defaults(check: Checker, channels_data: Mapping[str, Any]) -> None:
+    """At most one channel per type says ``default: true``: a request naming the type must
+    land on one channel, never a guess between two."""
+    first: dict[str, str] = {}
+    for name, data in channels_data.items():
+        if not isinstance(data, dict) or data.get("default") is not True:
+            continue
+        kind = data.get("type")
+        if not isinstance(kind, str):
+            continue  # the schema reports it
+        if kind in first:
+            check.at(
+                ("channels", name, "default"),
+                f"channels '{first[kind]}' and '{name}' are both the default {kind} channel; "
+                f"a request naming the type '{kind}' needs one: keep default: true on one",
+                "duplicate-type-default",
+            )
+        else:
+            first[kind] = name
+
+
 def check_fallbacks(check: Checker, channels_data: Mapping[str, Any]) -> None:
     """Each ``fallback`` names another channel that exists, and no chain of fallbacks comes back
     to where it started: one hop is all that is ever taken, so a cycle is a config mistake."""
@@ -531,6 +552,37 @@ def check_rate_limits(
                 ("rate_limits", i, "burst"),
                 "'burst' applies only to algorithm: token_bucket",
                 "no-effect",
+            )
+        _check_overflow(check, i, item)
+
+
+def _check_overflow(check: Checker, i: int, item: Mapping[str, Any]) -> None:
+    """``overflow: digest`` needs a positive ``digest_after``; ``digest_after`` needs a digest."""
+    digest = item.get("overflow") == "digest"
+    after = item.get("digest_after")
+    if digest and after is None:
+        check.at(
+            ("rate_limits", i, "overflow"),
+            "overflow: digest needs digest_after: how long a delivery may wait for the limit "
+            "before it goes into a digest (e.g. digest_after: 30s)",
+            "digest-without-after",
+        )
+    elif after is not None and not digest:
+        check.at(
+            ("rate_limits", i, "digest_after"),
+            "'digest_after' applies only to overflow: digest",
+            "no-effect",
+        )
+    elif isinstance(after, str):
+        try:
+            positive = parse_duration(after) > 0
+        except ValueError:
+            return  # the schema reports it
+        if not positive:
+            check.at(
+                ("rate_limits", i, "digest_after"),
+                "digest_after must be longer than 0s",
+                "digest-after-not-positive",
             )
 
 

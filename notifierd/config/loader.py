@@ -208,6 +208,7 @@ def _check_routes_file(
     checks.check_default_recipients(check, channels)
     checks.check_allow_recipients(check, channels)
     checks.check_fallbacks(check, channels_data)
+    checks.check_type_defaults(check, channels_data)
     checks.check_duplicate_names(check, "routes", "route")
     checks.check_duplicate_names(check, "suppressions", "suppression")
     for i, route in checks._items(data, "routes"):

@@ -57,6 +57,9 @@ class Channel:
     # Channels a delivery that dies here is sent through instead (one hop: a fallback
     # delivery that dies does not fall back again).
     fallback: tuple[str, ...] = ()
+    # This channel is its type's default: where a request naming the type goes when its
+    # routes chose no channel of that type (at most one per type; validate checks).
+    default: bool = False
 
     @property
     def targeted(self) -> bool:
@@ -162,6 +165,14 @@ class RateLimit:
     burst: int | None = None
     channel: str | None = None
     type: str | None = None
+    # "delay": what the limit holds waits its turn. "digest": what it holds longer than
+    # ``digest_after`` seconds is sent as one digest per channel and recipient.
+    overflow: str = "delay"
+    digest_after: float | None = None
+
+    @property
+    def digests(self) -> bool:
+        return self.overflow == "digest" and self.digest_after is not None
 
     @property
     def key(self) -> str:

@@ -368,6 +368,8 @@ class Store:
                     "fallback_of": str(d["fallback_of"]) if d["fallback_of"] else None,
                     "fallbacks": [str(i) for i in d["fallbacks"] or ()],
                     **_paged(d),
+                    # The digest this delivery was sent in (status digested), else None.
+                    "digested_into": str(d["digested_into"]) if d["digested_into"] else None,
                 }
             )
         return {
@@ -444,7 +446,12 @@ def overall_status(outcome: str, deliveries: list[dict[str, Any]]) -> str:
     statuses = {d["status"] for d in deliveries}
     if not statuses:
         return "queued"
-    if statuses & {DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRYING}:
+    if statuses & {
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.SENDING,
+        DeliveryStatus.RETRYING,
+        DeliveryStatus.HELD,
+    }:
         return "in_progress"
     if statuses <= {DeliveryStatus.DELIVERED}:
         return "delivered"

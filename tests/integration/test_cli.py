@@ -77,6 +77,20 @@ async def test_send_refuses_an_invalid_request(running: Running) -> None:
     assert "a request needs at least one of 'title', 'message' or 'template'" in result.output
 
 
+async def test_send_wait_shows_why_a_channel_type_with_no_channel_is_rejected(
+    running: Running,
+) -> None:
+    # The test config has webhook channels only, none of them default: true for teams.
+    result = await invoke("send", "--title", "t", "--channel", "teams", "--wait", "10")
+    assert result.exit_code == 0, result.output
+    assert "status: rejected" in result.output
+    assert (
+        "reason: no channel of type teams: the routes chose none and no teams channel is "
+        "default: true"
+    ) in result.output
+    assert running.sink.received == []  # rejected whole: nothing went out
+
+
 async def test_send_takes_a_title_alone(running: Running) -> None:
     """The README's alert example: an alert is often just a title."""
     result = await invoke("send", "--kind", "alert", "--title", "DB down", "--dedup-key", "db")

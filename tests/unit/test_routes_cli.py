@@ -212,16 +212,24 @@ def strict_templates(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_channel_naming_no_channel_fails_as_the_daemon_dead_letters_it(example: None) -> None:
-    result = run("channels=ops-slack,slack")
+    result = run("channels=ops-slack,slak")
     assert result.exit_code == 1, result.output
-    assert "failure: slack: unknown channel 'slack': no channel of that name in config" in (
+    assert "failure: slak: unknown channel 'slak': no channel of that name in config" in (
         flat(result.output)
     )
-    report = run_json("channels=ops-slack,slack", code=1)
+    report = run_json("channels=ops-slack,slak", code=1)
     assert [(f["channel"], f["message"].split(":")[0]) for f in report["failures"]] == [
-        ("slack", "unknown channel 'slack'")
+        ("slak", "unknown channel 'slak'")
     ]
     assert [d["channel"] for d in report["deliveries"]] == ["ops-slack"]
+
+
+def test_a_channel_type_with_nowhere_to_go_fails_as_the_daemon_rejects_it(example: None) -> None:
+    result = run("channels=teams")
+    assert result.exit_code == 1, result.output
+    assert (
+        "no channel of type teams: the routes chose none and no teams channel is default: true"
+    ) in flat(result.output)
 
 
 def test_a_named_template_missing_variables_fails_with_the_templates_error(
