@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
+
+from notifierd.schedules.listing import parse_moment
 
 
 class Moment(click.ParamType):
@@ -18,20 +20,7 @@ class Moment(click.ParamType):
     ) -> datetime:
         if isinstance(value, datetime):
             return value
-        text = str(value).strip()
-        try:
-            # Python 3.10's fromisoformat does not read a trailing Z.
-            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
-        except ValueError:
-            self.fail(
-                f"{text!r} is not an ISO-8601 time; e.g. 2026-12-01T02:30:00Z or "
-                "2026-12-01T03:30+01:00",
-                param,
-                ctx,
-            )
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        try:
-            return moment.astimezone(UTC)
-        except OverflowError:
-            self.fail(f"{text!r} is outside the years 1 to 9999 in UTC", param, ctx)
+        moment = parse_moment(str(value))
+        if isinstance(moment, str):
+            self.fail(moment, param, ctx)
+        return moment

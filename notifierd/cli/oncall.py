@@ -13,7 +13,6 @@ from notifierd.cli.moment import Moment
 from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.config.model import Schedule, Snapshot
 from notifierd.config.schema_errors import did_you_mean
-from notifierd.config.values import parse_duration
 from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
 from notifierd.schedules.listing import iso
@@ -104,13 +103,10 @@ def _select(snapshot: Snapshot, name: str | None) -> list[Schedule]:
 def _parse_ahead(text: str | None) -> timedelta | None:
     if text is None:
         return None
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--next") from None
-    if seconds <= 0 or seconds > listing.MAX_AHEAD.total_seconds():
-        raise click.BadParameter(f"{text!r}: look ahead between 1s and 366d", param_hint="--next")
-    return timedelta(seconds=seconds)
+    span = listing.parse_ahead(text)
+    if isinstance(span, str):
+        raise click.BadParameter(span, param_hint="--next")
+    return span
 
 
 def _local(moment: datetime, schedule: Schedule) -> str:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
 from notifierd.config.model import Layer, Schedule, Snapshot
+from notifierd.config.values import parse_duration
 from notifierd.schedules.ics import CalendarShift
 from notifierd.schedules.oncall import Shift, on_call, shifts
 
@@ -27,6 +28,33 @@ class ShiftJson(TypedDict):
     end: str
     source: dict[str, str | None] | None
     fallback: list[str]
+
+
+def parse_ahead(text: str) -> timedelta | str:
+    """A look-ahead such as ``7d``; a string says what is wrong with it."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        return str(exc)
+    if seconds <= 0 or seconds > MAX_AHEAD.total_seconds():
+        return f"{text!r}: look ahead between 1s and {MAX_AHEAD.days}d"
+    return timedelta(seconds=seconds)
+
+
+def parse_moment(text: str) -> datetime | str:
+    """An ISO-8601 time (``Z`` or an offset; naive means UTC) as aware UTC; a string says what
+    is wrong with it."""
+    text = text.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+    except ValueError:
+        return f"{text!r} is not an ISO-8601 time; e.g. 2026-12-01T02:30:00Z"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return f"{text!r} is outside the years 1 to 9999 in UTC"
 
 
 def find_schedule(snapshot: Snapshot, name: str) -> Schedule | None:

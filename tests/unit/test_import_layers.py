@@ -63,7 +63,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "diff": BASE | {"active", "intake", "pipeline"},
     "client": BASE | {"intake", "redisio", "store"},
     # http serves a Backend protocol; it never imports the daemon that implements it.
-    "http": BASE | {"intake", "principals"},
+    # Who is on call, served as JSON and calendar feeds.
+    "http": BASE | {"intake", "principals", "schedules"},
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
     "daemon": BASE
