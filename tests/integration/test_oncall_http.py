@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import aiohttp
@@ -154,7 +155,7 @@ async def test_schedule_feed_with_its_token(http: aiohttp.ClientSession) -> None
     now = datetime.now(UTC)
     starts = [_utc(e["DTSTART"]) for e in events]
     assert starts[0] <= now - timedelta(days=6) and starts[-1] >= now + timedelta(days=55)
-    assert all(_utc(a["DTEND"]) == _utc(b["DTSTART"]) for a, b in zip(events, events[1:]))
+    assert all(_utc(a["DTEND"]) == _utc(b["DTSTART"]) for a, b in pairwise(events))
 
 
 async def test_person_feed_has_only_their_shifts_in_every_schedule(

@@ -35,8 +35,10 @@ def test_feeds_become_part_of_the_snapshot(tmp_path: Path) -> None:
 
 
 def test_a_feed_naming_what_does_not_exist_is_located(tmp_path: Path) -> None:
-    text = routes().replace("schedules: [primary]", "schedules: [primry]").replace(
-        "people: [erin]", "people: [erin, zed]"
+    text = (
+        routes()
+        .replace("schedules: [primary]", "schedules: [primry]")
+        .replace("people: [erin]", "people: [erin, zed]")
     )
     assert findings(tmp_path, repo(PRIMARY, text)) == [
         "routes.yaml:17:17: calendar feed 'team' names unknown schedule 'primry' (did you mean "
