@@ -15,24 +15,40 @@ from notifierd.config.yamlpos import Document, Mark, parse
 from notifierd.intake.parse import request_problems
 
 
+@dataclass(frozen=True, slots=True)
+class OnCallCheck:
+    """``oncall:`` in a case: ``person`` (None: nobody) is on call for ``schedule`` (an id or
+    a handle) at ``at``."""
+
+    schedule: str
+    at: datetime
+    person: str | None
+
+
 @dataclass(frozen=True)
 class Case:
-    """One config test: a request, when it arrives, and what the config must do with it."""
+    """One config test: a request, when it arrives, and what the config must do with it; and
+    who must be on call when."""
 
     name: str
     path: str  # posix, relative to the config root, e.g. "tests/routing.yaml"
     line: int  # where the case starts (1-based)
-    request: dict[str, Any]
+    request: dict[str, Any] | None  # None: the case asserts only who is on call
     at: datetime | None  # None: now, UTC
     expect: dict[str, Any]
     index: int = 0  # position in the file's ``cases`` list
     doc: Document | None = field(default=None, compare=False, repr=False)
+    oncall: tuple[OnCallCheck, ...] = ()
 
     def mark(self, *path: Any) -> Mark:
         """Where ``expect.<path>`` stands in the file (the key, else the nearest parent)."""
+        return self.mark_of("expect", *path)
+
+    def mark_of(self, *path: Any) -> Mark:
+        """Where ``<path>`` of the case stands in the file (the key, else the nearest parent)."""
         if self.doc is None:
             return Mark(self.line, 1)
-        return self.doc.key_mark(("cases", self.index, "expect", *path))
+        return self.doc.key_mark(("cases", self.index, *path))
 
 
 def case_files(root: str | Path) -> list[Path]:
@@ -79,7 +95,7 @@ def load_file(root: Path, path: Path) -> tuple[list[Case], list[Problem]]:
             )
             continue
         seen[name] = start.line
-        bad = request_problems(item["request"])
+        bad = request_problems(item["request"]) if "request" in item else []
         if bad:
             m = doc.value_mark(("cases", i, "request"))
             problems += [
@@ -87,29 +103,58 @@ def load_file(root: Path, path: Path) -> tuple[list[Case], list[Problem]]:
                 for msg in bad
             ]
             continue
-        try:
-            at = _parse_at(item["at"]) if "at" in item else None
-        except ValueError:
-            m = doc.value_mark(("cases", i, "at"))
-            problems.append(
-                Problem(
-                    rel,
-                    m.line,
-                    m.column,
-                    f"case '{name}': 'at' must be an RFC 3339 time, e.g. 2026-11-25T12:00:00Z",
+        times: dict[tuple[Any, ...], datetime | None] = {}
+        bad_time = False
+        wanted = [(("at",), item.get("at"))] + [
+            (("oncall", j, "at"), check.get("at")) for j, check in enumerate(item.get("oncall", ()))
+        ]
+        for where, text in wanted:
+            try:
+                times[where] = _parse_at(text) if text is not None else None
+            except ValueError:
+                m = doc.value_mark(("cases", i, *where))
+                problems.append(
+                    Problem(
+                        rel,
+                        m.line,
+                        m.column,
+                        f"case '{name}': 'at' must be an RFC 3339 time, e.g. 2026-11-25T12:00:00Z",
+                    )
                 )
-            )
+                bad_time = True
+        if bad_time:
+            continue
+        at = times[("at",)]
+        checks: list[OnCallCheck] = []
+        for j, check in enumerate(item.get("oncall", ())):
+            when = times[("oncall", j, "at")] or at
+            if when is None:
+                m = doc.value_mark(("cases", i, "oncall", j))
+                problems.append(
+                    Problem(
+                        rel,
+                        m.line,
+                        m.column,
+                        f"case '{name}': an on-call check needs a time: 'at' on the check or "
+                        "on the case (who is on call changes; 'now' would make the test flaky)",
+                        code="oncall-at",
+                    )
+                )
+                continue
+            checks.append(OnCallCheck(check["schedule"], when, check["person"]))
+        if len(checks) < len(item.get("oncall", ())):
             continue
         cases.append(
             Case(
                 name=name,
                 path=rel,
                 line=start.line,
-                request=item["request"],
+                request=item.get("request"),
                 at=at,
-                expect=item["expect"],
+                expect=item.get("expect", {}),
                 index=i,
                 doc=doc,
+                oncall=tuple(checks),
             )
         )
     return cases, problems

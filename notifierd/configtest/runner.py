@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notifierd.config.model import Snapshot
-from notifierd.configtest.cases import Case
+from notifierd.configtest.cases import Case, OnCallCheck
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery, Router, RoutingDecision
+from notifierd.schedules.listing import find_schedule, iso
+from notifierd.schedules.oncall import describe, on_call
 from notifierd.templates import TemplateCatalog
 
 
@@ -249,12 +251,39 @@ def run_case(
 
     Never raises: a bug or a bad request becomes the result's ``error``.
     """
+    failures: list[Failure] = []
     try:
-        request = Request.from_dict({"id": f"test:{case.name}", **case.request})
-        now = case.at or datetime.now(UTC)
-        decision = router.route(request, now)
-        run = _Run(snapshot, catalog, case, request, decision)
-        run.check(case.expect)
+        if case.request is not None:
+            request = Request.from_dict({"id": f"test:{case.name}", **case.request})
+            now = case.at or datetime.now(UTC)
+            decision = router.route(request, now)
+            run = _Run(snapshot, catalog, case, request, decision)
+            run.check(case.expect)
+            failures += run.failures
+        for i, check in enumerate(case.oncall):
+            failures += _check_oncall(snapshot, case, i, check)
     except Exception as exc:  # one broken case must not stop the others
         return CaseResult(case, error=f"{type(exc).__name__}: {exc}")
-    return CaseResult(case, run.failures)
+    return CaseResult(case, failures)
+
+
+def _check_oncall(snapshot: Snapshot, case: Case, i: int, check: OnCallCheck) -> list[Failure]:
+    """``oncall[i]``: whether ``check.person`` (None: nobody) is on call at ``check.at``."""
+    schedule = find_schedule(snapshot, check.schedule)
+    if schedule is None:
+        mark = case.mark_of("oncall", i, "schedule")
+        known = ", ".join(sorted(snapshot.schedules)) or "none"
+        message = f"no schedule {check.schedule!r} (an id or a handle); schedules: {known}"
+        return [Failure(f"oncall[{i}].schedule", mark.line, mark.column, message)]
+    shift = on_call(schedule, check.at)
+    if shift.person == check.person:
+        return []
+    mark = case.mark_of("oncall", i, "person")
+    message = (
+        f"expected {check.person or 'nobody'} on call for {schedule.id} at {iso(check.at)}, "
+        f"got {shift.person or 'nobody'} ({describe(shift.source)}, "
+        f"{iso(shift.start)} → {iso(shift.end)})"
+    )
+    return [
+        Failure(f"oncall[{i}].person", mark.line, mark.column, message, check.person, shift.person)
+    ]

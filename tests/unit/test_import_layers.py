@@ -58,7 +58,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     # alerts rewrites sent messages through the channels' MessageUpdater capability.
     "alerts": BASE
     | {"active", "channels", "pipeline", "principals", "reconnect", "store", "templates"},
-    "configtest": BASE | {"intake", "pipeline", "routing", "templates"},
+    "configtest": BASE | {"intake", "pipeline", "routing", "schedules", "templates"},
     # diff checks the sample requests it replays as the daemon's intake would.
     "diff": BASE | {"active", "intake", "pipeline"},
     "client": BASE | {"intake", "redisio", "store"},
