@@ -60,7 +60,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     | {"active", "channels", "pipeline", "principals", "reconnect", "store", "templates"},
     "configtest": BASE | {"intake", "pipeline", "routing", "schedules", "templates"},
     # diff checks the sample requests it replays as the daemon's intake would.
-    "diff": BASE | {"active", "intake", "pipeline"},
+    "diff": BASE | {"active", "intake", "pipeline", "schedules"},
     "client": BASE | {"intake", "redisio", "store"},
     # http serves a Backend protocol; it never imports the daemon that implements it.
     # Who is on call, served as JSON and calendar feeds.
