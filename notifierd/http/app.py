@@ -114,13 +114,14 @@ def build_app(
 async def _request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One debug line per request, its URL redacted: a calendar feed's URL carries its token."""
     response = await handler(request)
-    log.debug(
-        "HTTP %s %s -> %d",
-        request.method,
-        auth.redacted(request.path_qs),
-        response.status,
-        extra={"event": "http_request"},
-    )
+    if log.isEnabledFor(logging.DEBUG):  # the redaction is not free: only when it is written
+        log.debug(
+            "HTTP %s %s -> %d",
+            request.method,
+            auth.redacted(request.path_qs),
+            response.status,
+            extra={"event": "http_request"},
+        )
     return response
 
 
