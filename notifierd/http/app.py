@@ -411,8 +411,10 @@ async def schedule_feed(request: web.Request) -> web.Response:
     """One schedule's shifts as an iCalendar feed, for the token of a feed that names it."""
     snapshot = request.app[BACKEND].config()
     sid = request.match_info["id"]
+    # The token first, whatever the id: an unknown schedule must not answer sooner.
+    allowed = _feed_allowed(request, FeedKind.SCHEDULE, sid)
     schedule = snapshot.schedules.get(sid)
-    if schedule is None or not _feed_allowed(request, FeedKind.SCHEDULE, sid):
+    if schedule is None or not allowed:
         return _no_feed()
     now = datetime.now(UTC)
     rows = await asyncio.to_thread(
@@ -425,7 +427,8 @@ async def person_feed(request: web.Request) -> web.Response:
     """One person's shifts in every schedule as an iCalendar feed, for a feed token naming them."""
     snapshot = request.app[BACKEND].config()
     name = request.match_info["name"]
-    if name not in snapshot.people or not _feed_allowed(request, FeedKind.PERSON, name):
+    allowed = _feed_allowed(request, FeedKind.PERSON, name)
+    if name not in snapshot.people or not allowed:
         return _no_feed()
     now = datetime.now(UTC)
     rows: list[CalendarShift] = await asyncio.to_thread(
