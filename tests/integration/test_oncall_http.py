@@ -209,3 +209,19 @@ async def test_feed_tokens_never_reach_the_log(
     assert "/api/v1/oncall/people/alice.ics?token=REDACTED -> 200" in logged
     assert "/api/v1/oncall/people/bob.ics?token=REDACTED -> 404" in logged
     assert "s3cret" not in logged
+
+
+async def test_removing_a_feed_and_reloading_revokes_its_token(
+    running: Running, http: aiohttp.ClientSession
+) -> None:
+    feed, token = "/api/v1/oncall/schedules/primary.ics", {"token": "team-feed-s3cret"}
+    async with http.get(feed, params=token) as response:
+        assert response.status == 200
+    routes = running.config / "routes.yaml"
+    text = routes.read_text()
+    team = '  team:\n    token: "${TEAM_FEED_TOKEN}"\n    schedules: [primary]\n'
+    assert team in text
+    routes.write_text(text.replace(team, ""))
+    assert await running.daemon.reload("test")
+    async with http.get(feed, params=token) as response:
+        assert response.status == 404
