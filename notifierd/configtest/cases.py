@@ -103,46 +103,17 @@ def load_file(root: Path, path: Path) -> tuple[list[Case], list[Problem]]:
                 for msg in bad
             ]
             continue
-        times: dict[tuple[Any, ...], datetime | None] = {}
-        bad_time = False
-        wanted = [(("at",), item.get("at"))] + [
-            (("oncall", j, "at"), check.get("at")) for j, check in enumerate(item.get("oncall", ()))
-        ]
-        for where, text in wanted:
-            try:
-                times[where] = _parse_at(text) if text is not None else None
-            except ValueError:
-                m = doc.value_mark(("cases", i, *where))
-                problems.append(
-                    Problem(
-                        rel,
-                        m.line,
-                        m.column,
-                        f"case '{name}': 'at' must be an RFC 3339 time, e.g. 2026-11-25T12:00:00Z",
-                    )
-                )
-                bad_time = True
-        if bad_time:
+        at = _time(doc, rel, name, ("cases", i, "at"), item.get("at"))
+        if isinstance(at, Problem):
+            problems.append(at)
             continue
-        at = times[("at",)]
-        checks: list[OnCallCheck] = []
-        for j, check in enumerate(item.get("oncall", ())):
-            when = times[("oncall", j, "at")] or at
-            if when is None:
-                m = doc.value_mark(("cases", i, "oncall", j))
-                problems.append(
-                    Problem(
-                        rel,
-                        m.line,
-                        m.column,
-                        f"case '{name}': an on-call check needs a time: 'at' on the check or "
-                        "on the case (who is on call changes; 'now' would make the test flaky)",
-                        code="oncall-at",
-                    )
-                )
-                continue
-            checks.append(OnCallCheck(check["schedule"], when, check["person"]))
-        if len(checks) < len(item.get("oncall", ())):
+        checks = [
+            _oncall_check(doc, rel, name, (i, j), check, at)
+            for j, check in enumerate(item.get("oncall", ()))
+        ]
+        wrong = [c for c in checks if isinstance(c, Problem)]
+        if wrong:
+            problems += wrong
             continue
         cases.append(
             Case(
@@ -154,10 +125,55 @@ def load_file(root: Path, path: Path) -> tuple[list[Case], list[Problem]]:
                 expect=item.get("expect", {}),
                 index=i,
                 doc=doc,
-                oncall=tuple(checks),
+                oncall=tuple(c for c in checks if isinstance(c, OnCallCheck)),
             )
         )
     return cases, problems
+
+
+def _time(
+    doc: Document, rel: str, name: str, path: tuple[Any, ...], text: str | None
+) -> datetime | Problem | None:
+    """The time ``text`` at ``path`` (None when absent), or the located problem with it."""
+    if text is None:
+        return None
+    try:
+        return _parse_at(text)
+    except ValueError:
+        m = doc.value_mark(path)
+        return Problem(
+            rel,
+            m.line,
+            m.column,
+            f"case '{name}': 'at' must be an RFC 3339 time, e.g. 2026-11-25T12:00:00Z",
+        )
+
+
+def _oncall_check(
+    doc: Document,
+    rel: str,
+    name: str,
+    where: tuple[int, int],
+    check: dict[str, Any],
+    case_at: datetime | None,
+) -> OnCallCheck | Problem:
+    """``oncall[j]`` of case ``i`` (``where``), at its own time or the case's."""
+    path = ("cases", where[0], "oncall", where[1])
+    at = _time(doc, rel, name, (*path, "at"), check.get("at"))
+    if isinstance(at, Problem):
+        return at
+    at = at or case_at
+    if at is None:
+        m = doc.value_mark(path)
+        return Problem(
+            rel,
+            m.line,
+            m.column,
+            f"case '{name}': an on-call check needs a time: 'at' on the check or on the case "
+            "(who is on call changes; 'now' would make the test flaky)",
+            code="oncall-at",
+        )
+    return OnCallCheck(check["schedule"], at, check["person"])
 
 
 def load_cases(root: str | Path) -> tuple[list[Case], list[Problem]]:
