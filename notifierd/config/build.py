@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from notifierd.config.matchers import parse_matcher
 from notifierd.config.model import (
     WEEKDAYS,
+    CalendarFeed,
     Channel,
     Contact,
     EscalationLevel,
@@ -112,6 +113,15 @@ def build_person(name: str, data: Mapping[str, Any]) -> Person:
         reach=data.get("reach", "all"),
         roles=tuple(data.get("roles") or ()),
         token=data.get("token"),
+    )
+
+
+def build_calendar_feed(name: str, data: Mapping[str, Any]) -> CalendarFeed:
+    return CalendarFeed(
+        name=name,
+        token=data["token"],
+        schedules=tuple(data.get("schedules") or ()),
+        people=tuple(data.get("people") or ()),
     )
 
 

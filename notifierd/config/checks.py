@@ -732,6 +732,30 @@ def check_template_files(templates: Iterable[TemplateVersion]) -> dict[str, list
     return out
 
 
+def check_calendar_feeds(check: Checker, schedule_ids: Iterable[str]) -> None:
+    """Each calendar feed names schedules and people that exist."""
+    data = check.parsed.data
+    feeds = data.get("calendar_feeds")
+    if not isinstance(feeds, dict):
+        return
+    people = data.get("people") if isinstance(data.get("people"), dict) else {}
+    known = {"schedules": sorted(schedule_ids), "people": sorted(str(p) for p in people)}
+    for name, feed in feeds.items():
+        if not isinstance(feed, dict):
+            continue
+        for key, what in (("schedules", "schedule"), ("people", "person")):
+            refs = feed.get(key)
+            for i, ref in enumerate(refs if isinstance(refs, list) else ()):
+                if isinstance(ref, str) and ref not in known[key]:
+                    check.at(
+                        ("calendar_feeds", name, key, i),
+                        f"calendar feed '{name}' names unknown {what} '{ref}'"
+                        f"{did_you_mean(ref, known[key])}; known: "
+                        f"{', '.join(known[key]) or 'none'}",
+                        f"unknown-{what}",
+                    )
+
+
 def check_principals(check: Checker) -> None:
     """Producers and people as principals: references in may_act_on, one id per principal,
     one token per principal, and the anonymous producer without a token."""
@@ -741,7 +765,9 @@ def check_principals(check: Checker) -> None:
     routes = {str(r["name"]) for _, r in _items(data, "routes") if isinstance(r.get("name"), str)}
     known_producers = {str(p) for p in producers} | {ANONYMOUS_PRODUCER}
     tokens: dict[str, tuple[Any, ...]] = {}
-    for kind, entries in (("producers", producers), ("people", people)):
+    feeds = data.get("calendar_feeds") if isinstance(data.get("calendar_feeds"), dict) else {}
+    # A feed token travels in URLs: one that is also an API token would leak that principal.
+    for kind, entries in (("producers", producers), ("people", people), ("calendar_feeds", feeds)):
         for name, entry in entries.items():
             if not isinstance(entry, dict):
                 continue

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from notifierd.config import cache, checks
 from notifierd.config.build import (
+    build_calendar_feed,
     build_heartbeat,
     build_person,
     build_policy,
@@ -179,6 +180,8 @@ def validate_repository(
     check_schedules(
         schedules, problems, people, channels, channel_names or [], routes_read=routes_read
     )
+    if routes_read and routes_pair is not None:
+        checks.check_calendar_feeds(Checker(routes_pair[1], problems), list(schedules))
 
     result = ValidationResult(
         reading_order(syntax, schema, problems), files=[s.rel_path for s in sources]
@@ -310,6 +313,12 @@ def _build_snapshot(
                 s.name: build_schedule(s.name, p.data, s.rel_path)
                 for s, p in parsed.values()
                 if s.kind == "schedule"
+            }
+        ),
+        calendar_feeds=MappingProxyType(
+            {
+                name: build_calendar_feed(name, feed)
+                for name, feed in (routes_data.get("calendar_feeds") or {}).items()
             }
         ),
     )

@@ -293,6 +293,17 @@ class Schedule:
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarFeed:
+    """``calendar_feeds.<name>`` in routes.yaml: a token that reads the calendar (.ics) feeds of
+    these schedules and people, sent in the feed's URL since calendar apps send no headers."""
+
+    name: str
+    token: str  # the environment reference, ``${NAME}``
+    schedules: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateVersion:
     """One file ``templates/<name>/<version>.yaml``; variants are raw sources (str or JSON-like)."""
 
@@ -355,3 +366,4 @@ class Snapshot:
     producers: Mapping[str, Producer] = field(default_factory=lambda: MappingProxyType({}))
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
     heartbeats: Mapping[str, Heartbeat] = field(default_factory=lambda: MappingProxyType({}))
+    calendar_feeds: Mapping[str, CalendarFeed] = field(default_factory=lambda: MappingProxyType({}))

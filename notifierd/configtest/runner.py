@@ -9,10 +9,12 @@ from typing import Any
 
 from notifierd.config.heartbeats import late_alert
 from notifierd.config.model import Snapshot
-from notifierd.configtest.cases import Case
+from notifierd.configtest.cases import Case, OnCallCheck
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery, Router, RoutingDecision
+from notifierd.schedules.listing import find_schedule, iso
+from notifierd.schedules.oncall import describe, on_call
 from notifierd.schedules.paging import Paged, page
 from notifierd.templates import TemplateCatalog
 
@@ -292,7 +294,7 @@ class _Run:
 def _request_data(snapshot: Snapshot, case: Case) -> dict[str, Any]:
     """The case's request, or the alert its heartbeat opens when late."""
     if case.heartbeat is None:
-        return {"id": f"test:{case.name}", **case.request}
+        return {"id": f"test:{case.name}", **(case.request or {})}
     heartbeat = snapshot.heartbeats.get(case.heartbeat)
     if heartbeat is None:
         known = ", ".join(sorted(snapshot.heartbeats)) or "none"
@@ -307,12 +309,39 @@ def run_case(
 
     Never raises: a bug or a bad request becomes the result's ``error``.
     """
+    failures: list[Failure] = []
     try:
-        request = Request.from_dict(_request_data(snapshot, case))
-        now = case.at or datetime.now(UTC)
-        decision = router.route(request, now)
-        run = _Run(snapshot, catalog, case, request, decision, now)
-        run.check(case.expect)
+        if case.request is not None or case.heartbeat is not None:
+            request = Request.from_dict(_request_data(snapshot, case))
+            now = case.at or datetime.now(UTC)
+            decision = router.route(request, now)
+            run = _Run(snapshot, catalog, case, request, decision, now)
+            run.check(case.expect)
+            failures += run.failures
+        for i, check in enumerate(case.oncall):
+            failures += _check_oncall(snapshot, case, i, check)
     except Exception as exc:  # one broken case must not stop the others
         return CaseResult(case, error=f"{type(exc).__name__}: {exc}")
-    return CaseResult(case, run.failures)
+    return CaseResult(case, failures)
+
+
+def _check_oncall(snapshot: Snapshot, case: Case, i: int, check: OnCallCheck) -> list[Failure]:
+    """``oncall[i]``: whether ``check.person`` (None: nobody) is on call at ``check.at``."""
+    schedule = find_schedule(snapshot, check.schedule)
+    if schedule is None:
+        mark = case.mark_of("oncall", i, "schedule")
+        known = ", ".join(sorted(snapshot.schedules)) or "none"
+        message = f"no schedule {check.schedule!r} (an id or a handle); schedules: {known}"
+        return [Failure(f"oncall[{i}].schedule", mark.line, mark.column, message)]
+    shift = on_call(schedule, check.at)
+    if shift.person == check.person:
+        return []
+    mark = case.mark_of("oncall", i, "person")
+    message = (
+        f"expected {check.person or 'nobody'} on call for {schedule.id} at {iso(check.at)}, "
+        f"got {shift.person or 'nobody'} ({describe(shift.source)}, "
+        f"{iso(shift.start)} → {iso(shift.end)})"
+    )
+    return [
+        Failure(f"oncall[{i}].person", mark.line, mark.column, message, check.person, shift.person)
+    ]

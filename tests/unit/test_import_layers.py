@@ -80,10 +80,11 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     },
     "configtest": BASE | {"intake", "pipeline", "routing", "schedules", "templates"},
     # diff checks the sample requests it replays as the daemon's intake would.
-    "diff": BASE | {"active", "intake", "pipeline"},
+    "diff": BASE | {"active", "intake", "pipeline", "schedules"},
     "client": BASE | {"intake", "redisio", "store"},
     # http serves a Backend protocol; it never imports the daemon that implements it.
-    "http": BASE | {"intake", "principals"},
+    # Who is on call, served as JSON and calendar feeds.
+    "http": BASE | {"intake", "principals", "schedules"},
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
     "daemon": BASE
