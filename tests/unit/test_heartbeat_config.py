@@ -110,5 +110,5 @@ def test_a_case_names_a_request_or_a_heartbeat_not_both(tmp_path: Path) -> None:
     cases, problems = load_cases(tmp_path)
     assert cases == []
     assert [p.message for p in problems] == [
-        "'cases': a case has either a 'request' or a 'heartbeat', exactly one of them"
+        "'cases': a case has a request (or a heartbeat, never both) and what to expect of it, or on-call checks (oncall), or both"
     ]
