@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -280,6 +280,20 @@ class Daemon:
             request_id = json.loads(payload)["id"]
             await self.services.store.record_sender(str(request_id), sender.id)
         await self.services.redis.lpush(self.services.keys.queue, payload)  # type: ignore[misc]
+
+    async def intake_webhook(
+        self, source: str, requests: Sequence[tuple[str, bytes]], sender: Principal
+    ) -> int:
+        async def push(payloads: list[bytes]) -> None:
+            # LPUSH of several keeps their order for the consumer, which takes from the tail.
+            await self.services.redis.lpush(self.services.keys.queue, *payloads)  # type: ignore[misc]
+
+        return await self.services.store.webhook_intake(
+            source,
+            [(request_id, payload.decode()) for request_id, payload in requests],
+            None if sender == ANONYMOUS_LOCAL else sender.id,
+            push,
+        )
 
     async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
         # SET NX in Redis rather than memory: replicas behind one Slack app share the mark.

@@ -23,6 +23,8 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/-/reload"): frozenset({Role.ADMIN}),
     ("GET", "/metrics"): frozenset({Role.VIEW}),  # only asked with --private-metrics
     ("POST", "/api/v1/notify"): frozenset({Role.PRODUCE}),
+    ("POST", "/api/v1/alertmanager"): frozenset({Role.PRODUCE}),
+    ("POST", "/api/v1/grafana"): frozenset({Role.PRODUCE}),
     # A producer reads the requests it sent; view reads any (the handler decides).
     ("GET", "/api/v1/requests/{id}"): frozenset({Role.VIEW, Role.PRODUCE}),
     # A producer acts on its own alerts (and what may_act_on grants); operate on any.

@@ -283,6 +283,40 @@ class Store:
         """Remember who sent ``request_id`` over the API, before it is queued."""
         await self.pool.execute(q("record_request_principal"), request_id, principal)
 
+    async def webhook_intake(
+        self,
+        source: str,
+        requests: Sequence[tuple[str, str]],
+        principal: str | None,
+        push: Callable[[list[bytes]], Awaitable[None]],
+    ) -> int:
+        """Commit a webhook payload's ``requests`` ((id, JSON) each) and ``push`` those not
+        queued yet; returns how many were pushed. Durable before anything is queued: the rows
+        (and, for a named ``principal``, who sent each) commit first; then, under their row
+        locks, ``push`` and the mark that they are queued. A ``push`` that raises leaves them
+        unqueued for the sender's retry, which queues them then and nothing twice."""
+        ids = [request_id for request_id, _ in requests]
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                await conn.execute(
+                    q("record_webhook_requests"),
+                    ids,
+                    source,
+                    [payload for _, payload in requests],
+                    principal or "anonymous",
+                )
+                if principal is not None:
+                    await conn.executemany(
+                        q("record_request_principal"), [(i, principal) for i in ids]
+                    )
+            async with conn.transaction():
+                rows = await conn.fetch(q("unqueued_webhook_requests"), ids)
+                if not rows:
+                    return 0
+                await push([row["payload"].encode() for row in rows])
+                await conn.execute(q("mark_webhook_requests_queued"), [row["id"] for row in rows])
+        return len(rows)
+
     async def sender(self, request_id: str) -> str | None:
         """The principal recorded for ``request_id``; None for the default queue's requests."""
         return await self.pool.fetchval(q("request_principal"), request_id)  # type: ignore[no-any-return]

@@ -1,0 +1,20 @@
+-- name: record_webhook_requests
+-- A payload's requests, once each: an id seen before keeps its first row.
+INSERT INTO webhook_requests (id, source, payload, principal)
+SELECT id, $2, payload::jsonb, $4
+  FROM unnest($1::text[], $3::text[]) AS r(id, payload)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: unqueued_webhook_requests
+-- Of these ids, those not on the queue yet (new, or refused by Redis before), in payload order,
+-- locked: a copy of the payload posted meanwhile waits, then finds them queued (READ COMMITTED
+-- checks queued_at again after the wait).
+SELECT w.id, w.payload::text AS payload
+  FROM unnest($1::text[]) WITH ORDINALITY AS r(id, n)
+  JOIN webhook_requests w ON w.id = r.id
+ WHERE w.queued_at IS NULL
+ ORDER BY r.n
+   FOR UPDATE OF w;
+
+-- name: mark_webhook_requests_queued
+UPDATE webhook_requests SET queued_at = now() WHERE id = ANY($1::text[]) AND queued_at IS NULL;
