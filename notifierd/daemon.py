@@ -284,9 +284,18 @@ class Daemon:
     async def intake_webhook(
         self, source: str, requests: Sequence[tuple[str, bytes]], sender: Principal
     ) -> int:
+        # A producer with a queue of its own gets its requests there, so the group's resolve
+        # acts as that producer, which opened the alert (the default queue is anonymous).
+        own = sender.producer
+        queue = (
+            self.services.keys.producer_queue(own.id)
+            if own is not None and own.queue
+            else self.services.keys.queue
+        )
+
         async def push(payloads: list[bytes]) -> None:
             # LPUSH of several keeps their order for the consumer, which takes from the tail.
-            await self.services.redis.lpush(self.services.keys.queue, *payloads)  # type: ignore[misc]
+            await self.services.redis.lpush(queue, *payloads)  # type: ignore[misc]
 
         return await self.services.store.webhook_intake(
             source,
