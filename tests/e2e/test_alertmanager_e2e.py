@@ -7,6 +7,7 @@ notifierd alert exactly once all the same, and not reopen one a person resolved.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import textwrap
@@ -280,3 +281,49 @@ async def test_alertmanager_groups_open_escalate_and_resolve_once_each(
 
 async def _resent_by(http: aiohttp.ClientSession, url: str, base: float, more: int) -> bool:
     return await _sent(http, url) >= base + more
+
+
+GRAFANA_EXAMPLE = (
+    Path(__file__).resolve().parents[1] / "fixtures/webhooks/grafana_docs_example.json"
+)
+
+
+async def _grafana(http: aiohttp.ClientSession, running: Running, payload: Any) -> None:
+    async with http.post(
+        f"{running.http_url}/api/v1/grafana",
+        json=payload,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as response:
+        assert response.status == 200, await response.text()
+
+
+async def test_grafana_documentation_payload_opens_escalates_and_resolves_once(
+    running: Running,
+) -> None:
+    """Grafana's documented webhook payload, sent as Grafana would: again on each repeat."""
+    firing = json.loads(GRAFANA_EXAMPLE.read_text())
+    resolved = json.loads(GRAFANA_EXAMPLE.read_text())
+    resolved["status"] = "resolved"
+    for alert in resolved["alerts"]:
+        alert["status"] = "resolved"
+    async with aiohttp.ClientSession() as http:
+        await _grafana(http, running, firing)
+
+        async def escalated() -> bool:
+            return len(running.flaky.bodies()) >= 1
+
+        await wait_until(escalated, 15, "level 2 of the Grafana alert")
+        await _grafana(http, running, firing)
+        await _grafana(http, running, resolved)
+        await _grafana(http, running, resolved)
+        await _grafana(http, running, firing)  # late copy of a firing notification: not new
+        await running.idle()
+
+    [alert] = await _alerts(running, "This alert was triggered%")
+    assert alert["status"] == "resolved" and alert["dedup_key"] == "grafana:{}:{}"
+    assert await _events(running, alert["id"], "triggered") == 1
+    assert await _events(running, alert["id"], "resolved") == 1
+    assert [b["request_id"] for b in running.flaky.bodies()] == [
+        f"{alert['id']}:r1l2",
+        f"{alert['id']}:resolve",
+    ]
