@@ -17,10 +17,12 @@ from notifierd.config.model import Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.configwatch import config_changes
 from notifierd.http.backend import AlertActions
+from notifierd.intake.storm import StormControl, StormLimit
 from notifierd.options import Options
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.principals import ANONYMOUS_LOCAL, CredentialError, Principal, Principals
 from notifierd.reconnect import Outage
+from notifierd.request import Request
 from notifierd.secrets import Secrets, SecretsError
 from notifierd.services import Services, build
 from notifierd.store import retention
@@ -299,10 +301,39 @@ class Daemon:
 
         return await self.services.store.webhook_intake(
             source,
-            [(request_id, payload.decode()) for request_id, payload in requests],
+            await self._storm_controlled(requests),
             None if sender == ANONYMOUS_LOCAL else sender.id,
             push,
         )
+
+    async def _storm_controlled(
+        self, requests: Sequence[tuple[str, bytes]]
+    ) -> list[tuple[str, str]]:
+        """``requests`` as text, the new ones past their route's storm limit folded."""
+        as_text = [(request_id, payload.decode()) for request_id, payload in requests]
+        active = self.services.holder.active
+        limits = {
+            r.name: StormLimit(r.name, r.max_new_alerts_per_minute)
+            for r in active.snapshot.routes
+            if r.max_new_alerts_per_minute
+        }
+        if not limits:
+            return as_text
+        store = self.services.store
+        known = await store.known_webhook_requests([request_id for request_id, _ in requests])
+        fresh = [json.loads(text) for request_id, text in as_text if request_id not in known]
+        now = self.clock()
+
+        def limit_of(request: dict[str, Any]) -> StormLimit | None:
+            decision = active.router.route(Request.from_dict(request), now)
+            return next((limits[r] for r in decision.routes if r in limits), None)
+
+        controlled = await StormControl(self.services.redis, self.services.keys).apply(
+            fresh, limit_of, store.alert_open, int(now.timestamp()) // 60
+        )
+        # A known id keeps what was recorded first: its text here is not written again.
+        folded = {r["id"]: json.dumps(r, separators=(",", ":")) for r in controlled}
+        return [(i, folded.get(i, text)) for i, text in as_text]
 
     async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
         # SET NX in Redis rather than memory: replicas behind one Slack app share the mark.

@@ -317,6 +317,15 @@ class Store:
                 await conn.execute(q("mark_webhook_requests_queued"), [row["id"] for row in rows])
         return len(rows)
 
+    async def known_webhook_requests(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` a webhook payload brought before."""
+        rows = await self.pool.fetch(q("known_webhook_requests"), list(ids))
+        return {row["id"] for row in rows}
+
+    async def alert_open(self, dedup_key: str) -> bool:
+        """Whether an alert with ``dedup_key`` is open (a trigger for it would join it)."""
+        return bool(await self.pool.fetchval(q("open_alert_for_key"), dedup_key))
+
     async def sender(self, request_id: str) -> str | None:
         """The principal recorded for ``request_id``; None for the default queue's requests."""
         return await self.pool.fetchval(q("request_principal"), request_id)  # type: ignore[no-any-return]

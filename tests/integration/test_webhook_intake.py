@@ -174,3 +174,59 @@ async def test_requests_redis_refused_are_queued_by_the_retry_and_nothing_twice(
         assert [[json.loads(p)["id"] for p in batch] for batch in pushed] == [["r1", "r2"]]
     finally:
         await store.close()
+
+
+@pytest.fixture
+async def stormy(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Running]:
+    monkeypatch.setenv("AM_TOKEN", "am-token")
+    monkeypatch.setenv("VICTOR_TOKEN", "victor-token")
+    default = "  - name: default\n    channels: [sink]\n"
+    assert default in ROUTES
+    routes = ROUTES.replace(default, default + "    max_new_alerts_per_minute: 2\n")
+    async for r in start_daemon(
+        tmp_path, pg_url, redis_prefix, monkeypatch, routes=routes + PRODUCERS, http="127.0.0.1:0"
+    ):
+        yield r
+
+
+def _storm(count: int) -> dict[str, Any]:
+    data = fixture("alertmanager_group.json")
+    template = data["alerts"][0]
+    data["alerts"] = [
+        {
+            **template,
+            "labels": {**template["labels"], "instance": f"db-{i}"},
+            "annotations": {"summary": f"Disk full on db-{i}"},
+            "fingerprint": f"{i:016x}",
+        }
+        for i in range(count)
+    ]
+    return data
+
+
+async def test_past_the_routes_limit_new_alerts_fold_into_one_summary_alert(
+    stormy: Running,
+) -> None:
+    status, body = await _post(stormy, "/api/v1/alertmanager?per_alert=true", _storm(5))
+    assert (status, body["queued"]) == (200, 5)
+    for request_id in body["requests"]:
+        await stormy.status(request_id, until=("delivered", "joined"))
+    await stormy.idle()
+    rows = await stormy.store.pool.fetch(
+        "SELECT dedup_key, title, occurrences FROM alerts ORDER BY started_at"
+    )
+    assert [r["title"] for r in rows] == [
+        "Disk full on db-0",
+        "Disk full on db-1",
+        "Alert storm on route default: more than 2 new alerts a minute",
+    ]
+    assert (rows[2]["dedup_key"], rows[2]["occurrences"]) == ("storm:default", 3)
+    # One page for the three folded alerts: five alerts, three messages.
+    assert len(stormy.sink.bodies()) == 3
+    # A re-send counts nothing again and changes nothing.
+    status, again = await _post(stormy, "/api/v1/alertmanager?per_alert=true", _storm(5))
+    assert (status, again["queued"]) == (200, 0)
+    await stormy.idle()
+    assert await stormy.store.pool.fetchval("SELECT sum(occurrences) FROM alerts") == 5

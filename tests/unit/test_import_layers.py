@@ -70,6 +70,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     | {
         "configwatch",
         "http",
+        # storm control of webhook intake (intake/storm.py)
+        "intake",
         "pipeline",
         "principals",
         "reconnect",

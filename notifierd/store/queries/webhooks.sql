@@ -18,3 +18,10 @@ SELECT w.id, w.payload::text AS payload
 
 -- name: mark_webhook_requests_queued
 UPDATE webhook_requests SET queued_at = now() WHERE id = ANY($1::text[]) AND queued_at IS NULL;
+
+-- name: known_webhook_requests
+-- Which of these ids a payload brought before (a re-send: storm control counts them no more).
+SELECT id FROM webhook_requests WHERE id = ANY($1::text[]);
+
+-- name: open_alert_for_key
+SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND status <> 'resolved');
