@@ -11,6 +11,7 @@ import pytest
 
 from notifierd.intake.parse import Rejection, parse_request
 from notifierd.intake.webhooks import ALERTMANAGER, GRAFANA, Invalid, Translated, translate
+from tests.unit.config_repo import MINIMAL_ROUTES, findings, validate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
 
@@ -163,3 +164,15 @@ def test_grafana_documentation_example() -> None:
     wrong = payload("grafana_docs_example.json")
     wrong["version"] = "4"
     assert isinstance(translate(wrong, GRAFANA), Invalid)
+
+
+def test_a_storm_limit_is_a_positive_whole_number(tmp_path: Path) -> None:
+    route = "    channels: [ops-slack, pager]\n"
+    assert route in MINIMAL_ROUTES
+    good = MINIMAL_ROUTES.replace(route, route + "    max_new_alerts_per_minute: 20\n", 1)
+    result = validate(tmp_path / "good", {"routes.yaml": good})
+    assert result.snapshot is not None
+    assert result.snapshot.routes[0].max_new_alerts_per_minute == 20
+    bad = MINIMAL_ROUTES.replace(route, route + "    max_new_alerts_per_minute: 0\n", 1)
+    [problem] = findings(tmp_path / "bad", {"routes.yaml": bad})
+    assert "max_new_alerts_per_minute" in problem
