@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -105,6 +105,11 @@ async def _insert_fallbacks(conn: asyncpg.Connection, rows: Sequence[DeliveryRec
             ),
             DeliveryStatus.DEAD,
         )
+
+
+# How long a queued webhook request may go without an outcome before a re-send of its payload
+# queues it again (the queue lost it): far longer than any queue backlog should last.
+WEBHOOK_REQUEUE_AFTER = timedelta(minutes=10)
 
 
 class Store:
@@ -294,7 +299,9 @@ class Store:
         queued yet; returns how many were pushed. Durable before anything is queued: the rows
         (and, for a named ``principal``, who sent each) commit first; then, under their row
         locks, ``push`` and the mark that they are queued. A ``push`` that raises leaves them
-        unqueued for the sender's retry, which queues them then and nothing twice."""
+        unqueued for the sender's retry, which queues them then and nothing twice. One queued
+        more than WEBHOOK_REQUEUE_AFTER ago that still has no outcome was lost with Redis' queue:
+        a re-send queues it again."""
         ids = [request_id for request_id, _ in requests]
         async with self.pool.acquire() as conn:
             async with conn.transaction():
@@ -310,7 +317,7 @@ class Store:
                         q("record_request_principal"), [(i, principal) for i in ids]
                     )
             async with conn.transaction():
-                rows = await conn.fetch(q("unqueued_webhook_requests"), ids)
+                rows = await conn.fetch(q("unqueued_webhook_requests"), ids, WEBHOOK_REQUEUE_AFTER)
                 if not rows:
                     return 0
                 await push([row["payload"].encode() for row in rows])

@@ -230,3 +230,25 @@ async def test_past_the_routes_limit_new_alerts_fold_into_one_summary_alert(
     assert (status, again["queued"]) == (200, 0)
     await stormy.idle()
     assert await stormy.store.pool.fetchval("SELECT sum(occurrences) FROM alerts") == 5
+
+
+async def test_a_request_the_queue_lost_is_queued_again_by_a_resend(pg_url: str) -> None:
+    """Redis keeps nothing on disk: a request queued long ago without an outcome was lost."""
+    store = await Store.connect(pg_url, min_size=1, max_size=2)
+    pushed: list[str] = []
+
+    async def push(payloads: list[bytes]) -> None:
+        pushed.extend(json.loads(p)["id"] for p in payloads)
+
+    requests = [("lost", '{"id":"lost"}'), ("done", '{"id":"done"}')]
+    try:
+        assert await store.webhook_intake("alertmanager", requests, None, push) == 2
+        assert await store.webhook_intake("alertmanager", requests, None, push) == 0  # backlog
+        await store.pool.execute("UPDATE webhook_requests SET queued_at = now() - interval '1h'")
+        await store.pool.execute(
+            "INSERT INTO requests (id, kind, outcome, payload) VALUES ('done', 'alert', 'routed', '{}')"
+        )
+        assert await store.webhook_intake("alertmanager", requests, None, push) == 1
+        assert pushed == ["lost", "done", "lost"]
+    finally:
+        await store.close()

@@ -6,18 +6,23 @@ SELECT id, $2, payload::jsonb, $4
 ON CONFLICT (id) DO NOTHING;
 
 -- name: unqueued_webhook_requests
--- Of these ids, those not on the queue yet (new, or refused by Redis before), in payload order,
+-- Of these ids, those not on the queue yet (new, refused by Redis before, or lost by it), in
+-- payload order,
 -- locked: a copy of the payload posted meanwhile waits, then finds them queued (READ COMMITTED
 -- checks queued_at again after the wait).
 SELECT w.id, w.payload::text AS payload
   FROM unnest($1::text[]) WITH ORDINALITY AS r(id, n)
   JOIN webhook_requests w ON w.id = r.id
  WHERE w.queued_at IS NULL
+    -- Queued long ago and still without an outcome: the queue lost it (Redis keeps nothing on
+    -- disk here, a restart empties it), and the sender's re-send brings it back.
+    OR (w.queued_at < now() - $2::interval
+        AND NOT EXISTS (SELECT 1 FROM requests q WHERE q.id = w.id))
  ORDER BY r.n
    FOR UPDATE OF w;
 
 -- name: mark_webhook_requests_queued
-UPDATE webhook_requests SET queued_at = now() WHERE id = ANY($1::text[]) AND queued_at IS NULL;
+UPDATE webhook_requests SET queued_at = now() WHERE id = ANY($1::text[]);
 
 -- name: known_webhook_requests
 -- Which of these ids a payload brought before (a re-send: storm control counts them no more).
