@@ -7,6 +7,7 @@ notifierd alert exactly once all the same, and not reopen one a person resolved.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -249,6 +250,11 @@ async def test_alertmanager_groups_open_escalate_and_resolve_once_each(
         await wait_until(lambda: _resent_by(http, alertmanager, base, 2), 15, "more re-sends")
         await running.idle()
 
+        async def told_resolved() -> bool:  # the resolve follow-ups go out after the outcome
+            return len(running.sink.bodies()) >= 6 and len(running.flaky.bodies()) >= 2
+
+        await wait_until(told_resolved, 15, "the resolve follow-ups")
+
     [disk] = await _alerts(running, "DiskFull%")
     [cpu] = await _alerts(running, "CpuHot%")
     assert disk["severity"] == "critical"
@@ -318,6 +324,12 @@ async def test_grafana_documentation_payload_opens_escalates_and_resolves_once(
         await _grafana(http, running, resolved)
         await _grafana(http, running, firing)  # late copy of a firing notification: not new
         await running.idle()
+
+        async def told_resolved() -> bool:  # the resolve follow-up goes out after the outcome
+            return len(running.flaky.bodies()) >= 2
+
+        await wait_until(told_resolved, 15, "the resolve follow-up to level 2's channel")
+        await asyncio.sleep(1)  # time enough for anything sent twice to arrive too
 
     [alert] = await _alerts(running, "This alert was triggered%")
     assert alert["status"] == "resolved" and alert["dedup_key"] == "grafana:{}:{}"
