@@ -117,6 +117,65 @@ def _template(name: str, version: int) -> dict:
     }
 
 
+ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC"]
+ROTATIONS = ["1w", "1d", "12h", "2w"]
+
+
+def _schedules(root: Path, count: int, people: list[str]) -> list[str]:
+    """``count`` schedules of 4-6 people each (weekly, daily or shorter rotations, some with a
+    weekday office-hours layer and holiday overrides); returns their ids. Its own random
+    source, so the rest of the repository is the same with or without schedules."""
+    rng = random.Random(1018)
+    ids = []
+    for k in range(count):
+        sid = f"sched-{k}"
+        layers: list[dict] = [
+            {
+                "name": "rotation",
+                "members": rng.sample(people, rng.randint(4, 6)),
+                "rotation": rng.choice(ROTATIONS),
+                "start": f"2026-01-0{rng.randint(1, 9)}T09:00",
+            }
+        ]
+        if k % 3 == 0:
+            layers.append(
+                {
+                    "name": "office-hours",
+                    "members": rng.sample(people, 2),
+                    "rotation": "1w",
+                    "start": "2026-01-05T09:00",
+                    "restrict": [
+                        {
+                            "days": ["mon", "tue", "wed", "thu", "fri"],
+                            "from": "09:00",
+                            "to": "17:00",
+                        }
+                    ],
+                }
+            )
+        doc: dict = {
+            "name": f"Schedule {k}",
+            "handle": f"oncall-{k}",
+            "timezone": ZONES[k % len(ZONES)],
+            "layers": layers,
+            "overrides": [
+                {
+                    "person": rng.choice(people),
+                    "from": f"2026-12-{day:02d}T00:00",
+                    "until": f"2026-12-{day + 2:02d}T00:00",
+                    "reason": "holiday swap",
+                }
+                for day in rng.sample(range(1, 28), rng.randint(0, 2))
+            ],
+            "fallback": ["#incidents"],
+        }
+        path = root / "schedules" / f"{sid}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        ids.append(sid)
+    return ids
+
+
 def generate(
     root: Path,
     *,
@@ -126,8 +185,11 @@ def generate(
     templates: int = 100,
     versions: int = 3,
     seed: int = 7,
+    schedules: int = 0,
 ) -> Path:
-    """Write a repository under ``root``: ``templates`` names x ``versions`` versions each."""
+    """Write a repository under ``root``: ``templates`` names x ``versions`` versions each;
+    with ``schedules``, that many on-call schedules of 200 people, named as a recipient (by id
+    or ``@handle``) by every tenth route that has a Slack or e-mail channel."""
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
     kinds = [TYPES[i % len(TYPES)] for i in range(channels)]
@@ -192,6 +254,28 @@ def generate(
         route_list.append(route)
     route_list.append({"name": "default", "channels": [names[0]]})
 
+    people: dict[str, dict] = {}
+    if schedules:
+        people = {
+            f"person{i}": {
+                "contacts": [
+                    {"slack": f"@U{i:07d}"},
+                    {"email": f"person{i}@company.com"},
+                ]
+            }
+            for i in range(200)
+        }
+        ids = _schedules(root, schedules, list(people))
+        reachable = [
+            r
+            for r in route_list
+            if any(kinds[names.index(c)] in ("slack", "email") for c in r["channels"])
+        ]
+        for n, route in enumerate(reachable[::10]):
+            sid = ids[n % len(ids)]
+            name = f"schedule:{sid}" if n % 2 else f"@oncall-{sid.removeprefix('sched-')}"
+            route["recipients"] = [*route.get("recipients", []), name]
+
     doc = {
         "settings": {"retention_days": 90, "dedup_window": "1h"},
         "channels": channel_map,
@@ -226,6 +310,8 @@ def generate(
             for i in range(10)
         ],
     }
+    if people:
+        doc["people"] = people
     (root / "routes.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return root
 

@@ -85,12 +85,17 @@ class Client:
         await self._redis.lpush(self.queue, json.dumps(payload))
         return str(payload["id"])
 
-    async def status(self, request_id: str) -> dict[str, Any] | None:
-        """The request's overall status and its deliveries, or None while it is not recorded yet."""
+    async def connect_status(self) -> None:
+        """Connect to Postgres now (ServiceUnavailable if it cannot be reached), e.g. to know
+        before sending that the outcome can be waited for."""
         from notifierd.store.db import Store
 
         if self._store is None:
             self._store = await Store.connect(self.postgres_url, min_size=1, max_size=2)
+
+    async def status(self, request_id: str) -> dict[str, Any] | None:
+        """The request's overall status and its deliveries, or None while it is not recorded yet."""
+        await self.connect_status()
         return await self._store.request_status(request_id)
 
     async def wait(

@@ -13,14 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from notifierd import metrics
-from notifierd.config.model import Snapshot, SnapshotId
+from notifierd.config.model import ANONYMOUS_PRODUCER, Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.configwatch import config_changes
 from notifierd.http.backend import AlertActions
 from notifierd.intake.storm import StormControl, StormLimit
 from notifierd.options import Options
 from notifierd.pipeline.failures import infrastructure_failure
-from notifierd.principals import ANONYMOUS_LOCAL, CredentialError, Principal, Principals
+from notifierd.principals import (
+    ANONYMOUS_LOCAL,
+    CredentialError,
+    Principal,
+    Principals,
+    Refused,
+)
 from notifierd.reconnect import Outage
 from notifierd.request import Request
 from notifierd.secrets import Secrets, SecretsError
@@ -117,7 +123,10 @@ class Daemon:
                 s.retrier.run(self.stopping, drain_timeout=opts.shutdown_timeout),
                 name="retrier",
             ),
+            # A digest cut off by the shutdown rolls back: what it listed stays held.
+            asyncio.create_task(s.digester.run(self.stopping), name="digester"),
             asyncio.create_task(self._maintenance_loop(), name="maintenance"),
+            asyncio.create_task(self._heartbeat_loop(), name="heartbeats"),
             asyncio.create_task(
                 retention.run(
                     s.store.pool,
@@ -335,6 +344,17 @@ class Daemon:
         folded = {r["id"]: json.dumps(r, separators=(",", ":")) for r in controlled}
         return [(i, folded.get(i, text)) for i, text in as_text]
 
+    async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
+        # The listener without credentials is the anonymous producer's, as the default queue.
+        producer = (
+            sender.producer.id
+            if sender.producer is not None
+            else ANONYMOUS_PRODUCER
+            if sender == ANONYMOUS_LOCAL
+            else sender.id
+        )
+        return await self.services.heartbeats.answer(self.config(), name, producer)
+
     async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
         # SET NX in Redis rather than memory: replicas behind one Slack app share the mark.
         key = self.services.keys.slack_request(signature)
@@ -372,6 +392,26 @@ class Daemon:
             else:
                 outage.succeeded(what)
             await self._publish_alert_gauges(postgres, interval)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), interval)
+
+    async def _heartbeat_loop(self) -> None:
+        """Open the alert of each heartbeat gone late; Postgres decides which replica does."""
+        interval = self.options.heartbeat_poll
+        what = "looking for late heartbeats"
+        outage = Outage(log, infrastructure_failure, event="postgres_unavailable")
+        while not self.stopping.is_set():
+            snapshot = self.services.holder.active.snapshot
+            if snapshot.heartbeats:
+                try:
+                    async with asyncio.timeout(max(interval, 5.0)):
+                        await self.services.heartbeats.sweep(snapshot)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    outage.failed(what, f"the next pass in {interval:g}s", exc)
+                else:
+                    outage.succeeded(what)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), interval)
 

@@ -126,6 +126,13 @@ ESCALATION_STEP_FAILURES = Counter(
     "Escalation steps whose notification failed to be processed; each is retried on its own.",
     registry=REGISTRY,
 )
+ONCALL_UNRESOLVED = Counter(
+    "notifierd_oncall_unresolved_total",
+    "Schedule deliveries that paged no one: nobody on call (or the person on call reachable on "
+    "none of the delivery's channel) and no fallback that fits it. Each is a dead delivery.",
+    ["schedule"],
+    registry=REGISTRY,
+)
 ESCALATION_OVERDUE = Gauge(
     "notifierd_escalation_overdue_seconds",
     "How long the oldest escalation step that should have fired has waited (0: none): grows "

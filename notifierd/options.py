@@ -43,3 +43,4 @@ class Options:
     http_body_timeout: float = 30.0
     http_max_connections: int = 512  # fewer when the file-descriptor limit is low
     escalation_poll: float = 1.0  # safety net: the wake-up timer fires steps when due
+    heartbeat_poll: float = 5.0  # how often a replica looks for late heartbeats (routes.yaml)

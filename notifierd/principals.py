@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from notifierd.config.model import ANONYMOUS_PRODUCER, Person, Producer, Snapshot
+from notifierd.config.model import ANONYMOUS_PRODUCER, CalendarFeed, Person, Producer, Snapshot
 from notifierd.config.values import ENV_REF_ONLY
 from notifierd.request import Request
 from notifierd.secrets import Secrets
@@ -83,11 +83,24 @@ class CredentialError(ValueError):
     """The credentials cannot tell principals apart (one token for two of them)."""
 
 
-class Principals:
-    """The API tokens of one config snapshot and whose each one is."""
+class FeedKind(StrEnum):
+    """What a calendar feed URL reads: one schedule's shifts, or one person's."""
 
-    def __init__(self, tokens: list[tuple[bytes, Principal]]) -> None:
+    SCHEDULE = "schedule"
+    PERSON = "person"
+
+
+class Principals:
+    """The API tokens of one config snapshot and whose each one is; and the calendar feeds'
+    tokens, which read only the feeds they name."""
+
+    def __init__(
+        self,
+        tokens: list[tuple[bytes, Principal]],
+        feeds: list[tuple[bytes, CalendarFeed]] | None = None,
+    ) -> None:
         self._tokens = tokens
+        self._feeds = feeds or []
 
     @classmethod
     def of(cls, snapshot: Snapshot, secrets: Secrets) -> Principals:
@@ -109,7 +122,21 @@ class Principals:
                         "principal its own, or one could act as the other"
                     )
             tokens.append((token, principal))
-        return cls(tokens)
+        feeds: list[tuple[bytes, CalendarFeed]] = []
+        for feed in snapshot.calendar_feeds.values():
+            value = _resolve(feed.token, secrets)
+            if not value:
+                continue  # an unset variable: the feed is off, like a principal without a token
+            token = value.encode("utf-8", "surrogatepass")
+            holders = [(t, p.id) for t, p in tokens] + [(t, f"feed {f.name}") for t, f in feeds]
+            for known, holder in holders:
+                if hmac.compare_digest(known, token):
+                    raise CredentialError(
+                        f"calendar feed {feed.name} has the same token as {holder}: a feed's "
+                        "token travels in URLs, so give it one of its own"
+                    )
+            feeds.append((token, feed))
+        return cls(tokens, feeds)
 
     @property
     def configured(self) -> bool:
@@ -128,6 +155,21 @@ class Principals:
             if hmac.compare_digest(token, presented):
                 found = principal
         return found
+
+    def feed_allows(self, presented: str | None, kind: FeedKind, name: str) -> bool:
+        """Whether the token of a feed URL (``?token=``) reads ``kind`` ``name``'s calendar.
+        Every feed token is compared, in constant time; the answer is one bit, so a caller
+        learns nothing of which feeds exist."""
+        if not presented:
+            return False
+        given = presented.encode("utf-8", "surrogatepass")
+        found: CalendarFeed | None = None
+        for token, feed in self._feeds:
+            if hmac.compare_digest(token, given):
+                found = feed
+        if found is None:
+            return False
+        return name in (found.schedules if kind is FeedKind.SCHEDULE else found.people)
 
 
 def _producers(snapshot: Snapshot) -> list[Producer]:

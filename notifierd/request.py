@@ -52,6 +52,7 @@ class Request:
     dedup_key: str | None = None
     escalation_policy: str | None = None
     attachments: tuple[Mapping[str, Any], ...] = ()
+    name: str | None = None  # heartbeats only: the heartbeat (routes.yaml) this request beats
     # The producer whose queue the request came from (None: the default queue, anonymous).
     # Set by the intake from the list it took the request from, never from the JSON, which
     # any producer writes: the request schema has no such field.
@@ -87,6 +88,7 @@ class Request:
             dedup_key=data.get("dedup_key"),
             escalation_policy=data.get("escalation_policy"),
             attachments=tuple(data.get("attachments") or ()),
+            name=data.get("name"),
             producer=producer,
             raw=MappingProxyType(dict(data)),
         )

@@ -15,6 +15,8 @@ from redis.asyncio import Redis
 
 from notifierd.active import Active, ConfigHolder
 from notifierd.alerts.escalator import Escalator
+from notifierd.alerts.handoffs import HandoffNotices
+from notifierd.alerts.heartbeats import Heartbeats
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.service import AlertService
 from notifierd.channels.registry import SenderPool
@@ -25,6 +27,7 @@ from notifierd.options import Options
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import Deliverer
 from notifierd.pipeline.deliveries import Deliveries
+from notifierd.pipeline.digest import Digester
 from notifierd.pipeline.intake import Intake, IntakeLimits
 from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor
@@ -38,6 +41,7 @@ from notifierd.reloads import Reloads
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
 from notifierd.store.due import DueClock, postgres_clock
+from notifierd.store.heartbeats import HeartbeatStore
 
 Clock = Callable[[], datetime]
 
@@ -56,9 +60,11 @@ class Services:
     processor: Processor
     recorder: Recorder
     retrier: Retrier
+    digester: Digester  # sends what rate limits with overflow: digest set aside
     alerts: AlertService
     escalator: Escalator
     intake: Intake
+    heartbeats: Heartbeats
 
     def active(self) -> Active:
         return self.holder.active
@@ -118,7 +124,12 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
     alerts = AlertService(
         AlertStore(store.pool), deliveries, writer(store), active, clock, planned, senders
     )
-    processor = Processor(deliveries, Deduplicator(redis, keys), clock, alerts)
+
+    async def enqueue(payload: bytes) -> None:
+        await redis.lpush(keys.queue, payload)  # type: ignore[misc]
+
+    heartbeats = Heartbeats(HeartbeatStore(store.pool), alerts, enqueue, due_clock)
+    processor = Processor(deliveries, Deduplicator(redis, keys), clock, alerts, heartbeats)
     escalator = Escalator(
         AlertStore(escalation_store.pool),
         processor,
@@ -130,6 +141,9 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         vacuum_store=AlertStore(store.pool),
         planned=planned,
         due_clock=due_clock,
+        handoffs=HandoffNotices(
+            AlertStore(escalation_store.pool), processor, writer(escalation_store), active, clock
+        ),
     )
     recorder = Recorder(store)
     intake = Intake(
@@ -156,7 +170,9 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         processor=processor,
         recorder=recorder,
         retrier=Retrier(store, deliverer, active, due_clock=due_clock),
+        digester=Digester(store, deliverer, deliverer.limiter, active),
         alerts=alerts,
         escalator=escalator,
         intake=intake,
+        heartbeats=heartbeats,
     )

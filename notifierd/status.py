@@ -18,6 +18,10 @@ class DeliveryStatus(StrEnum):
     DEAD = "dead"  # failed for good: in the dead-letter queue
     SUPPRESSED = "suppressed"  # held back by a suppression window
     DEDUPLICATED = "deduplicated"  # held back: its dedup key was sent within the window
+    # Held by a rate limit with overflow: digest longer than its digest_after: waits in
+    # Postgres to go out in the next digest of its channel and recipient (pipeline/digest.py).
+    HELD = "held"
+    DIGESTED = "digested"  # sent as a line of a digest message; digested_into names it
 
 
 # Never sent again, and never overwritten by a replay: upsert_deliveries takes this set.
@@ -28,6 +32,7 @@ FINAL_DELIVERY_STATUSES = frozenset(
         DeliveryStatus.DEAD,
         DeliveryStatus.SUPPRESSED,
         DeliveryStatus.DEDUPLICATED,
+        DeliveryStatus.DIGESTED,
     }
 )
 
@@ -57,3 +62,10 @@ class DeadLetterKind(StrEnum):
 
     DELIVERY = "delivery"  # a delivery that failed for good
     REQUEST = "request"  # a request whose processing failed
+
+
+class HeartbeatState(StrEnum):
+    """A heartbeat's state in ``heartbeats`` (``notifierd heartbeats``)."""
+
+    OK = "ok"  # beaten within its interval and grace (or not yet due since the config named it)
+    LATE = "late"  # past interval + grace: its alert was opened, the next beat resolves it

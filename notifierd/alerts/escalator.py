@@ -23,15 +23,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from notifierd import metrics
 from notifierd.active import Active
+from notifierd.alerts.handoffs import HandoffNotices
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
+from notifierd.pipeline.oncall import paged_words, unpaged
 from notifierd.pipeline.outcome import Processed, Write
 from notifierd.pipeline.processor import Processor
 from notifierd.reconnect import Outage, until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus, StepStatus
-from notifierd.store.alerts import AlertStore, DueStep
+from notifierd.store.alerts import AlertStore, DueStep, EscalatedNow
 from notifierd.store.db import is_transient, known_deliveries
 from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.records import StepRef
@@ -46,6 +48,9 @@ BEHIND_AFTER = 0.2  # seconds late at claim time that make new intake wait for e
 MIN_GAP = 0.05
 # Steps this replica finishes between two VACUUMs of the steps table (see AlertStore.vacuum_steps).
 VACUUM_EVERY = 20_000
+
+# Who the timeline names for a level brought forward because the one before it paged no one.
+ESCALATED_BY = "notifierd"
 
 # A step's outcome as escalation_steps stores it: (alert, round, level, status).
 Done = tuple[str, int, int, StepStatus]
@@ -78,8 +83,10 @@ class Escalator:
         vacuum_store: AlertStore | None = None,
         planned: StepsPlanned | None = None,
         due_clock: DueClock = postgres_clock,
+        handoffs: HandoffNotices | None = None,
     ) -> None:
         self.store = store
+        self.handoffs = handoffs  # told on each poll: a handoff is noticed within a poll
         # Not the escalation pool: a VACUUM must not hold one of the connections claims use.
         self.vacuum_store = vacuum_store or store
         self.processor = processor
@@ -165,6 +172,14 @@ class Escalator:
                 "%d escalation step(s) claimed by a replica that died are due again", reclaimed
             )
         self._start_pass()
+        if self.handoffs is not None:
+            what = "telling on-call people their shift started"
+            try:
+                await self.handoffs.run_once()
+            except Exception as exc:  # claimed and not sent: that notice is lost, not repeated
+                self._outage.failed(what, f"the next poll looks again in {self.poll:g}s", exc)
+            else:
+                self._outage.succeeded(what)
 
     def _start_pass(self) -> None:
         if self._stopping:
@@ -316,7 +331,7 @@ class Escalator:
                     fired.append((item, result))
         if fired:
             await self._record([p for _, p in fired])
-        for item, _ in fired:
+        for item, result in fired:
             step = item.due.step
             done.append((step.alert_id, step.round, step.level, StepStatus.FIRED))
             events.append(
@@ -327,7 +342,8 @@ class Escalator:
                     "escalation",
                     f"level {step.level} (round {step.round + 1}) to {item.channels}, "
                     f"{item.late:.3f}s after due"
-                    + (f", asked for by {item.due.requested_by}" if item.due.requested_by else ""),
+                    + (f", asked for by {item.due.requested_by}" if item.due.requested_by else "")
+                    + paged_words(result.deliveries),
                 )
             )
             metrics.ESCALATIONS.inc()
@@ -335,6 +351,10 @@ class Escalator:
         await self._durably(
             lambda: self.store.finish_steps(done, events), "recording the steps' outcomes"
         )
+        for item, result in fired:
+            reason = unpaged(result.deliveries)
+            if reason is not None:
+                await self._next_level_now(item.due.step, now, reason)
         if failed:
             metrics.ESCALATION_STEP_FAILURES.inc(len(failed))
             await self._durably(
@@ -352,6 +372,34 @@ class Escalator:
             self._finished_since_vacuum = 0
             self._vacuum = asyncio.get_running_loop().create_task(self._vacuum_steps())
         return len(fired)
+
+    async def _next_level_now(self, step: StepRef, now: datetime, reason: str) -> None:
+        """A level that paged no one (nobody on call, no fallback) must not leave the alert
+        unseen until the next level's time: bring it forward as "escalate now" does."""
+        try:
+            done = await self.store.escalate_now(
+                step.alert_id, now, ESCALATED_BY, "escalation", reason
+            )
+        except Exception as exc:  # the next level still fires at its own time
+            log.warning(
+                "alert %s: could not bring its next level forward (%s): %s",
+                step.alert_id,
+                reason,
+                exc,
+                extra={"request_id": step.request_id, "event": "escalation_step_failed"},
+            )
+            return
+        if isinstance(done, EscalatedNow) and not done.joined:
+            log.warning(
+                "alert %s: level %d paged no one (%s); level %d (round %d) fires now",
+                step.alert_id,
+                step.level,
+                reason,
+                done.step.level,
+                done.step.round + 1,
+                extra={"request_id": step.request_id, "event": "oncall_unresolved"},
+            )
+            self._again = True  # the pass under way goes on to claim it
 
     async def _record(self, processed: list[Processed]) -> None:
         """Record what fired steps sent. They were sent: Postgres being away is waited out; a

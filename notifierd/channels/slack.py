@@ -317,6 +317,13 @@ def post_message_args(out: Outbound, attachments: list[Attachment]) -> dict[str,
         if blocks is not None and len(blocks) < MAX_BLOCKS:
             section = {"type": "mrkdwn", "text": truncate_keep_lines(listed, 3000)}
             blocks = [*blocks, {"type": "section", "text": section}]
+    mention = getattr(out.message, "mention", None)
+    if mention:  # the person a schedule paged: named in the notification and atop the blocks
+        tag = f"<@{mention}>"
+        fallback = f"{tag} {fallback}"
+        if blocks is not None and len(blocks) < MAX_BLOCKS:
+            paged = {"type": "mrkdwn", "text": f"{tag} you are on call"}
+            blocks = [{"type": "context", "elements": [paged]}, *blocks]
     limit = TEXT_WITH_BLOCKS_MAX if blocks else TEXT_MAX
     args: dict[str, Any] = {
         "channel": slack_channel(out.recipient or ""),

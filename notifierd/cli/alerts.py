@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from notifierd.cli.args import LIMIT
 from notifierd.cli.common import print_json
 from notifierd.cli.services import postgres_url, run_async
 from notifierd.cli.tables import TABLE_FORMAT, print_table
@@ -38,7 +39,7 @@ def alerts() -> None:
 
 @alerts.command("list")
 @click.option("--status", type=click.Choice([s.value for s in AlertStatus]))
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", type=LIMIT, default=50, show_default=True)
 @TABLE_FORMAT
 def list_(status: str | None, limit: int, fmt: str) -> None:
     """Alerts, newest first."""
@@ -96,7 +97,7 @@ def show(alert: str, fmt: str) -> None:
     )
     print_table(
         "escalation steps",
-        ["round", "level", "due", "status", "fired", "by replica", "asked for by"],
+        ["round", "level", "due", "status", "fired", "by replica", "asked for by", "paged"],
         [
             [
                 s["round"] + 1,
@@ -106,10 +107,22 @@ def show(alert: str, fmt: str) -> None:
                 s["fired_at"],
                 s["fired_by"],
                 s["requested_by"],
+                "; ".join(paged_line(p) for p in s.get("paged") or []),
             ]
             for s in found["steps"]
         ],
     )
+
+
+def paged_line(paged: dict[str, Any]) -> str:
+    """Where a step's notification went: ``schedule:primary → alice → chat @U0ALICE``, or
+    ``chat #ops`` for a recipient that names no schedule; its status when not delivered."""
+    where = f"{paged['channel']} {paged['address']}" if paged["address"] else paged["channel"]
+    if paged["via"] is not None:
+        who = paged["person"] or ("fallback" if paged["via"] == "fallback" else paged["via"])
+        where = f"{paged['recipient']} → {who}" + (f" → {where}" if paged["address"] else "")
+    status = paged["status"]
+    return where if status in ("delivered", "dry_run") else f"{where} ({status})"
 
 
 def _act(

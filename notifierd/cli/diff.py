@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from notifierd.cli.args import Moment
 from notifierd.cli.common import CONFIG, choose_config_dir, print_problems
 from notifierd.cli.report import shown_path
 
 if TYPE_CHECKING:
+    from notifierd.diff.oncall import OnCallChange
     from notifierd.diff.replay import Replayed
 
 
@@ -48,9 +52,16 @@ def _samples(given: Any) -> list[dict[str, Any]]:
         return []
     from notifierd.diff.samples import read_samples
 
-    samples, problems = read_samples(given.read())
-    for problem in problems:
-        click.echo(f"error: --requests: {problem}", err=True)
+    try:
+        text = given.read()
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(
+            f"not UTF-8 text ({exc.reason})", param_hint="--requests"
+        ) from None
+    samples, problems = read_samples(text)
+    # One error line (a usage error is one line), the other problems indented under it.
+    for number, problem in enumerate(problems):
+        click.echo(f"error: --requests: {problem}" if number == 0 else f"  {problem}", err=True)
     if problems:
         sys.exit(2)
     return samples
@@ -66,7 +77,10 @@ def _requests(old: Path, new: Path, samples: list[dict[str, Any]]) -> list[Repla
     for root in (old, new):  # the config tests of both sides, by case name
         loaded, _ = load_cases(root)
         for case in loaded:
-            cases.setdefault(case.name, Replayed(case.name, case.name, dict(case.request), case.at))
+            if case.request is not None:  # a case asserting only who is on call replays nothing
+                cases.setdefault(
+                    case.name, Replayed(case.name, case.name, dict(case.request), case.at)
+                )
     labels = sample_labels(samples, taken=frozenset(cases))
     return [
         *cases.values(),
@@ -100,6 +114,12 @@ def _requests(old: Path, new: Path, samples: list[dict[str, Any]]) -> list[Repla
     show_default=True,
 )
 @click.option(
+    "--at",
+    "at",
+    type=Moment(),
+    help="Compare who is on call for the 14 days from this ISO-8601 time (default: now).",
+)
+@click.option(
     "--exit-code", is_flag=True, help="Exit 1 when anything differs (like git diff --exit-code)."
 )
 def diff(
@@ -108,10 +128,16 @@ def diff(
     base: str | None,
     requests_file: Any,
     fmt: str,
+    at: datetime | None,
     exit_code: bool,
 ) -> None:
     """Semantic diff of two config repositories: `diff OLD NEW` or `diff --base GIT_REF [DIR]`
-    (DIR or --config DIR; default: $NOTIFIERD_CONFIG or ./config)."""
+    (DIR or --config DIR; default: $NOTIFIERD_CONFIG or ./config).
+
+    Beside what changed in routes, templates and the rest, and the requests now handled
+    differently, it lists every period of the next 14 days (from --at) in which a schedule has
+    someone else on call."""
+    from notifierd.diff.oncall import oncall_changes
     from notifierd.diff.replay import replay
     from notifierd.diff.structure import diff_snapshots
 
@@ -138,7 +164,7 @@ def diff(
             old_root, new_root = Path(dirs[0]), Path(dirs[1])
             old_label, new_label = shown_path(old_root), shown_path(new_root)
         for root in (old_root, new_root):
-            if not root.is_dir():
+            if not os.path.isdir(root):
                 raise click.UsageError(f"{shown_path(root)} is not a directory")
         from notifierd.cli.progress import progress
 
@@ -148,17 +174,52 @@ def diff(
                 changes = diff_snapshots(old.snapshot, new.snapshot)
                 requests = _requests(old_root, new_root, samples)
                 moved = replay(old, new, requests)
+                since = at or datetime.now(UTC)
+                handed = oncall_changes(old.snapshot, new.snapshot, since)
         except _Invalid as invalid:
             invalid.report()
             sys.exit(1)
-    _emit(fmt, old_label, new_label, changes, moved, len(requests))
-    sys.exit(1 if exit_code and (changes or moved) else 0)
+    _emit(fmt, old_label, new_label, changes, moved, len(requests), handed, since)
+    if handed or any(c.kind == "schedule" for c in changes):
+        _emit_oncall(fmt, handed, since)
+    sys.exit(1 if exit_code and (changes or moved or handed) else 0)
+
+
+def _emit_oncall(fmt: str, handed: list[OnCallChange], since: datetime) -> None:
+    """Who is on call instead, after the rest of the diff (JSON has it in its one document)."""
+    from notifierd.diff.oncall import HORIZON
+    from notifierd.schedules.listing import iso
+
+    if fmt == "json":
+        return
+    window = f"the {HORIZON.days} days from {iso(since)}"
+    if fmt == "markdown":
+        click.echo(f"\n**Who is on call, {window}:** {len(handed) or 'no'} change(s)")
+        for change in handed:
+            click.echo(f"- {change}")
+        return
+    if not handed:
+        click.echo(f"\nwho is on call: no change in {window}")
+        return
+    click.echo(f"\nwho is on call changes in {window}:")
+    for change in handed:
+        click.echo(f"  {change}")
 
 
 def _emit(
-    fmt: str, old: str, new: str, changes: list[Any], moved: list[Any], replayed: int
+    fmt: str,
+    old: str,
+    new: str,
+    changes: list[Any],
+    moved: list[Any],
+    replayed: int,
+    handed: list[OnCallChange],
+    since: datetime,
 ) -> None:
     if fmt == "json":
+        from notifierd.diff.oncall import HORIZON
+        from notifierd.schedules.listing import iso
+
         click.echo(
             json.dumps(
                 {
@@ -173,6 +234,11 @@ def _emit(
                         "changed": [
                             {"request": m.label, "differences": m.differences} for m in moved
                         ],
+                    },
+                    "oncall": {
+                        "from": iso(since),
+                        "until": iso(since + HORIZON),
+                        "changed": [change.as_json() for change in handed],
                     },
                 },
                 indent=2,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from notifierd.cli.args import LIMIT
 from notifierd.cli.common import print_json
 from notifierd.cli.services import redis_url, run_async, with_store
 from notifierd.cli.tables import TABLE_FORMAT, print_table
@@ -26,7 +27,7 @@ def dlq() -> None:
 
 @dlq.command("list")
 @click.option("--channel", help="Only this channel.")
-@click.option("--limit", default=100, show_default=True)
+@click.option("--limit", type=LIMIT, default=100, show_default=True)
 @TABLE_FORMAT
 def list_(channel: str | None, limit: int, fmt: str) -> None:
     """Dead deliveries and dead requests, newest first."""
@@ -87,6 +88,8 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
     for value in ids:
         with contextlib.suppress(ValueError):
             deliveries.append(uuid.UUID(value))
+    # Checked before Postgres is touched: a bad REDIS_URL must not leave half a retry done.
+    redis_at = redis_url()
 
     async def requeue(store: Store) -> tuple[int, int]:
         from notifierd.redisio.connect import connect_redis
@@ -97,7 +100,7 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
         async def push(queue: str, raw: str) -> None:
             nonlocal redis
             if redis is None:
-                redis = await connect_redis(redis_url())
+                redis = await connect_redis(redis_at)
             await redis.rpush(queue, raw)  # the consuming end: taken next
 
         try:

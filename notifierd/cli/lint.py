@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import click
 
+from notifierd.cli.args import Moment
 from notifierd.cli.common import config_option, require_config_dir
-from notifierd.cli.moment import Moment
 from notifierd.cli.report import emit_github, emit_json, emit_lines, emit_summary, shown_path
 from notifierd.config.problems import fails
 

@@ -3,29 +3,20 @@ and the same as an iCalendar file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from typing import IO
 
 import click
 
 from notifierd.cli import common
-from notifierd.cli.moment import Moment
+from notifierd.cli.args import Moment
 from notifierd.cli.tables import TABLE_FORMAT, print_table
-from notifierd.config.model import Layer, Schedule, Snapshot
+from notifierd.config.model import Schedule, Snapshot
 from notifierd.config.schema_errors import did_you_mean
-from notifierd.config.values import parse_duration
+from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
-from notifierd.schedules.oncall import Shift, describe, on_call, shifts, zone_of
-
-# How far --person and --ics look ahead when --next is not given.
-DEFAULT_AHEAD = timedelta(days=28)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    schedule: Schedule
-    shift: Shift
+from notifierd.schedules.listing import iso
+from notifierd.schedules.oncall import describe, zone_of
 
 
 @click.command()
@@ -76,42 +67,19 @@ def oncall(
             f"unknown person {person!r}{did_you_mean(person, snapshot.people)}",
             param_hint="--person",
         )
-    listing = span is not None or person is not None or ics_file is not None
-    if not listing:
-        rows = [Row(s, on_call(s, now)) for s in chosen]
+    looking_ahead = span is not None or person is not None or ics_file is not None
+    if not looking_ahead:
+        rows = listing.in_force(chosen, now)
     else:
-        rows = _listing(chosen, now, span or DEFAULT_AHEAD, person)
+        rows = listing.ahead(chosen, now, span or listing.DEFAULT_AHEAD, person)
     if ics_file is not None:
         name = person or (chosen[0].name if len(chosen) == 1 else "on-call")
-        ics_file.write(calendar(name, [CalendarShift(r.schedule, r.shift) for r in rows], now))
+        ics_file.write(calendar(name, rows, now))
         return
     if fmt == "json":
-        common.print_json(
-            {"at": _iso(now), "shifts" if listing else "on_call": [_json(r) for r in rows]}
-        )
+        common.print_json(listing.document(rows, now, looking_ahead))
     else:
-        _print_table(rows, now, listing)
-
-
-def _listing(
-    chosen: list[Schedule], now: datetime, span: timedelta, person: str | None
-) -> list[Row]:
-    rows: list[Row] = []
-    for s in chosen:
-        pieces = shifts(s, now, now + span)
-        if pieces:
-            # The shift in force began before --at: show (and export) its real start.
-            pieces[0] = Shift(
-                pieces[0].person, on_call(s, now).start, pieces[0].end, pieces[0].source
-            )
-            # ... and the last one its real end, not where the look-ahead stops.
-            last = pieces[-1]
-            end = on_call(s, last.end - timedelta(microseconds=1)).end
-            pieces[-1] = Shift(last.person, last.start, end, last.source)
-        rows += [Row(s, p) for p in pieces if person is None or p.person == person]
-    if person is not None:
-        rows.sort(key=lambda r: (r.shift.start, r.schedule.id))
-    return rows
+        _print_table(rows, now, looking_ahead)
 
 
 def _select(snapshot: Snapshot, name: str | None) -> list[Schedule]:
@@ -119,13 +87,11 @@ def _select(snapshot: Snapshot, name: str | None) -> list[Schedule]:
     if name is None:
         if not schedules:
             common.fail("the config has no schedules (config/schedules/<id>.yaml)", 2)
-        return [schedules[sid] for sid in sorted(schedules)]
+        return listing.every_schedule(snapshot)
+    found = listing.find_schedule(snapshot, name)
+    if found is not None:
+        return [found]
     bare = name.removeprefix("schedule:").removeprefix("@")
-    if bare in schedules:
-        return [schedules[bare]]
-    for s in schedules.values():
-        if s.handle == bare:
-            return [s]
     known = [*schedules, *(s.handle for s in schedules.values() if s.handle)]
     raise click.BadParameter(
         f"no schedule {name!r}{did_you_mean(bare, known)}; schedules: "
@@ -137,52 +103,25 @@ def _select(snapshot: Snapshot, name: str | None) -> list[Schedule]:
 def _parse_ahead(text: str | None) -> timedelta | None:
     if text is None:
         return None
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--next") from None
-    if seconds <= 0 or seconds > 366 * 86400:
-        raise click.BadParameter(f"{text!r}: look ahead between 1s and 366d", param_hint="--next")
-    return timedelta(seconds=seconds)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    span = listing.parse_ahead(text)
+    if isinstance(span, str):
+        raise click.BadParameter(span, param_hint="--next")
+    return span
 
 
 def _local(moment: datetime, schedule: Schedule) -> str:
     return moment.astimezone(zone_of(schedule.timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
-def _json(row: Row) -> dict[str, Any]:
-    s, shift = row.schedule, row.shift
-    source: dict[str, str | None] | None = None
-    if isinstance(shift.source, Layer):
-        source = {"kind": "layer", "layer": shift.source.name}
-    elif shift.source is not None:
-        source = {"kind": "override", "reason": shift.source.reason}
-    return {
-        "schedule": s.id,
-        "name": s.name,
-        "handle": s.handle,
-        "timezone": s.timezone,
-        "person": shift.person,
-        "start": _iso(shift.start),
-        "end": _iso(shift.end),
-        "source": source,
-        "fallback": list(s.fallback) if shift.person is None else [],
-    }
-
-
-def _who(row: Row) -> str:
+def _who(row: CalendarShift) -> str:
     if row.shift.person is not None:
         return row.shift.person
     fallback = ", ".join(row.schedule.fallback)
     return f"nobody (fallback: {fallback})" if fallback else "nobody"
 
 
-def _print_table(rows: list[Row], now: datetime, listing: bool) -> None:
-    title = f"shifts from {_iso(now)}" if listing else f"on call at {_iso(now)}"
+def _print_table(rows: list[CalendarShift], now: datetime, listing: bool) -> None:
+    title = f"shifts from {iso(now)}" if listing else f"on call at {iso(now)}"
     print_table(
         title,
         ("schedule", "handle", "on call", "from", "until", "decided by"),

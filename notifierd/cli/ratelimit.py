@@ -50,8 +50,10 @@ def status(config_dir: str, key_prefix: str, fmt: str) -> None:
             click.echo(f"no rate limits are configured in {shown_path(config_dir)}")
         return
 
+    redis_at = redis_url()
+
     async def main() -> list[LimitStatus]:
-        redis = await connect_redis(redis_url())
+        redis = await connect_redis(redis_at)
         try:
             return await RateLimiter(redis, Keys(key_prefix)).status(limits)
         finally:

@@ -12,6 +12,7 @@ import click
 
 from notifierd.active import Active
 from notifierd.cli import common
+from notifierd.cli.args import Moment, read_json
 from notifierd.cli.tables import TABLE_FORMAT, print_table, stdout_console
 from notifierd.config.model import Snapshot
 from notifierd.pipeline.preview import Finding, Preview, PreviewDelivery, preview
@@ -52,10 +53,19 @@ def routes() -> None:
     type=click.File("r"),
     help="Read the request as JSON from FILE ('-' for stdin); FIELD=VALUE pairs override it.",
 )
-@click.option("--at", "at", help="Route as of this ISO-8601 time (default: now; naive means UTC).")
+@click.option(
+    "--at",
+    "at",
+    type=Moment(),
+    help="Route as of this ISO-8601 time (default: now; naive means UTC).",
+)
 @TABLE_FORMAT
 def test(
-    fields: tuple[str, ...], config_dir: str, json_file: IO[str] | None, at: str | None, fmt: str
+    fields: tuple[str, ...],
+    config_dir: str,
+    json_file: IO[str] | None,
+    at: datetime | None,
+    fmt: str,
 ) -> None:
     """Show where a request would go, and what the daemon would do with it.
 
@@ -74,7 +84,7 @@ def test(
       notifierd routes test tags=deploy env=prod --at 2026-12-01T01:00:00Z
       echo '{"title": "x", "message": "y"}' | notifierd routes test --json -
     """
-    now = _parse_at(at)
+    now = at or datetime.now(UTC)
     data = _request_data(fields, json_file)
     snapshot = common.load_or_exit(config_dir)
     result = preview(Active.of(snapshot), data, now)
@@ -87,25 +97,11 @@ def test(
         sys.exit(1)
 
 
-def _parse_at(text: str | None) -> datetime:
-    if text is None or text == "now":
-        return datetime.now(UTC)
-    try:
-        # Python 3.10's fromisoformat does not read a trailing Z.
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not an ISO-8601 time; e.g. 2026-12-01T02:30:00Z or 2026-12-01T03:30+01:00",
-            param_hint="--at",
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _request_data(fields: tuple[str, ...], json_file: IO[str] | None) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if json_file is not None:
         try:
-            loaded = json.load(json_file)
+            loaded = read_json(json_file)
         except json.JSONDecodeError as exc:
             raise click.BadParameter(
                 f"{json_file.name}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from notifierd.cli.args import seconds_option_type
 from notifierd.cli.common import config_option, print_problems, require_config_dir
 from notifierd.cli.report import shown_path
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--http-head-timeout",
-    type=click.FloatRange(min=0.1),
+    type=seconds_option_type(3600, low=0.1, low_inclusive=True),
     default=10.0,
     show_default=True,
     help="Seconds a client has to send a whole request head (and a body, three times that) "
@@ -77,11 +78,17 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--heartbeat-ttl",
+    type=seconds_option_type(24 * 3600),
     default=15.0,
     show_default=True,
     help="Seconds without a heartbeat before another replica takes back this one's requests.",
 )
-@click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+)
 @click.option(
     "--log-format",
     type=click.Choice(["json", "text"]),
@@ -91,16 +98,18 @@ if TYPE_CHECKING:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=lambda: int(os.environ.get("NOTIFIERD_WORKERS", "1")),
+    envvar="NOTIFIERD_WORKERS",
+    default=1,
     show_default="$NOTIFIERD_WORKERS or 1",
     help="Daemon processes to run (one per core); they share the queue like replicas.",
 )
 # Set by the supervisor on the workers it starts (notifierd/supervisor.py), not by people.
-@click.option("--worker-slot", type=int, hidden=True)
+@click.option("--worker-slot", type=click.IntRange(0, 63), hidden=True)
 @click.option("--worker-owner", hidden=True)
 @click.option("--last-good-config", type=click.Path(file_okay=False), hidden=True)
 @click.option(
     "--shutdown-timeout",
+    type=seconds_option_type(3600, low_inclusive=True),
     default=10.0,
     show_default=True,
     help="Seconds to finish in-flight requests on SIGTERM before returning them to the queue.",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from notifierd.cli.common import print_json
+from notifierd.cli.args import WAIT_SECONDS, parse_json, read_json
 from notifierd.cli.progress import progress
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
+
+if TYPE_CHECKING:
+    from notifierd.client import Client
 
 
 def _json_option(value: str | None, what: str) -> Any:
@@ -18,10 +21,16 @@ def _json_option(value: str | None, what: str) -> Any:
         return None
     text = value
     if value.startswith("@"):
-        with open(value[1:], encoding="utf-8") as fh:
-            text = fh.read()
+        try:
+            with open(value[1:], encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise click.BadParameter(
+                f"cannot read {value[1:]!r}: {reason}", param_hint=what
+            ) from None
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError as exc:
         raise click.BadParameter(f"{what} is not valid JSON: {exc}") from None
 
@@ -50,7 +59,11 @@ def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--priority", type=click.Choice(["low", "medium", "high", "critical"]))
 @click.option("--severity", type=click.Choice(["info", "warning", "error", "critical"]))
 @click.option(
-    "--channel", "channels", multiple=True, help="Override the routes' channels (repeatable)."
+    "--channel",
+    "channels",
+    multiple=True,
+    help="Override the routes' channels (repeatable): a channel name, or a type (slack, "
+    "email, ...) for the routes' channels of that type, else its default: true channel.",
 )
 @click.option("--recipient", "recipients", multiple=True, help="Override recipients (repeatable).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
@@ -75,7 +88,7 @@ def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--wait",
     "wait",
-    type=float,
+    type=WAIT_SECONDS,
     default=None,
     metavar="SECONDS",
     help="Wait up to SECONDS for the outcome and print it.",
@@ -108,12 +121,12 @@ def send(
     fmt: str,
 ) -> None:
     """Validate a request and push it onto the queue; prints its id."""
-    from notifierd.client import Client, InvalidRequest
+    from notifierd.client import Client, InvalidRequest, build_request
 
     base: dict[str, Any] = {}
     if json_file is not None:
         try:
-            base = json.load(json_file)
+            base = read_json(json_file)
         except ValueError as exc:
             raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--json") from None
         if not isinstance(base, dict):
@@ -140,31 +153,78 @@ def send(
     }
     request = {**base, **{k: v for k, v in fields.items() if v not in (None, [], {})}}
 
-    async def main() -> tuple[str, Any]:
-        async with Client(redis_url(), postgres_url(), queue) as client:
-            rid = await client.send(request)
-            if not wait:
-                return rid, None
-            with progress(f"waiting for {rid} to be delivered"):
-                return rid, await client.wait(rid, wait)
-
     try:
-        rid, status = run_async(main())
+        # Checked first, so a request that cannot be sent connects to nothing.
+        payload = build_request(request)
     except InvalidRequest as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(1)
-    if fmt == "json":
-        print_json({"id": rid, "queue": queue, "status": status})
-        return
-    click.echo(rid)
+    # Malformed URLs are usage errors here, before anything is pushed.
+    redis_at = redis_url()
+    postgres_at = postgres_url() if wait else None
+
+    def announce(status: dict[str, Any] | None) -> None:
+        # One line per event, the same object each time: the id as soon as it is queued, and
+        # with --wait the outcome last (`head -1` / `tail -1` in scripts).
+        if fmt == "json":
+            click.echo(json.dumps({"id": payload["id"], "queue": queue, "status": status}))
+        elif status is None:
+            click.echo(payload["id"])
+
+    async def main() -> dict[str, Any] | None:
+        async with Client(redis_at, postgres_at, queue) as client:
+            if wait:
+                await _can_wait(client)
+            rid = await client.send(payload)
+            announce(None)
+            if not wait:
+                return None
+            try:
+                with progress(f"waiting for {rid} to be delivered"):
+                    return await client.wait(rid, wait)
+            except Exception as exc:  # whatever it was, the request is on the queue: say so
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise click.ClickException(
+                    f"the request WAS queued with id {rid}, but waiting for its outcome failed: "
+                    f"{reason}; check it with `notifierd status {rid}`"
+                ) from None
+
+    status = run_async(main())
     if status is not None:
+        if fmt == "json":
+            announce(status)
+            return
         click.echo(f"status: {status['status']}")
+        if status.get("reason"):  # e.g. rejected: a channel type with no channel to go to
+            click.echo(f"reason: {status['reason']}")
         for d in status["deliveries"]:
             click.echo(
                 f"  {d['channel']:<20} {d['recipient'] or '-':<28} {d['status']:<10} {d['error'] or ''}"
             )
     elif wait:
         click.echo(
-            f"not processed within {wait}s (is the daemon running on queue {queue}?)", err=True
+            f"not processed within {wait:g}s (is the daemon running on queue {queue}?); "
+            f"check it later with `notifierd status {payload['id']}`",
+            err=True,
         )
+
+
+async def _can_wait(client: Client) -> None:
+    """Postgres answers, or a usage-level error saying nothing was sent: --wait reads the
+    outcome from there, and a request pushed that cannot be waited for tempts a second send."""
+    from notifierd.errors import InvalidServiceUrl, ServiceUnavailable
+
+    try:
+        await client.connect_status()
+    except ServiceUnavailable as exc:
+        # A URL asyncpg cannot use is the user's to fix (usage, 2); a server down is not (1).
+        kind = _BadUrl if isinstance(exc, InvalidServiceUrl) else click.ClickException
+        raise kind(
+            f"{exc}; nothing was sent: --wait reads the outcome from PostgreSQL "
+            "(fix POSTGRES_URL, or send without --wait)"
+        ) from None
+
+
+class _BadUrl(click.ClickException):
+    exit_code = 2

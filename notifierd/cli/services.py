@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from notifierd.client import DEFAULT_POSTGRES_URL, DEFAULT_QUEUE, DEFAULT_REDIS_URL
+from notifierd.cli.args import checked_postgres_url, checked_redis_url
+from notifierd.client import DEFAULT_QUEUE
 
 if TYPE_CHECKING:
     from notifierd.store.db import Store
@@ -18,11 +19,13 @@ T = TypeVar("T")
 
 
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    """``$REDIS_URL`` (default: the local server); a malformed one is a usage error (exit 2)."""
+    return checked_redis_url()
 
 
 def postgres_url() -> str:
-    return os.environ.get("POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    """``$POSTGRES_URL`` (default: the local server); a malformed one is a usage error (exit 2)."""
+    return checked_postgres_url()
 
 
 def default_queue() -> str:
@@ -34,7 +37,7 @@ def run_async(coro: Awaitable[T], *, fast_loop: bool = False) -> T:
 
     ``fast_loop``: use uvloop where it is installed (the daemon: about a third more requests/s).
     """
-    from notifierd.errors import ServiceUnavailable
+    from notifierd.errors import InvalidServiceUrl, ServiceUnavailable
 
     try:
         if fast_loop:
@@ -47,7 +50,8 @@ def run_async(coro: Awaitable[T], *, fast_loop: bool = False) -> T:
         return asyncio.run(coro)  # type: ignore[arg-type]
     except ServiceUnavailable as exc:
         click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
+        # A malformed URL is the user's to fix (usage, 2); a server that is down is not (1).
+        raise SystemExit(2 if isinstance(exc, InvalidServiceUrl) else 1) from None
 
 
 async def with_store(fn: Callable[[Store], Awaitable[T]]) -> T:

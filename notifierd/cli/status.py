@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from notifierd.cli.args import HOURS, LIMIT, Since
 from notifierd.cli.common import print_json
 from notifierd.cli.services import run_async, with_store
 from notifierd.cli.tables import TABLE_FORMAT, print_table
@@ -98,12 +99,12 @@ def _short(error: str, limit: int = 80) -> str:
 
 
 @click.command()
-@click.option("--hours", default=24.0, show_default=True, help="How far back.")
+@click.option("--hours", type=HOURS, default=24.0, show_default=True, help="How far back.")
 @click.option("--channel", help="A channel name or type.")
 @click.option(
     "--status", "status_", help="Only deliveries in this status (delivered, dead, retrying, ...)."
 )
-@click.option("--limit", default=100, show_default=True)
+@click.option("--limit", type=LIMIT, default=100, show_default=True)
 @TABLE_FORMAT
 def history(hours: float, channel: str | None, status_: str | None, limit: int, fmt: str) -> None:
     """Recent deliveries, newest first."""
@@ -131,30 +132,18 @@ def history(hours: float, channel: str | None, status_: str | None, limit: int, 
     )
 
 
-def _parse_since(text: str) -> datetime:
-    from notifierd.config.values import parse_duration
-
-    try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            "use a duration such as 24h or an ISO time", param_hint="--since"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @click.command()
 @click.option(
-    "--since", default="24h", show_default=True, help="A duration (24h, 7d) or an ISO time."
+    "--since",
+    type=Since(),
+    default="24h",
+    show_default=True,
+    help="A duration (24h, 7d) or an ISO time.",
 )
 @TABLE_FORMAT
-def metrics(since: str, fmt: str) -> None:
+def metrics(since: datetime, fmt: str) -> None:
     """Totals, success rate and latency by channel."""
-    start = _parse_since(since)
+    start = since
     data = run_async(with_store(lambda s: s.metrics(start)))
     for c in data["channels"]:
         finished = c["delivered"] + c["dead"]

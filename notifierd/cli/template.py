@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from notifierd.cli import common
+from notifierd.cli.args import parse_json
 from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.config.model import CHANNEL_TYPES, Snapshot
 
@@ -82,10 +83,11 @@ def _read_context(value: str) -> dict[str, Any]:
         source = value[1:] or "-"
         try:
             text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            common.fail(f"cannot read --context file {source!r}: {exc.strerror or exc}")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc
+            common.fail(f"cannot read --context file {source!r}: {reason}")
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except json.JSONDecodeError as exc:
         common.fail(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
     if not isinstance(data, dict):

@@ -148,7 +148,8 @@ def test(config_dir: str, fmt: str) -> None:
     $NOTIFIERD_CONFIG or ./config).
 
     Each case sends a request through the router (and renders it, when asked) and checks the
-    routes, channels, deliveries, escalation, suppression and text. Exit 0 when every case
+    routes, channels, deliveries, escalation, suppression and text; an ``oncall`` check says
+    who is on call for a schedule at a time. Exit 0 when every case
     passes, 1 when one fails or the config or a case file is invalid, 2 on usage errors.
     """
     root = config_dir

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 from notifierd.config.matchers import parse_matcher
 from notifierd.config.model import (
     WEEKDAYS,
+    CalendarFeed,
     Channel,
     Contact,
     EscalationLevel,
+    Heartbeat,
     Layer,
     Override,
     Person,
@@ -67,7 +69,7 @@ def build_settings(data: Mapping[str, Any] | None) -> Settings:
 
 
 def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
-    own = ("type", "default_recipients", "allow_recipients", "fallback")
+    own = ("type", "default_recipients", "allow_recipients", "fallback", "default")
     settings = {k: v for k, v in data.items() if k not in own}
     return Channel(
         name=name,
@@ -76,6 +78,7 @@ def build_channel(name: str, data: Mapping[str, Any]) -> Channel:
         default_recipients=tuple(data.get("default_recipients") or ()),
         allow_recipients=tuple(data.get("allow_recipients") or ()),
         fallback=tuple(data.get("fallback") or ()),
+        default=bool(data.get("default", False)),
     )
 
 
@@ -114,6 +117,15 @@ def build_person(name: str, data: Mapping[str, Any]) -> Person:
     )
 
 
+def build_calendar_feed(name: str, data: Mapping[str, Any]) -> CalendarFeed:
+    return CalendarFeed(
+        name=name,
+        token=data["token"],
+        schedules=tuple(data.get("schedules") or ()),
+        people=tuple(data.get("people") or ()),
+    )
+
+
 def build_producer(producer_id: str, data: Mapping[str, Any]) -> Producer:
     may_act_on = data.get("may_act_on") or {}
     return Producer(
@@ -127,6 +139,19 @@ def build_producer(producer_id: str, data: Mapping[str, Any]) -> Producer:
     )
 
 
+def build_heartbeat(data: Mapping[str, Any]) -> Heartbeat:
+    return Heartbeat(
+        name=data["name"],
+        interval=parse_duration(data["interval"]),
+        grace=parse_duration(data.get("grace", "0s")),
+        producer=data["producer"],
+        title=data.get("title"),
+        severity=data.get("severity", "critical"),
+        labels=MappingProxyType({str(k): str(v) for k, v in (data.get("labels") or {}).items()}),
+        description=data.get("description"),
+    )
+
+
 def build_rate_limit(data: Mapping[str, Any]) -> RateLimit:
     return RateLimit(
         limit=int(data["limit"]),
@@ -135,6 +160,8 @@ def build_rate_limit(data: Mapping[str, Any]) -> RateLimit:
         burst=data.get("burst"),
         channel=data.get("channel"),
         type=data.get("type"),
+        overflow=data.get("overflow", "delay"),
+        digest_after=parse_duration(data["digest_after"]) if "digest_after" in data else None,
     )
 
 
@@ -227,6 +254,7 @@ def build_schedule(schedule_id: str, data: Mapping[str, Any], rel_path: str) -> 
         ),
         fallback=tuple(data.get("fallback") or ()),
         path=rel_path,
+        notify_handoff=bool(data.get("notify_handoff", False)),
     )
 
 

@@ -25,7 +25,7 @@ from notifierd.config.problems import Problem, Severity
 from notifierd.config.recipient_patterns import PatternError, parse_pattern
 from notifierd.config.recipients import fits, recipient_form, unfit_recipients
 from notifierd.config.schema_errors import did_you_mean
-from notifierd.config.values import ENV_REF_ONLY
+from notifierd.config.values import ENV_REF_ONLY, parse_duration
 from notifierd.config.yamlpos import Document, Mark
 
 # Credential shapes that must never sit in any setting, whatever its key.
@@ -264,6 +264,27 @@ def check_allow_recipients(check: Checker, channels: Mapping[str, Channel]) -> N
                     f"{exc} (channel '{name}')",
                     "bad-recipient-pattern",
                 )
+
+
+def check_type_defaults(check: Checker, channels_data: Mapping[str, Any]) -> None:
+    """At most one channel per type says ``default: true``: a request naming the type must
+    land on one channel, never a guess between two."""
+    first: dict[str, str] = {}
+    for name, data in channels_data.items():
+        if not isinstance(data, dict) or data.get("default") is not True:
+            continue
+        kind = data.get("type")
+        if not isinstance(kind, str):
+            continue  # the schema reports it
+        if kind in first:
+            check.at(
+                ("channels", name, "default"),
+                f"channels '{first[kind]}' and '{name}' are both the default {kind} channel; "
+                f"a request naming the type '{kind}' needs one: keep default: true on one",
+                "duplicate-type-default",
+            )
+        else:
+            first[kind] = name
 
 
 def check_fallbacks(check: Checker, channels_data: Mapping[str, Any]) -> None:
@@ -532,6 +553,37 @@ def check_rate_limits(
                 "'burst' applies only to algorithm: token_bucket",
                 "no-effect",
             )
+        _check_overflow(check, i, item)
+
+
+def _check_overflow(check: Checker, i: int, item: Mapping[str, Any]) -> None:
+    """``overflow: digest`` needs a positive ``digest_after``; ``digest_after`` needs a digest."""
+    digest = item.get("overflow") == "digest"
+    after = item.get("digest_after")
+    if digest and after is None:
+        check.at(
+            ("rate_limits", i, "overflow"),
+            "overflow: digest needs digest_after: how long a delivery may wait for the limit "
+            "before it goes into a digest (e.g. digest_after: 30s)",
+            "digest-without-after",
+        )
+    elif after is not None and not digest:
+        check.at(
+            ("rate_limits", i, "digest_after"),
+            "'digest_after' applies only to overflow: digest",
+            "no-effect",
+        )
+    elif isinstance(after, str):
+        try:
+            positive = parse_duration(after) > 0
+        except ValueError:
+            return  # the schema reports it
+        if not positive:
+            check.at(
+                ("rate_limits", i, "digest_after"),
+                "digest_after must be longer than 0s",
+                "digest-after-not-positive",
+            )
 
 
 def check_suppressions(check: Checker) -> None:
@@ -641,12 +693,67 @@ def _check_fixed_window(check: Checker, i: int, item: dict[str, Any], name: str)
         )
 
 
+def check_heartbeats(check: Checker) -> None:
+    """Heartbeats: unique names, a producer the config knows, and an interval that is one."""
+    data = check.parsed.data
+    producers = data.get("producers") if isinstance(data.get("producers"), dict) else {}
+    known = {str(p) for p in producers} | {ANONYMOUS_PRODUCER}
+    check_duplicate_names(check, "heartbeats", "heartbeat")
+    for i, item in _items(data, "heartbeats"):
+        producer = item.get("producer")
+        if isinstance(producer, str) and producer not in known:
+            check.at(
+                ("heartbeats", i, "producer"),
+                f"unknown producer '{producer}'{did_you_mean(producer, known)}: a heartbeat is "
+                "beaten by a producer from producers: (or 'anonymous', the default queue)",
+                "unknown-producer",
+            )
+        interval = item.get("interval")
+        if isinstance(interval, str) and _seconds(interval) == 0:
+            check.at(
+                ("heartbeats", i, "interval"),
+                "a heartbeat's interval must be longer than 0s",
+                "bad-duration",
+            )
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return parse_duration(text)
+    except ValueError:
+        return None  # the schema says what is wrong with it
+
+
 def check_template_files(templates: Iterable[TemplateVersion]) -> dict[str, list[str]]:
     """Template name -> versions, for reference checks."""
     out: dict[str, list[str]] = {}
     for tv in templates:
         out.setdefault(tv.name, []).append(tv.version)
     return out
+
+
+def check_calendar_feeds(check: Checker, schedule_ids: Iterable[str]) -> None:
+    """Each calendar feed names schedules and people that exist."""
+    data = check.parsed.data
+    feeds = data.get("calendar_feeds")
+    if not isinstance(feeds, dict):
+        return
+    people = data.get("people") if isinstance(data.get("people"), dict) else {}
+    known = {"schedules": sorted(schedule_ids), "people": sorted(str(p) for p in people)}
+    for name, feed in feeds.items():
+        if not isinstance(feed, dict):
+            continue
+        for key, what in (("schedules", "schedule"), ("people", "person")):
+            refs = feed.get(key)
+            for i, ref in enumerate(refs if isinstance(refs, list) else ()):
+                if isinstance(ref, str) and ref not in known[key]:
+                    check.at(
+                        ("calendar_feeds", name, key, i),
+                        f"calendar feed '{name}' names unknown {what} '{ref}'"
+                        f"{did_you_mean(ref, known[key])}; known: "
+                        f"{', '.join(known[key]) or 'none'}",
+                        f"unknown-{what}",
+                    )
 
 
 def check_principals(check: Checker) -> None:
@@ -658,7 +765,9 @@ def check_principals(check: Checker) -> None:
     routes = {str(r["name"]) for _, r in _items(data, "routes") if isinstance(r.get("name"), str)}
     known_producers = {str(p) for p in producers} | {ANONYMOUS_PRODUCER}
     tokens: dict[str, tuple[Any, ...]] = {}
-    for kind, entries in (("producers", producers), ("people", people)):
+    feeds = data.get("calendar_feeds") if isinstance(data.get("calendar_feeds"), dict) else {}
+    # A feed token travels in URLs: one that is also an API token would leak that principal.
+    for kind, entries in (("producers", producers), ("people", people), ("calendar_feeds", feeds)):
         for name, entry in entries.items():
             if not isinstance(entry, dict):
                 continue

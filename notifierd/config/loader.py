@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from notifierd.config import cache, checks
 from notifierd.config.build import (
+    build_calendar_feed,
+    build_heartbeat,
     build_person,
     build_policy,
     build_producer,
@@ -178,6 +180,8 @@ def validate_repository(
     check_schedules(
         schedules, problems, people, channels, channel_names or [], routes_read=routes_read
     )
+    if routes_read and routes_pair is not None:
+        checks.check_calendar_feeds(Checker(routes_pair[1], problems), list(schedules))
 
     result = ValidationResult(
         reading_order(syntax, schema, problems), files=[s.rel_path for s in sources]
@@ -207,6 +211,7 @@ def _check_routes_file(
     checks.check_default_recipients(check, channels)
     checks.check_allow_recipients(check, channels)
     checks.check_fallbacks(check, channels_data)
+    checks.check_type_defaults(check, channels_data)
     checks.check_duplicate_names(check, "routes", "route")
     checks.check_duplicate_names(check, "suppressions", "suppression")
     for i, route in checks._items(data, "routes"):
@@ -238,6 +243,7 @@ def _check_routes_file(
     checks.check_suppressions(check)
     checks.check_people(check)
     checks.check_principals(check)
+    checks.check_heartbeats(check)
 
 
 def _check_policy(
@@ -299,11 +305,20 @@ def _build_snapshot(
         producers=MappingProxyType(
             {pid: build_producer(pid, p) for pid, p in (routes_data.get("producers") or {}).items()}
         ),
+        heartbeats=MappingProxyType(
+            {h["name"]: build_heartbeat(h) for h in routes_data.get("heartbeats") or ()}
+        ),
         schedules=MappingProxyType(
             {
                 s.name: build_schedule(s.name, p.data, s.rel_path)
                 for s, p in parsed.values()
                 if s.kind == "schedule"
+            }
+        ),
+        calendar_feeds=MappingProxyType(
+            {
+                name: build_calendar_feed(name, feed)
+                for name, feed in (routes_data.get("calendar_feeds") or {}).items()
             }
         ),
     )

@@ -57,6 +57,9 @@ class Channel:
     # Channels a delivery that dies here is sent through instead (one hop: a fallback
     # delivery that dies does not fall back again).
     fallback: tuple[str, ...] = ()
+    # This channel is its type's default: where a request naming the type goes when its
+    # routes chose no channel of that type (at most one per type; validate checks).
+    default: bool = False
 
     @property
     def targeted(self) -> bool:
@@ -164,6 +167,14 @@ class RateLimit:
     burst: int | None = None
     channel: str | None = None
     type: str | None = None
+    # "delay": what the limit holds waits its turn. "digest": what it holds longer than
+    # ``digest_after`` seconds is sent as one digest per channel and recipient.
+    overflow: str = "delay"
+    digest_after: float | None = None
+
+    @property
+    def digests(self) -> bool:
+        return self.overflow == "digest" and self.digest_after is not None
 
     @property
     def key(self) -> str:
@@ -199,6 +210,35 @@ class Policy:
     repeat: int = 0
     description: str | None = None
     repeat_after: float | None = None  # seconds between rounds; None: derived from the levels
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A producer that must check in every ``interval``; ``grace`` seconds later than that, an
+    alert opens (dedup key ``heartbeat:<name>``) and routes like any other."""
+
+    name: str
+    interval: float
+    producer: str  # the producer id allowed to beat it; ``anonymous``: the default queue
+    grace: float = 0.0
+    title: str | None = None
+    severity: str = "critical"
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    description: str | None = None
+
+    @property
+    def allowed(self) -> float:
+        """Seconds after a beat the next may take before the heartbeat is late."""
+        return self.interval + self.grace
+
+    @property
+    def dedup_key(self) -> str:
+        return heartbeat_key(self.name)
+
+
+def heartbeat_key(name: str) -> str:
+    """The dedup key of the alert a late heartbeat opens."""
+    return f"heartbeat:{name}"
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
@@ -251,6 +291,18 @@ class Schedule:
     handle: str | None = None
     fallback: tuple[str, ...] = ()
     path: str = ""
+    notify_handoff: bool = False  # tell the incoming person their shift started
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFeed:
+    """``calendar_feeds.<name>`` in routes.yaml: a token that reads the calendar (.ics) feeds of
+    these schedules and people, sent in the feed's URL since calendar apps send no headers."""
+
+    name: str
+    token: str  # the environment reference, ``${NAME}``
+    schedules: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,3 +367,5 @@ class Snapshot:
     people: Mapping[str, Person] = field(default_factory=lambda: MappingProxyType({}))
     producers: Mapping[str, Producer] = field(default_factory=lambda: MappingProxyType({}))
     schedules: Mapping[str, Schedule] = field(default_factory=lambda: MappingProxyType({}))
+    heartbeats: Mapping[str, Heartbeat] = field(default_factory=lambda: MappingProxyType({}))
+    calendar_feeds: Mapping[str, CalendarFeed] = field(default_factory=lambda: MappingProxyType({}))

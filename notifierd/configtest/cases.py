@@ -15,24 +15,42 @@ from notifierd.config.yamlpos import Document, Mark, parse
 from notifierd.intake.parse import request_problems
 
 
+@dataclass(frozen=True, slots=True)
+class OnCallCheck:
+    """``oncall:`` in a case: ``person`` (None: nobody) is on call for ``schedule`` (an id or
+    a handle) at ``at``."""
+
+    schedule: str
+    at: datetime
+    person: str | None
+
+
 @dataclass(frozen=True)
 class Case:
-    """One config test: a request, when it arrives, and what the config must do with it."""
+    """One config test: a request, when it arrives, and what the config must do with it; and
+    who must be on call when."""
 
     name: str
     path: str  # posix, relative to the config root, e.g. "tests/routing.yaml"
     line: int  # where the case starts (1-based)
-    request: dict[str, Any]
+    request: dict[str, Any] | None  # None: the case asserts only who is on call
     at: datetime | None  # None: now, UTC
     expect: dict[str, Any]
     index: int = 0  # position in the file's ``cases`` list
+    # Instead of ``request``: the heartbeat whose late alert is the request (routes.yaml).
+    heartbeat: str | None = None
     doc: Document | None = field(default=None, compare=False, repr=False)
+    oncall: tuple[OnCallCheck, ...] = ()
 
     def mark(self, *path: Any) -> Mark:
         """Where ``expect.<path>`` stands in the file (the key, else the nearest parent)."""
+        return self.mark_of("expect", *path)
+
+    def mark_of(self, *path: Any) -> Mark:
+        """Where ``<path>`` of the case stands in the file (the key, else the nearest parent)."""
         if self.doc is None:
             return Mark(self.line, 1)
-        return self.doc.key_mark(("cases", self.index, "expect", *path))
+        return self.doc.key_mark(("cases", self.index, *path))
 
 
 def case_files(root: str | Path) -> list[Path]:
@@ -79,7 +97,7 @@ def load_file(root: Path, path: Path) -> tuple[list[Case], list[Problem]]:
             )
             continue
         seen[name] = start.line
-        bad = request_problems(item["request"])
+        bad = request_problems(item["request"]) if "request" in item else []
         if bad:
             m = doc.value_mark(("cases", i, "request"))
             problems += [
@@ -87,32 +105,78 @@ def load_file(root: Path, path: Path) -> tuple[list[Case], list[Problem]]:
                 for msg in bad
             ]
             continue
-        try:
-            at = _parse_at(item["at"]) if "at" in item else None
-        except ValueError:
-            m = doc.value_mark(("cases", i, "at"))
-            problems.append(
-                Problem(
-                    rel,
-                    m.line,
-                    m.column,
-                    f"case '{name}': 'at' must be an RFC 3339 time, e.g. 2026-11-25T12:00:00Z",
-                )
-            )
+        at = _time(doc, rel, name, ("cases", i, "at"), item.get("at"))
+        if isinstance(at, Problem):
+            problems.append(at)
+            continue
+        checks = [
+            _oncall_check(doc, rel, name, (i, j), check, at)
+            for j, check in enumerate(item.get("oncall", ()))
+        ]
+        wrong = [c for c in checks if isinstance(c, Problem)]
+        if wrong:
+            problems += wrong
             continue
         cases.append(
             Case(
                 name=name,
                 path=rel,
                 line=start.line,
-                request=item["request"],
+                request=item.get("request"),
+                heartbeat=item.get("heartbeat"),
                 at=at,
-                expect=item["expect"],
+                expect=item.get("expect", {}),
                 index=i,
                 doc=doc,
+                oncall=tuple(c for c in checks if isinstance(c, OnCallCheck)),
             )
         )
     return cases, problems
+
+
+def _time(
+    doc: Document, rel: str, name: str, path: tuple[Any, ...], text: str | None
+) -> datetime | Problem | None:
+    """The time ``text`` at ``path`` (None when absent), or the located problem with it."""
+    if text is None:
+        return None
+    try:
+        return _parse_at(text)
+    except ValueError:
+        m = doc.value_mark(path)
+        return Problem(
+            rel,
+            m.line,
+            m.column,
+            f"case '{name}': 'at' must be an RFC 3339 time, e.g. 2026-11-25T12:00:00Z",
+        )
+
+
+def _oncall_check(
+    doc: Document,
+    rel: str,
+    name: str,
+    where: tuple[int, int],
+    check: dict[str, Any],
+    case_at: datetime | None,
+) -> OnCallCheck | Problem:
+    """``oncall[j]`` of case ``i`` (``where``), at its own time or the case's."""
+    path = ("cases", where[0], "oncall", where[1])
+    at = _time(doc, rel, name, (*path, "at"), check.get("at"))
+    if isinstance(at, Problem):
+        return at
+    at = at or case_at
+    if at is None:
+        m = doc.value_mark(path)
+        return Problem(
+            rel,
+            m.line,
+            m.column,
+            f"case '{name}': an on-call check needs a time: 'at' on the check or on the case "
+            "(who is on call changes; 'now' would make the test flaky)",
+            code="oncall-at",
+        )
+    return OnCallCheck(check["schedule"], at, check["person"])
 
 
 def load_cases(root: str | Path) -> tuple[list[Case], list[Problem]]:

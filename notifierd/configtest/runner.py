@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from notifierd.config.heartbeats import late_alert
 from notifierd.config.model import Snapshot
-from notifierd.configtest.cases import Case
+from notifierd.configtest.cases import Case, OnCallCheck
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery, Router, RoutingDecision
+from notifierd.schedules.listing import find_schedule, iso
+from notifierd.schedules.oncall import describe, on_call
+from notifierd.schedules.paging import Paged, page
 from notifierd.templates import TemplateCatalog
 
 
@@ -78,12 +82,31 @@ class _Run:
         case: Case,
         request: Request,
         decision: RoutingDecision,
+        now: datetime,
     ):
         self.snapshot = snapshot
         self.case = case
         self.decision = decision
         self.renderer = Renderer(catalog, request)
         self.failures: list[Failure] = []
+        # (channel, recipient, person) of each delivery, a schedule resolved at the case's
+        # time as the daemon resolves it at a delivery's first attempt.
+        self.sent = [self.resolved(d, request, now) for d in decision.deliveries]
+
+    def resolved(
+        self, d: PlannedDelivery, request: Request, now: datetime
+    ) -> tuple[str, str | None, str | None]:
+        sid = (d.recipient or "").removeprefix("schedule:")
+        schedule = self.snapshot.schedules.get(sid) if d.recipient != sid else None
+        channel = self.snapshot.channels.get(d.channel)
+        if schedule is None or channel is None:
+            return d.channel, d.recipient, None
+        paged = page(
+            schedule, self.snapshot.people, channel, request.severity, request.priority, now
+        )
+        if isinstance(paged, Paged):
+            return d.channel, paged.address, paged.person
+        return d.channel, None, None  # paged nobody: nothing is sent
 
     def fail(self, path: tuple[Any, ...], message: str, expected: Any, actual: Any) -> None:
         mark = self.case.mark(*path)
@@ -120,7 +143,7 @@ class _Run:
                     want,
                     got_set,
                 )
-        actual_pairs = {(d.channel, d.recipient) for d in dec.deliveries}
+        actual_pairs = {(c, r) for c, r, _ in self.sent}
         if "deliveries" in expect:
             want_pairs = {(p["channel"], p.get("recipient")) for p in expect["deliveries"]}
             if want_pairs != actual_pairs:
@@ -141,7 +164,12 @@ class _Run:
                     [list(p) for p in sorted(want_pairs, key=str)],
                     [list(p) for p in sorted(actual_pairs, key=str)],
                 )
+            for i, p in enumerate(expect["deliveries"]):
+                self.check_person(("deliveries", i, "person"), p)
         for i, p in enumerate(expect.get("includes") or ()):
+            if "person" in p:  # who is paged, and at which recipient when it says
+                self.check_person(("includes", i, "person"), p)
+                continue
             if "recipient" in p:
                 ok = (p["channel"], p["recipient"]) in actual_pairs
                 want_s = _pair(p["channel"], p["recipient"])
@@ -177,6 +205,27 @@ class _Run:
             self.check_template(expect["template"])
         for i, item in enumerate(expect.get("rendered") or ()):
             self.check_rendered(i, item)
+
+    def check_person(self, path: tuple[Any, ...], want: dict[str, Any]) -> None:
+        """``person``: who a schedule delivery on that channel (to that recipient) pages."""
+        if "person" not in want:
+            return
+        on = [
+            (r, person)
+            for c, r, person in self.sent
+            if c == want["channel"] and ("recipient" not in want or r == want["recipient"])
+        ]
+        if any(person == want["person"] for _, person in on):
+            return
+        where = _pair(want["channel"], want.get("recipient"))
+        got = sorted({str(person) for _, person in on if person is not None})
+        self.fail(
+            path,
+            f"expected {where} to page {want['person'] or 'no person'}, "
+            + (f"got {_names(got)}" if got else "it pages no person"),
+            want["person"],
+            got,
+        )
 
     def check_template(self, want: str | None) -> None:
         used: dict[str, str | None] = {}
@@ -242,6 +291,17 @@ class _Run:
                         self.fail(("rendered", i, part), msg, item[part], actual)
 
 
+def _request_data(snapshot: Snapshot, case: Case) -> dict[str, Any]:
+    """The case's request, or the alert its heartbeat opens when late."""
+    if case.heartbeat is None:
+        return {"id": f"test:{case.name}", **(case.request or {})}
+    heartbeat = snapshot.heartbeats.get(case.heartbeat)
+    if heartbeat is None:
+        known = ", ".join(sorted(snapshot.heartbeats)) or "none"
+        raise LookupError(f"no heartbeat named {case.heartbeat!r} (heartbeats: {known})")
+    return late_alert(heartbeat, f"test:{case.name}", None)
+
+
 def run_case(
     snapshot: Snapshot, router: Router, catalog: TemplateCatalog, case: Case
 ) -> CaseResult:
@@ -249,12 +309,39 @@ def run_case(
 
     Never raises: a bug or a bad request becomes the result's ``error``.
     """
+    failures: list[Failure] = []
     try:
-        request = Request.from_dict({"id": f"test:{case.name}", **case.request})
-        now = case.at or datetime.now(UTC)
-        decision = router.route(request, now)
-        run = _Run(snapshot, catalog, case, request, decision)
-        run.check(case.expect)
+        if case.request is not None or case.heartbeat is not None:
+            request = Request.from_dict(_request_data(snapshot, case))
+            now = case.at or datetime.now(UTC)
+            decision = router.route(request, now)
+            run = _Run(snapshot, catalog, case, request, decision, now)
+            run.check(case.expect)
+            failures += run.failures
+        for i, check in enumerate(case.oncall):
+            failures += _check_oncall(snapshot, case, i, check)
     except Exception as exc:  # one broken case must not stop the others
         return CaseResult(case, error=f"{type(exc).__name__}: {exc}")
-    return CaseResult(case, run.failures)
+    return CaseResult(case, failures)
+
+
+def _check_oncall(snapshot: Snapshot, case: Case, i: int, check: OnCallCheck) -> list[Failure]:
+    """``oncall[i]``: whether ``check.person`` (None: nobody) is on call at ``check.at``."""
+    schedule = find_schedule(snapshot, check.schedule)
+    if schedule is None:
+        mark = case.mark_of("oncall", i, "schedule")
+        known = ", ".join(sorted(snapshot.schedules)) or "none"
+        message = f"no schedule {check.schedule!r} (an id or a handle); schedules: {known}"
+        return [Failure(f"oncall[{i}].schedule", mark.line, mark.column, message)]
+    shift = on_call(schedule, check.at)
+    if shift.person == check.person:
+        return []
+    mark = case.mark_of("oncall", i, "person")
+    message = (
+        f"expected {check.person or 'nobody'} on call for {schedule.id} at {iso(check.at)}, "
+        f"got {shift.person or 'nobody'} ({describe(shift.source)}, "
+        f"{iso(shift.start)} → {iso(shift.end)})"
+    )
+    return [
+        Failure(f"oncall[{i}].person", mark.line, mark.column, message, check.person, shift.person)
+    ]

@@ -17,6 +17,8 @@ def read_samples(text: str) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         decoded = json.loads(text)
         items = decoded if isinstance(decoded, list) else [decoded]
+    except RecursionError:
+        return [], ["the JSON is nested too deeply"]
     except ValueError:
         items, problems = [], []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -26,6 +28,8 @@ def read_samples(text: str) -> tuple[list[dict[str, Any]], list[str]]:
                 items.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 problems.append(f"line {number} is not JSON: {exc.msg} (column {exc.colno})")
+            except RecursionError:
+                problems.append(f"line {number} is JSON nested too deeply")
         if problems:
             return [], problems
     problems = [

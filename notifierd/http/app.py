@@ -1,4 +1,5 @@
-"""The HTTP routes: health, readiness, metrics, reload, intake, status, alert actions, Slack."""
+"""The HTTP routes: health, readiness, metrics, reload, intake, status, alert actions, who is on
+call (JSON and calendar feeds), Slack."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -20,7 +22,9 @@ from notifierd.http import auth, slack, slack_replies
 from notifierd.http.connections import connection_state
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
 from notifierd.intake.webhooks import ALERTMANAGER, GRAFANA, Dialect, Invalid, translate
-from notifierd.principals import Principal, Refused, Role, slack_actor
+from notifierd.principals import FeedKind, Principal, Refused, Role, slack_actor
+from notifierd.schedules import listing
+from notifierd.schedules.ics import CalendarShift, calendar
 
 if TYPE_CHECKING:
     from notifierd.http.backend import AlertActions, Backend
@@ -41,6 +45,10 @@ WEBHOOK_TIMEOUT = 10.0
 CHECK_TIMEOUT = 2.0  # per readiness check: a probe must answer before its own timeout
 SLACK_WAIT = 2.0  # Slack wants an answer within 3 s; slower work finishes in the background
 SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"
+
+# A calendar feed shows the last week too (a shift just ended stays visible) and eight ahead.
+FEED_BEHIND = timedelta(days=7)
+FEED_AHEAD = timedelta(days=56)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,7 +79,13 @@ def build_app(
     ``body_timeout``: seconds a client has to send its request body."""
     # One request body is at most one queue request; aiohttp answers 413 beyond it.
     app = web.Application(
-        middlewares=[_errors_as_json, connection_state, _bearer_token, _body_deadline],
+        middlewares=[
+            _request_log,
+            _errors_as_json,
+            connection_state,
+            _bearer_token,
+            _body_deadline,
+        ],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[BACKEND] = backend
@@ -86,16 +100,35 @@ def build_app(
     app.router.add_post("/api/v1/notify", notify)
     app.router.add_post("/api/v1/alertmanager", alertmanager)
     app.router.add_post("/api/v1/grafana", grafana)
+    app.router.add_post("/api/v1/heartbeats/{name}", heartbeat)
     app.router.add_get("/api/v1/requests/{id}", request_status)
     app.router.add_post("/api/v1/alerts/{id}/ack", acknowledge)
     app.router.add_post("/api/v1/alerts/{id}/resolve", resolve)
     app.router.add_post("/api/v1/alerts/{id}/escalate", escalate)
+    app.router.add_get("/api/v1/oncall", oncall)
+    app.router.add_get("/api/v1/oncall/schedules/{id}.ics", schedule_feed)
+    app.router.add_get("/api/v1/oncall/people/{name}.ics", person_feed)
     app.router.add_post("/slack/interactions", slack_interactions)
     app.on_shutdown.append(_finish_background)
     return app
 
 
 # -- middlewares ---------------------------------------------------------------------------------
+
+
+@web.middleware
+async def _request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One debug line per request, its URL redacted: a calendar feed's URL carries its token."""
+    response = await handler(request)
+    if log.isEnabledFor(logging.DEBUG):  # the redaction is not free: only when it is written
+        log.debug(
+            "HTTP %s %s -> %d",
+            request.method,
+            auth.redacted(request.path_qs),
+            response.status,
+            extra={"event": "http_request"},
+        )
+    return response
 
 
 @web.middleware
@@ -119,7 +152,10 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
         raise
     except Exception:
         log.exception(
-            "HTTP %s %s failed", request.method, request.path, extra={"event": "http_error"}
+            "HTTP %s %s failed",
+            request.method,
+            auth.redacted(request.path_qs),
+            extra={"event": "http_error"},
         )
         return error(500, "internal error; see the daemon log")
 
@@ -131,6 +167,8 @@ async def _bearer_token(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else request.path
+    if route in auth.FEED_ROUTES:
+        return await handler(request)  # the feed's own token, checked by its handler
     try:
         request[PRINCIPAL] = auth.principal_for(
             request.app[BACKEND].principals(),
@@ -342,6 +380,27 @@ async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
     )
 
 
+async def heartbeat(request: web.Request) -> web.Response:
+    """A beat of the heartbeat ``name`` (routes.yaml ``heartbeats:``) by its producer: 200;
+    404 for a name the config has not; 403 for any principal but its producer."""
+    name = request.match_info["name"]
+    if (problem := _id_problem(name)) is not None:
+        return error(400, f"invalid heartbeat name: {problem}")
+    actor = principal(request)
+    done = await request.app[BACKEND].beat(name, actor)
+    if done is None:
+        return error(404, "no such heartbeat", name=name)
+    if isinstance(done, Refused):
+        return error(403, "you may not beat this heartbeat", reason=done.reason, name=name)
+    log.info(
+        "heartbeat %s beaten over HTTP by %s",
+        name,
+        actor.id,
+        extra={"event": "http_heartbeat"},
+    )
+    return answer(done)
+
+
 def _decode_json(raw: bytes) -> tuple[Any, str | None]:
     """(value, None), or (None, what is wrong with the bytes)."""
     try:
@@ -394,6 +453,93 @@ def _id_problem(text: str) -> str | None:
     if not text.isprintable() or any(c.isspace() for c in text):
         return "ids contain no spaces, control characters (such as %00) or lone surrogates"
     return None
+
+
+# -- who is on call ------------------------------------------------------------------------------
+
+
+async def oncall(request: web.Request) -> web.Response:
+    """Who is on call (``notifierd oncall --format json``): ``at`` (ISO-8601, default now),
+    ``schedule`` (an id or handle), ``next`` (a look-ahead such as 7d), ``person``."""
+    snapshot = request.app[BACKEND].config()
+    query = request.query
+    now = listing.parse_moment(query["at"]) if "at" in query else datetime.now(UTC)
+    if isinstance(now, str):
+        return error(400, f"at: {now}")
+    span = listing.parse_ahead(query["next"]) if "next" in query else None
+    if isinstance(span, str):
+        return error(400, f"next: {span}")
+    chosen = listing.every_schedule(snapshot)
+    if "schedule" in query:
+        found = listing.find_schedule(snapshot, query["schedule"])
+        if found is None:
+            return error(404, "no such schedule", schedule=query["schedule"])
+        chosen = [found]
+    person = query.get("person")
+    if person is not None and person not in snapshot.people:
+        return error(404, "no such person", person=person)
+    looking_ahead = span is not None or person is not None
+    if looking_ahead:
+        # Up to a year of many schedules: computed off the event loop.
+        rows = await asyncio.to_thread(
+            listing.ahead, chosen, now, span or listing.DEFAULT_AHEAD, person
+        )
+    else:
+        rows = listing.in_force(chosen, now)
+    return answer(listing.document(rows, now, looking_ahead))
+
+
+async def schedule_feed(request: web.Request) -> web.Response:
+    """One schedule's shifts as an iCalendar feed, for the token of a feed that names it."""
+    snapshot = request.app[BACKEND].config()
+    sid = request.match_info["id"]
+    # The token first, whatever the id: an unknown schedule must not answer sooner.
+    allowed = _feed_allowed(request, FeedKind.SCHEDULE, sid)
+    schedule = snapshot.schedules.get(sid)
+    if schedule is None or not allowed:
+        return _no_feed()
+    now = datetime.now(UTC)
+    rows = await asyncio.to_thread(
+        listing.ahead, [schedule], now - FEED_BEHIND, FEED_BEHIND + FEED_AHEAD
+    )
+    return _ics(calendar(schedule.name, rows, now))
+
+
+async def person_feed(request: web.Request) -> web.Response:
+    """One person's shifts in every schedule as an iCalendar feed, for a feed token naming them."""
+    snapshot = request.app[BACKEND].config()
+    name = request.match_info["name"]
+    allowed = _feed_allowed(request, FeedKind.PERSON, name)
+    if name not in snapshot.people or not allowed:
+        return _no_feed()
+    now = datetime.now(UTC)
+    rows: list[CalendarShift] = await asyncio.to_thread(
+        listing.ahead,
+        listing.every_schedule(snapshot),
+        now - FEED_BEHIND,
+        FEED_BEHIND + FEED_AHEAD,
+        name,
+    )
+    return _ics(calendar(f"On call: {name}", rows, now))
+
+
+def _feed_allowed(request: web.Request, kind: FeedKind, name: str) -> bool:
+    presented = request.query.get(auth.FEED_TOKEN_PARAM)
+    return request.app[BACKEND].principals().feed_allows(presented, kind, name)
+
+
+def _no_feed() -> web.Response:
+    # The same answer for a feed that does not exist and a token that does not read it, so a
+    # URL cannot be used to learn which schedules, people or feeds exist.
+    return error(404, "not found")
+
+
+def _ics(text: str) -> web.Response:
+    response = web.Response(body=text.encode("utf-8"), content_type="text/calendar")
+    response.charset = "utf-8"
+    # A feed URL is a credential: keep its answer out of shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 async def acknowledge(request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ producer's own requests and alerts) is the handler's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from notifierd.principals import ANONYMOUS_LOCAL, API_TOKEN_ENV, Principal, Principals, Role
@@ -25,13 +26,28 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/notify"): frozenset({Role.PRODUCE}),
     ("POST", "/api/v1/alertmanager"): frozenset({Role.PRODUCE}),
     ("POST", "/api/v1/grafana"): frozenset({Role.PRODUCE}),
+    # Only the producer a heartbeat names may beat it: the backend refuses any other (403).
+    ("POST", "/api/v1/heartbeats/{name}"): frozenset({Role.PRODUCE}),
     # A producer reads the requests it sent; view reads any (the handler decides).
     ("GET", "/api/v1/requests/{id}"): frozenset({Role.VIEW, Role.PRODUCE}),
     # A producer acts on its own alerts (and what may_act_on grants); operate on any.
     ("POST", "/api/v1/alerts/{id}/ack"): frozenset({Role.OPERATE, Role.PRODUCE}),
     ("POST", "/api/v1/alerts/{id}/resolve"): frozenset({Role.OPERATE, Role.PRODUCE}),
     ("POST", "/api/v1/alerts/{id}/escalate"): frozenset({Role.OPERATE, Role.PRODUCE}),
+    ("GET", "/api/v1/oncall"): frozenset({Role.VIEW}),
 }
+
+# Calendar feeds: calendar apps send no headers, so the URL's ``?token=`` (a feed token from
+# ``calendar_feeds:``) is the credential and the handler checks it, not the bearer middleware.
+FEED_ROUTES = frozenset({"/api/v1/oncall/schedules/{id}.ics", "/api/v1/oncall/people/{name}.ics"})
+FEED_TOKEN_PARAM = "token"
+_TOKEN_IN_URL = re.compile(rf"([?&;]{FEED_TOKEN_PARAM}=)[^&;#\s]*", re.IGNORECASE)
+
+
+def redacted(url: str) -> str:
+    """``url`` (or any text quoting one) fit for a log: every ``token=`` query value becomes
+    REDACTED, since a feed URL carries its secret."""
+    return _TOKEN_IN_URL.sub(r"\1REDACTED", url)
 
 
 def protected(path: str, *, private_metrics: bool = False) -> bool:

@@ -95,6 +95,11 @@ class Backend(Protocol):
         payload) in Postgres, then queue those not queued before; returns how many were queued
         now. Raises when Postgres or Redis fails: the sender retries the whole payload."""
 
+    async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
+        """A beat of heartbeat ``name`` by ``sender``: what was recorded (``name``, and
+        ``resolved``: the alert the beat resolved, if the heartbeat was late); None: no such
+        heartbeat; Refused: ``sender`` is not the producer allowed to beat it."""
+
     async def request_sender(self, request_id: str) -> str | None:
         """The principal id that sent the request over the API, if one did."""
 

@@ -20,6 +20,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import LineTooLong
 from aiohttp.web_request import BaseRequest
 
+from notifierd.http.auth import redacted
+
 log = logging.getLogger("notifierd.http")
 
 # Enough for a delivery burst (max_in_flight), Redis and Postgres pools, logs and the config
@@ -205,7 +207,7 @@ def _parse_reason(exc: BaseException | None, message: str | None) -> str:
     if isinstance(exc, LineTooLong):
         return "the request line or a header is longer than the server reads (8190 bytes)"
     text = getattr(exc, "message", None) or message or (str(exc) if exc else "") or "malformed"
-    text = " ".join(str(text).split())
+    text = redacted(" ".join(str(text).split()))  # it may quote a feed URL with its token
     return text if len(text) <= 120 else text[:117] + "..."
 
 

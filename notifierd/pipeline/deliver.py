@@ -6,7 +6,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from notifierd import jsonenc, metrics
 from notifierd.channels.base import Delivered, Failed, Outbound, Senders
 from notifierd.channels.registry import pace_bucket
-from notifierd.config.model import Channel, RetrySettings, Snapshot
+from notifierd.config.model import Channel, RateLimit, RetrySettings, Snapshot
 from notifierd.pipeline.breaker import Breakers
 from notifierd.pipeline.pacing import Pacer
 from notifierd.pipeline.ratelimit import RateLimiter, RateLimitTimeout, limits_for
@@ -73,6 +73,25 @@ UNBOUNDED = Waits()
 PACE_WAIT_IN_MEMORY = 1.0
 
 
+def held_for_digest_after(limits: Sequence[RateLimit]) -> float | None:
+    """The shortest ``digest_after`` of the limits that digest what they hold, if any."""
+    return min(
+        (lim.digest_after for lim in limits if lim.digests and lim.digest_after), default=None
+    )
+
+
+# The metadata key a digest's own request carries (pipeline/digest.py): how many it lists.
+DIGEST_METADATA = "notifierd_digest_of"
+
+
+def is_digest(request: Request) -> bool:
+    return DIGEST_METADATA in request.metadata
+
+
+def held_note(exc: RateLimitTimeout) -> str:
+    return f"held by rate limit {exc.limit.key} (overflow: digest): {exc}; sent in a digest"
+
+
 class Deliverer:
     """Sends one delivery: waits for rate-limit quota and the provider's pace, calls the
     channel's sender, classifies the result."""
@@ -110,8 +129,10 @@ class Deliverer:
         reply_to: str | None = None,
         *,
         waits: Waits = UNBOUNDED,
+        quota_taken: bool = False,
     ) -> Attempt:
-        """One attempt; ``waits`` bounds its waiting in memory (see Waits)."""
+        """One attempt; ``waits`` bounds its waiting in memory (see Waits). ``quota_taken``: the
+        caller already took its rate-limit slot (a digest, pipeline/digest.py)."""
         self.in_progress += 1
         try:
             return await self._attempt(
@@ -125,6 +146,7 @@ class Deliverer:
                 received_at,
                 reply_to,
                 waits,
+                quota_taken,
             )
         finally:
             self.in_progress -= 1
@@ -141,6 +163,7 @@ class Deliverer:
         received_at: datetime,
         reply_to: str | None,
         waits: Waits,
+        quota_taken: bool,
     ) -> Attempt:
         attempts = attempts_before + 1
         bucket = pace_bucket(channel, recipient)
@@ -157,12 +180,20 @@ class Deliverer:
                     request.id,
                     "waiting for its turn at the provider, which rate-limited earlier deliveries",
                 )
-        if self.limiter is not None:
+        if self.limiter is not None and not quota_taken:
             limits = limits_for(snapshot.rate_limits, channel)
             if limits:
+                # A digest is never held for another digest: it waits its turn like any message.
+                digest_after = None if is_digest(request) else held_for_digest_after(limits)
+                max_wait = waits.quota
+                if digest_after is not None and (max_wait is None or digest_after <= max_wait):
+                    max_wait = digest_after
                 try:
-                    await self.limiter.acquire(limits, max_wait=waits.quota)
+                    await self.limiter.acquire(limits, max_wait=max_wait)
                 except RateLimitTimeout as exc:
+                    if max_wait == digest_after:
+                        # Waited long enough: set aside for the channel's next digest.
+                        return Attempt(DeliveryStatus.HELD, attempts_before, held_note(exc))
                     log.info(
                         "%s: %s; retried then",
                         channel.name,

@@ -16,10 +16,12 @@ from notifierd.active import Active
 from notifierd.pipeline.deliver import UNBOUNDED, Attempt, Deliverer, Waits, message_json
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.fallback import Died, fallback_deliveries
+from notifierd.pipeline.oncall import mentioning, resolve_schedule
 from notifierd.pipeline.outcome import Processed, finish, joined_note, request_payload
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery
+from notifierd.schedules.paging import NOBODY, Unpaged
 from notifierd.status import DeliveryStatus
 from notifierd.store.records import DeliveryRecord, RequestRecord
 
@@ -142,13 +144,36 @@ class Deliveries:
                 "%s", rendered.error, extra={"request_id": request.id, "event": "dead_letter"}
             )
             return row
-        row.rendered = message_json(rendered.message)
+        # A schedule is resolved here, once: the row keeps who it paged, and retries reuse it.
+        paged = resolve_schedule(
+            active.snapshot, planned.recipient, channel, request, self.deliverer.clock()
+        )
+        if isinstance(paged, Unpaged):
+            # Kept rendered: `dlq retry` resolves the schedule again and sends this message.
+            row.rendered = message_json(rendered.message)
+            row.status, row.attempts, row.last_error = DeliveryStatus.DEAD, 0, paged.reason
+            row.resolved_person, row.resolved_via = paged.person, NOBODY
+            metrics.DEAD_LETTERS.labels(channel.name).inc()
+            if channel.fallback:  # dead like any other: its channel's fallbacks apply
+                died = Died(row.id, channel, row.recipient, row.template, row.last_error)
+                row.fallbacks = fallback_deliveries(
+                    active, request, renderer, died, self.deliverer.clock(), reached
+                )
+            return row
+        address = planned.recipient
+        message = rendered.message
+        if paged is not None:
+            address = paged.address
+            row.resolved_person, row.resolved_via = paged.person, paged.via
+            row.resolved_address = paged.address
+            message = mentioning(message, paged)
+        row.rendered = message_json(message)
         attempt: Attempt = await self.deliverer.attempt(
             active.snapshot,
             request,
             channel,
-            planned.recipient,
-            rendered.message,
+            address,
+            message,
             str(row.id),
             0,
             received_at,

@@ -92,7 +92,10 @@ def _targets(active: Active, request: Request, dead: Channel) -> list[tuple[Chan
         )
         # No declined types: a person whose preferences skip this type still leaves the
         # channel's defaults, so the message is not lost with the dead delivery.
-        out.extend((channel, recipient) for _, recipient in resolve([channel], expanded))
+        # A schedule stays `schedule:<id>`: the retrier resolves it at the fallback's first
+        # attempt, as any schedule delivery is.
+        pairs = resolve([channel], expanded, schedules=active.router.schedules)
+        out.extend((channel, recipient) for _, recipient in pairs)
     return out
 
 

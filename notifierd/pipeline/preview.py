@@ -20,6 +20,7 @@ from typing import Any
 
 from notifierd.active import Active
 from notifierd.intake.parse import Rejection, parse_request
+from notifierd.pipeline.oncall import schedule_of
 from notifierd.pipeline.outcome import (
     joined_note,
     no_alert_named,
@@ -31,6 +32,7 @@ from notifierd.pipeline.outcome import (
 from notifierd.pipeline.render import Renderer
 from notifierd.request import Request
 from notifierd.routing.router import PlannedDelivery, RoutingDecision
+from notifierd.schedules.paging import Unpaged, page
 from notifierd.status import DeliveryStatus
 from notifierd.templates import TemplateNotFound
 
@@ -129,7 +131,7 @@ def preview(active: Active, data: Mapping[str, Any], now: datetime) -> Preview:
     renderer = Renderer(active.catalog, request)
     deliveries = []
     for planned in decision.deliveries:
-        delivery = _rendered(active, renderer, planned)
+        delivery = _rendered(active, renderer, planned, request, now)
         deliveries.append(delivery)
         where = {"channel": planned.channel, "recipient": planned.recipient}
         if delivery.error is not None:
@@ -184,7 +186,9 @@ def _held(active: Active, planned: PlannedDelivery, status: DeliveryStatus) -> P
     return PreviewDelivery(planned, channel.type, status, template)
 
 
-def _rendered(active: Active, renderer: Renderer, planned: PlannedDelivery) -> PreviewDelivery:
+def _rendered(
+    active: Active, renderer: Renderer, planned: PlannedDelivery, request: Request, now: datetime
+) -> PreviewDelivery:
     channel = active.snapshot.channels[planned.channel]
     try:
         rendered = renderer.render(planned.template, planned.template_from, channel.type)
@@ -200,5 +204,13 @@ def _rendered(active: Active, renderer: Renderer, planned: PlannedDelivery) -> P
             "fits it and it has no default_recipients, so the channel refuses the delivery"
         )
         return PreviewDelivery(planned, channel.type, dead, rendered.template, error, fallback)
+    sid = schedule_of(active.snapshot, planned.recipient)
+    if sid is not None:  # resolved as at the first attempt, at the preview's time
+        schedule = active.snapshot.schedules[sid]
+        paged = page(
+            schedule, active.snapshot.people, channel, request.severity, request.priority, now
+        )
+        if isinstance(paged, Unpaged):
+            return PreviewDelivery(planned, channel.type, dead, rendered.template, paged.reason)
     queued = DeliveryStatus.QUEUED
     return PreviewDelivery(planned, channel.type, queued, rendered.template, None, fallback)

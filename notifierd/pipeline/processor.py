@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from notifierd.active import Active
+from notifierd.config.model import Snapshot
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import UNBOUNDED, Clock, Waits
 from notifierd.pipeline.deliveries import Deliveries
@@ -43,6 +44,12 @@ class AlertLifecycle(Protocol):
     async def from_request(self, request: Request) -> tuple[str, str]: ...
 
 
+class HeartbeatBeats(Protocol):
+    """What the processor asks of heartbeats (notifierd.alerts.heartbeats.Heartbeats)."""
+
+    async def from_request(self, snapshot: Snapshot, request: Request) -> tuple[str, str]: ...
+
+
 class Processor:
     def __init__(
         self,
@@ -50,11 +57,13 @@ class Processor:
         dedup: Deduplicator | None,
         clock: Clock,
         alerts: AlertLifecycle | None = None,
+        heartbeats: HeartbeatBeats | None = None,
     ) -> None:
         self.deliveries = deliveries
         self.dedup = dedup
         self.clock = clock
         self.alerts = alerts
+        self.heartbeats = heartbeats
 
     async def process(
         self,
@@ -82,6 +91,12 @@ class Processor:
             producer=request.producer,
         )
         out = Processed(record)
+        if request.kind == "heartbeat":
+            # A beat is recorded, not sent: it routes nowhere (its late alert does).
+            if self.heartbeats is None or not lifecycle:
+                return finish(out, "ignored", "heartbeats are not recorded here")
+            outcome, reason = await self.heartbeats.from_request(snapshot, request)
+            return finish(out, outcome, reason)
         alerts = self.alerts if lifecycle and request.kind == "alert" else None
         if alerts is not None and request.action in ("acknowledge", "resolve"):
             outcome, reason = await alerts.from_request(request)

@@ -22,10 +22,12 @@ from notifierd.channels.base import Failed
 from notifierd.pipeline.deliver import Deliverer, Waits, message_from_json
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.fallback import Died, fallback_deliveries
+from notifierd.pipeline.oncall import mentioning, resolve_schedule
 from notifierd.pipeline.render import Renderer
 from notifierd.pipeline.sendslots import max_in_flight
 from notifierd.reconnect import Outage, until_done
 from notifierd.request import Request
+from notifierd.schedules.paging import Paged, Unpaged
 from notifierd.status import DeliveryStatus
 from notifierd.store.db import Store, is_transient
 from notifierd.store.due import DueClock, postgres_clock
@@ -186,12 +188,26 @@ class Retrier:
         if not row.rendered:
             return RetryOutcome(row.id, DeliveryStatus.DEAD, attempts, "nothing recorded to resend")
         message = message_from_json(row.rendered)
+        # A schedule delivery goes where its first attempt resolved it, even after a handoff;
+        # one that paged nobody then (put back from the dead letters) is resolved now.
+        address = row.resolved_address or row.recipient or None
+        paged: Paged | None = None
+        if row.resolved_address is None:
+            found = resolve_schedule(
+                active.snapshot, row.recipient, channel, request, self.deliverer.clock()
+            )
+            if isinstance(found, Unpaged):
+                return RetryOutcome(row.id, DeliveryStatus.DEAD, attempts, found.reason)
+            paged = found
+            if paged is not None:
+                address = paged.address
+                message = mentioning(message, paged)
         try:
             attempt = await self.deliverer.attempt(
                 active.snapshot,
                 request,
                 channel,
-                row.recipient or None,
+                address,
                 message,
                 str(row.id),
                 attempts,
@@ -215,6 +231,9 @@ class Retrier:
             attempt.provider_id,
             attempt.next_attempt_at,
         )
+        if paged is not None:
+            outcome.resolved_person, outcome.resolved_via = paged.person, paged.via
+            outcome.resolved_address = paged.address
         # Its retries spent (or a permanent answer now): its channel's fallbacks are written with
         # this outcome. A fallback delivery that dies does not fall back again (one hop).
         if attempt.status == DeliveryStatus.DEAD and channel.fallback and row.fallback_of is None:

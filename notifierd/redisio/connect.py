@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError as RedisOutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from notifierd.errors import ServiceUnavailable, mask_url
+from notifierd.errors import InvalidServiceUrl, ServiceUnavailable, mask_url
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ async def connect_redis(
         )
         client = Redis.from_pool(pool)
     except ValueError as exc:  # a malformed URL: starting Redis would not help
-        raise ServiceUnavailable(
+        raise InvalidServiceUrl(
             f"invalid Redis URL {mask_url(url)}: {_reason(exc)}; set REDIS_URL, e.g. "
             "redis://127.0.0.1:6379/0"
         ) from None
@@ -95,6 +95,11 @@ async def connect_redis(
         raise ServiceUnavailable(
             f"cannot reach Redis at {mask_url(url)}: {_reason(exc)}. Start it with: "
             "redis-server --daemonize yes (or set REDIS_URL)"
+        ) from None
+    except ResponseError as exc:  # e.g. a database number the server does not have
+        await client.aclose()
+        raise ServiceUnavailable(
+            f"Redis at {mask_url(url)} refused the connection: {_reason(exc)} (check REDIS_URL)"
         ) from None
     return client
 

@@ -8,11 +8,16 @@ from datetime import datetime
 from operator import attrgetter
 
 from notifierd.config.matchers import REQUEST_FIELDS, Matcher
-from notifierd.config.model import Channel, Person, Route, Snapshot, Suppression
+from notifierd.config.model import CHANNEL_TYPES, Channel, Person, Route, Snapshot, Suppression
 from notifierd.config.recipients import unfit_recipients
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.allowed import AllowedRecipients
-from notifierd.routing.recipients import depends_on_request, expand_people, resolve
+from notifierd.routing.recipients import (
+    ScheduleTargets,
+    depends_on_request,
+    expand_people,
+    resolve,
+)
 from notifierd.routing.suppression import Window, window
 
 Check = Callable[[Request], bool]
@@ -57,6 +62,55 @@ def unfit_recipient_warning(recipient: str, channels: tuple[str, ...]) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RequestedChannels:
+    """What a request's ``channels`` come to: channel names, with each type replaced."""
+
+    names: tuple[str, ...]  # channels to send to, in the request's order, each once
+    unknown: tuple[str, ...]  # neither a channel nor a type: dead-lettered as before
+    # Types with nowhere to go; when any, the request is rejected whole with these reasons.
+    unresolved: tuple[str, ...]
+
+
+def no_channel_of_type(channel_type: str) -> str:
+    """Why a request naming a channel type that resolves to no channel is rejected."""
+    return (
+        f"no channel of type {channel_type}: the routes chose none and no {channel_type} "
+        "channel is default: true"
+    )
+
+
+def requested_channels(
+    requested: tuple[str, ...],
+    chosen_by_routes: tuple[str, ...],
+    channels: Mapping[str, Channel],
+) -> RequestedChannels:
+    """The one place a request's ``channels`` entries are read, by the processor and by
+    ``routes test`` alike.
+
+    An entry that is a channel name is that channel (a name wins over a type of the same
+    spelling). A channel type stands for the channels of that type its routes chose; when they
+    chose none, for the type's ``default: true`` channel; else it cannot be honoured.
+    """
+    names: dict[str, None] = {}
+    unknown: list[str] = []
+    unresolved: list[str] = []
+    for entry in requested:
+        if entry in channels:
+            names[entry] = None
+        elif entry in CHANNEL_TYPES:
+            of_type = [c for c in chosen_by_routes if c in channels and channels[c].type == entry]
+            if not of_type:
+                of_type = [c.name for c in channels.values() if c.type == entry and c.default]
+            if of_type:
+                names.update(dict.fromkeys(of_type))
+            else:
+                unresolved.append(no_channel_of_type(entry))
+        else:
+            unknown.append(entry)
+    return RequestedChannels(tuple(names), tuple(unknown), tuple(unresolved))
+
+
 class _CompiledRoute:
     """A route with its matchers turned into checks and its own deliveries worked out."""
 
@@ -68,6 +122,7 @@ class _CompiledRoute:
         checks: tuple[Check, ...],
         channels: list[Channel],
         people: Mapping[str, Person],
+        schedules: ScheduleTargets,
     ):
         self.route = route
         self.checks = checks
@@ -83,7 +138,7 @@ class _CompiledRoute:
             )
             self.deliveries = tuple(
                 PlannedDelivery(ch, rcpt, route.template, template_from, route.name)
-                for ch, rcpt in resolve(channels, recipients, declined)
+                for ch, rcpt in resolve(channels, recipients, declined, schedules)
             )
 
 
@@ -235,6 +290,7 @@ class Router:
         self.snapshot = snapshot
         self.channels = snapshot.channels
         self.people = snapshot.people
+        self.schedules = ScheduleTargets(snapshot)
         checks: dict[Matcher, Check] = {}  # equal matchers share one check
 
         def compiled(m: Matcher) -> Check:
@@ -248,7 +304,9 @@ class Router:
             implied = self._index.add(i, route.matchers)
             rest = tuple(compiled(m) for m in route.matchers if m is not implied)
             channels = [self.channels[c] for c in route.channels if c in self.channels]
-            self._routes.append(_CompiledRoute(route, rest, channels, snapshot.people))
+            self._routes.append(
+                _CompiledRoute(route, rest, channels, snapshot.people, self.schedules)
+            )
         self._index.freeze()
         # Which routes match depends only on the values the matchers read, and live traffic
         # repeats them (the same service, severity, tags), so remember recent answers.
@@ -328,14 +386,21 @@ class Router:
         """Decide where ``request`` goes at ``now``; pure apart from caches."""
         matched = self._match(request)
         unknown: tuple[str, ...] = ()
+        unresolved: tuple[str, ...] = ()
         override_channels = request.channels
         if override_channels is not None:
-            unknown = tuple(c for c in override_channels if c not in self.channels)
+            requested = self._requested(override_channels, matched)
+            override_channels, unknown, unresolved = (
+                requested.names,
+                requested.unknown,
+                requested.unresolved,
+            )
 
         deliveries: list[PlannedDelivery] = []
         seen: set[tuple[str, str | None]] = set()
         template = request.template
-        refused = self._refused(request, matched)  # when any, no deliveries: rejected whole
+        # When any, no deliveries: rejected whole.
+        refused = unresolved + self._refused(request, override_channels, matched)
         if matched and not refused:
             for compiled in matched:
                 if (
@@ -376,7 +441,7 @@ class Router:
                     seen.add((c, r))
                     deliveries.append(PlannedDelivery(c, r, template, source, None))
 
-        warnings = self._unfit(request, matched) if request.recipients else ()
+        warnings = self._unfit(request, override_channels, matched) if request.recipients else ()
         if warnings:
             note = "; ".join(warnings)
             deliveries = [replace(d, note=note) for d in deliveries]
@@ -396,7 +461,20 @@ class Router:
             warnings=warnings,
         )
 
-    def _unfit(self, request: Request, matched: tuple[_CompiledRoute, ...]) -> tuple[str, ...]:
+    def _requested(
+        self, entries: tuple[str, ...], matched: tuple[_CompiledRoute, ...]
+    ) -> RequestedChannels:
+        if all(e in self.channels for e in entries):  # the common case: names only
+            return RequestedChannels(tuple(dict.fromkeys(entries)), (), ())
+        chosen = tuple(c for m in matched for c in m.route.channels)
+        return requested_channels(entries, chosen, self.channels)
+
+    def _unfit(
+        self,
+        request: Request,
+        override: tuple[str, ...] | None,
+        matched: tuple[_CompiledRoute, ...],
+    ) -> tuple[str, ...]:
         """A warning for each of the request's own recipients that fits none of its channels.
 
         Not a failure (PRODUCT.md: a channel no recipient fits gets its default_recipients), but
@@ -404,7 +482,11 @@ class Router:
         their contact preferences, which may pick none of the channels on purpose.
         """
         recipients = request.recipients or ()
-        chosen = request.channels or tuple(c for m in matched for c in m.route.channels)
+        chosen = (
+            override
+            if override is not None
+            else tuple(c for m in matched for c in m.route.channels)
+        )
         names = tuple(dict.fromkeys(c for c in chosen if c in self.channels))
         if not names:
             return ()  # nothing is sent at all: the outcome says so, not a warning
@@ -415,20 +497,25 @@ class Router:
             found = tuple(
                 unfit_recipient_warning(r, names)
                 for r in unfit_recipients(channels, recipients)
-                if r not in self.people
+                if r not in self.people and self.schedules.target(r) is None
             )
             if len(self._unfit_memo) >= 4096:
                 self._unfit_memo.clear()  # bounded; recomputing is cheap
             self._unfit_memo[key] = found
         return found
 
-    def _refused(self, request: Request, matched: tuple[_CompiledRoute, ...]) -> tuple[str, ...]:
+    def _refused(
+        self,
+        request: Request,
+        override: tuple[str, ...] | None,
+        matched: tuple[_CompiledRoute, ...],
+    ) -> tuple[str, ...]:
         """Why the request's own recipients may not go where it would send them."""
         recipients = request.recipients
         if not recipients:
             return ()
-        if request.channels is not None:
-            names = request.channels
+        if override is not None:
+            names = override
         else:
             names = tuple(dict.fromkeys(c for m in matched for c in m.route.channels))
         key = (names, recipients)
@@ -457,7 +544,7 @@ class Router:
                 request.severity,
                 request.priority,
             )
-            pairs = resolve(channels, expanded, declined)
+            pairs = resolve(channels, expanded, declined, self.schedules)
             if len(self._override_pairs) >= 4096:
                 self._override_pairs.clear()  # bounded; recomputing is cheap
             self._override_pairs[key] = pairs

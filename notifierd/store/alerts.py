@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +52,15 @@ class EscalatedNow:
     requested_by: str  # who asked for it now (the first to, when joined)
     joined: bool  # True: nothing moved, the step was (or is being) paged already
     following: datetime | None = None  # when the step after it is due now, if one is left
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlert:
+    """An alert a handoff notice lists."""
+
+    id: str
+    title: str | None
+    status: str
 
 
 class AlertStore:
@@ -257,11 +267,27 @@ class AlertStore:
         return {
             **_jsonable(dict(alert)),
             "timeline": [_jsonable(dict(r)) for r in timeline],
-            "steps": [_jsonable(dict(r)) for r in steps],
+            "steps": [{**_jsonable(dict(r)), "paged": json.loads(r["paged"])} for r in steps],
         }
 
     async def open_count(self) -> int:
         return int(await self.pool.fetchval(q("count_open_alerts")))
+
+    async def claim_handoff_notice(
+        self, schedule_id: str, shift_start: datetime, person: str, request_id: str
+    ) -> bool:
+        """True for the one caller (of every replica) that is to tell this shift's person."""
+        won = await self.pool.fetchval(
+            q("claim_handoff_notice"), schedule_id, shift_start, person, request_id
+        )
+        return won is not None
+
+    async def open_alerts_on_routes(
+        self, routes: Sequence[str], limit: int = 20
+    ) -> Sequence[OpenAlert]:
+        """Alerts not resolved that matched one of ``routes`` when they opened, oldest first."""
+        rows = await self.pool.fetch(q("open_alerts_on_routes"), list(routes), limit)
+        return [OpenAlert(r["id"], r["title"], r["status"]) for r in rows]
 
 
 def _requested(done: EscalatedNow, note: str | None) -> str:

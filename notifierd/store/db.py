@@ -11,13 +11,16 @@ from typing import Any
 import asyncpg
 
 from notifierd import jsonenc
-from notifierd.errors import ServiceUnavailable, mask_url
+from notifierd.errors import InvalidServiceUrl, ServiceUnavailable, mask_url
 from notifierd.reconnect import Backoff, until_done
 from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, DeliveryStatus
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
 from notifierd.store.rows import AlertGauges, DeadLetter, DueRetry, HistoryEntry, from_rows
+
+# Seconds to open a connection: a server that accepts and never answers is given up on.
+CONNECT_TIMEOUT = 10.0
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -81,6 +84,19 @@ async def known_deliveries(
     return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
 
 
+def _paged(row: asyncpg.Record) -> dict[str, Any]:
+    """Who a schedule delivery paged, for the deliveries that name a schedule."""
+    if row["resolved_via"] is None:
+        return {}
+    return {
+        "paged": {
+            "person": row["resolved_person"],
+            "via": row["resolved_via"],
+            "address": row["resolved_address"],
+        }
+    }
+
+
 async def _insert_fallbacks(conn: asyncpg.Connection, rows: Sequence[DeliveryRecord]) -> None:
     """Fallback deliveries of dead ones just recorded (query insert_fallbacks)."""
     if rows:
@@ -127,7 +143,7 @@ class Store:
                 url,
                 min_size=min_size,
                 max_size=max_size,
-                timeout=10,
+                timeout=CONNECT_TIMEOUT,
                 command_timeout=60,
                 # Plan each execution: a generic plan cached while the tables were still empty
                 # keeps scanning them whole once they hold millions of rows.
@@ -136,9 +152,16 @@ class Store:
                     "application_name": "notifierd",
                 },
             )
+        except (ValueError, asyncpg.ClientConfigurationError) as exc:
+            raise InvalidServiceUrl(
+                f"invalid PostgreSQL URL {mask_url(url)}: {exc}; set POSTGRES_URL, e.g. "
+                "postgresql://user:password@127.0.0.1:5432/notifierd"
+            ) from None
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            # A server that accepts but never answers times out with no message of its own.
+            reason = str(exc) or f"no answer within {CONNECT_TIMEOUT:g}s"
             raise ServiceUnavailable(
-                f"cannot reach PostgreSQL at {mask_url(url)}: {exc}. Start it (e.g. `pg_ctlcluster 15 "
+                f"cannot reach PostgreSQL at {mask_url(url)}: {reason}. Start it (e.g. `pg_ctlcluster 15 "
                 "main start`) or set POSTGRES_URL"
             ) from None
         store = cls(pool, url)
@@ -227,6 +250,7 @@ class Store:
                     ),
                     _FINAL,
                     _COMPLETE_AT_FIRST_WRITE,
+                    *_columns(deliveries, "resolved_person", "resolved_via", "resolved_address"),
                 )
                 await _insert_fallbacks(conn, [f for d in deliveries for f in d.fallbacks])
 
@@ -270,6 +294,9 @@ class Store:
             "latency_ms",
             "provider_id",
             "next_attempt_at",
+            "resolved_person",
+            "resolved_via",
+            "resolved_address",
         )
         fallbacks = [f for o in outcomes for f in o.fallbacks]
         if not fallbacks:  # the common case: one statement, no transaction around it
@@ -390,6 +417,9 @@ class Store:
                     "history": history or [],
                     "fallback_of": str(d["fallback_of"]) if d["fallback_of"] else None,
                     "fallbacks": [str(i) for i in d["fallbacks"] or ()],
+                    **_paged(d),
+                    # The digest this delivery was sent in (status digested), else None.
+                    "digested_into": str(d["digested_into"]) if d["digested_into"] else None,
                 }
             )
         return {
@@ -466,7 +496,12 @@ def overall_status(outcome: str, deliveries: list[dict[str, Any]]) -> str:
     statuses = {d["status"] for d in deliveries}
     if not statuses:
         return "queued"
-    if statuses & {DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRYING}:
+    if statuses & {
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.SENDING,
+        DeliveryStatus.RETRYING,
+        DeliveryStatus.HELD,
+    }:
         return "in_progress"
     if statuses <= {DeliveryStatus.DELIVERED}:
         return "delivered"

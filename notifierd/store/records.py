@@ -62,6 +62,11 @@ class DeliveryRecord:
     provider_id: str | None = None
     snapshot_id: str | None = None
     next_attempt_at: datetime | None = None
+    # A schedule delivery (recipient ``schedule:<id>``): who it paged, what decided, and the
+    # address it went to — resolved once, at its first attempt (migration 0013).
+    resolved_person: str | None = None
+    resolved_via: str | None = None
+    resolved_address: str | None = None
     # Set on a delivery made because another of the request's died (the dead one's id).
     fallback_of: uuid.UUID | None = None
     # On a dead delivery: the deliveries to make instead (its channel's ``fallback``), written
@@ -82,6 +87,11 @@ class RetryOutcome:
     latency_ms: float | None = None
     provider_id: str | None = None
     next_attempt_at: datetime | None = None
+    # Set when this retry resolved its schedule (a dead one put back by ``dlq retry`` that had
+    # paged nobody); None keeps what the row has.
+    resolved_person: str | None = None
+    resolved_via: str | None = None
+    resolved_address: str | None = None
     fallbacks: list[DeliveryRecord] = field(default_factory=list)  # as DeliveryRecord's
 
 

@@ -151,3 +151,19 @@ class DueRetry:
     payload: str  # the request, JSON
     received_at: datetime
     fallback_of: uuid.UUID | None  # set on a fallback delivery, which never falls back again
+    # A schedule delivery's address, decided at its first attempt; None: not one, or it paged
+    # nobody (a dead one put back: resolved at this retry).
+    resolved_address: str | None = None
+    resolved_person: str | None = None
+    resolved_via: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatRow:
+    """A heartbeat's record (queries ``list_heartbeats``, ``claim_late_heartbeats``)."""
+
+    name: str
+    since: datetime  # expected from: when the config first named it, or its first beat
+    last_beat: datetime | None
+    late_since: datetime | None
+    alert_id: str | None  # the alert its last lateness opened

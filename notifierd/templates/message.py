@@ -158,6 +158,9 @@ class RenderedMessage:
     template: str | None = None  # "name@version", None when rendered from title + message
     channel_type: str | None = None  # rendered for this channel type; None: for all of them
     variants: tuple[str, ...] = ()  # the template variants used ("slack", "html", "teams")
+    # A Slack member id the Slack sender mentions (``<@U…>``): the person a schedule
+    # delivery paged (notifierd/pipeline/oncall.py).
+    mention: str | None = None
 
     @property
     def summary(self) -> str:

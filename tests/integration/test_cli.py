@@ -52,8 +52,11 @@ async def test_send_then_status_history_and_metrics(running: Running) -> None:
         "json",
     )
     assert sent.exit_code == 0, sent.output
-    rid = json.loads(sent.output)["id"]
-    assert json.loads(sent.output)["status"]["status"] == "delivered"
+    # One JSON line as soon as it is queued, one with the outcome: the same object.
+    queued, outcome = (json.loads(line) for line in sent.stdout.splitlines())
+    rid = queued["id"]
+    assert queued == {"id": rid, "queue": running.queue, "status": None}
+    assert outcome["id"] == rid and outcome["status"]["status"] == "delivered"
     status = await invoke("status", rid, "--format", "json")
     data = json.loads(status.output)
     assert data["status"] == "delivered"
@@ -72,6 +75,20 @@ async def test_send_refuses_an_invalid_request(running: Running) -> None:
     result = await invoke("send", "--priority", "low")
     assert result.exit_code == 1
     assert "a request needs at least one of 'title', 'message' or 'template'" in result.output
+
+
+async def test_send_wait_shows_why_a_channel_type_with_no_channel_is_rejected(
+    running: Running,
+) -> None:
+    # The test config has webhook channels only, none of them default: true for teams.
+    result = await invoke("send", "--title", "t", "--channel", "teams", "--wait", "10")
+    assert result.exit_code == 0, result.output
+    assert "status: rejected" in result.output
+    assert (
+        "reason: no channel of type teams: the routes chose none and no teams channel is "
+        "default: true"
+    ) in result.output
+    assert running.sink.received == []  # rejected whole: nothing went out
 
 
 async def test_send_takes_a_title_alone(running: Running) -> None:

@@ -78,9 +78,15 @@ def channel(
     type: str,
     default_recipients: Iterable[str] = (),
     allow_recipients: Iterable[str] = (),
+    default: bool = False,
 ) -> Channel:
     return Channel(
-        name, type, MappingProxyType({}), tuple(default_recipients), tuple(allow_recipients)
+        name,
+        type,
+        MappingProxyType({}),
+        tuple(default_recipients),
+        tuple(allow_recipients),
+        default=default,
     )
 
 
@@ -143,6 +149,7 @@ def make_snapshot(
                     spec["type"],
                     spec.get("default_recipients", ()),
                     spec.get("allow_recipients", ()),
+                    spec.get("default", False),
                 )
                 for name, spec in channels.items()
             }

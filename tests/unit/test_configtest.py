@@ -252,3 +252,32 @@ def test_json_and_github_formats(repo: Path) -> None:
     code, output = invoke(repo, "--format", "github")
     assert code == 1
     assert "::error file=" in output and ",line=6,col=7," in output
+
+
+ASK = """\
+cases:
+  - name: the agent's question at a time
+    at: AT
+    request: {title: t, message: m, protocol: CA-CS-NotifyHuman}
+    expect:
+      deliveries:
+        - {channel: audit, recipient: null}
+        - {channel: ops-slack, recipient: "RECIPIENT", person: PERSON}
+"""
+
+
+def ask(at: str, recipient: str, person: str) -> str:
+    return ASK.replace("AT", at).replace("RECIPIENT", recipient).replace("PERSON", person)
+
+
+def test_expected_deliveries_resolve_schedules_at_the_cases_time(repo: Path) -> None:
+    # Monday's handoff, 09:00 Berlin: bob's week ends, carol's begins.
+    assert run_one(repo, ask("2026-11-30T08:59:00+01:00", "@U0123BOB", "bob")) == []
+    assert run_one(repo, ask("2026-11-30T09:00:00+01:00", "@U0123CAROL", "carol")) == []
+    assert run_one(repo, ask("2026-11-30T09:00:00+01:00", "@U0123CAROL", "bob")) == [
+        "8: expected ops-slack→@U0123CAROL to page bob, got [carol]"
+    ]
+    # The unresolved schedule is not what is sent: the case says who is paged.
+    failure = run_one(repo, ask("2026-11-30T09:00:00+01:00", "@on-call-primary", "carol"))[0]
+    assert "missing [ops-slack→@on-call-primary]" in failure
+    assert "unexpected [ops-slack→@U0123CAROL]" in failure

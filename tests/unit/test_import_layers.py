@@ -54,16 +54,37 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "redisio": BASE | {"reconnect"},
     "intake": BASE | {"reconnect", "redisio"},
     "pipeline": BASE
-    | {"active", "channels", "intake", "reconnect", "redisio", "routing", "store", "templates"},
+    | {
+        "active",
+        "channels",
+        "intake",
+        "reconnect",
+        "redisio",
+        "routing",
+        "schedules",
+        "store",
+        "templates",
+    },
     # alerts rewrites sent messages through the channels' MessageUpdater capability.
+    # alerts tells the incoming on-call person their shift started (schedules: who, when).
     "alerts": BASE
-    | {"active", "channels", "pipeline", "principals", "reconnect", "store", "templates"},
-    "configtest": BASE | {"intake", "pipeline", "routing", "templates"},
+    | {
+        "active",
+        "channels",
+        "pipeline",
+        "principals",
+        "reconnect",
+        "schedules",
+        "store",
+        "templates",
+    },
+    "configtest": BASE | {"intake", "pipeline", "routing", "schedules", "templates"},
     # diff checks the sample requests it replays as the daemon's intake would.
-    "diff": BASE | {"active", "intake", "pipeline"},
+    "diff": BASE | {"active", "intake", "pipeline", "schedules"},
     "client": BASE | {"intake", "redisio", "store"},
     # http serves a Backend protocol; it never imports the daemon that implements it.
-    "http": BASE | {"intake", "principals"},
+    # Who is on call, served as JSON and calendar feeds.
+    "http": BASE | {"intake", "principals", "schedules"},
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
     "daemon": BASE

@@ -46,16 +46,31 @@ def test_a_plain_request_would_be_sent_with_nothing_to_say() -> None:
 def test_a_channel_override_naming_no_channel_is_dead_lettered_as_the_daemon_records_it() -> None:
     snap = snapshot()
     config = str(snap.identity)
-    # A bare channel type is no channel name yet: the daemon dead-letters it the same way.
-    result = run({"title": "t", "channels": ["ops-slack", "nope", "slack"]}, snap=snap)
+    result = run({"title": "t", "channels": ["ops-slack", "nope"]}, snap=snap)
     assert result.fails
     assert messages(result.failures) == [
         f"unknown channel 'nope': no channel of that name in config {config}",
-        f"unknown channel 'slack': no channel of that name in config {config}",
     ]
-    assert [f.channel for f in result.failures] == ["nope", "slack"]
-    assert result.unknown_channels == ("nope", "slack")
+    assert [f.channel for f in result.failures] == ["nope"]
+    assert result.unknown_channels == ("nope",)
     assert [d.planned.channel for d in result.deliveries] == ["ops-slack"]  # still sent
+
+
+def test_a_channel_type_the_routes_did_not_choose_and_no_default_is_rejected_up_front() -> None:
+    # The example config marks no channel default: true, and the default route chose Slack only.
+    result = run({"title": "t", "channels": ["slack", "sms"]})
+    assert result.fails
+    assert result.outcome == "rejected"
+    assert messages(result.failures) == [
+        "no channel of type sms: the routes chose none and no sms channel is default: true"
+    ]
+    assert result.deliveries == ()
+
+
+def test_a_channel_type_selects_the_channels_of_that_type_the_routes_chose() -> None:
+    result = run({"title": "t", "severity": "critical", "channels": ["pagerduty"]})
+    assert not result.fails
+    assert [d.planned.channel for d in result.deliveries] == ["pager"]
 
 
 def test_a_named_template_missing_required_variables_is_a_failure_with_its_error() -> None:

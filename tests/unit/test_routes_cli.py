@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -211,16 +212,24 @@ def strict_templates(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_channel_naming_no_channel_fails_as_the_daemon_dead_letters_it(example: None) -> None:
-    result = run("channels=ops-slack,slack")
+    result = run("channels=ops-slack,slak")
     assert result.exit_code == 1, result.output
-    assert "failure: slack: unknown channel 'slack': no channel of that name in config" in (
+    assert "failure: slak: unknown channel 'slak': no channel of that name in config" in (
         flat(result.output)
     )
-    report = run_json("channels=ops-slack,slack", code=1)
+    report = run_json("channels=ops-slack,slak", code=1)
     assert [(f["channel"], f["message"].split(":")[0]) for f in report["failures"]] == [
-        ("slack", "unknown channel 'slack'")
+        ("slak", "unknown channel 'slak'")
     ]
     assert [d["channel"] for d in report["deliveries"]] == ["ops-slack"]
+
+
+def test_a_channel_type_with_nowhere_to_go_fails_as_the_daemon_rejects_it(example: None) -> None:
+    result = run("channels=teams")
+    assert result.exit_code == 1, result.output
+    assert (
+        "no channel of type teams: the routes chose none and no teams channel is default: true"
+    ) in flat(result.output)
 
 
 def test_a_named_template_missing_variables_fails_with_the_templates_error(
@@ -397,3 +406,21 @@ def test_against_a_config_directory_through_the_loader(tmp_path: Path) -> None:
     ]
     assert report["escalation_known"] is True
     assert report["suppressed_by"]["name"] == "weekly-maintenance"
+
+
+def test_a_schedule_with_nobody_on_call_is_a_failure(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "config"
+    config = tmp_path / "config"
+    shutil.copytree(shipped, config)
+    primary = config / "schedules" / "on-call-primary.yaml"
+    text = primary.read_text().replace('fallback: ["#incidents"]', "")
+    primary.write_text(text)
+    ask = ["--config", str(config), "protocol=CA-CS-NotifyHuman", "--format", "json"]
+    # Before the rotation's first handoff nobody is on call: the daemon would dead-letter it.
+    before = CliRunner().invoke(routes, ["test", *ask, "--at", "2026-01-01T12:00:00Z"])
+    report = json.loads(before.output)
+    assert {"message": "nobody on call for schedule on-call-primary"}.items() <= report["failures"][
+        0
+    ].items()
+    after = CliRunner().invoke(routes, ["test", *ask, "--at", "2026-06-01T12:00:00Z"])
+    assert json.loads(after.output)["failures"] == []

@@ -36,11 +36,18 @@ def test_the_final_statuses_are_the_ones_never_sent_again() -> None:
         DeliveryStatus.DEAD,
         DeliveryStatus.SUPPRESSED,
         DeliveryStatus.DEDUPLICATED,
+        DeliveryStatus.DIGESTED,
     } == FINAL_DELIVERY_STATUSES
     assert COMPLETE_AT_FIRST_WRITE < FINAL_DELIVERY_STATUSES
     # A retry in any of these is still owed to someone.
-    assert not {DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRYING} & (
-        FINAL_DELIVERY_STATUSES
+    assert (
+        not {
+            DeliveryStatus.QUEUED,
+            DeliveryStatus.SENDING,
+            DeliveryStatus.RETRYING,
+            DeliveryStatus.HELD,  # owed to someone in a digest
+        }
+        & FINAL_DELIVERY_STATUSES
     )
 
 

@@ -161,8 +161,12 @@ SELECT payload::text AS payload, started_at AS received_at FROM alerts WHERE id 
 
 -- name: told_deliveries
 -- Where an alert's notifications were delivered: its own request and its fired escalation
--- steps' (requests naming the step, see migration 0006), the first message per place.
-SELECT DISTINCT ON (channel, recipient) channel, channel_type, recipient, provider_id, rendered::text AS rendered
+-- steps' (requests naming the step, see migration 0006), the first message per place. A schedule
+-- delivery's place is the address it paged (migration 0013): a follow-up after a handoff goes to
+-- whom the alert paged, not to whoever is on call now.
+SELECT DISTINCT ON (channel, coalesce(resolved_address, recipient))
+       channel, channel_type, coalesce(resolved_address, recipient) AS recipient, provider_id,
+       rendered::text AS rendered
 FROM deliveries
 WHERE request_id = ANY(
         $1::text || ARRAY(SELECT r.id FROM requests AS r JOIN escalation_steps AS s
@@ -170,7 +174,7 @@ WHERE request_id = ANY(
                              AND s.level = r.step_level
                           WHERE r.alert_id = $1 AND s.status = 'fired'))
   AND status IN ('delivered', 'dry_run')
-ORDER BY channel, recipient, created_at;
+ORDER BY channel, coalesce(resolved_address, recipient), created_at;
 
 -- name: sent_messages_of_alert
 -- Every message the alert and its escalation steps delivered through the channels named in $2
@@ -211,8 +215,34 @@ LIMIT $2;
 SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;
 
 -- name: alert_steps
-SELECT round, level, due_at, status, fired_at, fired_by, requested_by FROM escalation_steps
-WHERE alert_id = $1 ORDER BY due_at, round, level;
+-- With each fired step, where its notification went: for a schedule recipient, who it paged and
+-- by which contact (deliveries.resolved_*, migration 0013), found through the request naming
+-- the step (migration 0006).
+SELECT s.round, s.level, s.due_at, s.status, s.fired_at, s.fired_by, s.requested_by,
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                            'channel', d.channel, 'recipient', d.recipient, 'status', d.status,
+                            'person', d.resolved_person, 'via', d.resolved_via,
+                            'address', coalesce(d.resolved_address, nullif(d.recipient, '')))
+                        ORDER BY d.channel, d.recipient)
+                 FROM requests AS r JOIN deliveries AS d ON d.request_id = r.id
+                 WHERE r.alert_id = s.alert_id AND r.step_round = s.round
+                   AND r.step_level = s.level), '[]'::jsonb)::text AS paged
+FROM escalation_steps AS s
+WHERE s.alert_id = $1 ORDER BY s.due_at, s.round, s.level;
 
 -- name: count_open_alerts
 SELECT count(*) FROM alerts WHERE status <> 'resolved';
+
+-- name: claim_handoff_notice
+-- The replica whose insert wins tells the person (see migration 0013); no row: another did.
+INSERT INTO handoff_notices (schedule_id, shift_start, person, request_id)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING
+RETURNING request_id;
+
+-- name: open_alerts_on_routes
+-- Alerts not resolved whose opening request matched one of the routes $1, oldest first.
+SELECT id, title, status FROM alerts
+WHERE status <> 'resolved' AND routes && $1::text[]
+ORDER BY started_at
+LIMIT $2;

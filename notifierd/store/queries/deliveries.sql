@@ -23,22 +23,30 @@ SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, routes = EXCLUDED.rout
 WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::int[], $8::text[], $9::float8[], $10::text[], $11::text[], $12::text[],
-                         $13::text[], $14::text[], $15::timestamptz[])
+                         $13::text[], $14::text[], $15::timestamptz[], $18::text[], $19::text[],
+                         $20::text[])
         AS t(id, request_id, channel, channel_type, recipient, status, attempts, last_error,
-             latency_ms, template, note, rendered, provider_id, snapshot_id, next_attempt_at)
+             latency_ms, template, note, rendered, provider_id, snapshot_id, next_attempt_at,
+             resolved_person, resolved_via, resolved_address)
 ), up AS (
     INSERT INTO deliveries AS d (id, request_id, channel, channel_type, recipient, status, attempts,
                                  last_error, latency_ms, template, note, rendered, provider_id,
-                                 snapshot_id, next_attempt_at)
+                                 snapshot_id, next_attempt_at, resolved_person, resolved_via,
+                                 resolved_address)
     SELECT id, request_id, channel, channel_type, recipient, status, attempts, last_error,
-           latency_ms, template, note, rendered::jsonb, provider_id, snapshot_id, next_attempt_at
+           latency_ms, template, note, rendered::jsonb, provider_id, snapshot_id, next_attempt_at,
+           resolved_person, resolved_via, resolved_address
     FROM input
     ON CONFLICT (request_id, channel, recipient) DO UPDATE
     SET status = EXCLUDED.status, attempts = d.attempts + EXCLUDED.attempts,
         last_error = EXCLUDED.last_error, latency_ms = EXCLUDED.latency_ms,
         template = EXCLUDED.template, note = EXCLUDED.note, rendered = EXCLUDED.rendered,
         provider_id = EXCLUDED.provider_id, snapshot_id = EXCLUDED.snapshot_id,
-        next_attempt_at = EXCLUDED.next_attempt_at, lease_until = NULL, updated_at = now()
+        next_attempt_at = EXCLUDED.next_attempt_at, lease_until = NULL, updated_at = now(),
+        -- Who a schedule delivery paged is decided once: a later write never moves it.
+        resolved_person = coalesce(d.resolved_person, EXCLUDED.resolved_person),
+        resolved_via = coalesce(d.resolved_via, EXCLUDED.resolved_via),
+        resolved_address = coalesce(d.resolved_address, EXCLUDED.resolved_address)
     WHERE d.status <> ALL($16::text[])
     -- xmax is 0 only on a row this statement inserted: ON CONFLICT locks (so sets the xmax of)
     -- a row before it updates it.
@@ -125,7 +133,7 @@ FROM requests AS r, picked
 WHERE d.id = picked.id AND d.request_id = r.id
 RETURNING d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.attempts, d.template,
           d.note, d.rendered::text AS rendered, r.payload::text AS payload, r.received_at,
-          d.fallback_of;
+          d.fallback_of, d.resolved_address, d.resolved_person, d.resolved_via;
 
 -- name: claim_due_retries_elsewhere
 -- Due retries of channels not in $1 (gone from the config): taken to be recorded dead. $4 as
@@ -145,19 +153,24 @@ WHERE d.request_id = r.id
       FOR UPDATE SKIP LOCKED)
 RETURNING d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.attempts, d.template,
           d.note, d.rendered::text AS rendered, r.payload::text AS payload, r.received_at,
-          d.fallback_of;
+          d.fallback_of, d.resolved_address, d.resolved_person, d.resolved_via;
 
 -- name: finish_retries
 -- Outcomes of claimed retries, with their events and dead letters.
 WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::float8[], $6::text[],
-                         $7::timestamptz[])
-        AS t(id, status, attempts, last_error, latency_ms, provider_id, next_attempt_at)
+                         $7::timestamptz[], $8::text[], $9::text[], $10::text[])
+        AS t(id, status, attempts, last_error, latency_ms, provider_id, next_attempt_at,
+             resolved_person, resolved_via, resolved_address)
 ), up AS (
     UPDATE deliveries AS d
     SET status = i.status, attempts = i.attempts, last_error = i.last_error,
         latency_ms = i.latency_ms, provider_id = i.provider_id, next_attempt_at = i.next_attempt_at,
-        lease_until = NULL, updated_at = now()
+        lease_until = NULL, updated_at = now(),
+        -- Set only by a retry that resolved its schedule for the first time (it had paged no one).
+        resolved_person = coalesce(i.resolved_person, d.resolved_person),
+        resolved_via = coalesce(i.resolved_via, d.resolved_via),
+        resolved_address = coalesce(i.resolved_address, d.resolved_address)
     FROM input AS i
     WHERE d.id = i.id AND d.status = 'sending'
     RETURNING d.id, d.request_id, d.channel, d.recipient, d.status, d.attempts, d.last_error, d.latency_ms

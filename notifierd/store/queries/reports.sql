@@ -6,7 +6,7 @@ FROM requests WHERE id = $1;
 -- name: deliveries_of_request
 SELECT id, channel, channel_type, recipient, status, attempts, last_error, latency_ms, template,
        note, rendered::text AS rendered, provider_id, next_attempt_at, created_at, updated_at,
-       fallback_of, fallbacks
+       fallback_of, fallbacks, resolved_person, resolved_via, resolved_address, digested_into
 FROM deliveries WHERE request_id = $1 ORDER BY created_at, channel, recipient;
 
 -- name: events_of_request
