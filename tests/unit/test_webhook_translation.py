@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from notifierd.intake.parse import Rejection, parse_request
+from notifierd.intake.storm import StormLimit, fold
 from notifierd.intake.webhooks import ALERTMANAGER, GRAFANA, Invalid, Translated, translate
 from tests.unit.config_repo import MINIMAL_ROUTES, findings, validate
 
@@ -176,3 +177,13 @@ def test_a_storm_limit_is_a_positive_whole_number(tmp_path: Path) -> None:
     bad = MINIMAL_ROUTES.replace(route, route + "    max_new_alerts_per_minute: 0\n", 1)
     [problem] = findings(tmp_path / "bad", {"routes.yaml": bad})
     assert "max_new_alerts_per_minute" in problem
+
+
+def test_a_folded_alert_joins_its_routes_summary_and_keeps_its_words() -> None:
+    first, _ = requests(payload())
+    folded = fold(first, StormLimit("infra", 20))
+    assert folded["id"] == first["id"] and folded["severity"] == "critical"
+    assert folded["dedup_key"] == "storm:infra"
+    assert folded["title"] == "Alert storm on route infra: more than 20 new alerts a minute"
+    assert folded["message"].startswith("First folded: Disk full on db-1\n/var is 99% full")
+    assert folded["labels"] == {**first["labels"], "storm_route": "infra"}
