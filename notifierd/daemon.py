@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from notifierd.config.model import ANONYMOUS_PRODUCER, Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.configwatch import config_changes
 from notifierd.http.backend import AlertActions
+from notifierd.intake.storm import StormControl, StormLimit
 from notifierd.options import Options
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.principals import (
@@ -27,6 +28,7 @@ from notifierd.principals import (
     Refused,
 )
 from notifierd.reconnect import Outage
+from notifierd.request import Request
 from notifierd.secrets import Secrets, SecretsError
 from notifierd.services import Services, build
 from notifierd.store import retention
@@ -289,6 +291,58 @@ class Daemon:
             request_id = json.loads(payload)["id"]
             await self.services.store.record_sender(str(request_id), sender.id)
         await self.services.redis.lpush(self.services.keys.queue, payload)  # type: ignore[misc]
+
+    async def intake_webhook(
+        self, source: str, requests: Sequence[tuple[str, bytes]], sender: Principal
+    ) -> int:
+        # A producer with a queue of its own gets its requests there, so the group's resolve
+        # acts as that producer, which opened the alert (the default queue is anonymous).
+        own = sender.producer
+        queue = (
+            self.services.keys.producer_queue(own.id)
+            if own is not None and own.queue
+            else self.services.keys.queue
+        )
+
+        async def push(payloads: list[bytes]) -> None:
+            # LPUSH of several keeps their order for the consumer, which takes from the tail.
+            await self.services.redis.lpush(queue, *payloads)  # type: ignore[misc]
+
+        return await self.services.store.webhook_intake(
+            source,
+            await self._storm_controlled(requests),
+            None if sender == ANONYMOUS_LOCAL else sender.id,
+            push,
+        )
+
+    async def _storm_controlled(
+        self, requests: Sequence[tuple[str, bytes]]
+    ) -> list[tuple[str, str]]:
+        """``requests`` as text, the new ones past their route's storm limit folded."""
+        as_text = [(request_id, payload.decode()) for request_id, payload in requests]
+        active = self.services.holder.active
+        limits = {
+            r.name: StormLimit(r.name, r.max_new_alerts_per_minute)
+            for r in active.snapshot.routes
+            if r.max_new_alerts_per_minute
+        }
+        if not limits:
+            return as_text
+        store = self.services.store
+        known = await store.known_webhook_requests([request_id for request_id, _ in requests])
+        fresh = [json.loads(text) for request_id, text in as_text if request_id not in known]
+        now = self.clock()
+
+        def limit_of(request: dict[str, Any]) -> StormLimit | None:
+            decision = active.router.route(Request.from_dict(request), now)
+            return next((limits[r] for r in decision.routes if r in limits), None)
+
+        controlled = await StormControl(self.services.redis, self.services.keys).apply(
+            fresh, limit_of, store.alert_open, int(now.timestamp()) // 60
+        )
+        # A known id keeps what was recorded first: its text here is not written again.
+        folded = {r["id"]: json.dumps(r, separators=(",", ":")) for r in controlled}
+        return [(i, folded.get(i, text)) for i, text in as_text]
 
     async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
         # The listener without credentials is the anonymous producer's, as the default queue.

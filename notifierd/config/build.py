@@ -92,6 +92,7 @@ def build_route(data: Mapping[str, Any]) -> Route:
         escalation=data.get("escalation"),
         template=TemplateRef.parse(template) if template else None,
         continue_=bool(data.get("continue", False)),
+        max_new_alerts_per_minute=data.get("max_new_alerts_per_minute"),
     )
 
 

@@ -76,6 +76,8 @@ class Route:
     escalation: str | None = None
     template: TemplateRef | None = None
     continue_: bool = False
+    # Storm control of webhook intake: past this many new alerts a minute, fold (intake/storm.py).
+    max_new_alerts_per_minute: int | None = None
 
 
 SEVERITY_ORDER = ("info", "warning", "error", "critical")

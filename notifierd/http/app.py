@@ -21,6 +21,7 @@ from notifierd.errors import Conflict
 from notifierd.http import auth, slack, slack_replies
 from notifierd.http.connections import connection_state
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
+from notifierd.intake.webhooks import ALERTMANAGER, GRAFANA, Dialect, Invalid, translate
 from notifierd.principals import FeedKind, Principal, Refused, Role, slack_actor
 from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
@@ -39,6 +40,8 @@ OPEN_WITHOUT_CREDENTIALS: web.AppKey[bool] = web.AppKey("open_without_credential
 # The authenticated caller, on each protected request.
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
+# A webhook payload commits in Postgres before its answer; Alertmanager's own timeout is longer.
+WEBHOOK_TIMEOUT = 10.0
 CHECK_TIMEOUT = 2.0  # per readiness check: a probe must answer before its own timeout
 SLACK_WAIT = 2.0  # Slack wants an answer within 3 s; slower work finishes in the background
 SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"
@@ -95,6 +98,8 @@ def build_app(
     app.router.add_get("/metrics", metrics_page)
     app.router.add_post("/-/reload", reload)
     app.router.add_post("/api/v1/notify", notify)
+    app.router.add_post("/api/v1/alertmanager", alertmanager)
+    app.router.add_post("/api/v1/grafana", grafana)
     app.router.add_post("/api/v1/heartbeats/{name}", heartbeat)
     app.router.add_get("/api/v1/requests/{id}", request_status)
     app.router.add_post("/api/v1/alerts/{id}/ack", acknowledge)
@@ -318,6 +323,61 @@ async def notify(request: web.Request) -> web.Response:
         extra={"event": "http_intake", "request_id": data["id"]},
     )
     return web.json_response({"id": data["id"]}, status=202)
+
+
+async def alertmanager(request: web.Request) -> web.Response:
+    """Alertmanager's webhook payload (version 4): one alert per group, or per alert with
+    ``?per_alert=true``; 200 once every request of it is committed in Postgres."""
+    return await _webhook(request, ALERTMANAGER)
+
+
+async def grafana(request: web.Request) -> web.Response:
+    """Grafana alerting's webhook contact point payload (version 1), as ``alertmanager``."""
+    return await _webhook(request, GRAFANA)
+
+
+async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
+    backend = request.app[BACKEND]
+    data, problem = _decode_json(await request.read())
+    if problem is not None:
+        return error(400, "invalid payload", problems=[problem])
+    per_alert = request.query.get("per_alert", "false").lower()
+    if per_alert not in ("true", "false"):
+        return error(400, "invalid payload", problems=["per_alert: true or false"])
+    translated = translate(data, dialect, per_alert=per_alert == "true")
+    if isinstance(translated, Invalid):
+        return error(400, "invalid payload", problems=list(translated.problems))
+    requests: list[tuple[str, bytes]] = []
+    for item in translated.requests:
+        payload = json.dumps(item, separators=(",", ":")).encode()
+        # The daemon's own parser is the last word, as for /api/v1/notify: a label value the
+        # request schema refuses refuses the payload (400), never a request on the rejected list.
+        parsed = parse_request(payload)
+        if isinstance(parsed, Rejection):
+            return error(400, "invalid payload", problems=[parsed.reason])
+        requests.append((item["id"], payload))
+    try:
+        queued = await asyncio.wait_for(
+            backend.intake_webhook(dialect.source, requests, principal(request)),
+            WEBHOOK_TIMEOUT,
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        # Not a 2xx: Alertmanager and Grafana retry the payload, and its ids make that safe.
+        log.error("%s webhook: not committed: %s", dialect.source, exc)
+        return error(503, "not committed (Postgres or Redis unavailable); retry")
+    log.info(
+        "%s webhook from %s: %d request(s), %d new",
+        dialect.source,
+        principal(request).id,
+        len(requests),
+        queued,
+        extra={"event": "webhook_intake"},
+    )
+    return web.json_response(
+        {"requests": [request_id for request_id, _ in requests], "queued": queued}, status=200
+    )
 
 
 async def heartbeat(request: web.Request) -> web.Response:

@@ -24,6 +24,8 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/-/reload"): frozenset({Role.ADMIN}),
     ("GET", "/metrics"): frozenset({Role.VIEW}),  # only asked with --private-metrics
     ("POST", "/api/v1/notify"): frozenset({Role.PRODUCE}),
+    ("POST", "/api/v1/alertmanager"): frozenset({Role.PRODUCE}),
+    ("POST", "/api/v1/grafana"): frozenset({Role.PRODUCE}),
     # Only the producer a heartbeat names may beat it: the backend refuses any other (403).
     ("POST", "/api/v1/heartbeats/{name}"): frozenset({Role.PRODUCE}),
     # A producer reads the requests it sent; view reads any (the handler decides).

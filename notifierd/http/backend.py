@@ -6,6 +6,7 @@ same seam.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from notifierd.config.model import Snapshot, SnapshotId
@@ -86,6 +87,13 @@ class Backend(Protocol):
     async def enqueue(self, payload: bytes, sender: Principal) -> None:
         """Push a valid request onto the queue, as a producer would, remembering ``sender``
         (the alert it may open is then the sender's)."""
+
+    async def intake_webhook(
+        self, source: str, requests: Sequence[tuple[str, bytes]], sender: Principal
+    ) -> int:
+        """Commit ``requests`` ((id, valid request JSON) each, from one ``source`` webhook
+        payload) in Postgres, then queue those not queued before; returns how many were queued
+        now. Raises when Postgres or Redis fails: the sender retries the whole payload."""
 
     async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
         """A beat of heartbeat ``name`` by ``sender``: what was recorded (``name``, and

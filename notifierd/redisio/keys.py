@@ -91,6 +91,10 @@ class Keys:
         """Names the supervisor whose worker slot uses ``worker_id`` (see CLAIM_WORKER_ID)."""
         return f"{self.prefix}:worker:{worker_id}"
 
+    def storm(self, route: str, minute: int) -> str:
+        """New alerts a route had in one wall-clock minute (``intake/storm.py``)."""
+        return f"{self.prefix}:storm:{route}:{minute}"
+
     def dedup(self, key: str) -> str:
         return f"{self.prefix}:dedup:{key}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -121,6 +121,11 @@ async def _insert_fallbacks(conn: asyncpg.Connection, rows: Sequence[DeliveryRec
             ),
             DeliveryStatus.DEAD,
         )
+
+
+# How long a queued webhook request may go without an outcome before a re-send of its payload
+# queues it again (the queue lost it): far longer than any queue backlog should last.
+WEBHOOK_REQUEUE_AFTER = timedelta(minutes=10)
 
 
 class Store:
@@ -309,6 +314,51 @@ class Store:
     async def record_sender(self, request_id: str, principal: str) -> None:
         """Remember who sent ``request_id`` over the API, before it is queued."""
         await self.pool.execute(q("record_request_principal"), request_id, principal)
+
+    async def webhook_intake(
+        self,
+        source: str,
+        requests: Sequence[tuple[str, str]],
+        principal: str | None,
+        push: Callable[[list[bytes]], Awaitable[None]],
+    ) -> int:
+        """Commit a webhook payload's ``requests`` ((id, JSON) each) and ``push`` those not
+        queued yet; returns how many were pushed. Durable before anything is queued: the rows
+        (and, for a named ``principal``, who sent each) commit first; then, under their row
+        locks, ``push`` and the mark that they are queued. A ``push`` that raises leaves them
+        unqueued for the sender's retry, which queues them then and nothing twice. One queued
+        more than WEBHOOK_REQUEUE_AFTER ago that still has no outcome was lost with Redis' queue:
+        a re-send queues it again."""
+        ids = [request_id for request_id, _ in requests]
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                await conn.execute(
+                    q("record_webhook_requests"),
+                    ids,
+                    source,
+                    [payload for _, payload in requests],
+                    principal or "anonymous",
+                )
+                if principal is not None:
+                    await conn.executemany(
+                        q("record_request_principal"), [(i, principal) for i in ids]
+                    )
+            async with conn.transaction():
+                rows = await conn.fetch(q("unqueued_webhook_requests"), ids, WEBHOOK_REQUEUE_AFTER)
+                if not rows:
+                    return 0
+                await push([row["payload"].encode() for row in rows])
+                await conn.execute(q("mark_webhook_requests_queued"), [row["id"] for row in rows])
+        return len(rows)
+
+    async def known_webhook_requests(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` a webhook payload brought before."""
+        rows = await self.pool.fetch(q("known_webhook_requests"), list(ids))
+        return {row["id"] for row in rows}
+
+    async def alert_open(self, dedup_key: str) -> bool:
+        """Whether an alert with ``dedup_key`` is open (a trigger for it would join it)."""
+        return bool(await self.pool.fetchval(q("open_alert_for_key"), dedup_key))
 
     async def sender(self, request_id: str) -> str | None:
         """The principal recorded for ``request_id``; None for the default queue's requests."""

@@ -33,6 +33,7 @@ async def purge(
         "purge_alerts",
         "purge_orphan_steps",
         "purge_orphan_alert_events",
+        "purge_webhook_requests",
     ):
         total = 0
         while True:

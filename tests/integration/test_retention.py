@@ -80,6 +80,11 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
         async with store.pool.acquire() as conn:
             await conn.execute("DELETE FROM requests WHERE id = 'orphaned'")
             await conn.execute(
+                "INSERT INTO webhook_requests (id, source, payload, principal, received_at) "
+                "VALUES ('am-old', 'alertmanager', '{}', 'p', now() - interval '100 days'), "
+                "('am-new', 'alertmanager', '{}', 'p', now())"
+            )
+            await conn.execute(
                 "UPDATE deliveries SET created_at = now() - interval '100 days' "
                 "WHERE request_id = 'orphaned'"
             )
@@ -102,6 +107,7 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
             "alerts": 1,
             "orphan_steps": 1,
             "orphan_alert_events": 1,
+            "webhook_requests": 1,
         }
         assert reads == 20
         async with store.pool.acquire() as conn:

@@ -91,6 +91,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     | {
         "configwatch",
         "http",
+        # storm control of webhook intake (intake/storm.py)
+        "intake",
         "pipeline",
         "principals",
         "reconnect",

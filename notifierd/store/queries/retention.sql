@@ -62,3 +62,9 @@ WITH doomed AS (
     DELETE FROM alert_events WHERE alert_id IN (SELECT id FROM doomed)
 )
 DELETE FROM alerts WHERE id IN (SELECT id FROM doomed);
+
+-- name: purge_webhook_requests
+-- The webhook intake ledger (migration 0019): a sender re-sending a payload older than this
+-- queues it again (a firing alert then joins or opens an alert, as a new one would).
+DELETE FROM webhook_requests WHERE id IN (
+    SELECT id FROM webhook_requests WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
