@@ -4,7 +4,6 @@
 -- makes the second copy a no-op. It is written, with the request itself, in one transaction
 -- before the HTTP answer; queued_at is set once the request is on the Redis queue, so a payload
 -- re-sent after Redis refused it queues what is still unqueued, and nothing twice.
--- 0019 (the issue's number): other work in flight adds migrations after 0012.
 CREATE TABLE webhook_requests (
     id          text PRIMARY KEY,
     source      text NOT NULL,                 -- alertmanager, grafana
