@@ -1,5 +1,7 @@
-"""The HTTP routes: health, readiness, metrics, reload, intake, status, alert actions, who is on
-call (JSON and calendar feeds), Slack."""
+"""The HTTP routes: health, readiness, metrics, reload, intake, status, alert actions, the
+console's views and actions (alerts, deliveries, dead letters, config, rate limits, template
+previews), who is on call (JSON and calendar feeds), Slack. ``http/openapi.yaml`` describes
+every ``/api/v1`` route."""
 
 from __future__ import annotations
 
@@ -511,12 +513,20 @@ def _moment(request: web.Request, name: str) -> datetime | None:
     return moment
 
 
-def _text(request: web.Request, name: str) -> str | None:
+def _name(request: web.Request, name: str) -> str | None:
+    """An id-like filter (a request id, a channel, a recipient): what no id can be is refused
+    here, never sent to Postgres."""
     text = request.query.get(name)
-    if text is not None and (problem := _id_problem(text)) is not None and name != "title":
+    if text is not None and (problem := _id_problem(text)) is not None:
         raise BadQuery(f"{name}: {problem}")
-    if text is not None and len(text) > 200:
-        raise BadQuery(f"{name}: longer than 200 characters")
+    return text
+
+
+def _words(request: web.Request, name: str) -> str | None:
+    """A free-text filter (a title's words): spaces allowed, at most 200 characters."""
+    text = request.query.get(name)
+    if text is not None and (len(text) > 200 or not text.isprintable()):
+        raise BadQuery(f"{name}: at most 200 printable characters")
     return text
 
 
@@ -566,10 +576,10 @@ async def search_deliveries(request: web.Request) -> web.Response:
             if after is None:
                 raise BadQuery("cursor: not a cursor this API gave out")
         search = DeliverySearch(
-            request_id=_text(request, "request_id"),
-            title=_text(request, "title"),
-            channel=_text(request, "channel"),
-            recipient=_text(request, "recipient"),
+            request_id=_name(request, "request_id"),
+            title=_words(request, "title"),
+            channel=_name(request, "channel"),
+            recipient=_name(request, "recipient"),
             status=_choice(request, "status", DeliveryStatus),
             since=_moment(request, "since"),
             until=_moment(request, "until"),
@@ -595,7 +605,7 @@ async def search_deliveries(request: web.Request) -> web.Response:
 async def dead_letters(request: web.Request) -> web.Response:
     """The dead-letter queue newest first (``notifierd dlq list``): ``channel``, ``limit``."""
     try:
-        channel = _text(request, "channel")
+        channel = _name(request, "channel")
         limit = _page_limit(request)
     except BadQuery as exc:
         return error(400, str(exc))
