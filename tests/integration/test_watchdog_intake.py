@@ -14,6 +14,7 @@ import pytest
 
 from tests.integration.daemon_harness import ROUTES, Running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
+from tests.integration.test_heartbeats import invoke
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
 WATCHDOG = """\
@@ -73,7 +74,9 @@ async def beats(running: Running) -> int:
     return int(count or 0)
 
 
-async def test_the_producers_watchdog_beats_and_the_rest_is_translated(running: Running) -> None:
+async def test_the_producers_watchdog_beats_and_the_rest_is_translated(
+    running: Running, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     status, body = await post(running, group_with_watchdog(), "am-token")
     assert status == 200, body
     assert body["beats"] == ["prometheus"]
@@ -89,6 +92,13 @@ async def test_the_producers_watchdog_beats_and_the_rest_is_translated(running: 
     status, again = await post(running, group_with_watchdog(), "am-token")
     assert (status, again["queued"], again["beats"]) == (200, 0, ["prometheus"])
     assert await beats(running) == 2
+
+    # `notifierd heartbeats` says what beats it.
+    monkeypatch.setenv("POSTGRES_URL", pg_url)
+    done = await invoke("heartbeats", "--config", str(running.config), "--format", "json")
+    assert done.exit_code == 0, done.output
+    [row] = json.loads(done.output)
+    assert (row["from_alert"], row["beats"], row["state"]) == ('alertname="Watchdog"', 2, "ok")
 
 
 async def test_another_producers_watchdog_is_an_ordinary_alert(running: Running) -> None:
