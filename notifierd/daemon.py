@@ -15,7 +15,7 @@ from typing import Any
 
 from notifierd import metrics
 from notifierd.active import LastReload
-from notifierd.config.model import ANONYMOUS_PRODUCER, Snapshot, SnapshotId
+from notifierd.config.model import ANONYMOUS_PRODUCER, Heartbeat, Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.config.values import missing_env
 from notifierd.configwatch import config_changes
@@ -65,6 +65,14 @@ def config_principals(config_dir: Path, last_good: Path | None = None) -> Princi
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _producer_of(sender: Principal) -> str:
+    """The producer id a heartbeat names for ``sender``; the listener without credentials is the
+    anonymous producer's, as the default queue is."""
+    if sender.producer is not None:
+        return sender.producer.id
+    return ANONYMOUS_PRODUCER if sender == ANONYMOUS_LOCAL else sender.id
 
 
 class Daemon:
@@ -352,15 +360,13 @@ class Daemon:
         return [(i, folded.get(i, text)) for i, text in as_text]
 
     async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
-        # The listener without credentials is the anonymous producer's, as the default queue.
-        producer = (
-            sender.producer.id
-            if sender.producer is not None
-            else ANONYMOUS_PRODUCER
-            if sender == ANONYMOUS_LOCAL
-            else sender.id
+        return await self.services.heartbeats.answer(self.config(), name, _producer_of(sender))
+
+    def webhook_heartbeats(self, sender: Principal) -> tuple[Heartbeat, ...]:
+        producer = _producer_of(sender)
+        return tuple(
+            h for h in self.config().heartbeats.values() if h.from_alert and h.producer == producer
         )
-        return await self.services.heartbeats.answer(self.config(), name, producer)
 
     async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
         # SET NX in Redis rather than memory: replicas behind one Slack app share the mark.

@@ -25,7 +25,14 @@ from notifierd.errors import Conflict
 from notifierd.http import auth, openapi, slack, slack_replies
 from notifierd.http.connections import connection_state
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
-from notifierd.intake.webhooks import ALERTMANAGER, GRAFANA, Dialect, Invalid, translate
+from notifierd.intake.webhooks import (
+    ALERTMANAGER,
+    GRAFANA,
+    Dialect,
+    Invalid,
+    split_beats,
+    translate,
+)
 from notifierd.principals import FeedKind, Principal, Refused, Role, slack_actor
 from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
@@ -362,7 +369,11 @@ async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
     per_alert = request.query.get("per_alert", "false").lower()
     if per_alert not in ("true", "false"):
         return error(400, "invalid payload", problems=["per_alert: true or false"])
-    translated = translate(data, dialect, per_alert=per_alert == "true")
+    sender = principal(request)
+    beats = split_beats(data, dialect, backend.webhook_heartbeats(sender))
+    if isinstance(beats, Invalid):
+        return error(400, "invalid payload", problems=list(beats.problems))
+    translated = translate(beats.payload, dialect, per_alert=per_alert == "true")
     if isinstance(translated, Invalid):
         return error(400, "invalid payload", problems=list(translated.problems))
     requests: list[tuple[str, bytes]] = []
@@ -374,11 +385,15 @@ async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
         if isinstance(parsed, Rejection):
             return error(400, "invalid payload", problems=[parsed.reason])
         requests.append((item["id"], payload))
+
+    async def commit() -> int:
+        # Beats first: a failure answers 503 and the sender's retry beats again, harmlessly.
+        for name in beats.beaten:
+            await backend.beat(name, sender)
+        return await backend.intake_webhook(dialect.source, requests, sender)
+
     try:
-        queued = await asyncio.wait_for(
-            backend.intake_webhook(dialect.source, requests, principal(request)),
-            WEBHOOK_TIMEOUT,
-        )
+        queued = await asyncio.wait_for(commit(), WEBHOOK_TIMEOUT)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -386,15 +401,21 @@ async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
         log.error("%s webhook: not committed: %s", dialect.source, exc)
         return error(503, "not committed (Postgres or Redis unavailable); retry")
     log.info(
-        "%s webhook from %s: %d request(s), %d new",
+        "%s webhook from %s: %d request(s), %d new, beats: %s",
         dialect.source,
-        principal(request).id,
+        sender.id,
         len(requests),
         queued,
+        ", ".join(beats.beaten) or "none",
         extra={"event": "webhook_intake"},
     )
     return web.json_response(
-        {"requests": [request_id for request_id, _ in requests], "queued": queued}, status=200
+        {
+            "requests": [request_id for request_id, _ in requests],
+            "queued": queued,
+            "beats": list(beats.beaten),
+        },
+        status=200,
     )
 
 

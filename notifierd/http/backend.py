@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from notifierd.active import LastReload
-from notifierd.config.model import Snapshot, SnapshotId
+from notifierd.config.model import Heartbeat, Snapshot, SnapshotId
 from notifierd.config.problems import Problem
 from notifierd.errors import Conflict
 from notifierd.pipeline.ratelimit import LimitStatus
@@ -137,6 +137,10 @@ class Backend(ConsoleReads, Protocol):
         """Commit ``requests`` ((id, valid request JSON) each, from one ``source`` webhook
         payload) in Postgres, then queue those not queued before; returns how many were queued
         now. Raises when Postgres or Redis fails: the sender retries the whole payload."""
+
+    def webhook_heartbeats(self, sender: Principal) -> tuple[Heartbeat, ...]:
+        """The heartbeats ``sender``'s webhook alerts may beat: those with ``from_alert`` whose
+        producer it is."""
 
     async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
         """A beat of heartbeat ``name`` by ``sender``: what was recorded (``name``, and
