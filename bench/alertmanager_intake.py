@@ -86,6 +86,15 @@ class Report:
     failed: int = 0  # ... that failed (not 2xx, or timed out)
     notification_latency: float = 0.0  # mean seconds per notification, Alertmanager's histogram
     largest_payload: int = 0  # bytes, the largest group's payload as Alertmanager sends it
+    processed_after: float = 0.0  # first alert posted -> last request's outcome recorded
+    opened_after: float = 0.0  # first alert posted -> last notifierd alert opened
+    # Requests of one notifierd alert run one after another (queue order per alert): the time
+    # between two consecutive outcomes of one alert, and how many alerts had requests under
+    # way at once on average (the sum of each alert's first-to-last outcome span / the window).
+    chain_gap_p50: float = 0.0
+    alerts_at_once: float = 0.0
+    step_late_p50: float = 0.0  # level-1 step fired minus due (due when its alert opened)
+    step_late_max: float = 0.0
     level1_after: float = 0.0  # first alert posted -> last level-1 delivery at the sink
     level1_received: int = 0
     level1_distinct: int = 0
@@ -106,6 +115,12 @@ class Report:
             f"{rate:,.0f}/s ({window:,.0f}/s first received -> last queued); Alertmanager sent "
             f"{self.notifications:,} notifications, {self.failed} failed, mean latency "
             f"{self.notification_latency * 1000:.0f} ms",
+            f"    every request processed (outcome in Postgres) {self.processed_after:.2f}s and "
+            f"every notifierd alert opened {self.opened_after:.2f}s after the first post; "
+            f"requests of one alert {self.chain_gap_p50 * 1000:.0f} ms apart (p50), "
+            f"{self.alerts_at_once:.1f} alerts under way at once on average; "
+            f"level-1 step fired minus due p50 {self.step_late_p50:.2f}s max "
+            f"{self.step_late_max:.2f}s",
             f"(b) last level-1 delivery {self.level1_after:.2f}s after the first post; "
             f"{self.level1_received:,} level-1 deliveries received, {self.level1_distinct:,} "
             f"distinct, {self.level1_expected:,} expected",
@@ -322,11 +337,9 @@ async def run(
     )
     am: subprocess.Popen[bytes] | None = None
     conn: asyncpg.Connection | None = None
-    daemon_pids: list[int] = [daemon.pid]
     try:
         async with aiohttp.ClientSession() as http:
             await until(lambda: ready(http, f"{daemon_url}/readyz"), 60, "the daemon's /readyz")
-            daemon_pids = process_tree(daemon.pid)
             am = subprocess.Popen(
                 [
                     BINARY,
@@ -388,6 +401,37 @@ async def run(
             report.queued = int(row["n"])
             report.queued_after = float(row["last"]) - first_post
             report.queued_window = float(row["last"]) - float(row["first"])
+            row = await conn.fetchrow(
+                "SELECT extract(epoch FROM max(updated_at)) AS last FROM requests "
+                "WHERE id IN (SELECT id FROM webhook_requests)"
+            )
+            report.processed_after = float(row["last"]) - first_post
+            row = await conn.fetchrow(
+                """
+                WITH r AS (
+                  SELECT payload->>'dedup_key' AS k, updated_at AS t FROM requests
+                   WHERE id IN (SELECT id FROM webhook_requests)),
+                gaps AS (SELECT t - lag(t) OVER (PARTITION BY k ORDER BY t) AS gap FROM r),
+                spans AS (SELECT max(t) - min(t) AS span FROM r GROUP BY k)
+                SELECT extract(epoch FROM (SELECT percentile_cont(0.5) WITHIN GROUP
+                                           (ORDER BY gap) FROM gaps WHERE gap IS NOT NULL)) AS gap,
+                       extract(epoch FROM (SELECT sum(span) FROM spans)) AS busy,
+                       extract(epoch FROM (SELECT max(t) - min(t) FROM r)) AS window
+                """
+            )
+            report.chain_gap_p50 = float(row["gap"] or 0.0)
+            if row["window"]:
+                report.alerts_at_once = float(row["busy"]) / float(row["window"])
+            row = await conn.fetchrow(
+                "SELECT extract(epoch FROM max(started_at)) AS last FROM alerts"
+            )
+            report.opened_after = float(row["last"]) - first_post
+            row = await conn.fetchrow(
+                "SELECT extract(epoch FROM percentile_cont(0.5) WITHIN GROUP "
+                "(ORDER BY fired_at - due_at)) AS p50, extract(epoch FROM max(fired_at - due_at)) "
+                "AS max FROM escalation_steps WHERE level = 1"
+            )
+            report.step_late_p50, report.step_late_max = float(row["p50"]), float(row["max"])
             metrics = await alertmanager_metrics(http, am_url)
             report.notifications = int(metrics["sent"])
             report.failed = int(metrics["failed"])
