@@ -34,7 +34,7 @@ import tempfile
 import textwrap
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,7 @@ class Report:
     largest_payload: int = 0  # bytes, the largest group's payload as Alertmanager sends it
     processed_after: float = 0.0  # first alert posted -> last request's outcome recorded
     opened_after: float = 0.0  # first alert posted -> last notifierd alert opened
+    opened_p50: float = 0.0  # ... -> half of them opened
     # Requests of one notifierd alert run one after another (queue order per alert): the time
     # between two consecutive outcomes of one alert, and how many alerts had requests under
     # way at once on average (the sum of each alert's first-to-last outcome span / the window).
@@ -102,11 +103,16 @@ class Report:
     daemon_rss: float = 0.0  # MiB, every daemon process added up
     alertmanager_rss: float = 0.0  # MiB
     daemon_log: str = ""
-    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         rate = self.queued / self.queued_after if self.queued_after else 0.0
         window = self.queued / self.queued_window if self.queued_window else 0.0
+        chains = (
+            f"requests of one alert {self.chain_gap_p50 * 1000:.0f} ms apart (p50), "
+            f"{self.alerts_at_once:.1f} alerts under way at once on average; "
+            if self.notifierd_alerts < self.alerts
+            else ""
+        )
         return [
             f"mode {self.mode}: {self.alerts:,} alerts in {self.groups:,} groups -> "
             f"{self.notifierd_alerts:,} notifierd alerts; posted to Alertmanager in "
@@ -115,18 +121,15 @@ class Report:
             f"{rate:,.0f}/s ({window:,.0f}/s first received -> last queued); Alertmanager sent "
             f"{self.notifications:,} notifications, {self.failed} failed, mean latency "
             f"{self.notification_latency * 1000:.0f} ms",
-            f"    every request processed (outcome in Postgres) {self.processed_after:.2f}s and "
-            f"every notifierd alert opened {self.opened_after:.2f}s after the first post; "
-            f"requests of one alert {self.chain_gap_p50 * 1000:.0f} ms apart (p50), "
-            f"{self.alerts_at_once:.1f} alerts under way at once on average; "
-            f"level-1 step fired minus due p50 {self.step_late_p50:.2f}s max "
-            f"{self.step_late_max:.2f}s",
+            f"    every request processed (outcome in Postgres) {self.processed_after:.2f}s after "
+            f"the first post; notifierd alerts opened: half {self.opened_p50:.2f}s, all "
+            f"{self.opened_after:.2f}s; {chains}level-1 step fired minus due p50 "
+            f"{self.step_late_p50:.2f}s max {self.step_late_max:.2f}s",
             f"(b) last level-1 delivery {self.level1_after:.2f}s after the first post; "
             f"{self.level1_received:,} level-1 deliveries received, {self.level1_distinct:,} "
             f"distinct, {self.level1_expected:,} expected",
             f"(c) peak RSS: notifierd {self.daemon_rss:.0f} MiB, Alertmanager "
             f"{self.alertmanager_rss:.0f} MiB",
-            *self.notes,
         ]
 
 
@@ -423,9 +426,11 @@ async def run(
             if row["window"]:
                 report.alerts_at_once = float(row["busy"]) / float(row["window"])
             row = await conn.fetchrow(
-                "SELECT extract(epoch FROM max(started_at)) AS last FROM alerts"
+                "SELECT extract(epoch FROM max(started_at)) AS last, percentile_cont(0.5) "
+                "WITHIN GROUP (ORDER BY extract(epoch FROM started_at)) AS half FROM alerts"
             )
             report.opened_after = float(row["last"]) - first_post
+            report.opened_p50 = float(row["half"]) - first_post
             row = await conn.fetchrow(
                 "SELECT extract(epoch FROM percentile_cont(0.5) WITHIN GROUP "
                 "(ORDER BY fired_at - due_at)) AS p50, extract(epoch FROM max(fired_at - due_at)) "
