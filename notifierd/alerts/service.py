@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from notifierd.active import Active
+from notifierd.alerts.members import change, roster_from_json, roster_json
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.schedule import plan
 from notifierd.channels.base import Failed, MessageUpdater, Senders
@@ -89,10 +90,54 @@ class AlertService:
             request_payload(request),
             routes,
             opened_by=queue_producer(active.snapshot, request).id if request.producer else None,
+            members=roster_json(request.members) if request.members else None,
         )
         if opened and steps:
             self.planned.announce(alert.id, [s[2] for s in steps])
+        if not opened and request.members:
+            # A trigger joining with a roster (a new member of an Alertmanager group) is an
+            # update of the open alert, told in its thread.
+            await self._members_changed(request, alert.dedup_key)
         return alert, opened
+
+    async def update(self, request: Request) -> tuple[str, str]:
+        """An ``update`` request: the open alert of its dedup key hears its new roster, and the
+        people already told hear what changed, once, in its thread. It never opens an alert."""
+        key = request.dedup_key
+        if not key:
+            return "ignored", no_alert_named(request.action)
+        if not request.members:
+            return "ignored", "an update request names the alert's members"
+        told = await self._members_changed(request, key)
+        if told is None:
+            return "ignored", f"no open alert with dedup_key {key!r}"
+        alert_id, news = told
+        if news is None:
+            return "unchanged", f"alert {alert_id}: no member started or stopped firing"
+        return "updated", f"alert {alert_id}: {news}"
+
+    async def _members_changed(self, request: Request, key: str) -> tuple[str, str | None] | None:
+        """Swap the open alert's roster for the request's and tell the change, if there is
+        one: (alert id, the change in words, or None for none); None when no alert is open.
+
+        Swapped first and told after, as acknowledge is: a crash between the two loses this
+        one message, never sends it twice (a re-sent roster is no change)."""
+        swapped = await self.store.swap_members(key, roster_json(request.members))
+        if swapped is None:
+            return None
+        news = change(roster_from_json(swapped.before), request.members)
+        if news is None:
+            return swapped.alert_id, None
+        words = news.words()
+        await self.store.event(swapped.alert_id, "updated", None, "queue", words)
+        alert = await self.store.find(swapped.alert_id)
+        if alert is None:  # purged meanwhile: retention takes resolved alerts only
+            return swapped.alert_id, words
+        try:
+            await self._tell(alert, "update", f"Updated: {alert.title or alert.id}", words, request)
+        except Exception:  # the roster stands; telling people is best effort, logged
+            log.exception("telling the channels that alert %s changed failed", alert.id)
+        return alert.id, words
 
     async def from_request(self, request: Request) -> tuple[str, str]:
         """An acknowledge or resolve that came through a queue: (outcome, reason).
@@ -102,6 +147,10 @@ class AlertService:
         key = request.dedup_key
         if not key:
             return "ignored", no_alert_named(request.action)
+        if request.action == "update":
+            # Like a trigger joining, an update adds to the alert without moving it on: who
+            # may trigger may update, with no grant to act on the alert.
+            return await self.update(request)
         actor = queue_producer(self.active().snapshot, request)
         note = request.metadata.get("by")
         act = self.acknowledge if request.action == "acknowledge" else self.resolve
@@ -238,21 +287,37 @@ class AlertService:
     async def _follow_up(self, alert: Alert, to: str, by: str, via: str) -> None:
         """Tell every channel the alert reached: a reply in the Slack thread (and the original
         message updated), PagerDuty acknowledge/resolve on the same dedup key, a message elsewhere."""
-        told = await _durably(lambda: self.store.told(alert.id), "reading where it was told")
-        if not told:
-            return
-        active = self.active()
         action = "acknowledge" if to == "acknowledged" else "resolve"
         verb = "Acknowledged" if to == "acknowledged" else "Resolved"
         title = alert.title or alert.id
+        told = await self._tell(alert, action, f"{verb}: {title}", f"{verb} by {by} (via {via}).")
+        if not told:
+            return
+        active = self.active()
+        note = f"{verb} by {by}"
+        if to == "resolved" and alert.acknowledged_by:
+            note = f"Acknowledged by {alert.acknowledged_by} · {note}"
+        await self._update_sent(active, alert.id, told, note)
+
+    async def _tell(
+        self, alert: Alert, action: str, title: str, message: str, cause: Request | None = None
+    ) -> set[str]:
+        """Send a follow-up (``action``: acknowledge, resolve or update) to every place the
+        alert's notifications were delivered, each a reply to the first message there (a Slack
+        thread); returns the channels told. ``cause``: the update request it follows, whose id
+        names the follow-up (an alert is updated many times, acknowledged and resolved once)."""
+        told = await _durably(lambda: self.store.told(alert.id), "reading where it was told")
+        if not told:
+            return set()
+        active = self.active()
         request = Request.from_dict(
             {
-                "id": f"{alert.id}:{action}",
+                "id": f"{alert.id}:{action}" + (f":{cause.id}" if cause is not None else ""),
                 "kind": "alert",
                 "action": action,
                 "dedup_key": alert.dedup_key,
-                "title": f"{verb}: {title}",
-                "message": f"{verb} by {by} (via {via}).",
+                "title": title,
+                "message": message,
                 "severity": alert.severity,
                 "source": "notifierd",
             }
@@ -264,10 +329,7 @@ class AlertService:
         processed = await self.deliveries.deliver_to(active, request, targets, self.clock())
         # Sent: recorded whatever it takes, or a second resolve would not know it was told.
         await _durably(lambda: self.write([processed]), "recording the follow-up")
-        note = f"{verb} by {by}"
-        if to == "resolved" and alert.acknowledged_by:
-            note = f"Acknowledged by {alert.acknowledged_by} · {note}"
-        await self._update_sent(active, alert.id, {row["channel"] for row in told}, note)
+        return {row["channel"] for row in told}
 
     async def _update_sent(self, active: Active, alert_id: str, told: set[str], note: str) -> None:
         """Rewrite in place every message of the alert (its own and its escalation steps')

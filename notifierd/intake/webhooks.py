@@ -54,6 +54,9 @@ def translate(payload: Any, dialect: Dialect, *, per_alert: bool = False) -> Tra
     group_key = str(payload["groupKey"])
     alerts: Sequence[Mapping[str, Any]] = payload["alerts"]
     out: list[dict[str, Any]] = []
+    # One alert per group: each firing member's trigger carries the group's roster, so the one
+    # that joins the open alert tells its thread who joined (and who resolved meanwhile).
+    roster = [] if per_alert else [_member(alert) for alert in alerts]
     for alert in alerts:
         firing = alert["status"] == "firing"
         if per_alert:
@@ -62,12 +65,17 @@ def translate(payload: Any, dialect: Dialect, *, per_alert: bool = False) -> Tra
         elif firing:
             key, action = _key(dialect.prefix, group_key), "trigger"
         else:
-            # One alert per group: a member that resolves while others still fire changes
-            # nothing yet; the group resolves with its last member (below).
+            # A member that resolves while others still fire is an update (below); the group
+            # resolves with its last member.
             continue
-        out.append(_request(payload, alert, dialect, key, action))
+        request = _request(payload, alert, dialect, key, action)
+        if roster:
+            request["members"] = roster
+        out.append(request)
     if not per_alert and payload["status"] == "resolved" and alerts:
         out.append(_group_resolve(payload, alerts, dialect))
+    elif roster and any(m["status"] == "resolved" for m in roster):
+        out.append(_group_update(payload, roster, dialect))
     return Translated(tuple(out))
 
 
@@ -135,6 +143,41 @@ def _group_resolve(
         "source": dialect.source,
         "labels": common,
         "metadata": {"by": f"{dialect.source}: every alert of the group resolved"},
+    }
+
+
+def _member(alert: Mapping[str, Any]) -> dict[str, str]:
+    """One alert of a group as a member of its notifierd alert: ``DiskFull on db-2``."""
+    labels = alert.get("labels") or {}
+    name = str(
+        labels.get("alertname") or (alert.get("annotations") or {}).get("summary") or "alert"
+    )
+    where = labels.get("instance")
+    return {
+        "key": f"{alert['fingerprint']}@{alert['startsAt']}",
+        "title": (f"{name} on {where}" if where else name)[:300],
+        "status": str(alert["status"]),
+    }
+
+
+def _group_update(
+    payload: Mapping[str, Any], roster: Sequence[Mapping[str, str]], dialect: Dialect
+) -> dict[str, Any]:
+    """The update of a group some of whose alerts resolved while others still fire; its id
+    names every member's state, so a re-send is the same request and the ledger queues it once."""
+    group_key = str(payload["groupKey"])
+    states = sorted(f"{m['key']}={m['status']}" for m in roster)
+    common = {str(k): str(v) for k, v in (payload.get("commonLabels") or {}).items()}
+    annotations = {str(k): str(v) for k, v in (payload.get("commonAnnotations") or {}).items()}
+    return {
+        "id": request_id(dialect, group_key, "update", *states),
+        "kind": "alert",
+        "action": "update",
+        "dedup_key": _key(dialect.prefix, group_key),
+        "title": _title(annotations, common)[:1000],
+        "source": dialect.source,
+        "labels": common,
+        "members": list(roster),
     }
 
 

@@ -87,11 +87,33 @@ def test_a_resent_payload_has_the_same_ids_and_a_changed_alert_a_new_one() -> No
     assert requests(restarted)[1]["id"] == again[1]["id"]
 
 
-def test_a_member_resolving_in_a_firing_group_changes_nothing_yet() -> None:
+def test_each_firing_member_carries_the_groups_roster() -> None:
+    first, second = requests(payload())
+    roster = [
+        {"key": "1a2b3c4d5e6f7081@2026-11-30T03:00:00.123Z", "title": "DiskFull on db-1",
+         "status": "firing"},
+        {"key": "9f8e7d6c5b4a3928@2026-11-30T03:01:00Z", "title": "DiskFull on db-2",
+         "status": "firing"},
+    ]  # fmt: skip
+    assert first["members"] == second["members"] == roster
+    # Per alert, an alert is its own roster: none is said.
+    assert all("members" not in r for r in requests(payload(), per_alert=True))
+
+
+def test_a_member_resolving_in_a_firing_group_is_an_update_of_the_group() -> None:
     data = payload()
     data["alerts"][0]["status"] = "resolved"
-    [still] = requests(data)
+    still, update = requests(data)
     assert still["action"] == "trigger" and still["labels"]["instance"] == "db-2"
+    assert update["action"] == "update"
+    assert update["dedup_key"] == still["dedup_key"] == 'am:{}:{alertname="DiskFull"}'
+    assert [m["status"] for m in update["members"]] == ["resolved", "firing"]
+    # A re-send is the same update; another change is another one.
+    assert requests(copy.deepcopy(data))[1]["id"] == update["id"]
+    data["alerts"][1]["status"] = "resolved"
+    data["alerts"].append({**data["alerts"][1], "fingerprint": "77", "status": "firing"})
+    assert requests(data)[-1]["id"] != update["id"]
+    assert not isinstance(parse_request(json.dumps(update).encode()), Rejection)
 
 
 def test_the_group_resolves_once_with_its_last_member() -> None:
@@ -187,3 +209,5 @@ def test_a_folded_alert_joins_its_routes_summary_and_keeps_its_words() -> None:
     assert folded["title"] == "Alert storm on route infra: more than 20 new alerts a minute"
     assert folded["message"].startswith("First folded: Disk full on db-1\n/var is 99% full")
     assert folded["labels"] == {**first["labels"], "storm_route": "infra"}
+    # The summary alert stands for many groups: no group's roster updates its thread.
+    assert "members" in first and "members" not in folded
