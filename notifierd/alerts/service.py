@@ -122,15 +122,20 @@ class AlertService:
 
         Swapped first and told after, as acknowledge is: a crash between the two loses this
         one message, never sends it twice (a re-sent roster is no change)."""
-        swapped = await self.store.swap_members(key, roster_json(request.members))
+        members = request.members
+
+        def news(before: str | None) -> str | None:
+            changed = change(roster_from_json(before), members)
+            return None if changed is None else changed.words()
+
+        swapped = await self.store.swap_members(key, roster_json(members), news)
         if swapped is None:
             return None
-        news = change(roster_from_json(swapped.before), request.members)
-        if news is None:
+        words = swapped.news
+        if words is None:
             return swapped.alert_id, None
-        words = news.words()
-        await self.store.event(swapped.alert_id, "updated", None, "queue", words)
-        alert = await self.store.find(swapped.alert_id)
+        # Committed: from here a Postgres outage is waited out, or the news would be lost.
+        alert = await _durably(lambda: self.store.find(swapped.alert_id), "reading the alert")
         if alert is None:  # purged meanwhile: retention takes resolved alerts only
             return swapped.alert_id, words
         try:

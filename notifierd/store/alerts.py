@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,10 +56,10 @@ class EscalatedNow:
 
 @dataclass(frozen=True, slots=True)
 class MembersSwapped:
-    """The open alert whose roster was replaced, and the roster it had (JSON; None: none)."""
+    """The open alert whose roster was replaced, and what changed in words (None: nothing)."""
 
     alert_id: str
-    before: str | None
+    news: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,16 +141,22 @@ class AlertStore:
             await conn.execute(q("add_alert_event"), alert_id, to, by, via, detail)
             return True
 
-    async def swap_members(self, dedup_key: str, roster: str) -> MembersSwapped | None:
-        """Replace the roster of the open alert of ``dedup_key`` with ``roster`` (JSON) and
-        return the one it had, under the row lock: of two changes at once, the second is
-        compared with the first; None when no alert of that key is open."""
+    async def swap_members(
+        self, dedup_key: str, roster: str, news: Callable[[str | None], str | None]
+    ) -> MembersSwapped | None:
+        """Replace the roster of the open alert of ``dedup_key`` with ``roster`` (JSON), under
+        its row lock (of two changes at once, the second is compared with the first); None
+        when no alert of that key is open. ``news(before)``: what the new roster says that the
+        one it had did not, in words, or None; added to the timeline in the same transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(q("lock_open_alert_members"), dedup_key)
             if row is None:
                 return None
+            words = news(row["members"])
             await conn.execute(q("set_alert_members"), row["id"], roster)
-            return MembersSwapped(row["id"], row["members"])
+            if words is not None:
+                await conn.execute(q("add_alert_event"), row["id"], "updated", None, "queue", words)
+            return MembersSwapped(row["id"], words)
 
     async def escalate_now(
         self,
