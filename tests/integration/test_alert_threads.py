@@ -169,3 +169,19 @@ async def test_any_producer_updates_its_open_alert_and_an_update_never_opens_one
     assert (await running.status(stray, until=DONE))["status"] == "ignored"
     assert len(slack_api.messages) == 2
     assert await running.store.pool.fetchval("SELECT count(*) FROM alerts") == 1
+
+
+async def test_one_payload_with_several_changes_is_one_reply(
+    running: Running, slack_api: FakeSlackAPI
+) -> None:
+    await post(running, group(member("f1", "db-1")))
+    [first] = slack_api.messages
+    # Two alerts join and one resolves in one notification of the group: one reply says all.
+    changed = group(member("f1", "db-1", "resolved"), member("f2", "db-2"), member("f3", "db-3"))
+    assert len(await post(running, changed)) == 3  # two triggers and the group's update
+    [reply] = slack_api.messages[1:]
+    assert reply["thread_ts"] == first["ts"]
+    assert (
+        "2 of 3 alerts firing: +DiskFull on db-2; +DiskFull on db-3; resolved: DiskFull on db-1"
+        in said(reply)
+    )
