@@ -45,8 +45,6 @@ def fold(request: Mapping[str, Any], limit: StormLimit) -> dict[str, Any]:
     )
     folded["message"] = f"First folded: {was}\n{request.get('message') or ''}".strip()
     folded["labels"] = {**(request.get("labels") or {}), "storm_route": limit.route}
-    # The summary alert is not the group: its thread is not told the group's roster.
-    folded.pop("members", None)
     return folded
 
 

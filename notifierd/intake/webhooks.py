@@ -54,9 +54,6 @@ def translate(payload: Any, dialect: Dialect, *, per_alert: bool = False) -> Tra
     group_key = str(payload["groupKey"])
     alerts: Sequence[Mapping[str, Any]] = payload["alerts"]
     out: list[dict[str, Any]] = []
-    # One alert per group: each firing member's trigger carries the group's roster, so the one
-    # that joins the open alert tells its thread who joined (and who resolved meanwhile).
-    roster = [] if per_alert else [_member(alert) for alert in alerts]
     for alert in alerts:
         firing = alert["status"] == "firing"
         if per_alert:
@@ -68,14 +65,16 @@ def translate(payload: Any, dialect: Dialect, *, per_alert: bool = False) -> Tra
             # A member that resolves while others still fire is an update (below); the group
             # resolves with its last member.
             continue
-        request = _request(payload, alert, dialect, key, action)
-        if roster:
-            request["members"] = roster
-        out.append(request)
-    if not per_alert and payload["status"] == "resolved" and alerts:
+        out.append(_request(payload, alert, dialect, key, action))
+    if per_alert or not alerts:
+        return Translated(tuple(out))
+    if payload["status"] == "resolved":
         out.append(_group_resolve(payload, alerts, dialect))
-    elif roster and any(m["status"] == "resolved" for m in roster):
-        out.append(_group_update(payload, roster, dialect))
+    else:
+        # After its members' triggers, the group's roster: the open alert's thread hears who
+        # joined and who resolved since the last roster, once (one request per payload, not a
+        # roster on every member's request, which would grow with the square of the group).
+        out.append(_group_update(payload, alerts, dialect))
     return Translated(tuple(out))
 
 
@@ -161,11 +160,12 @@ def _member(alert: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _group_update(
-    payload: Mapping[str, Any], roster: Sequence[Mapping[str, str]], dialect: Dialect
+    payload: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]], dialect: Dialect
 ) -> dict[str, Any]:
-    """The update of a group some of whose alerts resolved while others still fire; its id
-    names every member's state, so a re-send is the same request and the ledger queues it once."""
+    """The roster of a group that still fires; its id names every member's state, so a re-send
+    is the same request and the ledger queues it once."""
     group_key = str(payload["groupKey"])
+    roster = [_member(alert) for alert in alerts]
     states = sorted(f"{m['key']}={m['status']}" for m in roster)
     common = {str(k): str(v) for k, v in (payload.get("commonLabels") or {}).items()}
     annotations = {str(k): str(v) for k, v in (payload.get("commonAnnotations") or {}).items()}
@@ -177,7 +177,7 @@ def _group_update(
         "title": _title(annotations, common)[:1000],
         "source": dialect.source,
         "labels": common,
-        "members": list(roster),
+        "members": roster,
     }
 
 

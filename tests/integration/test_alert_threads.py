@@ -178,7 +178,7 @@ async def test_one_payload_with_several_changes_is_one_reply(
     [first] = slack_api.messages
     # Two alerts join and one resolves in one notification of the group: one reply says all.
     changed = group(member("f1", "db-1", "resolved"), member("f2", "db-2"), member("f3", "db-3"))
-    assert len(await post(running, changed)) == 3  # two triggers and the group's update
+    assert len(await post(running, changed)) == 3  # two triggers and the group's roster
     [reply] = slack_api.messages[1:]
     assert reply["thread_ts"] == first["ts"]
     assert (
