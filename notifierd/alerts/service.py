@@ -145,17 +145,17 @@ class AlertService:
         return alert.id, words
 
     async def from_request(self, request: Request) -> tuple[str, str]:
-        """An acknowledge or resolve that came through a queue: (outcome, reason).
+        """An acknowledge, resolve or update that came through a queue: (outcome, reason).
 
         Its actor is the producer whose queue it came from — the anonymous producer for the
         default queue — whatever the request says: a ``by`` in its metadata is a note only."""
-        key = request.dedup_key
-        if not key:
-            return "ignored", no_alert_named(request.action)
         if request.action == "update":
             # Like a trigger joining, an update adds to the alert without moving it on: who
             # may trigger may update, with no grant to act on the alert.
             return await self.update(request)
+        key = request.dedup_key
+        if not key:
+            return "ignored", no_alert_named(request.action)
         actor = queue_producer(self.active().snapshot, request)
         note = request.metadata.get("by")
         act = self.acknowledge if request.action == "acknowledge" else self.resolve
