@@ -95,8 +95,8 @@ class AlertService:
         if opened and steps:
             self.planned.announce(alert.id, [s[2] for s in steps])
         if not opened and request.members:
-            # A trigger joining with a roster (a new member of an Alertmanager group) is an
-            # update of the open alert, told in its thread.
+            # A trigger joining with a roster is an update of the open alert, told in its
+            # thread (refused: the join stands, the roster is not heard; logged).
             await self._members_changed(request, alert.dedup_key)
         return alert, opened
 
@@ -111,17 +111,37 @@ class AlertService:
         told = await self._members_changed(request, key)
         if told is None:
             return "ignored", f"no open alert with dedup_key {key!r}"
+        if isinstance(told, Refused):
+            return "refused", told.reason
         alert_id, news = told
         if news is None:
             return "unchanged", f"alert {alert_id}: no member started or stopped firing"
         return "updated", f"alert {alert_id}: {news}"
 
-    async def _members_changed(self, request: Request, key: str) -> tuple[str, str | None] | None:
+    async def _members_changed(
+        self, request: Request, key: str
+    ) -> tuple[str, str | None] | Refused | None:
         """Swap the open alert's roster for the request's and tell the change, if there is
-        one: (alert id, the change in words, or None for none); None when no alert is open.
+        one: (alert id, the change in words, or None for none); None when no alert is open;
+        Refused when the producer may not act on the alert (as for acknowledge and resolve:
+        what people read in the alert's thread is its opener's, or whom the config grants).
 
         Swapped first and told after, as acknowledge is: a crash between the two loses this
         one message, never sends it twice (a re-sent roster is no change)."""
+        found = await self.store.find(key)
+        if found is None or found.status == AlertStatus.RESOLVED:
+            return None
+        actor = queue_producer(self.active().snapshot, request)
+        refused = refusal(actor, Ownership(found.opened_by, found.routes))
+        if refused is not None:
+            log.warning(
+                "update of alert %s by %s refused: %s",
+                found.id,
+                actor.id,
+                refused,
+                extra={"request_id": request.id, "event": "alert_action_refused"},
+            )
+            return Refused(refused)
         members = request.members
 
         def news(before: str | None) -> str | None:
@@ -150,8 +170,6 @@ class AlertService:
         Its actor is the producer whose queue it came from — the anonymous producer for the
         default queue — whatever the request says: a ``by`` in its metadata is a note only."""
         if request.action == "update":
-            # Like a trigger joining, an update adds to the alert without moving it on: who
-            # may trigger may update, with no grant to act on the alert.
             return await self.update(request)
         key = request.dedup_key
         if not key:

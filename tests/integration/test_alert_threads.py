@@ -30,6 +30,8 @@ producers:
   alertmanager:
     token: "${AM_TOKEN}"
     queue: true  # its own queue: the group's resolve acts as the producer that opened it
+  anonymous:
+    may_act_on: {producers: [anonymous]}  # the default queue updates the alerts it opened
 """
 AM = {"Authorization": "Bearer am-token", "Content-Type": "application/json"}
 DONE = ("delivered", "joined", "updated", "unchanged", "ignored", "resolved", "failed")
@@ -114,6 +116,19 @@ async def test_a_group_is_one_thread_updated_once_per_change(
 
     # Alertmanager re-sends the group on its repeat interval: nothing to say.
     assert await post(running, group(db1, db2)) == []
+    assert len(slack_api.messages) == 2
+    # Nobody else speaks in the group's thread: the default queue did not open it.
+    spoof = await running.push(
+        {
+            "kind": "alert",
+            "action": "update",
+            "dedup_key": 'am:{}:{alertname="DiskFull"}',
+            "members": [{"key": "x", "title": "all clear", "status": "resolved"}],
+        }
+    )
+    assert spoof is not None
+    refused = await running.status(spoof, until=("refused", *DONE))
+    assert refused["status"] == "refused", refused
     assert len(slack_api.messages) == 2
 
     # One alert resolves while the other fires: one reply in the thread; its re-send, nothing.
