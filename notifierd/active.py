@@ -9,12 +9,14 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from notifierd import metrics
 from notifierd.config.model import Snapshot
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.routing.router import Router
+from notifierd.status import ReloadOutcome
 from notifierd.templates.catalog import TemplateCatalog
 from notifierd.templates.compiled import CompiledTemplate
 from notifierd.validation import load_valid, validate_repository
@@ -42,6 +44,14 @@ class Active:
         return cls(snapshot, Router(snapshot), TemplateCatalog(snapshot, compiled))
 
 
+@dataclass(frozen=True, slots=True)
+class LastReload:
+    """The last reload (not the first load): when it ran and what came of it."""
+
+    at: datetime
+    outcome: ReloadOutcome
+
+
 class ConfigHolder:
     """Holds the active config; :meth:`reload` validates a new one whole before swapping."""
 
@@ -50,6 +60,8 @@ class ConfigHolder:
         self.active = active
         # Why the last reload was refused (empty after a good one): POST /-/reload answers them.
         self.last_problems: list[Problem] = list(problems)
+        self.loaded_at = datetime.now(UTC)  # when the active config became active
+        self.last_reload: LastReload | None = None
         self._publish(active)
 
     @classmethod
@@ -89,6 +101,7 @@ class ConfigHolder:
             ]
             metrics.CONFIG_RELOADS.labels("error").inc()
             metrics.CONFIG_LAST_RELOAD_OK.set(0)
+            self._reloaded(ReloadOutcome.FAILED)
             return False
         self.last_problems = result.errors
         if result.snapshot is None:
@@ -99,15 +112,23 @@ class ConfigHolder:
             )
             metrics.CONFIG_RELOADS.labels("invalid").inc()
             metrics.CONFIG_LAST_RELOAD_OK.set(0)
+            self._reloaded(ReloadOutcome.REFUSED)
             return False
         if result.snapshot.identity.content_hash == self.active.snapshot.identity.content_hash:
             metrics.CONFIG_LAST_RELOAD_OK.set(1)
+            self._reloaded(ReloadOutcome.UNCHANGED)
             return False
         self.active = Active.of(result.snapshot, result.compiled)
         self._publish(self.active)
+        self.loaded_at = self._reloaded(ReloadOutcome.ACTIVATED)
         metrics.CONFIG_RELOADS.labels("success").inc()
         log.info("config reloaded: now %s", self.active.id, extra={"event": "config_reloaded"})
         return True
+
+    def _reloaded(self, outcome: ReloadOutcome) -> datetime:
+        at = datetime.now(UTC)
+        self.last_reload = LastReload(at, outcome)
+        return at
 
     def _publish(self, active: Active) -> None:
         identity = active.snapshot.identity

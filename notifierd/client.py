@@ -14,6 +14,8 @@ import asyncio
 import json
 import os
 import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from notifierd.redisio.keys import Keys
@@ -152,7 +154,9 @@ class ApiError(Exception):
 
 
 class ApiClient:
-    """Acts on alerts through the daemon's HTTP API as the principal its token names.
+    """The daemon's HTTP API (``/api/v1``, described by ``/api/v1/openapi.json``), as the
+    principal its token names; one method per operation, each answering the JSON document the
+    API answers. A refusal or an unreachable API raises ApiError.
 
     async with ApiClient(token=os.environ["NOTIFIERD_TOKEN"]) as api:
         alert = await api.acknowledge("db-down", note="looking")
@@ -171,6 +175,74 @@ class ApiClient:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
+    # -- intake ----------------------------------------------------------------------------------
+
+    async def notify(self, request: dict[str, Any] | None = None, **fields: Any) -> str:
+        """Queue a request (a dict, or its fields as keywords) over HTTP; returns its id."""
+        answer = await self._call("POST", "/api/v1/notify", body={**(request or {}), **fields})
+        return str(answer["id"])
+
+    async def alertmanager(
+        self, payload: dict[str, Any], *, per_alert: bool = False
+    ) -> dict[str, Any]:
+        """Hand over an Alertmanager webhook payload: ``requests`` (ids) and ``queued``."""
+        query = {"per_alert": "true"} if per_alert else None
+        return await self._call("POST", "/api/v1/alertmanager", query=query, body=payload)
+
+    async def grafana(self, payload: dict[str, Any], *, per_alert: bool = False) -> dict[str, Any]:
+        """Hand over a Grafana alerting webhook payload, as :meth:`alertmanager`."""
+        query = {"per_alert": "true"} if per_alert else None
+        return await self._call("POST", "/api/v1/grafana", query=query, body=payload)
+
+    async def beat(self, heartbeat: str) -> dict[str, Any]:
+        """A beat of ``heartbeat`` by this client's producer."""
+        return await self._call("POST", f"/api/v1/heartbeats/{_segment(heartbeat)}")
+
+    # -- requests and deliveries -----------------------------------------------------------------
+
+    async def request(self, request_id: str) -> dict[str, Any]:
+        """A request's status and its deliveries (ApiError 404 while not recorded)."""
+        return await self._call("GET", f"/api/v1/requests/{_segment(request_id)}")
+
+    async def deliveries(
+        self,
+        *,
+        request_id: str | None = None,
+        title: str | None = None,
+        channel: str | None = None,
+        recipient: str | None = None,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of deliveries newest first: ``deliveries`` and ``next_cursor`` (pass it
+        back as ``cursor`` with the same filters; None on the last page)."""
+        query = {
+            "request_id": request_id,
+            "title": title,
+            "channel": channel,
+            "recipient": recipient,
+            "status": status,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "limit": str(limit) if limit is not None else None,
+            "cursor": cursor,
+        }
+        return await self._call("GET", "/api/v1/deliveries", query=query)
+
+    # -- alerts ----------------------------------------------------------------------------------
+
+    async def alerts(self, state: str | None = None, limit: int | None = None) -> list[Any]:
+        """Alerts newest first, optionally in one ``state`` (triggered, acknowledged, resolved)."""
+        query = {"state": state, "limit": str(limit) if limit is not None else None}
+        return list((await self._call("GET", "/api/v1/alerts", query=query))["alerts"])
+
+    async def alert(self, alert: str) -> dict[str, Any]:
+        """One alert (id or dedup key) with its timeline and escalation steps."""
+        return await self._call("GET", f"/api/v1/alerts/{_segment(alert)}")
+
     async def acknowledge(self, alert: str, note: str | None = None) -> dict[str, Any]:
         """Acknowledge ``alert`` (id or dedup key); the alert as the daemon now has it."""
         return await self._alert(alert, "ack", note)
@@ -186,23 +258,135 @@ class ApiClient:
         return await self._alert(alert, "escalate", note)
 
     async def _alert(self, alert: str, operation: str, note: str | None) -> dict[str, Any]:
-        from urllib.parse import quote
+        path = f"/api/v1/alerts/{_segment(alert)}/{operation}"
+        return await self._call("POST", path, body={"note": note} if note else None)
 
+    # -- dead letters ----------------------------------------------------------------------------
+
+    async def dead_letters(self, channel: str | None = None, limit: int | None = None) -> list[Any]:
+        """Dead deliveries and dead requests, newest first."""
+        query = {"channel": channel, "limit": str(limit) if limit is not None else None}
+        return list((await self._call("GET", "/api/v1/dead-letters", query=query))["dead_letters"])
+
+    async def retry_dead_letters(
+        self, ids: Sequence[str] = (), *, all_: bool = False
+    ) -> dict[str, Any]:
+        """Requeue dead deliveries and dead requests (by delivery or request id, or all):
+        ``deliveries`` and ``requests`` requeued."""
+        body: dict[str, Any] = {"ids": list(ids)}
+        if all_:
+            body["all"] = True
+        return await self._call("POST", "/api/v1/dead-letters/retry", body=body)
+
+    # -- config ----------------------------------------------------------------------------------
+
+    async def config(self) -> dict[str, Any]:
+        """The active config: snapshot, loaded_at, last_reload, channels_missing_secrets."""
+        return await self._call("GET", "/api/v1/config")
+
+    async def rate_limits(self) -> list[Any]:
+        """Each rate limit's use now."""
+        return list((await self._call("GET", "/api/v1/rate-limits"))["rate_limits"])
+
+    async def render_template(
+        self,
+        template: str,
+        context: dict[str, Any] | None = None,
+        *,
+        channel: str | None = None,
+        example: int | None = None,
+    ) -> dict[str, Any]:
+        """What each channel would receive from ``template`` (``name`` or ``name@version``)."""
+        body = {"context": context, "channel": channel, "example": example}
+        path = f"/api/v1/templates/{_segment(template)}/render"
+        return await self._call("POST", path, body={k: v for k, v in body.items() if v is not None})
+
+    async def openapi(self) -> dict[str, Any]:
+        """The API's OpenAPI document."""
+        return await self._call("GET", "/api/v1/openapi.json")
+
+    # -- on call ---------------------------------------------------------------------------------
+
+    async def oncall(
+        self,
+        *,
+        at: datetime | None = None,
+        schedule: str | None = None,
+        ahead: str | None = None,
+        person: str | None = None,
+    ) -> dict[str, Any]:
+        """Who is on call (``on_call``), or the shifts ``ahead`` (e.g. ``7d``) or of ``person``."""
+        query = {
+            "at": at.isoformat() if at else None,
+            "schedule": schedule,
+            "next": ahead,
+            "person": person,
+        }
+        return await self._call("GET", "/api/v1/oncall", query=query)
+
+    async def schedule_feed(self, schedule: str, feed_token: str) -> str:
+        """A schedule's iCalendar feed, read with a feed token (not the bearer token)."""
+        path = f"/api/v1/oncall/schedules/{_segment(schedule)}.ics"
+        return await self._text(path, feed_token)
+
+    async def person_feed(self, person: str, feed_token: str) -> str:
+        """A person's iCalendar feed, read with a feed token (not the bearer token)."""
+        return await self._text(f"/api/v1/oncall/people/{_segment(person)}.ics", feed_token)
+
+    # -- transport -------------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str | None] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The JSON object the API answers with 2xx; ApiError otherwise."""
         import aiohttp
 
+        params = {k: v for k, v in (query or {}).items() if v is not None}
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        url = f"{self.url}/api/v1/alerts/{quote(alert, safe='')}/{operation}"
         try:
             async with (
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http,
-                http.post(url, json={"note": note} if note else None, headers=headers) as resp,
+                http.request(
+                    method, self.url + path, params=params, json=body, headers=headers
+                ) as resp,
             ):
-                body = await resp.json(content_type=None)
+                answer = await resp.json(content_type=None)
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise ApiError(None, f"cannot reach the API at {self.url}: {reason}") from None
+        if not 200 <= status < 300 or not isinstance(answer, dict):
+            detail = (
+                (answer.get("reason") or answer.get("error")) if isinstance(answer, dict) else None
+            )
+            raise ApiError(status, str(detail or f"HTTP {status}"))
+        return answer
+
+    async def _text(self, path: str, feed_token: str) -> str:
+        import aiohttp
+
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http,
+                http.get(self.url + path, params={"token": feed_token}) as resp,
+            ):
+                text = await resp.text()
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             reason = str(exc) or type(exc).__name__
             raise ApiError(None, f"cannot reach the API at {self.url}: {reason}") from None
         if status != 200:
-            detail = (body.get("reason") or body.get("error")) if isinstance(body, dict) else None
-            raise ApiError(status, str(detail or f"HTTP {status}"))
-        return dict(body)
+            raise ApiError(status, f"HTTP {status}")
+        return text
+
+
+def _segment(value: str) -> str:
+    """``value`` as one path segment: ids may hold slashes and other reserved characters."""
+    from urllib.parse import quote
+
+    return quote(value, safe="")

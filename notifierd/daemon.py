@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -13,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from notifierd import metrics
-from notifierd.config.model import ANONYMOUS_PRODUCER, Snapshot, SnapshotId
+from notifierd.active import LastReload
+from notifierd.config.model import ANONYMOUS_PRODUCER, Heartbeat, Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.config.values import missing_env
 from notifierd.configwatch import config_changes
 from notifierd.http.backend import AlertActions
 from notifierd.intake.storm import StormControl, StormLimit
 from notifierd.options import Options
 from notifierd.pipeline.failures import infrastructure_failure
+from notifierd.pipeline.ratelimit import LimitStatus, RateLimiter
 from notifierd.principals import (
     ANONYMOUS_LOCAL,
     CredentialError,
@@ -31,8 +35,11 @@ from notifierd.reconnect import Outage
 from notifierd.request import Request
 from notifierd.secrets import Secrets, SecretsError
 from notifierd.services import Services, build
+from notifierd.status import AlertStatus
 from notifierd.store import retention
 from notifierd.store.due import DueClock, postgres_clock
+from notifierd.store.rows import AlertSummary, DeadLetter, DeliverySearch, HistoryEntry
+from notifierd.templates.catalog import TemplateCatalog
 from notifierd.validation import load_snapshot
 
 __all__ = ["Daemon", "Options"]
@@ -58,6 +65,14 @@ def config_principals(config_dir: Path, last_good: Path | None = None) -> Princi
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _producer_of(sender: Principal) -> str:
+    """The producer id a heartbeat names for ``sender``; the listener without credentials is the
+    anonymous producer's, as the default queue is."""
+    if sender.producer is not None:
+        return sender.producer.id
+    return ANONYMOUS_PRODUCER if sender == ANONYMOUS_LOCAL else sender.id
 
 
 class Daemon:
@@ -345,20 +360,59 @@ class Daemon:
         return [(i, folded.get(i, text)) for i, text in as_text]
 
     async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
-        # The listener without credentials is the anonymous producer's, as the default queue.
-        producer = (
-            sender.producer.id
-            if sender.producer is not None
-            else ANONYMOUS_PRODUCER
-            if sender == ANONYMOUS_LOCAL
-            else sender.id
+        return await self.services.heartbeats.answer(self.config(), name, _producer_of(sender))
+
+    def webhook_heartbeats(self, sender: Principal) -> tuple[Heartbeat, ...]:
+        producer = _producer_of(sender)
+        return tuple(
+            h for h in self.config().heartbeats.values() if h.from_alert and h.producer == producer
         )
-        return await self.services.heartbeats.answer(self.config(), name, producer)
 
     async def first_slack_request(self, signature: str, mark_seconds: int) -> bool:
         # SET NX in Redis rather than memory: replicas behind one Slack app share the mark.
         key = self.services.keys.slack_request(signature)
         return bool(await self.services.redis.set(key, b"1", nx=True, ex=mark_seconds))
+
+    async def list_alerts(self, status: AlertStatus | None, limit: int) -> list[AlertSummary]:
+        return await self.services.alerts.store.list(status, limit)
+
+    async def show_alert(self, key: str) -> dict[str, Any] | None:
+        return await self.services.alerts.store.show(key)
+
+    async def search_deliveries(self, search: DeliverySearch) -> list[HistoryEntry]:
+        return await self.services.store.search_deliveries(search)
+
+    async def dead_letters(self, channel: str | None, limit: int) -> list[DeadLetter]:
+        return await self.services.store.dlq_list(channel, limit)
+
+    async def retry_dead_letters(self, ids: Sequence[str], *, all_: bool) -> tuple[int, int]:
+        redis = self.services.redis
+
+        async def push(queue: str, raw: str) -> None:
+            await redis.rpush(queue, raw)  # type: ignore[misc]  # the consuming end: taken next
+
+        return await self.services.store.dlq_requeue(push, all_=all_, ids=ids)
+
+    async def rate_limits(self) -> list[LimitStatus]:
+        limits = self.config().rate_limits
+        return await RateLimiter(self.services.redis, self.services.keys).status(limits)
+
+    def catalog(self) -> TemplateCatalog:
+        return self.services.holder.active.catalog
+
+    def loaded_at(self) -> datetime:
+        return self.services.holder.loaded_at
+
+    def last_reload(self) -> LastReload | None:
+        return self.services.holder.last_reload
+
+    def missing_secrets(self) -> dict[str, list[str]]:
+        # The senders expand ${NAME} from the process environment (channels/registry.py).
+        missing = {
+            name: missing_env(channel.settings, os.environ)
+            for name, channel in self.config().channels.items()
+        }
+        return {name: names for name, names in missing.items() if names}
 
     async def request_sender(self, request_id: str) -> str | None:
         return await self.services.store.sender(request_id)

@@ -69,3 +69,12 @@ class HeartbeatState(StrEnum):
 
     OK = "ok"  # beaten within its interval and grace (or not yet due since the config named it)
     LATE = "late"  # past interval + grace: its alert was opened, the next beat resolves it
+
+
+class ReloadOutcome(StrEnum):
+    """What a reload came to."""
+
+    ACTIVATED = "activated"  # a new config is active
+    UNCHANGED = "unchanged"  # the files on disk are the active config
+    REFUSED = "refused"  # invalid: the active config stays
+    FAILED = "failed"  # a bug: the active config stays

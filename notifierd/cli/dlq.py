@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import sys
-import uuid
 from typing import TYPE_CHECKING
 
 import click
@@ -81,20 +79,12 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
     put dead requests back on the queue they came from (Redis from $REDIS_URL)."""
     if not ids and not all_:
         raise click.UsageError("name delivery or request ids, or use --all")
-    # Request ids are often UUIDs too: every id counts as a request id, and as a delivery id
-    # when it parses as one.
-    requests = list(ids)
-    deliveries = []
-    for value in ids:
-        with contextlib.suppress(ValueError):
-            deliveries.append(uuid.UUID(value))
     # Checked before Postgres is touched: a bad REDIS_URL must not leave half a retry done.
     redis_at = redis_url()
 
     async def requeue(store: Store) -> tuple[int, int]:
         from notifierd.redisio.connect import connect_redis
 
-        count = await store.dlq_retry(all_=all_, delivery_ids=deliveries, request_ids=requests)
         redis = None
 
         async def push(queue: str, raw: str) -> None:
@@ -104,11 +94,10 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
             await redis.rpush(queue, raw)  # the consuming end: taken next
 
         try:
-            replayed = await store.dlq_requeue_requests(push, all_=all_, request_ids=requests)
+            return await store.dlq_requeue(push, all_=all_, ids=ids)
         finally:
             if redis is not None:
                 await redis.aclose()
-        return count, replayed
 
     count, replayed = run_async(with_store(requeue))
     click.echo(

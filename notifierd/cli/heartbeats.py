@@ -50,6 +50,8 @@ def heartbeats(config_dir: str, fmt: str) -> None:
                 "producer": hb.producer,
                 "interval": format_duration(hb.interval),
                 "grace": format_duration(hb.grace),
+                # Beaten by webhook alerts too (a dead man's switch): an "ok" to explain.
+                "from_alert": ", ".join(str(m) for m in hb.from_alert) or None,
                 "last_beat": _when(status.last_beat) if status else None,
                 "beats": status.beats if status else 0,
                 "state": str(status.state) if status else "unseen",

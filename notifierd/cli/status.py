@@ -102,7 +102,10 @@ def _short(error: str, limit: int = 80) -> str:
 @click.option("--hours", type=HOURS, default=24.0, show_default=True, help="How far back.")
 @click.option("--channel", help="A channel name or type.")
 @click.option(
-    "--status", "status_", help="Only deliveries in this status (delivered, dead, retrying, ...)."
+    "--status",
+    "status_",
+    type=click.Choice([s.value for s in DeliveryStatus]),
+    help="Only deliveries in this status.",
 )
 @click.option("--limit", type=LIMIT, default=100, show_default=True)
 @TABLE_FORMAT

@@ -12,7 +12,6 @@ import click
 from notifierd.cli import common
 from notifierd.cli.args import parse_json
 from notifierd.cli.tables import TABLE_FORMAT, print_table
-from notifierd.config.model import CHANNEL_TYPES, Snapshot
 
 
 @click.group()
@@ -95,22 +94,6 @@ def _read_context(value: str) -> dict[str, Any]:
     return data
 
 
-def _channel_types(snapshot: Snapshot, channel: str | None) -> list[tuple[str, str]]:
-    """(label, channel type) pairs to render: all types, or the one named by ``--channel``."""
-    if channel is None:
-        return [(t, t) for t in CHANNEL_TYPES]
-    if channel in CHANNEL_TYPES:
-        return [(channel, channel)]
-    if channel in snapshot.channels:
-        kind = snapshot.channels[channel].type
-        return [(f"{channel} ({kind})", kind)]
-    known = ", ".join([*CHANNEL_TYPES, *sorted(snapshot.channels)])
-    raise click.BadParameter(
-        f"{channel!r} is neither a channel type nor a channel of this config ({known})",
-        param_hint="--channel",
-    )
-
-
 @template.command("render")
 @click.argument("ref", metavar="NAME[@VERSION]")
 @common.config_option()
@@ -156,43 +139,30 @@ def render(
         "version": "v2", "deployer": "ann"}' --channel slack
       notifierd template render incident_alert --example 2 --format json
     """
-    from notifierd.templates import TemplateCatalog, TemplateContextError, TemplateError
+    from notifierd.templates import TemplateCatalog
+    from notifierd.templates.preview import PreviewRefused, channel_targets, preview
 
     extra = _read_context(context_arg) if context_arg is not None else None
     snapshot = common.load_or_exit(config_dir)
-    targets = _channel_types(snapshot, channel)
-    catalog = TemplateCatalog(snapshot)
-    try:
-        compiled = catalog.compiled(ref)
-        tv = compiled.version
-        examples = tv.examples
-        if example is not None and example > len(examples):
-            raise click.BadParameter(
-                f"{tv.ref} has {len(examples)} example(s); there is no example {example}",
-                param_hint="--example",
-            )
-        index = (example or 1) - 1
-        context = dict(examples[index]) if examples and (example or extra is None) else {}
-        context.update(extra or {})
-        # A real request always has an id (the Slack acknowledge buttons carry it).
-        base = {"id": "preview"}
-        rendered = {
-            label: compiled.render(
-                context, kind, base=base, mentionable=catalog.mentionable
-            ).for_channel(kind)
-            for label, kind in targets
-        }
-    except TemplateContextError as exc:
-        hint = ""
-        if extra is not None and example is None and tv.examples:
-            hint = " (give them in --context, or add --example 1 to lay --context over an example)"
-        common.fail(f"{ref}: {exc}{hint}")
-    except TemplateError as exc:
-        common.fail(f"{ref}: {exc}")
+    targets = channel_targets(snapshot, channel)
+    if isinstance(targets, str):
+        raise click.BadParameter(targets, param_hint="--channel")
+    shown = preview(TemplateCatalog(snapshot), targets, ref, extra, example)
+    if isinstance(shown, PreviewRefused):
+        if shown.about == "example":
+            raise click.BadParameter(shown.reason, param_hint="--example")
+        hint = (
+            " (give them in --context, or add --example 1 to lay --context over an example)"
+            if shown.try_example
+            else ""
+        )
+        common.fail(f"{ref}: {shown.reason}{hint}")
     if fmt == "json":
-        common.print_json({"template": tv.ref, "context": context, "channels": rendered})
+        common.print_json(
+            {"template": shown.template, "context": shown.context, "channels": shown.channels}
+        )
         return
-    _print_text(tv.ref, rendered)
+    _print_text(shown.template, shown.channels)
 
 
 def _print_text(ref: str, rendered: dict[str, dict[str, Any]]) -> None:

@@ -149,6 +149,9 @@ def build_heartbeat(data: Mapping[str, Any]) -> Heartbeat:
         severity=data.get("severity", "critical"),
         labels=MappingProxyType({str(k): str(v) for k, v in (data.get("labels") or {}).items()}),
         description=data.get("description"),
+        from_alert=tuple(
+            parse_matcher(m) for m in (data.get("from_alert") or {}).get("matchers") or ()
+        ),
     )
 
 

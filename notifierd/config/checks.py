@@ -715,6 +715,31 @@ def check_heartbeats(check: Checker) -> None:
                 "a heartbeat's interval must be longer than 0s",
                 "bad-duration",
             )
+        from_alert = item.get("from_alert")
+        if isinstance(from_alert, dict):
+            _check_from_alert(check, ("heartbeats", i, "from_alert", "matchers"), from_alert)
+
+
+def _check_from_alert(check: Checker, path: tuple[Any, ...], from_alert: dict[str, Any]) -> None:
+    """The matchers parse, and name something: an alert that matches them is taken as a beat and
+    opens no alert, so matchers every alert passes would silence the producer's alerts."""
+    texts = from_alert.get("matchers")
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        return  # the schema says what is wrong with it
+    check_matchers(check, path, texts)
+    try:
+        matchers = [parse_matcher(t) for t in texts]
+    except MatcherError:
+        return  # located above
+    if all(m.matches_value("") for m in matchers):
+        check.at(
+            path,
+            "these matchers also match an alert with none of their labels, so they could take "
+            "any alert of the producer for a beat (and open no alert for it): match a label's "
+            'value, e.g. alertname="Watchdog"',
+            "beat-matches-all",
+            key=True,
+        )
 
 
 def _seconds(text: str) -> float | None:

@@ -225,6 +225,10 @@ class Heartbeat:
     severity: str = "critical"
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     description: str | None = None
+    # A dead man's switch (``from_alert: {matchers: [...]}``): a firing Alertmanager or Grafana
+    # webhook alert from ``producer`` whose labels match all of these is a beat, not an alert
+    # (intake/webhooks.py). Empty: only beat requests beat it.
+    from_alert: tuple[Matcher, ...] = ()
 
     @property
     def allowed(self) -> float:

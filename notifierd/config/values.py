@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from typing import Any
 
 DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+$"
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)")
@@ -58,3 +59,22 @@ def expand_env(text: str, environ: Mapping[str, str] | None = None) -> str:
         return env[name]
 
     return ENV_REF.sub(substitute, text)
+
+
+def missing_env(settings: Mapping[str, Any], environ: Mapping[str, str]) -> list[str]:
+    """The environment variables ``settings`` (a channel's, nested values too) reference and
+    ``environ`` lacks, each once, in the order they appear: why a channel cannot deliver."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.extend(n for n in env_names(value) if n not in environ and n not in found)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(settings)
+    return found

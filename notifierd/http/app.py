@@ -1,9 +1,12 @@
-"""The HTTP routes: health, readiness, metrics, reload, intake, status, alert actions, who is on
-call (JSON and calendar feeds), Slack."""
+"""The HTTP routes: health, readiness, metrics, reload, intake, status, alert actions, the
+console's views and actions (alerts, deliveries, dead letters, config, rate limits, template
+previews), who is on call (JSON and calendar feeds), Slack. ``http/openapi.yaml`` describes
+every ``/api/v1`` route."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -11,20 +14,31 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
 from notifierd import metrics
 from notifierd.errors import Conflict
-from notifierd.http import auth, slack, slack_replies
+from notifierd.http import auth, openapi, slack, slack_replies
 from notifierd.http.connections import connection_state
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
-from notifierd.intake.webhooks import ALERTMANAGER, GRAFANA, Dialect, Invalid, translate
+from notifierd.intake.webhooks import (
+    ALERTMANAGER,
+    GRAFANA,
+    Dialect,
+    Invalid,
+    split_beats,
+    translate,
+)
 from notifierd.principals import FeedKind, Principal, Refused, Role, slack_actor
 from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
+from notifierd.status import AlertStatus, DeliveryStatus
+from notifierd.store.rows import DeliveryCursor, DeliverySearch
+from notifierd.templates.preview import PreviewRefused, channel_targets, preview
 
 if TYPE_CHECKING:
     from notifierd.http.backend import AlertActions, Backend
@@ -51,6 +65,8 @@ FEED_BEHIND = timedelta(days=7)
 FEED_AHEAD = timedelta(days=56)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
+StatusT = TypeVar("StatusT", bound=StrEnum)
 
 
 def error(status: int, message: str, **extra: Any) -> web.Response:
@@ -105,6 +121,15 @@ def build_app(
     app.router.add_post("/api/v1/alerts/{id}/ack", acknowledge)
     app.router.add_post("/api/v1/alerts/{id}/resolve", resolve)
     app.router.add_post("/api/v1/alerts/{id}/escalate", escalate)
+    app.router.add_get("/api/v1/alerts", list_alerts)
+    app.router.add_get("/api/v1/alerts/{id}", show_alert)
+    app.router.add_get("/api/v1/deliveries", search_deliveries)
+    app.router.add_get("/api/v1/dead-letters", dead_letters)
+    app.router.add_post("/api/v1/dead-letters/retry", retry_dead_letters)
+    app.router.add_get("/api/v1/config", config_status)
+    app.router.add_get("/api/v1/rate-limits", rate_limits)
+    app.router.add_post("/api/v1/templates/{name}/render", render_template)
+    app.router.add_get("/api/v1/openapi.json", openapi_document)
     app.router.add_get("/api/v1/oncall", oncall)
     app.router.add_get("/api/v1/oncall/schedules/{id}.ics", schedule_feed)
     app.router.add_get("/api/v1/oncall/people/{name}.ics", person_feed)
@@ -344,7 +369,11 @@ async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
     per_alert = request.query.get("per_alert", "false").lower()
     if per_alert not in ("true", "false"):
         return error(400, "invalid payload", problems=["per_alert: true or false"])
-    translated = translate(data, dialect, per_alert=per_alert == "true")
+    sender = principal(request)
+    beats = split_beats(data, dialect, backend.webhook_heartbeats(sender))
+    if isinstance(beats, Invalid):
+        return error(400, "invalid payload", problems=list(beats.problems))
+    translated = translate(beats.payload, dialect, per_alert=per_alert == "true")
     if isinstance(translated, Invalid):
         return error(400, "invalid payload", problems=list(translated.problems))
     requests: list[tuple[str, bytes]] = []
@@ -356,11 +385,15 @@ async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
         if isinstance(parsed, Rejection):
             return error(400, "invalid payload", problems=[parsed.reason])
         requests.append((item["id"], payload))
+
+    async def commit() -> int:
+        # Beats first: a failure answers 503 and the sender's retry beats again, harmlessly.
+        for name in beats.beaten:
+            await backend.beat(name, sender)
+        return await backend.intake_webhook(dialect.source, requests, sender)
+
     try:
-        queued = await asyncio.wait_for(
-            backend.intake_webhook(dialect.source, requests, principal(request)),
-            WEBHOOK_TIMEOUT,
-        )
+        queued = await asyncio.wait_for(commit(), WEBHOOK_TIMEOUT)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -368,15 +401,21 @@ async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
         log.error("%s webhook: not committed: %s", dialect.source, exc)
         return error(503, "not committed (Postgres or Redis unavailable); retry")
     log.info(
-        "%s webhook from %s: %d request(s), %d new",
+        "%s webhook from %s: %d request(s), %d new, beats: %s",
         dialect.source,
-        principal(request).id,
+        sender.id,
         len(requests),
         queued,
+        ", ".join(beats.beaten) or "none",
         extra={"event": "webhook_intake"},
     )
     return web.json_response(
-        {"requests": [request_id for request_id, _ in requests], "queued": queued}, status=200
+        {
+            "requests": [request_id for request_id, _ in requests],
+            "queued": queued,
+            "beats": list(beats.beaten),
+        },
+        status=200,
     )
 
 
@@ -453,6 +492,252 @@ def _id_problem(text: str) -> str | None:
     if not text.isprintable() or any(c.isspace() for c in text):
         return "ids contain no spaces, control characters (such as %00) or lone surrogates"
     return None
+
+
+# -- the console's views and actions -------------------------------------------------------------
+
+# A page of a listing: the console asks for screens, not exports (the CLI reads more).
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+class BadQuery(Exception):
+    """A query parameter that cannot be used: 400 with the message."""
+
+
+def _page_limit(request: web.Request) -> int:
+    text = request.query.get("limit")
+    if text is None:
+        return DEFAULT_PAGE
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
+        raise BadQuery(f"limit: a whole number from 1 to {MAX_PAGE}")
+    return int(text)
+
+
+def _choice(request: web.Request, name: str, kind: type[StatusT]) -> StatusT | None:
+    text = request.query.get(name)
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise BadQuery(f"{name}: one of {', '.join(kind)}") from None
+
+
+def _moment(request: web.Request, name: str) -> datetime | None:
+    text = request.query.get(name)
+    if text is None:
+        return None
+    moment = listing.parse_moment(text)
+    if isinstance(moment, str):
+        raise BadQuery(f"{name}: {moment}")
+    return moment
+
+
+def _name(request: web.Request, name: str) -> str | None:
+    """An id-like filter (a request id, a channel, a recipient): what no id can be is refused
+    here, never sent to Postgres."""
+    text = request.query.get(name)
+    if text is not None and (problem := _id_problem(text)) is not None:
+        raise BadQuery(f"{name}: {problem}")
+    return text
+
+
+def _words(request: web.Request, name: str) -> str | None:
+    """A free-text filter (a title's words): spaces allowed, at most 200 characters."""
+    text = request.query.get(name)
+    if text is not None and (len(text) > 200 or not text.isprintable()):
+        raise BadQuery(f"{name}: at most 200 printable characters")
+    return text
+
+
+async def _store_read(read: Awaitable[T]) -> T | web.Response:
+    """``read``'s answer, or a 503 when Postgres (or Redis) does not answer."""
+    try:
+        return await read
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.error("HTTP console: reading failed: %s", exc)
+        return error(503, "the store (Postgres or Redis) is unavailable; try again")
+
+
+async def list_alerts(request: web.Request) -> web.Response:
+    """Alerts newest first (``notifierd alerts list``): ``state``, ``limit``."""
+    try:
+        state = _choice(request, "state", AlertStatus)
+        limit = _page_limit(request)
+    except BadQuery as exc:
+        return error(400, str(exc))
+    found = await _store_read(request.app[BACKEND].list_alerts(state, limit))
+    if isinstance(found, web.Response):
+        return found
+    return answer({"alerts": [dataclasses.asdict(a) for a in found]})
+
+
+async def show_alert(request: web.Request) -> web.Response:
+    """One alert by id or dedup key, with its timeline and escalation steps."""
+    key = request.match_info["id"]
+    if (problem := _id_problem(key)) is not None:
+        return error(400, f"invalid alert id: {problem}")
+    found = await _store_read(request.app[BACKEND].show_alert(key))
+    if isinstance(found, web.Response):
+        return found
+    if found is None:
+        return error(404, "no such alert", id=key)
+    return answer(found)
+
+
+async def search_deliveries(request: web.Request) -> web.Response:
+    """Deliveries newest first, filtered, a page at a time: ``next_cursor`` continues."""
+    try:
+        after = None
+        if (token := request.query.get("cursor")) is not None:
+            after = DeliveryCursor.parse(token)
+            if after is None:
+                raise BadQuery("cursor: not a cursor this API gave out")
+        search = DeliverySearch(
+            request_id=_name(request, "request_id"),
+            title=_words(request, "title"),
+            channel=_name(request, "channel"),
+            recipient=_name(request, "recipient"),
+            status=_choice(request, "status", DeliveryStatus),
+            since=_moment(request, "since"),
+            until=_moment(request, "until"),
+            after=after,
+            # One more than the page: whether there is a next page, without a count.
+            limit=_page_limit(request) + 1,
+        )
+    except BadQuery as exc:
+        return error(400, str(exc))
+    found = await _store_read(request.app[BACKEND].search_deliveries(search))
+    if isinstance(found, web.Response):
+        return found
+    page = found[: search.limit - 1]
+    more = len(found) > len(page)
+    return answer(
+        {
+            "deliveries": [dataclasses.asdict(d) for d in page],
+            "next_cursor": page[-1].cursor.token() if more else None,
+        }
+    )
+
+
+async def dead_letters(request: web.Request) -> web.Response:
+    """The dead-letter queue newest first (``notifierd dlq list``): ``channel``, ``limit``."""
+    try:
+        channel = _name(request, "channel")
+        limit = _page_limit(request)
+    except BadQuery as exc:
+        return error(400, str(exc))
+    found = await _store_read(request.app[BACKEND].dead_letters(channel, limit))
+    if isinstance(found, web.Response):
+        return found
+    return answer({"dead_letters": [dataclasses.asdict(d) for d in found]})
+
+
+async def retry_dead_letters(request: web.Request) -> web.Response:
+    """Requeue dead deliveries and put dead requests back on their queues (``dlq retry``):
+    ``{"ids": [...]}`` (delivery or request ids) or ``{"all": true}``."""
+    data, problem = _decode_json(await request.read())
+    if problem is not None:
+        return error(400, problem)
+    ids = data.get("ids", []) if isinstance(data, dict) else None
+    all_ = data.get("all", False) if isinstance(data, dict) else None
+    if (
+        not isinstance(ids, list)
+        or not all(isinstance(i, str) and _id_problem(i) is None for i in ids)
+        or len(ids) > MAX_PAGE
+        or not isinstance(all_, bool)
+        or not (ids or all_)
+    ):
+        return error(
+            400,
+            f'name what to retry: {{"ids": [up to {MAX_PAGE} delivery or request ids]}} '
+            'or {"all": true}',
+        )
+    done = await _store_read(request.app[BACKEND].retry_dead_letters(ids, all_=all_))
+    if isinstance(done, web.Response):
+        return done
+    deliveries, requests = done
+    log.info(
+        "dead letters retried over HTTP by %s: %d deliveries, %d requests",
+        principal(request).id,
+        deliveries,
+        requests,
+        extra={"event": "http_dlq_retry"},
+    )
+    return answer({"deliveries": deliveries, "requests": requests})
+
+
+async def config_status(request: web.Request) -> web.Response:
+    """The active config: its identity, when it became active, the last reload and why it was
+    refused, and the channels that cannot deliver for want of a secret."""
+    backend = request.app[BACKEND]
+    last = backend.last_reload()
+    missing = backend.missing_secrets()
+    channels = backend.config().channels
+    return answer(
+        {
+            "snapshot": _snapshot(backend),
+            "loaded_at": backend.loaded_at().isoformat(),
+            "last_reload": None
+            if last is None
+            else {
+                "at": last.at.isoformat(),
+                "outcome": last.outcome,
+                "problems": [str(p) for p in backend.reload_problems()],
+            },
+            "channels_missing_secrets": [
+                {"channel": name, "type": channels[name].type, "missing": names}
+                for name, names in sorted(missing.items())
+            ],
+        }
+    )
+
+
+async def rate_limits(request: web.Request) -> web.Response:
+    """Each rate limit's use now (``notifierd ratelimit status``); consumes nothing."""
+    found = await _store_read(request.app[BACKEND].rate_limits())
+    if isinstance(found, web.Response):
+        return found
+    return answer({"rate_limits": [dataclasses.asdict(s) for s in found]})
+
+
+async def render_template(request: web.Request) -> web.Response:
+    """What each channel would receive from template ``name`` (``name@version``), as
+    ``notifierd template render``: body ``{"context": {...}, "channel": ..., "example": N}``,
+    each optional."""
+    backend = request.app[BACKEND]
+    ref = request.match_info["name"]
+    raw = await request.read()
+    data, problem = _decode_json(raw) if raw.strip() else ({}, None)
+    if problem is not None:
+        return error(400, problem)
+    if not isinstance(data, dict):
+        return error(400, 'the body must be a JSON object such as {"context": {...}}')
+    context, channel, example = data.get("context"), data.get("channel"), data.get("example")
+    if context is not None and not isinstance(context, dict):
+        return error(400, "context: a JSON object")
+    if channel is not None and not isinstance(channel, str):
+        return error(400, "channel: a channel type or a channel name")
+    if example is not None and (isinstance(example, bool) or not isinstance(example, int)):
+        return error(400, "example: a whole number from 1")
+    targets = channel_targets(backend.config(), channel)
+    if isinstance(targets, str):
+        return error(400, f"channel: {targets}")
+    shown = preview(backend.catalog(), targets, ref, context, example)
+    if isinstance(shown, PreviewRefused):
+        status = 404 if shown.about == "unknown" else 422
+        return error(status, shown.reason, about=shown.about, template=ref)
+    return answer(
+        {"template": shown.template, "context": shown.context, "channels": shown.channels}
+    )
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    """This API's OpenAPI 3.1 document."""
+    return web.Response(body=openapi.document_json(), content_type="application/json")
 
 
 # -- who is on call ------------------------------------------------------------------------------

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from notifierd.principals import ANONYMOUS_LOCAL, API_TOKEN_ENV, Principal, Principals, Role
+from notifierd.principals import (
+    ANONYMOUS_LOCAL,
+    API_TOKEN_ENV,
+    EVERY_ROLE,
+    Principal,
+    Principals,
+    Role,
+)
 
 TOKEN_ENV = API_TOKEN_ENV
 # What the listener's refusal tells an operator to configure.
@@ -35,6 +42,18 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/alerts/{id}/resolve"): frozenset({Role.OPERATE, Role.PRODUCE}),
     ("POST", "/api/v1/alerts/{id}/escalate"): frozenset({Role.OPERATE, Role.PRODUCE}),
     ("GET", "/api/v1/oncall"): frozenset({Role.VIEW}),
+    # The console's views read with view; its actions (a dead letter's retry) need operate.
+    ("GET", "/api/v1/alerts"): frozenset({Role.VIEW}),
+    ("GET", "/api/v1/alerts/{id}"): frozenset({Role.VIEW}),
+    ("GET", "/api/v1/deliveries"): frozenset({Role.VIEW}),
+    ("GET", "/api/v1/dead-letters"): frozenset({Role.VIEW}),
+    ("POST", "/api/v1/dead-letters/retry"): frozenset({Role.OPERATE}),
+    ("GET", "/api/v1/config"): frozenset({Role.VIEW}),
+    ("GET", "/api/v1/rate-limits"): frozenset({Role.VIEW}),
+    # Renders a preview and changes nothing: a read, though its context is a body.
+    ("POST", "/api/v1/templates/{name}/render"): frozenset({Role.VIEW}),
+    # What the API is: any principal may read it.
+    ("GET", "/api/v1/openapi.json"): EVERY_ROLE,
 }
 
 # Calendar feeds: calendar apps send no headers, so the URL's ``?token=`` (a feed token from

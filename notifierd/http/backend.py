@@ -7,12 +7,18 @@ same seam.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
-from notifierd.config.model import Snapshot, SnapshotId
+from notifierd.active import LastReload
+from notifierd.config.model import Heartbeat, Snapshot, SnapshotId
 from notifierd.config.problems import Problem
 from notifierd.errors import Conflict
+from notifierd.pipeline.ratelimit import LimitStatus
 from notifierd.principals import Principal, Principals, Refused
+from notifierd.status import AlertStatus
+from notifierd.store.rows import AlertSummary, DeadLetter, DeliverySearch, HistoryEntry
+from notifierd.templates.catalog import TemplateCatalog
 
 
 class AlertActions(Protocol):
@@ -51,7 +57,44 @@ class AlertActions(Protocol):
         joined, next_due_at)."""
 
 
-class Backend(Protocol):
+class ConsoleReads(Protocol):
+    """What the console's views read: the store and Redis listings the CLI shows, and the
+    active config's state. The same functions answer ``notifierd alerts``, ``history``,
+    ``dlq`` and ``ratelimit status``."""
+
+    async def list_alerts(self, status: AlertStatus | None, limit: int) -> list[AlertSummary]:
+        """Alerts newest first (``notifierd alerts list``)."""
+
+    async def show_alert(self, key: str) -> dict[str, Any] | None:
+        """One alert by id or dedup key with its timeline and steps (``alerts show``)."""
+
+    async def search_deliveries(self, search: DeliverySearch) -> list[HistoryEntry]:
+        """Deliveries newest first, a page after ``search.after`` (``notifierd history``)."""
+
+    async def dead_letters(self, channel: str | None, limit: int) -> list[DeadLetter]:
+        """The dead-letter queue newest first (``notifierd dlq list``)."""
+
+    async def retry_dead_letters(self, ids: Sequence[str], *, all_: bool) -> tuple[int, int]:
+        """(deliveries requeued, requests put back on their queues) (``notifierd dlq retry``)."""
+
+    async def rate_limits(self) -> list[LimitStatus]:
+        """Each configured rate limit's use now (``notifierd ratelimit status``)."""
+
+    def catalog(self) -> TemplateCatalog:
+        """The active config's templates, compiled."""
+
+    def loaded_at(self) -> datetime:
+        """When the active config became active."""
+
+    def last_reload(self) -> LastReload | None:
+        """The last reload since the daemon started, if any ran."""
+
+    def missing_secrets(self) -> dict[str, list[str]]:
+        """Channel name -> environment variables its settings name and this process lacks
+        (such a channel fails every delivery with that reason)."""
+
+
+class Backend(ConsoleReads, Protocol):
     @property
     def draining(self) -> bool:
         """Stopping: finishing what is in flight, taking nothing new."""
@@ -94,6 +137,10 @@ class Backend(Protocol):
         """Commit ``requests`` ((id, valid request JSON) each, from one ``source`` webhook
         payload) in Postgres, then queue those not queued before; returns how many were queued
         now. Raises when Postgres or Redis fails: the sender retries the whole payload."""
+
+    def webhook_heartbeats(self, sender: Principal) -> tuple[Heartbeat, ...]:
+        """The heartbeats ``sender``'s webhook alerts may beat: those with ``from_alert`` whose
+        producer it is."""
 
     async def beat(self, name: str, sender: Principal) -> dict[str, Any] | Refused | None:
         """A beat of heartbeat ``name`` by ``sender``: what was recorded (``name``, and

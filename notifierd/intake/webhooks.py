@@ -10,11 +10,11 @@ which the intake ledger (``store``, ``webhook_requests``) queues once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notifierd.config.model import SEVERITY_ORDER
+from notifierd.config.model import SEVERITY_ORDER, Heartbeat
 
 # A dedup key is at most 255 characters (request.schema.json); a longer group key is hashed.
 _MAX_KEY = 255
@@ -76,6 +76,50 @@ def translate(payload: Any, dialect: Dialect, *, per_alert: bool = False) -> Tra
         # roster on every member's request, which would grow with the square of the group).
         out.append(_group_update(payload, alerts, dialect))
     return Translated(tuple(out))
+
+
+@dataclass(frozen=True, slots=True)
+class Beats:
+    """A payload split for the heartbeats it beats (a dead man's switch, ``from_alert``):
+    ``beaten``, the heartbeats its firing alerts beat, and ``payload``, the payload without the
+    alerts that are beats (firing or resolved), translated as usual."""
+
+    beaten: tuple[str, ...]
+    payload: dict[str, Any]
+
+
+def split_beats(payload: Any, dialect: Dialect, heartbeats: Iterable[Heartbeat]) -> Beats | Invalid:
+    """The heartbeats ``payload`` beats, among ``heartbeats`` (those of its sender); every alert
+    matching one's ``from_alert`` leaves the payload, so it opens no alert.
+
+    A resolved copy is dropped too, and beats nothing: the Watchdog alert never resolves while
+    Prometheus runs, and Alertmanager's resolved notice (the rule removed) is no sign of life.
+    """
+    problems = _problems(payload, dialect)
+    if problems:
+        return Invalid(tuple(problems))
+    watched = [h for h in heartbeats if h.from_alert]
+    beaten: list[str] = []
+    kept: list[Any] = []
+    for alert in payload["alerts"]:
+        labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
+        names = [h.name for h in watched if _beats(h, labels)]
+        if not names:
+            kept.append(alert)
+        elif alert["status"] == "firing":
+            beaten.extend(n for n in names if n not in beaten)
+    if len(kept) == len(payload["alerts"]):
+        return Beats((), payload)
+    rest = {**payload, "alerts": kept}
+    if all(alert["status"] == "resolved" for alert in kept):
+        # The group fired only through its beats: what is left of it has resolved.
+        rest["status"] = "resolved"
+    return Beats(tuple(beaten), rest)
+
+
+def _beats(heartbeat: Heartbeat, labels: Mapping[str, str]) -> bool:
+    """Alertmanager's matching: every matcher holds, an absent label is the empty string."""
+    return all(m.matches_value(labels.get(m.name, "")) for m in heartbeat.from_alert)
 
 
 def request_id(dialect: Dialect, *parts: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -17,7 +18,14 @@ from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, D
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
-from notifierd.store.rows import AlertGauges, DeadLetter, DueRetry, HistoryEntry, from_rows
+from notifierd.store.rows import (
+    AlertGauges,
+    DeadLetter,
+    DeliverySearch,
+    DueRetry,
+    HistoryEntry,
+    from_rows,
+)
 
 # Seconds to open a connection: a server that accepts and never answers is given up on.
 CONNECT_TIMEOUT = 10.0
@@ -436,11 +444,36 @@ class Store:
             "deliveries": items,
         }
 
+    async def search_deliveries(self, search: DeliverySearch) -> list[HistoryEntry]:
+        """Deliveries matching ``search``, newest first, at most ``search.limit``."""
+        after = search.after
+        rows = await self.pool.fetch(
+            q("search_deliveries"),
+            search.request_id,
+            search.title,
+            search.channel,
+            search.recipient,
+            search.status,
+            search.since,
+            search.until,
+            after.created_at if after else None,
+            after.id if after else None,
+            search.limit,
+        )
+        return from_rows(HistoryEntry, rows)
+
     async def history(
         self, since: datetime, channel: str | None, status: str | None, limit: int
     ) -> list[HistoryEntry]:
-        rows = await self.pool.fetch(q("history"), since, channel, status, limit)
-        return from_rows(HistoryEntry, rows)
+        """Deliveries since ``since``, newest first (``notifierd history``)."""
+        return await self.search_deliveries(
+            DeliverySearch(
+                channel=channel,
+                status=DeliveryStatus(status) if status else None,
+                since=since,
+                limit=limit,
+            )
+        )
 
     async def metrics(self, since: datetime) -> dict[str, Any]:
         async with self.pool.acquire() as conn:
@@ -478,6 +511,25 @@ class Store:
             for row in rows:
                 await push(row["queue"], row["raw"])
         return len(rows)
+
+    async def dlq_requeue(
+        self,
+        push: Callable[[str, str], Awaitable[object]],
+        *,
+        all_: bool = False,
+        ids: Sequence[str] = (),
+    ) -> tuple[int, int]:
+        """Requeue dead deliveries for a fresh round of retries and put dead requests back on
+        their queues (``push(queue, raw)``): all, or those ``ids`` name. Request ids are often
+        UUIDs too, so every id counts as a request id, and as a delivery id when it parses as
+        one. Returns (deliveries requeued, requests put back)."""
+        deliveries = []
+        for value in ids:
+            with contextlib.suppress(ValueError):
+                deliveries.append(uuid.UUID(value))
+        count = await self.dlq_retry(all_=all_, delivery_ids=deliveries, request_ids=list(ids))
+        replayed = await self.dlq_requeue_requests(push, all_=all_, request_ids=list(ids))
+        return count, replayed
 
     async def dlq_retry(
         self,

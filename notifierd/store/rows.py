@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -33,8 +34,9 @@ class AlertGauges:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """A recent delivery (query ``history``)."""
+    """A delivery found by a search (query ``search_deliveries``)."""
 
+    id: uuid.UUID
     request_id: str
     channel: str
     channel_type: str
@@ -44,12 +46,61 @@ class HistoryEntry:
     last_error: str | None
     latency_ms: float | None
     template: str | None
+    created_at: datetime
     updated_at: datetime
     title: str | None
     kind: str
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", DeliveryStatus(self.status))
+
+    @property
+    def cursor(self) -> DeliveryCursor:
+        """Where the page after this row starts."""
+        return DeliveryCursor(self.created_at, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCursor:
+    """A position in the newest-first order of deliveries: the keyset of the last row seen.
+    Callers carry it as an opaque token (``token`` / ``parse``)."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+    def token(self) -> str:
+        text = f"{self.created_at.isoformat()}|{self.id}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def parse(cls, token: str) -> DeliveryCursor | None:
+        """The cursor a ``token`` stands for; None when it is not one."""
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            at, _, ident = text.partition("|")
+            moment = datetime.fromisoformat(at)
+            if moment.tzinfo is None:
+                return None
+            return cls(moment, uuid.UUID(ident))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySearch:
+    """What a delivery search asks for; every filter is optional. ``channel``: a channel name
+    or type; ``title``: a case-insensitive part of the request's title; ``since``/``until``:
+    when the delivery was created; ``after``: continue after this row."""
+
+    request_id: str | None = None
+    title: str | None = None
+    channel: str | None = None
+    recipient: str | None = None
+    status: DeliveryStatus | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: DeliveryCursor | None = None
+    limit: int = 100
 
 
 @dataclass(frozen=True, slots=True)

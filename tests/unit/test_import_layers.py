@@ -84,11 +84,17 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "client": BASE | {"intake", "redisio", "store"},
     # http serves a Backend protocol; it never imports the daemon that implements it.
     # Who is on call, served as JSON and calendar feeds.
-    "http": BASE | {"intake", "principals", "schedules"},
+    # The console's views: the store's listing records, rate-limit status, the active config's
+    # last reload, and template previews (the records and functions the CLI shows).
+    "http": BASE
+    | {"active", "intake", "pipeline", "principals", "schedules", "store", "templates"},
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
     "daemon": BASE
     | {
+        # the console's reads: the active config's last reload, its template catalog
+        "active",
+        "templates",
         "configwatch",
         "http",
         # storm control of webhook intake (intake/storm.py)

@@ -14,16 +14,28 @@ SELECT e.delivery_id, e.status, e.attempt, e.error, e.latency_ms, e.at
 FROM delivery_events AS e JOIN deliveries AS d ON d.id = e.delivery_id
 WHERE d.request_id = $1 ORDER BY e.at, e.id;
 
--- name: history
--- Deliveries of the last hours, newest first, optionally filtered by channel and status.
-SELECT d.request_id, d.channel, d.channel_type, d.recipient, d.status, d.attempts, d.last_error,
-       d.latency_ms, d.template, d.updated_at, r.payload->>'title' AS title, r.kind
+-- name: search_deliveries
+-- Deliveries newest first, each filter optional ($1 request id, $2 words of the title, $3 a
+-- channel name or type, $4 recipient, $5 status, $6/$7 created since/until), continuing after
+-- the keyset ($8 created_at, $9 id) of the last row of the previous page: a page costs the same
+-- however deep it is, and rows written meanwhile neither repeat nor go missing. The order is
+-- the index deliveries_newest (0016) read backwards; a request id uses the unique index on
+-- (request_id, channel, recipient), a recipient deliveries_recipient_newest. The title is a
+-- case-insensitive substring of the request's title, checked on the rows the others leave.
+SELECT d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.status, d.attempts,
+       d.last_error, d.latency_ms, d.template, d.created_at, d.updated_at,
+       r.payload->>'title' AS title, r.kind
 FROM deliveries AS d JOIN requests AS r ON r.id = d.request_id
-WHERE d.created_at >= $1
-  AND ($2::text IS NULL OR d.channel = $2 OR d.channel_type = $2)
-  AND ($3::text IS NULL OR d.status = $3)
-ORDER BY d.created_at DESC, d.id
-LIMIT $4;
+WHERE ($1::text IS NULL OR d.request_id = $1)
+  AND ($2::text IS NULL OR strpos(lower(r.payload->>'title'), lower($2)) > 0)
+  AND ($3::text IS NULL OR d.channel = $3 OR d.channel_type = $3)
+  AND ($4::text IS NULL OR d.recipient = $4)
+  AND ($5::text IS NULL OR d.status = $5)
+  AND ($6::timestamptz IS NULL OR d.created_at >= $6)
+  AND ($7::timestamptz IS NULL OR d.created_at < $7)
+  AND ($8::timestamptz IS NULL OR (d.created_at, d.id) < ($8, $9::uuid))
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT $10;
 
 -- name: metrics_by_channel
 SELECT channel, channel_type,
