@@ -28,7 +28,7 @@ WITH up AS (
 SELECT * FROM up;
 
 -- name: lock_open_alert_members
--- The open alert of a dedup key and the roster it last heard (migration 0016), its row locked
+-- The open alert of a dedup key and the roster it last heard (migration 0017), its row locked
 -- until the transaction ends: two changes of one roster are compared one after the other.
 SELECT id, members::text AS members FROM alerts
 WHERE dedup_key = $1 AND status <> 'resolved'
