@@ -30,6 +30,16 @@ class TemplateRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Member:
+    """One of the things an alert stands for (an Alertmanager group's alert), as its producer
+    last described it: the alert's roster is the set of them, see ``notifierd.alerts.members``."""
+
+    key: str  # stable across the producer's re-sends (Alertmanager: fingerprint@startsAt)
+    title: str
+    firing: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Request:
     """One notification or alert request, as validated against ``request.schema.json``."""
 
@@ -52,6 +62,8 @@ class Request:
     dedup_key: str | None = None
     escalation_policy: str | None = None
     attachments: tuple[Mapping[str, Any], ...] = ()
+    # Alerts only: the alert's whole roster as the producer sees it now (empty: not said).
+    members: tuple[Member, ...] = ()
     name: str | None = None  # heartbeats only: the heartbeat (routes.yaml) this request beats
     # The producer whose queue the request came from (None: the default queue, anonymous).
     # Set by the intake from the list it took the request from, never from the JSON, which
@@ -88,6 +100,10 @@ class Request:
             dedup_key=data.get("dedup_key"),
             escalation_policy=data.get("escalation_policy"),
             attachments=tuple(data.get("attachments") or ()),
+            members=tuple(
+                Member(str(m["key"]), str(m["title"]), m["status"] == "firing")
+                for m in data.get("members") or ()
+            ),
             name=data.get("name"),
             producer=producer,
             raw=MappingProxyType(dict(data)),

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from notifierd.active import Active
+from notifierd.alerts.members import change, roster_from_json, roster_json
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.schedule import plan
 from notifierd.channels.base import Failed, MessageUpdater, Senders
@@ -89,16 +90,87 @@ class AlertService:
             request_payload(request),
             routes,
             opened_by=queue_producer(active.snapshot, request).id if request.producer else None,
+            members=roster_json(request.members) if request.members else None,
         )
         if opened and steps:
             self.planned.announce(alert.id, [s[2] for s in steps])
+        if not opened and request.members:
+            # A trigger joining with a roster is an update of the open alert, told in its
+            # thread (refused: the join stands, the roster is not heard; logged).
+            await self._members_changed(request, alert.dedup_key)
         return alert, opened
 
+    async def update(self, request: Request) -> tuple[str, str]:
+        """An ``update`` request: the open alert of its dedup key hears its new roster, and the
+        people already told hear what changed, once, in its thread. It never opens an alert."""
+        key = request.dedup_key
+        if not key:
+            return "ignored", no_alert_named(request.action)
+        if not request.members:
+            return "ignored", "an update request names the alert's members"
+        told = await self._members_changed(request, key)
+        if told is None:
+            return "ignored", f"no open alert with dedup_key {key!r}"
+        if isinstance(told, Refused):
+            return "refused", told.reason
+        alert_id, news = told
+        if news is None:
+            return "unchanged", f"alert {alert_id}: no member started or stopped firing"
+        return "updated", f"alert {alert_id}: {news}"
+
+    async def _members_changed(
+        self, request: Request, key: str
+    ) -> tuple[str, str | None] | Refused | None:
+        """Swap the open alert's roster for the request's and tell the change, if there is
+        one: (alert id, the change in words, or None for none); None when no alert is open;
+        Refused when the producer may not act on the alert (as for acknowledge and resolve:
+        what people read in the alert's thread is its opener's, or whom the config grants).
+
+        Swapped first and told after, as acknowledge is: a crash between the two loses this
+        one message, never sends it twice (a re-sent roster is no change)."""
+        found = await self.store.find(key)
+        if found is None or found.status == AlertStatus.RESOLVED:
+            return None
+        actor = queue_producer(self.active().snapshot, request)
+        refused = refusal(actor, Ownership(found.opened_by, found.routes))
+        if refused is not None:
+            log.warning(
+                "update of alert %s by %s refused: %s",
+                found.id,
+                actor.id,
+                refused,
+                extra={"request_id": request.id, "event": "alert_action_refused"},
+            )
+            return Refused(refused)
+        members = request.members
+
+        def news(before: str | None) -> str | None:
+            changed = change(roster_from_json(before), members)
+            return None if changed is None else changed.words()
+
+        swapped = await self.store.swap_members(key, roster_json(members), news)
+        if swapped is None:
+            return None
+        words = swapped.news
+        if words is None:
+            return swapped.alert_id, None
+        # Committed: from here a Postgres outage is waited out, or the news would be lost.
+        alert = await _durably(lambda: self.store.find(swapped.alert_id), "reading the alert")
+        if alert is None:  # purged meanwhile: retention takes resolved alerts only
+            return swapped.alert_id, words
+        try:
+            await self._tell(alert, "update", f"Updated: {alert.title or alert.id}", words, request)
+        except Exception:  # the roster stands; telling people is best effort, logged
+            log.exception("telling the channels that alert %s changed failed", alert.id)
+        return alert.id, words
+
     async def from_request(self, request: Request) -> tuple[str, str]:
-        """An acknowledge or resolve that came through a queue: (outcome, reason).
+        """An acknowledge, resolve or update that came through a queue: (outcome, reason).
 
         Its actor is the producer whose queue it came from — the anonymous producer for the
         default queue — whatever the request says: a ``by`` in its metadata is a note only."""
+        if request.action == "update":
+            return await self.update(request)
         key = request.dedup_key
         if not key:
             return "ignored", no_alert_named(request.action)
@@ -238,21 +310,37 @@ class AlertService:
     async def _follow_up(self, alert: Alert, to: str, by: str, via: str) -> None:
         """Tell every channel the alert reached: a reply in the Slack thread (and the original
         message updated), PagerDuty acknowledge/resolve on the same dedup key, a message elsewhere."""
-        told = await _durably(lambda: self.store.told(alert.id), "reading where it was told")
-        if not told:
-            return
-        active = self.active()
         action = "acknowledge" if to == "acknowledged" else "resolve"
         verb = "Acknowledged" if to == "acknowledged" else "Resolved"
         title = alert.title or alert.id
+        told = await self._tell(alert, action, f"{verb}: {title}", f"{verb} by {by} (via {via}).")
+        if not told:
+            return
+        active = self.active()
+        note = f"{verb} by {by}"
+        if to == "resolved" and alert.acknowledged_by:
+            note = f"Acknowledged by {alert.acknowledged_by} · {note}"
+        await self._update_sent(active, alert.id, told, note)
+
+    async def _tell(
+        self, alert: Alert, action: str, title: str, message: str, cause: Request | None = None
+    ) -> set[str]:
+        """Send a follow-up (``action``: acknowledge, resolve or update) to every place the
+        alert's notifications were delivered, each a reply to the first message there (a Slack
+        thread); returns the channels told. ``cause``: the update request it follows, whose id
+        names the follow-up (an alert is updated many times, acknowledged and resolved once)."""
+        told = await _durably(lambda: self.store.told(alert.id), "reading where it was told")
+        if not told:
+            return set()
+        active = self.active()
         request = Request.from_dict(
             {
-                "id": f"{alert.id}:{action}",
+                "id": f"{alert.id}:{action}" + (f":{cause.id}" if cause is not None else ""),
                 "kind": "alert",
                 "action": action,
                 "dedup_key": alert.dedup_key,
-                "title": f"{verb}: {title}",
-                "message": f"{verb} by {by} (via {via}).",
+                "title": title,
+                "message": message,
                 "severity": alert.severity,
                 "source": "notifierd",
             }
@@ -264,10 +352,7 @@ class AlertService:
         processed = await self.deliveries.deliver_to(active, request, targets, self.clock())
         # Sent: recorded whatever it takes, or a second resolve would not know it was told.
         await _durably(lambda: self.write([processed]), "recording the follow-up")
-        note = f"{verb} by {by}"
-        if to == "resolved" and alert.acknowledged_by:
-            note = f"Acknowledged by {alert.acknowledged_by} · {note}"
-        await self._update_sent(active, alert.id, {row["channel"] for row in told}, note)
+        return {row["channel"] for row in told}
 
     async def _update_sent(self, active: Active, alert_id: str, told: set[str], note: str) -> None:
         """Rewrite in place every message of the alert (its own and its escalation steps')

@@ -88,6 +88,10 @@ def event_for(
     request = out.request
     if action is None:
         action = request.action if request.kind == "alert" and request.action else "trigger"
+    if action == "update":
+        # An open alert's members changed: a trigger on its dedup key, which PagerDuty adds
+        # to the open incident's log without paging again.
+        action = "trigger"
     if action not in ACTIONS:
         raise ValueError(f"event_action must be one of {', '.join(ACTIONS)}, not {action!r}")
     key = (dedup_key or dedup_key_for(out))[:DEDUP_KEY_MAX]

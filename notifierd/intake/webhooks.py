@@ -62,12 +62,19 @@ def translate(payload: Any, dialect: Dialect, *, per_alert: bool = False) -> Tra
         elif firing:
             key, action = _key(dialect.prefix, group_key), "trigger"
         else:
-            # One alert per group: a member that resolves while others still fire changes
-            # nothing yet; the group resolves with its last member (below).
+            # A member that resolves while others still fire is an update (below); the group
+            # resolves with its last member.
             continue
         out.append(_request(payload, alert, dialect, key, action))
-    if not per_alert and payload["status"] == "resolved" and alerts:
+    if per_alert or not alerts:
+        return Translated(tuple(out))
+    if payload["status"] == "resolved":
         out.append(_group_resolve(payload, alerts, dialect))
+    else:
+        # After its members' triggers, the group's roster: the open alert's thread hears who
+        # joined and who resolved since the last roster, once (one request per payload, not a
+        # roster on every member's request, which would grow with the square of the group).
+        out.append(_group_update(payload, alerts, dialect))
     return Translated(tuple(out))
 
 
@@ -179,6 +186,42 @@ def _group_resolve(
         "source": dialect.source,
         "labels": common,
         "metadata": {"by": f"{dialect.source}: every alert of the group resolved"},
+    }
+
+
+def _member(alert: Mapping[str, Any]) -> dict[str, str]:
+    """One alert of a group as a member of its notifierd alert: ``DiskFull on db-2``."""
+    labels = alert.get("labels") or {}
+    name = str(
+        labels.get("alertname") or (alert.get("annotations") or {}).get("summary") or "alert"
+    )
+    where = labels.get("instance")
+    return {
+        "key": f"{alert['fingerprint']}@{alert['startsAt']}",
+        "title": (f"{name} on {where}" if where else name)[:300],
+        "status": str(alert["status"]),
+    }
+
+
+def _group_update(
+    payload: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]], dialect: Dialect
+) -> dict[str, Any]:
+    """The roster of a group that still fires; its id names every member's state, so a re-send
+    is the same request and the ledger queues it once."""
+    group_key = str(payload["groupKey"])
+    roster = [_member(alert) for alert in alerts]
+    states = sorted(f"{m['key']}={m['status']}" for m in roster)
+    common = {str(k): str(v) for k, v in (payload.get("commonLabels") or {}).items()}
+    annotations = {str(k): str(v) for k, v in (payload.get("commonAnnotations") or {}).items()}
+    return {
+        "id": request_id(dialect, group_key, "update", *states),
+        "kind": "alert",
+        "action": "update",
+        "dedup_key": _key(dialect.prefix, group_key),
+        "title": _title(annotations, common)[:1000],
+        "source": dialect.source,
+        "labels": common,
+        "members": roster,
     }
 
 

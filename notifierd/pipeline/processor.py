@@ -98,7 +98,8 @@ class Processor:
             outcome, reason = await self.heartbeats.from_request(snapshot, request)
             return finish(out, outcome, reason)
         alerts = self.alerts if lifecycle and request.kind == "alert" else None
-        if alerts is not None and request.action in ("acknowledge", "resolve"):
+        # Neither routed nor sent on its own: these act on the open alert and tell its places.
+        if alerts is not None and request.action in ("acknowledge", "resolve", "update"):
             outcome, reason = await alerts.from_request(request)
             return finish(out, outcome, reason)
 

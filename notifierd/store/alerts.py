@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +55,14 @@ class EscalatedNow:
 
 
 @dataclass(frozen=True, slots=True)
+class MembersSwapped:
+    """The open alert whose roster was replaced, and what changed in words (None: nothing)."""
+
+    alert_id: str
+    news: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class OpenAlert:
     """An alert a handoff notice lists."""
 
@@ -80,12 +88,14 @@ class AlertStore:
         payload: str,
         routes: Sequence[str] = (),
         opened_by: str | None = None,
+        members: str | None = None,
     ) -> tuple[OpenedAlert, bool]:
         """(alert, opened): a new alert with its steps, or the open one this trigger joins.
 
         Its opener is ``opened_by`` (a producer known by the queue it pushed to), else the
         principal recorded for the request id (``Store.record_sender``), else ``anonymous``: the
-        default queue."""
+        default queue. ``members``: the roster a new alert starts with (JSON, see
+        ``notifierd.alerts.members``); a join leaves the open alert's as it is."""
         try:
             row = await self.pool.fetchrow(
                 q("open_alert"),
@@ -102,6 +112,7 @@ class AlertStore:
                 [s[2] for s in steps],
                 list(routes),
                 opened_by,
+                members,
             )
         except asyncpg.UniqueViolationError:
             # This trigger opened an alert that has been resolved since: a replay, not news.
@@ -129,6 +140,23 @@ class AlertStore:
             await conn.execute(q("cancel_steps"), alert_id)
             await conn.execute(q("add_alert_event"), alert_id, to, by, via, detail)
             return True
+
+    async def swap_members(
+        self, dedup_key: str, roster: str, news: Callable[[str | None], str | None]
+    ) -> MembersSwapped | None:
+        """Replace the roster of the open alert of ``dedup_key`` with ``roster`` (JSON), under
+        its row lock (of two changes at once, the second is compared with the first); None
+        when no alert of that key is open. ``news(before)``: what the new roster says that the
+        one it had did not, in words, or None; added to the timeline in the same transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(q("lock_open_alert_members"), dedup_key)
+            if row is None:
+                return None
+            words = news(row["members"])
+            await conn.execute(q("set_alert_members"), row["id"], roster)
+            if words is not None:
+                await conn.execute(q("add_alert_event"), row["id"], "updated", None, "queue", words)
+            return MembersSwapped(row["id"], words)
 
     async def escalate_now(
         self,

@@ -71,6 +71,16 @@ async def test_trigger_acknowledge_resolve_land_on_one_incident(pd: FakePagerDut
     assert set(resolve) == {"routing_key", "event_action", "dedup_key"}
 
 
+async def test_an_alert_update_lands_on_its_open_incident_as_a_trigger(pd: FakePagerDuty) -> None:
+    channel = pager(pd.url)
+    await send(channel, {**ALERT, "id": "req-1", "action": "trigger"})
+    result = await send(channel, {**ALERT, "id": "req-1:update", "action": "update"})
+
+    assert isinstance(result, Delivered) and result.provider_id == "db-down"
+    [incident] = pd.incidents  # the same incident, no second page
+    assert (incident.status, incident.actions) == ("triggered", ["trigger", "trigger"])
+
+
 async def test_trigger_event_fields(pd: FakePagerDuty) -> None:
     channel = pager(pd.url, component="postgres", group="prod-db", **{"class": "availability"})
     request = {**ALERT, "attachments": [{"filename": "graph", "url": "https://grafana/d/1"}]}

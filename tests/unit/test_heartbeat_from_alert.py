@@ -137,7 +137,8 @@ def test_a_group_left_with_only_resolved_alerts_resolves() -> None:
     group's notifierd alert resolves, though Alertmanager still calls the group firing."""
     payload = _payload(_alert("Watchdog"), _alert("DiskFull", status="resolved", instance="db-1"))
     assert payload["status"] == "firing"
-    assert [r["action"] for r in _requests(payload)] == ["trigger"]  # without from_alert
+    # Without from_alert: the Watchdog's trigger, and the group's roster.
+    assert [r["action"] for r in _requests(payload)] == ["trigger", "update"]
     split = _split(payload)
     assert split.payload["status"] == "resolved"
     assert [r["action"] for r in _requests(split.payload)] == ["resolve"]
@@ -154,7 +155,8 @@ def test_an_alert_must_match_every_matcher() -> None:
     split = _split(staging, strict)
     assert split.beaten == ()
     assert split.payload == staging
-    assert [r["title"] for r in _requests(split.payload)] == ["Watchdog summary"]
+    triggers = [r for r in _requests(split.payload) if r["action"] == "trigger"]
+    assert [r["title"] for r in triggers] == ["Watchdog summary"]
     assert _split(_payload(_alert("Watchdog", env="prod")), strict).beaten == ("prod",)
     # A negative matcher holds for an absent label, as in Alertmanager.
     unset = Heartbeat(

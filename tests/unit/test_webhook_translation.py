@@ -36,7 +36,7 @@ def problems(data: Any) -> list[str]:
 
 
 def test_one_alert_per_group_keyed_by_the_group_key() -> None:
-    first, second = requests(payload())
+    first, second, _ = requests(payload())
     assert first["kind"] == second["kind"] == "alert"
     assert first["action"] == second["action"] == "trigger"
     assert first["dedup_key"] == second["dedup_key"] == 'am:{}:{alertname="DiskFull"}'
@@ -52,7 +52,7 @@ def test_every_request_is_one_the_daemon_accepts() -> None:
 
 
 def test_labels_become_labels_and_a_severity_of_ours_becomes_the_severity() -> None:
-    first, second = requests(payload())
+    first, second, _ = requests(payload())
     assert first["severity"] == "critical"
     assert first["labels"] == {"alertname": "DiskFull", "instance": "db-1", "team": "storage"}
     # "page" is none of ours: no severity, and the label stays.
@@ -61,13 +61,13 @@ def test_labels_become_labels_and_a_severity_of_ours_becomes_the_severity() -> N
 
 
 def test_title_is_the_summary_else_the_alert_name() -> None:
-    first, second = requests(payload())
+    first, second, _ = requests(payload())
     assert first["title"] == "Disk full on db-1"
     assert second["title"] == "DiskFull"
 
 
 def test_description_and_urls_go_into_the_message_and_context() -> None:
-    first, _ = requests(payload())
+    first, *_ = requests(payload())
     assert "/var is 99% full" in first["message"]
     assert "http://prometheus:9090/graph?g0.expr=disk_free%3C0.01" in first["message"]
     assert "http://alertmanager:9093" in first["message"]
@@ -87,11 +87,36 @@ def test_a_resent_payload_has_the_same_ids_and_a_changed_alert_a_new_one() -> No
     assert requests(restarted)[1]["id"] == again[1]["id"]
 
 
-def test_a_member_resolving_in_a_firing_group_changes_nothing_yet() -> None:
+def test_a_firing_group_ends_with_its_roster_once() -> None:
+    first, second, roster = requests(payload())
+    assert (first["action"], second["action"], roster["action"]) == ("trigger", "trigger", "update")
+    assert roster["dedup_key"] == first["dedup_key"] == 'am:{}:{alertname="DiskFull"}'
+    assert roster["members"] == [
+        {"key": "1a2b3c4d5e6f7081@2026-11-30T03:00:00.123Z", "title": "DiskFull on db-1",
+         "status": "firing"},
+        {"key": "9f8e7d6c5b4a3928@2026-11-30T03:01:00Z", "title": "DiskFull on db-2",
+         "status": "firing"},
+    ]  # fmt: skip
+    # Only the roster says who else is in the group: no member's request grows with it.
+    assert "members" not in first and "members" not in second
+    # Per alert, an alert is its own roster: none is said.
+    assert all("members" not in r for r in requests(payload(), per_alert=True))
+
+
+def test_a_member_resolving_in_a_firing_group_is_a_new_roster() -> None:
+    firing = requests(payload())[-1]
     data = payload()
     data["alerts"][0]["status"] = "resolved"
-    [still] = requests(data)
+    still, roster = requests(data)
     assert still["action"] == "trigger" and still["labels"]["instance"] == "db-2"
+    assert roster["action"] == "update" and roster["id"] != firing["id"]
+    assert [m["status"] for m in roster["members"]] == ["resolved", "firing"]
+    # A re-send is the same roster, so the same request; another change is another one.
+    assert requests(copy.deepcopy(data))[-1]["id"] == roster["id"]
+    data["alerts"][1]["status"] = "resolved"
+    data["alerts"].append({**data["alerts"][1], "fingerprint": "77", "status": "firing"})
+    assert requests(data)[-1]["id"] != roster["id"]
+    assert not isinstance(parse_request(json.dumps(roster).encode()), Rejection)
 
 
 def test_the_group_resolves_once_with_its_last_member() -> None:
@@ -124,7 +149,7 @@ def test_per_alert_mode_keys_each_alert_by_fingerprint_and_start() -> None:
 def test_a_long_group_key_is_hashed_into_a_dedup_key_that_fits() -> None:
     data = payload()
     data["groupKey"] = "{}:{" + "x" * 400 + "}"
-    [first, _] = requests(data)
+    [first, _, _] = requests(data)
     assert len(first["dedup_key"]) <= 255 and first["dedup_key"].startswith("am:sha256:")
 
 
@@ -151,7 +176,7 @@ def test_a_payload_that_is_no_object_is_refused() -> None:
 
 
 def test_grafana_documentation_example() -> None:
-    first, second = requests(payload("grafana_docs_example.json"), dialect=GRAFANA)
+    first, second, _ = requests(payload("grafana_docs_example.json"), dialect=GRAFANA)
     assert first["source"] == second["source"] == "grafana"
     assert first["dedup_key"] == second["dedup_key"] == "grafana:{}:{}"
     assert first["title"] == "This alert was triggered for zone us-1"
@@ -180,7 +205,7 @@ def test_a_storm_limit_is_a_positive_whole_number(tmp_path: Path) -> None:
 
 
 def test_a_folded_alert_joins_its_routes_summary_and_keeps_its_words() -> None:
-    first, _ = requests(payload())
+    first, *_ = requests(payload())
     folded = fold(first, StormLimit("infra", 20))
     assert folded["id"] == first["id"] and folded["severity"] == "critical"
     assert folded["dedup_key"] == "storm:infra"

@@ -4,10 +4,11 @@
 -- opener: $13 (a producer known by its queue), else who sent it over the API, else anonymous.
 WITH up AS (
     INSERT INTO alerts AS a (id, dedup_key, status, policy, title, severity, snapshot_id, started_at, payload,
-                             routes, opened_by)
+                             routes, opened_by, members)
     VALUES ($1, $2, 'triggered', $3, $4, $5, $6, $7, $8::jsonb, $12::text[],
             coalesce($13::text,
-                     (SELECT principal FROM request_principals WHERE request_id = $1), 'anonymous'))
+                     (SELECT principal FROM request_principals WHERE request_id = $1), 'anonymous'),
+            $14::jsonb)
     ON CONFLICT (dedup_key) WHERE status <> 'resolved'
     DO UPDATE SET occurrences = a.occurrences + (CASE WHEN a.id = EXCLUDED.id THEN 0 ELSE 1 END),
                   updated_at = now()
@@ -25,6 +26,16 @@ WITH up AS (
     FROM up
 )
 SELECT * FROM up;
+
+-- name: lock_open_alert_members
+-- The open alert of a dedup key and the roster it last heard (migration 0017), its row locked
+-- until the transaction ends: two changes of one roster are compared one after the other.
+SELECT id, members::text AS members FROM alerts
+WHERE dedup_key = $1 AND status <> 'resolved'
+FOR UPDATE;
+
+-- name: set_alert_members
+UPDATE alerts SET members = $2::jsonb, updated_at = now() WHERE id = $1;
 
 -- name: add_alert_event
 INSERT INTO alert_events (alert_id, kind, actor, via, detail) VALUES ($1, $2, $3, $4, $5);
