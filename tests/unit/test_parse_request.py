@@ -257,4 +257,6 @@ def test_no_rejection_reason_speaks_python(pairs: list[tuple[str, str]]) -> None
     for raw in (f'{{"title": "t", "message": "m", {body}}}', f"[{body.split(': ', 1)[1]}]"):
         result = parse_request(raw.encode("utf-8", "surrogatepass"))
         if isinstance(result, Rejection):
-            assert not python_internals(result.reason), result.reason
+            # A value the producer sent may be quoted back ("AERROR" is theirs, not ours).
+            ours = [m for m in python_internals(result.reason) if m.lower() not in raw.lower()]
+            assert not ours, result.reason
