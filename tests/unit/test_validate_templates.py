@@ -56,6 +56,26 @@ def test_variables_that_are_not_a_json_schema(tmp_path: Path) -> None:
     ), found
 
 
+def test_variables_schema_problems_point_at_the_keyword_at_any_depth(tmp_path: Path) -> None:
+    # Property schemas and the rest of `variables` are checked (and remembered) apart: a
+    # problem still points at its own keyword, and one part that is fine does not hide another.
+    nested = MINIMAL_TEMPLATE.replace(
+        "    environment: {type: string}",
+        "    environment: {type: object, properties: {a: {minimum: x}}}",
+    )
+    top = MINIMAL_TEMPLATE.replace(
+        "    environment: {type: string}", "    environment: {type: string}\n  minProperties: -1"
+    )
+    prefix = f"{T}:"
+    message = "'variables' is not a valid JSON Schema: "
+    assert findings(tmp_path / "nested", with_template(nested)) == [
+        f"{prefix}5:59: {message}'x' is not of type 'number'"
+    ]
+    assert findings(tmp_path / "top", with_template(top)) == [
+        f"{prefix}6:18: {message}-1 is less than the minimum of 0"
+    ]
+
+
 def test_undeclared_variable_is_a_warning_where_it_is_used(tmp_path: Path) -> None:
     text = MINIMAL_TEMPLATE.replace(
         "  Environment: {{ environment }}\n",
