@@ -44,6 +44,24 @@ class Worker:
     started_at: float = field(default=0.0)
 
 
+def stop_with_supervisor() -> None:
+    """In a worker: be sent SIGTERM when the supervisor dies, even by SIGKILL.
+
+    Without it a worker whose supervisor was killed outright keeps consuming, unsupervised and
+    never restarted, and worker 0 keeps the listener's port from the next supervisor. Linux only
+    (prctl); elsewhere the service manager's process group kill has to do it."""
+    supervisor = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != supervisor:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def forward_signals(handler: Callable[[int], None]) -> None:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         handler(signum)

@@ -171,6 +171,11 @@ def run(
         last_good_config=Path(last_good_config) if last_good_config else None,
     )
 
+    if options.worker_slot is not None:
+        from notifierd.supervisor import stop_with_supervisor
+
+        stop_with_supervisor()
+
     async def main() -> None:
         daemon = Daemon(options)
         daemon.install_signal_handlers()

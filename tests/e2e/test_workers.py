@@ -142,3 +142,47 @@ async def test_a_worker_that_cannot_start_stops_the_supervisor(
         await asyncio.sleep(0.1)
     assert daemon.proc.returncode == 1, daemon.log.read_text()[-2000:]
     assert "cannot reach PostgreSQL" in daemon.log.read_text()
+
+
+async def test_workers_stop_when_their_supervisor_is_killed(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, daemons: list[DaemonProcess]
+) -> None:
+    """A supervisor killed outright (kill -9, the OOM killer) takes its workers with it: left
+    running they would consume unsupervised and keep the listener's port from the next one."""
+    port = unused_port()
+    config = write_sink_config(tmp_path / "config")
+    daemon = DaemonProcess(
+        config,
+        redis_prefix.prefix,
+        redis_prefix.url,
+        pg_url,
+        "http://127.0.0.1:9/",
+        tmp_path / "daemon.log",
+        "--workers",
+        "2",
+        "--http",
+        f"127.0.0.1:{port}",
+    ).start()
+    daemons.append(daemon)
+    assert daemon.proc is not None
+    await wait_until(lambda: _ready(port), 30, "the HTTP listener of worker 0")
+    workers = children(daemon.proc.pid)
+    assert len(workers) == 2
+
+    daemon.proc.kill()
+    daemon.proc.wait()
+
+    async def gone() -> bool:
+        # Exited, or exited and waiting for a reaper (a zombie holds no port, consumes nothing).
+        return all(_exited(pid) for pid in workers)
+
+    await wait_until(gone, 30, "the workers to stop after their supervisor was killed")
+    assert not await _ready(port)
+
+
+def _exited(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
