@@ -211,7 +211,9 @@ def markup(channel_type: str, built: Any) -> dict[str, int]:
         text = "\n".join(slack_mrkdwn(built))
         return {"<": text.count("<"), ">": text.count(">")}
     if channel_type == "teams":
-        text = "\n".join(_ESCAPED.sub("", t) for t in teams_markdown(built))
+        # An escaped character is literal text: a letter in its place (removing it would join
+        # "0\\<." into "0.", a list marker CommonMark never sees there).
+        text = "\n".join(_ESCAPED.sub("x", t) for t in teams_markdown(built))
         counts = {c: text.count(c) for c in "[]()*_~`<>"}
         return {**counts, "line starts": len(_LIST_OR_HEADING.findall(text))}
     if channel_type == "email":
