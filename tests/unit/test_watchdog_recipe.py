@@ -30,7 +30,9 @@ def recipe_block(marker: str) -> str:
 def run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
     path = shutil.which(tool)
     if path is None:
-        pytest.skip(f"{tool} is not installed (Debian: prometheus, prometheus-alertmanager)")
+        # .ci/run installs both (scripts/ensure-promtool, scripts/ensure-alertmanager): a CI
+        # run without them must fail, not pass with the recipe unchecked.
+        pytest.fail(f"{tool} is not installed (Debian: prometheus, prometheus-alertmanager)")
     return subprocess.run([path, *args], capture_output=True, text=True, timeout=30)
 
 
