@@ -317,7 +317,7 @@ def post_message_args(out: Outbound, attachments: list[Attachment]) -> dict[str,
         if blocks is not None and len(blocks) < MAX_BLOCKS:
             section = {"type": "mrkdwn", "text": truncate_keep_lines(listed, 3000)}
             blocks = [*blocks, {"type": "section", "text": section}]
-    mention = getattr(out.message, "mention", None)
+    mention = out.message.mention
     if mention:  # the person a schedule paged: named in the notification and atop the blocks
         tag = f"<@{mention}>"
         fallback = f"{tag} {fallback}"
