@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
 import textwrap
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,15 +19,11 @@ import aiohttp
 import pytest
 
 from tests.e2e.test_crash_recovery import wait_until
-from tests.fakes import unused_port
+from tests.fakes.alertmanager import Alertmanager
 from tests.fakes.webhook_sink import WebhookSink
 from tests.integration.daemon_harness import Running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
-BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-pytestmark = pytest.mark.skipif(
-    BINARY is None, reason="Alertmanager is not installed (scripts/ensure-alertmanager)"
-)
 TOKEN = "am-e2e-token"
 ROUTES = """\
 settings:
@@ -103,33 +97,12 @@ async def running(
 @pytest.fixture
 def alertmanager(tmp_path: Path, running: Running) -> Iterator[str]:
     """The real Alertmanager, alone (no cluster), notifying the daemon; yields its URL."""
-    assert BINARY is not None
-    config = tmp_path / "alertmanager.yml"
-    config.write_text(alertmanager_config(running.http_url))
-    port = unused_port()
-    log = (tmp_path / "alertmanager.log").open("wb")
-    process = subprocess.Popen(
-        [
-            BINARY,
-            f"--config.file={config}",
-            f"--storage.path={tmp_path / 'am-data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-            "--log.level=debug",
-        ],
-        stdout=log,
-        stderr=log,
-    )
+    am = Alertmanager(tmp_path, alertmanager_config(running.http_url), debug=True)
+    am.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield am.url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
+        am.stop()
 
 
 def _alert(name: str, instance: str, *, resolved: bool = False) -> dict[str, Any]:

@@ -8,7 +8,6 @@ second (repeat_interval 1s), the heartbeat allows 2s + 1s grace.
 
 from __future__ import annotations
 
-import subprocess
 import textwrap
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -18,15 +17,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.test_alertmanager_e2e import BINARY, _deliveries, _ready
+from tests.e2e.test_alertmanager_e2e import _deliveries, _ready
 from tests.e2e.test_crash_recovery import wait_until
 from tests.fakes import unused_port
+from tests.fakes.alertmanager import Alertmanager
 from tests.integration.daemon_harness import Running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
-pytestmark = pytest.mark.skipif(
-    BINARY is None, reason="Alertmanager is not installed (scripts/ensure-alertmanager)"
-)
 TOKEN = "am-watchdog-token"
 ROUTES = """\
 channels:
@@ -81,50 +78,16 @@ def alertmanager_config(url: str) -> str:
     )
 
 
-class Alertmanager:
-    """The real Alertmanager (alone, no cluster), started and killed by the test."""
-
-    def __init__(self, workdir: Path, notifierd_url: str) -> None:
-        self.workdir = workdir
-        self.config = workdir / "alertmanager.yml"
-        self.config.write_text(alertmanager_config(notifierd_url))
-        self.url = ""
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        assert BINARY is not None and self.process is None
-        port = unused_port()
-        self.url = f"http://127.0.0.1:{port}"
-        with (self.workdir / "alertmanager.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    BINARY,
-                    f"--config.file={self.config}",
-                    f"--storage.path={self.workdir / 'am-data'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--cluster.listen-address=",
-                ],
-                stdout=log,
-                stderr=log,
-            )
-
-    def kill(self) -> None:
-        """Dead, as a crashed Alertmanager is: SIGKILL, no goodbye."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
-            self.process = None
-
-    async def fire_watchdog(self, http: aiohttp.ClientSession) -> None:
-        """Ready, then the Watchdog alert posted as Prometheus would (``vector(1)``)."""
-        await wait_until(lambda: _ready(http, self.url), 20, "Alertmanager ready")
-        alert: dict[str, Any] = {
-            "labels": {"alertname": "Watchdog", "severity": "none"},
-            "annotations": {"summary": "The alerting pipeline is alive"},
-            "endsAt": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-        }
-        async with http.post(f"{self.url}/api/v2/alerts", json=[alert]) as response:
-            assert response.status == 200, await response.text()
+async def fire_watchdog(am: Alertmanager, http: aiohttp.ClientSession) -> None:
+    """Ready, then the Watchdog alert posted as Prometheus would (``vector(1)``)."""
+    await wait_until(lambda: _ready(http, am.url), 20, "Alertmanager ready")
+    alert: dict[str, Any] = {
+        "labels": {"alertname": "Watchdog", "severity": "none"},
+        "annotations": {"summary": "The alerting pipeline is alive"},
+        "endsAt": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }
+    async with http.post(f"{am.url}/api/v2/alerts", json=[alert]) as response:
+        assert response.status == 200, await response.text()
 
 
 @pytest.fixture
@@ -136,11 +99,11 @@ def daemon_port() -> int:
 async def alertmanager(tmp_path: Path, daemon_port: int) -> AsyncIterator[Alertmanager]:
     """Alertmanager firing its Watchdog before the daemon starts, so the heartbeat's first
     interval is covered by beats (Alertmanager retries until the daemon answers)."""
-    am = Alertmanager(tmp_path, f"http://127.0.0.1:{daemon_port}")
+    am = Alertmanager(tmp_path, alertmanager_config(f"http://127.0.0.1:{daemon_port}"))
     am.start()
     try:
         async with aiohttp.ClientSession() as http:
-            await am.fire_watchdog(http)
+            await fire_watchdog(am, http)
         yield am
     finally:
         am.kill()
@@ -214,7 +177,7 @@ async def test_watchdog_keeps_the_heartbeat_alive_and_its_silence_pages(
     # Alertmanager back, its Watchdog firing again: the heartbeat's alert resolves.
     alertmanager.start()
     async with aiohttp.ClientSession() as http:
-        await alertmanager.fire_watchdog(http)
+        await fire_watchdog(alertmanager, http)
 
     async def resolved() -> bool:
         [alert] = await _alerts(running)
