@@ -29,25 +29,39 @@ async def config_changes(
 ) -> AsyncIterator[str]:
     """Why to reload (for the log), each time the config under ``root`` may have changed;
     ends when ``stopping`` is set."""
+    # The directory watched is the one last reported: resolving again at the top of the loop
+    # would miss a swap made between a report and the next watch (the reload triggered by the
+    # report may still have read the old revision).
+    target = await _resolved(root)
     while not stopping.is_set():
-        target = await _resolved(root)
-        if not target.is_dir():  # a swap half done by hand: look again shortly
+        if target.is_dir():
+            async for why in _files_changed(root, target, stopping, poll):
+                yield why
+        else:  # a swap half done by hand: look again shortly
             await _pause(stopping, poll)
-            continue
-        moved = asyncio.Event()  # also set on stopping: it is what ends the inner watch
-        follower = asyncio.create_task(_until_moved(root, target, stopping, moved, poll))
-        try:
-            async for changes in awatch(
-                target, stop_event=moved, debounce=DEBOUNCE_MS, recursive=True
-            ):
-                names = sorted({Path(p).name for _, p in changes})
-                yield f"files changed: {', '.join(names[:5])}"
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
-        if not stopping.is_set():
-            yield f"{root} now leads to {await _resolved(root)}"
+        if stopping.is_set():
+            break
+        now = await _resolved(root)
+        if now != target:
+            target = now
+            if target.is_dir():
+                yield f"{root} now leads to {target}"
+
+
+async def _files_changed(
+    root: Path, target: Path, stopping: asyncio.Event, poll: float
+) -> AsyncIterator[str]:
+    """Changes to the files under ``target``, until ``root`` leads elsewhere or ``stopping``."""
+    moved = asyncio.Event()  # also set on stopping: it is what ends the watch
+    follower = asyncio.create_task(_until_moved(root, target, stopping, moved, poll))
+    try:
+        async for changes in awatch(target, stop_event=moved, debounce=DEBOUNCE_MS, recursive=True):
+            names = sorted({Path(p).name for _, p in changes})
+            yield f"files changed: {', '.join(names[:5])}"
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
 
 
 async def _resolved(root: Path) -> Path:
