@@ -278,6 +278,31 @@ class ApiClient:
             body["all"] = True
         return await self._call("POST", "/api/v1/dead-letters/retry", body=body)
 
+    # -- audit -----------------------------------------------------------------------------------
+
+    async def audit(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the audit log, newest first: ``entries`` and ``next_cursor``."""
+        query = {
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "limit": str(limit) if limit is not None else None,
+            "cursor": cursor,
+        }
+        return await self._call("GET", "/api/v1/audit", query=query)
+
     # -- config ----------------------------------------------------------------------------------
 
     async def config(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from notifierd.secrets import Secrets, SecretsError
 from notifierd.services import Services, build
 from notifierd.status import AlertStatus
 from notifierd.store import retention
+from notifierd.store.audit import Action, AuditEntry, AuditSearch
 from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.rows import AlertSummary, DeadLetter, DeliverySearch, HistoryEntry
 from notifierd.templates.catalog import TemplateCatalog
@@ -232,7 +234,26 @@ class Daemon:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def reload(self, why: str) -> bool:
-        return await self.services.reloads.reload(why)
+        before = self.snapshot()
+        changed = await self.services.reloads.reload(why)
+        if changed:
+            await self._audit_activation(before, self.snapshot(), why)
+        return changed
+
+    async def _audit_activation(self, before: SnapshotId, after: SnapshotId, why: str) -> None:
+        """One audit row per config change, however many workers and replicas activate it
+        (within the same minute): the row says what changed; who asked is the caller's row."""
+        minute = int(time.time() // 60)
+        await self.services.audit.record(
+            AuditEntry(
+                "notifierd",
+                Action.RELOAD,
+                why,
+                str(after),
+                detail={"from": str(before), "to": str(after)},
+                dedup=f"activated:{before.content_hash}:{after.content_hash}:{minute}",
+            )
+        )
 
     # -- the HTTP listener (notifierd.http) and what it asks of us (http.backend.Backend) -------
 
@@ -384,6 +405,12 @@ class Daemon:
 
     async def dead_letters(self, channel: str | None, limit: int) -> list[DeadLetter]:
         return await self.services.store.dlq_list(channel, limit)
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        await self.services.audit.record(entry)
+
+    async def search_audit(self, search: AuditSearch) -> list[AuditEntry]:
+        return await self.services.audit.search(search)
 
     async def retry_dead_letters(self, ids: Sequence[str], *, all_: bool) -> tuple[int, int]:
         redis = self.services.redis

@@ -39,6 +39,7 @@ from notifierd.redisio.connect import connect_redis
 from notifierd.redisio.keys import Keys
 from notifierd.reloads import Reloads
 from notifierd.store.alerts import AlertStore
+from notifierd.store.audit import AuditLog
 from notifierd.store.db import Store
 from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.heartbeats import HeartbeatStore
@@ -65,6 +66,7 @@ class Services:
     escalator: Escalator
     intake: Intake
     heartbeats: Heartbeats
+    audit: AuditLog  # who did what: the alert actions, retries, sign-ins, silences, reloads
 
     def active(self) -> Active:
         return self.holder.active
@@ -121,8 +123,16 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
     )
     deliveries = Deliveries(deliverer)
     planned = StepsPlanned()
+    audit = AuditLog(store.pool)
     alerts = AlertService(
-        AlertStore(store.pool), deliveries, writer(store), active, clock, planned, senders
+        AlertStore(store.pool),
+        deliveries,
+        writer(store),
+        active,
+        clock,
+        planned,
+        senders,
+        audit,
     )
 
     async def enqueue(payload: bytes) -> None:
@@ -175,4 +185,5 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         escalator=escalator,
         intake=intake,
         heartbeats=heartbeats,
+        audit=audit,
     )

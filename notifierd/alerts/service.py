@@ -23,6 +23,7 @@ from notifierd.reconnect import until_done
 from notifierd.request import Request
 from notifierd.status import AlertStatus
 from notifierd.store.alerts import AlertStore, EscalatedNow
+from notifierd.store.audit import Action, AuditEntry, AuditLog, Outcome
 from notifierd.store.rows import Alert, OpenedAlert
 from notifierd.templates import RenderedMessage
 
@@ -49,8 +50,10 @@ class AlertService:
         clock: Callable[[], datetime],
         planned: StepsPlanned,
         senders: Senders | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
+        self.audit = audit
         self.deliveries = deliveries
         self.write = write
         self.active = active
@@ -193,9 +196,13 @@ class AlertService:
         via: str,
         note: str | None = None,
         context: dict[str, Any] | None = None,
+        origin: str | None = None,
     ) -> dict[str, Any] | Refused | None:
-        """Acknowledge as ``actor``; None: no such alert; Refused: the actor may not."""
-        return await self._move(alert_id, AlertStatus.ACKNOWLEDGED, actor, via, note, context)
+        """Acknowledge as ``actor``; None: no such alert; Refused: the actor may not. ``origin``:
+        where the actor called from (a client address), for the audit log."""
+        done = await self._move(alert_id, AlertStatus.ACKNOWLEDGED, actor, via, note, context)
+        await self._audit(Action.ACKNOWLEDGE, alert_id, actor, via, origin, note, done)
+        return done
 
     async def resolve(
         self,
@@ -204,9 +211,13 @@ class AlertService:
         via: str,
         note: str | None = None,
         context: dict[str, Any] | None = None,
+        origin: str | None = None,
     ) -> dict[str, Any] | Refused | None:
-        """Resolve as ``actor``; None: no such alert; Refused: the actor may not."""
-        return await self._move(alert_id, AlertStatus.RESOLVED, actor, via, note, context)
+        """Resolve as ``actor``; None: no such alert; Refused: the actor may not. ``origin``:
+        where the actor called from (a client address), for the audit log."""
+        done = await self._move(alert_id, AlertStatus.RESOLVED, actor, via, note, context)
+        await self._audit(Action.RESOLVE, alert_id, actor, via, origin, note, done)
+        return done
 
     async def escalate(
         self,
@@ -215,6 +226,15 @@ class AlertService:
         via: str,
         note: str | None = None,
         context: dict[str, Any] | None = None,
+        origin: str | None = None,
+    ) -> dict[str, Any] | Refused | Conflict | None:
+        """Fire the alert's next level now, as ``actor`` asked; recorded in the audit log."""
+        done = await self._escalate(alert_id, actor, via, note)
+        await self._audit(Action.ESCALATE, alert_id, actor, via, origin, note, done)
+        return done
+
+    async def _escalate(
+        self, alert_id: str, actor: Principal, via: str, note: str | None
     ) -> dict[str, Any] | Refused | Conflict | None:
         """Fire the alert's next level now, as ``actor`` asked ("escalate now"); its later
         levels keep their gaps, counted from now. After the last level the policy's next round
@@ -261,6 +281,29 @@ class AlertService:
             self.planned.announce(alert.id, [now, *([done.following] if done.following else [])])
         shown = await self.store.show(alert.id)
         return None if shown is None else {**shown, "escalation": _escalation(done)}
+
+    async def _audit(
+        self,
+        action: Action,
+        key: str,
+        actor: Principal,
+        via: str,
+        origin: str | None,
+        note: str | None,
+        done: dict[str, Any] | Refused | Conflict | None,
+    ) -> None:
+        """One audit row for an action on an alert that exists, allowed or refused."""
+        if self.audit is None or done is None:
+            return
+        detail: dict[str, Any] = {"note": note} if note else {}
+        if isinstance(done, Refused | Conflict):
+            outcome, detail["reason"] = Outcome.REFUSED, done.reason
+            target = key
+        else:
+            outcome, target = Outcome.DONE, str(done.get("id", key))
+            if (escalation := done.get("escalation")) is not None:
+                detail["escalation"] = escalation
+        await self.audit.record(AuditEntry(actor.id, action, via, target, origin, outcome, detail))
 
     async def _move(
         self,

@@ -37,6 +37,7 @@ from notifierd.principals import FeedKind, Principal, Refused, Role, slack_actor
 from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
 from notifierd.status import AlertStatus, DeliveryStatus
+from notifierd.store.audit import Action, AuditCursor, AuditEntry, AuditSearch, Outcome
 from notifierd.store.rows import DeliveryCursor, DeliverySearch
 from notifierd.templates.preview import PreviewRefused, channel_targets, preview
 
@@ -127,6 +128,7 @@ def build_app(
     app.router.add_get("/api/v1/dead-letters", dead_letters)
     app.router.add_post("/api/v1/dead-letters/retry", retry_dead_letters)
     app.router.add_get("/api/v1/config", config_status)
+    app.router.add_get("/api/v1/audit", audit_log)
     app.router.add_get("/api/v1/rate-limits", rate_limits)
     app.router.add_post("/api/v1/templates/{name}/render", render_template)
     app.router.add_get("/api/v1/openapi.json", openapi_document)
@@ -285,6 +287,16 @@ async def reload(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     reloaded = await backend.reload("HTTP")
     problems = backend.reload_problems()
+    await backend.record_audit(
+        AuditEntry(
+            principal(request).id,
+            Action.RELOAD,
+            via(request),
+            origin=origin(request),
+            outcome=Outcome.DONE if reloaded or not problems else Outcome.FAILED,
+            detail={"activated": reloaded, "problems": [str(p) for p in problems][:20]},
+        )
+    )
     if not reloaded and any(p.code == "internal" for p in problems):
         return error(500, "config reload failed unexpectedly; see the daemon log")
     if not reloaded and problems:
@@ -660,6 +672,16 @@ async def retry_dead_letters(request: web.Request) -> web.Response:
     if isinstance(done, web.Response):
         return done
     deliveries, requests = done
+    await request.app[BACKEND].record_audit(
+        AuditEntry(
+            principal(request).id,
+            Action.RETRY,
+            via(request),
+            "all" if all_ else ",".join(ids)[:1000],
+            origin(request),
+            detail={"ids": ids, "all": all_, "deliveries": deliveries, "requests": requests},
+        )
+    )
     log.info(
         "dead letters retried over HTTP by %s: %d deliveries, %d requests",
         principal(request).id,
@@ -668,6 +690,54 @@ async def retry_dead_letters(request: web.Request) -> web.Response:
         extra={"event": "http_dlq_retry"},
     )
     return answer({"deliveries": deliveries, "requests": requests})
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    """The audit log newest first, filtered (``actor``, ``action``, ``target``, ``since``,
+    ``until``), a page at a time: ``next_cursor`` continues."""
+    try:
+        after = None
+        if (token := request.query.get("cursor")) is not None:
+            after = AuditCursor.parse(token)
+            if after is None:
+                raise BadQuery("cursor: not a cursor this API gave out")
+        search = AuditSearch(
+            actor=_name(request, "actor"),
+            action=_choice(request, "action", Action),
+            target=_name(request, "target"),
+            since=_moment(request, "since"),
+            until=_moment(request, "until"),
+            after=after,
+            limit=_page_limit(request) + 1,
+        )
+    except BadQuery as exc:
+        return error(400, str(exc))
+    found = await _store_read(request.app[BACKEND].search_audit(search))
+    if isinstance(found, web.Response):
+        return found
+    page = found[: search.limit - 1]
+    more = len(found) > len(page)
+    last = page[-1] if page else None
+    return answer(
+        {
+            "entries": [entry.as_json() for entry in page],
+            "next_cursor": (
+                AuditCursor(last.at, last.id).token()
+                if more and last and last.at and last.id is not None
+                else None
+            ),
+        }
+    )
+
+
+def via(request: web.Request) -> str:
+    """How an action arrived, for the audit log: the API (a bearer token)."""
+    return "http"
+
+
+def origin(request: web.Request) -> str | None:
+    """The client's address, for the audit log."""
+    return request.remote
 
 
 async def config_status(request: web.Request) -> web.Response:
@@ -851,7 +921,9 @@ async def _alert_operation(request: web.Request, operation: str) -> web.Response
     if problem is not None:
         return error(400, problem)
     actor = principal(request)
-    found = await _operation(alerts, operation)(alert_id, actor, "http", note=note)
+    found = await _operation(alerts, operation)(
+        alert_id, actor, via(request), note=note, origin=origin(request)
+    )
     if found is None:
         return error(404, "no such alert", id=alert_id)
     if isinstance(found, Refused):

@@ -49,6 +49,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/dead-letters"): frozenset({Role.VIEW}),
     ("POST", "/api/v1/dead-letters/retry"): frozenset({Role.OPERATE}),
     ("GET", "/api/v1/config"): frozenset({Role.VIEW}),
+    ("GET", "/api/v1/audit"): frozenset({Role.VIEW}),
     ("GET", "/api/v1/rate-limits"): frozenset({Role.VIEW}),
     # Renders a preview and changes nothing: a read, though its context is a body.
     ("POST", "/api/v1/templates/{name}/render"): frozenset({Role.VIEW}),

@@ -17,6 +17,7 @@ from notifierd.errors import Conflict
 from notifierd.pipeline.ratelimit import LimitStatus
 from notifierd.principals import Principal, Principals, Refused
 from notifierd.status import AlertStatus
+from notifierd.store.audit import AuditEntry, AuditSearch
 from notifierd.store.rows import AlertSummary, DeadLetter, DeliverySearch, HistoryEntry
 from notifierd.templates.catalog import TemplateCatalog
 
@@ -25,7 +26,7 @@ class AlertActions(Protocol):
     """Acknowledge, resolve or escalate an alert by its id, dedup key or a step's id, as
     ``actor``; None: no such alert; Refused: the actor may not act on it; Conflict: the alert's
     state refuses it. ``note``: the caller's words, recorded with the action (never as who
-    acted)."""
+    acted); ``origin``: where the caller called from, for the audit log."""
 
     async def acknowledge(
         self,
@@ -34,6 +35,7 @@ class AlertActions(Protocol):
         via: str,
         note: str | None = None,
         context: dict[str, Any] | None = None,
+        origin: str | None = None,
     ) -> dict[str, Any] | Refused | None: ...
 
     async def resolve(
@@ -43,6 +45,7 @@ class AlertActions(Protocol):
         via: str,
         note: str | None = None,
         context: dict[str, Any] | None = None,
+        origin: str | None = None,
     ) -> dict[str, Any] | Refused | None: ...
 
     async def escalate(
@@ -52,6 +55,7 @@ class AlertActions(Protocol):
         via: str,
         note: str | None = None,
         context: dict[str, Any] | None = None,
+        origin: str | None = None,
     ) -> dict[str, Any] | Refused | Conflict | None:
         """Fire the next level now; the answer has ``escalation`` (round, level, requested_by,
         joined, next_due_at)."""
@@ -73,6 +77,12 @@ class ConsoleReads(Protocol):
 
     async def dead_letters(self, channel: str | None, limit: int) -> list[DeadLetter]:
         """The dead-letter queue newest first (``notifierd dlq list``)."""
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Add ``entry`` to the audit log (a failed write is logged; the action stands)."""
+
+    async def search_audit(self, search: AuditSearch) -> list[AuditEntry]:
+        """The audit log newest first (``notifierd audit``)."""
 
     async def retry_dead_letters(self, ids: Sequence[str], *, all_: bool) -> tuple[int, int]:
         """(deliveries requeued, requests put back on their queues) (``notifierd dlq retry``)."""

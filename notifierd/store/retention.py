@@ -22,8 +22,8 @@ def _count(status: str) -> int:
 async def purge(
     pool: asyncpg.Pool, older_than: datetime, *, batch: int = 1000, pause: float = 0.01
 ) -> dict[str, int]:
-    """Delete requests (with their deliveries), rejected input and resolved alerts (with their
-    steps and timelines) older than ``older_than``, and what an older replica's cascade-less
+    """Delete requests (with their deliveries), rejected input, resolved alerts (with their
+    steps and timelines) and audit entries older than ``older_than``, and what an older replica's cascade-less
     deletes left behind. Each batch is its own short transaction, so readers never wait long."""
     deleted = {}
     for name in (
@@ -34,6 +34,7 @@ async def purge(
         "purge_orphan_steps",
         "purge_orphan_alert_events",
         "purge_webhook_requests",
+        "purge_audit",
     ):
         total = 0
         while True:

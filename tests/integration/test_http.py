@@ -289,7 +289,7 @@ async def test_acknowledge_and_resolve(
         assert await resp.json() == {"error": "no such alert", "id": "nope"}
     async with http.post("/api/v1/alerts/a1/ack", data=b'{"by": 7}') as resp:
         assert resp.status == 400
-    actor = {"actor": "anonymous-local", "via": "http"}
+    actor = {"actor": "anonymous-local", "via": "http", "origin": "127.0.0.1"}
     assert alerts.calls == [
         ("acknowledge", "a1", {**actor, "note": "alice"}),
         ("resolve", "a1", {**actor, "note": "rolled back"}),

@@ -83,7 +83,13 @@ TOKENS = {"NOTIFIERD_API_TOKEN": "glass", "BACKUP_TOKEN": "backup", "FEED_TOKEN"
 # Operations that need a token other than the break-glass one (which has every role).
 OPERATION_TOKENS = {"beatHeartbeat": "backup"}
 # Alert actions change the alert's state: called in this order, each finds the state it needs.
-LAST = ["escalateAlert", "acknowledgeAlert", "resolveAlert", "retryDeadLetters"]
+LAST = [
+    "escalateAlert",
+    "acknowledgeAlert",
+    "resolveAlert",
+    "retryDeadLetters",
+    "searchAudit",
+]
 
 
 @pytest.fixture
@@ -332,6 +338,7 @@ async def test_the_client_covers_every_operation(running: Running) -> None:
             "acknowledgeAlert": api.acknowledge("api-alert", note="on it"),
             "resolveAlert": api.resolve("api-alert"),
             "retryDeadLetters": api.retry_dead_letters(all_=True),
+            "searchAudit": api.audit(action="acknowledge"),
         }
         operation_ids = {
             op["operationId"] for item in document["paths"].values() for op in item.values()

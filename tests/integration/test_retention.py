@@ -85,6 +85,11 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
                 "('am-new', 'alertmanager', '{}', 'p', now())"
             )
             await conn.execute(
+                "INSERT INTO audit_log (at, actor, action, via, outcome) VALUES "
+                "(now() - interval '100 days', 'person:a', 'acknowledge', 'http', 'done'), "
+                "(now(), 'person:a', 'resolve', 'http', 'done')"
+            )
+            await conn.execute(
                 "UPDATE deliveries SET created_at = now() - interval '100 days' "
                 "WHERE request_id = 'orphaned'"
             )
@@ -108,6 +113,7 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
             "orphan_steps": 1,
             "orphan_alert_events": 1,
             "webhook_requests": 1,
+            "audit": 1,
         }
         assert reads == 20
         async with store.pool.acquire() as conn:
@@ -127,6 +133,7 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
                     {r["alert_id"] for r in await conn.fetch(f"SELECT alert_id FROM {table}")}
                 ) == ["open-old", "resolved-new"], table
             assert await conn.fetchval("SELECT count(*) FROM rejected_requests") == 1
+            assert await conn.fetchval("SELECT action FROM audit_log") == "resolve"
             assert sorted(r["id"] for r in await conn.fetch("SELECT id FROM alerts")) == [
                 "open-old",
                 "resolved-new",
