@@ -259,6 +259,7 @@ class Daemon:
 
     async def start_http(self) -> None:
         """Serve health, readiness, metrics, reload, the API and Slack on ``options.http``."""
+        from notifierd.console.routes import add_console
         from notifierd.http import start_http
         from notifierd.http.connections import ConnectionLimits
 
@@ -274,6 +275,7 @@ class Daemon:
                 body_timeout=self.options.http_body_timeout,
                 max_connections=self.options.http_max_connections,
             ),
+            extend=add_console,
         )
 
     async def stop_http(self) -> None:

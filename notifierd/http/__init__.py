@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -79,11 +80,13 @@ async def start_http(
     insecure_no_auth: bool = False,
     private_metrics: bool = False,
     limits: ConnectionLimits = DEFAULT_LIMITS,
+    extend: Callable[[web.Application], None] | None = None,
 ) -> web.AppRunner:
     """Serve the routes on ``address`` for ``backend`` (the daemon); the caller cleans up the
     returned runner. Refuses (ListenerRefused) to serve the API to the network without
     credentials unless ``insecure_no_auth``. ``limits``: how long clients may take and how
-    many connections are held (the file-descriptor budget may lower the cap)."""
+    many connections are held (the file-descriptor budget may lower the cap); ``extend``: adds
+    routes served behind the same middlewares (the web console)."""
     from notifierd.http.app import build_app
 
     host, port = parse_address(address)
@@ -99,6 +102,8 @@ async def start_http(
         open_without_credentials=opened is not Exposure.PROTECTED,
         body_timeout=limits.body_timeout,
     )
+    if extend is not None:
+        extend(app)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     connections = Connections(listener_share(limits))

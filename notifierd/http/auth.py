@@ -57,6 +57,10 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/openapi.json"): EVERY_ROLE,
 }
 
+# The console's pages read with view (its actions are API calls, each with its own roles).
+CONSOLE = "/ui"
+CONSOLE_STATIC = "/ui/static/"
+
 # Calendar feeds: calendar apps send no headers, so the URL's ``?token=`` (a feed token from
 # ``calendar_feeds:``) is the credential and the handler checks it, not the bearer middleware.
 FEED_ROUTES = frozenset({"/api/v1/oncall/schedules/{id}.ics", "/api/v1/oncall/people/{name}.ics"})
@@ -71,10 +75,14 @@ def redacted(url: str) -> str:
 
 
 def protected(path: str, *, private_metrics: bool = False) -> bool:
-    """Routes that change or reveal state; health and Slack (signed) stay open, and so does
-    ``/metrics`` unless ``--private-metrics``."""
+    """Routes that change or reveal state; health, Slack (signed) and the console's stylesheet
+    and script stay open, and so does ``/metrics`` unless ``--private-metrics``."""
+    if path.startswith(CONSOLE_STATIC):
+        return False
     return (
-        path.startswith("/api/") or path == "/-/reload" or (private_metrics and path == "/metrics")
+        path.startswith(("/api/", "/ui"))
+        or path == "/-/reload"
+        or (private_metrics and path == "/metrics")
     )
 
 
@@ -118,7 +126,11 @@ def principal_for(
     principal = principals.authenticate(header)
     if principal is None:
         raise Unauthenticated
-    needed = ROUTE_ROLES.get((method, route), frozenset({Role.ADMIN}))
+    needed = ROUTE_ROLES.get((method, route)) or (
+        frozenset({Role.VIEW})
+        if method in ("GET", "HEAD") and route.startswith(CONSOLE)
+        else frozenset({Role.ADMIN})
+    )
     if not needed & principal.roles:
         raise Forbidden(needed)
     return principal

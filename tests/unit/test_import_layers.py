@@ -88,6 +88,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     # last reload, and template previews (the records and functions the CLI shows).
     "http": BASE
     | {"active", "intake", "pipeline", "principals", "schedules", "store", "templates"},
+    # The web console's pages: served behind http's middlewares, on the same Backend.
+    "console": BASE | {"http", "principals", "schedules", "store", "templates"},
     "services": BASE
     | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
     "daemon": BASE
@@ -96,6 +98,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "active",
         "templates",
         "configwatch",
+        "console",
         "http",
         # storm control of webhook intake (intake/storm.py)
         "intake",
