@@ -69,6 +69,15 @@ def page(
     return response
 
 
+def filled_in(request: web.Request) -> web.Request:
+    """``request`` without the query parameters a GET form left empty: an empty filter field
+    means no filter, not a filter on the empty string."""
+    query = {k: v for k, v in request.query.items() if v.strip()}
+    if len(query) == len(request.query):
+        return request
+    return request.clone(rel_url=request.rel_url.with_query(query))
+
+
 def age(moment: datetime | None, now: datetime | None = None) -> str:
     """How long ago ``moment`` was, in the largest two units: ``3h 12m``, ``45s``."""
     if moment is None:

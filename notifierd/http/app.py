@@ -696,38 +696,42 @@ async def audit_log(request: web.Request) -> web.Response:
     """The audit log newest first, filtered (``actor``, ``action``, ``target``, ``since``,
     ``until``), a page at a time: ``next_cursor`` continues."""
     try:
-        after = None
-        if (token := request.query.get("cursor")) is not None:
-            after = AuditCursor.parse(token)
-            if after is None:
-                raise BadQuery("cursor: not a cursor this API gave out")
-        search = AuditSearch(
-            actor=_name(request, "actor"),
-            action=_choice(request, "action", Action),
-            target=_name(request, "target"),
-            since=_moment(request, "since"),
-            until=_moment(request, "until"),
-            after=after,
-            limit=_page_limit(request) + 1,
-        )
+        search = audit_search(request)
     except BadQuery as exc:
         return error(400, str(exc))
     found = await _store_read(request.app[BACKEND].search_audit(search))
     if isinstance(found, web.Response):
         return found
-    page = found[: search.limit - 1]
-    more = len(found) > len(page)
-    last = page[-1] if page else None
-    return answer(
-        {
-            "entries": [entry.as_json() for entry in page],
-            "next_cursor": (
-                AuditCursor(last.at, last.id).token()
-                if more and last and last.at and last.id is not None
-                else None
-            ),
-        }
+    page, cursor = audit_page(search, found)
+    return answer({"entries": [entry.as_json() for entry in page], "next_cursor": cursor})
+
+
+def audit_search(request: web.Request) -> AuditSearch:
+    """The audit search a request's query asks for (one more row than the page, to tell
+    whether a next page exists); BadQuery names a bad filter."""
+    after = None
+    if token := request.query.get("cursor"):
+        after = AuditCursor.parse(token)
+        if after is None:
+            raise BadQuery("cursor: not a cursor this API gave out")
+    return AuditSearch(
+        actor=_name(request, "actor"),
+        action=_choice(request, "action", Action),
+        target=_name(request, "target"),
+        since=_moment(request, "since"),
+        until=_moment(request, "until"),
+        after=after,
+        limit=_page_limit(request) + 1,
     )
+
+
+def audit_page(search: AuditSearch, found: list[AuditEntry]) -> tuple[list[AuditEntry], str | None]:
+    """The page of ``found`` to show, and the cursor of the next page (None: the last)."""
+    page = found[: search.limit - 1]
+    last = page[-1] if len(found) > len(page) else None
+    if last is None or last.at is None or last.id is None:
+        return page, None
+    return page, AuditCursor(last.at, last.id).token()
 
 
 def via(request: web.Request) -> str:
@@ -743,27 +747,29 @@ def origin(request: web.Request) -> str | None:
 async def config_status(request: web.Request) -> web.Response:
     """The active config: its identity, when it became active, the last reload and why it was
     refused, and the channels that cannot deliver for want of a secret."""
-    backend = request.app[BACKEND]
+    return answer(config_document(request.app[BACKEND]))
+
+
+def config_document(backend: Backend) -> dict[str, Any]:
+    """What GET /api/v1/config answers (and the console's config page shows)."""
     last = backend.last_reload()
     missing = backend.missing_secrets()
     channels = backend.config().channels
-    return answer(
-        {
-            "snapshot": _snapshot(backend),
-            "loaded_at": backend.loaded_at().isoformat(),
-            "last_reload": None
-            if last is None
-            else {
-                "at": last.at.isoformat(),
-                "outcome": last.outcome,
-                "problems": [str(p) for p in backend.reload_problems()],
-            },
-            "channels_missing_secrets": [
-                {"channel": name, "type": channels[name].type, "missing": names}
-                for name, names in sorted(missing.items())
-            ],
-        }
-    )
+    return {
+        "snapshot": _snapshot(backend),
+        "loaded_at": backend.loaded_at().isoformat(),
+        "last_reload": None
+        if last is None
+        else {
+            "at": last.at.isoformat(),
+            "outcome": last.outcome,
+            "problems": [str(p) for p in backend.reload_problems()],
+        },
+        "channels_missing_secrets": [
+            {"channel": name, "type": channels[name].type, "missing": names}
+            for name, names in sorted(missing.items())
+        ],
+    }
 
 
 async def rate_limits(request: web.Request) -> web.Response:

@@ -55,3 +55,56 @@ async def test_static_files_are_served_without_credentials(running: Running) -> 
                 assert kind in resp.headers["Content-Type"]
         async with http.get("/ui/static/../routes.py") as resp:
             assert resp.status in (403, 404)
+
+
+async def test_config_page_shows_snapshot_refused_reload_and_missing_secrets(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONSOLE_TEST_UNSET_URL", raising=False)
+    routes = running.config / "routes.yaml"
+    good = routes.read_text()
+    routes.write_text(
+        good.replace(
+            "channels:\n",
+            'channels:\n  lost: {type: webhook, url: "${CONSOLE_TEST_UNSET_URL}"}\n',
+            1,
+        )
+    )
+    assert await running.daemon.reload("test")
+    routes.write_text(good + "\nroutes: [oops\n")
+    assert not await running.daemon.reload("test")
+    async with aiohttp.ClientSession(running.http_url) as http, http.get("/ui/config") as resp:
+        assert resp.status == 200
+        html = await resp.text()
+    assert str(running.daemon.snapshot()) in html
+    assert "CONSOLE_TEST_UNSET_URL" in html and "<td>lost</td>" in html
+    assert "routes.yaml:" in html  # the refusal's problems at path:line:col
+    assert "still active" in html
+
+
+async def test_audit_page_filters_pages_and_exports(running: Running) -> None:
+    async with aiohttp.ClientSession(running.http_url) as http:
+        async with http.post("/api/v1/alerts/ui-0/ack") as resp:
+            assert resp.status == 200
+        async with http.post("/api/v1/alerts/ui-1/resolve") as resp:
+            assert resp.status == 200
+        # Empty form fields are no filter.
+        async with http.get("/ui/audit?actor=&action=&target=&since=&until=") as resp:
+            assert resp.status == 200
+            html = await resp.text()
+        assert html.count("<tr>") == 3  # the header and two entries
+        assert "acknowledge" in html and "resolve" in html and "anonymous-local" in html
+        async with http.get("/ui/audit?action=resolve&limit=1") as resp:
+            html = await resp.text()
+        assert "<td>resolve</td>" in html and "<td>acknowledge</td>" not in html
+        assert 'href="/api/v1/audit?action=resolve"' in html
+        async with http.get("/ui/audit?action=acknowledge&limit=1") as resp:
+            assert 'rel="next"' not in await resp.text()
+        async with http.get("/ui/audit?limit=1") as resp:
+            assert 'rel="next"' in await resp.text()
+        async with http.get("/ui/audit?action=dance") as resp:
+            assert resp.status == 400
+            assert "action: one of" in await resp.text()
+        async with http.get("/api/v1/audit?action=resolve") as resp:
+            exported = await resp.json()
+        assert [e["target"] for e in exported["entries"]] == ["ui-1"]
