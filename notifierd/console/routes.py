@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from notifierd.console import admin_pages
+from notifierd.console import admin_pages, dead_letters
 from notifierd.console.render import page
 from notifierd.status import AlertStatus
 
@@ -20,6 +20,7 @@ def add_console(app: web.Application) -> None:
     app.router.add_get("/ui", _home)
     app.router.add_get("/ui/", _home)
     app.router.add_get("/ui/alerts", alerts)
+    app.router.add_get("/ui/dead-letters", dead_letters.dead_letters)
     app.router.add_get("/ui/config", admin_pages.config)
     app.router.add_get("/ui/audit", admin_pages.audit)
     app.router.add_static("/ui/static/", STATIC, append_version=True)

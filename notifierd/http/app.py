@@ -638,14 +638,22 @@ async def search_deliveries(request: web.Request) -> web.Response:
 async def dead_letters(request: web.Request) -> web.Response:
     """The dead-letter queue newest first (``notifierd dlq list``): ``channel``, ``limit``."""
     try:
-        channel = _name(request, "channel")
-        limit = _page_limit(request)
+        channel, limit = dead_letter_filters(request)
     except BadQuery as exc:
         return error(400, str(exc))
     found = await _store_read(request.app[BACKEND].dead_letters(channel, limit))
     if isinstance(found, web.Response):
         return found
     return answer({"dead_letters": [dataclasses.asdict(d) for d in found]})
+
+
+def dead_letter_filters(
+    request: web.Request, default_limit: int | None = None
+) -> tuple[str | None, int]:
+    """(channel, limit) of a dead-letter listing; BadQuery names a bad one."""
+    if default_limit is not None and "limit" not in request.query:
+        return _name(request, "channel"), default_limit
+    return _name(request, "channel"), _page_limit(request)
 
 
 async def retry_dead_letters(request: web.Request) -> web.Response:

@@ -108,3 +108,30 @@ async def test_audit_page_filters_pages_and_exports(running: Running) -> None:
         async with http.get("/api/v1/audit?action=resolve") as resp:
             exported = await resp.json()
         assert [e["target"] for e in exported["entries"]] == ["ui-1"]
+
+
+async def test_dead_letters_page_lists_and_filters(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONSOLE_TEST_UNSET_URL", raising=False)
+    routes = running.config / "routes.yaml"
+    routes.write_text(
+        routes.read_text().replace(
+            "channels:\n",
+            'channels:\n  lost: {type: webhook, url: "${CONSOLE_TEST_UNSET_URL}"}\n',
+            1,
+        )
+    )
+    assert await running.daemon.reload("test")
+    await running.push({"id": "doomed-1", "title": "to <nowhere>", "channels": ["lost"]})
+    await running.status("doomed-1")
+    async with aiohttp.ClientSession(running.http_url) as http:
+        async with http.get("/ui/dead-letters?channel=") as resp:
+            assert resp.status == 200
+            html = await resp.text()
+        assert "to &lt;nowhere&gt;" in html and "CONSOLE_TEST_UNSET_URL" in html
+        assert 'data-request="doomed-1"' in html and 'href="/ui/requests/doomed-1"' in html
+        async with http.get("/ui/dead-letters?channel=elsewhere") as resp:
+            assert "No dead letters on channel elsewhere." in await resp.text()
+        async with http.get("/ui/dead-letters?channel=%00") as resp:
+            assert resp.status == 400

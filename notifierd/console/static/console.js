@@ -49,3 +49,77 @@ document.addEventListener("click", async (event) => {
 });
 
 window.notifierd = { api, flash };
+
+// -- dead letters: select, retry, and follow each retried row to its new outcome ------------
+
+const deadTable = document.querySelector("table[data-retry-table]");
+
+function selectedRows() {
+  return [...deadTable.querySelectorAll("tbody input[name=id]:checked")].map((box) => box.closest("tr"));
+}
+
+function showOutcome(row, status, detail) {
+  const cell = row.querySelector(".outcome");
+  cell.textContent = "";
+  const badge = document.createElement("span");
+  badge.className = `badge ${status}`;
+  badge.textContent = status;
+  cell.append(badge);
+  if (detail) cell.append(` ${detail}`);
+}
+
+// A retried delivery's (or request's) outcome, read from its request until it is final.
+async function follow(row, deadline) {
+  const final = new Set(["delivered", "dry_run", "dead", "suppressed", "deduplicated", "digested"]);
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    let request;
+    try {
+      request = await api("GET", `/api/v1/requests/${encodeURIComponent(row.dataset.request)}`);
+    } catch (error) {
+      continue; // not recorded yet, or the store is busy: ask again
+    }
+    const mine = (request.deliveries || []).filter(
+      (d) => !row.dataset.delivery || d.id === row.dataset.delivery);
+    if (!mine.length) continue;
+    const open = mine.filter((d) => !final.has(d.status));
+    if (open.length) { showOutcome(row, open[0].status); continue; }
+    const dead = mine.filter((d) => d.status === "dead");
+    if (dead.length) showOutcome(row, "dead", `again: ${dead[0].error || ""}`);
+    else showOutcome(row, mine[0].status);
+    return;
+  }
+  showOutcome(row, "pending", "(still being retried; reload to see)");
+}
+
+async function retry(rows, all) {
+  const ids = rows.map((row) => row.dataset.id);
+  try {
+    const done = await api("POST", "/api/v1/dead-letters/retry", all ? { all: true } : { ids });
+    flash(`Requeued ${done.deliveries} deliveries and ${done.requests} requests.`);
+  } catch (error) {
+    flash(`Could not retry: ${error.message}`, true);
+    return;
+  }
+  const deadline = Date.now() + 30000;
+  for (const row of rows) {
+    showOutcome(row, "pending", "requeued");
+    row.querySelector("input[name=id]").checked = false;
+    follow(row, deadline);
+  }
+}
+
+if (deadTable) {
+  const selectedButton = document.getElementById("retry-selected");
+  const refresh = () => { selectedButton.disabled = selectedRows().length === 0; };
+  deadTable.addEventListener("change", (event) => {
+    if (event.target.id === "select-all") {
+      for (const box of deadTable.querySelectorAll("tbody input[name=id]")) box.checked = event.target.checked;
+    }
+    refresh();
+  });
+  selectedButton.addEventListener("click", () => retry(selectedRows(), false));
+  document.getElementById("retry-all").addEventListener("click", () => {
+    retry([...deadTable.querySelectorAll("tbody tr[data-id]")], true);
+  });
+}
