@@ -246,7 +246,9 @@ class Intake:
             _, pending = await asyncio.wait(list(self._inflight), timeout=timeout)
             # One handed to the recorder is written and acknowledged by it (the recorder stops
             # after us): returned too, it would be taken and sent again.
-            unfinished = [t for t in pending if t not in self._submitted]
+            # In the order taken, which is queue order: given back so, an alert's requests
+            # are taken again in their order (``pending`` is a set, in no order).
+            unfinished = [t for t in self._inflight if t in pending and t not in self._submitted]
             unfinished_taken = [self._inflight[t] for t in unfinished]
             for task in unfinished:
                 task.cancel()

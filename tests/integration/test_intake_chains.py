@@ -144,3 +144,31 @@ async def test_requests_waiting_in_order_are_bounded(
     # "other" was taken only once at most one of the chain processed and most_waiting waiting
     # were left in flight: every earlier one of the chain was recorded before it.
     assert recorded_before >= CHAIN - 1 - most_waiting, recorded_before
+
+
+async def test_a_chain_returned_at_shutdown_goes_back_in_queue_order(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain's first request hangs on its receiver past the shutdown timeout, the rest wait
+    behind it: all of them go back to the queue, to be taken again in the order they came."""
+    async for running in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch):
+        running.flaky.delay = 30  # longer than the shutdown timeout
+        running.daemon.options.shutdown_timeout = 0.5
+        chain = [f"chain-{i:02d}" for i in range(CHAIN)]
+        payloads = [
+            json.dumps({**json.loads(trigger(i, "chain")), "labels": {"target": "flaky"}})
+            for i in chain
+        ]
+        await redis_prefix.redis.lpush(running.queue, *payloads)
+        intake = running.daemon.services.intake
+        for _ in range(200):
+            if intake.in_flight == CHAIN and running.flaky.requests:
+                break
+            await asyncio.sleep(0.05)
+        assert intake.waiting_in_order == CHAIN - 1
+        await running.daemon.stop()
+        queued = await redis_prefix.redis.lrange(running.queue, 0, -1)
+        # The consuming end is the tail: taken next is the last element.
+        taken_next_first = [json.loads(raw)["id"] for raw in reversed(queued)]
+        assert taken_next_first == chain
+        running.flaky.delay = 0
