@@ -48,7 +48,15 @@ class IntakeLimits:
     """How much the intake holds at once; beyond it, requests wait in Redis (backpressure)."""
 
     batch: int = 100  # requests taken per Redis call
-    max_in_flight: int = 256  # requests taken and not yet recorded: enough to cover latency
+    # Requests being processed at once (one per order key; taken and not yet recorded):
+    # enough to cover latency.
+    max_in_flight: int = 256
+    # Requests taken that only wait for an earlier request of their order key to be recorded,
+    # by count and by their bytes (a request may be 1 MiB). Apart from max_in_flight, so that
+    # one alert's chain (an Alertmanager group's members) cannot hold every slot while other
+    # alerts' first requests, which page, wait in Redis behind it.
+    max_waiting_in_order: int = 2048
+    max_waiting_bytes: int = 64 << 20
     # Deliveries started and not finished (most of them waiting for rate-limit quota): one
     # request may fan out to hundreds, so requests alone do not bound the memory they hold.
     max_waiting_deliveries: int = 4096
@@ -88,6 +96,11 @@ class Intake:
         self._sleep = sleep
         self._inflight: dict[asyncio.Task[None], Taken] = {}
         self._by_key: dict[str, asyncio.Task[None]] = {}
+        # Those of _inflight that wait for the one before them of their order key (its size),
+        # and which waits for which: a request counts as processed once the one before finished.
+        self._waiting: dict[asyncio.Task[None], int] = {}
+        self._waiting_bytes = 0
+        self._next: dict[asyncio.Task[None], asyncio.Task[None]] = {}
         self._submitted: set[asyncio.Task[None]] = set()  # outcome handed to the recorder
         # A fetch failed: what it may have taken (its reply lost) is looked for before the next.
         self._adopt = False
@@ -98,6 +111,16 @@ class Intake:
     @property
     def in_flight(self) -> int:
         return len(self._inflight)
+
+    @property
+    def processing(self) -> int:
+        """Requests taken that are processed (at most one per order key), not waiting."""
+        return len(self._inflight) - len(self._waiting)
+
+    @property
+    def waiting_in_order(self) -> int:
+        """Requests taken that wait for an earlier request of their order key to be recorded."""
+        return len(self._waiting)
 
     def wake(self) -> None:
         """Stop waiting for a free slot (the daemon is stopping)."""
@@ -120,7 +143,7 @@ class Intake:
             if not self._room_for_deliveries():
                 await asyncio.sleep(0.05)  # quota frees up at its own pace; take no more now
                 continue
-            free = self.limits.max_in_flight - len(self._inflight)
+            free = self._free()
             if free <= 0:
                 self._slot.clear()
                 await self._slot.wait()
@@ -202,6 +225,16 @@ class Intake:
             )
             await self._dispatch(orphans)
 
+    def _free(self) -> int:
+        """How many requests to take at most: each may be processed at once or wait behind an
+        earlier one of its order key, so as many as both bounds allow."""
+        if self._waiting_bytes >= self.limits.max_waiting_bytes:
+            return 0
+        return min(
+            self.limits.max_in_flight - self.processing,
+            self.limits.max_waiting_in_order - self.waiting_in_order,
+        )
+
     def _room_for_deliveries(self) -> bool:
         return self.waiting_deliveries() < self.limits.max_waiting_deliveries
 
@@ -213,7 +246,9 @@ class Intake:
             _, pending = await asyncio.wait(list(self._inflight), timeout=timeout)
             # One handed to the recorder is written and acknowledged by it (the recorder stops
             # after us): returned too, it would be taken and sent again.
-            unfinished = [t for t in pending if t not in self._submitted]
+            # In the order taken, which is queue order: given back so, an alert's requests
+            # are taken again in their order (``pending`` is a set, in no order).
+            unfinished = [t for t in self._inflight if t in pending and t not in self._submitted]
             unfinished_taken = [self._inflight[t] for t in unfinished]
             for task in unfinished:
                 task.cancel()
@@ -259,15 +294,30 @@ class Intake:
             task = asyncio.create_task(self._handle(taken, request, received_at, known, previous))
             self._inflight[task] = taken
             self._by_key[key] = task
+            if previous is not None:
+                self._next[previous] = task
+                self._waiting[task] = len(taken.raw)
+                self._waiting_bytes += len(taken.raw)
             task.add_done_callback(functools.partial(self._finished, key))
         metrics.IN_FLIGHT.set(len(self._inflight))
 
     def _finished(self, key: str, task: asyncio.Task[None]) -> None:
+        # The next of its order key is processed from now on: in the same step, so that a
+        # fetch in between cannot count one slot as free twice.
+        following = self._next.pop(task, None)
+        if following is not None:
+            self._done_waiting(following)
+        self._done_waiting(task)  # cancelled while it waited (shutdown)
         self._inflight.pop(task, None)
         self._submitted.discard(task)
         if self._by_key.get(key) is task:
             del self._by_key[key]
         self._slot.set()
+
+    def _done_waiting(self, task: asyncio.Task[None]) -> None:
+        size = self._waiting.pop(task, None)
+        if size is not None:
+            self._waiting_bytes -= size
 
     async def _known(self, ids: list[str]) -> Known:
         return await until_done(
