@@ -37,6 +37,8 @@ def environment() -> Environment:
     )
     env.filters["age"] = age
     env.filters["when"] = when
+    env.filters["until"] = until
+    env.filters["iso"] = lambda value: m.isoformat() if (m := moment_of(value)) else ""
     return env
 
 
@@ -69,12 +71,30 @@ def page(
     return response
 
 
-def age(moment: datetime | None, now: datetime | None = None) -> str:
-    """How long ago ``moment`` was, in the largest two units: ``3h 12m``, ``45s``."""
+def moment_of(value: datetime | str | None) -> datetime | None:
+    """A time as a page receives it: a datetime, or the ISO-8601 text of a JSON answer (the
+    backend's ``show_alert`` and ``request_status`` are the API's documents)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def age(value: datetime | str | None, now: datetime | None = None) -> str:
+    """How long ago ``value`` was, in the largest two units: ``3h 12m``, ``45s``."""
+    moment = moment_of(value)
     if moment is None:
         return ""
     seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
     return duration(seconds)
+
+
+def until(value: datetime | str | None, now: datetime | None = None) -> str:
+    """How long until ``value``: ``in 4m 10s``, or ``due`` once it has passed."""
+    moment = moment_of(value)
+    if moment is None:
+        return ""
+    seconds = int((moment - (now or datetime.now(UTC))).total_seconds())
+    return f"in {duration(seconds)}" if seconds > 0 else "due"
 
 
 def duration(seconds: int) -> str:
@@ -89,8 +109,9 @@ def duration(seconds: int) -> str:
     return sign + " ".join(parts)
 
 
-def when(moment: datetime | None) -> str:
+def when(value: datetime | str | None) -> str:
     """A time as the pages show it: UTC, to the second (the page's script shows local time)."""
+    moment = moment_of(value)
     if moment is None:
         return ""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
