@@ -216,17 +216,29 @@ FROM alerts WHERE id = $1;
 
 -- name: list_alerts
 -- Open alerts first (triggered, then acknowledged), newest first in each, then resolved ones;
--- $1 keeps one status. The page is cut first; only its rows then look up, by the primary key
--- of escalation_steps, their current level (the last step fired, or firing now) and when the
--- next pending one is due (null once acknowledged or resolved: those steps are cancelled).
+-- $1 keeps one status. Two branches, so that neither sorts every alert: the open ones are read
+-- through the partial index alerts_open_dedup_key (few, whatever the history), the resolved
+-- ones along alerts_started_at backwards, stopping at the page. Only the page's rows then look
+-- up, by the primary key of escalation_steps, their current level (the last step fired, or
+-- firing now) and when the next pending one is due (null once acknowledged or resolved: those
+-- steps are cancelled).
 SELECT a.id, a.dedup_key, a.status, a.policy, a.title, a.severity, a.occurrences, a.started_at,
        a.acknowledged_by, a.resolved_by, a.updated_at, fired.round AS current_round,
        fired.level AS current_level, pending.due_at AS next_escalation_at
-FROM (SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at,
-             acknowledged_by, resolved_by, updated_at,
-             CASE status WHEN 'triggered' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END AS rank
-      FROM alerts
-      WHERE ($1::text IS NULL OR status = $1)
+FROM ((SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at,
+              acknowledged_by, resolved_by, updated_at,
+              CASE status WHEN 'triggered' THEN 0 ELSE 1 END AS rank
+       FROM alerts
+       WHERE status <> 'resolved' AND ($1::text IS NULL OR status = $1)
+       ORDER BY rank, started_at DESC, id DESC
+       LIMIT $2)
+      UNION ALL
+      (SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at,
+              acknowledged_by, resolved_by, updated_at, 2 AS rank
+       FROM alerts
+       WHERE status = 'resolved' AND ($1::text IS NULL OR status = $1)
+       ORDER BY started_at DESC, id DESC
+       LIMIT $2)
       ORDER BY rank, started_at DESC, id DESC
       LIMIT $2) AS a
 LEFT JOIN LATERAL (SELECT s.round, s.level FROM escalation_steps AS s
