@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -38,6 +39,7 @@ def environment() -> Environment:
     env.filters["age"] = age
     env.filters["when"] = when
     env.filters["until"] = until
+    env.filters["segment"] = segment
     env.filters["iso"] = lambda value: m.isoformat() if (m := moment_of(value)) else ""
     return env
 
@@ -69,6 +71,11 @@ def page(
     response = web.Response(text=html, content_type="text/html", status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def segment(value: object) -> str:
+    """``value`` as one path segment of a link: ids may hold ``/``, ``?`` or ``#``."""
+    return quote(str(value), safe="")
 
 
 def moment_of(value: datetime | str | None) -> datetime | None:

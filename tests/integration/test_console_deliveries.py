@@ -25,7 +25,8 @@ PLAIN = [f"plain-{n}" for n in range(5)]
 async def running(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Running]:
-    # The flaky receiver fails every attempt: its delivery retries, then dies.
+    # The flaky receiver fails every attempt: its delivery retries, then dies. Its request's
+    # id holds a "/" and markup: links quote it as one path segment, pages escape it.
     async for r in start_daemon(
         tmp_path,
         pg_url,
@@ -37,8 +38,8 @@ async def running(
         for rid in PLAIN:
             await r.push({"id": rid, "title": f"backup {rid} done"})
             await r.status(rid)
-        await r.push({"id": "odd<1>", "title": "disk <full>", "labels": {"target": "flaky"}})
-        await r.status("odd<1>", until=("failed",), timeout=30)
+        await r.push({"id": "odd/<1>", "title": "disk <full>", "labels": {"target": "flaky"}})
+        await r.status("odd/<1>", until=("failed",), timeout=30)
         yield r
 
 
@@ -60,9 +61,9 @@ def _requests(html: str) -> list[str]:
 
 async def test_deliveries_page_lists_newest_first_escaped(running: Running) -> None:
     html = await _get(running, "/ui/deliveries")
-    assert _requests(html) == ["odd<1>", *reversed(PLAIN)]
+    assert _requests(html) == ["odd/<1>", *reversed(PLAIN)]
     assert "disk &lt;full&gt;" in html and "disk <full>" not in html
-    assert 'href="/ui/requests/odd%3C1%3E"' in html
+    assert 'href="/ui/requests/odd%2F%3C1%3E"' in html
     assert '<span class="badge dead">dead</span>' in html
     assert "boom &lt;b&gt;" in html  # the last error, escaped
     # Every field has a label; the form is a GET, so a search is a link.
@@ -76,9 +77,9 @@ async def test_deliveries_page_filters_like_the_api(running: Running) -> None:
     async def found(**query: str) -> list[str]:
         return _requests(await _get(running, "/ui/deliveries?" + urlencode(query)))
 
-    assert await found(status="dead") == ["odd<1>"]
-    assert await found(channel="flaky") == ["odd<1>"]
-    assert await found(channel="webhook") == ["odd<1>", *reversed(PLAIN)]  # a type too
+    assert await found(status="dead") == ["odd/<1>"]
+    assert await found(channel="flaky") == ["odd/<1>"]
+    assert await found(channel="webhook") == ["odd/<1>", *reversed(PLAIN)]  # a type too
     assert await found(title="PLAIN-3") == ["plain-3"]  # any case
     assert await found(request_id="plain-2") == ["plain-2"]
     assert await found(until="2000-01-01T00:00:00Z") == []
@@ -87,7 +88,7 @@ async def test_deliveries_page_filters_like_the_api(running: Running) -> None:
     empty = dict.fromkeys(
         ("request_id", "title", "channel", "recipient", "status", "since", "until"), ""
     )
-    assert await found(**empty) == ["odd<1>", *reversed(PLAIN)]
+    assert await found(**empty) == ["odd/<1>", *reversed(PLAIN)]
     # The form shows what was asked.
     html = await _get(running, "/ui/deliveries?status=dead&title=%3Cx%3E")
     assert '<option value="dead" selected>' in html and 'value="&lt;x&gt;"' in html
@@ -136,9 +137,9 @@ async def test_a_bad_filter_is_a_400_page_that_says_why(
 async def test_request_page_shows_each_delivery_attempts_history_and_payload(
     running: Running,
 ) -> None:
-    html = await _get(running, "/ui/requests/odd%3C1%3E")
+    html = await _get(running, "/ui/requests/odd%2F%3C1%3E")
     assert "<h1>disk &lt;full&gt;</h1>" in html
-    assert "<code>odd&lt;1&gt;</code>" in html
+    assert "<code>odd/&lt;1&gt;</code>" in html
     section = html.split('<section class="delivery"')[1].split("</section>")[0]
     assert '<span class="badge dead">dead</span>' in section
     assert "<dt>Attempts</dt><dd>4</dd>" in section  # the first and 3 retries
@@ -152,7 +153,7 @@ async def test_request_page_shows_each_delivery_attempts_history_and_payload(
     # The config snapshot that routed it: the active one, named as requests record it.
     async with (
         aiohttp.ClientSession(running.http_url) as http,
-        http.get("/api/v1/requests/odd%3C1%3E") as resp,
+        http.get("/api/v1/requests/odd%2F%3C1%3E") as resp,
     ):
         snapshot = (await resp.json())["snapshot"]
     assert snapshot and f"<code>{snapshot}</code>" in html
