@@ -229,3 +229,21 @@ async def test_oncall_page_shows_now_and_next_per_schedule(running: Running) -> 
     assert f'datetime="{now_shift["end"]}"' in now_cell and f'datetime="{now_shift["end"]}"' in (
         next_cell
     )
+
+
+async def test_the_cli_lists_alerts_in_the_pages_order_with_level_and_next_escalation(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from notifierd.cli.main import _register, cli
+
+    _register()
+    monkeypatch.setenv("POSTGRES_URL", str(running.store.url))
+    listed = await asyncio.to_thread(CliRunner().invoke, cli, ["alerts", "list"])
+    assert listed.exit_code == 0, listed.output
+    header, *rows = [line.split("\t") for line in listed.output.splitlines()]
+    assert header[-2:] == ["level", "next escalation"]
+    assert [r[0] for r in rows] == _rows(await _page(running, "/ui/alerts"))
+    assert rows[0][-2] == "level 1" and rows[0][-1]  # triggered: level 2 is due
+    assert rows[2][-2] == "level 1" and rows[2][-1] == ""  # acknowledged: nothing pending
