@@ -218,7 +218,8 @@ FROM alerts WHERE id = $1;
 -- Open alerts first (triggered, then acknowledged), newest first in each, then resolved ones;
 -- $1 keeps one status. Two branches, so that neither sorts every alert: the open ones are read
 -- through the partial index alerts_open_dedup_key (few, whatever the history), the resolved
--- ones along alerts_started_at backwards, stopping at the page. Only the page's rows then look
+-- ones along alerts_started_at backwards, stopping at the page; a branch that $1 rules out is
+-- a one-time filter on the parameter, so it reads nothing. Only the page's rows then look
 -- up, by the primary key of escalation_steps, their current level (the last step fired, or
 -- firing now) and when the next pending one is due (null once acknowledged or resolved: those
 -- steps are cancelled).
@@ -229,14 +230,14 @@ FROM ((SELECT id, dedup_key, status, policy, title, severity, occurrences, start
               acknowledged_by, resolved_by, updated_at,
               CASE status WHEN 'triggered' THEN 0 ELSE 1 END AS rank
        FROM alerts
-       WHERE status <> 'resolved' AND ($1::text IS NULL OR status = $1)
+       WHERE status <> 'resolved' AND ($1::text IS NULL OR (status = $1 AND $1 <> 'resolved'))
        ORDER BY rank, started_at DESC, id DESC
        LIMIT $2)
       UNION ALL
       (SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at,
               acknowledged_by, resolved_by, updated_at, 2 AS rank
        FROM alerts
-       WHERE status = 'resolved' AND ($1::text IS NULL OR status = $1)
+       WHERE status = 'resolved' AND ($1::text IS NULL OR $1 = 'resolved')
        ORDER BY started_at DESC, id DESC
        LIMIT $2)
       ORDER BY rank, started_at DESC, id DESC
