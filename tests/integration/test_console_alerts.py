@@ -198,6 +198,7 @@ async def test_alert_page_shows_who_acknowledged_and_resolved_and_how(running: R
     acked = await _page(running, "/ui/alerts/ui-1")
     assert re.search(r"<strong>Acknowledged</strong> by anonymous-local <span[^>]*>via http", acked)
     assert 'data-action="ack"' not in acked and 'data-action="resolve"' in acked
+    assert 'data-action="escalate"' not in acked  # no level is pending any more
     # Its level 2 was cancelled by the acknowledgement.
     assert "cancelled" in acked.split("<strong>Level 2</strong>")[1]
     resolved = await _page(running, "/ui/alerts/key-ui-2")  # by its dedup key too
