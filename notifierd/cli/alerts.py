@@ -42,7 +42,7 @@ def alerts() -> None:
 @click.option("--limit", type=LIMIT, default=50, show_default=True)
 @TABLE_FORMAT
 def list_(status: str | None, limit: int, fmt: str) -> None:
-    """Alerts, newest first."""
+    """Alerts: open ones first (triggered, then acknowledged), newest first, then resolved."""
     rows = run_async(_with_alerts(lambda s: s.list(status, limit)))
     if fmt == "json":
         print_json([dataclasses.asdict(r) for r in rows])
@@ -59,6 +59,8 @@ def list_(status: str | None, limit: int, fmt: str) -> None:
             "occurrences",
             "started",
             "by",
+            "level",
+            "next escalation",
         ],
         [
             [
@@ -71,6 +73,10 @@ def list_(status: str | None, limit: int, fmt: str) -> None:
                 r.occurrences,
                 r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                 r.resolved_by or r.acknowledged_by,
+                r.level,
+                r.next_escalation_at.strftime("%Y-%m-%d %H:%M:%S")
+                if r.next_escalation_at
+                else None,
             ]
             for r in rows
         ],

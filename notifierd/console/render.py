@@ -3,13 +3,19 @@ page's layout needs (who is signed in, the CSRF token for actions, the navigatio
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import logging
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+log = logging.getLogger("notifierd.console")
+T = TypeVar("T")
 
 # (path, label) of the navigation, in order; a page names its own path as ``current``.
 NAVIGATION = (
@@ -35,8 +41,12 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["age"] = age
-    env.filters["when"] = when
+    # The pages show times from the store (datetimes) and from the API's documents (ISO text).
+    env.filters["age"] = lambda value, now=None: age(moment_of(value), now)
+    env.filters["when"] = lambda value: when(moment_of(value))
+    env.filters["until"] = until
+    env.filters["iso"] = lambda value: m.isoformat() if (m := moment_of(value)) else ""
+    env.filters["segment"] = segment
     return env
 
 
@@ -103,3 +113,55 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def until(value: datetime | str | None, now: datetime | None = None) -> str:
+    """How long until ``value``: ``in 4m 10s``, or ``due`` once it has passed."""
+    moment = moment_of(value)
+    if moment is None:
+        return ""
+    seconds = int((moment - (now or datetime.now(UTC))).total_seconds())
+    return f"in {duration(seconds)}" if seconds > 0 else "due"
+
+
+def moment_of(value: datetime | str | None) -> datetime | None:
+    """A time as a page receives it: a datetime, or the ISO-8601 text of a JSON answer (the
+    backend's ``show_alert`` and ``request_status`` are the API's documents)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def segment(value: object) -> str:
+    """``value`` as one path segment of a link: ids may hold ``/``, ``?`` or ``#``."""
+    return quote(str(value), safe="")
+
+
+def problem(request: web.Request, status: int, message: str, current: str) -> web.Response:
+    """A page that says what went wrong, with its status (400 bad input, 404, 503): the
+    console answers a page, never the API's JSON."""
+    return page(
+        request,
+        "problem.html",
+        {"status": status, "message": message},
+        status=status,
+        current=current,
+    )
+
+
+class Unavailable(Exception):
+    """Postgres or Redis did not answer a page's read."""
+
+
+UNAVAILABLE = "The store (Postgres or Redis) did not answer; try again."
+
+
+async def read(source: Awaitable[T]) -> T:
+    """``source``'s answer; Unavailable when the store does not answer (the page says so)."""
+    try:
+        return await source
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.error("console: reading failed: %s", exc)
+        raise Unavailable from exc

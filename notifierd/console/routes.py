@@ -7,19 +7,20 @@ from pathlib import Path
 
 from aiohttp import web
 
-from notifierd.console import admin_pages, dead_letters
-from notifierd.console.render import page
-from notifierd.status import AlertStatus
+from notifierd.console import admin_pages, alert_pages, dead_letters, delivery_pages
 
 STATIC = Path(__file__).resolve().parent / "static"
-ALERTS_SHOWN = 200
 
 
 def add_console(app: web.Application) -> None:
     """Register ``/ui/`` and its pages on ``app``."""
     app.router.add_get("/ui", _home)
     app.router.add_get("/ui/", _home)
-    app.router.add_get("/ui/alerts", alerts)
+    app.router.add_get("/ui/alerts", alert_pages.alerts)
+    app.router.add_get("/ui/alerts/{id}", alert_pages.alert)
+    app.router.add_get("/ui/oncall", alert_pages.oncall)
+    app.router.add_get("/ui/deliveries", delivery_pages.deliveries)
+    app.router.add_get("/ui/requests/{id}", delivery_pages.request_page)
     app.router.add_get("/ui/dead-letters", dead_letters.dead_letters)
     app.router.add_get("/ui/config", admin_pages.config)
     app.router.add_get("/ui/audit", admin_pages.audit)
@@ -28,14 +29,3 @@ def add_console(app: web.Application) -> None:
 
 async def _home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/ui/alerts")
-
-
-async def alerts(request: web.Request) -> web.Response:
-    """Open alerts first (triggered, then acknowledged), newest first in each; then the
-    resolved ones."""
-    from notifierd.http.app import BACKEND
-
-    found = await request.app[BACKEND].list_alerts(None, ALERTS_SHOWN)
-    order = {AlertStatus.TRIGGERED: 0, AlertStatus.ACKNOWLEDGED: 1, AlertStatus.RESOLVED: 2}
-    rows = sorted(found, key=lambda a: order[a.status])  # stable: newest first within each
-    return page(request, "alerts.html", {"alerts": rows}, current="/ui/alerts")

@@ -38,7 +38,7 @@ from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
 from notifierd.status import AlertStatus, DeliveryStatus
 from notifierd.store.audit import Action, AuditCursor, AuditEntry, AuditSearch, Outcome
-from notifierd.store.rows import DeliveryCursor, DeliverySearch
+from notifierd.store.rows import DeliveryCursor, DeliverySearch, HistoryEntry
 from notifierd.templates.preview import PreviewRefused, channel_targets, preview
 
 if TYPE_CHECKING:
@@ -435,7 +435,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     """A beat of the heartbeat ``name`` (routes.yaml ``heartbeats:``) by its producer: 200;
     404 for a name the config has not; 403 for any principal but its producer."""
     name = request.match_info["name"]
-    if (problem := _id_problem(name)) is not None:
+    if (problem := id_problem(name)) is not None:
         return error(400, f"invalid heartbeat name: {problem}")
     actor = principal(request)
     done = await request.app[BACKEND].beat(name, actor)
@@ -477,7 +477,7 @@ def _no_constant(name: str) -> Any:
 async def request_status(request: web.Request) -> web.Response:
     """The request's overall status and its deliveries (``notifierd status --format json``)."""
     request_id = request.match_info["id"]
-    if (problem := _id_problem(request_id)) is not None:
+    if (problem := id_problem(request_id)) is not None:
         return error(400, f"invalid request id: {problem}")
     caller = principal(request)
     backend = request.app[BACKEND]
@@ -496,7 +496,7 @@ async def request_status(request: web.Request) -> web.Response:
     return answer(found)
 
 
-def _id_problem(text: str) -> str | None:
+def id_problem(text: str) -> str | None:
     """Why a path id cannot be anyone's (ids are 1-200 printable characters, no spaces, as
     in request.schema.json), so it is never sent to Postgres; None when it may be."""
     if len(text) > 200:
@@ -550,7 +550,7 @@ def _name(request: web.Request, name: str) -> str | None:
     """An id-like filter (a request id, a channel, a recipient): what no id can be is refused
     here, never sent to Postgres."""
     text = request.query.get(name)
-    if text is not None and (problem := _id_problem(text)) is not None:
+    if text is not None and (problem := id_problem(text)) is not None:
         raise BadQuery(f"{name}: {problem}")
     return text
 
@@ -574,11 +574,16 @@ async def _store_read(read: Awaitable[T]) -> T | web.Response:
         return error(503, "the store (Postgres or Redis) is unavailable; try again")
 
 
+def alert_listing(request: web.Request) -> tuple[AlertStatus | None, int]:
+    """The state and page size a listing of alerts asks for (``state``, ``limit``), for the
+    API and the console alike; raises BadQuery."""
+    return _choice(request, "state", AlertStatus), _page_limit(request)
+
+
 async def list_alerts(request: web.Request) -> web.Response:
-    """Alerts newest first (``notifierd alerts list``): ``state``, ``limit``."""
+    """Alerts, open ones first (``notifierd alerts list``): ``state``, ``limit``."""
     try:
-        state = _choice(request, "state", AlertStatus)
-        limit = _page_limit(request)
+        state, limit = alert_listing(request)
     except BadQuery as exc:
         return error(400, str(exc))
     found = await _store_read(request.app[BACKEND].list_alerts(state, limit))
@@ -590,7 +595,7 @@ async def list_alerts(request: web.Request) -> web.Response:
 async def show_alert(request: web.Request) -> web.Response:
     """One alert by id or dedup key, with its timeline and escalation steps."""
     key = request.match_info["id"]
-    if (problem := _id_problem(key)) is not None:
+    if (problem := id_problem(key)) is not None:
         return error(400, f"invalid alert id: {problem}")
     found = await _store_read(request.app[BACKEND].show_alert(key))
     if isinstance(found, web.Response):
@@ -600,39 +605,51 @@ async def show_alert(request: web.Request) -> web.Response:
     return answer(found)
 
 
+def delivery_search(request: web.Request) -> DeliverySearch:
+    """The delivery search a request's query asks for (``request_id``, ``title``, ``channel``,
+    ``recipient``, ``status``, ``since``, ``until``, ``cursor``, ``limit``), for the API and the
+    console alike; it asks for one row more than the page (see ``delivery_page``). Raises
+    BadQuery."""
+    after = None
+    if (token := request.query.get("cursor")) is not None:
+        after = DeliveryCursor.parse(token)
+        if after is None:
+            raise BadQuery("cursor: not a cursor this API gave out")
+    return DeliverySearch(
+        request_id=_name(request, "request_id"),
+        title=_words(request, "title"),
+        channel=_name(request, "channel"),
+        recipient=_name(request, "recipient"),
+        status=_choice(request, "status", DeliveryStatus),
+        since=_moment(request, "since"),
+        until=_moment(request, "until"),
+        after=after,
+        # One more than the page: whether there is a next page, without a count.
+        limit=_page_limit(request) + 1,
+    )
+
+
+def delivery_page(
+    search: DeliverySearch, found: list[HistoryEntry]
+) -> tuple[list[HistoryEntry], str | None]:
+    """The page of ``found`` (what ``search`` found) and the cursor token of the next page, if
+    there is one."""
+    page = found[: search.limit - 1]
+    more = len(found) > len(page)
+    return page, page[-1].cursor.token() if more else None
+
+
 async def search_deliveries(request: web.Request) -> web.Response:
     """Deliveries newest first, filtered, a page at a time: ``next_cursor`` continues."""
     try:
-        after = None
-        if (token := request.query.get("cursor")) is not None:
-            after = DeliveryCursor.parse(token)
-            if after is None:
-                raise BadQuery("cursor: not a cursor this API gave out")
-        search = DeliverySearch(
-            request_id=_name(request, "request_id"),
-            title=_words(request, "title"),
-            channel=_name(request, "channel"),
-            recipient=_name(request, "recipient"),
-            status=_choice(request, "status", DeliveryStatus),
-            since=_moment(request, "since"),
-            until=_moment(request, "until"),
-            after=after,
-            # One more than the page: whether there is a next page, without a count.
-            limit=_page_limit(request) + 1,
-        )
+        search = delivery_search(request)
     except BadQuery as exc:
         return error(400, str(exc))
     found = await _store_read(request.app[BACKEND].search_deliveries(search))
     if isinstance(found, web.Response):
         return found
-    page = found[: search.limit - 1]
-    more = len(found) > len(page)
-    return answer(
-        {
-            "deliveries": [dataclasses.asdict(d) for d in page],
-            "next_cursor": page[-1].cursor.token() if more else None,
-        }
-    )
+    page, next_cursor = delivery_page(search, found)
+    return answer({"deliveries": [dataclasses.asdict(d) for d in page], "next_cursor": next_cursor})
 
 
 async def dead_letters(request: web.Request) -> web.Response:
@@ -666,7 +683,7 @@ async def retry_dead_letters(request: web.Request) -> web.Response:
     all_ = data.get("all", False) if isinstance(data, dict) else None
     if (
         not isinstance(ids, list)
-        or not all(isinstance(i, str) and _id_problem(i) is None for i in ids)
+        or not all(isinstance(i, str) and id_problem(i) is None for i in ids)
         or len(ids) > MAX_PAGE
         or not isinstance(all_, bool)
         or not (ids or all_)
@@ -929,7 +946,7 @@ async def _alert_operation(request: web.Request, operation: str) -> web.Response
     if alerts is None:
         return error(503, "alerts are not enabled")
     alert_id = request.match_info["id"]
-    if (problem := _id_problem(alert_id)) is not None:
+    if (problem := id_problem(alert_id)) is not None:
         return error(400, f"invalid alert id: {problem}")
     note, problem = _note(await request.read())
     if problem is not None:

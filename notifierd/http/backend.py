@@ -67,7 +67,8 @@ class ConsoleReads(Protocol):
     ``dlq`` and ``ratelimit status``."""
 
     async def list_alerts(self, status: AlertStatus | None, limit: int) -> list[AlertSummary]:
-        """Alerts newest first (``notifierd alerts list``)."""
+        """Open alerts first (triggered, then acknowledged), newest first in each, then the
+        resolved ones, with their current level and next escalation (``notifierd alerts list``)."""
 
     async def show_alert(self, key: str) -> dict[str, Any] | None:
         """One alert by id or dedup key with its timeline and steps (``alerts show``)."""

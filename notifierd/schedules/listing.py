@@ -74,6 +74,13 @@ def in_force(chosen: Iterable[Schedule], now: datetime) -> list[CalendarShift]:
     return [CalendarShift(s, on_call(s, now)) for s in chosen]
 
 
+def now_and_next(
+    chosen: Iterable[Schedule], now: datetime
+) -> list[tuple[CalendarShift, CalendarShift]]:
+    """Each schedule's shift in force at ``now`` and the one after it."""
+    return [(row, in_force([row.schedule], row.shift.end)[0]) for row in in_force(chosen, now)]
+
+
 def ahead(
     chosen: Iterable[Schedule], now: datetime, span: timedelta, person: str | None = None
 ) -> list[CalendarShift]:

@@ -439,6 +439,12 @@ class Store:
             "routes": json.loads(req["routes"]),
             "snapshot": req["snapshot_id"],
             "producer": req["producer"],
+            "alert_id": req["alert_id"],
+            "step": (
+                {"round": req["step_round"], "level": req["step_level"]}
+                if req["step_level"] is not None
+                else None
+            ),
             "received_at": req["received_at"].isoformat(),
             "request": json.loads(req["payload"]),
             "deliveries": items,

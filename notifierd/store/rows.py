@@ -123,7 +123,9 @@ class DeadLetter:
 
 @dataclass(frozen=True, slots=True)
 class AlertSummary:
-    """An alert as ``alerts list`` shows it (query ``list_alerts``)."""
+    """An alert as ``alerts list`` shows it (query ``list_alerts``): open ones first.
+    ``current_round``/``current_level``: the last escalation step fired (None before any);
+    ``next_escalation_at``: when the next pending step is due (None: none pending)."""
 
     id: str
     dedup_key: str
@@ -136,9 +138,21 @@ class AlertSummary:
     acknowledged_by: str | None
     resolved_by: str | None
     updated_at: datetime
+    current_round: int | None
+    current_level: int | None
+    next_escalation_at: datetime | None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", AlertStatus(self.status))
+
+    @property
+    def level(self) -> str | None:
+        """The current level as people read it: ``level 2``, ``level 1 (round 2)`` on a
+        repeat; None before the first step fired."""
+        if self.current_level is None:
+            return None
+        again = f" (round {self.current_round + 1})" if self.current_round else ""
+        return f"level {self.current_level}{again}"
 
 
 def from_row(record: type[R], row: asyncpg.Record) -> R:

@@ -215,12 +215,39 @@ SELECT id, dedup_key, status, policy, title, severity, occurrences, snapshot_id,
 FROM alerts WHERE id = $1;
 
 -- name: list_alerts
-SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at, acknowledged_by,
-       resolved_by, updated_at
-FROM alerts
-WHERE ($1::text IS NULL OR status = $1)
-ORDER BY started_at DESC
-LIMIT $2;
+-- Open alerts first (triggered, then acknowledged), newest first in each, then resolved ones;
+-- $1 keeps one status. Two branches, so that neither sorts every alert: the open ones are read
+-- through the partial index alerts_open_dedup_key (few, whatever the history), the resolved
+-- ones along alerts_started_at backwards, stopping at the page; a branch that $1 rules out is
+-- a one-time filter on the parameter, so it reads nothing. Only the page's rows then look
+-- up, by the primary key of escalation_steps, their current level (the last step fired, or
+-- firing now) and when the next pending one is due (null once acknowledged or resolved: those
+-- steps are cancelled).
+SELECT a.id, a.dedup_key, a.status, a.policy, a.title, a.severity, a.occurrences, a.started_at,
+       a.acknowledged_by, a.resolved_by, a.updated_at, fired.round AS current_round,
+       fired.level AS current_level, pending.due_at AS next_escalation_at
+FROM ((SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at,
+              acknowledged_by, resolved_by, updated_at,
+              CASE status WHEN 'triggered' THEN 0 ELSE 1 END AS rank
+       FROM alerts
+       WHERE status <> 'resolved' AND ($1::text IS NULL OR (status = $1 AND $1 <> 'resolved'))
+       ORDER BY rank, started_at DESC, id DESC
+       LIMIT $2)
+      UNION ALL
+      (SELECT id, dedup_key, status, policy, title, severity, occurrences, started_at,
+              acknowledged_by, resolved_by, updated_at, 2 AS rank
+       FROM alerts
+       WHERE status = 'resolved' AND ($1::text IS NULL OR $1 = 'resolved')
+       ORDER BY started_at DESC, id DESC
+       LIMIT $2)
+      ORDER BY rank, started_at DESC, id DESC
+      LIMIT $2) AS a
+LEFT JOIN LATERAL (SELECT s.round, s.level FROM escalation_steps AS s
+                   WHERE s.alert_id = a.id AND s.status IN ('fired', 'firing')
+                   ORDER BY s.round DESC, s.level DESC LIMIT 1) AS fired ON true
+LEFT JOIN LATERAL (SELECT min(s.due_at) AS due_at FROM escalation_steps AS s
+                   WHERE s.alert_id = a.id AND s.status = 'pending') AS pending ON true
+ORDER BY a.rank, a.started_at DESC, a.id DESC;
 
 -- name: alert_timeline
 SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;

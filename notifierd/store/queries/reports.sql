@@ -1,7 +1,10 @@
 -- name: request_by_id
-SELECT id, kind, outcome, reason, payload::text AS payload, routes::text AS routes, snapshot_id,
-       received_at, updated_at, producer
-FROM requests WHERE id = $1;
+-- With its alert: the one whose step it notifies (0006), else the one it opened (an alert's id
+-- is its opening request's), found by primary key.
+SELECT r.id, r.kind, r.outcome, r.reason, r.payload::text AS payload, r.routes::text AS routes,
+       r.snapshot_id, r.received_at, r.updated_at, r.producer, r.step_round, r.step_level,
+       coalesce(r.alert_id, (SELECT a.id FROM alerts AS a WHERE a.id = r.id)) AS alert_id
+FROM requests AS r WHERE r.id = $1;
 
 -- name: deliveries_of_request
 SELECT id, channel, channel_type, recipient, status, attempts, last_error, latency_ms, template,
