@@ -222,6 +222,17 @@ WHERE ($1::text IS NULL OR status = $1)
 ORDER BY started_at DESC
 LIMIT $2;
 
+-- name: alerts_changed_since
+-- Live updates: the alerts changed after $1 (at most $2, oldest change first), and Postgres'
+-- clock at the poll (one row with NULL columns when nothing changed). The columns are
+-- list_alerts': the console renders a changed alert's row as the alerts page does.
+SELECT clock.polled_at, a.id, a.dedup_key, a.status, a.policy, a.title, a.severity,
+       a.occurrences, a.started_at, a.acknowledged_by, a.resolved_by, a.updated_at
+FROM (SELECT now() AS polled_at) AS clock
+LEFT JOIN LATERAL (
+    SELECT * FROM alerts WHERE updated_at > $1 ORDER BY updated_at LIMIT $2
+) AS a ON true;
+
 -- name: alert_timeline
 SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;
 
