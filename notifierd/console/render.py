@@ -11,6 +11,8 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from notifierd.http import session
+
 # (path, label) of the navigation, in order; a page names its own path as ``current``.
 NAVIGATION = (
     ("/ui/alerts", "Alerts"),
@@ -24,7 +26,7 @@ NAVIGATION = (
 
 # Set by the session layer (http/session.py) on each /ui/ request: the token a form or a
 # fetch must send back with an action. Empty for a caller that needs none (a bearer token).
-CSRF_TOKEN: web.RequestKey[str] = web.RequestKey("csrf_token", str)
+CSRF_TOKEN = session.CSRF_TOKEN
 
 
 @lru_cache(maxsize=1)

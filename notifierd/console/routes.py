@@ -7,7 +7,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from notifierd.console.live import LIVE, LiveUpdates, events
 from notifierd.console.render import page
+from notifierd.console.signin import add_sign_in
+from notifierd.http.app import BACKEND
 from notifierd.status import AlertStatus
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -19,6 +22,10 @@ def add_console(app: web.Application) -> None:
     app.router.add_get("/ui", _home)
     app.router.add_get("/ui/", _home)
     app.router.add_get("/ui/alerts", alerts)
+    app.router.add_get("/ui/events", events)
+    add_sign_in(app)
+    app[LIVE] = live = LiveUpdates(app[BACKEND])
+    app.on_shutdown.append(live.close)
     app.router.add_static("/ui/static/", STATIC, append_version=True)
 
 
@@ -29,8 +36,6 @@ async def _home(request: web.Request) -> web.StreamResponse:
 async def alerts(request: web.Request) -> web.Response:
     """Open alerts first (triggered, then acknowledged), newest first in each; then the
     resolved ones."""
-    from notifierd.http.app import BACKEND
-
     found = await request.app[BACKEND].list_alerts(None, ALERTS_SHOWN)
     order = {AlertStatus.TRIGGERED: 0, AlertStatus.ACKNOWLEDGED: 1, AlertStatus.RESOLVED: 2}
     rows = sorted(found, key=lambda a: order[a.status])  # stable: newest first within each
