@@ -111,15 +111,16 @@ class LiveUpdates:
         found = await self.backend.alert_changes(after)
         full = len(found.alerts) >= CHANGES_PER_POLL
         now = datetime.now(UTC)
-        for alert in found.alerts:
-            if self._sent.get(alert.id) == alert.updated_at:
+        for changed in found.alerts:
+            alert = changed.alert
+            if self._sent.get(alert.id) == changed.changed_at:
                 continue
-            self._sent[alert.id] = alert.updated_at
+            self._sent[alert.id] = changed.changed_at
             self._broadcast(event("alert", _alert_data(alert, now)))
         # A full page continues where it stopped; otherwise the next poll overlaps this one.
-        self._after = found.alerts[-1].updated_at if full else found.polled_at - self.overlap
-        for alert_id, changed in list(self._sent.items()):
-            if changed <= self._after - self.overlap:
+        self._after = found.alerts[-1].changed_at if full else found.polled_at - self.overlap
+        for alert_id, sent in list(self._sent.items()):
+            if sent <= self._after:
                 del self._sent[alert_id]  # too old to be read again
 
     def _broadcast(self, data: bytes) -> None:

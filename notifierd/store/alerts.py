@@ -19,11 +19,20 @@ CHANGES_PER_POLL = 1000  # a poll that finds this many continues from the last o
 
 
 @dataclass(frozen=True, slots=True)
+class ChangedAlert:
+    """An alert as it is now, and when it last changed (its row, or a level that fired)."""
+
+    alert: AlertSummary
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AlertChanges:
-    """What one poll of changed alerts found, and when (Postgres' clock)."""
+    """What one poll of changed alerts found, oldest change first, and when (Postgres'
+    clock)."""
 
     polled_at: datetime
-    alerts: list[AlertSummary]
+    alerts: list[ChangedAlert]
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +308,11 @@ class AlertStore:
         """The alerts changed after ``after`` (oldest change first, at most ``limit``) and
         Postgres' clock at the poll: one query, whatever changed."""
         rows = await self.pool.fetch(q("alerts_changed_since"), after, limit)
-        changed = [from_row(AlertSummary, r) for r in rows if r["id"] is not None]
+        changed = [
+            ChangedAlert(from_row(AlertSummary, r), r["changed_at"])
+            for r in rows
+            if r["id"] is not None
+        ]
         return AlertChanges(rows[0]["polled_at"], changed)
 
     async def show(self, key: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from notifierd.console.live import LIVE, LiveUpdates
 from notifierd.http.session import COOKIE
 from tests.integration.daemon_harness import ROUTES, Running, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
+from tests.integration.test_alerts import config as escalation_config
 from tests.integration.test_console_sessions import PEOPLE, _start, browser, session_cookie, sign_in
 
 STREAM_TIMEOUT = 20.0  # generous: the machine may be loaded; the design target is 2 s
@@ -190,3 +191,44 @@ async def test_stopping_the_daemon_ends_the_streams(running: Running) -> None:
             await stopping
     assert stream.content.at_eof() and b"event:" not in rest
     assert updates.clients == 0
+
+
+async def test_an_escalation_level_firing_reaches_the_stream(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alert's row does not change when a level fires; the level is news all the same."""
+    async for running in start_daemon(
+        tmp_path,
+        pg_url,
+        redis_prefix,
+        monkeypatch,
+        http="127.0.0.1:0",
+        escalation_poll=0.2,
+        **escalation_config(level2="8s"),
+    ):
+        await _level_two_seen(running)
+
+
+async def _level_two_seen(running: Running) -> None:
+    store = running.daemon.services.alerts.store
+
+    async def fired_levels(alert_id: str) -> list[int]:
+        found = await store.show(alert_id)
+        return [s["level"] for s in (found or {}).get("steps", []) if s["fired_at"]]
+
+    async with (
+        aiohttp.ClientSession(running.http_url) as http,  # an open listener: no sign-in
+        http.get("/ui/events") as stream,
+    ):
+        await until(lambda: live(running).clients == 1)
+        rid = await running.push({"kind": "alert", "action": "trigger", "dedup_key": "cpu"})
+        assert rid is not None
+        await next_alert(stream, lambda d: d["id"] == rid)
+        while True:  # what the trigger and level 1 brought, until the stream is quiet
+            try:
+                await asyncio.wait_for(next_alert(stream, lambda d: d["id"] == rid), 2.5)
+            except TimeoutError:
+                break
+        assert await fired_levels(rid) == [1]
+        await next_alert(stream, lambda d: d["id"] == rid)
+        assert await fired_levels(rid) == [1, 2]

@@ -22,5 +22,7 @@ CREATE TABLE console_keys (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Live updates ask "which alerts changed since the last poll" once a second per daemon.
+-- Live updates ask "which alerts changed since the last poll" once a second per daemon: a
+-- changed row, or an escalation level that fired.
 CREATE INDEX alerts_updated_at ON alerts (updated_at);
+CREATE INDEX escalation_steps_fired_at ON escalation_steps (fired_at) WHERE fired_at IS NOT NULL;

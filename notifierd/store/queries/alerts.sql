@@ -223,15 +223,23 @@ ORDER BY started_at DESC
 LIMIT $2;
 
 -- name: alerts_changed_since
--- Live updates: the alerts changed after $1 (at most $2, oldest change first), and Postgres'
--- clock at the poll (one row with NULL columns when nothing changed). The columns are
--- list_alerts': the console renders a changed alert's row as the alerts page does.
+-- Live updates: the alerts changed after $1 — their row (status, occurrences, members) or an
+-- escalation level fired — at most $2, oldest change first, with Postgres' clock at the poll
+-- (one row with NULL columns when nothing changed). The alert columns are list_alerts': the
+-- console renders a changed alert's row as the alerts page does.
+WITH changed AS (
+    SELECT id AS alert_id, updated_at AS changed_at FROM alerts WHERE updated_at > $1
+    UNION ALL
+    SELECT alert_id, fired_at FROM escalation_steps WHERE fired_at > $1
+), latest AS (
+    SELECT alert_id, max(changed_at) AS changed_at FROM changed
+    GROUP BY alert_id ORDER BY 2 LIMIT $2
+)
 SELECT clock.polled_at, a.id, a.dedup_key, a.status, a.policy, a.title, a.severity,
-       a.occurrences, a.started_at, a.acknowledged_by, a.resolved_by, a.updated_at
+       a.occurrences, a.started_at, a.acknowledged_by, a.resolved_by, a.updated_at, l.changed_at
 FROM (SELECT now() AS polled_at) AS clock
-LEFT JOIN LATERAL (
-    SELECT * FROM alerts WHERE updated_at > $1 ORDER BY updated_at LIMIT $2
-) AS a ON true;
+LEFT JOIN (latest AS l JOIN alerts AS a ON a.id = l.alert_id) ON true
+ORDER BY l.changed_at;
 
 -- name: alert_timeline
 SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;
