@@ -151,6 +151,11 @@ def event(name: str, data: object) -> bytes:
 LIVE: web.AppKey[LiveUpdates] = web.AppKey("console_live", LiveUpdates)
 
 
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     """``GET /ui/events``: the alert changes stream, with a keep-alive comment when idle."""
     live = request.app[LIVE]
@@ -168,14 +173,21 @@ async def events(request: web.Request) -> web.StreamResponse:
     try:
         await response.prepare(request)
         await response.write(f"retry: {RECONNECT_MS}\n\n".encode())
-        while True:
+        clock = asyncio.get_running_loop().time
+        last_write = clock()
+        while not _gone(request):
             try:
-                item = await asyncio.wait_for(queue.get(), live.heartbeat)
+                # Woken at least every second: a browser that left is noticed then, not at the
+                # next write, so the poller stops soon after the last one leaves.
+                item = await asyncio.wait_for(queue.get(), min(live.heartbeat, 1.0))
             except TimeoutError:
+                if clock() - last_write < live.heartbeat:
+                    continue
                 item = b": keep-alive\n\n"
             if item is None:
                 break
             await response.write(item)
+            last_write = clock()
     except (ConnectionResetError, ConnectionError):
         pass  # the browser went away
     finally:

@@ -152,6 +152,12 @@ async def test_twenty_browsers_cost_at_most_one_query_a_second(running: Running)
         finally:
             for s in streams:
                 s.close()
+    # The browsers left: noticed within about a second, and the poller stops.
+    await until(lambda: live(running).clients == 0)
+    await asyncio.sleep(1.5)
+    polls.clear()
+    await asyncio.sleep(2.5)
+    assert polls == []
 
 
 async def test_an_idle_stream_gets_keep_alives(running: Running) -> None:
