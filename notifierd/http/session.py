@@ -149,7 +149,7 @@ class Sessions:
     async def resolve(self, cookie: str, principals: Principals) -> SignedIn | None:
         """The session ``cookie`` names, with its principal as the active config has it now;
         None for a cookie that is forged, expired, signed out, or whose person is gone or has
-        another token (such a session is ended)."""
+        another token."""
         sid = _unb64(cookie.partition(".")[0])
         mac = _unb64(cookie.partition(".")[2])
         if sid is None or mac is None or len(sid) != SESSION_ID_BYTES:
@@ -165,7 +165,8 @@ class Sessions:
         if held is None or not hmac.compare_digest(
             found.credential, self._mac(key, b"credential", held[0])
         ):
-            await self.end(id_hash)
+            # Refused, not deleted: during a reload that reaches workers one after another, a
+            # worker still on the old config must not end a session opened on the new one.
             return None
         return SignedIn(held[1], id_hash, self._csrf(key, sid))
 
