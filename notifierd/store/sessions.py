@@ -36,8 +36,13 @@ class SessionStore:
     async def key(self, name: str = COOKIE_KEY) -> bytes:
         """The named key: made at random by the first process that asks, then the same for
         every worker and replica on this database."""
-        found = await self.pool.fetchval(q("console_key"), name, secrets.token_bytes(KEY_BYTES))
-        return bytes(found)
+        for _ in range(2):
+            found = await self.pool.fetchval(q("console_key"), name, secrets.token_bytes(KEY_BYTES))
+            if found is not None:
+                return bytes(found)
+            # Another process made it while this statement ran: its snapshot could not see the
+            # row it waited for, the next statement's can.
+        raise RuntimeError(f"console key {name!r} neither made nor found")
 
     async def create(
         self,

@@ -16,6 +16,8 @@ import pytest
 
 from notifierd.http.session import COOKIE
 from notifierd.store.audit import Action, AuditEntry, AuditLog, AuditSearch, Outcome
+from notifierd.store.db import Store
+from notifierd.store.sessions import SessionStore
 from tests.integration.daemon_harness import ROUTES, Running, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
 
@@ -375,3 +377,13 @@ async def test_an_open_listener_needs_no_sign_in(
             async with http.get("/ui/alerts", allow_redirects=False) as resp:
                 assert resp.status == 200
                 assert "anonymous-local" in await resp.text()
+
+
+async def test_processes_starting_together_agree_on_one_cookie_key(pg_url: str) -> None:
+    stores = [await Store.connect(pg_url, min_size=1, max_size=1) for _ in range(6)]
+    try:
+        keys = await asyncio.gather(*(SessionStore(s.pool).key() for s in stores))
+    finally:
+        for store in stores:
+            await store.close()
+    assert len(set(keys)) == 1 and len(keys[0]) == 32
