@@ -90,6 +90,12 @@ async def sign_in(request: web.Request) -> web.Response:
                 detail={"reason": reason},
             )
         )
+        log.warning(
+            "console sign-in failed from %s: %s",
+            where,
+            reason,
+            extra={"event": "console_sign_in_failed"},
+        )
         # Every failure costs the guesser this long (the answer is otherwise instant).
         await asyncio.sleep(sessions.settings.failure_delay)
         return _form(request, next_page, UNKNOWN_TOKEN if found is None else PRODUCER_TOKEN, 401)
