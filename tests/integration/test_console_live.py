@@ -19,7 +19,13 @@ from notifierd.http.session import COOKIE
 from tests.integration.daemon_harness import ROUTES, Running, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
 from tests.integration.test_alerts import config as escalation_config
-from tests.integration.test_console_sessions import PEOPLE, _start, browser, session_cookie, sign_in
+from tests.integration.test_console_sessions import (
+    PEOPLE,
+    browser,
+    session_cookie,
+    sign_in,
+    start_with_people,
+)
 
 STREAM_TIMEOUT = 20.0  # generous: the machine may be loaded; the design target is 2 s
 
@@ -28,7 +34,7 @@ STREAM_TIMEOUT = 20.0  # generous: the machine may be loaded; the design target 
 async def running(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Running]:
-    async for r in _start(tmp_path, pg_url, redis_prefix, monkeypatch):
+    async for r in start_with_people(tmp_path, pg_url, redis_prefix, monkeypatch):
         yield r
 
 
@@ -92,7 +98,7 @@ async def test_a_change_another_daemon_makes_reaches_the_stream(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = write_config(tmp_path / "config", ROUTES + PEOPLE)
-    async for a in _start(tmp_path, pg_url, redis_prefix, monkeypatch, config_dir=cfg):
+    async for a in start_with_people(tmp_path, pg_url, redis_prefix, monkeypatch, config_dir=cfg):
         async for b in start_daemon(
             tmp_path, pg_url, redis_prefix, monkeypatch, http="127.0.0.1:0", config_dir=cfg
         ):

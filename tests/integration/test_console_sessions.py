@@ -32,7 +32,7 @@ TOKENS = {"CI_TOKEN": "ci-token", "ALICE_TOKEN": "alice-token", "VICTOR_TOKEN": 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
-async def _start(
+async def start_with_people(
     tmp_path: Path,
     pg_url: str,
     redis_prefix: RedisPrefix,
@@ -59,7 +59,7 @@ async def _start(
 async def running(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Running]:
-    async for r in _start(tmp_path, pg_url, redis_prefix, monkeypatch):
+    async for r in start_with_people(tmp_path, pg_url, redis_prefix, monkeypatch):
         yield r
 
 
@@ -315,7 +315,7 @@ async def test_an_address_that_keeps_guessing_is_refused(running: Running) -> No
 async def test_a_session_expires(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async for running in _start(
+    async for running in start_with_people(
         tmp_path, pg_url, redis_prefix, monkeypatch, console_session_seconds=2.0
     ):
         async with browser(running) as http:
@@ -335,7 +335,7 @@ async def test_a_session_works_on_every_replica_and_sign_out_ends_it_on_each(
     tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = write_config(tmp_path / "config", ROUTES + PEOPLE)
-    async for a in _start(tmp_path, pg_url, redis_prefix, monkeypatch, config_dir=cfg):
+    async for a in start_with_people(tmp_path, pg_url, redis_prefix, monkeypatch, config_dir=cfg):
         async for b in start_daemon(
             tmp_path, pg_url, redis_prefix, monkeypatch, http="127.0.0.1:0", config_dir=cfg
         ):
