@@ -10,7 +10,7 @@ import os
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,11 @@ from notifierd.secrets import Secrets, SecretsError
 from notifierd.services import Services, build
 from notifierd.status import AlertStatus
 from notifierd.store import retention
-from notifierd.store.audit import Action, AuditEntry, AuditSearch
+from notifierd.store.alerts import AlertChanges
+from notifierd.store.audit import Action, AuditEntry, AuditSearch, Outcome
 from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.rows import AlertSummary, DeadLetter, DeliverySearch, HistoryEntry
+from notifierd.store.sessions import SessionStore
 from notifierd.templates.catalog import TemplateCatalog
 from notifierd.validation import load_snapshot
 
@@ -95,6 +97,7 @@ class Daemon:
         self._tasks: list[asyncio.Task[Any]] = []
         self.http: Any = None  # the aiohttp AppRunner while the HTTP listener runs
         self._principals: tuple[Snapshot, Principals] | None = None  # of the active snapshot
+        self._sessions: SessionStore | None = None  # the console's, made with the first
 
     @property
     def services(self) -> Services:
@@ -262,6 +265,7 @@ class Daemon:
         from notifierd.console.routes import add_console
         from notifierd.http import start_http
         from notifierd.http.connections import ConnectionLimits
+        from notifierd.http.session import SessionSettings
 
         assert self.options.http
         self.principals()  # credentials that cannot tell principals apart stop the start here
@@ -276,6 +280,9 @@ class Daemon:
                 max_connections=self.options.http_max_connections,
             ),
             extend=add_console,
+            sessions=SessionSettings(
+                lifetime=timedelta(seconds=self.options.console_session_seconds)
+            ),
         )
 
     async def stop_http(self) -> None:
@@ -413,6 +420,19 @@ class Daemon:
 
     async def search_audit(self, search: AuditSearch) -> list[AuditEntry]:
         return await self.services.audit.search(search)
+
+    async def count_recent_audit(
+        self, action: Action, outcome: Outcome, origin: str, seconds: float
+    ) -> int:
+        return await self.services.audit.count_recent(action, outcome, origin, seconds)
+
+    async def alert_changes(self, after: datetime) -> AlertChanges:
+        return await self.services.alerts.store.changed_since(after)
+
+    def session_store(self) -> SessionStore:
+        if self._sessions is None:
+            self._sessions = SessionStore(self.services.store.pool)
+        return self._sessions
 
     async def retry_dead_letters(self, ids: Sequence[str], *, all_: bool) -> tuple[int, int]:
         redis = self.services.redis

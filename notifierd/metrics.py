@@ -147,6 +147,13 @@ ESCALATION_LATENESS = Histogram(
     registry=REGISTRY,
 )
 
+CONSOLE_CLIENTS = Gauge(
+    "notifierd_console_clients",
+    "Browsers following the console's live updates (GET /ui/events).",
+    registry=REGISTRY,
+    multiprocess_mode="livesum",  # each worker serves its own connections
+)
+
 
 def exposition_registry() -> CollectorRegistry:
     """What ``/metrics`` shows: this process's metrics, or, when this is one of several workers

@@ -42,5 +42,6 @@ class Options:
     http_head_timeout: float = 10.0  # a client's request head arrives within this, or it is cut
     http_body_timeout: float = 30.0
     http_max_connections: int = 512  # fewer when the file-descriptor limit is low
+    console_session_seconds: float = 12 * 3600.0  # how long a console sign-in lasts
     escalation_poll: float = 1.0  # safety net: the wake-up timer fires steps when due
     heartbeat_poll: float = 5.0  # how often a replica looks for late heartbeats (routes.yaml)

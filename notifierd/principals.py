@@ -156,6 +156,14 @@ class Principals:
                 found = principal
         return found
 
+    def credential_of(self, principal_id: str) -> tuple[bytes, Principal] | None:
+        """The token and principal of ``principal_id`` under these credentials; None when
+        no principal of that id has a token (removed from the config, or its token unset)."""
+        for token, principal in self._tokens:
+            if principal.id == principal_id:
+                return token, principal
+        return None
+
     def feed_allows(self, presented: str | None, kind: FeedKind, name: str) -> bool:
         """Whether the token of a feed URL (``?token=``) reads ``kind`` ``name``'s calendar.
         Every feed token is compared, in constant time; the answer is one bit, so a caller

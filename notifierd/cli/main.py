@@ -142,6 +142,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "ratelimit": ("notifierd.cli.ratelimit", "ratelimit"),
     "oncall": ("notifierd.cli.oncall", "oncall"),
     "heartbeats": ("notifierd.cli.heartbeats", "heartbeats"),
+    "audit": ("notifierd.cli.audit", "audit"),
 }
 
 

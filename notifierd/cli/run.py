@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from notifierd.cli.args import seconds_option_type
+from notifierd.cli.args import BoundedNumber, seconds_option_type
 from notifierd.cli.common import config_option, print_problems, require_config_dir
 from notifierd.cli.report import shown_path
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
@@ -53,6 +53,13 @@ if TYPE_CHECKING:
     show_default=True,
     help="Seconds a client has to send a whole request head (and a body, three times that) "
     "before the listener closes its connection; also how long an idle connection stays.",
+)
+@click.option(
+    "--console-session-hours",
+    type=BoundedNumber("hours", 0, 24 * 90),
+    default=12.0,
+    show_default=True,
+    help="How long a sign-in to the web console (/ui/) lasts before its session expires.",
 )
 @click.option(
     "--http-max-connections",
@@ -121,6 +128,7 @@ def run(
     insecure_no_auth: bool,
     private_metrics: bool,
     http_head_timeout: float,
+    console_session_hours: float,
     http_max_connections: int,
     queue: str,
     consumer_id: str | None,
@@ -161,6 +169,7 @@ def run(
         http_head_timeout=http_head_timeout,
         http_body_timeout=http_head_timeout * 3,
         http_max_connections=http_max_connections,
+        console_session_seconds=console_session_hours * 3600,
         watch=not no_watch,
         shutdown_timeout=shutdown_timeout,
         worker_slot=(
@@ -257,6 +266,7 @@ def _supervise(options: Options, workers: int, log_level: str, log_format: str |
                 args += ["--private-metrics"] if options.private_metrics else []
                 args += ["--http-head-timeout", str(options.http_head_timeout)]
                 args += ["--http-max-connections", str(options.http_max_connections)]
+                args += ["--console-session-hours", str(options.console_session_seconds / 3600)]
             return args
 
         status = supervise([worker_args(i) for i in range(workers)], refresh=last_good.refresh)

@@ -14,6 +14,8 @@ from urllib.parse import quote
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from notifierd.http import session
+
 log = logging.getLogger("notifierd.console")
 T = TypeVar("T")
 
@@ -30,7 +32,7 @@ NAVIGATION = (
 
 # Set by the session layer (http/session.py) on each /ui/ request: the token a form or a
 # fetch must send back with an action. Empty for a caller that needs none (a bearer token).
-CSRF_TOKEN: web.RequestKey[str] = web.RequestKey("csrf_token", str)
+CSRF_TOKEN = session.CSRF_TOKEN
 
 
 @lru_cache(maxsize=1)

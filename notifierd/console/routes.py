@@ -8,6 +8,9 @@ from pathlib import Path
 from aiohttp import web
 
 from notifierd.console import admin_pages, alert_pages, dead_letters, delivery_pages
+from notifierd.console.live import LIVE, LiveUpdates, events
+from notifierd.console.signin import add_sign_in
+from notifierd.http.app import BACKEND
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -24,6 +27,10 @@ def add_console(app: web.Application) -> None:
     app.router.add_get("/ui/dead-letters", dead_letters.dead_letters)
     app.router.add_get("/ui/config", admin_pages.config)
     app.router.add_get("/ui/audit", admin_pages.audit)
+    app.router.add_get("/ui/events", events)
+    add_sign_in(app)
+    app[LIVE] = live = LiveUpdates(app[BACKEND])
+    app.on_shutdown.append(live.close)
     app.router.add_static("/ui/static/", STATIC, append_version=True)
 
 

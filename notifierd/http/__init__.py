@@ -19,6 +19,7 @@ from notifierd.http.connections import (
     listener_share,
 )
 from notifierd.http.exposure import INSECURE_FLAG, Exposure, exposure
+from notifierd.http.session import DEFAULT_SESSIONS, SessionSettings
 from notifierd.principals import Principals
 
 if TYPE_CHECKING:
@@ -81,12 +82,14 @@ async def start_http(
     private_metrics: bool = False,
     limits: ConnectionLimits = DEFAULT_LIMITS,
     extend: Callable[[web.Application], None] | None = None,
+    sessions: SessionSettings = DEFAULT_SESSIONS,
 ) -> web.AppRunner:
     """Serve the routes on ``address`` for ``backend`` (the daemon); the caller cleans up the
     returned runner. Refuses (ListenerRefused) to serve the API to the network without
     credentials unless ``insecure_no_auth``. ``limits``: how long clients may take and how
     many connections are held (the file-descriptor budget may lower the cap); ``extend``: adds
-    routes served behind the same middlewares (the web console)."""
+    routes served behind the same middlewares (the web console); ``sessions``: how long the
+    console's sign-in sessions last."""
     from notifierd.http.app import build_app
 
     host, port = parse_address(address)
@@ -101,6 +104,7 @@ async def start_http(
         private_metrics=private_metrics,
         open_without_credentials=opened is not Exposure.PROTECTED,
         body_timeout=limits.body_timeout,
+        sessions=sessions,
     )
     if extend is not None:
         extend(app)

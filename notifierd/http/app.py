@@ -22,7 +22,7 @@ from prometheus_client.exposition import choose_encoder
 
 from notifierd import metrics
 from notifierd.errors import Conflict
-from notifierd.http import auth, openapi, slack, slack_replies
+from notifierd.http import auth, openapi, session, slack, slack_replies
 from notifierd.http.connections import connection_state
 from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request, request_problems
 from notifierd.intake.webhooks import (
@@ -90,10 +90,12 @@ def build_app(
     private_metrics: bool = False,
     open_without_credentials: bool = True,
     body_timeout: float = 30.0,
+    sessions: session.SessionSettings = session.DEFAULT_SESSIONS,
 ) -> web.Application:
     """The aiohttp application serving ``backend`` (the daemon); ``private_metrics``: /metrics
     asks for the API's credentials too; ``open_without_credentials``: see OPEN_WITHOUT_CREDENTIALS;
-    ``body_timeout``: seconds a client has to send its request body."""
+    ``body_timeout``: seconds a client has to send its request body; ``sessions``: the web
+    console's sign-in sessions."""
     # One request body is at most one queue request; aiohttp answers 413 beyond it.
     app = web.Application(
         middlewares=[
@@ -102,6 +104,7 @@ def build_app(
             connection_state,
             _bearer_token,
             _body_deadline,
+            _csrf,
         ],
         client_max_size=MAX_REQUEST_BYTES,
     )
@@ -110,6 +113,8 @@ def build_app(
     app[BACKGROUND] = set()
     app[PRIVATE_METRICS] = private_metrics
     app[OPEN_WITHOUT_CREDENTIALS] = open_without_credentials
+    app[session.SESSIONS] = session.Sessions(backend, sessions)
+    app.on_response_prepare.append(_console_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)
@@ -189,19 +194,37 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def _bearer_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The caller's principal from its bearer token; 401 without one, 403 without the role."""
+    """The caller's principal from its bearer token, or from the console's session cookie when
+    it sends no token; 401 without either (a console page: 303 to the sign-in form), 403
+    without the role."""
     if not auth.protected(request.path, private_metrics=request.app[PRIVATE_METRICS]):
         return await handler(request)
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else request.path
     if route in auth.FEED_ROUTES:
         return await handler(request)  # the feed's own token, checked by its handler
+    principals = request.app[BACKEND].principals()
+    header = request.headers.get("Authorization")
+    cookie = request.cookies.get(session.COOKIE)
+    console = request.path == auth.CONSOLE or request.path.startswith(auth.CONSOLE + "/")
     try:
+        if header is None and cookie and principals.configured:
+            signed = await request.app[session.SESSIONS].resolve(cookie, principals)
+            if signed is None and console:
+                return _to_sign_in(request, forget=True)
+            if signed is not None:
+                auth.check_roles(signed.principal, request.method, route)
+                request[session.SESSION] = signed
+                request[session.CSRF_TOKEN] = signed.csrf_token
+                request[PRINCIPAL] = signed.principal
+                return await handler(request)
+        if header is None and console and principals.configured:
+            return _to_sign_in(request, forget=False)
         request[PRINCIPAL] = auth.principal_for(
-            request.app[BACKEND].principals(),
+            principals,
             request.method,
             route,
-            request.headers.get("Authorization"),
+            header,
             open_without_credentials=request.app[OPEN_WITHOUT_CREDENTIALS],
         )
     except auth.Unauthenticated:
@@ -212,6 +235,15 @@ async def _bearer_token(request: web.Request, handler: Handler) -> web.StreamRes
         needed = " or ".join(sorted(exc.needed))
         return error(403, f"this token lacks the role this route needs: {needed}", needs=needed)
     return await handler(request)
+
+
+def _to_sign_in(request: web.Request, *, forget: bool) -> web.Response:
+    """A console request without a (valid) session: to the sign-in form, which brings the
+    person back here; the stale cookie is dropped."""
+    response = web.Response(status=303, headers={"Location": session.sign_in_location(request)})
+    if forget:
+        session.clear_cookie(response)
+    return response
 
 
 @web.middleware
@@ -228,6 +260,47 @@ async def _body_deadline(request: web.Request, handler: Handler) -> web.StreamRe
             response.force_close()
             return response
     return await handler(request)
+
+
+@web.middleware
+async def _csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request authenticated by the console's cookie that changes something must send the
+    session's CSRF token back (``X-CSRF-Token``, or a form's ``csrf_token``): another site can
+    make a browser send the cookie, never read the token. Bearer requests need none."""
+    signed = request.get(session.SESSION)
+    if signed is None or request.method in session.SAFE_METHODS:
+        return await handler(request)
+    presented = request.headers.get(session.CSRF_HEADER)
+    if presented is None and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        form = await request.post()
+        field = form.get(session.CSRF_FIELD)
+        presented = field if isinstance(field, str) else None
+    if not request.app[session.SESSIONS].csrf_ok(signed, presented):
+        return error(403, session.CSRF_REFUSED)
+    return await handler(request)
+
+
+# The console's pages run no inline script and load nothing from elsewhere, and no other site
+# may frame them (clickjacking an Acknowledge button).
+CONSOLE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+async def _console_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path == auth.CONSOLE or request.path.startswith(auth.CONSOLE + "/"):
+        for name, value in CONSOLE_HEADERS.items():
+            response.headers.setdefault(name, value)
 
 
 def principal(request: web.Request) -> Principal:
@@ -760,8 +833,9 @@ def audit_page(search: AuditSearch, found: list[AuditEntry]) -> tuple[list[Audit
 
 
 def via(request: web.Request) -> str:
-    """How an action arrived, for the audit log: the API (a bearer token)."""
-    return "http"
+    """How an action arrived, for the audit log: the console (its session cookie) or the API
+    (a bearer token)."""
+    return "console" if session.SESSION in request else "http"
 
 
 def origin(request: web.Request) -> str | None:

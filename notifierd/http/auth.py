@@ -55,11 +55,15 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/templates/{name}/render"): frozenset({Role.VIEW}),
     # What the API is: any principal may read it.
     ("GET", "/api/v1/openapi.json"): EVERY_ROLE,
+    # Anyone signed in may sign out.
+    ("POST", "/ui/sign-out"): EVERY_ROLE,
 }
 
 # The console's pages read with view (its actions are API calls, each with its own roles).
 CONSOLE = "/ui"
 CONSOLE_STATIC = "/ui/static/"
+# The sign-in form is open: it is how a person gets a session.
+CONSOLE_SIGN_IN = "/ui/sign-in"
 
 # Calendar feeds: calendar apps send no headers, so the URL's ``?token=`` (a feed token from
 # ``calendar_feeds:``) is the credential and the handler checks it, not the bearer middleware.
@@ -75,9 +79,9 @@ def redacted(url: str) -> str:
 
 
 def protected(path: str, *, private_metrics: bool = False) -> bool:
-    """Routes that change or reveal state; health, Slack (signed) and the console's stylesheet
-    and script stay open, and so does ``/metrics`` unless ``--private-metrics``."""
-    if path.startswith(CONSOLE_STATIC):
+    """Routes that change or reveal state; health, Slack (signed), the console's stylesheet
+    and script and its sign-in form stay open, and so does ``/metrics`` unless ``--private-metrics``."""
+    if path.startswith(CONSOLE_STATIC) or path == CONSOLE_SIGN_IN:
         return False
     return (
         path.startswith(("/api/", "/ui"))
@@ -126,6 +130,13 @@ def principal_for(
     principal = principals.authenticate(header)
     if principal is None:
         raise Unauthenticated
+    check_roles(principal, method, route)
+    return principal
+
+
+def check_roles(principal: Principal, method: str, route: str) -> None:
+    """Raises Forbidden unless ``principal`` holds one of the roles ``method route`` needs: a
+    route's own entry in ROUTE_ROLES, else view to read a console page, else admin."""
     needed = ROUTE_ROLES.get((method, route)) or (
         frozenset({Role.VIEW})
         if method in ("GET", "HEAD") and route.startswith(CONSOLE)
@@ -133,4 +144,3 @@ def principal_for(
     )
     if not needed & principal.roles:
         raise Forbidden(needed)
-    return principal

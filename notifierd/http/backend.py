@@ -17,8 +17,10 @@ from notifierd.errors import Conflict
 from notifierd.pipeline.ratelimit import LimitStatus
 from notifierd.principals import Principal, Principals, Refused
 from notifierd.status import AlertStatus
-from notifierd.store.audit import AuditEntry, AuditSearch
+from notifierd.store.alerts import AlertChanges
+from notifierd.store.audit import Action, AuditEntry, AuditSearch, Outcome
 from notifierd.store.rows import AlertSummary, DeadLetter, DeliverySearch, HistoryEntry
+from notifierd.store.sessions import SessionStore
 from notifierd.templates.catalog import TemplateCatalog
 
 
@@ -84,6 +86,19 @@ class ConsoleReads(Protocol):
 
     async def search_audit(self, search: AuditSearch) -> list[AuditEntry]:
         """The audit log newest first (``notifierd audit``)."""
+
+    async def count_recent_audit(
+        self, action: Action, outcome: Outcome, origin: str, seconds: float
+    ) -> int:
+        """How many ``action`` rows with ``outcome`` came from ``origin`` in the last
+        ``seconds``, across every worker and replica (failed sign-ins of an address)."""
+
+    async def alert_changes(self, after: datetime) -> AlertChanges:
+        """The alerts changed after ``after`` by any worker or replica, and when Postgres
+        answered: one query (the console's live updates ask once a second)."""
+
+    def session_store(self) -> SessionStore:
+        """The console's sessions in Postgres."""
 
     async def retry_dead_letters(self, ids: Sequence[str], *, all_: bool) -> tuple[int, int]:
         """(deliveries requeued, requests put back on their queues) (``notifierd dlq retry``)."""

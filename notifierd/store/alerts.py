@@ -15,6 +15,25 @@ from notifierd.store.queries import q
 from notifierd.store.records import StepRef
 from notifierd.store.rows import Alert, AlertSummary, OpenedAlert, from_row, from_rows
 
+CHANGES_PER_POLL = 1000  # a poll that finds this many continues from the last one next time
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedAlert:
+    """An alert as it is now, and when it last changed (its row, or a level that fired)."""
+
+    alert: AlertSummary
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChanges:
+    """What one poll of changed alerts found, oldest change first, and when (Postgres'
+    clock)."""
+
+    polled_at: datetime
+    alerts: list[ChangedAlert]
+
 
 @dataclass(frozen=True, slots=True)
 class DueStep:
@@ -284,6 +303,17 @@ class AlertStore:
 
     async def list(self, status: str | None, limit: int) -> list[AlertSummary]:
         return from_rows(AlertSummary, await self.pool.fetch(q("list_alerts"), status, limit))
+
+    async def changed_since(self, after: datetime, limit: int = CHANGES_PER_POLL) -> AlertChanges:
+        """The alerts changed after ``after`` (oldest change first, at most ``limit``) and
+        Postgres' clock at the poll: one query, whatever changed."""
+        rows = await self.pool.fetch(q("alerts_changed_since"), after, limit)
+        changed = [
+            ChangedAlert(from_row(AlertSummary, r), r["changed_at"])
+            for r in rows
+            if r["id"] is not None
+        ]
+        return AlertChanges(rows[0]["polled_at"], changed)
 
     async def show(self, key: str) -> dict[str, Any] | None:
         async with self.pool.acquire() as conn:

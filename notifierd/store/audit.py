@@ -140,6 +140,16 @@ class AuditLog:
             return False
         return True
 
+    async def count_recent(
+        self, action: Action, outcome: Outcome, origin: str, seconds: float
+    ) -> int:
+        """How many ``action`` rows with ``outcome`` came from ``origin`` in the last
+        ``seconds`` (Postgres' clock), across every worker and replica."""
+        found = await self.pool.fetchval(
+            q("count_recent_audit"), str(action), str(outcome), origin, seconds
+        )
+        return int(found or 0)
+
     async def search(self, search: AuditSearch) -> list[AuditEntry]:
         after = search.after
         rows = await self.pool.fetch(

@@ -249,6 +249,32 @@ LEFT JOIN LATERAL (SELECT min(s.due_at) AS due_at FROM escalation_steps AS s
                    WHERE s.alert_id = a.id AND s.status = 'pending') AS pending ON true
 ORDER BY a.rank, a.started_at DESC, a.id DESC;
 
+-- name: alerts_changed_since
+-- Live updates: the alerts changed after $1 — their row (status, occurrences, members) or an
+-- escalation level fired — at most $2, oldest change first, with Postgres' clock at the poll
+-- (one row with NULL columns when nothing changed). The alert columns are list_alerts': the
+-- console renders a changed alert's row as the alerts page does.
+WITH changed AS (
+    SELECT id AS alert_id, updated_at AS changed_at FROM alerts WHERE updated_at > $1
+    UNION ALL
+    SELECT alert_id, fired_at FROM escalation_steps WHERE fired_at > $1
+), latest AS (
+    SELECT alert_id, max(changed_at) AS changed_at FROM changed
+    GROUP BY alert_id ORDER BY 2 LIMIT $2
+)
+SELECT clock.polled_at, a.id, a.dedup_key, a.status, a.policy, a.title, a.severity,
+       a.occurrences, a.started_at, a.acknowledged_by, a.resolved_by, a.updated_at,
+       fired.round AS current_round, fired.level AS current_level,
+       pending.due_at AS next_escalation_at, l.changed_at
+FROM (SELECT now() AS polled_at) AS clock
+LEFT JOIN (latest AS l JOIN alerts AS a ON a.id = l.alert_id) ON true
+LEFT JOIN LATERAL (SELECT s.round, s.level FROM escalation_steps AS s
+                   WHERE s.alert_id = a.id AND s.status IN ('fired', 'firing')
+                   ORDER BY s.round DESC, s.level DESC LIMIT 1) AS fired ON true
+LEFT JOIN LATERAL (SELECT min(s.due_at) AS due_at FROM escalation_steps AS s
+                   WHERE s.alert_id = a.id AND s.status = 'pending') AS pending ON true
+ORDER BY l.changed_at;
+
 -- name: alert_timeline
 SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;
 

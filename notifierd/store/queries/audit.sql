@@ -22,3 +22,10 @@ SELECT id, at, actor, action, target, via, origin, outcome, detail
 -- name: purge_audit
 DELETE FROM audit_log WHERE id IN (
     SELECT id FROM audit_log WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+
+-- name: count_recent_audit
+-- How many times $3 ($1 action, $2 outcome) came from one address in the last $4 seconds: the
+-- failed sign-ins an address is allowed, counted across every worker and replica.
+SELECT count(*) FROM audit_log
+ WHERE action = $1 AND outcome = $2 AND origin = $3
+   AND at > now() - make_interval(secs => $4);
