@@ -29,6 +29,10 @@ CREATE INDEX deliveries_status_newest ON deliveries (status, created_at, id)
 -- only open alerts, so the OR scanned every alert.
 CREATE INDEX alerts_dedup_key ON alerts (dedup_key);
 
+-- The open alerts, newest first: what the console shows first and counts (count_open_alerts,
+-- alert_gauges) — a few hundred entries however many resolved alerts the table keeps.
+CREATE INDEX alerts_open_newest ON alerts (started_at) WHERE status <> 'resolved';
+
 -- Building these indexes holds writes to requests, deliveries and alerts for as long as it
 -- takes (about a minute for a million deliveries on the development machine): migrate at a
--- quiet moment.
+-- quiet moment. What they cost each write: bench/README.md (bench/console_writes.py).
