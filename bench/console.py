@@ -201,7 +201,7 @@ def calls(s: Samples) -> list[Call]:
     deliveries("deliveries: status held (none)", {"status": "held"}, status=DeliveryStatus.HELD)
     deliveries("deliveries: last day", {"since": iso["day"]}, since=day_ago)
     deliveries(
-        "deliveries: a week, 6 days ago",
+        "deliveries: one day, a week ago",
         {"since": iso["week"], "until": (week_ago + timedelta(days=1)).isoformat()},
         since=week_ago,
         until=week_ago + timedelta(days=1),
