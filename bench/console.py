@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -123,6 +123,10 @@ class Call:
     body: Any = None
     plans: list[Plan] = field(default_factory=list)
     times_ms: list[float] = field(default_factory=list)
+    # CPU the daemon and the Postgres backends serving it spent, summed over the timed calls:
+    # unlike a time on a shared machine, it does not grow with the neighbours' load.
+    daemon_cpu_ms: float = 0.0
+    postgres_cpu_ms: float = 0.0
     found: str = ""  # what the last answer held, e.g. "50 rows"
 
 
@@ -509,12 +513,35 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, -(-int(share * 100 * len(ordered)) // 100) - 1))]
 
 
-async def measure(base: str, measured: list[Call], runs: int, warmup: int) -> None:
+def cpu_ms(pids: list[int]) -> float:
+    """User and system CPU the processes ``pids`` have spent, in ms (gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    base: str,
+    measured: list[Call],
+    runs: int,
+    warmup: int,
+    daemon: int,
+    backends: Callable[[], Awaitable[list[int]]],
+) -> None:
     """Each call ``warmup`` times untimed, then ``runs`` rounds of every call in turn: the
-    machine's load falls on all of them alike."""
+    machine's load falls on all of them alike. ``daemon``: its pid (one worker, one process);
+    ``backends``: the pids of the Postgres backends serving it now (its pool may open
+    connections as it goes), read before each round."""
     async with aiohttp.ClientSession() as http:
         for round_ in range(warmup + runs):
+            postgres = await backends()
             for call in measured:
+                daemon_before, postgres_before = cpu_ms([daemon]), cpu_ms(postgres)
                 started = time.perf_counter()
                 async with http.request(call.method, base + call.path, json=call.body) as resp:
                     body = await resp.read()
@@ -525,6 +552,8 @@ async def measure(base: str, measured: list[Call], runs: int, warmup: int) -> No
                     )
                 if round_ >= warmup:
                     call.times_ms.append(elapsed)
+                    call.daemon_cpu_ms += cpu_ms([daemon]) - daemon_before
+                    call.postgres_cpu_ms += cpu_ms(postgres) - postgres_before
                 call.found = describe(body, resp.content_type)
 
 
@@ -539,14 +568,20 @@ def describe(body: bytes, content_type: str) -> str:
 
 
 def report(measured: list[Call]) -> str:
+    """The table: times of each call, and its mean CPU in the daemon and in Postgres."""
     width = max(len(c.label) for c in measured)
-    lines = [f"{'call':<{width}}  {'p50 ms':>7}  {'p95 ms':>7}  {'max ms':>7}  answer"]
+    lines = [
+        f"{'call':<{width}}  {'p50 ms':>7}  {'p95 ms':>7}  {'max ms':>7}  "
+        f"{'cpu ms':>6}  {'pg ms':>6}  answer"
+    ]
     for c in measured:
         p95 = percentile(c.times_ms, 0.95)
         mark = "" if p95 <= TARGET_MS else f"  over {TARGET_MS:g} ms"
+        runs = len(c.times_ms)
         lines.append(
             f"{c.label:<{width}}  {percentile(c.times_ms, 0.5):7.1f}  {p95:7.1f}  "
-            f"{max(c.times_ms):7.1f}  {c.found}{mark}"
+            f"{max(c.times_ms):7.1f}  {c.daemon_cpu_ms / runs:6.1f}  "
+            f"{c.postgres_cpu_ms / runs:6.1f}  {c.found}{mark}"
         )
     return "\n".join(lines)
 
@@ -557,7 +592,7 @@ def start_daemon(db_url: str, prefix: str, port: int, log: Path) -> subprocess.P
     command = [
         sys.executable, "-m", "notifierd", "run", "--config", str(ROOT / "config"), "--dry-run",
         "--http", f"127.0.0.1:{port}", "--queue", f"{prefix}:requests", "--key-prefix", prefix,
-        "--no-watch", "--log-level", "WARNING",
+        "--no-watch", "--log-level", "WARNING", "--workers", "1",
     ]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=out, stderr=out)
 
@@ -606,7 +641,16 @@ async def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> l
             say(
                 f"measuring {len(measured)} calls, {args.runs} runs each after {args.warmup} warm-up"
             )
-            await measure(base, measured, args.runs, args.warmup)
+
+            async def backends() -> list[int]:
+                rows = await conn.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = $1 "
+                    "AND application_name = 'notifierd'",
+                    name,
+                )
+                return [r["pid"] for r in rows]
+
+            await measure(base, measured, args.runs, args.warmup, daemon.pid, backends)
             say(f"load average after: {os.getloadavg()[0]:.2f}")
             if (after := await conn.fetchrow(COUNTS)) != counts:
                 say(f"warning: the daemon wrote while measured: {dict(counts)} -> {dict(after)}")

@@ -16,7 +16,8 @@ from tests.integration.pg_fixtures import ADMIN_URL
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "console.py"
 ROW = re.compile(
-    r"^(?P<label>.+?)\s+(?P<p50>\d+\.\d)\s+(?P<p95>\d+\.\d)\s+(?P<max>\d+\.\d)\s+(?P<answer>\S.*)$"
+    r"^(?P<label>.+?)\s+(?P<p50>\d+\.\d)\s+(?P<p95>\d+\.\d)\s+(?P<max>\d+\.\d)"
+    r"\s+(?P<cpu>\d+\.\d)\s+(?P<pg>\d+\.\d)\s+(?P<answer>\S.*)$"
 )
 
 
@@ -43,6 +44,9 @@ async def test_the_quick_console_bench_times_every_call_and_writes_its_plans(
     assert len(rows) == int(measured[1]) and len(set(labels)) == len(labels), table
     assert "/healthz" in labels
     assert all(float(m["p50"]) <= float(m["p95"]) <= float(m["max"]) for m in rows), table
+    # The CPU of the daemon and of its Postgres backends was counted (per call it may round
+    # to 0.0: the kernel counts in 10 ms ticks).
+    assert sum(float(m["cpu"]) for m in rows) > 0 and sum(float(m["pg"]) for m in rows) > 0
     by_label = {m["label"]: m["answer"] for m in rows}
     assert by_label["deliveries: first page"].startswith("50 deliveries")
     assert by_label["deliveries: request id"].startswith("3 deliveries")
