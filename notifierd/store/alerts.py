@@ -324,7 +324,7 @@ class AlertStore:
             steps = await conn.fetch(q("alert_steps"), alert["id"])
         return {
             **_jsonable(dict(alert)),
-            "timeline": [_jsonable(dict(r)) for r in timeline],
+            "timeline": [_timeline_entry(r) for r in timeline],
             "steps": [{**_jsonable(dict(r)), "paged": json.loads(r["paged"])} for r in steps],
         }
 
@@ -361,3 +361,16 @@ def _requested(done: EscalatedNow, note: str | None) -> str:
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _timeline_entry(row: asyncpg.Record) -> dict[str, Any]:
+    """A row of query ``alert_timeline`` as ``_jsonable`` makes it, column by column: a
+    flapping alert's timeline has thousands (bench/console.py: half the time of the generic
+    conversion for 2,000)."""
+    return {
+        "kind": row["kind"],
+        "actor": row["actor"],
+        "via": row["via"],
+        "detail": row["detail"],
+        "at": row["at"].isoformat(),
+    }

@@ -24,13 +24,17 @@ WHERE d.request_id = $1 ORDER BY e.at, e.id;
 -- however deep it is, and rows written meanwhile neither repeat nor go missing. The order is
 -- the index deliveries_newest (0016) read backwards; a request id uses the unique index on
 -- (request_id, channel, recipient), a recipient deliveries_recipient_newest. The title is a
--- case-insensitive substring of the request's title, checked on the rows the others leave.
+-- case-insensitive substring of the request's title: LIKE with the words' own % _ \ escaped,
+-- so a rare word is found through the trigram index requests_title_trgm (0018) and a common
+-- one along deliveries_newest, checked on the rows the other filters leave.
 SELECT d.id, d.request_id, d.channel, d.channel_type, d.recipient, d.status, d.attempts,
        d.last_error, d.latency_ms, d.template, d.created_at, d.updated_at,
        r.payload->>'title' AS title, r.kind
 FROM deliveries AS d JOIN requests AS r ON r.id = d.request_id
 WHERE ($1::text IS NULL OR d.request_id = $1)
-  AND ($2::text IS NULL OR strpos(lower(r.payload->>'title'), lower($2)) > 0)
+  AND ($2::text IS NULL
+       OR lower(r.payload->>'title')
+          LIKE '%' || replace(replace(replace(lower($2), '\', '\\'), '%', '\%'), '_', '\_') || '%')
   AND ($3::text IS NULL OR d.channel = $3 OR d.channel_type = $3)
   AND ($4::text IS NULL OR d.recipient = $4)
   AND ($5::text IS NULL OR d.status = $5)
@@ -61,17 +65,23 @@ SELECT outcome, count(*) AS n FROM requests WHERE received_at >= $1 GROUP BY out
 
 -- name: dlq_list
 -- Dead deliveries and dead requests (their processing failed), newest first; a channel filter
--- leaves the requests out.
+-- leaves the requests out. Each kind is cut to the page before the two are merged: the dead
+-- deliveries are read newest first along dead_letters_dead_at, each joined to its request as
+-- it comes, instead of joining them all to their requests and sorting (0.4 s with 20,000).
 SELECT * FROM (
-    SELECT 'delivery' AS kind, l.delivery_id, l.request_id, l.channel, l.recipient, l.error,
-           l.attempts, l.dead_at, r.payload->>'title' AS title
-    FROM dead_letters AS l JOIN requests AS r ON r.id = l.request_id
-    WHERE l.retried_at IS NULL AND ($1::text IS NULL OR l.channel = $1)
+    (SELECT 'delivery' AS kind, l.delivery_id, l.request_id, l.channel, l.recipient, l.error,
+            l.attempts, l.dead_at, r.payload->>'title' AS title
+     FROM dead_letters AS l JOIN requests AS r ON r.id = l.request_id
+     WHERE l.retried_at IS NULL AND ($1::text IS NULL OR l.channel = $1)
+     ORDER BY l.dead_at DESC
+     LIMIT $2)
     UNION ALL
-    SELECT 'request', NULL, d.request_id, NULL, NULL, d.error, 0, d.dead_at,
-           r.payload->>'title'
-    FROM dead_requests AS d LEFT JOIN requests AS r ON r.id = d.request_id
-    WHERE d.retried_at IS NULL AND $1::text IS NULL
+    (SELECT 'request', NULL, d.request_id, NULL, NULL, d.error, 0, d.dead_at,
+            r.payload->>'title'
+     FROM dead_requests AS d LEFT JOIN requests AS r ON r.id = d.request_id
+     WHERE d.retried_at IS NULL AND $1::text IS NULL
+     ORDER BY d.dead_at DESC
+     LIMIT $2)
 ) AS letters
 ORDER BY dead_at DESC
 LIMIT $2;
