@@ -60,11 +60,12 @@ sys.path.insert(1, str(BENCH.parent))
 from throughput import (  # noqa: E402 - bench/ is a folder of scripts, not a package
     DaemonRun,
     load_average,
+    paced,
     peak_rss_mib,
     percentile,
     run_daemon,
-    sink_count,
     start_sink,
+    until_received,
 )
 
 from tests.fakes.alertmanager import Alertmanager, find_binary  # noqa: E402
@@ -154,15 +155,11 @@ async def post_burst(http: aiohttp.ClientSession, url: str, ids: list[str]) -> N
 async def post_steady(http: aiohttp.ClientSession, url: str, rate: int, ids: list[str]) -> float:
     """One alert per POST at ``rate``/s, each stamped with its send time; the rate achieved."""
     ends = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-    interval = 1 / rate
-    t0 = time.perf_counter()
-    for n, alert_id in enumerate(ids):
-        delay = t0 + n * interval - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
+
+    async def post(n: int) -> None:
         body = [
             {
-                "labels": {"alertname": "PeerSteady", "id": alert_id},
+                "labels": {"alertname": "PeerSteady", "id": ids[n]},
                 "annotations": {"sent_at": repr(time.time())},
                 "endsAt": ends,
             }
@@ -170,17 +167,8 @@ async def post_steady(http: aiohttp.ClientSession, url: str, rate: int, ids: lis
         async with http.post(f"{url}/api/v2/alerts", json=body) as response:
             if response.status != 200:
                 raise RuntimeError(f"Alertmanager refused an alert: {await response.text()}")
-    return len(ids) / (time.perf_counter() - t0)
 
-
-async def until_received(port: int, n: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60 + n / 200  # generous: a loaded machine is slow, not broken
-    while await sink_count(port) < n:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with status {process.returncode}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: {await sink_count(port):,} of {n:,} deliveries arrived")
-        await asyncio.sleep(0.05)
+    return await paced(rate, len(ids), post)
 
 
 async def alertmanager_phase(burst: int, rate: int, seconds: float, tag: str) -> Phase:

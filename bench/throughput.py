@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +163,18 @@ async def sink_count(port: int) -> int:
     data = await reader.read(200)
     writer.close()
     return int(data.split(b"\r\n\r\n", 1)[1])
+
+
+async def until_received(port: int, n: int, process: subprocess.Popen[bytes], what: str) -> None:
+    """Until the sink on ``port`` has ``n`` deliveries; fails if ``process`` (what delivers to it)
+    exits, or if they do not all come in a generous time (a lost one would hang the run)."""
+    deadline = time.monotonic() + 60 + n / 200  # a loaded machine is slow, not broken
+    while await sink_count(port) < n:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: {await sink_count(port):,} of {n:,} deliveries arrived")
+        await asyncio.sleep(0.05)
 
 
 async def wait_recorded(conn: asyncpg.Connection, prefix: str, n: int) -> None:
@@ -328,12 +341,13 @@ async def run_daemon(
                 conn = None
                 await asyncio.sleep(0.2)
         share: CpuShare | None = None
-        while (seen := await sink_count(port)) < requests:
+        while share is None and (seen := await sink_count(port)) < requests:
             if daemon.poll() is not None:
                 raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
-            if share is None and seen > 0:
+            if seen > 0:
                 share = CpuShare(daemon_pids(daemon.pid), seen)
             await asyncio.sleep(0.05)
+        await until_received(port, requests, daemon, "the daemon")
         if share is not None:
             run.cpu = share.report(requests)
         run.workers = len(children(daemon.pid)) or 1
@@ -350,8 +364,7 @@ async def run_daemon(
         if n_steady:  # one request every 1/rate s, each carrying its send time
             run.steady_sent = n_steady
             run.steady_rate = await steady(redis, f"{prefix}:requests", rate, n_steady, steady_ids)
-            while await sink_count(port) < requests + n_steady:
-                await asyncio.sleep(0.05)
+            await until_received(port, requests + n_steady, daemon, "the daemon")
             await wait_recorded(conn, steady_ids, n_steady)
         workers_now = children(daemon.pid)
         run.worker_rss = [peak_rss_mib(p) for p in workers_now or [daemon.pid]]
@@ -385,23 +398,41 @@ async def run_daemon(
 
 async def steady(redis: Redis, queue: str, rate: int, n: int, id_prefix: str) -> float:
     """Push ``n`` requests at ``rate``/s, each carrying its send time; the rate achieved."""
+
+    async def push(i: int) -> None:
+        request = {
+            "id": f"{id_prefix}{i}",
+            "title": "Steady",
+            "message": "steady-rate request",
+            "metadata": {"sent_at": time.time()},
+        }
+        await redis.lpush(queue, json.dumps(request))
+
+    return await paced(rate, n, push)
+
+
+async def paced(
+    rate: int, n: int, send: Callable[[int], Awaitable[None]], *, at_once: int = 8
+) -> float:
+    """``send(0)`` … ``send(n - 1)``, one due every 1/rate s; up to ``at_once`` under way, so
+    one slow send (a busy moment of the shared machine) does not hold back the next ones and
+    lower the rate the daemon sees. ``send`` stamps its request when it runs. The rate achieved;
+    a failed send raises."""
     interval = 1 / rate
+    slots = asyncio.Semaphore(at_once)
+
+    async def one(i: int) -> None:
+        async with slots:
+            await send(i)
+
+    started: list[asyncio.Task[None]] = []
     t0 = time.perf_counter()
     for i in range(n):
         delay = t0 + i * interval - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        await redis.lpush(
-            queue,
-            json.dumps(
-                {
-                    "id": f"{id_prefix}{i}",
-                    "title": "Steady",
-                    "message": "steady-rate request",
-                    "metadata": {"sent_at": time.time()},
-                }
-            ),
-        )
+        started.append(asyncio.ensure_future(one(i)))
+    await asyncio.gather(*started)
     return n / (time.perf_counter() - t0)
 
 
