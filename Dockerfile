@@ -25,4 +25,6 @@ EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=2).status == 200 else 1)"
 # The listener binds every interface, so without NOTIFIERD_API_TOKEN (or principals' tokens) this
 # refuses to start (exit 2): give the container credentials (SECURITY.md, "The HTTP listener").
+# One worker per core the container may use (--cpuset-cpus, --cpus), ~70 MiB each plus an 18 MiB
+# supervisor; -e NOTIFIERD_WORKERS=N sets the number.
 ENTRYPOINT ["notifierd", "run", "--config", "/config", "--http", "0.0.0.0:9464"]

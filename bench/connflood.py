@@ -229,6 +229,7 @@ async def main() -> None:
     }
     command = [sys.executable, "-m", "notifierd", "run", "--config", str(work / "config")]
     command += ["--queue", f"{prefix}:requests", "--key-prefix", prefix, "--no-watch"]
+    command += ["--workers", "1"]  # one process under the descriptor limit, as measured before
     command += ["--http", f"127.0.0.1:{http_port}", "--log-level", "WARNING"]
     command += ["--log-format", "json"]
     if args.head_timeout:

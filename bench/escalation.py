@@ -113,6 +113,8 @@ async def main() -> None:
                 f"{prefix}:requests",
                 "--key-prefix",
                 prefix,
+                "--workers",  # one process: its peak RSS is the figure (the default runs more)
+                "1",
                 "--no-watch",
                 "--log-level",
                 "WARNING",

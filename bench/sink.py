@@ -2,6 +2,8 @@
 
 Run: python bench/sink.py --port 0 --out FILE   (prints the port; on SIGTERM writes JSON lines
 {"id": request_id, "delivery": delivery_id, "at": unix_time, "sent_at": producer_time|null} to FILE)
+It reads notifierd's webhook body (request_id, delivery_id, request.metadata.sent_at) and
+Alertmanager's (the first alert's `id` label and `sent_at` annotation; bench/peer.py).
 """
 
 from __future__ import annotations
@@ -52,22 +54,30 @@ class Sink(asyncio.Protocol):
             self.transport.write(RESPONSE)  # type: ignore[attr-defined]
 
 
+def record(at: float, body: bytes) -> dict[str, object]:
+    data = json.loads(body)
+    if "alerts" in data:  # Alertmanager's webhook: one alert per notification in bench/peer.py
+        alert = data["alerts"][0] if data["alerts"] else {}
+        sent_at = (alert.get("annotations") or {}).get("sent_at")
+        return {
+            "id": (alert.get("labels") or {}).get("id"),
+            "delivery": data.get("groupKey"),
+            "at": at,
+            "sent_at": float(sent_at) if sent_at else None,
+        }
+    meta = (data.get("request") or {}).get("metadata") or {}
+    return {
+        "id": data.get("request_id"),
+        "delivery": data.get("delivery_id"),
+        "at": at,
+        "sent_at": meta.get("sent_at"),
+    }
+
+
 def dump(path: str) -> None:
     with open(path, "w") as out:
         for at, body in Sink.records:
-            data = json.loads(body)
-            meta = (data.get("request") or {}).get("metadata") or {}
-            out.write(
-                json.dumps(
-                    {
-                        "id": data.get("request_id"),
-                        "delivery": data.get("delivery_id"),
-                        "at": at,
-                        "sent_at": meta.get("sent_at"),
-                    }
-                )
-                + "\n"
-            )
+            out.write(json.dumps(record(at, body)) + "\n")
 
 
 async def main() -> None:

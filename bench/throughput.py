@@ -7,7 +7,8 @@
    reports p50/p99/max enqueue-to-delivery latency measured at the sink;
 3. the daemon's peak RSS (VmHWM) over both.
 Uses the local Redis and Postgres (REDIS_URL / NOTIFIERD_BENCH_PG_ADMIN); its own database and keys.
-Usage: python bench/throughput.py [--workers CORES] [--requests 50000] [--rate 500] [--seconds 20]
+Usage: python bench/throughput.py [--workers N] [--requests 50000] [--rate 500] [--seconds 20]
+(without --workers the daemon runs with its default: one worker per usable core)
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -47,6 +50,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def peak_rss_mib(pid: int) -> float:
+    """A process's peak resident memory (VmHWM), MiB."""
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
             if line.startswith("VmHWM:"):
@@ -54,12 +58,23 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def daemon_pids(pid: int, workers: int) -> list[int]:
+def load_average() -> str:
+    """`uptime`'s load averages (1, 5, 15 minutes): how busy the shared machine was."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        return []
+
+
+def daemon_pids(pid: int) -> list[int]:
     """The processes that do the work: the daemon itself, or the supervisor's workers."""
-    if workers == 1:
-        return [pid]
-    with open(f"/proc/{pid}/task/{pid}/children") as fh:
-        return [int(p) for p in fh.read().split()]
+    return children(pid) or [pid]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -122,7 +137,7 @@ def start_sink(out: Path) -> tuple[subprocess.Popen[bytes], int]:
     return sink, int(sink.stdout.readline())
 
 
-async def fill(redis: Redis, queue: str, n: int) -> None:
+async def fill(redis: Redis, queue: str, n: int, id_prefix: str = "burst-") -> None:
     for start in range(0, n, 5000):
         async with redis.pipeline(transaction=False) as pipe:
             for i in range(start, min(n, start + 5000)):
@@ -130,7 +145,7 @@ async def fill(redis: Redis, queue: str, n: int) -> None:
                     queue,
                     json.dumps(
                         {
-                            "id": f"burst-{i}",
+                            "id": f"{id_prefix}{i}",
                             "title": "Benchmark",
                             "message": f"burst request {i}",
                             "tags": ["bench"],
@@ -150,6 +165,18 @@ async def sink_count(port: int) -> int:
     return int(data.split(b"\r\n\r\n", 1)[1])
 
 
+async def until_received(port: int, n: int, process: subprocess.Popen[bytes], what: str) -> None:
+    """Until the sink on ``port`` has ``n`` deliveries; fails if ``process`` (what delivers to it)
+    exits, or if they do not all come in a generous time (a lost one would hang the run)."""
+    deadline = time.monotonic() + 60 + n / 200  # a loaded machine is slow, not broken
+    while await sink_count(port) < n:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: {await sink_count(port):,} of {n:,} deliveries arrived")
+        await asyncio.sleep(0.05)
+
+
 async def wait_recorded(conn: asyncpg.Connection, prefix: str, n: int) -> None:
     while await count_delivered(conn, prefix) < n:
         await asyncio.sleep(0.5)
@@ -162,6 +189,251 @@ async def count_delivered(conn: asyncpg.Connection, prefix: str) -> int:
             prefix + "%",
         )
     )
+
+
+@dataclass
+class DaemonRun:
+    """What one run of `notifierd run` measured (times are Unix seconds)."""
+
+    workers: int  # daemon processes: 1, or the supervisor's workers
+    requests: int
+    first_delivery: float = 0.0
+    last_delivery: float = 0.0
+    last_recorded: float = 0.0  # when the last burst delivery row was written
+    started: float = 0.0  # the daemon's start
+    all_recorded: float = 0.0  # when the driver saw every burst delivery recorded
+    delivered: int = 0  # distinct burst requests the sink received
+    duplicates: int = 0
+    cpu: str = "CPU per request: n/a"
+    steady_sent: int = 0
+    steady_rate: float = 0.0  # achieved
+    latencies_ms: list[float] = field(default_factory=list)  # enqueue to delivery at the sink
+    worker_rss: list[float] = field(default_factory=list)  # peak RSS (MiB) of each worker
+    supervisor_rss: float | None = None  # MiB; None: one process, no supervisor
+
+    @property
+    def span(self) -> float:
+        return self.last_delivery - self.first_delivery
+
+    @property
+    def rate(self) -> float:
+        """Burst deliveries/s, first to last delivery at the sink."""
+        return self.requests / self.span if self.span > 0 else float("nan")
+
+    @property
+    def total_rss(self) -> float:
+        return sum(self.worker_rss) + (self.supervisor_rss or 0.0)
+
+    def lines(self) -> list[str]:
+        recorded_span = self.last_recorded - self.first_delivery
+        out = [
+            f"burst: {self.requests:,} requests, first to last delivery {self.span:.2f}s = "
+            f"{self.rate:,.0f} requests/s; first delivery to last recorded in Postgres "
+            f"{recorded_span:.2f}s = {self.requests / recorded_span:,.0f}/s; start of the daemon "
+            f"to all recorded {self.all_recorded - self.started:.2f}s; {self.duplicates} "
+            "duplicate deliveries"
+        ]
+        if self.latencies_ms:
+            steady = self.latencies_ms
+            out.append(
+                f"steady: {self.steady_sent:,} requests at {self.steady_rate:,.0f}/s: "
+                f"enqueue-to-delivery p50 {statistics.median(steady):.1f} ms, p99 "
+                f"{percentile(steady, 0.99):.1f} ms, max {max(steady):.1f} ms"
+            )
+        out.append(self.cpu)
+        rss = self.worker_rss
+        if self.supervisor_rss is None:
+            out.append(f"daemon peak RSS: {max(rss):.0f} MiB")
+        else:
+            out.append(
+                f"daemon peak RSS: {self.total_rss:.0f} MiB together: supervisor "
+                f"{self.supervisor_rss:.0f} MiB + {len(rss)} workers ("
+                + ", ".join(f"{r:.0f}" for r in rss)
+                + " MiB)"
+            )
+        return out
+
+
+async def run_daemon(
+    *,
+    requests: int,
+    rate: int = 500,
+    seconds: float = 20.0,
+    workers: int | None = None,
+    profile: str | None = None,
+    id_prefix: str = "",
+) -> DaemonRun:
+    """One run: its own database, Redis keys and sink; the queue pre-filled with ``requests``
+    requests before `notifierd run` starts (``--workers`` only when ``workers`` is given, else
+    the daemon's default), then ``seconds`` at ``rate`` requests/s (none when 0)."""
+    work = Path(tempfile.mkdtemp(prefix="notifierd-throughput-"))
+    (work / "config").mkdir()
+    (work / "config" / "routes.yaml").write_text(CONFIG)
+    prefix = f"bench:{uuid.uuid4().hex[:8]}"
+    burst_ids, steady_ids = f"{id_prefix}burst-", f"{id_prefix}steady-"
+    admin = await asyncpg.connect(ADMIN)
+    db, pg_url = await create_database(admin)
+    redis = Redis.from_url(REDIS_URL)
+    sink_out = work / "sink.jsonl"
+    sink, port = start_sink(sink_out)
+    env = {
+        **os.environ,
+        "REDIS_URL": REDIS_URL,
+        "POSTGRES_URL": pg_url,
+        "SINK_URL": f"http://127.0.0.1:{port}/hook",
+        "SINK_SECRET": "bench",
+        "NOTIFIERD_LOG_FORMAT": "json",
+    }
+    run = DaemonRun(workers=workers or 0, requests=requests)
+    daemon: subprocess.Popen[bytes] | None = None
+    conn: asyncpg.Connection | None = None
+    n_steady = int(rate * seconds)
+    try:
+        await fill(redis, f"{prefix}:requests", requests, burst_ids)
+        run.started = time.time()
+        daemon = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "notifierd",
+                "run",
+                "--config",
+                str(work / "config"),
+                "--queue",
+                f"{prefix}:requests",
+                "--key-prefix",
+                prefix,
+                *(["--workers", str(workers)] if workers is not None else []),
+                "--no-watch",
+                "--log-level",
+                "WARNING",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the child keeps it open
+        )
+        if profile:  # collapsed stacks of the burst, for flamegraph tools or grep
+            subprocess.Popen(
+                [
+                    shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
+                    "record",
+                    "--subprocesses",
+                    "--pid",
+                    str(daemon.pid),
+                    "--duration",
+                    "8",
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "-o",
+                    profile,
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        while conn is None:
+            if daemon.poll() is not None:
+                raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
+            try:
+                conn = await asyncpg.connect(pg_url)
+                await conn.fetchval("SELECT count(*) FROM deliveries")
+            except (asyncpg.UndefinedTableError, OSError):
+                conn = None
+                await asyncio.sleep(0.2)
+        share: CpuShare | None = None
+        while share is None and (seen := await sink_count(port)) < requests:
+            if daemon.poll() is not None:
+                raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
+            if seen > 0:
+                share = CpuShare(daemon_pids(daemon.pid), seen)
+            await asyncio.sleep(0.05)
+        await until_received(port, requests, daemon, "the daemon")
+        if share is not None:
+            run.cpu = share.report(requests)
+        run.workers = len(children(daemon.pid)) or 1
+        await wait_recorded(conn, burst_ids, requests)
+        run.all_recorded = time.time()
+        # When the last burst delivery was written (its transaction's time; commit follows).
+        run.last_recorded = (
+            await conn.fetchval(
+                "SELECT max(created_at) FROM deliveries WHERE request_id LIKE $1",
+                burst_ids + "%",
+            )
+        ).timestamp()
+
+        if n_steady:  # one request every 1/rate s, each carrying its send time
+            run.steady_sent = n_steady
+            run.steady_rate = await steady(redis, f"{prefix}:requests", rate, n_steady, steady_ids)
+            await until_received(port, requests + n_steady, daemon, "the daemon")
+            await wait_recorded(conn, steady_ids, n_steady)
+        workers_now = children(daemon.pid)
+        run.worker_rss = [peak_rss_mib(p) for p in workers_now or [daemon.pid]]
+        run.supervisor_rss = peak_rss_mib(daemon.pid) if workers_now else None
+    finally:
+        if conn is not None:
+            await conn.close()
+        if daemon is not None and daemon.poll() is None:
+            daemon.terminate()
+            daemon.wait(60)
+        sink.terminate()
+        sink.wait(60)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await admin.close()
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+    records = [json.loads(line) for line in sink_out.read_text().splitlines()]
+    burst = [r["at"] for r in records if r["id"].startswith(burst_ids)]
+    run.first_delivery, run.last_delivery = min(burst), max(burst)
+    run.delivered = len({r["id"] for r in records if r["id"].startswith(burst_ids)})
+    run.duplicates = len(burst) - run.delivered
+    run.latencies_ms = [
+        (r["at"] - r["sent_at"]) * 1000 for r in records if r["id"].startswith(steady_ids)
+    ]
+    shutil.rmtree(work, ignore_errors=True)
+    return run
+
+
+async def steady(redis: Redis, queue: str, rate: int, n: int, id_prefix: str) -> float:
+    """Push ``n`` requests at ``rate``/s, each carrying its send time; the rate achieved."""
+
+    async def push(i: int) -> None:
+        request = {
+            "id": f"{id_prefix}{i}",
+            "title": "Steady",
+            "message": "steady-rate request",
+            "metadata": {"sent_at": time.time()},
+        }
+        await redis.lpush(queue, json.dumps(request))
+
+    return await paced(rate, n, push)
+
+
+async def paced(
+    rate: int, n: int, send: Callable[[int], Awaitable[None]], *, at_once: int = 8
+) -> float:
+    """``send(0)`` … ``send(n - 1)``, one due every 1/rate s; up to ``at_once`` under way, so
+    one slow send (a busy moment of the shared machine) does not hold back the next ones and
+    lower the rate the daemon sees. ``send`` stamps its request when it runs. The rate achieved;
+    a failed send raises."""
+    interval = 1 / rate
+    slots = asyncio.Semaphore(at_once)
+
+    async def one(i: int) -> None:
+        async with slots:
+            await send(i)
+
+    started: list[asyncio.Task[None]] = []
+    t0 = time.perf_counter()
+    for i in range(n):
+        delay = t0 + i * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        started.append(asyncio.ensure_future(one(i)))
+    await asyncio.gather(*started)
+    return n / (time.perf_counter() - t0)
 
 
 async def main() -> None:
@@ -179,166 +451,25 @@ async def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
         help="notifierd run --workers N: daemon processes sharing the queue "
-        "(default: one per core, as the README advises)",
+        "(default: the daemon's own, one per usable core)",
     )
     args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="notifierd-throughput-"))
-    (work / "config").mkdir()
-    (work / "config" / "routes.yaml").write_text(CONFIG)
-    prefix = f"bench:{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN)
-    db, pg_url = await create_database(admin)
-    redis = Redis.from_url(REDIS_URL)
-    sink_out = work / "sink.jsonl"
-    sink, port = start_sink(sink_out)
-    env = {
-        **os.environ,
-        "REDIS_URL": REDIS_URL,
-        "POSTGRES_URL": pg_url,
-        "SINK_URL": f"http://127.0.0.1:{port}/hook",
-        "SINK_SECRET": "bench",
-        "NOTIFIERD_LOG_FORMAT": "json",
-    }
-    daemon: subprocess.Popen[bytes] | None = None
-    try:
-        print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-            f"notifierd run --workers {args.workers}"
-        )
-        await fill(redis, f"{prefix}:requests", args.requests)
-        started = time.time()
-        daemon = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "notifierd",
-                "run",
-                "--config",
-                str(work / "config"),
-                "--queue",
-                f"{prefix}:requests",
-                "--key-prefix",
-                prefix,
-                "--workers",
-                str(args.workers),
-                "--no-watch",
-                "--log-level",
-                "WARNING",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the child keeps it open
-        )
-        if args.profile:  # collapsed stacks of the burst, for flamegraph tools or grep
-            subprocess.Popen(
-                [
-                    shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
-                    "record",
-                    "--subprocesses",
-                    "--pid",
-                    str(daemon.pid),
-                    "--duration",
-                    "8",
-                    "--rate",
-                    "200",
-                    "--format",
-                    "raw",
-                    "-o",
-                    args.profile,
-                ],
-                stdout=subprocess.DEVNULL,
-            )
-        conn = None
-        while conn is None:
-            try:
-                conn = await asyncpg.connect(pg_url)
-                await conn.fetchval("SELECT count(*) FROM deliveries")
-            except (asyncpg.UndefinedTableError, OSError):
-                conn = None
-                await asyncio.sleep(0.2)
-        share: CpuShare | None = None
-        while (seen := await sink_count(port)) < args.requests:
-            if daemon.poll() is not None:
-                raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
-            if share is None and seen > 0:
-                share = CpuShare(daemon_pids(daemon.pid, args.workers), seen)
-            await asyncio.sleep(0.05)
-        cpu = share.report(args.requests) if share is not None else "CPU per request: n/a"
-        await wait_recorded(conn, "burst-", args.requests)
-        recorded_at = time.time()
-        # When the last burst delivery was written (its transaction's time; commit follows).
-        last_recorded = (
-            await conn.fetchval(
-                "SELECT max(created_at) FROM deliveries WHERE request_id LIKE 'burst-%'"
-            )
-        ).timestamp()
-
-        # Steady rate: one request every 1/rate s, each carrying its send time.
-        interval = 1 / args.rate
-        n_steady = int(args.rate * args.seconds)
-        t0 = time.perf_counter()
-        for i in range(n_steady):
-            delay = t0 + i * interval - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await redis.lpush(
-                f"{prefix}:requests",
-                json.dumps(
-                    {
-                        "id": f"steady-{i}",
-                        "title": "Steady",
-                        "message": "steady-rate request",
-                        "metadata": {"sent_at": time.time()},
-                    }
-                ),
-            )
-        achieved = n_steady / (time.perf_counter() - t0)
-        while await sink_count(port) < args.requests + n_steady:
-            await asyncio.sleep(0.05)
-        await wait_recorded(conn, "steady-", n_steady)
-        rss = [peak_rss_mib(p) for p in daemon_pids(daemon.pid, args.workers)]
-        await conn.close()
-    finally:
-        if daemon is not None and daemon.poll() is None:
-            daemon.terminate()
-            daemon.wait(60)
-        sink.terminate()
-        sink.wait(60)
-        await redis.aclose()
-
-    records = [json.loads(line) for line in sink_out.read_text().splitlines()]
-    burst = [r["at"] for r in records if r["id"].startswith("burst-")]
-    steady = [(r["at"] - r["sent_at"]) * 1000 for r in records if r["id"].startswith("steady-")]
-    span = max(burst) - min(burst)
-    span_recorded = last_recorded - min(burst)
-    duplicates = len(burst) - len({r["id"] for r in records if r["id"].startswith("burst-")})
+    shown = f"--workers {args.workers}" if args.workers else "(default workers)"
     print(
-        f"burst: {args.requests:,} requests, first to last delivery {span:.2f}s = "
-        f"{args.requests / span:,.0f} requests/s; first delivery to last recorded in Postgres "
-        f"{span_recorded:.2f}s = {args.requests / span_recorded:,.0f}/s; start of the daemon to "
-        f"all recorded {recorded_at - started:.2f}s; {duplicates} duplicate deliveries"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; notifierd run {shown}; {load_average()}"
     )
-    print(
-        f"steady: {n_steady:,} requests at {achieved:,.0f}/s: enqueue-to-delivery p50 "
-        f"{statistics.median(steady):.1f} ms, p99 {percentile(steady, 0.99):.1f} ms, max {max(steady):.1f} ms"
+    run = await run_daemon(
+        requests=args.requests,
+        rate=args.rate,
+        seconds=args.seconds,
+        workers=args.workers,
+        profile=args.profile,
     )
-    print(cpu)
-    print(
-        f"daemon peak RSS: {max(rss):.0f} MiB"
-        + (f" (largest of {len(rss)} workers; {sum(rss):.0f} MiB together)" if len(rss) > 1 else "")
-    )
-    admin_cleanup = await asyncpg.connect(ADMIN)
-    await admin_cleanup.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    await admin_cleanup.close()
-    await admin.close()
-    redis2 = Redis.from_url(REDIS_URL)
-    keys = [k async for k in redis2.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await redis2.delete(*keys)
-    await redis2.aclose()
+    for line in run.lines():
+        print(line)
+    print(f"after: {load_average()}")
 
 
 if __name__ == "__main__":

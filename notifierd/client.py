@@ -18,11 +18,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from notifierd.defaults import DEFAULT_POSTGRES_URL, DEFAULT_QUEUE, DEFAULT_REDIS_URL
 from notifierd.redisio.keys import Keys
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEFAULT_QUEUE = "notifierd:requests"
 
 
 class InvalidRequest(ValueError):

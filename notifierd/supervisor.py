@@ -15,6 +15,7 @@ config broken on disk does not keep it down.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import signal
@@ -23,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 log = logging.getLogger("notifierd.supervisor")
@@ -33,6 +35,12 @@ MAX_PAUSE = 30.0  # seconds before restarting a worker that keeps dying
 # A worker failing this soon after the start failed to start (no Redis, no Postgres, port taken):
 # starting it again would not help, so the supervisor stops with its status.
 STARTUP_WINDOW = 10.0
+MAX_WORKERS = 64
+# Where cgroups are mounted: a CPU quota there (a container's, a systemd unit's CPUQuota=) caps
+# the workers worth running: a pod limited to 2 CPUs on a 64-core node has 2 cores' worth of
+# time, and 64 workers there would only share it, in 64 times the memory.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+OWN_CGROUPS = Path("/proc/self/cgroup")
 
 
 @dataclass
@@ -42,6 +50,59 @@ class Worker:
     process: subprocess.Popen[bytes] | None = None
     pause: float = 0.5  # before the next restart; doubles while it keeps dying young
     started_at: float = field(default=0.0)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. `taskset`, `--cpuset-cpus`),
+    fewer if a CPU quota allows less time than that: the default of ``--workers``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    if quota is not None:
+        cores = min(cores, max(1, math.ceil(quota)))
+    return max(1, min(cores, MAX_WORKERS))
+
+
+def cpu_quota() -> float | None:
+    """CPUs' worth of time this process's cgroup quota allows (1.5: one and a half), or None
+    (no quota)."""
+    try:
+        cgroups = OWN_CGROUPS.read_text()
+    except OSError:
+        return None
+    for files in _quota_files(CGROUP_ROOT, cgroups):
+        try:
+            words = [word for name in files for word in name.read_text().split()]
+        except OSError:
+            continue
+        if len(words) != 2 or words[0] in ("max", "-1"):  # v2 "max 100000"; v1 "-1" and a period
+            return None
+        try:
+            quota, period = int(words[0]), int(words[1])
+        except ValueError:
+            return None
+        return quota / period if quota > 0 and period > 0 else None
+    return None
+
+
+def _quota_files(root: Path, cgroups: str) -> list[tuple[Path, ...]]:
+    """The files that may hold the quota, most specific first: this process's own cgroup (v2:
+    ``cpu.max``; v1: the cpu controller's quota and period), then the mount's root, which is
+    the container's own cgroup when the container has a cgroup namespace or its own mount."""
+    found: list[tuple[Path, ...]] = []
+    for line in cgroups.splitlines():
+        _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "-", "")
+        own = path.strip().lstrip("/")
+        if controllers == "":  # the unified (v2) hierarchy
+            found += [(root / own / "cpu.max",), (root / "cpu.max",)]
+        elif "cpu" in controllers.split(","):
+            found += [
+                (base / "cpu.cfs_quota_us", base / "cpu.cfs_period_us")
+                for base in (root / "cpu" / own, root / "cpu")
+            ]
+    return list(dict.fromkeys(found))  # own == "": the same files twice
 
 
 def stop_with_supervisor() -> None:

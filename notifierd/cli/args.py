@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from notifierd.client import DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL
 from notifierd.config.values import DURATION_PATTERN, parse_duration
+from notifierd.defaults import DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL
 from notifierd.errors import mask_url
 
 # How far back `history` and `metrics` may look: far beyond any retention period, and far from

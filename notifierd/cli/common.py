@@ -9,13 +9,15 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from notifierd.cli.report import line, shown_path
-from notifierd.config.model import Snapshot
 from notifierd.config.problems import Problem
+
+if TYPE_CHECKING:  # the model imports the request schema; `run`'s supervisor needs neither
+    from notifierd.config.model import Snapshot
 
 CONFIG_OPTION_HELP = "Config repository directory [default: $NOTIFIERD_CONFIG or ./config]."
 

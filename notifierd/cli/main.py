@@ -96,7 +96,7 @@ def _lost_service(exc: BaseException) -> str | None:
     """One line for Redis or Postgres lost in the middle of a command (exit 1), else None.
 
     Only modules a command imported can have raised their errors: nothing is imported here."""
-    from notifierd.client import DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL
+    from notifierd.defaults import DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL
 
     redis = sys.modules.get("redis.exceptions")
     if redis is not None and isinstance(exc, redis.ConnectionError | redis.TimeoutError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -15,10 +16,16 @@ from notifierd.cli.args import BoundedNumber, seconds_option_type
 from notifierd.cli.common import config_option, print_problems, require_config_dir
 from notifierd.cli.report import shown_path
 from notifierd.cli.services import default_queue, postgres_url, redis_url, run_async
+from notifierd.supervisor import MAX_WORKERS, usable_cores
 
 if TYPE_CHECKING:
     from notifierd.config.problems import Problem
     from notifierd.options import Options
+
+# What `notifierd run` imports before it knows whether it is one daemon or the supervisor of
+# several stays small (the standard library, click, the CLI's helpers): the supervisor keeps
+# only that resident, each check needing more runs in a forked child (forked.py), and a daemon
+# imports the rest once it is one.
 
 
 @click.command()
@@ -104,14 +111,15 @@ if TYPE_CHECKING:
 @click.option("--no-watch", is_flag=True, help="Reload only on SIGHUP, not when files change.")
 @click.option(
     "--workers",
-    type=click.IntRange(1, 64),
+    type=click.IntRange(1, MAX_WORKERS),
     envvar="NOTIFIERD_WORKERS",
-    default=1,
-    show_default="$NOTIFIERD_WORKERS or 1",
-    help="Daemon processes to run (one per core); they share the queue like replicas.",
+    default=usable_cores,
+    show_default="$NOTIFIERD_WORKERS or one per usable core",
+    help="Daemon processes to run; they share the queue like replicas. More than one runs them "
+    "under a small supervisor; 1 runs the daemon alone in this process.",
 )
 # Set by the supervisor on the workers it starts (notifierd/supervisor.py), not by people.
-@click.option("--worker-slot", type=click.IntRange(0, 63), hidden=True)
+@click.option("--worker-slot", type=click.IntRange(0, MAX_WORKERS - 1), hidden=True)
 @click.option("--worker-owner", hidden=True)
 @click.option("--last-good-config", type=click.Path(file_okay=False), hidden=True)
 @click.option(
@@ -146,18 +154,28 @@ def run(
     """Run the daemon (Redis from $REDIS_URL, Postgres from $POSTGRES_URL)."""
     from notifierd import logs
     from notifierd.config.problems import ConfigInvalid
-    from notifierd.daemon import Daemon, Options
-    from notifierd.options import WorkerSlot
+    from notifierd.options import Options, WorkerSlot
 
     # A reload asked for while still starting must not kill the process (SIGHUP's default);
     # the daemon installs its handler once it runs, and the config it loads is the newest.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     logs.setup(log_level, log_format)
+    require_config_dir(config_dir)
+    last_good = Path(last_good_config) if last_good_config else None
+    check = functools.partial(
+        _checked_start, config_dir, last_good, http, insecure_no_auth, private_metrics
+    )
+    if workers > 1:
+        from notifierd.forked import in_child
+
+        checked_redis_url, checked_postgres_url = in_child(check)
+    else:
+        checked_redis_url, checked_postgres_url = check()
     options = Options(
         config_dir=Path(config_dir),
-        redis_url=redis_url(),
-        postgres_url=postgres_url(),
+        redis_url=checked_redis_url,
+        postgres_url=checked_postgres_url,
         queue=queue,
         key_prefix=key_prefix,
         heartbeat_ttl=heartbeat_ttl,
@@ -177,7 +195,7 @@ def run(
             if worker_slot is not None and worker_owner
             else None
         ),
-        last_good_config=Path(last_good_config) if last_good_config else None,
+        last_good_config=last_good,
     )
 
     if options.worker_slot is not None:
@@ -185,34 +203,15 @@ def run(
 
         stop_with_supervisor()
 
+    if workers > 1:
+        _supervise(options, workers, log_level, log_format)
+    from notifierd.daemon import Daemon  # a daemon's: the supervisor never gets here
+
     async def main() -> None:
         daemon = Daemon(options)
         daemon.install_signal_handlers()
         await daemon.run()
 
-    if http:
-        from notifierd.daemon import config_principals
-        from notifierd.http import check_listener
-        from notifierd.http.exposure import ListenerRefused
-        from notifierd.principals import CredentialError
-        from notifierd.secrets import SecretsError
-
-        # Here, before any worker is started: a refused listener must not start anything.
-        try:
-            check_listener(
-                http,
-                principals=config_principals(Path(config_dir), options.last_good_config),
-                insecure_no_auth=insecure_no_auth,
-                private_metrics=private_metrics,
-            )
-        except (ListenerRefused, CredentialError, SecretsError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--http") from None
-    require_config_dir(config_dir)
-    if workers > 1:
-        _supervise(options, workers, log_level, log_format)
     try:
         run_async(main(), fast_loop=True)
     except ConfigInvalid as exc:
@@ -226,14 +225,52 @@ def run(
         pass
 
 
-def _supervise(options: Options, workers: int, log_level: str, log_format: str | None) -> NoReturn:
-    """Start ``workers`` daemon processes and supervise them (notifierd/supervisor.py)."""
-    from notifierd.lastgood import LastGoodConfig
-    from notifierd.supervisor import supervise
+def _checked_start(
+    config_dir: str,
+    last_good: Path | None,
+    http: str | None,
+    insecure_no_auth: bool,
+    private_metrics: bool,
+) -> tuple[str, str]:
+    """The service URLs, checked (a malformed one is a usage error); and the listener's
+    credentials, before any worker is started: a refused listener must not start anything."""
+    checked = redis_url(), postgres_url()
+    if http:
+        from notifierd.daemon import config_principals
+        from notifierd.http import check_listener
+        from notifierd.http.exposure import ListenerRefused
+        from notifierd.principals import CredentialError
+        from notifierd.secrets import SecretsError
+
+        try:
+            check_listener(
+                http,
+                principals=config_principals(Path(config_dir), last_good),
+                insecure_no_auth=insecure_no_auth,
+                private_metrics=private_metrics,
+            )
+        except (ListenerRefused, CredentialError, SecretsError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--http") from None
+    return checked
+
+
+def _config_errors(root: Path) -> list[Problem]:
     from notifierd.validation import validate_repository
 
+    return validate_repository(root, with_git=False).errors
+
+
+def _supervise(options: Options, workers: int, log_level: str, log_format: str | None) -> NoReturn:
+    """Start ``workers`` daemon processes and supervise them (notifierd/supervisor.py)."""
+    from notifierd.forked import in_child
+    from notifierd.lastgood import LastGoodConfig
+    from notifierd.supervisor import supervise
+
     def validate(root: Path) -> list[Problem]:
-        return validate_repository(root, with_git=False).errors
+        return in_child(functools.partial(_config_errors, root))
 
     # A token of this supervisor's: the workers it starts in a slot, and only they, claim the
     # slot's consumer id (intake/claim.py).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from notifierd.cli.args import checked_postgres_url, checked_redis_url
-from notifierd.client import DEFAULT_QUEUE
+from notifierd.defaults import DEFAULT_QUEUE
 
 if TYPE_CHECKING:
     from notifierd.store.db import Store
@@ -37,6 +36,8 @@ def run_async(coro: Awaitable[T], *, fast_loop: bool = False) -> T:
 
     ``fast_loop``: use uvloop where it is installed (the daemon: about a third more requests/s).
     """
+    import asyncio  # here: `run`'s supervisor imports this module, and needs no event loop
+
     from notifierd.errors import InvalidServiceUrl, ServiceUnavailable
 
     try:

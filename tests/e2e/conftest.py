@@ -37,7 +37,9 @@ def write_sink_config(root: Path) -> Path:
 
 class DaemonProcess:
     """``python -m notifierd run`` with its own queue and key prefix; logs go to a file;
-    ``watch``: reload when the config files change (off: tests reload when they mean to)."""
+    ``watch``: reload when the config files change (off: tests reload when they mean to).
+    One process (``--workers 1``), which the tests kill and signal, unless ``extra`` asks for
+    more workers (the last ``--workers`` given counts)."""
 
     def __init__(
         self,
@@ -66,6 +68,8 @@ class DaemonProcess:
             "--log-format",
             "json",
             *([] if watch else ["--no-watch"]),
+            "--workers",
+            "1",
             *extra,
         ]
         self.env = {

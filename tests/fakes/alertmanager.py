@@ -1,4 +1,5 @@
-"""The real Alertmanager (Debian's prometheus-alertmanager), alone (no cluster), for e2e tests.
+"""The real Alertmanager (Debian's prometheus-alertmanager), alone (no cluster), for e2e tests
+and bench/peer.py.
 
 `.ci/run` installs it (scripts/ensure-alertmanager): a test run without it fails rather than
 passing with the integration unchecked.
@@ -15,9 +16,14 @@ import pytest
 from tests.fakes import unused_port
 
 
+def find_binary() -> str | None:
+    """Alertmanager's path, or None when it is not installed."""
+    return shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+
 def binary() -> str:
     """Alertmanager's path; fails the test when it is not installed."""
-    found = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    found = find_binary()
     if found is None:
         pytest.fail("Alertmanager is not installed (scripts/ensure-alertmanager installs it)")
     return found

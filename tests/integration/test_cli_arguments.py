@@ -278,7 +278,8 @@ def _env(postgres_url: str, redis_url: str) -> dict[str, str | None]:
         "NOTIFIERD_CONFIG": str(CONFIG),
         "NOTIFIERD_QUEUE": "test:cli-arguments:requests",
         "NOTIFIERD_DEBUG": "",
-        "NOTIFIERD_WORKERS": None,
+        # One process, whatever the machine's cores (the default): see LIMITED.
+        "NOTIFIERD_WORKERS": "1",
     }
 
 

@@ -20,7 +20,9 @@ LEAVES = frozenset(
     {
         "notifierd",
         "request",
+        "defaults",
         "errors",
+        "forked",
         "jsonenc",
         "logs",
         "metrics",
