@@ -18,6 +18,7 @@ from notifierd.routing.recipients import (
     expand_people,
     resolve,
 )
+from notifierd.routing.silences import NO_SILENCES, Silence, Silences
 from notifierd.routing.suppression import Window, window
 
 Check = Callable[[Request], bool]
@@ -44,13 +45,16 @@ class RoutingDecision:
     routes: tuple[str, ...]  # matched route names, in order
     deliveries: tuple[PlannedDelivery, ...]  # one per distinct (channel, recipient), first wins
     escalation: str | None  # the request's policy, else the first matched route's that has one
-    suppressed_by: str | None  # the suppression window in force, if any
+    # The suppression window in force, if any; a run-time silence reads ``silence:<id>``.
+    suppressed_by: str | None
     unknown_channels: tuple[str, ...]  # request-named channels the snapshot lacks
     # Why the request's own recipients may not be sent to; when any, it has no deliveries and
     # is rejected whole, never rerouted.
     refused: tuple[str, ...] = ()
     # Not failures, but worth saying: each is also the note of every delivery.
     warnings: tuple[str, ...] = ()
+    # The run-time silence in force (its id, who, until when, why), when one suppressed it.
+    silenced_by: Silence | None = None
 
 
 def unfit_recipient_warning(recipient: str, channels: tuple[str, ...]) -> str:
@@ -382,8 +386,11 @@ class Router:
         self._active = (now, valid_until, active)
         return active
 
-    def route(self, request: Request, now: datetime) -> RoutingDecision:
-        """Decide where ``request`` goes at ``now``; pure apart from caches."""
+    def route(
+        self, request: Request, now: datetime, silences: Silences = NO_SILENCES
+    ) -> RoutingDecision:
+        """Decide where ``request`` goes at ``now``; pure apart from caches. ``silences``: the
+        run-time ones (Active.silences), honoured after the config's suppression windows."""
         matched = self._match(request)
         unknown: tuple[str, ...] = ()
         unresolved: tuple[str, ...] = ()
@@ -450,15 +457,17 @@ class Router:
         if escalation is None:
             escalation = next((c.route.escalation for c in matched if c.route.escalation), None)
         suppressed = self.suppression(request, now)
+        silenced = silences.match(request, now) if suppressed is None and silences else None
         return RoutingDecision(
             request_id=request.id,
             routes=tuple(c.route.name for c in matched),
             deliveries=tuple(deliveries),
             escalation=escalation,
-            suppressed_by=suppressed.name if suppressed else None,
+            suppressed_by=(suppressed.name if suppressed else silenced.name if silenced else None),
             unknown_channels=unknown,
             refused=refused,
             warnings=warnings,
+            silenced_by=silenced,
         )
 
     def _requested(
