@@ -142,6 +142,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "ratelimit": ("notifierd.cli.ratelimit", "ratelimit"),
     "oncall": ("notifierd.cli.oncall", "oncall"),
     "heartbeats": ("notifierd.cli.heartbeats", "heartbeats"),
+    "silence": ("notifierd.cli.runtime", "silence"),
+    "override": ("notifierd.cli.runtime", "override"),
 }
 
 

@@ -22,6 +22,8 @@ from notifierd.store.runtime import RuntimeStore
 
 MAX_REASON = 500
 MAX_MATCHERS = 20
+# Beyond the longest bound the config allows (366d), checked before date arithmetic overflows.
+_LONGEST = 400 * 86400.0
 
 
 class NotGranted(ValueError):
@@ -60,6 +62,8 @@ def end_of(now: datetime, until: datetime | None, duration: str | None, what: st
             seconds = parse_duration(duration)
         except ValueError as exc:
             raise NotGranted(f"duration: {exc}") from None
+        if not seconds <= _LONGEST:  # also NaN and infinity: far past any bound
+            raise NotGranted(f"duration {duration!r} is far longer than any bound allows")
         return now + timedelta(seconds=seconds)
     assert until is not None
     return until
