@@ -3,6 +3,7 @@ and the same as an iCalendar file."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import IO
@@ -63,14 +64,14 @@ def oncall(
       notifierd oncall --person alice          # alice's shifts in the next 28 days
       notifierd oncall primary --ics primary.ics
 
-    The run-time overrides in Postgres ($POSTGRES_URL, those not ended) apply when it answers;
-    a note on stderr says when it did not. --no-runtime: the repository's schedules alone.
+    The run-time overrides in Postgres (those not ended) apply when $POSTGRES_URL is set and
+    answers; a note on stderr says when it did not. --no-runtime: the schedules alone.
     """
     now = at or datetime.now(UTC)
     span = _parse_ahead(ahead)
     snapshot = common.load_or_exit(config_dir)
     runtime = read_runtime(datetime.now(UTC), with_runtime)
-    if not runtime.read and with_runtime:
+    if not runtime.read and with_runtime and os.environ.get("POSTGRES_URL"):
         click.echo(f"note: run-time overrides {runtime.note}", err=True)
     snapshot = replace(
         snapshot, schedules=with_overrides(snapshot.schedules, runtime.runtime.overrides)

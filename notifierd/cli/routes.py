@@ -81,8 +81,8 @@ def test(
     tags=deploy,web (comma-separated; also channels and recipients), label.env=prod (any other
     name is a label too), context.version=v2. The title defaults to "test".
 
-    The run-time silences and schedule overrides in Postgres ($POSTGRES_URL) apply too when it
-    answers (the output says whether they were read); --no-runtime leaves them out.
+    The run-time silences and schedule overrides in Postgres apply too when $POSTGRES_URL is
+    set and answers (the output says whether they were read); --no-runtime leaves them out.
 
     \b
     Examples:

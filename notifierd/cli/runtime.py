@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -293,8 +294,8 @@ RUNTIME_OPTION = click.option(
     "with_runtime",
     default=True,
     show_default=True,
-    help="Lay the run-time silences and overrides in Postgres ($POSTGRES_URL) over the config "
-    "when it answers; --no-runtime: the repository's config alone.",
+    help="Lay the run-time silences and overrides in Postgres over the config when "
+    "$POSTGRES_URL is set and answers; --no-runtime: the repository's config alone.",
 )
 # How long a preview waits for Postgres before it answers from the config alone.
 READ_TIMEOUT = 3.0
@@ -311,8 +312,9 @@ class RuntimeRead:
 
 
 def read_runtime(now: datetime, wanted: bool = True) -> RuntimeRead:
-    """The silences and overrides not ended at ``now``, read from Postgres when it answers;
-    otherwise none, and the note says so (never a failure: the config alone still answers)."""
+    """The silences and overrides not ended at ``now``, read from the Postgres $POSTGRES_URL
+    names when it is set and answers; otherwise none, and the note says so (never a failure:
+    the config alone still answers)."""
     from notifierd.active import NO_RUNTIME
 
     if not wanted:
@@ -320,6 +322,9 @@ def read_runtime(now: datetime, wanted: bool = True) -> RuntimeRead:
     from notifierd.cli.args import checked_postgres_url
     from notifierd.errors import mask_url
 
+    if not os.environ.get("POSTGRES_URL"):
+        # Not the local default: a CI job checking a pull request has no daemon's database.
+        return RuntimeRead(NO_RUNTIME, "not read: $POSTGRES_URL is not set", False)
     try:
         url = checked_postgres_url()
     except click.UsageError as exc:
