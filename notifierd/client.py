@@ -361,7 +361,7 @@ class ApiClient:
     # -- run-time silences and overrides ---------------------------------------------------------
 
     async def silences(self, *, recent: bool = False, limit: int | None = None) -> list[Any]:
-        """The run-time silences in force (``recent``: those ended in the last week too)."""
+        """The run-time silences not ended (``recent``: those ended in the last week too)."""
         query = {
             "state": "recent" if recent else None,
             "limit": str(limit) if limit is not None else None,

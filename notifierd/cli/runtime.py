@@ -132,10 +132,12 @@ def silence_add(
 @click.option("--limit", type=LIMIT, default=100, show_default=True)
 @TABLE_FORMAT
 def silence_list(recent: bool, limit: int, fmt: str) -> None:
-    """The run-time silences in force (or recent ones too), newest first."""
+    """The run-time silences not ended (or recent ones too), newest first."""
     now = _now()
-    rows = _reading(lambda s: s.recent_silences(now, limit))
-    rows = [r for r in rows if recent or r.in_force(now)]
+    if recent:
+        rows = _reading(lambda s: s.recent_silences(now, limit))
+    else:
+        rows = _reading(lambda s: s.active_silences(now, limit))
     _show_silences(rows, fmt, f"run-time silences ({len(rows)})")
 
 
@@ -246,8 +248,10 @@ def override_add(
 def override_list(schedule: str | None, recent: bool, limit: int, fmt: str) -> None:
     """The run-time overrides not ended (or recent ones too), newest first."""
     now = _now()
-    rows = _reading(lambda s: s.recent_overrides(now, schedule, limit))
-    rows = [r for r in rows if recent or (r.removed_at is None and r.ends_at > now)]
+    if recent:
+        rows = _reading(lambda s: s.recent_overrides(now, schedule, limit))
+    else:
+        rows = _reading(lambda s: s.active_overrides(now, schedule, limit))
     _show_overrides(rows, fmt, f"run-time overrides ({len(rows)})")
 
 

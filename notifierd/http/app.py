@@ -820,7 +820,7 @@ async def openapi_document(request: web.Request) -> web.Response:
 
 # -- run-time silences and overrides (notifierd/runtime/) ----------------------------------------
 
-# A listing shows the ones in force, or (state=recent) those ended within the last week too.
+# A listing shows the ones not ended, or (state=recent) those ended within the last week too.
 _RUNTIME_STATES = ("active", "recent")
 
 
@@ -885,7 +885,8 @@ async def _runtime_change(request: web.Request, change: Awaitable[T]) -> T | web
 
 
 async def list_silences(request: web.Request) -> web.Response:
-    """Run-time silences newest first: those in force, or ``state=recent``."""
+    """Run-time silences newest first: those not ended, or (``state=recent``) those ended in
+    the last week too."""
     try:
         recent = _runtime_state(request)
         limit = _page_limit(request)
@@ -893,11 +894,14 @@ async def list_silences(request: web.Request) -> web.Response:
         return error(400, str(exc))
     runtime = request.app[BACKEND].runtime()
     now = runtime.clock()
-    found = await _store_read(runtime.store.recent_silences(now, limit))
+    found = await _store_read(
+        runtime.store.recent_silences(now, limit)
+        if recent
+        else runtime.store.active_silences(now, limit)
+    )
     if isinstance(found, web.Response):
         return found
-    rows = [silence_json(row, now) for row in found]
-    return answer({"silences": [r for r in rows if recent or r["active"]]})
+    return answer({"silences": [silence_json(row, now) for row in found]})
 
 
 async def add_silence(request: web.Request) -> web.Response:
@@ -955,11 +959,14 @@ async def list_overrides(request: web.Request) -> web.Response:
         return error(400, str(exc))
     runtime = request.app[BACKEND].runtime()
     now = runtime.clock()
-    found = await _store_read(runtime.store.recent_overrides(now, schedule, limit))
+    found = await _store_read(
+        runtime.store.recent_overrides(now, schedule, limit)
+        if recent
+        else runtime.store.active_overrides(now, schedule, limit)
+    )
     if isinstance(found, web.Response):
         return found
-    rows = [override_json(row, now) for row in found]
-    return answer({"overrides": [r for r in rows if recent or r["active"]]})
+    return answer({"overrides": [override_json(row, now) for row in found]})
 
 
 async def add_override(request: web.Request) -> web.Response:

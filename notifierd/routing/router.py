@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from operator import attrgetter
 
-from notifierd.config.matchers import REQUEST_FIELDS, Matcher
+from notifierd.config.matchers import Matcher
 from notifierd.config.model import CHANNEL_TYPES, Channel, Person, Route, Snapshot, Suppression
 from notifierd.config.recipients import unfit_recipients
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.allowed import AllowedRecipients
+from notifierd.routing.checks import Check
+from notifierd.routing.checks import check as _check
+from notifierd.routing.checks import getter as _getter
 from notifierd.routing.recipients import (
     ScheduleTargets,
     depends_on_request,
@@ -21,7 +23,6 @@ from notifierd.routing.recipients import (
 from notifierd.routing.silences import NO_SILENCES, Silence, Silences
 from notifierd.routing.suppression import Window, window
 
-Check = Callable[[Request], bool]
 _MEMO_SIZE = 8192
 
 
@@ -144,31 +145,6 @@ class _CompiledRoute:
                 PlannedDelivery(ch, rcpt, route.template, template_from, route.name)
                 for ch, rcpt in resolve(channels, recipients, declined, schedules)
             )
-
-
-def _getter(name: str) -> Callable[[Request], str]:
-    """The value a matcher named ``name`` sees (same as ``Request.lookup``, minus dispatch)."""
-    if name == "template":
-        return lambda r: str(r.template) if r.template else ""
-    if name in REQUEST_FIELDS:
-        get = attrgetter(name)
-        return lambda r: get(r) or ""
-    return lambda r: r.labels.get(name, "")
-
-
-def _check(m: Matcher) -> Check:
-    if m.name == "tags":
-        return m.matches
-    get, value = _getter(m.name), m.value
-    if m.op == "=":
-        return lambda r: get(r) == value
-    if m.op == "!=":
-        return lambda r: get(r) != value
-    assert m.regex is not None
-    fullmatch = m.regex.fullmatch
-    if m.op == "=~":
-        return lambda r: fullmatch(get(r)) is not None
-    return lambda r: fullmatch(get(r)) is None
 
 
 _META = frozenset(".^$*+?{}[]()|\\")

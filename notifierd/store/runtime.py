@@ -44,9 +44,11 @@ class RuntimeStore:
         row = await self.pool.fetchrow(q("get_silence"), silence_id)
         return from_rows(SilenceRow, [row])[0] if row is not None else None
 
-    async def active_silences(self, now: datetime) -> list[SilenceRow]:
-        """Those not ended at ``now`` (some may start later)."""
-        return from_rows(SilenceRow, await self.pool.fetch(q("active_silences"), now))
+    async def active_silences(self, now: datetime, limit: int | None = None) -> list[SilenceRow]:
+        """Those not ended at ``now`` (some may start later), oldest first; with ``limit``,
+        the newest ``limit`` of them, newest first (a listing)."""
+        rows = from_rows(SilenceRow, await self.pool.fetch(q("active_silences"), now))
+        return rows if limit is None else rows[::-1][:limit]
 
     async def recent_silences(
         self, now: datetime, limit: int = 100, recent: timedelta = RECENT
@@ -78,8 +80,15 @@ class RuntimeStore:
         row = await self.pool.fetchrow(q("get_override"), override_id)
         return from_rows(OverrideRow, [row])[0] if row is not None else None
 
-    async def active_overrides(self, now: datetime) -> list[OverrideRow]:
-        return from_rows(OverrideRow, await self.pool.fetch(q("active_overrides"), now))
+    async def active_overrides(
+        self, now: datetime, schedule: str | None = None, limit: int | None = None
+    ) -> list[OverrideRow]:
+        """Those not ended at ``now`` (some may start later), oldest first; with ``limit``,
+        the newest ``limit`` of them (of ``schedule`` only, when given), newest first."""
+        rows = from_rows(OverrideRow, await self.pool.fetch(q("active_overrides"), now))
+        if schedule is not None:
+            rows = [row for row in rows if row.schedule == schedule]
+        return rows if limit is None else rows[::-1][:limit]
 
     async def recent_overrides(
         self,

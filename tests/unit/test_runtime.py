@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from notifierd.active import Active
 from notifierd.config.matchers import parse_matcher
@@ -48,6 +50,49 @@ def test_every_matcher_must_match_and_the_oldest_silence_answers() -> None:
     assert found is not None and found.name == "silence:1"
     found = silences.match(request(service="db", env="dev"), NOW)
     assert found is not None and found.id == 2
+
+
+MATCHERS = [
+    'service="db"',
+    'service="web"',
+    'service!="db"',
+    'env="prod"',
+    'env=~"prod|staging"',
+    'env!~"dev.*"',
+    'tags="deploy"',
+    'severity="critical"',
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    chosen=st.lists(st.lists(st.sampled_from(MATCHERS), min_size=1, max_size=3), max_size=8),
+    spans=st.lists(st.integers(-2, 2), min_size=8, max_size=8),
+    service=st.sampled_from(["db", "web", ""]),
+    env=st.sampled_from(["prod", "staging", "dev1", ""]),
+    severity=st.sampled_from(["critical", "info", None]),
+    tags=st.lists(st.sampled_from(["deploy", "ci"]), max_size=2),
+)
+def test_the_index_answers_as_checking_every_silence_in_order(
+    chosen: list[list[str]],
+    spans: list[int],
+    service: str,
+    env: str,
+    severity: str | None,
+    tags: list[str],
+) -> None:
+    held = tuple(
+        silence(i + 1, *texts, start=NOW + spans[i] * HOUR, end=NOW + (spans[i] + 2) * HOUR)
+        for i, texts in enumerate(chosen)
+    )
+    data: dict[str, object] = {"title": "t", "labels": {"service": service, "env": env}}
+    if severity:
+        data["severity"] = severity
+    if tags:
+        data["tags"] = tags
+    req = Request.from_dict(data)
+    naive = next((s for s in held if s.starts_at <= NOW < s.ends_at and s.matches(req)), None)
+    assert Silences(held).match(req, NOW) == naive
 
 
 def test_the_router_names_a_run_time_silence_after_the_configs_windows(tmp_path: Path) -> None:
