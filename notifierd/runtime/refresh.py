@@ -79,8 +79,10 @@ class RuntimeRefresher:
         overrides = await self.store.active_overrides(now)
         if self._seen == (silences, overrides):
             return False
-        self._seen = (silences, overrides)
+        first, self._seen = self._seen is None, (silences, overrides)
         self.holder.set_runtime(runtime_of(silences, overrides))
+        if first and not silences and not overrides:
+            return True  # nothing to say at a start without any
         log.info(
             "run-time silences and overrides: %d silence(s), %d override(s) not ended",
             len(silences),
