@@ -184,10 +184,18 @@ class RuntimeChanges:
         if person not in snapshot.people:
             raise NotGranted(f"no person {person!r} in people: of routes.yaml")
         text = check_reason(reason)
+        bound = snapshot.settings.max_override
         # Paging that happened cannot change: an override starts now at the earliest.
         start = max(starts_at or now, now)
+        # Its end is bounded, so its start is too (and stays far from the calendar's end).
+        if bound > 0 and start - now >= timedelta(seconds=bound):
+            raise NotGranted(
+                f"a run-time override must end within {format_duration(bound)} "
+                "(settings.runtime.max_override in routes.yaml), so it cannot start at "
+                f"{start.isoformat()}"
+            )
         end = end_of(start, until, duration, "override")
-        check_bound(now, end, snapshot.settings.max_override, "override", "max_override")
+        check_bound(now, end, bound, "override", "max_override")
         if end <= start:
             raise NotGranted("the override must end after it starts")
         row = await self.store.add_override(sid, person, start, end, text, actor.id)

@@ -4,6 +4,7 @@ the config's bound on them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,14 @@ from notifierd.config.matchers import parse_matcher
 from notifierd.config.model import Layer, Override, Schedule
 from notifierd.request import Request
 from notifierd.routing.silences import Silence, Silences
-from notifierd.runtime.changes import NotGranted, check_bound, check_matchers, end_of
+from notifierd.runtime.changes import (
+    Actor,
+    NotGranted,
+    RuntimeChanges,
+    check_bound,
+    check_matchers,
+    end_of,
+)
 from notifierd.schedules.oncall import describe, on_call
 from notifierd.schedules.runtime import RuntimeOverride, with_overrides
 from tests.unit.config_repo import MINIMAL_ROUTES, findings, validate
@@ -200,3 +208,24 @@ def test_settings_runtime_defaults_bounds_and_nonsense(tmp_path: Path) -> None:
     found = findings(tmp_path / "bad", {"routes.yaml": bad})
     assert any("routes.yaml:2:" in f and "longer than 366d" in f for f in found), found
     assert any("routes.yaml:2:" in f and "max_override" in f for f in found), found
+
+
+async def test_an_override_may_not_start_beyond_its_bound(tmp_path: Path) -> None:
+    result = validate(
+        tmp_path,
+        {"routes.yaml": MINIMAL_ROUTES + "people:\n  bob: {contacts: [{email: b@c.de}]}\n"},
+    )
+    assert result.snapshot is not None
+    schedules = {"primary": layered()}
+    snapshot = replace(result.snapshot, schedules=schedules)
+    changes = RuntimeChanges(None, None, lambda: NOW)  # type: ignore[arg-type]
+    with pytest.raises(NotGranted, match="cannot start at 9999"):
+        await changes.add_override(
+            snapshot,
+            Actor("person:alice", "http"),
+            "primary",
+            "bob",
+            "far",
+            starts_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+            duration="2h",
+        )
