@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from notifierd import metrics
 from notifierd.active import ConfigHolder, Runtime
 from notifierd.config.matchers import MatcherError, parse_matcher
 from notifierd.reconnect import Outage
@@ -81,6 +82,8 @@ class RuntimeRefresher:
             return False
         first, self._seen = self._seen is None, (silences, overrides)
         self.holder.set_runtime(runtime_of(silences, overrides))
+        metrics.RUNTIME_SILENCES.set(len(silences))
+        metrics.RUNTIME_OVERRIDES.set(len(overrides))
         if first and not silences and not overrides:
             return True  # nothing to say at a start without any
         log.info(

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from click.testing import CliRunner, Result
 
+from notifierd import metrics
 from notifierd.cli.main import _register, cli
 from tests.fakes.clock import SkippingClock
 from tests.fakes.slack_api import FakeSlackAPI
@@ -150,6 +151,7 @@ async def test_a_silence_silences_what_it_matches_until_it_ends_by_itself(
     assert "deploying the api" in silenced["deliveries"][0]["note"]
     assert (await delivered(running, "web"))["status"] == "delivered"
 
+    assert metrics.REGISTRY.get_sample_value("notifierd_runtime_silences") == 1
     listed = await call(running, "GET", "/api/v1/silences", VICTOR)  # view may read them
     assert [s["id"] for s in listed[1]["silences"]] == [silence["id"]]
 
@@ -157,6 +159,7 @@ async def test_a_silence_silences_what_it_matches_until_it_ends_by_itself(
     running.clock.skip(3601)  # past its end: the router compares times, no refresh needed
     assert (await delivered(running, "api"))["status"] == "delivered"
     await holding(running, silences_of, [])
+    assert metrics.REGISTRY.get_sample_value("notifierd_runtime_silences") == 0
     answer = await call(running, "GET", "/api/v1/silences", ALICE)
     assert answer == (200, {"silences": []})
 
