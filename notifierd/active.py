@@ -1,14 +1,16 @@
-"""The active config: one snapshot (with its router and templates) swapped whole on reload.
+"""The active config: one snapshot (with its router and templates) swapped whole on reload,
+with the run-time silences and schedule overrides (the one exception to "the repository
+decides") laid over it.
 
-Above config, routing and templates: it puts the three together for the stages.
+Above config, routing, schedules and templates: it puts them together for the stages.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from notifierd import metrics
 from notifierd.config.model import Snapshot
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.routing.router import Router
+from notifierd.routing.silences import NO_SILENCES, Silences
+from notifierd.schedules.runtime import RuntimeOverride, with_overrides
 from notifierd.status import ReloadOutcome
 from notifierd.templates.catalog import TemplateCatalog
 from notifierd.templates.compiled import CompiledTemplate
@@ -26,11 +30,15 @@ log = logging.getLogger("notifierd.config")
 
 @dataclass(frozen=True)
 class Active:
-    """Everything a request needs from one snapshot; a request keeps the one it started with."""
+    """Everything a request needs from one snapshot; a request keeps the one it started with.
+
+    ``snapshot``'s schedules include the run-time overrides in force when this value was made
+    (see :meth:`with_runtime`); its identity stays the config's."""
 
     snapshot: Snapshot
     router: Router
     catalog: TemplateCatalog
+    silences: Silences = NO_SILENCES  # run-time silences, checked after the config's windows
 
     @property
     def id(self) -> str:
@@ -42,6 +50,28 @@ class Active:
     ) -> Active:
         """``compiled``: the templates validation compiled, so requests need not compile them."""
         return cls(snapshot, Router(snapshot), TemplateCatalog(snapshot, compiled))
+
+    def with_runtime(self, silences: Silences, overrides: Iterable[RuntimeOverride]) -> Active:
+        """This config with run-time silences and overrides laid over it: the router and the
+        templates are shared, only the schedules (and the silences) differ."""
+        schedules = with_overrides(self.snapshot.schedules, overrides)
+        snapshot = self.snapshot
+        if schedules is not snapshot.schedules:
+            snapshot = replace(snapshot, schedules=schedules)
+        if snapshot is self.snapshot and not silences and not self.silences:
+            return self
+        return Active(snapshot, self.router, self.catalog, silences)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The run-time silences and overrides a daemon holds (read from Postgres)."""
+
+    silences: Silences = NO_SILENCES
+    overrides: tuple[RuntimeOverride, ...] = ()
+
+
+NO_RUNTIME = Runtime()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +87,9 @@ class ConfigHolder:
 
     def __init__(self, root: Path, active: Active, problems: Sequence[Problem] = ()) -> None:
         self.root = root
-        self.active = active
+        self.config = active  # the repository's alone
+        self.runtime = NO_RUNTIME
+        self.active = active  # the config with the run-time silences and overrides over it
         # Why the last reload was refused (empty after a good one): POST /-/reload answers them.
         self.last_problems: list[Problem] = list(problems)
         self.loaded_at = datetime.now(UTC)  # when the active config became active
@@ -118,12 +150,18 @@ class ConfigHolder:
             metrics.CONFIG_LAST_RELOAD_OK.set(1)
             self._reloaded(ReloadOutcome.UNCHANGED)
             return False
-        self.active = Active.of(result.snapshot, result.compiled)
+        self.config = Active.of(result.snapshot, result.compiled)
+        self.active = self.config.with_runtime(self.runtime.silences, self.runtime.overrides)
         self._publish(self.active)
         self.loaded_at = self._reloaded(ReloadOutcome.ACTIVATED)
         metrics.CONFIG_RELOADS.labels("success").inc()
         log.info("config reloaded: now %s", self.active.id, extra={"event": "config_reloaded"})
         return True
+
+    def set_runtime(self, runtime: Runtime) -> None:
+        """Lay ``runtime`` over the config (the daemon's refresher, when what it read changed)."""
+        self.runtime = runtime
+        self.active = self.config.with_runtime(runtime.silences, runtime.overrides)
 
     def _reloaded(self, outcome: ReloadOutcome) -> datetime:
         at = datetime.now(UTC)

@@ -355,6 +355,79 @@ class ApiClient:
         """A person's iCalendar feed, read with a feed token (not the bearer token)."""
         return await self._text(f"/api/v1/oncall/people/{_segment(person)}.ics", feed_token)
 
+    # -- run-time silences and overrides ---------------------------------------------------------
+
+    async def silences(self, *, recent: bool = False, limit: int | None = None) -> list[Any]:
+        """The run-time silences not ended (``recent``: those ended in the last week too)."""
+        query = {
+            "state": "recent" if recent else None,
+            "limit": str(limit) if limit is not None else None,
+        }
+        return list((await self._call("GET", "/api/v1/silences", query=query))["silences"])
+
+    async def silence(
+        self,
+        matchers: Sequence[str],
+        reason: str,
+        *,
+        until: datetime | None = None,
+        duration: str | None = None,
+    ) -> dict[str, Any]:
+        """Add a run-time silence (needs operate) ending at ``until`` or after ``duration``
+        (e.g. ``2h``), at most the config's settings.runtime.max_silence; the silence."""
+        body = {
+            "matchers": list(matchers),
+            "reason": reason,
+            "until": until.isoformat() if until else None,
+            "duration": duration,
+        }
+        return await self._call(
+            "POST", "/api/v1/silences", body={k: v for k, v in body.items() if v is not None}
+        )
+
+    async def expire_silence(self, silence_id: int) -> dict[str, Any]:
+        """End a run-time silence now (needs operate); the silence."""
+        return await self._call("POST", f"/api/v1/silences/{int(silence_id)}/expire")
+
+    async def overrides(
+        self, *, schedule: str | None = None, recent: bool = False, limit: int | None = None
+    ) -> list[Any]:
+        """The run-time schedule overrides not ended (``recent``: those of the last week too)."""
+        query = {
+            "schedule": schedule,
+            "state": "recent" if recent else None,
+            "limit": str(limit) if limit is not None else None,
+        }
+        return list((await self._call("GET", "/api/v1/overrides", query=query))["overrides"])
+
+    async def override(
+        self,
+        schedule: str,
+        person: str,
+        reason: str,
+        *,
+        start: datetime | None = None,
+        until: datetime | None = None,
+        duration: str | None = None,
+    ) -> dict[str, Any]:
+        """Put ``person`` on call for ``schedule`` from ``start`` (default now) until ``until``
+        or for ``duration`` (needs operate); the override."""
+        body = {
+            "schedule": schedule,
+            "person": person,
+            "reason": reason,
+            "from": start.isoformat() if start else None,
+            "until": until.isoformat() if until else None,
+            "duration": duration,
+        }
+        return await self._call(
+            "POST", "/api/v1/overrides", body={k: v for k, v in body.items() if v is not None}
+        )
+
+    async def remove_override(self, override_id: int) -> dict[str, Any]:
+        """End a run-time override now (needs operate); the override."""
+        return await self._call("POST", f"/api/v1/overrides/{int(override_id)}/remove")
+
     # -- transport -------------------------------------------------------------------------------
 
     async def _call(

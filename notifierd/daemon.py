@@ -34,6 +34,7 @@ from notifierd.principals import (
 )
 from notifierd.reconnect import Outage
 from notifierd.request import Request
+from notifierd.runtime.changes import RuntimeChanges
 from notifierd.secrets import Secrets, SecretsError
 from notifierd.services import Services, build
 from notifierd.status import AlertStatus
@@ -122,6 +123,12 @@ class Daemon:
                 private_metrics=opts.private_metrics,
             )
         self._services = s = await build(opts, self.clock, self.due_clock)
+        # The run-time silences and overrides apply from the first request on (the loop below
+        # tries again every second if Postgres does not answer now).
+        try:
+            await s.refresher.refresh()
+        except Exception as exc:
+            log.warning("reading run-time silences and overrides failed: %s", exc)
         # Recovers too: dead consumers' requests, and what our own id held when it last stopped
         # (a fixed --consumer-id), go back in line, each onto the queue it came from.
         recovered = await s.intake.start()
@@ -147,6 +154,7 @@ class Daemon:
             asyncio.create_task(s.digester.run(self.stopping), name="digester"),
             asyncio.create_task(self._maintenance_loop(), name="maintenance"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeats"),
+            asyncio.create_task(s.refresher.run(self.stopping), name="runtime"),
             asyncio.create_task(
                 retention.run(
                     s.store.pool,
@@ -454,6 +462,9 @@ class Daemon:
 
     def last_reload(self) -> LastReload | None:
         return self.services.holder.last_reload
+
+    def runtime(self) -> RuntimeChanges:
+        return self.services.runtime
 
     def missing_secrets(self) -> dict[str, list[str]]:
         # The senders expand ${NAME} from the process environment (channels/registry.py).

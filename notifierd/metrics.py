@@ -133,6 +133,18 @@ ONCALL_UNRESOLVED = Counter(
     ["schedule"],
     registry=REGISTRY,
 )
+RUNTIME_SILENCES = Gauge(
+    "notifierd_runtime_silences",
+    "Run-time silences not ended (added without a pull request; some may start later).",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",  # read from Postgres: the same for every worker
+)
+RUNTIME_OVERRIDES = Gauge(
+    "notifierd_runtime_overrides",
+    "Run-time schedule overrides not ended (added without a pull request).",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)
 ESCALATION_OVERDUE = Gauge(
     "notifierd_escalation_overdue_seconds",
     "How long the oldest escalation step that should have fired has waited (0: none): grows "

@@ -38,11 +38,14 @@ from notifierd.pipeline.retry import symmetric_jitter
 from notifierd.redisio.connect import connect_redis
 from notifierd.redisio.keys import Keys
 from notifierd.reloads import Reloads
+from notifierd.runtime.changes import RuntimeChanges
+from notifierd.runtime.refresh import RuntimeRefresher
 from notifierd.store.alerts import AlertStore
 from notifierd.store.audit import AuditLog
 from notifierd.store.db import Store
 from notifierd.store.due import DueClock, postgres_clock
 from notifierd.store.heartbeats import HeartbeatStore
+from notifierd.store.runtime import RuntimeStore
 
 Clock = Callable[[], datetime]
 
@@ -67,6 +70,8 @@ class Services:
     intake: Intake
     heartbeats: Heartbeats
     audit: AuditLog  # who did what: the alert actions, retries, sign-ins, silences, reloads
+    runtime: RuntimeChanges  # run-time silences and overrides: added, ended, audited
+    refresher: RuntimeRefresher  # lays them over the active config about once a second
 
     def active(self) -> Active:
         return self.holder.active
@@ -186,4 +191,6 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         intake=intake,
         heartbeats=heartbeats,
         audit=audit,
+        runtime=RuntimeChanges(RuntimeStore(store.pool), audit, clock),
+        refresher=RuntimeRefresher(RuntimeStore(store.pool), holder, clock),
     )

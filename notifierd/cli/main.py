@@ -143,6 +143,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "oncall": ("notifierd.cli.oncall", "oncall"),
     "heartbeats": ("notifierd.cli.heartbeats", "heartbeats"),
     "audit": ("notifierd.cli.audit", "audit"),
+    "silence": ("notifierd.cli.runtime", "silence"),
+    "override": ("notifierd.cli.runtime", "override"),
 }
 
 

@@ -3,6 +3,8 @@ and the same as an iCalendar file."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
@@ -10,6 +12,7 @@ import click
 
 from notifierd.cli import common
 from notifierd.cli.args import Moment
+from notifierd.cli.runtime import RUNTIME_OPTION, read_runtime
 from notifierd.cli.tables import TABLE_FORMAT, print_table
 from notifierd.config.model import Schedule, Snapshot
 from notifierd.config.schema_errors import did_you_mean
@@ -17,6 +20,7 @@ from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
 from notifierd.schedules.listing import iso
 from notifierd.schedules.oncall import describe, zone_of
+from notifierd.schedules.runtime import with_overrides
 
 
 @click.command()
@@ -40,6 +44,7 @@ from notifierd.schedules.oncall import describe, zone_of
     metavar="FILE",
     help="Write the shifts (from --at, for --next or 28d) as an iCalendar file ('-': stdout).",
 )
+@RUNTIME_OPTION
 def oncall(
     schedule: str | None,
     config_dir: str,
@@ -48,6 +53,7 @@ def oncall(
     person: str | None,
     fmt: str,
     ics_file: IO[str] | None,
+    with_runtime: bool,
 ) -> None:
     """Who is on call: for SCHEDULE (an id, a handle or @handle) or every schedule.
 
@@ -57,10 +63,19 @@ def oncall(
       notifierd oncall primary --next 7d       # the next week's handoffs
       notifierd oncall --person alice          # alice's shifts in the next 28 days
       notifierd oncall primary --ics primary.ics
+
+    The run-time overrides in Postgres (those not ended) apply when $POSTGRES_URL is set and
+    answers; a note on stderr says when it did not. --no-runtime: the schedules alone.
     """
     now = at or datetime.now(UTC)
     span = _parse_ahead(ahead)
     snapshot = common.load_or_exit(config_dir)
+    runtime = read_runtime(datetime.now(UTC), with_runtime)
+    if not runtime.read and with_runtime and os.environ.get("POSTGRES_URL"):
+        click.echo(f"note: run-time overrides {runtime.note}", err=True)
+    snapshot = replace(
+        snapshot, schedules=with_overrides(snapshot.schedules, runtime.runtime.overrides)
+    )
     chosen = _select(snapshot, schedule)
     if person is not None and person not in snapshot.people:
         raise click.BadParameter(

@@ -13,6 +13,7 @@ import click
 from notifierd.active import Active
 from notifierd.cli import common
 from notifierd.cli.args import Moment, read_json
+from notifierd.cli.runtime import RUNTIME_OPTION, read_runtime
 from notifierd.cli.tables import TABLE_FORMAT, print_table, stdout_console
 from notifierd.config.model import Snapshot
 from notifierd.pipeline.preview import Finding, Preview, PreviewDelivery, preview
@@ -59,12 +60,14 @@ def routes() -> None:
     type=Moment(),
     help="Route as of this ISO-8601 time (default: now; naive means UTC).",
 )
+@RUNTIME_OPTION
 @TABLE_FORMAT
 def test(
     fields: tuple[str, ...],
     config_dir: str,
     json_file: IO[str] | None,
     at: datetime | None,
+    with_runtime: bool,
     fmt: str,
 ) -> None:
     """Show where a request would go, and what the daemon would do with it.
@@ -78,6 +81,9 @@ def test(
     tags=deploy,web (comma-separated; also channels and recipients), label.env=prod (any other
     name is a label too), context.version=v2. The title defaults to "test".
 
+    The run-time silences and schedule overrides in Postgres apply too when $POSTGRES_URL is
+    set and answers (the output says whether they were read); --no-runtime leaves them out.
+
     \b
     Examples:
       notifierd routes test severity=critical
@@ -87,8 +93,11 @@ def test(
     now = at or datetime.now(UTC)
     data = _request_data(fields, json_file)
     snapshot = common.load_or_exit(config_dir)
-    result = preview(Active.of(snapshot), data, now)
+    runtime = read_runtime(now, with_runtime)
+    active = Active.of(snapshot).with_runtime(runtime.runtime.silences, runtime.runtime.overrides)
+    result = preview(active, data, now)
     report = _report(snapshot, data, result, now)
+    report["runtime"] = {"read": runtime.read, "note": runtime.note}
     if fmt == "json":
         common.print_json(report)
     else:
@@ -165,8 +174,15 @@ def _report(
 ) -> dict[str, Any]:
     decision = result.decision
     request_id = result.request.id if result.request else data.get("id")
-    suppressed = None
-    if decision is not None and decision.suppressed_by is not None:
+    suppressed: dict[str, Any] | None = None
+    if decision is not None and decision.silenced_by is not None:
+        silence = decision.silenced_by
+        suppressed = {
+            "name": silence.name,
+            "until": silence.ends_at.isoformat(),
+            "runtime": {"by": silence.created_by, "reason": silence.reason},
+        }
+    elif decision is not None and decision.suppressed_by is not None:
         suppression = next(s for s in snapshot.suppressions if s.name == decision.suppressed_by)
         until = window_ends_at(suppression, now)
         suppressed = {"name": suppression.name, "until": until.isoformat() if until else None}
@@ -271,14 +287,25 @@ def _print_table(report: dict[str, Any]) -> None:
             console.print("suppressed: no")
         else:
             until = suppressed["until"] or "no end in sight"
+            added = suppressed.get("runtime")
+            by = (
+                f", a run-time silence by {escape(added['by'])}: {escape(added['reason'])}"
+                if added
+                else ""
+            )
             console.print(
-                f"suppressed: [yellow]{suppressed['name']}[/] until {until} "
-                "(deliveries are recorded as suppressed, not sent)"
+                f"suppressed: [yellow]{suppressed['name']}[/] until {until}{by} "
+                "(deliveries are recorded as suppressed, not sent)",
+                soft_wrap=True,
             )
     outcome = report["outcome"]
     if report["reason"] and all(f["message"] != report["reason"] for f in report["failures"]):
         outcome += f": {report['reason']}"
     console.print(f"outcome: {escape(outcome)}", soft_wrap=True)
+    if "runtime" in report:
+        console.print(
+            f"run-time silences and overrides: {escape(report['runtime']['note'])}", soft_wrap=True
+        )
     for w in report["warnings"]:
         console.print(f"[yellow]warning[/]: {escape(_place(w) + w['message'])}", soft_wrap=True)
     for f in report["failures"]:

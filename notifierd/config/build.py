@@ -64,6 +64,8 @@ def build_settings(data: Mapping[str, Any] | None) -> Settings:
             (data.get("escalation") or {}).get("misfire_grace", "1h")
         ),
         slack_actions=str(data.get("slack_actions", "anyone")),
+        max_silence=parse_duration((data.get("runtime") or {}).get("max_silence", "24h")),
+        max_override=parse_duration((data.get("runtime") or {}).get("max_override", "7d")),
         raw=freeze(dict(data)),
     )
 

@@ -720,6 +720,29 @@ def check_heartbeats(check: Checker) -> None:
             _check_from_alert(check, ("heartbeats", i, "from_alert", "matchers"), from_alert)
 
 
+# A run-time silence or override longer than this belongs in the repository.
+MAX_RUNTIME_BOUND = 366 * 86400.0
+
+
+def check_runtime_bounds(check: Checker) -> None:
+    """settings.runtime: each bound a duration of at most 366d (0s turns the kind off)."""
+    settings = check.parsed.data.get("settings")
+    runtime = settings.get("runtime") if isinstance(settings, dict) else None
+    if not isinstance(runtime, dict):
+        return
+    for key in ("max_silence", "max_override"):
+        text = runtime.get(key)
+        seconds = _seconds(text) if isinstance(text, str) else None
+        if seconds is not None and seconds > MAX_RUNTIME_BOUND:
+            check.at(
+                ("settings", "runtime", key),
+                f"{key} {text} is longer than 366d: a run-time {key.removeprefix('max_')} is "
+                "for an emergency; anything longer belongs in the repository (a suppression or "
+                "a schedule override in a pull request)",
+                "bad-duration",
+            )
+
+
 def _check_from_alert(check: Checker, path: tuple[Any, ...], from_alert: dict[str, Any]) -> None:
     """The matchers parse, and name something: an alert that matches them is taken as a beat and
     opens no alert, so matchers every alert passes would silence the producer's alerts."""

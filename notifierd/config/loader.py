@@ -244,6 +244,7 @@ def _check_routes_file(
     checks.check_people(check)
     checks.check_principals(check)
     checks.check_heartbeats(check)
+    checks.check_runtime_bounds(check)
 
 
 def _check_policy(

@@ -40,6 +40,10 @@ class Settings:
     # Who may press a Slack button: "anyone" in the workspace (recorded as slack:<user id>), or
     # "people_only": a person from people: with that Slack id and the operate role.
     slack_actions: str = "anyone"
+    # Bounds of run-time silences and schedule overrides (settings.runtime), in seconds from
+    # when one is added; 0 turns that kind off.
+    max_silence: float = 86400.0
+    max_override: float = 7 * 86400.0
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 

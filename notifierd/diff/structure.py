@@ -131,6 +131,8 @@ def _settings_view(settings: Any) -> dict[str, Any]:
         "dedup_window": format_duration(settings.dedup_window),
         "retry": repr(settings.retry),
         "misfire_grace": format_duration(settings.escalation_misfire_grace),
+        "runtime.max_silence": format_duration(settings.max_silence),
+        "runtime.max_override": format_duration(settings.max_override),
     }
 
 

@@ -42,6 +42,13 @@ ROUTE_ROLES: Mapping[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/alerts/{id}/resolve"): frozenset({Role.OPERATE, Role.PRODUCE}),
     ("POST", "/api/v1/alerts/{id}/escalate"): frozenset({Role.OPERATE, Role.PRODUCE}),
     ("GET", "/api/v1/oncall"): frozenset({Role.VIEW}),
+    # Run-time silences and overrides: anyone with view sees them, operate adds and ends them.
+    ("GET", "/api/v1/silences"): frozenset({Role.VIEW}),
+    ("POST", "/api/v1/silences"): frozenset({Role.OPERATE}),
+    ("POST", "/api/v1/silences/{id}/expire"): frozenset({Role.OPERATE}),
+    ("GET", "/api/v1/overrides"): frozenset({Role.VIEW}),
+    ("POST", "/api/v1/overrides"): frozenset({Role.OPERATE}),
+    ("POST", "/api/v1/overrides/{id}/remove"): frozenset({Role.OPERATE}),
     # The console's views read with view; its actions (a dead letter's retry) need operate.
     ("GET", "/api/v1/alerts"): frozenset({Role.VIEW}),
     ("GET", "/api/v1/alerts/{id}"): frozenset({Role.VIEW}),

@@ -16,6 +16,7 @@ from notifierd.config.problems import Problem
 from notifierd.errors import Conflict
 from notifierd.pipeline.ratelimit import LimitStatus
 from notifierd.principals import Principal, Principals, Refused
+from notifierd.runtime.changes import RuntimeChanges
 from notifierd.status import AlertStatus
 from notifierd.store.alerts import AlertChanges
 from notifierd.store.audit import Action, AuditEntry, AuditSearch, Outcome
@@ -114,6 +115,9 @@ class ConsoleReads(Protocol):
 
     def last_reload(self) -> LastReload | None:
         """The last reload since the daemon started, if any ran."""
+
+    def runtime(self) -> RuntimeChanges:
+        """Run-time silences and overrides: listed, added and ended (checked and audited)."""
 
     def missing_secrets(self) -> dict[str, list[str]]:
         """Channel name -> environment variables its settings name and this process lacks

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from notifierd import jsonenc, metrics
 from notifierd.request import Request
+from notifierd.routing.router import RoutingDecision
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord
 
 log = logging.getLogger("notifierd.pipeline")
@@ -51,9 +52,19 @@ def rejected_reason(refused: Sequence[str]) -> str:
     return "; ".join(refused)
 
 
-def suppressed_reason(window: str) -> str:
-    """Why a request was held back, as its outcome records it."""
-    return f"suppression window {window!r} is active"
+def suppressed_reason(decision: RoutingDecision) -> str:
+    """Why a request was held back, as its outcome records it: the config's suppression window,
+    or the run-time silence (its id, who added it, until when, why)."""
+    if decision.silenced_by is not None:
+        return f"{decision.silenced_by.describe()} is active"
+    return f"suppression window {decision.suppressed_by!r} is active"
+
+
+def suppressed_note(decision: RoutingDecision) -> str:
+    """What each held delivery of a suppressed request records as its reason."""
+    if decision.silenced_by is not None:
+        return decision.silenced_by.describe()
+    return f"suppression window {decision.suppressed_by!r}"
 
 
 def unrouted_reason(routes: Sequence[str]) -> str:

@@ -100,7 +100,7 @@ def preview(active: Active, data: Mapping[str, Any], now: datetime) -> Preview:
     if request.kind == "alert" and request.action in ("acknowledge", "resolve"):
         return _alert_action(request)
 
-    decision = active.router.route(request, now)
+    decision = active.router.route(request, now, active.silences)
     warnings = [Finding(w) for w in decision.warnings]
     if decision.refused:
         reason = rejected_reason(decision.refused)
@@ -110,7 +110,7 @@ def preview(active: Active, data: Mapping[str, Any], now: datetime) -> Preview:
     for name in decision.unknown_channels:
         failures.append(Finding(unknown_channel_error(name, active.id), channel=name))
     if decision.suppressed_by:  # held before an alert opens: nothing escalates either
-        reason = suppressed_reason(decision.suppressed_by)
+        reason = suppressed_reason(decision)
         held = tuple(_held(active, d, DeliveryStatus.SUPPRESSED) for d in decision.deliveries)
         return _done(request, "suppressed", reason, decision, held, failures, warnings, False)
     policy = decision.escalation

@@ -18,6 +18,7 @@ from notifierd.pipeline.outcome import (
     finish,
     rejected_reason,
     request_payload,
+    suppressed_note,
     suppressed_reason,
     unknown_channel_error,
     unrouted_reason,
@@ -103,7 +104,7 @@ class Processor:
             outcome, reason = await alerts.from_request(request)
             return finish(out, outcome, reason)
 
-        decision = active.router.route(request, self.clock())
+        decision = active.router.route(request, self.clock(), active.silences)
         record.routes = list(decision.routes)
         if decision.refused:
             # Before dedup and alerts: a refused request claims no dedup key and opens nothing.
@@ -149,10 +150,10 @@ class Processor:
                         active,
                         planned,
                         DeliveryStatus.SUPPRESSED,
-                        f"suppression window {decision.suppressed_by!r}",
+                        suppressed_note(decision),
                     )
                 )
-            return finish(out, "suppressed", suppressed_reason(decision.suppressed_by))
+            return finish(out, "suppressed", suppressed_reason(decision))
         if alerts is not None:
             alert, opened = await alerts.trigger(
                 active, request, decision.escalation, decision.routes

@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from operator import attrgetter
 
-from notifierd.config.matchers import REQUEST_FIELDS, Matcher
+from notifierd.config.matchers import Matcher
 from notifierd.config.model import CHANNEL_TYPES, Channel, Person, Route, Snapshot, Suppression
 from notifierd.config.recipients import unfit_recipients
 from notifierd.request import Request, TemplateRef
 from notifierd.routing.allowed import AllowedRecipients
+from notifierd.routing.checks import Check
+from notifierd.routing.checks import check as _check
+from notifierd.routing.checks import getter as _getter
 from notifierd.routing.recipients import (
     ScheduleTargets,
     depends_on_request,
     expand_people,
     resolve,
 )
+from notifierd.routing.silences import NO_SILENCES, Silence, Silences
 from notifierd.routing.suppression import Window, window
 
-Check = Callable[[Request], bool]
 _MEMO_SIZE = 8192
 
 
@@ -44,13 +46,16 @@ class RoutingDecision:
     routes: tuple[str, ...]  # matched route names, in order
     deliveries: tuple[PlannedDelivery, ...]  # one per distinct (channel, recipient), first wins
     escalation: str | None  # the request's policy, else the first matched route's that has one
-    suppressed_by: str | None  # the suppression window in force, if any
+    # The suppression window in force, if any; a run-time silence reads ``silence:<id>``.
+    suppressed_by: str | None
     unknown_channels: tuple[str, ...]  # request-named channels the snapshot lacks
     # Why the request's own recipients may not be sent to; when any, it has no deliveries and
     # is rejected whole, never rerouted.
     refused: tuple[str, ...] = ()
     # Not failures, but worth saying: each is also the note of every delivery.
     warnings: tuple[str, ...] = ()
+    # The run-time silence in force (its id, who, until when, why), when one suppressed it.
+    silenced_by: Silence | None = None
 
 
 def unfit_recipient_warning(recipient: str, channels: tuple[str, ...]) -> str:
@@ -140,31 +145,6 @@ class _CompiledRoute:
                 PlannedDelivery(ch, rcpt, route.template, template_from, route.name)
                 for ch, rcpt in resolve(channels, recipients, declined, schedules)
             )
-
-
-def _getter(name: str) -> Callable[[Request], str]:
-    """The value a matcher named ``name`` sees (same as ``Request.lookup``, minus dispatch)."""
-    if name == "template":
-        return lambda r: str(r.template) if r.template else ""
-    if name in REQUEST_FIELDS:
-        get = attrgetter(name)
-        return lambda r: get(r) or ""
-    return lambda r: r.labels.get(name, "")
-
-
-def _check(m: Matcher) -> Check:
-    if m.name == "tags":
-        return m.matches
-    get, value = _getter(m.name), m.value
-    if m.op == "=":
-        return lambda r: get(r) == value
-    if m.op == "!=":
-        return lambda r: get(r) != value
-    assert m.regex is not None
-    fullmatch = m.regex.fullmatch
-    if m.op == "=~":
-        return lambda r: fullmatch(get(r)) is not None
-    return lambda r: fullmatch(get(r)) is None
 
 
 _META = frozenset(".^$*+?{}[]()|\\")
@@ -382,8 +362,11 @@ class Router:
         self._active = (now, valid_until, active)
         return active
 
-    def route(self, request: Request, now: datetime) -> RoutingDecision:
-        """Decide where ``request`` goes at ``now``; pure apart from caches."""
+    def route(
+        self, request: Request, now: datetime, silences: Silences = NO_SILENCES
+    ) -> RoutingDecision:
+        """Decide where ``request`` goes at ``now``; pure apart from caches. ``silences``: the
+        run-time ones (Active.silences), honoured after the config's suppression windows."""
         matched = self._match(request)
         unknown: tuple[str, ...] = ()
         unresolved: tuple[str, ...] = ()
@@ -450,15 +433,17 @@ class Router:
         if escalation is None:
             escalation = next((c.route.escalation for c in matched if c.route.escalation), None)
         suppressed = self.suppression(request, now)
+        silenced = silences.match(request, now) if suppressed is None and silences else None
         return RoutingDecision(
             request_id=request.id,
             routes=tuple(c.route.name for c in matched),
             deliveries=tuple(deliveries),
             escalation=escalation,
-            suppressed_by=suppressed.name if suppressed else None,
+            suppressed_by=(suppressed.name if suppressed else silenced.name if silenced else None),
             unknown_channels=unknown,
             refused=refused,
             warnings=warnings,
+            silenced_by=silenced,
         )
 
     def _requested(

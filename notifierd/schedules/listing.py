@@ -11,6 +11,7 @@ from notifierd.config.model import Layer, Schedule, Snapshot
 from notifierd.config.values import parse_duration
 from notifierd.schedules.ics import CalendarShift
 from notifierd.schedules.oncall import Shift, on_call, shifts
+from notifierd.schedules.runtime import RuntimeOverride
 
 # How far a person's shifts and a calendar look ahead when no look-ahead is given.
 DEFAULT_AHEAD = timedelta(days=28)
@@ -111,6 +112,14 @@ def shift_json(row: CalendarShift) -> ShiftJson:
     source: dict[str, str | None] | None = None
     if isinstance(shift.source, Layer):
         source = {"kind": "layer", "layer": shift.source.name}
+    elif isinstance(shift.source, RuntimeOverride):
+        # Added at run time (not in the repository): which one, by whom, why.
+        source = {
+            "kind": "runtime_override",
+            "id": str(shift.source.id),
+            "by": shift.source.created_by,
+            "reason": shift.source.reason,
+        }
     elif shift.source is not None:
         source = {"kind": "override", "reason": shift.source.reason}
     return {

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from notifierd.config.model import Layer, Override, Restriction, Schedule
 from notifierd.config.wallclock import to_instant, wall_clock
+from notifierd.schedules.runtime import RuntimeOverride
 
 Source = Layer | Override  # what decided who is on call
 
@@ -49,6 +50,8 @@ def describe(source: Source | None) -> str:
         return "nobody"
     if isinstance(source, Layer):
         return f"layer {source.name}"
+    if isinstance(source, RuntimeOverride):
+        return source.describe()
     return f"override ({source.reason})" if source.reason else "override"
 
 

@@ -23,7 +23,8 @@ async def purge(
     pool: asyncpg.Pool, older_than: datetime, *, batch: int = 1000, pause: float = 0.01
 ) -> dict[str, int]:
     """Delete requests (with their deliveries), rejected input, resolved alerts (with their
-    steps and timelines) and audit entries older than ``older_than``, and what an older replica's cascade-less
+    steps and timelines), audit entries and ended run-time silences and overrides older than
+    ``older_than``, and what an older replica's cascade-less
     deletes left behind. Each batch is its own short transaction, so readers never wait long."""
     deleted = {}
     for name in (
@@ -35,6 +36,8 @@ async def purge(
         "purge_orphan_alert_events",
         "purge_webhook_requests",
         "purge_audit",
+        "purge_runtime_silences",
+        "purge_runtime_overrides",
     ):
         total = 0
         while True:

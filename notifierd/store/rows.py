@@ -232,3 +232,43 @@ class HeartbeatRow:
     last_beat: datetime | None
     late_since: datetime | None
     alert_id: str | None  # the alert its last lateness opened
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceRow:
+    """A run-time silence (table ``runtime_silences``): matcher strings, as the config's."""
+
+    id: int
+    matchers: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_by: str
+    created_at: datetime
+    expired_at: datetime | None
+    expired_by: str | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matchers", list(self.matchers))
+
+    def in_force(self, now: datetime) -> bool:
+        return self.expired_at is None and self.starts_at <= now < self.ends_at
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRow:
+    """A run-time schedule override (table ``runtime_overrides``)."""
+
+    id: int
+    schedule: str
+    person: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_by: str
+    created_at: datetime
+    removed_at: datetime | None
+    removed_by: str | None
+
+    def in_force(self, now: datetime) -> bool:
+        return self.removed_at is None and self.starts_at <= now < self.ends_at

@@ -129,10 +129,10 @@ async def test_a_request_whose_processing_fails_is_dead_lettered_whole_and_repla
     route = Router.route
     broken = True
 
-    def route_with_a_bug(self: Router, request: Request, now: Any) -> Any:
+    def route_with_a_bug(self: Router, request: Request, now: Any, *more: Any) -> Any:
         if broken and request.title == "hits the bug":
             raise KeyError("a bug in routing")
-        return route(self, request, now)
+        return route(self, request, now, *more)
 
     monkeypatch.setattr(Router, "route", route_with_a_bug)
     dead_before = metrics.DEAD_REQUESTS._value.get()

@@ -206,11 +206,11 @@ async def test_a_step_that_raises_does_not_spoil_its_batch(
         raised: list[str] = []
         route = Router.route
 
-        def route_or_raise(self: Router, request: Request, now: Any) -> Any:
+        def route_or_raise(self: Router, request: Request, now: Any, *more: Any) -> Any:
             if request.id == failing and not raised:
                 raised.append(request.id)
                 raise RuntimeError(f"a bug while routing {failing}")
-            return route(self, request, now)
+            return route(self, request, now, *more)
 
         monkeypatch.setattr(Router, "route", route_or_raise)
         async with daemon_running(

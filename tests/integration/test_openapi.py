@@ -89,6 +89,11 @@ LAST = [
     "resolveAlert",
     "retryDeadLetters",
     "searchAudit",
+    # The document's examples name silence 1 and override 1: added first, then ended.
+    "addSilence",
+    "expireSilence",
+    "addOverride",
+    "removeOverride",
 ]
 
 
@@ -217,6 +222,9 @@ async def test_errors_answer_as_declared(running: Running) -> None:
         ("GET", "/api/v1/deliveries?cursor=xyz", "/api/v1/deliveries", "get", 400),
         ("GET", "/api/v1/alerts?limit=0", "/api/v1/alerts", "get", 400),
         ("POST", "/api/v1/templates/nope/render", "/api/v1/templates/{name}/render", "post", 404),
+        ("GET", "/api/v1/silences?state=old", "/api/v1/silences", "get", 400),
+        ("POST", "/api/v1/silences/77/expire", "/api/v1/silences/{id}/expire", "post", 404),
+        ("POST", "/api/v1/overrides/77/remove", "/api/v1/overrides/{id}/remove", "post", 404),
     ]
     async with aiohttp.ClientSession(base_url=running.http_url) as http:
         for method, url, path, verb, expected in cases:
@@ -339,6 +347,12 @@ async def test_the_client_covers_every_operation(running: Running) -> None:
             "resolveAlert": api.resolve("api-alert"),
             "retryDeadLetters": api.retry_dead_letters(all_=True),
             "searchAudit": api.audit(action="acknowledge"),
+            "listSilences": api.silences(recent=True),
+            "listOverrides": api.overrides(schedule="primary"),
+            "addSilence": api.silence(['service="client"'], "drill", duration="1h"),
+            "expireSilence": api.expire_silence(1),
+            "addOverride": api.override("primary", "bob", "cover", duration="2h"),
+            "removeOverride": api.remove_override(1),
         }
         operation_ids = {
             op["operationId"] for item in document["paths"].values() for op in item.values()

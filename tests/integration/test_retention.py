@@ -93,6 +93,20 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
                 "UPDATE deliveries SET created_at = now() - interval '100 days' "
                 "WHERE request_id = 'orphaned'"
             )
+            # Run-time silences and overrides: one ended long ago each, one ended early long
+            # ago (though it was to last), one still in force.
+            for table, ended in (("silences", "expired"), ("overrides", "removed")):
+                what = "matchers" if table == "silences" else "schedule, person"
+                value = "ARRAY['a=b']" if table == "silences" else "'p', 'alice'"
+                await conn.execute(
+                    f"INSERT INTO runtime_{table} ({what}, starts_at, ends_at, reason, "
+                    f"created_by, {ended}_at) VALUES "
+                    f"({value}, now() - interval '101 days', now() - interval '100 days', "
+                    "'r', 'x', NULL), "
+                    f"({value}, now() - interval '101 days', now() + interval '1 day', "
+                    "'r', 'x', now() - interval '100 days'), "
+                    f"({value}, now(), now() + interval '1 day', 'r', 'x', NULL)"
+                )
 
         async def reader() -> int:  # status keeps answering while the purge runs
             n = 0
@@ -114,6 +128,8 @@ async def test_purge_deletes_only_old_history(pg_url: str) -> None:
             "orphan_alert_events": 1,
             "webhook_requests": 1,
             "audit": 1,
+            "runtime_silences": 2,
+            "runtime_overrides": 2,
         }
         assert reads == 20
         async with store.pool.acquire() as conn:

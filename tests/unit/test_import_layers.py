@@ -48,7 +48,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "principals": BASE,
     # Whole validation (config + templates) and the active config (+ routing) sit above both.
     "validation": BASE | {"schedules", "templates"},
-    "active": BASE | {"routing", "templates", "validation"},
+    # active lays the run-time silences (routing) and overrides (schedules) over the config.
+    "active": BASE | {"routing", "schedules", "templates", "validation"},
     "reloads": BASE | {"active"},
     # channels sends what templates rendered; it knows nothing of the pipeline around it.
     "channels": BASE | {"templates"},
@@ -80,6 +81,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "store",
         "templates",
     },
+    # Run-time silences and overrides: checked, stored, audited, read into the active config.
+    "runtime": BASE | {"active", "reconnect", "routing", "schedules", "store"},
     "configtest": BASE | {"intake", "pipeline", "routing", "schedules", "templates"},
     # diff checks the sample requests it replays as the daemon's intake would.
     "diff": BASE | {"active", "intake", "pipeline", "schedules"},
@@ -89,11 +92,30 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     # The console's views: the store's listing records, rate-limit status, the active config's
     # last reload, and template previews (the records and functions the CLI shows).
     "http": BASE
-    | {"active", "intake", "pipeline", "principals", "schedules", "store", "templates"},
+    | {
+        "active",
+        "intake",
+        "pipeline",
+        "principals",
+        "runtime",
+        "schedules",
+        "store",
+        "templates",
+    },
     # The web console's pages: served behind http's middlewares, on the same Backend.
     "console": BASE | {"http", "principals", "schedules", "store", "templates"},
     "services": BASE
-    | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
+    | {
+        "active",
+        "alerts",
+        "channels",
+        "intake",
+        "pipeline",
+        "redisio",
+        "reloads",
+        "runtime",
+        "store",
+    },
     "daemon": BASE
     | {
         # the console's reads: the active config's last reload, its template catalog
@@ -107,6 +129,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "pipeline",
         "principals",
         "reconnect",
+        "runtime",
         "services",
         "store",
         "validation",
@@ -131,6 +154,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "principals",
         "redisio",
         "routing",
+        "runtime",
         "schedules",
         "store",
         "supervisor",

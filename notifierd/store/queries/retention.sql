@@ -68,3 +68,15 @@ DELETE FROM alerts WHERE id IN (SELECT id FROM doomed);
 -- queues it again (a firing alert then joins or opens an alert, as a new one would).
 DELETE FROM webhook_requests WHERE id IN (
     SELECT id FROM webhook_requests WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+
+-- name: purge_runtime_silences
+-- Run-time silences that ended (on time or early) before the cut-off; the audit log keeps who
+-- added and ended them for as long as it keeps anything.
+DELETE FROM runtime_silences WHERE id IN (
+    SELECT id FROM runtime_silences
+    WHERE least(coalesce(expired_at, ends_at), ends_at) < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
+
+-- name: purge_runtime_overrides
+DELETE FROM runtime_overrides WHERE id IN (
+    SELECT id FROM runtime_overrides
+    WHERE least(coalesce(removed_at, ends_at), ends_at) < $1 LIMIT $2 FOR UPDATE SKIP LOCKED);
