@@ -7,7 +7,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from notifierd.console import admin_pages, alert_pages, dead_letters, delivery_pages
+from notifierd.console import (
+    admin_pages,
+    alert_pages,
+    dead_letters,
+    delivery_pages,
+    silences_page,
+)
 from notifierd.console.live import LIVE, LiveUpdates, events
 from notifierd.console.signin import add_sign_in
 from notifierd.http.app import BACKEND
@@ -25,6 +31,7 @@ def add_console(app: web.Application) -> None:
     app.router.add_get("/ui/deliveries", delivery_pages.deliveries)
     app.router.add_get("/ui/requests/{id}", delivery_pages.request_page)
     app.router.add_get("/ui/dead-letters", dead_letters.dead_letters)
+    app.router.add_get("/ui/silences", silences_page.silences)
     app.router.add_get("/ui/config", admin_pages.config)
     app.router.add_get("/ui/audit", admin_pages.audit)
     app.router.add_get("/ui/events", events)

@@ -135,3 +135,26 @@ async def test_dead_letters_page_lists_and_filters(
             assert "No dead letters on channel elsewhere." in await resp.text()
         async with http.get("/ui/dead-letters?channel=%00") as resp:
             assert resp.status == 400
+
+
+async def test_silences_page_lists_what_is_in_force_and_what_ended(running: Running) -> None:
+    async with aiohttp.ClientSession(running.http_url) as http:
+        body = {"matchers": ['service="db"'], "duration": "2h", "reason": "moving <the> primary"}
+        async with http.post("/api/v1/silences", json=body) as resp:
+            assert resp.status == 201, await resp.text()
+            first = (await resp.json())["id"]
+        body = {"matchers": ['service="web"'], "duration": "1h", "reason": "deploy"}
+        async with http.post("/api/v1/silences", json=body) as resp:
+            second = (await resp.json())["id"]
+        async with http.post(f"/api/v1/silences/{second}/expire") as resp:
+            assert resp.status == 200
+        # Whatever refresh the daemon runs, the page reads Postgres: both are there at once.
+        async with http.get("/ui/silences") as resp:
+            assert resp.status == 200
+            html = await resp.text()
+        assert f'data-silence-id="{first}"' in html and f'data-silence-id="{second}"' not in html
+        assert "moving &lt;the&gt; primary" in html and "service=&#34;db&#34;" in html
+        assert 'data-runtime-form="silence"' in html and "at most 1d" in html
+        async with http.get("/ui/silences?state=recent") as resp:
+            html = await resp.text()
+        assert f'data-silence-id="{second}"' in html and "ended by anonymous-local" in html

@@ -123,3 +123,44 @@ if (deadTable) {
     retry([...deadTable.querySelectorAll("tbody tr[data-id]")], true);
   });
 }
+
+// -- silences and overrides: add through the API, end early --------------------------------
+
+for (const form of document.querySelectorAll("form[data-runtime-form]")) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const kind = form.dataset.runtimeForm;
+    const fields = Object.fromEntries(new FormData(form).entries());
+    const body = { duration: fields.duration.trim(), reason: fields.reason.trim() };
+    if (kind === "silence") {
+      body.matchers = fields.matchers.split("\n").map((line) => line.trim()).filter(Boolean);
+    } else {
+      body.schedule = fields.schedule;
+      body.person = fields.person;
+      if (fields.from.trim()) body.from = fields.from.trim();
+    }
+    try {
+      const added = await api("POST", kind === "silence" ? "/api/v1/silences" : "/api/v1/overrides", body);
+      flash(`Added ${kind}:${added.id} until ${added.ends_at}.`);
+      window.location.reload();
+    } catch (error) {
+      flash(`Could not add the ${kind}: ${error.message}`, true);
+    }
+  });
+}
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-end][data-id]");
+  if (!button) return;
+  const { end, id } = button.dataset;
+  const url = end === "silence" ? `/api/v1/silences/${id}/expire` : `/api/v1/overrides/${id}/remove`;
+  button.disabled = true;
+  try {
+    await api("POST", url, {});
+    flash(`Ended ${end}:${id}.`);
+    window.location.reload();
+  } catch (error) {
+    flash(`Could not end ${end}:${id}: ${error.message}`, true);
+    button.disabled = false;
+  }
+});
