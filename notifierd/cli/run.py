@@ -220,11 +220,12 @@ def run(
 def _supervise(options: Options, workers: int, log_level: str, log_format: str | None) -> NoReturn:
     """Start ``workers`` daemon processes and supervise them (notifierd/supervisor.py)."""
     from notifierd.lastgood import LastGoodConfig
+    from notifierd.offloop import validate_in_child
     from notifierd.supervisor import supervise
-    from notifierd.validation import validate_repository
 
     def validate(root: Path) -> list[Problem]:
-        return validate_repository(root, with_git=False).errors
+        # In a child below the workers' priority: this runs as they reload the same change.
+        return validate_in_child(root, with_git=False, snapshot=False).errors
 
     # A token of this supervisor's: the workers it starts in a slot, and only they, claim the
     # slot's consumer id (intake/claim.py).

@@ -47,6 +47,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     # Whole validation (config + templates) and the active config (+ routing) sit above both.
     "validation": BASE | {"schedules", "templates"},
     "active": BASE | {"routing", "templates", "validation"},
+    # A reload's validation in a forked child, for the daemon.
+    "offloop": BASE | {"validation"},
     "reloads": BASE | {"active"},
     # channels sends what templates rendered; it knows nothing of the pipeline around it.
     "channels": BASE | {"templates"},
@@ -89,7 +91,17 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "http": BASE
     | {"active", "intake", "pipeline", "principals", "schedules", "store", "templates"},
     "services": BASE
-    | {"active", "alerts", "channels", "intake", "pipeline", "redisio", "reloads", "store"},
+    | {
+        "active",
+        "alerts",
+        "channels",
+        "intake",
+        "offloop",
+        "pipeline",
+        "redisio",
+        "reloads",
+        "store",
+    },
     "daemon": BASE
     | {
         # the console's reads: the active config's last reload, its template catalog
@@ -122,6 +134,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "http",
         "intake",
         "lastgood",
+        "offloop",
         "pipeline",
         "principals",
         "redisio",
