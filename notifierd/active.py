@@ -112,6 +112,7 @@ class ConfigHolder:
 
     def reload(self) -> bool:
         """Swap in the config on disk if it is valid; keep the current one if not. True on swap."""
+        began = time.monotonic()
         try:
             result = (self._validate or validate_repository)(self.root)
         except Exception as exc:  # never let a reload take the daemon down
@@ -142,7 +143,12 @@ class ConfigHolder:
         self._publish(self.active)
         self.loaded_at = self._reloaded(ReloadOutcome.ACTIVATED)
         metrics.CONFIG_RELOADS.labels("success").inc()
-        log.info("config reloaded: now %s", self.active.id, extra={"event": "config_reloaded"})
+        log.info(
+            "config reloaded: now %s (validated in %.2fs)",
+            self.active.id,
+            time.monotonic() - began,
+            extra={"event": "config_reloaded"},
+        )
         return True
 
     def _reloaded(self, outcome: ReloadOutcome) -> datetime:

@@ -4,8 +4,7 @@ A reload validated in a thread still shares the GIL with the event loop: 1-2 s o
 Schema and Jinja work, and every request waits its turn for the interpreter (p99 at 500/s went
 from ~5 ms to ~126 ms while a 1,000-route config was validated, bench/reload.py). A child forked
 from the daemon has the loop's process to itself, starts at once (every module already imported,
-the compiled template pieces already cached) and runs at a lower priority, so on a busy machine
-the loops come first. It sends back the problems and the snapshot, pickled; compiled templates
+the compiled template pieces already cached). It sends back the problems and the snapshot, pickled; compiled templates
 hold generated code and do not travel, so the daemon compiles each one when first rendered.
 The snapshot travels in slices (ten routes or templates each): one pickle of 1,000 routes
 would hold the GIL for 40-150 ms in one C call while it is read, a slice for a few.
@@ -38,8 +37,6 @@ from notifierd.validation import Validation, validate_repository
 
 # Seconds a child may take before it is killed and the reload fails (the old config stays).
 CHILD_TIMEOUT = 300.0
-# Added to the child's nice value: the daemon's event loops win the CPU from it.
-NICENESS = 10
 # Items of a snapshot's tuple or mapping per slice.
 SLICE = 10
 
@@ -53,18 +50,19 @@ def validate_in_child(
     *,
     with_git: bool = True,
     snapshot: bool = True,
+    nice: int = 0,
     timeout: float = CHILD_TIMEOUT,
 ) -> Validation:
     """``validate_repository(root)`` in a forked child: the same problems and snapshot, no
-    compiled templates (``snapshot=False``: the problems alone). Blocks until the child is
-    done: the daemon calls it from a thread."""
+    compiled templates (``snapshot=False``: the problems alone). ``nice``: added to the child's
+    nice value. Blocks until the child is done: the daemon calls it from a thread."""
     read_end, write_end = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12 warns about fork in a process with threads: the child here only validates.
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
     if pid == 0:  # pragma: no cover - the child; coverage does not follow it
-        _child(read_end, write_end, Path(root), with_git=with_git, snapshot=snapshot)
+        _child(read_end, write_end, Path(root), with_git=with_git, snapshot=snapshot, nice=nice)
     os.close(write_end)
     try:
         data = _read_all(read_end, pid, timeout)
@@ -81,7 +79,7 @@ def validate_in_child(
 
 
 def _child(  # pragma: no cover
-    read_end: int, write_end: int, root: Path, *, with_git: bool, snapshot: bool
+    read_end: int, write_end: int, root: Path, *, with_git: bool, snapshot: bool, nice: int
 ) -> None:
     """Validate, write the pickled answer, exit; never return into the daemon's code."""
     status = 1
@@ -92,7 +90,8 @@ def _child(  # pragma: no cover
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
-        os.nice(NICENESS)
+        if nice:
+            os.nice(nice)
         answer: tuple[Any, ...]
         try:
             result = validate_repository(root, with_git=with_git)

@@ -224,8 +224,10 @@ def _supervise(options: Options, workers: int, log_level: str, log_format: str |
     from notifierd.supervisor import supervise
 
     def validate(root: Path) -> list[Problem]:
-        # In a child below the workers' priority: this runs as they reload the same change.
-        return validate_in_child(root, with_git=False, snapshot=False).errors
+        # In a child below the workers' priority: it runs as they reload the same change, and
+        # only a worker started again later waits for it. (The workers' own reloads are not
+        # niced: on a busy machine that starved them for seconds, bench/README.md.)
+        return validate_in_child(root, with_git=False, snapshot=False, nice=10).errors
 
     # A token of this supervisor's: the workers it starts in a slot, and only they, claim the
     # slot's consumer id (intake/claim.py).
