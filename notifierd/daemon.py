@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -117,6 +118,12 @@ class Daemon:
                 private_metrics=opts.private_metrics,
             )
         self._services = s = await build(opts, self.clock, self.due_clock)
+        # What is built by now (modules, the first snapshot, the services) lives about as long
+        # as the daemon: kept out of the cyclic collector's sight, a full collection scans only
+        # what came later. The one that a reload's new snapshot sets off had stopped the event
+        # loop for 70-80 ms with the 1,000-route config (bench/README.md, issue 22 §3).
+        gc.collect()
+        gc.freeze()
         # Recovers too: dead consumers' requests, and what our own id held when it last stopped
         # (a fixed --consumer-id), go back in line, each onto the queue it came from.
         recovered = await s.intake.start()
