@@ -118,12 +118,6 @@ class Daemon:
                 private_metrics=opts.private_metrics,
             )
         self._services = s = await build(opts, self.clock, self.due_clock)
-        # What is built by now (modules, the first snapshot, the services) lives about as long
-        # as the daemon: kept out of the cyclic collector's sight, a full collection scans only
-        # what came later. The one that a reload's new snapshot sets off had stopped the event
-        # loop for 70-80 ms with the 1,000-route config (bench/README.md, issue 22 §3).
-        gc.collect()
-        gc.freeze()
         # Recovers too: dead consumers' requests, and what our own id held when it last stopped
         # (a fixed --consumer-id), go back in line, each onto the queue it came from.
         recovered = await s.intake.start()
@@ -186,6 +180,13 @@ class Daemon:
     async def run(self) -> None:
         """Start, serve until asked to stop, then stop gracefully."""
         await self.start()
+        # What start() built (modules, the first snapshot, the services) lives as long as the
+        # process: kept out of the cyclic collector's sight, a full collection scans only what
+        # came later. The one a reload's new snapshot sets off had stopped the event loop for
+        # 70-80 ms with the 1,000-route config (bench/README.md, issue 22 §3). Here, not in
+        # start(): a test process starts many daemons and would keep each one's cycles.
+        gc.collect()
+        gc.freeze()
         try:
             await self.stopping.wait()
         finally:
