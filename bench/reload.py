@@ -70,7 +70,10 @@ class Latency:
         return cls(len(values), statistics.median(values), percentile(values, 0.99), max(values))
 
     def __str__(self) -> str:
-        return f"p50 {self.p50:.1f} ms, p99 {self.p99:.1f} ms, max {self.max:.1f} ms ({self.count:,} requests)"
+        return (
+            f"p50 {self.p50:.1f} ms, p99 {self.p99:.1f} ms, max {self.max:.1f} ms "
+            f"({self.count:,} requests)"
+        )
 
 
 @dataclass

@@ -1,13 +1,14 @@
 """Validating a config in a forked child process, so a reload leaves the event loop alone.
 
 A reload validated in a thread still shares the GIL with the event loop: 1-2 s of YAML, JSON
-Schema and Jinja work, and every request waits its turn for the interpreter (p99 at 500/s went
-from ~5 ms to ~126 ms while a 1,000-route config was validated, bench/reload.py). A child forked
-from the daemon has the loop's process to itself, starts at once (every module already imported,
-the compiled template pieces already cached). It sends back the problems and the snapshot, pickled; compiled templates
-hold generated code and do not travel, so the daemon compiles each one when first rendered.
-The snapshot travels in slices (ten routes or templates each): one pickle of 1,000 routes
-would hold the GIL for 40-150 ms in one C call while it is read, a slice for a few.
+Schema and Jinja work, and every request waits its turn for the interpreter (issue 22: p99 at
+500/s went from ~5 ms to ~126 ms while a 1,000-route config was validated). A child forked from
+the daemon has an interpreter of its own and starts at once (every module already imported,
+the compiled template pieces already cached). It sends back the problems and the snapshot,
+pickled; compiled templates hold generated code and do not travel, so the daemon compiles each
+one when first rendered. The snapshot travels in slices (ten routes or templates each): one
+pickle of 1,000 routes held the GIL for 40-190 ms in one C call while it was read, a slice
+takes a few.
 
 The child runs validation and nothing else: no event loop, no connection, no metric, and it
 leaves by ``os._exit``. Validation takes no lock another thread may hold at the fork except the
