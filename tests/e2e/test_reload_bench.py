@@ -29,7 +29,7 @@ async def test_a_config_swapped_under_load_loses_nothing(
     report = await bench().run(
         workers=workers,
         rate=100,
-        seconds=8,
+        seconds=12,
         swap_at=1.5,
         window=2,
         swap=swap,
@@ -38,10 +38,10 @@ async def test_a_config_swapped_under_load_loses_nothing(
         workdir=tmp_path,
         log=lambda _: None,
     )
-    assert report.sent == 800
+    assert report.sent == 1200
     assert report.lost == 0, report.daemon_log
     assert report.duplicates == 0
     # Both configs routed some: the swap happened while requests flowed.
     assert report.routed_old > 0 and report.routed_new > 0, report
-    assert report.routed_old + report.routed_new == 800
+    assert report.routed_old + report.routed_new == 1200
     assert report.loaded_after is not None  # worker 0 reports the new snapshot
