@@ -1,7 +1,8 @@
 """A fast webhook sink for benchmarks: a bare asyncio HTTP/1.1 server that timestamps each delivery.
 
 Run: python bench/sink.py --port 0 --out FILE   (prints the port; on SIGTERM writes JSON lines
-{"id": request_id, "delivery": delivery_id, "at": unix_time, "sent_at": producer_time|null} to FILE)
+{"id": request_id, "delivery": delivery_id, "channel": name (notifierd's), "at": unix_time,
+"sent_at": producer_time|null} to FILE)
 It reads notifierd's webhook body (request_id, delivery_id, request.metadata.sent_at) and
 Alertmanager's (the first alert's `id` label and `sent_at` annotation; bench/peer.py).
 """
@@ -69,6 +70,7 @@ def record(at: float, body: bytes) -> dict[str, object]:
     return {
         "id": data.get("request_id"),
         "delivery": data.get("delivery_id"),
+        "channel": data.get("channel"),
         "at": at,
         "sent_at": meta.get("sent_at"),
     }

@@ -23,6 +23,7 @@ from notifierd.channels.registry import SenderPool
 from notifierd.intake.claim import WorkerClaim, claim_worker_id
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.queues import Queues
+from notifierd.offloop import validate_in_child
 from notifierd.options import Options
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import Deliverer
@@ -96,7 +97,10 @@ def writer(store: Store) -> Write:
 async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_clock) -> Services:
     """Load the config, connect, migrate, and build every part; closes what it opened when a
     later step fails. ``due_clock``: see notifierd/store/due.py."""
-    holder = ConfigHolder.load(settings.config_dir, fallback=settings.last_good_config)
+    # Reloads validate in a forked child: the event loop keeps serving meanwhile.
+    holder = ConfigHolder.load(
+        settings.config_dir, fallback=settings.last_good_config, validate=validate_in_child
+    )
     opened: list[Callable[[], object]] = []
     try:
         store = await Store.connect(settings.postgres_url)

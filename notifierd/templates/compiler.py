@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import os
 import re
 import threading
 import weakref
@@ -30,6 +31,17 @@ _FORBIDDEN: dict[type[nodes.Node], str] = {
 _VARIANTS = frozenset({"html", "slack", "teams"})  # where the rendered `subject` is a name too
 # Jinja's own message when a piece leaves a tag open inside our wrapping block (checked on 3.1).
 _UNCLOSED = re.compile(r"innermost block that needs to be closed is '(\w+)'")
+
+
+# A reload validates in a child forked from the daemon (notifierd/offloop.py) while the event
+# loop may be compiling a template: forked in mid-compile, the child would hold this module's and
+# Jinja's cache locks forever. Compiling holds this lock, and a fork waits for it.
+_COMPILING = threading.RLock()
+os.register_at_fork(
+    before=_COMPILING.acquire,
+    after_in_parent=_COMPILING.release,
+    after_in_child=_COMPILING.release,  # the forking thread is the child's one thread
+)
 
 
 class PieceCache:
@@ -77,6 +89,10 @@ class TemplateCompiler:
 
     def compile(self, tv: TemplateVersion) -> CompiledTemplate:
         """Compile every piece of ``tv`` (new ones as one Jinja template); errors as problems."""
+        with _COMPILING:
+            return self._compile(tv)
+
+    def _compile(self, tv: TemplateVersion) -> CompiledTemplate:
         pieces, shapes, problems = cut(tv)
         new: list[int] = []
         for i, piece in enumerate(pieces):

@@ -50,6 +50,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "validation": BASE | {"schedules", "templates"},
     # active lays the run-time silences (routing) and overrides (schedules) over the config.
     "active": BASE | {"routing", "schedules", "templates", "validation"},
+    # A reload's validation in a forked child, for the daemon.
+    "offloop": BASE | {"validation"},
     "reloads": BASE | {"active"},
     # channels sends what templates rendered; it knows nothing of the pipeline around it.
     "channels": BASE | {"templates"},
@@ -110,6 +112,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "alerts",
         "channels",
         "intake",
+        "offloop",
         "pipeline",
         "redisio",
         "reloads",
@@ -150,6 +153,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
         "http",
         "intake",
         "lastgood",
+        "offloop",
         "pipeline",
         "principals",
         "redisio",
