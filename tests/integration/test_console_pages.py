@@ -77,7 +77,7 @@ async def test_config_page_shows_snapshot_refused_reload_and_missing_secrets(
         assert resp.status == 200
         html = await resp.text()
     assert str(running.daemon.snapshot()) in html
-    assert "CONSOLE_TEST_UNSET_URL" in html and "<td>lost</td>" in html
+    assert "CONSOLE_TEST_UNSET_URL" in html and '<td data-label="Channel">lost</td>' in html
     assert "routes.yaml:" in html  # the refusal's problems at path:line:col
     assert "still active" in html
 
@@ -96,7 +96,7 @@ async def test_audit_page_filters_pages_and_exports(running: Running) -> None:
         assert "acknowledge" in html and "resolve" in html and "anonymous-local" in html
         async with http.get("/ui/audit?action=resolve&limit=1") as resp:
             html = await resp.text()
-        assert "<td>resolve</td>" in html and "<td>acknowledge</td>" not in html
+        assert '"Action">resolve</td>' in html and '"Action">acknowledge</td>' not in html
         assert 'href="/api/v1/audit?action=resolve"' in html
         async with http.get("/ui/audit?action=acknowledge&limit=1") as resp:
             assert 'rel="next"' not in await resp.text()
