@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,12 @@ async def config(request: web.Request) -> web.Response:
     return page(request, "config.html", shown, current="/ui/config")
 
 
+def _detail_text(detail: Any) -> str:
+    """An entry's detail as readable JSON (the page escapes it; ``tojson`` would show a quote
+    as ``\\u0027``)."""
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True)
+
+
 def _moment(iso: Any) -> datetime | None:
     """The API document's ISO time as a datetime, which the page shows as every page does."""
     return datetime.fromisoformat(iso) if isinstance(iso, str) else None
@@ -51,6 +58,7 @@ async def audit(request: web.Request) -> web.Response:
     request = filled_in(request)
     filters = {name: request.query.get(name, "") for name in AUDIT_FILTERS}
     context = {
+        "detail_text": _detail_text,
         "filters": filters,
         "actions": list(Action),
         "outcomes": list(Outcome),
