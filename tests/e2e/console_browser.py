@@ -20,7 +20,14 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 from notifierd.redisio.connect import connect_redis
 from tests.integration.daemon_harness import ROUTES, Running, start_daemon
@@ -107,15 +114,37 @@ async def console_daemon(
         await drop_database(name)
 
 
-async def open_page(browser: Browser, base_url: str) -> tuple[Page, list[str]]:
-    """A page in a fresh context (its own cookies), every wait bounded by ``TIMEOUT_MS``, and
-    the list its script errors go to (a test checks it stays empty)."""
-    context = await browser.new_context(base_url=base_url, viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return page, errors
+class Tabs:
+    """Pages for one test, each in a fresh browser context (its own cookies); closed when the
+    test ends, so no page keeps a live-updates stream open on a daemon that is stopping."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+
+    async def open(self, base_url: str) -> tuple[Page, list[str]]:
+        """A page with every wait bounded by ``TIMEOUT_MS``, and the list its script errors go
+        to (a test checks it stays empty)."""
+        context = await self.browser.new_context(base_url=base_url, viewport=DESKTOP)
+        self.contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page, errors
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def tabs(chromium: Browser) -> AsyncIterator[Tabs]:
+    opened = Tabs(chromium)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 async def fetch_from_page(

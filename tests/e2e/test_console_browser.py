@@ -13,9 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Locator, Page, expect
 
-from tests.e2e.console_browser import Console, cli, console_daemon, fetch_from_page, open_page
+from tests.e2e.console_browser import Console, Tabs, cli, console_daemon, fetch_from_page
 from tests.integration.daemon_harness import ROUTES, Running
 
 PEOPLE = """\
@@ -84,11 +84,11 @@ async def sign_in(page: Page, token: str) -> None:
 
 
 async def test_an_alert_a_producer_queues_appears_without_reload(
-    console: Console, chromium: Browser
+    console: Console, tabs: Tabs
 ) -> None:
     """Live updates (/ui/events + live.js): the new row arrives and a change made elsewhere
     (the API, as another worker or a CLI would) updates it, in the same page."""
-    page, errors = await open_page(chromium, console.url)
+    page, errors = await tabs.open(console.url)
     await page.goto("/ui/alerts")
     await expect(page.locator("table[data-live=alerts]")).to_be_visible()
     await page.evaluate("window.stayedOnThisPage = true")
@@ -109,9 +109,9 @@ async def test_an_alert_a_producer_queues_appears_without_reload(
     assert errors == []
 
 
-async def test_acknowledge_button_is_seen_by_the_cli(console: Console, chromium: Browser) -> None:
+async def test_acknowledge_button_is_seen_by_the_cli(console: Console, tabs: Tabs) -> None:
     await trigger(console.daemon, "browser-ack", "Disk full on db-1")
-    page, errors = await open_page(chromium, console.url)
+    page, errors = await tabs.open(console.url)
     await page.goto("/ui/alerts")
     row = alert_row(page, "Disk full on db-1")
     alert_id = await row.get_attribute("data-alert-id")
@@ -127,18 +127,38 @@ async def test_acknowledge_button_is_seen_by_the_cli(console: Console, chromium:
     assert errors == []
 
 
-async def test_delivery_search_opens_the_request_page(console: Console, chromium: Browser) -> None:
+async def test_an_alert_is_resolved_with_the_keyboard_alone(console: Console, tabs: Tabs) -> None:
+    """Tab reaches a row's Resolve button (after the skip link and the navigation) and Enter
+    presses it."""
+    await trigger(console.daemon, "browser-keys", "Token rotation failed")
+    page, errors = await tabs.open(console.url)
+    await page.goto("/ui/alerts")
+    row = alert_row(page, "Token rotation failed")
+    resolve = row.get_by_role("button", name="Resolve")
+    for _ in range(80):
+        await page.keyboard.press("Tab")
+        if await resolve.evaluate("button => button === document.activeElement"):
+            break
+    else:
+        raise AssertionError("Tab never reached the row's Resolve button")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#flash")).to_contain_text("resolved")
+    await expect(row).to_have_attribute("data-status", "resolved")  # its live update
+    assert errors == []
+
+
+async def test_delivery_search_opens_the_request_page(console: Console, tabs: Tabs) -> None:
     """/ui/deliveries' form (request_id, title, channel, recipient, status, since, until) finds
     a delivery; its link opens /ui/requests/{id} with the delivery's history."""
     for n, title in enumerate(["Backup finished", "Certificate expires soon"]):
         await console.daemon.push({"id": f"search-{n}", "title": title})
         await console.daemon.status(f"search-{n}")
-    page, errors = await open_page(chromium, console.url)
+    page, errors = await tabs.open(console.url)
     await page.goto("/ui/deliveries")
-    await page.fill("input[name=title]", "Certificate")
+    await page.fill("input[name=title]", "expires soon")
     await page.select_option("select[name=status]", "delivered")
     await page.get_by_role("button", name="Search").click()
-    await expect(page).to_have_url(re.compile(r"title=Certificate"))
+    await expect(page).to_have_url(re.compile(r"title=expires\+soon"))
     results = page.locator("#deliveries tbody tr")
     await expect(results).to_have_count(1)
     await expect(results).to_contain_text("sink")
@@ -150,12 +170,12 @@ async def test_delivery_search_opens_the_request_page(console: Console, chromium
     assert errors == []
 
 
-async def test_dead_letter_retry_shows_its_outcome(console: Console, chromium: Browser) -> None:
+async def test_dead_letter_retry_shows_its_outcome(console: Console, tabs: Tabs) -> None:
     console.daemon.flaky.status = 404  # refused for good: dead at the first attempt
     rid = await console.daemon.push({"title": "Nightly report", "labels": {"target": "flaky"}})
     assert rid is not None
     await console.daemon.status(rid)
-    page, errors = await open_page(chromium, console.url)
+    page, errors = await tabs.open(console.url)
     await page.goto("/ui/dead-letters")
     row = page.locator(f'#dead-letters tr[data-request="{rid}"]')
     await expect(row.locator(".outcome")).to_have_text("dead")
@@ -173,9 +193,9 @@ async def test_dead_letter_retry_shows_its_outcome(console: Console, chromium: B
 # -- with credentials: each person signs in ---------------------------------------------------
 
 
-async def test_sign_in_act_and_sign_out(guarded: Console, chromium: Browser) -> None:
+async def test_sign_in_act_and_sign_out(guarded: Console, tabs: Tabs) -> None:
     await trigger(guarded.daemon, "browser-signin", "Payments API 5xx")
-    page, errors = await open_page(chromium, guarded.url)
+    page, errors = await tabs.open(guarded.url)
     await page.goto("/ui/sign-in")
     await page.fill("input[name=token]", "not-a-token")
     await page.click("form[action='/ui/sign-in'] button[type=submit]")
@@ -201,9 +221,9 @@ async def test_sign_in_act_and_sign_out(guarded: Console, chromium: Browser) -> 
     assert errors == []
 
 
-async def test_a_viewer_sees_alerts_but_may_not_act(guarded: Console, chromium: Browser) -> None:
+async def test_a_viewer_sees_alerts_but_may_not_act(guarded: Console, tabs: Tabs) -> None:
     await trigger(guarded.daemon, "browser-viewer", "Replica lag")
-    page, errors = await open_page(chromium, guarded.url)
+    page, errors = await tabs.open(guarded.url)
     await sign_in(page, VICTOR)
     row = alert_row(page, "Replica lag")
     await expect(row).to_have_attribute("data-status", "triggered")
@@ -219,11 +239,11 @@ async def test_a_viewer_sees_alerts_but_may_not_act(guarded: Console, chromium: 
     assert errors == []
 
 
-async def test_missing_or_forged_csrf_token_is_refused(guarded: Console, chromium: Browser) -> None:
+async def test_missing_or_forged_csrf_token_is_refused(guarded: Console, tabs: Tabs) -> None:
     """The session cookie alone does not act: an action without the page's CSRF token, or with
     another, is refused; the page's own token works."""
     await trigger(guarded.daemon, "browser-csrf", "Cache cold")
-    page, errors = await open_page(chromium, guarded.url)
+    page, errors = await tabs.open(guarded.url)
     await sign_in(page, ALICE)
     alert_id = await alert_row(page, "Cache cold").get_attribute("data-alert-id")
     ack = f"/api/v1/alerts/{alert_id}/ack"
