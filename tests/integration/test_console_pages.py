@@ -116,6 +116,22 @@ async def test_audit_page_filters_pages_and_exports(running: Running) -> None:
         assert [e["target"] for e in exported["entries"]] == ["ui-1"]
 
 
+async def test_audit_page_shows_an_entry_detail_as_plain_json(running: Running) -> None:
+    """A refused reload's problems quote names: shown as written (escaped by the page), not as
+    ``\\u0027``."""
+    routes = running.config / "routes.yaml"
+    routes.write_text(routes.read_text().replace("    continue: true\n", "", 1) + "\nroutes: 7\n")
+    async with aiohttp.ClientSession(running.http_url) as http:
+        async with http.post("/-/reload") as resp:
+            assert resp.status == 422, await resp.text()
+            problems = (await resp.json())["problems"]
+        async with http.get("/ui/audit?action=reload") as resp:
+            html = await resp.text()
+    assert "'" in problems[0] and "\\u0027" not in html
+    assert "&#34;activated&#34;: false" in html
+    assert problems[0].replace("'", "&#39;") in html
+
+
 async def test_dead_letters_page_lists_and_filters(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,19 +159,3 @@ async def test_dead_letters_page_lists_and_filters(
             assert "No dead letters on channel elsewhere." in await resp.text()
         async with http.get("/ui/dead-letters?channel=%00") as resp:
             assert resp.status == 400
-
-
-async def test_audit_page_shows_an_entry_detail_as_plain_json(running: Running) -> None:
-    """A refused reload's problems quote names: shown as written (escaped by the page), not as
-    ``\\u0027``."""
-    routes = running.config / "routes.yaml"
-    routes.write_text(routes.read_text().replace("    continue: true\n", "", 1) + "\nroutes: 7\n")
-    async with aiohttp.ClientSession(running.http_url) as http:
-        async with http.post("/-/reload") as resp:
-            assert resp.status == 422, await resp.text()
-            problems = (await resp.json())["problems"]
-        async with http.get("/ui/audit?action=reload") as resp:
-            html = await resp.text()
-    assert "'" in problems[0] and "\\u0027" not in html
-    assert "&#34;activated&#34;: false" in html
-    assert problems[0].replace("'", "&#39;") in html
