@@ -96,6 +96,15 @@ FILES = {
         """,
 }
 TOKENS = {"ALICE_TOKEN": "demo-alice-token", "BOB_TOKEN": "demo-bob-token"}
+# What the seeding calls send (an empty object to the others).
+BODIES: dict[str, dict[str, object]] = {
+    "/api/v1/dead-letters/retry": {"all": True},
+    "/api/v1/silences": {
+        "matchers": ['service="logging"', 'severity!="critical"'],
+        "duration": "2h",
+        "reason": "log cluster migration",
+    },
+}
 
 
 def write_repository(root: Path) -> Path:
@@ -169,10 +178,11 @@ async def seed(http: aiohttp.ClientSession, running: Running) -> dict[str, str]:
         ("POST", "/api/v1/alerts/queue-lag/escalate", bob),
         ("POST", "/api/v1/dead-letters/retry", alice),
         ("POST", "/-/reload", alice),
+        ("POST", "/api/v1/silences", bob),
     ):
-        body = {"all": True} if path.endswith("/retry") else {}
+        body = BODIES.get(path, {})
         async with http.request(method, path, headers=who, json=body) as resp:
-            if resp.status not in (200, 422):
+            if resp.status not in (200, 201, 422):
                 print(f"warning: {path} answered {resp.status}: {await resp.text()}")
     routes.write_text(good)
     await asyncio.sleep(2)  # the retried letters die again (the mirror is still down)
@@ -188,6 +198,7 @@ def pages_of(ids: dict[str, str]) -> dict[str, str]:
         "deliveries": "/ui/deliveries",
         "request": f"/ui/requests/{ids['request']}",
         "dead-letters": "/ui/dead-letters",
+        "silences": "/ui/silences",
         "config": "/ui/config",
         "audit": "/ui/audit",
     }
