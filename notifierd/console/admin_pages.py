@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+
 from aiohttp import web
 
 from notifierd.console.render import filled_in, page
@@ -27,12 +31,25 @@ async def config(request: web.Request) -> web.Response:
         limits_error = None
     except Exception as exc:  # Redis down: the rest of the page still answers
         limits, limits_error = [], f"rate limits are unavailable: {exc}"
-    return page(
-        request,
-        "config.html",
-        {**document, "rate_limits": limits, "rate_limits_error": limits_error},
-        current="/ui/config",
-    )
+    shown = {
+        **document,
+        "loaded": _moment(document.get("loaded_at")),
+        "reloaded": _moment((document.get("last_reload") or {}).get("at")),
+        "rate_limits": limits,
+        "rate_limits_error": limits_error,
+    }
+    return page(request, "config.html", shown, current="/ui/config")
+
+
+def _detail_text(detail: Any) -> str:
+    """An entry's detail as readable JSON (the page escapes it; ``tojson`` would show a quote
+    as ``\\u0027``)."""
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True)
+
+
+def _moment(iso: Any) -> datetime | None:
+    """The API document's ISO time as a datetime, which the page shows as every page does."""
+    return datetime.fromisoformat(iso) if isinstance(iso, str) else None
 
 
 async def audit(request: web.Request) -> web.Response:
@@ -41,6 +58,7 @@ async def audit(request: web.Request) -> web.Response:
     request = filled_in(request)
     filters = {name: request.query.get(name, "") for name in AUDIT_FILTERS}
     context = {
+        "detail_text": _detail_text,
         "filters": filters,
         "actions": list(Action),
         "outcomes": list(Outcome),

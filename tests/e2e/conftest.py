@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.console_browser import chromium, tabs
 from tests.integration.pg_fixtures import pg_url
 from tests.integration.redis_fixtures import redis_prefix
 
-__all__ = ["DaemonProcess", "pg_url", "redis_prefix", "write_sink_config"]
+__all__ = ["DaemonProcess", "chromium", "pg_url", "redis_prefix", "tabs", "write_sink_config"]
 
 SINK_CONFIG = """\
 settings:

@@ -3,6 +3,7 @@ stylesheet and script are served, and a page needs the view role."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -77,9 +78,14 @@ async def test_config_page_shows_snapshot_refused_reload_and_missing_secrets(
         assert resp.status == 200
         html = await resp.text()
     assert str(running.daemon.snapshot()) in html
-    assert "CONSOLE_TEST_UNSET_URL" in html and "<td>lost</td>" in html
+    assert "CONSOLE_TEST_UNSET_URL" in html and '<td data-label="Channel">lost</td>' in html
     assert "routes.yaml:" in html  # the refusal's problems at path:line:col
     assert "still active" in html
+    # Loaded and reloaded when, as every page shows a time (the ISO form in the markup).
+    assert (
+        len(re.findall(r'<time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>', html))
+        == 2
+    )
 
 
 async def test_audit_page_filters_pages_and_exports(running: Running) -> None:
@@ -96,7 +102,7 @@ async def test_audit_page_filters_pages_and_exports(running: Running) -> None:
         assert "acknowledge" in html and "resolve" in html and "anonymous-local" in html
         async with http.get("/ui/audit?action=resolve&limit=1") as resp:
             html = await resp.text()
-        assert "<td>resolve</td>" in html and "<td>acknowledge</td>" not in html
+        assert '"Action">resolve</td>' in html and '"Action">acknowledge</td>' not in html
         assert 'href="/api/v1/audit?action=resolve"' in html
         async with http.get("/ui/audit?action=acknowledge&limit=1") as resp:
             assert 'rel="next"' not in await resp.text()
@@ -108,6 +114,22 @@ async def test_audit_page_filters_pages_and_exports(running: Running) -> None:
         async with http.get("/api/v1/audit?action=resolve") as resp:
             exported = await resp.json()
         assert [e["target"] for e in exported["entries"]] == ["ui-1"]
+
+
+async def test_audit_page_shows_an_entry_detail_as_plain_json(running: Running) -> None:
+    """A refused reload's problems quote names: shown as written (escaped by the page), not as
+    ``\\u0027``."""
+    routes = running.config / "routes.yaml"
+    routes.write_text(routes.read_text().replace("    continue: true\n", "", 1) + "\nroutes: 7\n")
+    async with aiohttp.ClientSession(running.http_url) as http:
+        async with http.post("/-/reload") as resp:
+            assert resp.status == 422, await resp.text()
+            problems = (await resp.json())["problems"]
+        async with http.get("/ui/audit?action=reload") as resp:
+            html = await resp.text()
+    assert "'" in problems[0] and "\\u0027" not in html
+    assert "&#34;activated&#34;: false" in html
+    assert problems[0].replace("'", "&#39;") in html
 
 
 async def test_dead_letters_page_lists_and_filters(
@@ -123,14 +145,16 @@ async def test_dead_letters_page_lists_and_filters(
         )
     )
     assert await running.daemon.reload("test")
-    await running.push({"id": "doomed-1", "title": "to <nowhere>", "channels": ["lost"]})
-    await running.status("doomed-1")
+    # A request id may hold / or #: its link is still one path segment.
+    await running.push({"id": "doomed/1#a", "title": "to <nowhere>", "channels": ["lost"]})
+    await running.status("doomed/1#a")
     async with aiohttp.ClientSession(running.http_url) as http:
         async with http.get("/ui/dead-letters?channel=") as resp:
             assert resp.status == 200
             html = await resp.text()
         assert "to &lt;nowhere&gt;" in html and "CONSOLE_TEST_UNSET_URL" in html
-        assert 'data-request="doomed-1"' in html and 'href="/ui/requests/doomed-1"' in html
+        assert 'data-request="doomed/1#a"' in html
+        assert 'href="/ui/requests/doomed%2F1%23a"' in html
         async with http.get("/ui/dead-letters?channel=elsewhere") as resp:
             assert "No dead letters on channel elsewhere." in await resp.text()
         async with http.get("/ui/dead-letters?channel=%00") as resp:

@@ -4,7 +4,8 @@
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
-// Call the JSON API as the signed-in person; throws an Error with the API's message.
+// Call the JSON API as the signed-in person; throws an Error with the API's message, its
+// text led by the HTTP status ("403 this token lacks the role ...") so a refusal says which.
 async function api(method, url, body) {
   const response = await fetch(url, {
     method,
@@ -16,8 +17,10 @@ async function api(method, url, body) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = { error: text }; }
   if (!response.ok) {
-    const why = data && (data.reason || data.error) || `HTTP ${response.status}`;
-    throw new Error(why);
+    const why = data && (data.reason || data.error) || response.statusText;
+    const error = new Error(`${response.status} ${why}`.trim());
+    error.status = response.status;
+    throw error;
   }
   return data;
 }
