@@ -94,10 +94,12 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
             await redis.rpush(queue, raw)  # the consuming end: taken next
 
         try:
-            return await store.dlq_requeue(push, all_=all_, ids=ids)
+            done = await store.dlq_requeue(push, all_=all_, ids=ids)
         finally:
             if redis is not None:
                 await redis.aclose()
+        await _audit_retry(store, ids, all_, done)
+        return done
 
     count, replayed = run_async(with_store(requeue))
     click.echo(
@@ -110,3 +112,22 @@ def retry(ids: tuple[str, ...], all_: bool) -> None:
         )
     if count == 0 and replayed == 0 and ids:
         sys.exit(1)
+
+
+async def _audit_retry(
+    store: Store, ids: tuple[str, ...], all_: bool, done: tuple[int, int]
+) -> None:
+    """The retry in the audit log, as ``cli:<OS user>`` via ``cli`` (the API records its own)."""
+    from notifierd.cli.runtime import cli_actor
+    from notifierd.store.audit import Action, AuditEntry, AuditLog
+
+    actor = cli_actor()
+    await AuditLog(store.pool).record(
+        AuditEntry(
+            actor.id,
+            Action.RETRY,
+            actor.via,
+            "all" if all_ else ",".join(ids)[:1000],
+            detail={"ids": list(ids), "all": all_, "deliveries": done[0], "requests": done[1]},
+        )
+    )

@@ -15,6 +15,7 @@ from notifierd import metrics
 from notifierd.cli.main import _register, cli
 from notifierd.request import Request
 from notifierd.routing.router import Router
+from notifierd.store.audit import Action, AuditLog, AuditSearch
 from tests.integration.daemon_harness import Running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
@@ -118,6 +119,9 @@ async def test_dlq_list_and_retry(running: Running) -> None:
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.1)
     assert json.loads((await invoke("dlq", "list", "--format", "json")).output) == []
+    [entry] = await AuditLog(running.store.pool).search(AuditSearch(action=Action.RETRY))
+    assert entry.actor.startswith("cli:") and entry.via == "cli" and entry.target == rid
+    assert entry.detail["deliveries"] == 1
 
 
 async def test_a_request_whose_processing_fails_is_dead_lettered_whole_and_replayable(
