@@ -215,6 +215,9 @@ async def test_errors_answer_as_declared(running: Running) -> None:
         ("GET", "/api/v1/alerts/nope", "/api/v1/alerts/{id}", "get", 404),
         ("GET", "/api/v1/deliveries?status=lost", "/api/v1/deliveries", "get", 400),
         ("GET", "/api/v1/deliveries?cursor=xyz", "/api/v1/deliveries", "get", 400),
+        ("GET", "/api/v1/deliveries?title=db", "/api/v1/deliveries", "get", 400),
+        ("GET", "/api/v1/alerts/api-alert?timeline_limit=0", "/api/v1/alerts/{id}", "get", 400),
+        ("GET", "/api/v1/alerts/api-alert?timeline_before=x", "/api/v1/alerts/{id}", "get", 400),
         ("GET", "/api/v1/alerts?limit=0", "/api/v1/alerts", "get", 400),
         ("POST", "/api/v1/templates/nope/render", "/api/v1/templates/{name}/render", "post", 404),
     ]
