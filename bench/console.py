@@ -9,9 +9,11 @@ suppressed, deduplicated, digested, none held; people's addresses skewed towards
 words from frequent to rare; each delivery's attempts as the daemon records them) and 10,000
 alerts (the newest 3.5 % open, escalation steps, timelines; one alert with 2,000 occurrences
 and ten rounds of its policy). Then it starts `notifierd run --dry-run --http` with the shipped
-config/ against it and times every call of the table CALLS (and each `--url`), --runs times
-each after a warm-up, round by round, printing p50 / p95 / max per call; the EXPLAIN (ANALYZE,
-BUFFERS) plans of the queries behind each call go to --plans.
+config/ against it (with NOTIFIERD_API_TOKEN set: every call sends it as a bearer token, as
+a deployment with credentials would be called) and times every call of the table CALLS — the
+API's and the console's pages — and each `--url`, --runs times each after a warm-up, round by
+round, printing p50 / p95 / max per call and the CPU the daemon and its Postgres backends spent
+on it; the EXPLAIN (ANALYZE, BUFFERS) plans of the queries behind each call go to --plans.
 
 A console page is one more row of CALLS (or `--url /ui/...`): its path, and the store queries
 it runs if its plans should be shown.
@@ -29,6 +31,7 @@ import asyncio
 import json
 import os
 import platform
+import secrets
 import signal
 import socket
 import subprocess
@@ -53,13 +56,18 @@ from notifierd.status import AlertStatus, DeliveryStatus  # noqa: E402
 from notifierd.store.db import search_arguments  # noqa: E402
 from notifierd.store.migrate import migrate  # noqa: E402
 from notifierd.store.queries import parse_named, q  # noqa: E402
-from notifierd.store.rows import DeliveryCursor, DeliverySearch  # noqa: E402
+from notifierd.store.rows import DeliveryCursor, DeliverySearch, EventCursor  # noqa: E402
 
 ADMIN = os.environ.get("NOTIFIERD_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 LOAD_SQL = Path(__file__).resolve().parent / "console_load.sql"
 TARGET_MS = 100.0
 PAGE = 50  # the API's default page; a search asks Postgres for one more row
+TIMELINE_SHOWN = 200  # the timeline events an alert's page shows (console/alert_pages.py)
+DEAD_LETTERS_SHOWN = 200  # the dead letters the console's page shows (console/dead_letters.py)
+# The daemon's break-glass token, sent with every call: the pages and the API as a deployment
+# with credentials serves them.
+TOKEN = secrets.token_urlsafe(24)
 
 # (name, type, how it names recipients, weight of being a request's first channel): the shipped
 # config's channels, most used first, then one since removed from it (history keeps it).
@@ -121,6 +129,7 @@ class Call:
     path: str
     method: str = "GET"
     body: Any = None
+    status: int = 200  # what the call must answer (a refusal is measured too)
     plans: list[Plan] = field(default_factory=list)
     times_ms: list[float] = field(default_factory=list)
     # CPU the daemon and the Postgres backends serving it spent, summed over the timed calls:
@@ -142,6 +151,7 @@ class Samples:
     rare_recipient: str
     deep: DeliveryCursor  # half-way down the newest-first order
     deep_dead: DeliveryCursor  # half-way down the dead deliveries
+    older_timeline: EventCursor  # the long alert's oldest event on its page's first page
 
 
 def search(query: dict[str, str], **filters: Any) -> tuple[str, list[Plan]]:
@@ -175,9 +185,12 @@ def calls(s: Samples) -> list[Call]:
         "deliveries: title, rare (kernel panic)", {"title": "kernel panic"}, title="kernel panic"
     )
     deliveries("deliveries: title, absent word", {"title": "zeppelin"}, title="zeppelin")
-    deliveries("deliveries: title, two letters (on)", {"title": "on"}, title="on")
-    # Shorter than a trigram, in no title: the one search no index serves (bench/README.md).
-    deliveries("deliveries: title, two letters, absent", {"title": "zq"}, title="zq")
+    deliveries("deliveries: title, three letters, absent (zqx)", {"title": "zqx"}, title="zqx")
+    # Shorter than a trigram: no index serves it (2.8 s at p95 for one in no title), so the API
+    # refuses it at once.
+    out.append(
+        Call("deliveries: title, two letters (refused)", "/api/v1/deliveries?title=zq", status=400)
+    )
     deliveries(
         "deliveries: channel name (ops-email)", {"channel": "ops-email"}, channel="ops-email"
     )
@@ -279,6 +292,15 @@ def calls(s: Samples) -> list[Call]:
             ],
         ),
         Call(
+            "alert: long timeline, newest 200",
+            f"/api/v1/alerts/{s.long_alert}?timeline_limit={TIMELINE_SHOWN}",
+            plans=[
+                Plan("find_alert", (s.long_alert,)),
+                Plan("alert_timeline_page", (s.long_alert, TIMELINE_SHOWN + 1, None, None)),
+                Plan("alert_steps", (s.long_alert,)),
+            ],
+        ),
+        Call(
             "alert: by dedup key",
             f"/api/v1/alerts/{s.alert_key}",
             plans=[Plan("find_alert", (s.alert_key,))],
@@ -304,8 +326,108 @@ def calls(s: Samples) -> list[Call]:
             method="POST",
             body={"example": 1},
         ),
+        Call("audit log", "/api/v1/audit", plans=[Plan("search_audit", _audit_args())]),
+        Call(
+            "audit log: one actor",
+            "/api/v1/audit?actor=person-7",
+            plans=[Plan("search_audit", _audit_args(actor="person-7"))],
+        ),
     ]
-    return out
+    return out + pages(s)
+
+
+def _audit_args(actor: str | None = None) -> tuple[Any, ...]:
+    return (actor, None, None, None, None, None, None, PAGE + 1)
+
+
+def pages(s: Samples) -> list[Call]:
+    """The console's pages: each reads what its API call reads, then renders it."""
+    opening = [
+        Plan("request_by_id", (s.long_alert,)),
+        Plan("deliveries_of_request", (s.long_alert,)),
+        Plan("events_of_request", (s.long_alert,)),
+    ]
+
+    def alert_page(before: EventCursor | None) -> list[Plan]:
+        args = (s.long_alert, TIMELINE_SHOWN + 1, before.at if before else None,
+                before.id if before else None)  # fmt: skip
+        return [
+            Plan("find_alert", (s.long_alert,)),
+            Plan("alert_timeline_page", args),
+            Plan("alert_steps", (s.long_alert,)),
+            *opening,
+        ]
+
+    def searched(label: str, query: dict[str, str], **filters: Any) -> Call:
+        path, plans = search(query, **filters)
+        return Call(label, path.replace("/api/v1/", "/ui/", 1), plans=plans)
+
+    return [
+        Call("page: alerts", "/ui/alerts", plans=[Plan("list_alerts", (None, PAGE))]),
+        Call(
+            "page: alerts, acknowledged",
+            "/ui/alerts?state=acknowledged",
+            plans=[Plan("list_alerts", (AlertStatus.ACKNOWLEDGED, PAGE))],
+        ),
+        Call(
+            "page: alerts, resolved",
+            "/ui/alerts?state=resolved",
+            plans=[Plan("list_alerts", (AlertStatus.RESOLVED, PAGE))],
+        ),
+        Call("page: alert, long timeline", f"/ui/alerts/{s.long_alert}", plans=alert_page(None)),
+        Call(
+            "page: alert, long timeline, older",
+            f"/ui/alerts/{s.long_alert}?timeline_before={s.older_timeline.token()}",
+            plans=alert_page(s.older_timeline),
+        ),
+        Call("page: alert by dedup key", f"/ui/alerts/{s.alert_key}"),
+        Call("page: on call", "/ui/oncall"),
+        searched("page: deliveries", {}),
+        searched("page: deliveries, deep page", {}, after=s.deep),
+        searched(
+            "page: deliveries, title (kernel panic)",
+            {"title": "kernel panic"},
+            title="kernel panic",
+        ),
+        searched(
+            "page: deliveries, channel + status dead",
+            {"channel": "ops-email", "status": "dead"},
+            channel="ops-email",
+            status=DeliveryStatus.DEAD,
+        ),
+        searched(
+            "page: deliveries, recipient + last week",
+            {"recipient": s.common_recipient, "since": (s.anchor - timedelta(days=7)).isoformat()},
+            recipient=s.common_recipient,
+            since=s.anchor - timedelta(days=7),
+        ),
+        Call(
+            "page: request",
+            f"/ui/requests/{s.request_id}",
+            plans=[
+                Plan("request_by_id", (s.request_id,)),
+                Plan("deliveries_of_request", (s.request_id,)),
+                Plan("events_of_request", (s.request_id,)),
+            ],
+        ),
+        Call(
+            "page: dead letters",
+            "/ui/dead-letters",
+            plans=[Plan("dlq_list", (None, DEAD_LETTERS_SHOWN))],
+        ),
+        Call(
+            "page: dead letters, channel",
+            "/ui/dead-letters?channel=pager",
+            plans=[Plan("dlq_list", ("pager", DEAD_LETTERS_SHOWN))],
+        ),
+        Call("page: config", "/ui/config"),
+        Call("page: audit", "/ui/audit", plans=[Plan("search_audit", _audit_args())]),
+        Call(
+            "page: audit, one actor",
+            "/ui/audit?actor=person-7",
+            plans=[Plan("search_audit", _audit_args(actor="person-7"))],
+        ),
+    ]
 
 
 # Queries the console's pages will need and the API does not run yet (it lists alerts newest
@@ -363,7 +485,7 @@ async def load(
             f"  {name}: {status.split()[-1] if status.split() else ''} ({time.monotonic() - started:.1f} s)"
         )
     for table in ("requests", "deliveries", "delivery_events", "dead_letters", "dead_requests",
-                  "alerts", "escalation_steps", "alert_events"):  # fmt: skip
+                  "alerts", "escalation_steps", "alert_events", "audit_log"):  # fmt: skip
         started = time.monotonic()
         await conn.execute(f"VACUUM (ANALYZE) {table}")
         say(f"  vacuum analyze {table} ({time.monotonic() - started:.1f} s)")
@@ -394,6 +516,11 @@ async def prepare(
                 say(f"reusing database {name}; migrations applied now: {applied or 'none'}")
                 if applied:
                     await conn.execute("ANALYZE")
+                if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM audit_log)"):
+                    # Loaded before the load had an audit log: its step alone, from the alerts.
+                    status = await conn.execute(parse_named(LOAD_SQL.read_text())["load_audit"])
+                    await conn.execute("VACUUM (ANALYZE) audit_log")
+                    say(f"  load_audit: {status.split()[-1]}")
                 return name
         finally:
             await conn.close()
@@ -451,6 +578,12 @@ async def samples(conn: asyncpg.Connection) -> Samples:
         "ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1",
         dead // 2,
     )
+    older = await conn.fetchrow(
+        "SELECT at, id FROM alert_events WHERE alert_id = $1 ORDER BY at DESC, id DESC "
+        "OFFSET $2 LIMIT 1",
+        long_alert,
+        TIMELINE_SHOWN - 1,
+    )
     return Samples(
         anchor=anchor,
         request_id=request_id,
@@ -460,6 +593,7 @@ async def samples(conn: asyncpg.Connection) -> Samples:
         rare_recipient=rare,
         deep=DeliveryCursor(deep["created_at"], deep["id"]),
         deep_dead=DeliveryCursor(deep_dead["created_at"], deep_dead["id"]),
+        older_timeline=EventCursor(older["at"], older["id"]),
     )
 
 
@@ -490,7 +624,8 @@ COUNTS = (
     "(SELECT count(*) FROM delivery_events) AS events, "
     "(SELECT count(*) FROM alerts) AS alerts, "
     "(SELECT count(*) FROM alert_events) AS alert_events, "
-    "(SELECT count(*) FROM dead_letters) AS dead_letters"
+    "(SELECT count(*) FROM dead_letters) AS dead_letters, "
+    "(SELECT count(*) FROM audit_log) AS audit_entries"
 )
 
 
@@ -537,7 +672,7 @@ async def measure(
     machine's load falls on all of them alike. ``daemon``: its pid (one worker, one process);
     ``backends``: the pids of the Postgres backends serving it now (its pool may open
     connections as it goes), read before each round."""
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
         for round_ in range(warmup + runs):
             postgres = await backends()
             for call in measured:
@@ -546,7 +681,7 @@ async def measure(
                 async with http.request(call.method, base + call.path, json=call.body) as resp:
                     body = await resp.read()
                 elapsed = (time.perf_counter() - started) * 1000
-                if resp.status != 200:
+                if resp.status != call.status:
                     raise RuntimeError(
                         f"{call.label}: {call.path} answered {resp.status}: {body[:300]!r}"
                     )
@@ -561,7 +696,7 @@ def describe(body: bytes, content_type: str) -> str:
     """What an answer held, for the table: the length of its main list, else its size."""
     if content_type == "application/json":
         data = json.loads(body)
-        for key in ("deliveries", "alerts", "dead_letters", "timeline"):
+        for key in ("deliveries", "alerts", "dead_letters", "timeline", "entries"):
             if isinstance(data, dict) and isinstance(data.get(key), list):
                 return f"{len(data[key])} {key.replace('_', ' ')}"
     return f"{len(body):,} B"
@@ -587,7 +722,13 @@ def report(measured: list[Call]) -> str:
 
 
 def start_daemon(db_url: str, prefix: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "POSTGRES_URL": db_url, "REDIS_URL": REDIS_URL, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "POSTGRES_URL": db_url,
+        "REDIS_URL": REDIS_URL,
+        "PYTHONPATH": str(ROOT),
+        "NOTIFIERD_API_TOKEN": TOKEN,
+    }
     out = open(log, "ab")  # noqa: SIM115 - the child owns it for its lifetime
     command = [
         sys.executable, "-m", "notifierd", "run", "--config", str(ROOT / "config"), "--dry-run",

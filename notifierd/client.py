@@ -236,9 +236,17 @@ class ApiClient:
         query = {"state": state, "limit": str(limit) if limit is not None else None}
         return list((await self._call("GET", "/api/v1/alerts", query=query))["alerts"])
 
-    async def alert(self, alert: str) -> dict[str, Any]:
-        """One alert (id or dedup key) with its timeline and escalation steps."""
-        return await self._call("GET", f"/api/v1/alerts/{_segment(alert)}")
+    async def alert(
+        self, alert: str, *, timeline_limit: int | None = None, timeline_before: str | None = None
+    ) -> dict[str, Any]:
+        """One alert (id or dedup key) with its escalation steps and its timeline: every
+        event, or with ``timeline_limit`` the newest that many (older than ``timeline_before``,
+        a page's ``timeline_older``)."""
+        query = {
+            "timeline_limit": str(timeline_limit) if timeline_limit is not None else None,
+            "timeline_before": timeline_before,
+        }
+        return await self._call("GET", f"/api/v1/alerts/{_segment(alert)}", query=query)
 
     async def acknowledge(self, alert: str, note: str | None = None) -> dict[str, Any]:
         """Acknowledge ``alert`` (id or dedup key); the alert as the daemon now has it."""

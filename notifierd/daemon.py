@@ -43,7 +43,13 @@ from notifierd.store import retention
 from notifierd.store.alerts import AlertChanges
 from notifierd.store.audit import Action, AuditEntry, AuditSearch, Outcome
 from notifierd.store.due import DueClock, postgres_clock
-from notifierd.store.rows import AlertSummary, DeadLetter, DeliverySearch, HistoryEntry
+from notifierd.store.rows import (
+    AlertSummary,
+    DeadLetter,
+    DeliverySearch,
+    HistoryEntry,
+    TimelinePage,
+)
 from notifierd.store.sessions import SessionStore
 from notifierd.templates.catalog import TemplateCatalog
 from notifierd.validation import load_snapshot
@@ -422,8 +428,8 @@ class Daemon:
     async def list_alerts(self, status: AlertStatus | None, limit: int) -> list[AlertSummary]:
         return await self.services.alerts.store.list(status, limit)
 
-    async def show_alert(self, key: str) -> dict[str, Any] | None:
-        return await self.services.alerts.store.show(key)
+    async def show_alert(self, key: str, page: TimelinePage | None = None) -> dict[str, Any] | None:
+        return await self.services.alerts.store.show(key, page)
 
     async def search_deliveries(self, search: DeliverySearch) -> list[HistoryEntry]:
         return await self.services.store.search_deliveries(search)

@@ -42,14 +42,18 @@ class Entry:
         return self.level is not None
 
 
-def entries(alert: dict[str, Any]) -> list[Entry]:
+def entries(
+    alert: dict[str, Any], since: datetime | None = None, until: datetime | None = None
+) -> list[Entry]:
     """The alert's events and steps, oldest first; a step stands at the time it fired, or is
-    (or was) due. At the same moment an event comes first: the trigger before its level 1."""
+    (or was) due. At the same moment an event comes first: the trigger before its level 1.
+    ``since`` / ``until``: only the steps at or after / before these moments (the events are
+    the page ``show_alert`` read)."""
     events = [
         (
             0,
             Entry(
-                at=_moment(e["at"]),
+                at=moment(e["at"]),
                 kind=e["kind"],
                 actor=e["actor"],
                 via=e["via"],
@@ -62,7 +66,7 @@ def entries(alert: dict[str, Any]) -> list[Entry]:
         (
             1,
             Entry(
-                at=_moment(s["fired_at"] or s["due_at"]),
+                at=moment(s["fired_at"] or s["due_at"]),
                 kind=s["status"],
                 level=s["level"],
                 round=s["round"],
@@ -83,9 +87,14 @@ def entries(alert: dict[str, Any]) -> list[Entry]:
         )
         for s in alert["steps"]
     ]
+    steps = [
+        (kind, step)
+        for kind, step in steps
+        if (since is None or step.at >= since) and (until is None or step.at < until)
+    ]
     ordered = sorted(events + steps, key=lambda pair: (pair[1].at, pair[0]))
     return [entry for _, entry in ordered]
 
 
-def _moment(value: datetime | str) -> datetime:
+def moment(value: datetime | str) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value

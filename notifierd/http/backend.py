@@ -20,7 +20,13 @@ from notifierd.runtime.changes import RuntimeChanges
 from notifierd.status import AlertStatus
 from notifierd.store.alerts import AlertChanges
 from notifierd.store.audit import Action, AuditEntry, AuditSearch, Outcome
-from notifierd.store.rows import AlertSummary, DeadLetter, DeliverySearch, HistoryEntry
+from notifierd.store.rows import (
+    AlertSummary,
+    DeadLetter,
+    DeliverySearch,
+    HistoryEntry,
+    TimelinePage,
+)
 from notifierd.store.sessions import SessionStore
 from notifierd.templates.catalog import TemplateCatalog
 
@@ -73,8 +79,9 @@ class ConsoleReads(Protocol):
         """Open alerts first (triggered, then acknowledged), newest first in each, then the
         resolved ones, with their current level and next escalation (``notifierd alerts list``)."""
 
-    async def show_alert(self, key: str) -> dict[str, Any] | None:
-        """One alert by id or dedup key with its timeline and steps (``alerts show``)."""
+    async def show_alert(self, key: str, page: TimelinePage | None = None) -> dict[str, Any] | None:
+        """One alert by id or dedup key with its steps and its timeline, every event or
+        ``page`` of them (``alerts show``)."""
 
     async def search_deliveries(self, search: DeliverySearch) -> list[HistoryEntry]:
         """Deliveries newest first, a page after ``search.after`` (``notifierd history``)."""

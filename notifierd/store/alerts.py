@@ -13,7 +13,15 @@ import asyncpg
 from notifierd.status import AlertStatus
 from notifierd.store.queries import q
 from notifierd.store.records import StepRef
-from notifierd.store.rows import Alert, AlertSummary, OpenedAlert, from_row, from_rows
+from notifierd.store.rows import (
+    Alert,
+    AlertSummary,
+    EventCursor,
+    OpenedAlert,
+    TimelinePage,
+    from_row,
+    from_rows,
+)
 
 CHANGES_PER_POLL = 1000  # a poll that finds this many continues from the last one next time
 
@@ -315,18 +323,39 @@ class AlertStore:
         ]
         return AlertChanges(rows[0]["polled_at"], changed)
 
-    async def show(self, key: str) -> dict[str, Any] | None:
+    async def show(self, key: str, page: TimelinePage | None = None) -> dict[str, Any] | None:
+        """The alert ``key`` names with its steps and its timeline: every event, or only the
+        ``page`` of them (oldest first either way) and then ``timeline_older``, the token of
+        the page before it (None: none older)."""
         async with self.pool.acquire() as conn:
             alert = await conn.fetchrow(q("find_alert"), key)
             if alert is None:
                 return None
-            timeline = await conn.fetch(q("alert_timeline"), alert["id"])
+            if page is None:
+                timeline = await conn.fetch(q("alert_timeline"), alert["id"])
+            else:
+                before = page.before
+                # One row more than the page: whether an older page exists, without a count.
+                newest_first = await conn.fetch(
+                    q("alert_timeline_page"),
+                    alert["id"],
+                    page.limit + 1,
+                    before.at if before else None,
+                    before.id if before else None,
+                )
+                timeline = newest_first[: page.limit][::-1]
             steps = await conn.fetch(q("alert_steps"), alert["id"])
-        return {
+        shown = {
             **_jsonable(dict(alert)),
             "timeline": [_timeline_entry(r) for r in timeline],
             "steps": [{**_jsonable(dict(r)), "paged": json.loads(r["paged"])} for r in steps],
         }
+        if page is not None:
+            older = len(newest_first) > page.limit
+            shown["timeline_older"] = (
+                EventCursor(timeline[0]["at"], timeline[0]["id"]).token() if older else None
+            )
+        return shown
 
     async def open_count(self) -> int:
         return int(await self.pool.fetchval(q("count_open_alerts")))

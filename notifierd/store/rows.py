@@ -87,6 +87,41 @@ class DeliveryCursor:
 
 
 @dataclass(frozen=True, slots=True)
+class EventCursor:
+    """A position in an alert's timeline, newest first: the keyset (``at``, ``id``) of the
+    oldest event a page showed. Callers carry it as an opaque token (``token`` / ``parse``)."""
+
+    at: datetime
+    id: int
+
+    def token(self) -> str:
+        text = f"{self.at.isoformat()}|{self.id}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def parse(cls, token: str) -> EventCursor | None:
+        """The cursor a ``token`` stands for; None when it is not one."""
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            at, _, ident = text.partition("|")
+            moment = datetime.fromisoformat(at)
+            if moment.tzinfo is None or not ident.isdigit():
+                return None
+            return cls(moment, int(ident))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    """A page of an alert's timeline events: the newest ``limit`` of them, or the newest
+    ``limit`` older than ``before``."""
+
+    limit: int
+    before: EventCursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeliverySearch:
     """What a delivery search asks for; every filter is optional. ``channel``: a channel name
     or type; ``title``: a case-insensitive part of the request's title; ``since``/``until``:

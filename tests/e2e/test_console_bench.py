@@ -51,6 +51,14 @@ async def test_the_quick_console_bench_times_every_call_and_writes_its_plans(
     assert by_label["deliveries: first page"].startswith("50 deliveries")
     assert by_label["deliveries: request id"].startswith("3 deliveries")
     assert by_label["alert: long timeline (2,000 events)"].startswith("2030 timeline")
+    assert by_label["alert: long timeline, newest 200"].startswith("200 timeline")
+    assert by_label["audit log"].startswith("50 entries")
+    # Every console page was timed, authenticated (the daemon has a token: an unauthenticated
+    # page would have answered 401 and stopped the bench).
+    pages = [label for label in labels if label.startswith("page: ")]
+    assert {"page: alerts", "page: alert, long timeline", "page: on call", "page: deliveries",
+            "page: request", "page: dead letters", "page: config", "page: audit"} <= set(pages)  # fmt: skip
+    assert all(by_label[label].endswith(" B") for label in pages)
     # One plan per query behind a call, each an EXPLAIN ANALYZE with its buffers.
     text = plans.read_text()
     written = re.search(r"(\d+) query plans", out)

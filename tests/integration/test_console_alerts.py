@@ -6,6 +6,7 @@ unknown id."""
 from __future__ import annotations
 
 import asyncio
+import html as htmllib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -205,6 +206,45 @@ async def test_alert_page_shows_who_acknowledged_and_resolved_and_how(running: R
     assert '<section data-live-alert="ui-2"' in resolved
     assert re.search(r"<strong>Resolved</strong> by anonymous-local", resolved)
     assert "data-action" not in resolved
+
+
+async def test_a_long_timeline_shows_its_newest_entries_and_links_to_older_ones(
+    running: Running,
+) -> None:
+    """A flapping alert: the page shows the newest 200 events (and the steps among them),
+    then older pages by a link, each entry on one page; the API pages the same way."""
+    await running.store.pool.execute(
+        "INSERT INTO alert_events (alert_id, kind, detail, at) "
+        "SELECT 'ui-3', 'occurrence', 'flap ' || n, now() + (n / 2) * interval '1 ms' "
+        "FROM generate_series(0, 249) AS n"
+    )
+    html = await _page(running, "/ui/alerts/ui-3")
+    flaps = [re.findall(r'<p class="detail">flap (\d+)</p>', html)]
+    assert flaps[0] == [str(n) for n in range(50, 250)]
+    assert "<strong>Level 2</strong>" in html  # due in an hour: newer than every event
+    assert "<strong>Level 1</strong>" not in html and "<strong>Triggered</strong>" not in html
+    older = re.search(r'<a href="([^"]+)" rel="next">Older entries</a>', html)
+    assert older is not None and "timeline_before=" in older[1]
+    html = await _page(running, htmllib.unescape(older[1]))
+    flaps.append(re.findall(r'<p class="detail">flap (\d+)</p>', html))
+    assert flaps[1] == [str(n) for n in range(50)]
+    # The trigger and the level it fired are on the oldest page, in their order.
+    assert html.index("<strong>Triggered</strong>") < html.index("<strong>Level 1</strong>")
+    assert "<strong>Level 2</strong>" not in html and 'rel="next"' not in html
+    assert '<a href="/ui/alerts/ui-3">Newest entries</a>' in html
+    bad = await _page(running, "/ui/alerts/ui-3?timeline_before=nope", status=400)
+    assert "timeline_before: not a timeline_older token" in bad
+    # The API: the whole timeline by default, pages when asked, the same entries.
+    whole = (await _json(running, "/api/v1/alerts/ui-3"))["timeline"]
+    assert [e["detail"] for e in whole[-250:]] == [f"flap {n}" for n in range(250)]
+    paged: list[Any] = []
+    path: str | None = "/api/v1/alerts/ui-3?timeline_limit=100"
+    while path is not None:
+        shown = await _json(running, path)
+        paged = shown["timeline"] + paged
+        token = shown["timeline_older"]
+        path = f"/api/v1/alerts/ui-3?timeline_limit=100&timeline_before={token}" if token else None
+    assert paged == whole
 
 
 async def test_alert_page_for_an_unknown_or_impossible_id(running: Running) -> None:

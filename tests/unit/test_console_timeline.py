@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from notifierd.console.timeline import Paged, entries
 
 ALERT = {
@@ -92,3 +94,18 @@ def test_an_event_comes_before_a_level_due_at_the_same_moment() -> None:
         ],
     }
     assert [e.is_step for e in entries(same)] == [False, True]
+
+
+def test_a_page_of_events_shows_only_the_levels_between_its_bounds() -> None:
+    """A page of a long timeline: levels at or after ``since`` and before ``until``, so that
+    each level stands on one page."""
+    since = datetime(2026, 11, 30, 3, 0, 1, tzinfo=UTC)  # level 1 fired then
+    until = datetime(2026, 11, 30, 3, 10, tzinfo=UTC)  # level 2 was due then
+    shown = entries(ALERT, since=since, until=until)
+    assert [(e.kind, e.level) for e in shown] == [
+        ("triggered", None),
+        ("fired", 1),
+        ("acknowledged", None),
+    ]
+    assert [e.level for e in entries(ALERT, until=since) if e.is_step] == []
+    assert [e.level for e in entries(ALERT, since=until) if e.is_step] == [2]

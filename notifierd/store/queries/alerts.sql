@@ -278,6 +278,18 @@ ORDER BY l.changed_at;
 -- name: alert_timeline
 SELECT kind, actor, via, detail, at FROM alert_events WHERE alert_id = $1 ORDER BY at, id;
 
+-- name: alert_timeline_page
+-- One page of a long timeline (a flapping alert has thousands of events): the newest $2 events,
+-- or the newest $2 older than the event ($3, $4), newest first, along alert_events_alert
+-- (alert_id, at) — only the rows shown are read (`at <= $3` is the index's condition, the
+-- rest its filter: an older page starts where the newer one ended).
+SELECT id, kind, actor, via, detail, at FROM alert_events
+WHERE alert_id = $1
+  AND ($3::timestamptz IS NULL OR at <= $3)
+  AND ($3::timestamptz IS NULL OR at < $3 OR (at = $3 AND id < $4::bigint))
+ORDER BY at DESC, id DESC
+LIMIT $2;
+
 -- name: alert_steps
 -- With each fired step, where its notification went: for a schedule recipient, who it paged and
 -- by which contact (deliveries.resolved_*, migration 0013), found through the request naming
