@@ -40,11 +40,14 @@ _WHAT = {
 
 
 class TemplateCheck(Protocol):
-    """Checks one template version beyond its schema (compile it, render its examples) and
+    """Checks template versions beyond their schema (compile each, render its examples) and
     appends what it finds to ``problems``. Templates are a layer above config, so the caller
-    that has them passes this in; without it only the config's own syntax is checked."""
+    that has them passes this in; without it only the config's own syntax is checked. It is
+    given all versions at once, so that it may share the work out."""
 
-    def __call__(self, tv: TemplateVersion, parsed: Parsed, problems: list[Problem]) -> None: ...
+    def __call__(
+        self, versions: list[tuple[TemplateVersion, Parsed]], problems: list[Problem]
+    ) -> None: ...
 
 
 @dataclass
@@ -145,12 +148,14 @@ def validate_repository(
     policy_ids = [s.name for s in sources if s.kind == "policy"]
 
     templates: list[TemplateVersion] = []
+    to_check: list[tuple[TemplateVersion, Parsed]] = []
     for source, pf in parsed.values():
         if source.kind == "template" and pf.schema_ok:
             tv = build_template(source.name, source.version, pf.data, source.rel_path)
-            if check_template is not None and not skip_templates:
-                check_template(tv, pf, problems)
+            to_check.append((tv, pf))
             templates.append(tv)
+    if check_template is not None and not skip_templates:
+        check_template(to_check, problems)
     template_versions = checks.check_template_files(templates)
     # A template file that failed its schema still exists: do not call references to it unknown.
     for source in sources:

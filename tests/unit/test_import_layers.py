@@ -21,6 +21,7 @@ LEAVES = frozenset(
         "notifierd",
         "request",
         "errors",
+        "forked",
         "jsonenc",
         "logs",
         "metrics",
