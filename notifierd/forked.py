@@ -17,11 +17,20 @@ T = TypeVar("T")
 
 
 def spare_cores() -> int:
-    """Processors this process may run on, beyond the one it runs on."""
+    """Processors this process may use that are idle right now besides its own: on a shared,
+    busy machine a child only competes with the parent and the neighbours, and costs the fork
+    and the pickling on top. Linux counts the threads running now in ``/proc/loadavg`` (this
+    one included); elsewhere the one-minute load average stands in."""
     try:
-        return max(len(os.sched_getaffinity(0)) - 1, 0)
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return max((os.cpu_count() or 1) - 1, 0)
+        cores = os.cpu_count() or 1
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):  # pragma: no cover - not Linux
+        running = int(os.getloadavg()[0]) + 1
+    return max(cores - running, 0)
 
 
 class Forked(Generic[T]):
