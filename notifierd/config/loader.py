@@ -22,6 +22,7 @@ from notifierd.config.build import (
     build_template,
 )
 from notifierd.config.checks import Checker, Parsed
+from notifierd.config.compiled_schemas import certainly_valid
 from notifierd.config.identity import content_hash, identify
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.config.problems import Problem
@@ -90,7 +91,11 @@ def _parse_file(source: SourceFile, syntax: list[Problem], schema: list[Problem]
         return Parsed(source.rel_path, doc, None, False, source.text)
     if not syntax_ok:
         return Parsed(source.rel_path, doc, None, False, source.text)
-    found = schema_problems(data, validator(source.kind), doc, source.rel_path, _WHAT[source.kind])
+    found = (
+        []
+        if certainly_valid(source.kind, data)
+        else schema_problems(data, validator(source.kind), doc, source.rel_path, _WHAT[source.kind])
+    )
     schema.extend(found)
     return Parsed(source.rel_path, doc, data, not found and not doc.issues, source.text)
 
