@@ -3,6 +3,7 @@ compiled and rendered, as ``notifierd validate`` reports them; lint on top of a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,15 +11,16 @@ from pathlib import Path
 from notifierd.config import loader
 from notifierd.config.checks import Parsed
 from notifierd.config.lint import lint_snapshot
-from notifierd.config.loader import ValidationResult
+from notifierd.config.loader import TemplateFiles, ValidationResult
 from notifierd.config.model import Snapshot, TemplateVersion
 from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.config.repository import SourceFile
 from notifierd.forked import Forked, spare_cores
 from notifierd.schedules.lint import lint_schedules
 from notifierd.templates.compiled import CompiledTemplate
 from notifierd.templates.validate import check_template
 
-# Below this many template versions a fork (~5-10 ms) costs more than half the checks save.
+# Below this many template files a fork (~5-10 ms) costs more than half the checks save.
 _FORK_FROM = 40
 
 
@@ -42,34 +44,45 @@ def validate_repository(
 
     ``trust_cache``: skip compiling and rendering the templates when these exact files already
     passed validate (templates then compile on first use); ``remember``: record a clean pass.
-    ``fork`` (one-shot CLI commands only, never the daemon): check half of the template
-    versions in a forked child when there is a spare processor; the result then holds the
-    compiled templates of the other half only.
+    ``fork`` (one-shot CLI commands only, never the daemon): read and check half of the
+    template files in a forked child when a processor is idle (:func:`read_half_forked`); the
+    result then holds the compiled templates of the other half only.
     """
     compiled: dict[str, CompiledTemplate] = {}
 
-    def check_here(versions: list[tuple[TemplateVersion, Parsed]]) -> list[Problem]:
-        problems: list[Problem] = []
-        for tv, parsed in versions:
-            found = check_template(tv, parsed, problems)
-            if found is not None:
-                compiled[tv.ref] = found
-        return problems
-
-    def check(versions: list[tuple[TemplateVersion, Parsed]], problems: list[Problem]) -> None:
-        if not (fork and len(versions) >= _FORK_FROM and spare_cores()):
-            problems += check_here(versions)
-            return
-        half = len(versions) // 2
-        child = Forked(lambda: check_here(versions[half:]))
-        problems += check_here(versions[:half])
-        found = child.result()
-        problems += check_here(versions[half:]) if found is None else found
+    def check(tv: TemplateVersion, parsed: Parsed, problems: list[Problem]) -> None:
+        found = check_template(tv, parsed, problems)
+        if found is not None:
+            compiled[tv.ref] = found
 
     result = loader.validate_repository(
-        root, with_git=with_git, trust_cache=trust_cache, remember=remember, check_template=check
+        root,
+        with_git=with_git,
+        trust_cache=trust_cache,
+        remember=remember,
+        check_template=check,
+        reading=read_half_forked if fork else loader.read_here,
     )
     return Validation(result.problems, result.snapshot, result.files, compiled)
+
+
+def read_half_forked(
+    sources: list[SourceFile], read: Callable[[list[SourceFile]], TemplateFiles]
+) -> Callable[[], TemplateFiles]:
+    """The second half of the template files read (and checked) in a forked child while this
+    process reads the other files and then the first half; all here without an idle processor
+    or with few template files. A child that fails leaves its half to this process."""
+    if len(sources) < _FORK_FROM or not spare_cores():
+        return loader.read_here(sources, read)
+    half = len(sources) // 2
+    child = Forked(lambda: read(sources[half:]))
+
+    def finish() -> TemplateFiles:
+        mine = read(sources[:half])
+        theirs = child.result()
+        return mine.then(read(sources[half:]) if theirs is None else theirs)
+
+    return finish
 
 
 def load_valid(root: str | Path, *, with_git: bool = True) -> tuple[Snapshot, Validation]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -41,14 +43,61 @@ _WHAT = {
 
 
 class TemplateCheck(Protocol):
-    """Checks template versions beyond their schema (compile each, render its examples) and
+    """Checks one template version beyond its schema (compile it, render its examples) and
     appends what it finds to ``problems``. Templates are a layer above config, so the caller
-    that has them passes this in; without it only the config's own syntax is checked. It is
-    given all versions at once, so that it may share the work out."""
+    that has them passes this in; without it only the config's own syntax is checked."""
+
+    def __call__(self, tv: TemplateVersion, parsed: Parsed, problems: list[Problem]) -> None: ...
+
+
+@dataclass
+class TemplateFiles:
+    """What reading template files found: a version for each file whose schema holds (in the
+    order of the files), and the problems of each phase."""
+
+    versions: list[TemplateVersion] = field(default_factory=list)
+    syntax: list[Problem] = field(default_factory=list)
+    schema: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the template checks'
+
+    def then(self, other: TemplateFiles) -> TemplateFiles:
+        """These files' findings followed by ``other``'s (files that came after them)."""
+        return TemplateFiles(
+            self.versions + other.versions,
+            self.syntax + other.syntax,
+            self.schema + other.schema,
+            self.problems + other.problems,
+        )
+
+
+def read_templates(sources: list[SourceFile], check: TemplateCheck | None) -> TemplateFiles:
+    """Parse template files, check each against its schema, build a version of each whose
+    schema holds and, with ``check``, check it beyond (compile, render its examples)."""
+    found = TemplateFiles()
+    for source in sources:
+        pf = _parse_file(source, found.syntax, found.schema)
+        if pf.schema_ok:
+            tv = build_template(source.name, source.version, pf.data, source.rel_path)
+            if check is not None:
+                check(tv, pf, found.problems)
+            found.versions.append(tv)
+    return found
+
+
+class TemplateReading(Protocol):
+    """Starts reading template files with ``read`` (all here, or part of them elsewhere) and
+    returns the function that finishes it; the other files are read in between."""
 
     def __call__(
-        self, versions: list[tuple[TemplateVersion, Parsed]], problems: list[Problem]
-    ) -> None: ...
+        self, sources: list[SourceFile], read: Callable[[list[SourceFile]], TemplateFiles]
+    ) -> Callable[[], TemplateFiles]: ...
+
+
+def read_here(
+    sources: list[SourceFile], read: Callable[[list[SourceFile]], TemplateFiles]
+) -> Callable[[], TemplateFiles]:
+    """Every template file in this process, when the rest are read."""
+    return lambda: read(sources)
 
 
 @dataclass
@@ -119,12 +168,14 @@ def validate_repository(
     trust_cache: bool = False,
     remember: bool = False,
     check_template: TemplateCheck | None = None,
+    reading: TemplateReading = read_here,
 ) -> ValidationResult:
     """Validate everything under ``root``; never raises for bad input, reports all problems.
 
     ``check_template``: the checks of each template version beyond its schema (none without
     it); ``trust_cache``: skip them when these exact files already passed validate (templates
-    then compile on first use); ``remember``: record a clean pass that ran them.
+    then compile on first use); ``remember``: record a clean pass that ran them; ``reading``:
+    where the template files are read and checked.
     """
     root = Path(root)
     sources, syntax = discover(root)
@@ -134,7 +185,13 @@ def validate_repository(
     skip_templates = check_template is None or (
         trust_cache and not syntax and cache.known_valid(content)
     )
-    parsed = {s.rel_path: (s, _parse_file(s, syntax, schema)) for s in sources}
+    check = None if skip_templates else check_template
+    finish_templates = reading(
+        [s for s in sources if s.kind == "template"], partial(read_templates, check=check)
+    )
+    parsed = {
+        s.rel_path: (s, _parse_file(s, syntax, schema)) for s in sources if s.kind != "template"
+    }
 
     routes_pair = next(((s, p) for s, p in parsed.values() if s.kind == "routes"), None)
     routes_data: Any = routes_pair[1].data if routes_pair else None
@@ -152,15 +209,11 @@ def validate_repository(
     people = checks.people_of(routes_data)
     policy_ids = [s.name for s in sources if s.kind == "policy"]
 
-    templates: list[TemplateVersion] = []
-    to_check: list[tuple[TemplateVersion, Parsed]] = []
-    for source, pf in parsed.values():
-        if source.kind == "template" and pf.schema_ok:
-            tv = build_template(source.name, source.version, pf.data, source.rel_path)
-            to_check.append((tv, pf))
-            templates.append(tv)
-    if check_template is not None and not skip_templates:
-        check_template(to_check, problems)
+    read = finish_templates()
+    syntax += read.syntax
+    schema += read.schema
+    problems += read.problems
+    templates = read.versions
     template_versions = checks.check_template_files(templates)
     # A template file that failed its schema still exists: do not call references to it unknown.
     for source in sources:

@@ -1,4 +1,4 @@
-"""validate's template checks shared with a forked child: the same findings as in one process."""
+"""validate's template files shared with a forked child: the same findings as in one process."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def a_spare_processor(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _repository(root: Path, versions: int) -> Path:
-    """``versions`` template versions; every seventh one has a mistake of its own."""
+    """``versions`` template versions; most have a mistake of their own, of four kinds."""
     files = {"routes.yaml": MINIMAL_ROUTES}
     for i in range(versions):
         text = MINIMAL_TEMPLATE.replace("Deployed to", f"Deploy {i} to")
@@ -31,6 +31,10 @@ def _repository(root: Path, versions: int) -> Path:
             )
         if i % 7 == 3:
             text = text.replace("{{ environment }}\n", "{% if environment %}open\n")
+        if i % 7 == 5:
+            text += "subjct: a key the schema does not know\n"
+        if i % 7 == 6:
+            text += "examples: [unclosed\n"  # not YAML
         files[f"templates/t{i % 5}/{i}.0.yaml"] = text
     return write_repo(root, files)
 
@@ -44,8 +48,24 @@ def test_forked_template_checks_find_what_one_process_finds(tmp_path: Path) -> N
     text = "\n".join(str(p) for p in shared.problems)
     assert "templates/t0/0.0.yaml" in text and "templates/t1/56.0.yaml" in text
     assert "oops_56" in text and "never closed" in text
+    assert "templates/t1/41.0.yaml" in text and "unknown key 'subjct'" in text  # schema
+    assert "templates/t0/55.0.yaml" in text and "YAML" in text  # syntax
+    # The snapshot is not built (there are errors), but every version's file was read.
+    assert shared.files == alone.files
     # The parent keeps the compiled templates of its own half.
     assert 0 < len(shared.compiled) < len(alone.compiled)
+
+
+def test_a_valid_repository_read_in_two_processes_has_every_version(tmp_path: Path) -> None:
+    files = {"routes.yaml": MINIMAL_ROUTES}
+    for i in range(50):
+        files[f"templates/t{i % 4}/{i}.0.yaml"] = MINIMAL_TEMPLATE.replace("to", f"({i}) to")
+    root = write_repo(tmp_path, files)
+    alone = validate_repository(root, with_git=False)
+    shared = validate_repository(root, with_git=False, fork=True)
+    assert alone.snapshot is not None and shared.snapshot is not None
+    assert shared.snapshot.templates == alone.snapshot.templates
+    assert sum(len(v) for v in shared.snapshot.templates.values()) == 50
 
 
 def test_a_failed_child_leaves_the_work_to_the_parent(
