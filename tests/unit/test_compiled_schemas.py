@@ -5,20 +5,18 @@ from __future__ import annotations
 import copy
 import json
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.genrepo import generate as generate_repository
 from notifierd.config import compiled_schemas
 from notifierd.config.compiled_schemas import certainly_valid, generate
 from notifierd.config.schemas import schema, validator
 from notifierd.config.yamlpos import parse
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
-from genrepo import generate as generate_repository  # noqa: E402
 
 # Keywords that mean the same in drafts 4-7 (fastjsonschema) and 2020-12 (jsonschema), plus
 # annotations neither checks. A keyword outside this list could be ignored by the generated
