@@ -21,6 +21,8 @@ def spare_cores() -> int:
     busy machine a child only competes with the parent and the neighbours, and costs the fork
     and the pickling on top. Linux counts the threads running now in ``/proc/loadavg`` (this
     one included); elsewhere the one-minute load average stands in."""
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows
+        return 0
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
