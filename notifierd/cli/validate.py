@@ -53,7 +53,7 @@ def validate(config_dir: str, fmt: str, strict: bool) -> None:
 
     try:
         with progress(f"validating {shown_path(root)}"):
-            result = validate_repository(root, with_git=False, remember=True)
+            result = validate_repository(root, with_git=False, remember=True, fork=True)
     except Exception as exc:  # a bug must not look like a traceback in a CI log
         click.echo(
             f"error: notifierd failed while validating {shown_path(root)}: "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -22,6 +24,7 @@ from notifierd.config.build import (
     build_template,
 )
 from notifierd.config.checks import Checker, Parsed
+from notifierd.config.compiled_schemas import certainly_valid
 from notifierd.config.identity import content_hash, identify
 from notifierd.config.model import Snapshot, TemplateVersion, version_key
 from notifierd.config.problems import Problem
@@ -45,6 +48,56 @@ class TemplateCheck(Protocol):
     that has them passes this in; without it only the config's own syntax is checked."""
 
     def __call__(self, tv: TemplateVersion, parsed: Parsed, problems: list[Problem]) -> None: ...
+
+
+@dataclass
+class TemplateFiles:
+    """What reading template files found: a version for each file whose schema holds (in the
+    order of the files), and the problems of each phase."""
+
+    versions: list[TemplateVersion] = field(default_factory=list)
+    syntax: list[Problem] = field(default_factory=list)
+    schema: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the template checks'
+
+    def then(self, other: TemplateFiles) -> TemplateFiles:
+        """These files' findings followed by ``other``'s (files that came after them)."""
+        return TemplateFiles(
+            self.versions + other.versions,
+            self.syntax + other.syntax,
+            self.schema + other.schema,
+            self.problems + other.problems,
+        )
+
+
+def read_templates(sources: list[SourceFile], check: TemplateCheck | None) -> TemplateFiles:
+    """Parse template files, check each against its schema, build a version of each whose
+    schema holds and, with ``check``, check it beyond (compile, render its examples)."""
+    found = TemplateFiles()
+    for source in sources:
+        pf = _parse_file(source, found.syntax, found.schema)
+        if pf.schema_ok:
+            tv = build_template(source.name, source.version, pf.data, source.rel_path)
+            if check is not None:
+                check(tv, pf, found.problems)
+            found.versions.append(tv)
+    return found
+
+
+class TemplateReading(Protocol):
+    """Starts reading template files with ``read`` (all here, or part of them elsewhere) and
+    returns the function that finishes it; the other files are read in between."""
+
+    def __call__(
+        self, sources: list[SourceFile], read: Callable[[list[SourceFile]], TemplateFiles]
+    ) -> Callable[[], TemplateFiles]: ...
+
+
+def read_here(
+    sources: list[SourceFile], read: Callable[[list[SourceFile]], TemplateFiles]
+) -> Callable[[], TemplateFiles]:
+    """Every template file in this process, when the rest are read."""
+    return lambda: read(sources)
 
 
 @dataclass
@@ -87,7 +140,11 @@ def _parse_file(source: SourceFile, syntax: list[Problem], schema: list[Problem]
         return Parsed(source.rel_path, doc, None, False, source.text)
     if not syntax_ok:
         return Parsed(source.rel_path, doc, None, False, source.text)
-    found = schema_problems(data, validator(source.kind), doc, source.rel_path, _WHAT[source.kind])
+    found = (
+        []
+        if certainly_valid(source.kind, data)
+        else schema_problems(data, validator(source.kind), doc, source.rel_path, _WHAT[source.kind])
+    )
     schema.extend(found)
     return Parsed(source.rel_path, doc, data, not found and not doc.issues, source.text)
 
@@ -111,12 +168,14 @@ def validate_repository(
     trust_cache: bool = False,
     remember: bool = False,
     check_template: TemplateCheck | None = None,
+    reading: TemplateReading = read_here,
 ) -> ValidationResult:
     """Validate everything under ``root``; never raises for bad input, reports all problems.
 
     ``check_template``: the checks of each template version beyond its schema (none without
     it); ``trust_cache``: skip them when these exact files already passed validate (templates
-    then compile on first use); ``remember``: record a clean pass that ran them.
+    then compile on first use); ``remember``: record a clean pass that ran them; ``reading``:
+    where the template files are read and checked.
     """
     root = Path(root)
     sources, syntax = discover(root)
@@ -126,7 +185,13 @@ def validate_repository(
     skip_templates = check_template is None or (
         trust_cache and not syntax and cache.known_valid(content)
     )
-    parsed = {s.rel_path: (s, _parse_file(s, syntax, schema)) for s in sources}
+    check = None if skip_templates else check_template
+    finish_templates = reading(
+        [s for s in sources if s.kind == "template"], partial(read_templates, check=check)
+    )
+    parsed = {
+        s.rel_path: (s, _parse_file(s, syntax, schema)) for s in sources if s.kind != "template"
+    }
 
     routes_pair = next(((s, p) for s, p in parsed.values() if s.kind == "routes"), None)
     routes_data: Any = routes_pair[1].data if routes_pair else None
@@ -144,13 +209,11 @@ def validate_repository(
     people = checks.people_of(routes_data)
     policy_ids = [s.name for s in sources if s.kind == "policy"]
 
-    templates: list[TemplateVersion] = []
-    for source, pf in parsed.values():
-        if source.kind == "template" and pf.schema_ok:
-            tv = build_template(source.name, source.version, pf.data, source.rel_path)
-            if check_template is not None and not skip_templates:
-                check_template(tv, pf, problems)
-            templates.append(tv)
+    read = finish_templates()
+    syntax += read.syntax
+    schema += read.schema
+    problems += read.problems
+    templates = read.versions
     template_versions = checks.check_template_files(templates)
     # A template file that failed its schema still exists: do not call references to it unknown.
     for source in sources:

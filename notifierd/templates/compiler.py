@@ -20,6 +20,7 @@ from notifierd.templates.compiled import CompiledTemplate
 from notifierd.templates.environment import ENV, GLOBAL_NAMES
 from notifierd.templates.errors import Location, TemplateCompileError, TemplateProblem
 from notifierd.templates.pieces import Piece, cut
+from notifierd.templates.shapes import compile_by_shape
 from notifierd.templates.variables import BASE_FIELDS, TemplateVariables
 
 _FORBIDDEN: dict[type[nodes.Node], str] = {
@@ -174,16 +175,25 @@ def _compile_new(pieces: list[Piece], name: str) -> tuple[list[Piece], list[Temp
         line += numbered[-1].wrapped().count("\n") + 1
     source = "\n".join(p.wrapped() for p in numbered)
     filename = f"<template {name}>"
+
+    def learn(ast: nodes.Template) -> list[tuple[tuple[str, int], ...]] | None:
+        """Each piece's names, when no piece has a problem (else: compile the source itself)."""
+        scanned = _scan_blocks(ast, numbered)
+        return None if any(found for _, found in scanned) else [names for names, _ in scanned]
+
+    by_shape = compile_by_shape(source, name, filename, learn)
+    if by_shape is not None:
+        code, names = by_shape
+        template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
+        return [
+            replace(p, names=n, template=template) for p, n in zip(numbered, names, strict=True)
+        ], []
     problems: list[TemplateProblem] = []
     try:
         ast = ENV.parse(source, name=name, filename=filename)
-        by_block = {p.block: i for i, p in enumerate(numbered)}
-        for block in ast.body:
-            if isinstance(block, nodes.Block) and block.name in by_block:
-                i = by_block[block.name]
-                names, found = _scan(block, numbered[i].first_line, numbered[i].location)
-                numbered[i] = replace(numbered[i], names=names)
-                problems += found
+        for i, (names, found) in enumerate(_scan_blocks(ast, numbered)):
+            numbered[i] = replace(numbered[i], names=names)
+            problems += found
         if problems:
             return numbered, problems
         code = ENV.compile(ast, name=name, filename=filename)
@@ -193,6 +203,20 @@ def _compile_new(pieces: list[Piece], name: str) -> tuple[list[Piece], list[Temp
     # the AST walked by _scan is parsed once; Environment.from_string would parse it again.
     template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
     return [replace(p, template=template) for p in numbered], problems
+
+
+def _scan_blocks(
+    ast: nodes.Template, numbered: list[Piece]
+) -> list[tuple[tuple[tuple[str, int], ...], list[TemplateProblem]]]:
+    """Each piece's names and problems, from its block in ``ast``."""
+    scanned: list[tuple[tuple[tuple[str, int], ...], list[TemplateProblem]]]
+    scanned = [((), []) for _ in numbered]
+    by_block = {p.block: i for i, p in enumerate(numbered)}
+    for block in ast.body:
+        if isinstance(block, nodes.Block) and block.name in by_block:
+            i = by_block[block.name]
+            scanned[i] = _scan(block, numbered[i].first_line, numbered[i].location)
+    return scanned
 
 
 def _scan(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -121,9 +122,6 @@ def validate_blocks(blocks: Any) -> list[tuple[int | None, str]]:
         problems.append((None, "renders no blocks"))
     if len(blocks) > SLACK_MAX_BLOCKS:
         problems.append((None, f"{len(blocks)} blocks: Slack takes at most {SLACK_MAX_BLOCKS}"))
-    from slack_sdk.errors import SlackObjectFormationError
-    from slack_sdk.models.blocks import Block
-
     known = block_types()
     for i, block in enumerate(blocks):
         if not isinstance(block, dict):
@@ -139,17 +137,42 @@ def validate_blocks(blocks: Any) -> list[tuple[int | None, str]]:
                 )
             )
             continue
-        found = [f"block {i} ({kind}): {message}" for message in _own_checks(block)]
-        with _captured_sdk_warnings() as capture:
-            try:
-                parsed = Block.parse(block)
-                if parsed is not None:
-                    parsed.validate_json()
-            except (SlackObjectFormationError, TypeError, ValueError, KeyError) as exc:
-                found.append(f"block {i} ({kind}): {exc}")
-        found += [f"block {i} ({kind}): {m}" for m in capture.messages]
-        problems += [(i, message) for message in found]
+        problems += [(i, f"block {i} ({kind}): {message}") for message in _block_problems(block)]
     return problems
+
+
+# What each block seen before was found to lack, by its JSON: validate renders every example of
+# every version, and their blocks repeat (a section of fixed text, one example's values). A
+# block's problems depend on nothing but its content. Bounded; cleared when full.
+_CHECKED: dict[str, tuple[str, ...]] = {}
+_CHECKED_MAX = 10_000
+
+
+def _block_problems(block: dict[str, Any]) -> tuple[str, ...]:
+    """What our checks and slack_sdk's models find wrong with one block of a known type."""
+    try:
+        key: str | None = json.dumps(block, sort_keys=True, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # keys of mixed types: check it, do not remember it
+        key = None
+    if key is not None and key in _CHECKED:
+        return _CHECKED[key]
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+
+    found = _own_checks(block)
+    with _captured_sdk_warnings() as capture:
+        try:
+            parsed = Block.parse(block)
+            if parsed is not None:
+                parsed.validate_json()
+        except (SlackObjectFormationError, TypeError, ValueError, KeyError) as exc:
+            found.append(str(exc))
+    result = (*found, *capture.messages)
+    if key is not None:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[key] = result
+    return result
 
 
 def validate_card(card: Any) -> list[str]:

@@ -568,6 +568,19 @@ def test_render_examples_reports_invalid_slack_blocks() -> None:
     assert all(p.message.endswith("(example 1)") for p in problems)
 
 
+def test_a_block_seen_before_has_the_same_problems_at_its_own_index() -> None:
+    bad = {"type": "actions", "elements": [{"type": "buton", "text": {"type": "plain_text"}}]}
+    good = {"type": "section", "text": {"type": "mrkdwn", "text": "fine"}}
+    first = validate_blocks([dict(bad)])
+    again = validate_blocks([good, dict(bad), bad])  # remembered, by content
+    assert first and [m for _, m in first] == [
+        m.replace("block 1", "block 0") for _, m in again[: len(first)]
+    ]
+    assert [i for i, _ in again] == [1] * len(first) + [2] * len(first)
+    assert all(m.startswith("block 2 (actions): ") for _, m in again[len(first) :])
+    assert validate_blocks([good]) == []
+
+
 def test_render_examples_checks_examples_against_variables() -> None:
     tv = make(examples=({"environment": "prod", "version": 2}, {**DEPLOY_EXAMPLE}))
     problems = render_examples(compile_template(tv))

@@ -1,0 +1,1 @@
+"""Generated schema checks (see ../generate.py); do not edit."""
