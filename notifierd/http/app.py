@@ -35,8 +35,6 @@ from notifierd.intake.webhooks import (
     translate,
 )
 from notifierd.principals import FeedKind, Principal, Refused, Role, slack_actor
-from notifierd.runtime.changes import Actor, AlreadyEnded, NotFound, NotGranted
-from notifierd.runtime.views import override_json, silence_json
 from notifierd.schedules import listing
 from notifierd.schedules.ics import CalendarShift, calendar
 from notifierd.status import AlertStatus, DeliveryStatus
@@ -147,12 +145,9 @@ def build_app(
     app.router.add_post("/api/v1/templates/{name}/render", render_template)
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     app.router.add_get("/api/v1/oncall", oncall)
-    app.router.add_get("/api/v1/silences", list_silences)
-    app.router.add_post("/api/v1/silences", add_silence)
-    app.router.add_post("/api/v1/silences/{id}/expire", expire_silence)
-    app.router.add_get("/api/v1/overrides", list_overrides)
-    app.router.add_post("/api/v1/overrides", add_override)
-    app.router.add_post("/api/v1/overrides/{id}/remove", remove_override)
+    from notifierd.http.runtime_api import add_runtime_routes  # it builds on this module
+
+    add_runtime_routes(app)
     app.router.add_get("/api/v1/oncall/schedules/{id}.ics", schedule_feed)
     app.router.add_get("/api/v1/oncall/people/{name}.ics", person_feed)
     app.router.add_post("/slack/interactions", slack_interactions)
@@ -414,7 +409,7 @@ async def notify(request: web.Request) -> web.Response:
     """Validate a request and push it onto the queue, exactly as a producer would; 202 + id."""
     backend = request.app[BACKEND]
     raw = await request.read()
-    data, problem = _decode_json(raw)
+    data, problem = decode_json(raw)
     if problem is not None:
         return error(400, "invalid request", problems=[problem])
     if not isinstance(data, dict):
@@ -463,7 +458,7 @@ async def grafana(request: web.Request) -> web.Response:
 
 async def _webhook(request: web.Request, dialect: Dialect) -> web.Response:
     backend = request.app[BACKEND]
-    data, problem = _decode_json(await request.read())
+    data, problem = decode_json(await request.read())
     if problem is not None:
         return error(400, "invalid payload", problems=[problem])
     per_alert = request.query.get("per_alert", "false").lower()
@@ -540,7 +535,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     return answer(done)
 
 
-def _decode_json(raw: bytes) -> tuple[Any, str | None]:
+def decode_json(raw: bytes) -> tuple[Any, str | None]:
     """(value, None), or (None, what is wrong with the bytes)."""
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
@@ -605,7 +600,7 @@ class BadQuery(Exception):
     """A query parameter that cannot be used: 400 with the message."""
 
 
-def _page_limit(request: web.Request) -> int:
+def page_limit(request: web.Request) -> int:
     text = request.query.get("limit")
     if text is None:
         return DEFAULT_PAGE
@@ -634,7 +629,7 @@ def _moment(request: web.Request, name: str) -> datetime | None:
     return moment
 
 
-def _name(request: web.Request, name: str) -> str | None:
+def name_query(request: web.Request, name: str) -> str | None:
     """An id-like filter (a request id, a channel, a recipient): what no id can be is refused
     here, never sent to Postgres."""
     text = request.query.get(name)
@@ -670,7 +665,7 @@ def _title(request: web.Request) -> str | None:
     return text
 
 
-async def _store_read(read: Awaitable[T]) -> T | web.Response:
+async def store_read(read: Awaitable[T]) -> T | web.Response:
     """``read``'s answer, or a 503 when Postgres (or Redis) does not answer."""
     try:
         return await read
@@ -684,7 +679,7 @@ async def _store_read(read: Awaitable[T]) -> T | web.Response:
 def alert_listing(request: web.Request) -> tuple[AlertStatus | None, int]:
     """The state and page size a listing of alerts asks for (``state``, ``limit``), for the
     API and the console alike; raises BadQuery."""
-    return _choice(request, "state", AlertStatus), _page_limit(request)
+    return _choice(request, "state", AlertStatus), page_limit(request)
 
 
 async def list_alerts(request: web.Request) -> web.Response:
@@ -693,7 +688,7 @@ async def list_alerts(request: web.Request) -> web.Response:
         state, limit = alert_listing(request)
     except BadQuery as exc:
         return error(400, str(exc))
-    found = await _store_read(request.app[BACKEND].list_alerts(state, limit))
+    found = await store_read(request.app[BACKEND].list_alerts(state, limit))
     if isinstance(found, web.Response):
         return found
     return answer({"alerts": [dataclasses.asdict(a) for a in found]})
@@ -728,7 +723,7 @@ async def show_alert(request: web.Request) -> web.Response:
         page = timeline_page(request, default_limit=MAX_PAGE)
     except BadQuery as exc:
         return error(400, str(exc))
-    found = await _store_read(request.app[BACKEND].show_alert(key, page))
+    found = await store_read(request.app[BACKEND].show_alert(key, page))
     if isinstance(found, web.Response):
         return found
     if found is None:
@@ -747,16 +742,16 @@ def delivery_search(request: web.Request) -> DeliverySearch:
         if after is None:
             raise BadQuery("cursor: not a cursor this API gave out")
     return DeliverySearch(
-        request_id=_name(request, "request_id"),
+        request_id=name_query(request, "request_id"),
         title=_title(request),
-        channel=_name(request, "channel"),
-        recipient=_name(request, "recipient"),
+        channel=name_query(request, "channel"),
+        recipient=name_query(request, "recipient"),
         status=_choice(request, "status", DeliveryStatus),
         since=_moment(request, "since"),
         until=_moment(request, "until"),
         after=after,
         # One more than the page: whether there is a next page, without a count.
-        limit=_page_limit(request) + 1,
+        limit=page_limit(request) + 1,
     )
 
 
@@ -776,7 +771,7 @@ async def search_deliveries(request: web.Request) -> web.Response:
         search = delivery_search(request)
     except BadQuery as exc:
         return error(400, str(exc))
-    found = await _store_read(request.app[BACKEND].search_deliveries(search))
+    found = await store_read(request.app[BACKEND].search_deliveries(search))
     if isinstance(found, web.Response):
         return found
     page, next_cursor = delivery_page(search, found)
@@ -789,7 +784,7 @@ async def dead_letters(request: web.Request) -> web.Response:
         channel, limit = dead_letter_filters(request)
     except BadQuery as exc:
         return error(400, str(exc))
-    found = await _store_read(request.app[BACKEND].dead_letters(channel, limit))
+    found = await store_read(request.app[BACKEND].dead_letters(channel, limit))
     if isinstance(found, web.Response):
         return found
     return answer({"dead_letters": [dataclasses.asdict(d) for d in found]})
@@ -800,14 +795,14 @@ def dead_letter_filters(
 ) -> tuple[str | None, int]:
     """(channel, limit) of a dead-letter listing; BadQuery names a bad one."""
     if default_limit is not None and "limit" not in request.query:
-        return _name(request, "channel"), default_limit
-    return _name(request, "channel"), _page_limit(request)
+        return name_query(request, "channel"), default_limit
+    return name_query(request, "channel"), page_limit(request)
 
 
 async def retry_dead_letters(request: web.Request) -> web.Response:
     """Requeue dead deliveries and put dead requests back on their queues (``dlq retry``):
     ``{"ids": [...]}`` (delivery or request ids) or ``{"all": true}``."""
-    data, problem = _decode_json(await request.read())
+    data, problem = decode_json(await request.read())
     if problem is not None:
         return error(400, problem)
     ids = data.get("ids", []) if isinstance(data, dict) else None
@@ -824,7 +819,7 @@ async def retry_dead_letters(request: web.Request) -> web.Response:
             f'name what to retry: {{"ids": [up to {MAX_PAGE} delivery or request ids]}} '
             'or {"all": true}',
         )
-    done = await _store_read(request.app[BACKEND].retry_dead_letters(ids, all_=all_))
+    done = await store_read(request.app[BACKEND].retry_dead_letters(ids, all_=all_))
     if isinstance(done, web.Response):
         return done
     deliveries, requests = done
@@ -855,7 +850,7 @@ async def audit_log(request: web.Request) -> web.Response:
         search = audit_search(request)
     except BadQuery as exc:
         return error(400, str(exc))
-    found = await _store_read(request.app[BACKEND].search_audit(search))
+    found = await store_read(request.app[BACKEND].search_audit(search))
     if isinstance(found, web.Response):
         return found
     page, cursor = audit_page(search, found)
@@ -871,13 +866,13 @@ def audit_search(request: web.Request) -> AuditSearch:
         if after is None:
             raise BadQuery("cursor: not a cursor this API gave out")
     return AuditSearch(
-        actor=_name(request, "actor"),
+        actor=name_query(request, "actor"),
         action=_choice(request, "action", Action),
-        target=_name(request, "target"),
+        target=name_query(request, "target"),
         since=_moment(request, "since"),
         until=_moment(request, "until"),
         after=after,
-        limit=_page_limit(request) + 1,
+        limit=page_limit(request) + 1,
     )
 
 
@@ -931,7 +926,7 @@ def config_document(backend: Backend) -> dict[str, Any]:
 
 async def rate_limits(request: web.Request) -> web.Response:
     """Each rate limit's use now (``notifierd ratelimit status``); consumes nothing."""
-    found = await _store_read(request.app[BACKEND].rate_limits())
+    found = await store_read(request.app[BACKEND].rate_limits())
     if isinstance(found, web.Response):
         return found
     return answer({"rate_limits": [dataclasses.asdict(s) for s in found]})
@@ -944,7 +939,7 @@ async def render_template(request: web.Request) -> web.Response:
     backend = request.app[BACKEND]
     ref = request.match_info["name"]
     raw = await request.read()
-    data, problem = _decode_json(raw) if raw.strip() else ({}, None)
+    data, problem = decode_json(raw) if raw.strip() else ({}, None)
     if problem is not None:
         return error(400, problem)
     if not isinstance(data, dict):
@@ -971,206 +966,6 @@ async def render_template(request: web.Request) -> web.Response:
 async def openapi_document(request: web.Request) -> web.Response:
     """This API's OpenAPI 3.1 document."""
     return web.Response(body=openapi.document_json(), content_type="application/json")
-
-
-# -- run-time silences and overrides (notifierd/runtime/) ----------------------------------------
-
-# A listing shows the ones not ended, or (state=recent) those ended within the last week too.
-_RUNTIME_STATES = ("active", "recent")
-
-
-def _actor(request: web.Request) -> Actor:
-    return Actor(principal(request).id, via(request), origin(request))
-
-
-def _runtime_state(request: web.Request) -> bool:
-    """True for ``state=recent``; ``active`` (the default) lists those in force."""
-    state = request.query.get("state", "active")
-    if state not in _RUNTIME_STATES:
-        raise BadQuery(f"state: one of {', '.join(_RUNTIME_STATES)}")
-    return state == "recent"
-
-
-def _row_id(request: web.Request) -> int | None:
-    text = request.match_info["id"]
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
-
-
-def _body_moment(data: dict[str, Any], name: str) -> datetime | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    moment = listing.parse_moment(value) if isinstance(value, str) else "not a string"
-    if isinstance(moment, str):
-        raise NotGranted(f"{name}: {moment}")
-    return moment
-
-
-def _body_text(data: dict[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str):
-        raise NotGranted(f"{name}: a string")
-    return value
-
-
-async def _runtime_body(request: web.Request) -> dict[str, Any]:
-    data, problem = _decode_json(await request.read())
-    if problem is not None:
-        raise NotGranted(problem)
-    if not isinstance(data, dict):
-        raise NotGranted("the body must be a JSON object")
-    return data
-
-
-async def _runtime_change(request: web.Request, change: Awaitable[T]) -> T | web.Response:
-    """``change``'s answer, or the refusal it raised as 400, 404 or 409 (503: Postgres)."""
-    try:
-        return await change
-    except NotGranted as exc:
-        return error(400, str(exc))
-    except NotFound as exc:
-        return error(404, str(exc))
-    except AlreadyEnded as exc:
-        return error(409, str(exc))
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        log.error("HTTP run-time change failed: %s", exc)
-        return error(503, "the store (Postgres) is unavailable; try again")
-
-
-async def list_silences(request: web.Request) -> web.Response:
-    """Run-time silences newest first: those not ended, or (``state=recent``) those ended in
-    the last week too."""
-    try:
-        recent = _runtime_state(request)
-        limit = _page_limit(request)
-    except BadQuery as exc:
-        return error(400, str(exc))
-    runtime = request.app[BACKEND].runtime()
-    now = runtime.clock()
-    found = await _store_read(
-        runtime.store.recent_silences(now, limit)
-        if recent
-        else runtime.store.active_silences(now, limit)
-    )
-    if isinstance(found, web.Response):
-        return found
-    return answer({"silences": [silence_json(row, now) for row in found]})
-
-
-async def add_silence(request: web.Request) -> web.Response:
-    """A run-time silence: ``{"matchers": [...], "until" or "duration", "reason"}`` → 201."""
-    backend = request.app[BACKEND]
-    runtime = backend.runtime()
-
-    async def add() -> Any:
-        data = await _runtime_body(request)
-        matchers = data.get("matchers")
-        if not isinstance(matchers, list) or not all(isinstance(m, str) for m in matchers):
-            raise NotGranted('matchers: a list of matcher strings, e.g. ["service=\\"db\\""]')
-        return await runtime.add_silence(
-            backend.config(),
-            _actor(request),
-            matchers,
-            _body_text(data, "reason"),
-            until=_body_moment(data, "until"),
-            duration=_body_text(data, "duration"),
-        )
-
-    row = await _runtime_change(request, add())
-    if isinstance(row, web.Response):
-        return row
-    log.info(
-        "run-time silence %d added over HTTP by %s: %s until %s",
-        row.id,
-        principal(request).id,
-        ", ".join(row.matchers),
-        row.ends_at.isoformat(),
-        extra={"event": "silence_added"},
-    )
-    return answer(silence_json(row, runtime.clock()), 201)
-
-
-async def expire_silence(request: web.Request) -> web.Response:
-    """End a run-time silence now."""
-    silence_id = _row_id(request)
-    if silence_id is None:
-        return error(404, "no such silence", id=request.match_info["id"])
-    runtime = request.app[BACKEND].runtime()
-    row = await _runtime_change(request, runtime.expire_silence(silence_id, _actor(request)))
-    if isinstance(row, web.Response):
-        return row
-    return answer(silence_json(row, runtime.clock()))
-
-
-async def list_overrides(request: web.Request) -> web.Response:
-    """Run-time schedule overrides newest first: ``schedule``, ``state``."""
-    try:
-        recent = _runtime_state(request)
-        limit = _page_limit(request)
-        schedule = _name(request, "schedule")
-    except BadQuery as exc:
-        return error(400, str(exc))
-    runtime = request.app[BACKEND].runtime()
-    now = runtime.clock()
-    found = await _store_read(
-        runtime.store.recent_overrides(now, schedule, limit)
-        if recent
-        else runtime.store.active_overrides(now, schedule, limit)
-    )
-    if isinstance(found, web.Response):
-        return found
-    return answer({"overrides": [override_json(row, now) for row in found]})
-
-
-async def add_override(request: web.Request) -> web.Response:
-    """A run-time override: ``{"schedule", "person", "from"?, "until" or "duration",
-    "reason"}`` → 201."""
-    backend = request.app[BACKEND]
-    runtime = backend.runtime()
-
-    async def add() -> Any:
-        data = await _runtime_body(request)
-        schedule, person = _body_text(data, "schedule"), _body_text(data, "person")
-        if not schedule or not person:
-            raise NotGranted("name the schedule and the person who covers it")
-        return await runtime.add_override(
-            backend.config(),
-            _actor(request),
-            schedule,
-            person,
-            _body_text(data, "reason"),
-            starts_at=_body_moment(data, "from"),
-            until=_body_moment(data, "until"),
-            duration=_body_text(data, "duration"),
-        )
-
-    row = await _runtime_change(request, add())
-    if isinstance(row, web.Response):
-        return row
-    log.info(
-        "run-time override %d added over HTTP by %s: %s covers %s until %s",
-        row.id,
-        principal(request).id,
-        row.person,
-        row.schedule,
-        row.ends_at.isoformat(),
-        extra={"event": "override_added"},
-    )
-    return answer(override_json(row, runtime.clock()), 201)
-
-
-async def remove_override(request: web.Request) -> web.Response:
-    """End a run-time override now."""
-    override_id = _row_id(request)
-    if override_id is None:
-        return error(404, "no such override", id=request.match_info["id"])
-    runtime = request.app[BACKEND].runtime()
-    row = await _runtime_change(request, runtime.remove_override(override_id, _actor(request)))
-    if isinstance(row, web.Response):
-        return row
-    return answer(override_json(row, runtime.clock()))
 
 
 # -- who is on call ------------------------------------------------------------------------------
@@ -1307,7 +1102,7 @@ def _note(raw: bytes) -> tuple[str | None, str | None]:
     (it used to name the actor, which is now always the token's principal)."""
     if not raw.strip():
         return None, None
-    data, problem = _decode_json(raw)
+    data, problem = decode_json(raw)
     if problem is not None:
         return None, problem
     if not isinstance(data, dict):
