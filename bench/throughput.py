@@ -105,6 +105,29 @@ class CpuShare:
         )
 
 
+def start_profiler(pid: int, out: str, seconds: float) -> None:
+    """py-spy (in the benchmark's venv, or on PATH) sampling ``pid`` and its children."""
+    subprocess.Popen(
+        [
+            shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
+            "record",
+            "--subprocesses",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, round(seconds))),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "-o",
+            out,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 async def create_database(admin: asyncpg.Connection) -> tuple[str, str]:
     """A database of the benchmark's own: (name, URL)."""
     db = f"notifierd_bench_{uuid.uuid4().hex[:8]}"
@@ -174,7 +197,14 @@ async def main() -> None:
     parser.add_argument(
         "--profile",
         metavar="FILE",
-        help="sample the daemon (every worker) with py-spy for 8 s and write collapsed stacks",
+        help="sample the daemon (every worker) with py-spy from its first delivery and write "
+        "collapsed stacks (raw format: one stack and its sample count a line)",
+    )
+    parser.add_argument(
+        "--profile-seconds",
+        type=float,
+        default=8.0,
+        help="how long --profile samples (keep it under the burst's drain time)",
     )
     parser.add_argument(
         "--workers",
@@ -232,25 +262,6 @@ async def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the child keeps it open
         )
-        if args.profile:  # collapsed stacks of the burst, for flamegraph tools or grep
-            subprocess.Popen(
-                [
-                    shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
-                    "record",
-                    "--subprocesses",
-                    "--pid",
-                    str(daemon.pid),
-                    "--duration",
-                    "8",
-                    "--rate",
-                    "200",
-                    "--format",
-                    "raw",
-                    "-o",
-                    args.profile,
-                ],
-                stdout=subprocess.DEVNULL,
-            )
         conn = None
         while conn is None:
             try:
@@ -265,6 +276,8 @@ async def main() -> None:
                 raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
             if share is None and seen > 0:
                 share = CpuShare(daemon_pids(daemon.pid, args.workers), seen)
+                if args.profile:  # from the first delivery: the drain, not the start-up
+                    start_profiler(daemon.pid, args.profile, args.profile_seconds)
             await asyncio.sleep(0.05)
         cpu = share.report(args.requests) if share is not None else "CPU per request: n/a"
         await wait_recorded(conn, "burst-", args.requests)
