@@ -8,6 +8,7 @@
 3. the daemon's peak RSS (VmHWM) over both.
 Uses the local Redis and Postgres (REDIS_URL / NOTIFIERD_BENCH_PG_ADMIN); its own database and keys.
 Usage: python bench/throughput.py [--workers CORES] [--requests 50000] [--rate 500] [--seconds 20]
+                                 [--log-level WARNING] [--profile FILE [--profile-seconds 8]]
 """
 
 from __future__ import annotations
@@ -207,6 +208,11 @@ async def main() -> None:
         help="how long --profile samples (keep it under the burst's drain time)",
     )
     parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="the daemon's --log-level (its default, INFO, writes a JSON line per request)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
@@ -236,7 +242,7 @@ async def main() -> None:
     try:
         print(
             f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-            f"notifierd run --workers {args.workers}"
+            f"notifierd run --workers {args.workers} --log-level {args.log_level}"
         )
         await fill(redis, f"{prefix}:requests", args.requests)
         started = time.time()
@@ -256,7 +262,7 @@ async def main() -> None:
                 str(args.workers),
                 "--no-watch",
                 "--log-level",
-                "WARNING",
+                args.log_level,
             ],
             env=env,
             stdout=subprocess.DEVNULL,
