@@ -8,6 +8,7 @@
 3. the daemon's peak RSS (VmHWM) over both.
 Uses the local Redis and Postgres (REDIS_URL / NOTIFIERD_BENCH_PG_ADMIN); its own database and keys.
 Usage: python bench/throughput.py [--workers N] [--requests 50000] [--rate 500] [--seconds 20]
+                                 [--log-level WARNING] [--profile FILE [--profile-seconds 8]]
 (without --workers the daemon runs with its default: one worker per usable core)
 """
 
@@ -118,6 +119,29 @@ class CpuShare:
             f"CPU per request over {n:,} burst deliveries: daemon {daemon / n * 1e6:.0f} µs, "
             f"Postgres {postgres / n * 1e6:.0f} µs"
         )
+
+
+def start_profiler(pid: int, out: str, seconds: float) -> None:
+    """py-spy (in the benchmark's venv, or on PATH) sampling ``pid`` and its children."""
+    subprocess.Popen(
+        [
+            shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
+            "record",
+            "--subprocesses",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, round(seconds))),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "-o",
+            out,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def create_database(admin: asyncpg.Connection) -> tuple[str, str]:
@@ -261,6 +285,8 @@ async def run_daemon(
     seconds: float = 20.0,
     workers: int | None = None,
     profile: str | None = None,
+    profile_seconds: float = 8.0,
+    log_level: str = "WARNING",
     id_prefix: str = "",
 ) -> DaemonRun:
     """One run: its own database, Redis keys and sink; the queue pre-filled with ``requests``
@@ -306,31 +332,12 @@ async def run_daemon(
                 *(["--workers", str(workers)] if workers is not None else []),
                 "--no-watch",
                 "--log-level",
-                "WARNING",
+                log_level,
             ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the child keeps it open
         )
-        if profile:  # collapsed stacks of the burst, for flamegraph tools or grep
-            subprocess.Popen(
-                [
-                    shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
-                    "record",
-                    "--subprocesses",
-                    "--pid",
-                    str(daemon.pid),
-                    "--duration",
-                    "8",
-                    "--rate",
-                    "200",
-                    "--format",
-                    "raw",
-                    "-o",
-                    profile,
-                ],
-                stdout=subprocess.DEVNULL,
-            )
         while conn is None:
             if daemon.poll() is not None:
                 raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
@@ -346,6 +353,8 @@ async def run_daemon(
                 raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
             if seen > 0:
                 share = CpuShare(daemon_pids(daemon.pid), seen)
+                if profile:  # from the first delivery: the drain, not the start-up
+                    start_profiler(daemon.pid, profile, profile_seconds)
             await asyncio.sleep(0.05)
         await until_received(port, requests, daemon, "the daemon")
         if share is not None:
@@ -446,7 +455,19 @@ async def main() -> None:
     parser.add_argument(
         "--profile",
         metavar="FILE",
-        help="sample the daemon (every worker) with py-spy for 8 s and write collapsed stacks",
+        help="sample the daemon (every worker) with py-spy from its first delivery and write "
+        "collapsed stacks (raw format: one stack and its sample count a line)",
+    )
+    parser.add_argument(
+        "--profile-seconds",
+        type=float,
+        default=8.0,
+        help="how long --profile samples (keep it under the burst's drain time)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="the daemon's --log-level (its default, INFO, writes a JSON line per request)",
     )
     parser.add_argument(
         "--workers",
@@ -456,6 +477,7 @@ async def main() -> None:
     )
     args = parser.parse_args()
     shown = f"--workers {args.workers}" if args.workers else "(default workers)"
+    shown += f" --log-level {args.log_level}"
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; notifierd run {shown}; {load_average()}"
@@ -466,6 +488,8 @@ async def main() -> None:
         seconds=args.seconds,
         workers=args.workers,
         profile=args.profile,
+        profile_seconds=args.profile_seconds,
+        log_level=args.log_level,
     )
     for line in run.lines():
         print(line)

@@ -115,6 +115,23 @@ class Deliverer:
         self.in_progress = 0  # deliveries between their start and their outcome, waits included
         self.slots = SendSlots()
         self.breakers = Breakers(time.monotonic)
+        # The limits of each channel under the snapshot they were read from (see _limits).
+        self._limits_of: tuple[Snapshot | None, dict[tuple[str, str], tuple[RateLimit, ...]]] = (
+            None,
+            {},
+        )
+
+    def _limits(self, snapshot: Snapshot, channel: Channel) -> tuple[RateLimit, ...]:
+        """``limits_for`` once per channel and snapshot, not once per delivery."""
+        read_from, by_channel = self._limits_of
+        if read_from is not snapshot:
+            by_channel = {}
+            self._limits_of = (snapshot, by_channel)
+        key = (channel.name, channel.type)
+        limits = by_channel.get(key)
+        if limits is None:
+            limits = by_channel[key] = limits_for(snapshot.rate_limits, channel)
+        return limits
 
     async def attempt(
         self,
@@ -181,7 +198,7 @@ class Deliverer:
                     "waiting for its turn at the provider, which rate-limited earlier deliveries",
                 )
         if self.limiter is not None and not quota_taken:
-            limits = limits_for(snapshot.rate_limits, channel)
+            limits = self._limits(snapshot, channel)
             if limits:
                 # A digest is never held for another digest: it waits its turn like any message.
                 digest_after = None if is_digest(request) else held_for_digest_after(limits)
@@ -322,7 +339,7 @@ class Deliverer:
                 request_id,
             )
         metrics.RATE_LIMITED.labels(channel.name).inc()
-        metrics.DELIVERIES.labels(channel.name, "retrying").inc()
+        metrics.DELIVERIES_BY(channel.name, "retrying").inc()
         log.info(
             "%s rate-limited us; this delivery's turn is in %.1fs: %s",
             channel.name,
@@ -341,7 +358,7 @@ class Deliverer:
             delay = next_delay(attempts, retry, self.jitter, result.retry_after)
             if delay is not None:
                 metrics.RETRIES.labels(channel.name).inc()
-                metrics.DELIVERIES.labels(channel.name, "retrying").inc()
+                metrics.DELIVERIES_BY(channel.name, "retrying").inc()
                 log.warning(
                     "%s failed (attempt %d), retrying in %.1fs: %s",
                     channel.name,
@@ -363,7 +380,7 @@ class Deliverer:
 
     def _dead(self, channel: Channel, attempts: int, error: str, request_id: str) -> Attempt:
         metrics.DEAD_LETTERS.labels(channel.name).inc()
-        metrics.DELIVERIES.labels(channel.name, "dead").inc()
+        metrics.DELIVERIES_BY(channel.name, "dead").inc()
         log.error(
             "%s failed permanently: %s",
             channel.name,
@@ -381,6 +398,6 @@ class Deliverer:
         provider_id: str | None,
     ) -> Attempt:
         latency = max(0.0, (self.clock() - received_at).total_seconds())
-        metrics.DELIVERIES.labels(channel.name, status).inc()
-        metrics.DELIVERY_LATENCY.labels(channel.name).observe(latency)
+        metrics.DELIVERIES_BY(channel.name, status).inc()
+        metrics.DELIVERY_LATENCY_BY(channel.name).observe(latency)
         return Attempt(status, attempts, None, latency * 1000, provider_id)

@@ -202,7 +202,7 @@ class Deliveries:
         note: str,
     ) -> DeliveryRecord:
         channel = active.snapshot.channels[planned.channel]
-        metrics.DELIVERIES.labels(channel.name, status).inc()
+        metrics.DELIVERIES_BY(channel.name, status).inc()
         return DeliveryRecord(
             request.id,
             channel.name,

@@ -385,7 +385,7 @@ class Intake:
             exc_info=exc,
             extra={"request_id": request.id, "event": "processing_error"},
         )
-        metrics.REQUESTS.labels("error").inc()
+        metrics.REQUESTS_BY("error").inc()
         metrics.DEAD_REQUESTS.inc()
         record = RequestRecord(
             id=request.id,

@@ -87,7 +87,7 @@ def finish(out: Processed, outcome: str, reason: str | None) -> Processed:
     """Set the request's outcome; count and log it."""
     out.request.outcome = outcome
     out.request.reason = reason
-    metrics.REQUESTS.labels(outcome).inc()
+    metrics.REQUESTS_BY(outcome).inc()
     log.info(
         "request %s: %s (%d deliveries)%s",
         out.request.id,

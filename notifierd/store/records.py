@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,10 +12,18 @@ from notifierd.status import DeliveryStatus
 # Namespace of delivery ids: the same (request, channel, recipient) always has the same id, so a
 # request replayed after a crash reuses it and receivers can drop the duplicate.
 DELIVERY_NAMESPACE = uuid.UUID("6f1c2a52-4d0e-4b8a-9a57-1d0c8e3f7b21")
+_NAMESPACE_BYTES = DELIVERY_NAMESPACE.bytes
+# uuid5's version (5) and RFC 4122 variant bits, set on the first 128 bits of the SHA-1.
+_KEEP = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_5 = (5 << 76) | (0x8000 << 48)
 
 
 def delivery_id(request_id: str, channel: str, recipient: str) -> uuid.UUID:
-    return uuid.uuid5(DELIVERY_NAMESPACE, f"{request_id}\0{channel}\0{recipient}")
+    """``uuid.uuid5(DELIVERY_NAMESPACE, "<request>\\0<channel>\\0<recipient>")``, computed in
+    under half its time (every delivery row makes one; tests/unit compare the two)."""
+    name = f"{request_id}\0{channel}\0{recipient}".encode()
+    digest = hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()
+    return uuid.UUID(int=(int.from_bytes(digest[:16]) & _KEEP) | _VERSION_5)
 
 
 @dataclass(frozen=True, slots=True)

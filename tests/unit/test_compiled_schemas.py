@@ -153,3 +153,20 @@ def test_a_schema_changed_since_generating_is_checked_by_jsonschema_only(
         monkeypatch.undo()
         compiled_schemas._check.cache_clear()
     assert certainly_valid("policy", policy)
+
+
+def test_a_keyword_beside_a_ref_is_checked_as_2020_12_does() -> None:
+    """``"matchers": {"$ref": ..., "minItems": 1}``: drafts 4-7 ignore a $ref's siblings, so the
+    generated code must not call an empty list valid where jsonschema (2020-12) refuses it."""
+    from notifierd.config.compiled_schemas import certainly_valid
+
+    routes = {
+        "channels": {"c": {"type": "webhook", "url": "https://example.com/hook"}},
+        "routes": [{"name": "default", "channels": ["c"]}],
+        "heartbeats": [
+            {"name": "watchdog", "interval": "5m", "producer": "am", "from_alert": {"matchers": []}}
+        ],
+    }
+    assert not certainly_valid("routes", routes)
+    routes["heartbeats"][0]["from_alert"]["matchers"] = ['alertname="Watchdog"']  # type: ignore[index]
+    assert certainly_valid("routes", routes)

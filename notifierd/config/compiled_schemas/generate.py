@@ -11,6 +11,7 @@ import copy
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import fastjsonschema
 
@@ -31,10 +32,26 @@ def formats_of(node: object) -> set[str]:
     return set()
 
 
+def refs_beside_keywords(node: Any) -> Any:
+    """``node`` with every ``{"$ref": X, k: v...}`` written ``{"allOf": [{"$ref": X}], k: v...}``:
+    JSON Schema 2020-12 applies the keywords beside a ``$ref`` (``"minItems": 1`` next to a
+    shared ``matchers`` definition), drafts 4-7 ignore them; ``allOf`` means the same in both."""
+    if isinstance(node, list):
+        return [refs_beside_keywords(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {k: refs_beside_keywords(v) for k, v in node.items()}
+    if "$ref" in out and len(out) > 1:
+        ref = out.pop("$ref")
+        out["allOf"] = [{"$ref": ref}, *out.get("allOf", ())]
+    return out
+
+
 def source(name: str) -> str:
     """The module for schema ``name``."""
     generated_from = digest(name)
-    definition = copy.deepcopy(schema(name))  # fastjsonschema writes into what it is given
+    # A copy (fastjsonschema writes into what it is given), with $ref siblings kept meaningful.
+    definition = refs_beside_keywords(copy.deepcopy(schema(name)))
     # Every format is looked up in the custom formats the caller passes (jsonschema's own
     # checks); none of fastjsonschema's built-in ones is used.
     formats = {f: (lambda value: True) for f in sorted(formats_of(definition))}

@@ -325,6 +325,11 @@ def validate_https___notifierd_dev_schemas_routes_schema_json___defs_heartbeat(d
                     data__fromalert_keys.remove("matchers")
                     data__fromalert__matchers = data__fromalert["matchers"]
                     validate_https___notifierd_dev_schemas_routes_schema_json___defs_matchers(data__fromalert__matchers, custom_formats, (name_prefix or "data") + ".from_alert.matchers")
+                    data__fromalert__matchers_is_list = isinstance(data__fromalert__matchers, (list, tuple))
+                    if data__fromalert__matchers_is_list:
+                        data__fromalert__matchers_len = len(data__fromalert__matchers)
+                        if data__fromalert__matchers_len < 1:
+                            raise JsonSchemaValueException("")
                 if data__fromalert_keys:
                     raise JsonSchemaValueException("")
         if data_keys:
