@@ -283,11 +283,11 @@ def calls(s: Samples) -> list[Call]:
         ),
         Call("alerts: open count (gauges)", "/metrics", plans=[Plan("alert_gauges", (None,))]),
         Call(
-            "alert: long timeline (2,000 events)",
+            "alert: long timeline (2,000 events), default page",
             f"/api/v1/alerts/{s.long_alert}",
             plans=[
                 Plan("find_alert", (s.long_alert,)),
-                Plan("alert_timeline", (s.long_alert,)),
+                Plan("alert_timeline_page", (s.long_alert, 501, None, None)),
                 Plan("alert_steps", (s.long_alert,)),
             ],
         ),
