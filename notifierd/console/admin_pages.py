@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from notifierd.console.render import filled_in, page
+from notifierd.console.render import UNAVAILABLE, Unavailable, filled_in, page, problem, read
 from notifierd.http.app import (
     BACKEND,
     BadQuery,
@@ -76,7 +76,11 @@ async def audit(request: web.Request) -> web.Response:
             status=400,
             current="/ui/audit",
         )
-    entries, cursor = audit_page(search, await request.app[BACKEND].search_audit(search))
+    try:
+        found = await read(request.app[BACKEND].search_audit(search))
+    except Unavailable:
+        return problem(request, 503, UNAVAILABLE, "/ui/audit")
+    entries, cursor = audit_page(search, found)
     next_page = request.rel_url.update_query({"cursor": cursor}) if cursor is not None else None
     return page(
         request,

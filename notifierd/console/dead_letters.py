@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from notifierd.console.render import filled_in, page
+from notifierd.console.render import UNAVAILABLE, Unavailable, filled_in, page, problem, read
 from notifierd.http.app import BACKEND, BadQuery, dead_letter_filters
 
 SHOWN = 200
@@ -25,7 +25,10 @@ async def dead_letters(request: web.Request) -> web.Response:
             status=400,
             current="/ui/dead-letters",
         )
-    letters = await request.app[BACKEND].dead_letters(channel, limit)
+    try:
+        letters = await read(request.app[BACKEND].dead_letters(channel, limit))
+    except Unavailable:
+        return problem(request, 503, UNAVAILABLE, "/ui/dead-letters")
     return page(
         request,
         "dead_letters.html",

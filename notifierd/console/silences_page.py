@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from notifierd.config.values import format_duration
-from notifierd.console.render import filled_in, page
+from notifierd.console.render import UNAVAILABLE, Unavailable, filled_in, page, problem, read
 from notifierd.http.app import BACKEND
 
 SHOWN = 200
@@ -21,12 +21,15 @@ async def silences(request: web.Request) -> web.Response:
     runtime = backend.runtime()
     now = runtime.clock()
     store = runtime.store
-    if recent:
-        found_silences = await store.recent_silences(now, SHOWN)
-        found_overrides = await store.recent_overrides(now, None, SHOWN)
-    else:
-        found_silences = await store.active_silences(now, SHOWN)
-        found_overrides = await store.active_overrides(now, None, SHOWN)
+    try:
+        if recent:
+            found_silences = await read(store.recent_silences(now, SHOWN))
+            found_overrides = await read(store.recent_overrides(now, None, SHOWN))
+        else:
+            found_silences = await read(store.active_silences(now, SHOWN))
+            found_overrides = await read(store.active_overrides(now, None, SHOWN))
+    except Unavailable:
+        return problem(request, 503, UNAVAILABLE, "/ui/silences")
     snapshot = backend.config()
     settings = snapshot.settings
     return page(
