@@ -31,6 +31,9 @@ log = logging.getLogger("notifierd.supervisor")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WORKER_ENV = "NOTIFIERD_WORKER"
+# The supervisor's pid, given to each worker: by the time a worker arms its death signal the
+# supervisor may already be gone, and getppid() would then name whoever adopted it.
+SUPERVISOR_ENV = "NOTIFIERD_SUPERVISOR_PID"
 MAX_PAUSE = 30.0  # seconds before restarting a worker that keeps dying
 # A worker failing this soon after the start failed to start (no Redis, no Postgres, port taken):
 # starting it again would not help, so the supervisor stops with its status.
@@ -109,9 +112,14 @@ def stop_with_supervisor() -> None:
     """In a worker: be sent SIGTERM when the supervisor dies, even by SIGKILL.
 
     Without it a worker whose supervisor was killed outright keeps consuming, unsupervised and
-    never restarted, and worker 0 keeps the listener's port from the next supervisor. Linux only
+    never restarted, and worker 0 keeps the listener's port from the next supervisor. Called
+    first thing in a worker; a supervisor that died before it took effect (its pid in
+    ``$NOTIFIERD_SUPERVISOR_PID`` is no longer the parent's) stops the worker at once. Linux only
     (prctl); elsewhere the service manager's process group kill has to do it."""
-    supervisor = os.getppid()
+    try:
+        supervisor = int(os.environ[SUPERVISOR_ENV])
+    except (KeyError, ValueError):
+        supervisor = os.getppid()  # started by hand with --worker-slot: its parent supervises
     try:
         import ctypes
 
@@ -143,7 +151,7 @@ def supervise(
     ``refresh``: called every ``refresh_every`` seconds and before a worker is started again
     (it keeps the last good config the workers fall back to up to date)."""
     metrics_dir = tempfile.mkdtemp(prefix="notifierd-metrics-")
-    env = {**os.environ, MULTIPROC_ENV: metrics_dir}
+    env = {**os.environ, MULTIPROC_ENV: metrics_dir, SUPERVISOR_ENV: str(os.getpid())}
     workers = [Worker(i, list(args)) for i, args in enumerate(worker_args)]
     stopping = False
 

@@ -156,6 +156,11 @@ def run(
     from notifierd.config.problems import ConfigInvalid
     from notifierd.options import Options, WorkerSlot
 
+    if worker_slot is not None:
+        # Before anything slow (imports, checks): a supervisor killed meanwhile stops us too.
+        from notifierd.supervisor import stop_with_supervisor
+
+        stop_with_supervisor()
     # A reload asked for while still starting must not kill the process (SIGHUP's default);
     # the daemon installs its handler once it runs, and the config it loads is the newest.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -197,11 +202,6 @@ def run(
         ),
         last_good_config=last_good,
     )
-
-    if options.worker_slot is not None:
-        from notifierd.supervisor import stop_with_supervisor
-
-        stop_with_supervisor()
 
     if workers > 1:
         _supervise(options, workers, log_level, log_format)
