@@ -125,6 +125,12 @@ class Digester:
                 return 0  # none, or another replica is sending them
             if self.limiter is not None and any(await self.limiter.try_acquire_all(limits)):
                 return 0  # no slot now: they stay held, claimed again next pass
+            if self.active().id != active.id:
+                # A reload came while this pass waited: the new config may no longer digest
+                # this channel (the next pass sends them one by one), and a slot granted under
+                # the old limits proves nothing — the new limit's calls trim the shared window
+                # to their own length. They stay held for the next pass to decide.
+                return 0
             now = self.deliverer.clock()
             request_id = f"digest-{uuid.uuid4()}"
             title, text = digest_title(len(held)), digest_text(held)

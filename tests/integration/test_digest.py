@@ -262,3 +262,58 @@ async def test_what_is_held_when_a_reload_drops_the_digest_is_sent_one_by_one(
     assert sorted(t for text in posts for t in TITLE.findall(text)) == [
         f"burst-{i:03}" for i in range(6)
     ]
+
+
+class ReloadWhileWaitingForASlot:
+    """The digester's limiter, with a reload forced into the first slot it asks for once armed:
+    the moment a pass that began under the old config waits on Redis."""
+
+    def __init__(self, real: Any, reload: Any) -> None:
+        self.real = real
+        self.reload = reload
+        self.armed = False
+        self.reloaded = asyncio.Event()
+
+    async def try_acquire_all(self, limits: Any) -> Any:
+        if self.armed and not self.reloaded.is_set():
+            self.armed = False
+            await self.reload()
+            # Past the old limit's window, so the old limit alone would grant the slot.
+            await asyncio.sleep(3.2)
+            self.reloaded.set()
+        return await self.real.try_acquire_all(limits)
+
+
+async def test_a_digest_pass_that_a_reload_overtakes_sends_no_digest(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    slack_api: FakeSlackAPI,
+) -> None:
+    # One message per 3 s: the first takes the slot, the rest are held after 1 s, and no digest
+    # can go out before the test arms the reload.
+    waiting = ROUTES.replace("window: 1s%s", "window: 3s%s") % DIGEST
+    async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, routes=waiting) as r:
+        digester = r.daemon.services.digester
+
+        async def reload() -> None:
+            (r.config / "routes.yaml").write_text(ROUTES.replace("limit: 1,", "limit: 100,") % "")
+            assert await r.daemon.reload("test") is True
+
+        forced = ReloadWhileWaitingForASlot(digester.limiter, reload)
+        monkeypatch.setattr(digester, "limiter", forced)
+        await burst(r, 6)
+        deadline = asyncio.get_running_loop().time() + 15
+        while (await statuses(r))["held"] < 3:
+            assert asyncio.get_running_loop().time() < deadline, await statuses(r)
+            await asyncio.sleep(0.05)
+        forced.armed = True
+        await asyncio.wait_for(forced.reloaded.wait(), 15)
+        await wait_until_settled(r, 6, timeout=30)
+        assert (await statuses(r))["digested"] == 0
+    posts = [p["text"] for p in slack_api.posted()]
+    assert not any("held by the rate limit" in t for t in posts), posts
+    assert sorted(t for text in posts for t in TITLE.findall(text)) == [
+        f"burst-{i:03}" for i in range(6)
+    ]
