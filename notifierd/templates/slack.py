@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from types import ModuleType
 from typing import Any
 
 from notifierd.templates.message import (
@@ -21,12 +25,42 @@ TEXT_OBJECT_TYPES = ("plain_text", "mrkdwn")
 
 
 @cache
-def block_types() -> frozenset[str]:
-    """Every block type slack_sdk knows (imported lazily: slack_sdk costs ~100 ms to import)."""
-    from slack_sdk.models.blocks import Block
+def _block_models() -> ModuleType:
+    """``slack_sdk.models.blocks``, imported on first use without running slack_sdk's package
+    ``__init__`` when nothing has imported slack_sdk yet: that ``__init__`` imports the web and
+    webhook clients (http.client, urllib, ssl, email; ~70 ms of the ~85 ms slack_sdk takes
+    alone), which checking blocks never uses. The package module is made from its spec with
+    that code not yet run; it runs the first time anyone asks the package for a name it lacks
+    (``from slack_sdk import WebClient``), and submodules (``slack_sdk.web.async_client``)
+    import as always, so the daemon's Slack channel sees the same slack_sdk."""
+    if "slack_sdk" not in sys.modules:
+        spec = importlib.util.find_spec("slack_sdk")
+        if spec is not None and spec.loader is not None and spec.submodule_search_locations:
+            package = importlib.util.module_from_spec(spec)
+            loader = spec.loader
 
+            def missing(name: str) -> Any:
+                # A submodule (slack_sdk's own ``from slack_sdk import version``) is imported
+                # as Python would; any other name runs the package's code first.
+                if importlib.util.find_spec(f"slack_sdk.{name}") is not None:
+                    return importlib.import_module(f"slack_sdk.{name}")
+                del package.__dict__["__getattr__"]
+                loader.exec_module(package)
+                return getattr(package, name)
+
+            package.__dict__["__getattr__"] = missing  # PEP 562: looked up in the dict
+            # What the package's ``__init__`` does first: slack_sdk's records never fall
+            # through to Python's last-resort handler on stderr.
+            logging.getLogger("slack_sdk").addHandler(logging.NullHandler())
+            sys.modules["slack_sdk"] = package
+    return importlib.import_module("slack_sdk.models.blocks")
+
+
+@cache
+def block_types() -> frozenset[str]:
+    """Every block type slack_sdk knows."""
     found: set[str] = set()
-    pending = list(Block.__subclasses__())
+    pending = list(_block_models().Block.__subclasses__())
     while pending:
         cls = pending.pop()
         pending += cls.__subclasses__()
@@ -156,13 +190,13 @@ def _block_problems(block: dict[str, Any]) -> tuple[str, ...]:
         key = None
     if key is not None and key in _CHECKED:
         return _CHECKED[key]
+    models = _block_models()
     from slack_sdk.errors import SlackObjectFormationError
-    from slack_sdk.models.blocks import Block
 
     found = _own_checks(block)
     with _captured_sdk_warnings() as capture:
         try:
-            parsed = Block.parse(block)
+            parsed = models.Block.parse(block)
             if parsed is not None:
                 parsed.validate_json()
         except (SlackObjectFormationError, TypeError, ValueError, KeyError) as exc:
