@@ -10,9 +10,9 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # libyaml is ~10x faster; fall back to pure Python where it is not built
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _LibLoader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _LibLoader  # type: ignore[assignment]
 
 Path_ = tuple[Any, ...]
 
@@ -65,6 +65,32 @@ class Document:
         """Where the key of ``path`` stands (for unknown-key errors), else the value's position."""
         found = self.keys.get(tuple(path))
         return Mark(*found) if found else self.value_mark(path)
+
+
+# The tag of each plain scalar seen, by its text. Bounded; cleared when full.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 50_000
+
+
+class _Loader(_LibLoader):
+    """The safe loader, resolving each distinct plain scalar's tag once.
+
+    libyaml composes in C but asks the resolver, which is Python, for every scalar's tag, and
+    the resolver tries its regular expressions one by one (a tenth of composing the benchmark
+    repository). Without path resolvers (the safe loader has none) a plain scalar's tag depends
+    on its text alone; quoted scalars and collections are left to the resolver.
+    """
+
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        if kind is ScalarNode and implicit[0]:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) >= _PLAIN_TAGS_MAX:
+                    _PLAIN_TAGS.clear()
+                _PLAIN_TAGS[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 class _Builder:
