@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import logging
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
 from typing import Any
 
+from notifierd.imports import defer_package_init
 from notifierd.templates.message import (
     SLACK_HEADER_MAX,
     SLACK_MAX_BLOCKS,
@@ -26,33 +25,13 @@ TEXT_OBJECT_TYPES = ("plain_text", "mrkdwn")
 
 @cache
 def _block_models() -> ModuleType:
-    """``slack_sdk.models.blocks``, imported on first use without running slack_sdk's package
-    ``__init__`` when nothing has imported slack_sdk yet: that ``__init__`` imports the web and
-    webhook clients (http.client, urllib, ssl, email; ~70 ms of the ~85 ms slack_sdk takes
-    alone), which checking blocks never uses. The package module is made from its spec with
-    that code not yet run; it runs the first time anyone asks the package for a name it lacks
-    (``from slack_sdk import WebClient``), and submodules (``slack_sdk.web.async_client``)
-    import as always, so the daemon's Slack channel sees the same slack_sdk."""
-    if "slack_sdk" not in sys.modules:
-        spec = importlib.util.find_spec("slack_sdk")
-        if spec is not None and spec.loader is not None and spec.submodule_search_locations:
-            package = importlib.util.module_from_spec(spec)
-            loader = spec.loader
-
-            def missing(name: str) -> Any:
-                # A submodule (slack_sdk's own ``from slack_sdk import version``) is imported
-                # as Python would; any other name runs the package's code first.
-                if importlib.util.find_spec(f"slack_sdk.{name}") is not None:
-                    return importlib.import_module(f"slack_sdk.{name}")
-                del package.__dict__["__getattr__"]
-                loader.exec_module(package)
-                return getattr(package, name)
-
-            package.__dict__["__getattr__"] = missing  # PEP 562: looked up in the dict
-            # What the package's ``__init__`` does first: slack_sdk's records never fall
-            # through to Python's last-resort handler on stderr.
-            logging.getLogger("slack_sdk").addHandler(logging.NullHandler())
-            sys.modules["slack_sdk"] = package
+    """``slack_sdk.models.blocks``, imported on first use; without slack_sdk's own
+    ``__init__`` when nothing has imported slack_sdk yet (its web and webhook clients are ~70
+    ms of the ~85 ms slack_sdk takes to import alone, and checking blocks uses neither)."""
+    defer_package_init("slack_sdk")
+    # What that ``__init__`` does first: slack_sdk's records never reach Python's
+    # last-resort handler on stderr.
+    logging.getLogger("slack_sdk").addHandler(logging.NullHandler())
     return importlib.import_module("slack_sdk.models.blocks")
 
 

@@ -33,33 +33,6 @@ def test_validate_does_not_import_the_daemons_clients(tmp_path: Path) -> None:
     assert out.splitlines()[-1] == "0 []"
 
 
-# Validate's Slack block check loads slack_sdk's block models without the package's clients;
-# a process that goes on to send (the daemon) still gets the whole package.
-_SLACK_PROBE = """
-import sys
-from notifierd.templates.slack import validate_blocks
-print(validate_blocks([{"type": "divider"}, {"type": "header", "text": {"type": "mrkdwn"}}]))
-print("slack_sdk.web" in sys.modules)
-from slack_sdk import WebClient
-from slack_sdk.web.async_client import AsyncWebClient
-import slack_sdk
-import notifierd.channels.slack
-print(WebClient is slack_sdk.WebClient, slack_sdk.WebhookClient.__module__, AsyncWebClient.__name__)
-"""
-
-
-def test_the_block_check_leaves_slack_sdk_whole_for_the_channel(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _SLACK_PROBE],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-    ).stdout.splitlines()
-    assert "header.text must be plain_text" in out[0]
-    assert out[1:] == ["False", "True slack_sdk.webhook.client AsyncWebClient"]
-
-
 def test_every_command_is_listed_in_help() -> None:
     from click.testing import CliRunner
 
