@@ -169,7 +169,9 @@ def _certainly_valid(schema: Any, instance: Any) -> bool:
             continue
         if keyword == "type":
             names = value if isinstance(value, list) else [value]
-            if not any(isinstance(n, str) and n in _TYPES and _TYPES[n](instance) for n in names):
+            if not all(isinstance(n, str) and n in _TYPES for n in names):
+                return False  # jsonschema raises on an unknown type
+            if not any(_TYPES[name](instance) for name in names):
                 return False
         elif keyword == "properties":
             if not isinstance(value, Mapping):
