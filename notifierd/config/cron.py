@@ -7,7 +7,12 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
+from notifierd.imports import defer_package_init
+
+# Only the cron trigger is used here: not APScheduler's __init__ (importlib.metadata, ~13 ms of
+# a cold validate, to read its own version), unless something imported APScheduler already.
+defer_package_init("apscheduler")
+from apscheduler.triggers.cron import CronTrigger  # noqa: E402
 
 _US = timedelta(microseconds=1)
 _SECOND = timedelta(seconds=1)

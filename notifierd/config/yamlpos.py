@@ -10,13 +10,15 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # libyaml is ~10x faster; fall back to pure Python where it is not built
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _LibLoader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _LibLoader  # type: ignore[assignment]
 
 Path_ = tuple[Any, ...]
 
 _TAG = "tag:yaml.org,2002:"
+# Scalars kept as their text. Timestamps too: the schemas validate them as RFC 3339 strings.
+_TEXT_TAGS = frozenset({_TAG + "str", _TAG + "timestamp", _TAG + "binary"})
 _MAX_DEPTH = 64
 
 
@@ -34,13 +36,20 @@ class YamlIssue:
     message: str
 
 
+# Where a value or key stands, as the builder records it: (line, column, style), 1-based. A
+# plain tuple, made a Mark when asked for: a file has a position per value and per key (80,000
+# in the benchmark repository), and building a frozen dataclass for each cost a twentieth of a
+# cold validate.
+_Position = tuple[int, int, str | None]
+
+
 @dataclass
 class Document:
     """A parsed file: its data, and where each value (and each mapping key) stands."""
 
     data: Any
-    values: dict[Path_, Mark]
-    keys: dict[Path_, Mark]
+    values: dict[Path_, _Position]
+    keys: dict[Path_, _Position]
     issues: list[YamlIssue]
 
     def value_mark(self, path: Path_) -> Mark:
@@ -48,31 +57,60 @@ class Document:
         path = tuple(path)
         while path:
             if path in self.values:
-                return self.values[path]
+                return Mark(*self.values[path])
             path = path[:-1]
-        return self.values.get((), Mark(1, 1))
+        return Mark(*self.values.get((), (1, 1, None)))
 
     def key_mark(self, path: Path_) -> Mark:
         """Where the key of ``path`` stands (for unknown-key errors), else the value's position."""
-        return self.keys.get(tuple(path)) or self.value_mark(path)
+        found = self.keys.get(tuple(path))
+        return Mark(*found) if found else self.value_mark(path)
+
+
+# The tag of each plain scalar seen, by its text (the benchmark repository has 2,500 different
+# ones). Bounded, so a daemon does not keep every value it ever read; cleared when full.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 10_000
+
+
+class _Loader(_LibLoader):
+    """The safe loader, resolving each distinct plain scalar's tag once.
+
+    libyaml composes in C but asks the resolver, which is Python, for every scalar's tag, and
+    the resolver tries its regular expressions one by one (a tenth of composing the benchmark
+    repository). Without path resolvers (the safe loader has none) a plain scalar's tag depends
+    on its text alone; quoted scalars and collections are left to the resolver.
+    """
+
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        if kind is ScalarNode and implicit[0]:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) >= _PLAIN_TAGS_MAX:
+                    _PLAIN_TAGS.clear()
+                _PLAIN_TAGS[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 class _Builder:
     def __init__(self) -> None:
-        self.values: dict[Path_, Mark] = {}
-        self.keys: dict[Path_, Mark] = {}
+        self.values: dict[Path_, _Position] = {}
+        self.keys: dict[Path_, _Position] = {}
         self.issues: list[YamlIssue] = []
         self._scalars = SafeConstructor()
 
     def build(self, node: Node, path: Path_, depth: int = 0) -> Any:
         mark = node.start_mark
-        style = (node.style or None) if isinstance(node, ScalarNode) else None
-        self.values[path] = Mark(mark.line + 1, mark.column + 1, style)
+        scalar = node if isinstance(node, ScalarNode) else None
+        style = (scalar.style or None) if scalar is not None else None
+        self.values[path] = (mark.line + 1, mark.column + 1, style)
         if depth > _MAX_DEPTH:
             self._issue(node, "nesting too deep (recursive alias?)")
             return None
-        if isinstance(node, ScalarNode):
-            return self._scalar(node)
+        if scalar is not None:
+            return scalar.value if scalar.tag in _TEXT_TAGS else self._scalar(scalar)
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
@@ -91,7 +129,7 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self._issue(key_node, "mapping keys must be plain strings")
                 continue
-            key = self._scalar(key_node)
+            key = key_node.value if key_node.tag in _TEXT_TAGS else self._scalar(key_node)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 key = str(key)
             if isinstance(key, (int, float, bool)) or key is None:
@@ -101,16 +139,15 @@ class _Builder:
                 first = self.keys[child]
                 self._issue(
                     key_node,
-                    f"duplicate key '{key}' (first defined at line {first.line}); remove one",
+                    f"duplicate key '{key}' (first defined at line {first[0]}); remove one",
                 )
-            self.keys[child] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            mark = key_node.start_mark
+            self.keys[child] = (mark.line + 1, mark.column + 1, None)
             out[key] = self.build(value_node, child, depth + 1)
         return out
 
     def _scalar(self, node: ScalarNode) -> Any:
-        tag = node.tag
-        if tag in (_TAG + "str", _TAG + "timestamp", _TAG + "binary"):
-            # Timestamps stay text: the schemas validate them as RFC 3339 strings.
+        if node.tag in _TEXT_TAGS:
             return node.value
         try:
             return self._scalars.construct_object(node)
@@ -151,15 +188,17 @@ def parse(text: str) -> Document:
             problem = "a tab in the indentation; YAML indentation must use spaces, not tabs"
         return Document(
             None,
-            {(): Mark(line, col)},
+            {(): (line, col, None)},
             {},
             [YamlIssue(line, col, f"YAML syntax error: {problem}{context}")],
         )
     except yaml.YAMLError as exc:
         first_line = str(exc).splitlines()[0]
-        return Document(None, {(): Mark(1, 1)}, {}, [YamlIssue(1, 1, f"YAML error: {first_line}")])
+        return Document(
+            None, {(): (1, 1, None)}, {}, [YamlIssue(1, 1, f"YAML error: {first_line}")]
+        )
     if node is None:
-        return Document(None, {(): Mark(1, 1)}, {}, [])
+        return Document(None, {(): (1, 1, None)}, {}, [])
     builder = _Builder()
     data = builder.build(node, ())
     return Document(data, builder.values, builder.keys, builder.issues)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import hashlib
-import json
 import os
 import re
 import threading
@@ -82,9 +80,11 @@ class TemplateCompiler:
         self.pieces = pieces or PieceCache()
         # The compilation of each version still in use, so that a check asked about a version
         # right after compiling it (compile, then undeclared_variables) does not compile twice.
-        # Keyed by the version's content: an id() can be reused by a new object once the old
-        # one is collected, a digest cannot; the weak values drop versions no one renders.
-        self._by_content: weakref.WeakValueDictionary[str, CompiledTemplate] = (
+        # Keyed by the version's file and ref, and used only when the version it compiled is
+        # equal to the one asked about (an id() can be reused by a new object once the old one
+        # is collected; a digest of the content cost a hundredth of a cold validate); the weak
+        # values drop versions no one renders.
+        self._by_version: weakref.WeakValueDictionary[tuple[str, str, str], CompiledTemplate] = (
             weakref.WeakValueDictionary()
         )
 
@@ -122,21 +122,19 @@ class TemplateCompiler:
             pieces, GLOBAL_NAMES | BASE_FIELDS | frozenset(variables.properties)
         )
         compiled = CompiledTemplate(tv, tuple(pieces), shapes, undeclared, variables)
-        self._by_content[_content_key(tv)] = compiled
+        self._by_version[_version_key(tv)] = compiled
         return compiled
 
     def compiled_for(self, tv: TemplateVersion) -> CompiledTemplate:
         """``tv`` compiled: the existing compilation of an equal version, else a new one."""
-        found = self._by_content.get(_content_key(tv))
+        found = self._by_version.get(_version_key(tv))
         if found is not None and found.version == tv:
             return found
         return self.compile(tv)
 
 
-def _content_key(tv: TemplateVersion) -> str:
-    fields = [getattr(tv, name) for name in tv.__dataclass_fields__]
-    encoded = json.dumps(fields, sort_keys=True, default=repr, ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+def _version_key(tv: TemplateVersion) -> tuple[str, str, str]:
+    return tv.path, tv.name, tv.version
 
 
 def _undeclared(

@@ -17,7 +17,7 @@ try:
     main()
 except SystemExit as exc:
     code = exc.code
-heavy = ("redis", "asyncpg", "aiohttp", "apscheduler.schedulers", "rich")
+heavy = ("redis", "asyncpg", "aiohttp", "apscheduler.schedulers", "rich", "slack_sdk.web")
 print(code, sorted(name for name in heavy if name in sys.modules))
 """
 

@@ -23,6 +23,7 @@ LEAVES = frozenset(
         "defaults",
         "errors",
         "forked",
+        "imports",
         "jsonenc",
         "logs",
         "metrics",
