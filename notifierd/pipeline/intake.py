@@ -60,9 +60,6 @@ class IntakeLimits:
     # Deliveries started and not finished (most of them waiting for rate-limit quota): one
     # request may fan out to hundreds, so requests alone do not bound the memory they hold.
     max_waiting_deliveries: int = 4096
-    # Batches whose already-delivered lookup (one Postgres query each) is under way at once:
-    # the intake takes the next batch while one is read, but not without bound.
-    max_lookups: int = 4
     # A request hit by a Redis or Postgres failure is processed again after this pause,
     # doubled each time up to the maximum.
     retry_initial: float = 0.2
@@ -105,7 +102,6 @@ class Intake:
         self._waiting_bytes = 0
         self._next: dict[asyncio.Task[None], asyncio.Task[None]] = {}
         self._submitted: set[asyncio.Task[None]] = set()  # outcome handed to the recorder
-        self._lookups: set[asyncio.Task[Known | None]] = set()  # what batches already delivered
         # A fetch failed: what it may have taken (its reply lost) is looked for before the next.
         self._adopt = False
         self._backoff = Backoff(sleep=sleep)
@@ -146,11 +142,6 @@ class Intake:
                 continue
             if not self._room_for_deliveries():
                 await asyncio.sleep(0.05)  # quota frees up at its own pace; take no more now
-                continue
-            if len(self._lookups) >= self.limits.max_lookups:
-                # Postgres is slow or away: no more batches until a lookup is answered (each
-                # holds a connection of the pool the recorder writes through).
-                await asyncio.wait(self._lookups, return_when=asyncio.FIRST_COMPLETED)
                 continue
             free = self._free()
             if free <= 0:
@@ -262,8 +253,6 @@ class Intake:
             for task in unfinished:
                 task.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
-            for lookup in self._lookups:  # nobody waits for them any more
-                lookup.cancel()
             # Their deliveries that did finish are on their way to Postgres: written before the
             # requests go back, so whoever takes one next sends only what is left.
             try:
@@ -293,24 +282,16 @@ class Intake:
                 requests.append((taken, parsed))
         if not requests:
             return
-        # What the batch already delivered is read beside the loop, not in it: the next fetch
-        # goes out at once, so a request that arrives meanwhile does not wait for this
-        # Postgres round trip too (at a steady rate, most requests came in during one).
-        # Only for the requests that start now: one behind an earlier request of its order key
-        # reads what that one recorded once it has finished.
-        starting: list[str] = []
-        keys = set(self._by_key)
-        for _, request in requests:
-            if request.order_key not in keys:
-                keys.add(request.order_key)
-                starting.append(request.id)
-        lookup = asyncio.create_task(self._batch_known(starting))
-        self._lookups.add(lookup)
-        lookup.add_done_callback(self._lookups.discard)
+        known: Known | None
+        try:
+            known = await self._known([r.id for _, r in requests])
+        except Exception:  # not Redis or Postgres away: each request finds out for itself
+            log.exception("reading what %d request(s) already delivered failed", len(requests))
+            known = None
         for taken, request in requests:
             key = request.order_key
             previous = self._by_key.get(key)
-            task = asyncio.create_task(self._handle(taken, request, received_at, lookup, previous))
+            task = asyncio.create_task(self._handle(taken, request, received_at, known, previous))
             self._inflight[task] = taken
             self._by_key[key] = task
             if previous is not None:
@@ -338,13 +319,6 @@ class Intake:
         if size is not None:
             self._waiting_bytes -= size
 
-    async def _batch_known(self, ids: list[str]) -> Known | None:
-        try:
-            return await self._known(ids)
-        except Exception:  # not Redis or Postgres away: each request finds out for itself
-            log.exception("reading what %d request(s) already delivered failed", len(ids))
-            return None
-
     async def _known(self, ids: list[str]) -> Known:
         return await until_done(
             lambda: self.store.known_deliveries(ids),
@@ -360,19 +334,13 @@ class Intake:
         taken: Taken,
         request: Request,
         received_at: datetime,
-        lookup: asyncio.Task[Known | None],
+        known: Known | None,
         previous: asyncio.Task[None] | None,
     ) -> None:
-        known: Known | None = None
         if previous is not None:
             # The same order key earlier in the queue: run after it, on what it recorded.
             await asyncio.gather(previous, return_exceptions=True)
-        else:
-            if not lookup.done():
-                # Not ``await lookup``: cancelling this request (shutdown) would cancel the
-                # batch's lookup under its siblings.
-                await asyncio.wait((lookup,))
-            known = None if lookup.cancelled() else lookup.result()
+            known = None
         active = self.active()  # a request keeps the snapshot it started with, retries too
         stream = self.recorder.record
 
