@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from notifierd.intake import claim as worker_claim
 from notifierd.intake.claim import WorkerClaim
@@ -164,8 +165,8 @@ class Consumer:
         Requests another consumer holds the order key of go to that consumer instead (see
         keys.FETCH_BATCH), so a fetch may return fewer, or none while the queue is not empty.
         ``ready()`` is asked again after waiting: False then takes nothing (the caller filled
-        up meanwhile). The Redis client's socket timeout must be longer than ``timeout`` (the
-        default client has none).
+        up meanwhile; what the wait's take took goes back, to be taken next). The Redis
+        client's socket timeout must be longer than ``timeout`` (the default client has none).
         """
         if not self.started:
             raise RuntimeError("Consumer.start() must be called before fetch()")
@@ -174,9 +175,37 @@ class Consumer:
         batch = await self.take(max_items)
         if batch or timeout <= 0:
             return batch
-        if not await self.wait(timeout) or (ready is not None and not ready()):
+        batch = await self.wait_and_take(max_items, timeout)
+        if batch and ready is not None and not ready():
+            await self.release(batch)
             return []
-        return await self.take(max_items)
+        return batch
+
+    async def wait_and_take(self, n: int, timeout: float) -> list[bytes]:
+        """``wait(timeout)`` then ``take(n)`` in one round trip: the take is pipelined behind
+        the blocking wait on the same connection, so Redis runs it the moment the wait ends
+        (something arrived, or the timeout), and a request that arrives at an idle consumer
+        is taken without a second trip. Requires ``start()``."""
+        keys, args = self._take_arguments(n)
+        script = self._scripts.fetch_batch
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.blmove(
+                self.keys.queue,
+                self.keys.queue,
+                max(timeout, 0.01),  # type: ignore[arg-type]
+                "RIGHT",
+                "RIGHT",
+            )
+            # Not script(client=pipe): that asks SCRIPT EXISTS first, a round trip of its own.
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            woke, flat = await pipe.execute(raise_on_error=False)
+        if isinstance(woke, Exception):
+            raise woke
+        if isinstance(flat, NoScriptError):  # Redis restarted and forgot it: load it, take
+            return await self.take(n)
+        if isinstance(flat, Exception):
+            raise flat
+        return self._taken(flat)
 
     async def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for the queue to hold something; True when it does.
@@ -197,6 +226,11 @@ class Consumer:
 
     async def take(self, n: int) -> list[bytes]:
         """Up to ``n`` requests without waiting (see ``fetch``); requires ``start()``."""
+        keys, args = self._take_arguments(n)
+        return self._taken(await self._scripts.fetch_batch(keys=keys, args=args))
+
+    def _take_arguments(self, n: int) -> tuple[list[str], list[str | int]]:
+        """FETCH_BATCH's KEYS and ARGV for taking up to ``n``."""
         keys = [
             self.keys.queue,
             self._processing,
@@ -212,7 +246,10 @@ class Consumer:
             self.keys.owner_prefix,
             self.keys.handoff_prefix,
         ]
-        flat = await self._scripts.fetch_batch(keys=keys, args=args)
+        return keys, args
+
+    def _taken(self, flat: list[bytes]) -> list[bytes]:
+        """FETCH_BATCH's answer: the items, each order key noted for its ack."""
         items: list[bytes] = flat[0::2]
         for item, key in zip(items, flat[1::2], strict=True):
             self._order_keys.setdefault(item, []).append(key.decode())

@@ -31,6 +31,18 @@ from notifierd.store.rows import (
 CONNECT_TIMEOUT = 10.0
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset of a connection it takes back: nothing to send.
+
+    asyncpg's default sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL`` on every release, a round trip that ``pool.fetch`` waits for before it returns: a
+    second trip to Postgres in front of every delivery (the intake's lookup) and behind every
+    batch write. Nothing here leaves session state behind (no SET, LISTEN or cursor outside a
+    transaction; the migrations' advisory lock is released by them, or their connection
+    closed); asyncpg still rolls back a transaction left open before calling this.
+    """
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for a lost or refused connection (worth retrying), False for a bad statement or value."""
     return isinstance(
@@ -153,6 +165,7 @@ class Store:
                 max_size=max_size,
                 timeout=CONNECT_TIMEOUT,
                 command_timeout=60,
+                reset=keep_session,
                 # Plan each execution: a generic plan cached while the tables were still empty
                 # keeps scanning them whole once they hold millions of rows.
                 server_settings={
@@ -183,7 +196,13 @@ class Store:
 
         async def once() -> None:
             async with self.pool.acquire() as conn:
-                await migrate(conn)
+                try:
+                    await migrate(conn)
+                except BaseException:
+                    # It may still hold the migrations' advisory lock, which the pool does
+                    # not reset (keep_session): closed, not handed to the next user.
+                    conn.terminate()
+                    raise
 
         try:
             await until_done(

@@ -446,3 +446,51 @@ async def test_acknowledging_a_request_taken_before_a_restart_still_frees_its_ke
     assert await after.ack([first]) == 1
     assert await owned_keys(redis_prefix, keys) == []
     await after.stop()
+
+
+async def test_a_fetch_that_waited_gives_back_what_it_took_when_the_caller_filled_up(
+    redis_prefix: RedisPrefix,
+) -> None:
+    """The take is pipelined behind the wait; if the caller is no longer ready once woken,
+    what it took goes back to the consuming end, to be taken next."""
+    keys = Keys(redis_prefix.prefix)
+    consumer = await started(redis_prefix, keys, "a")
+    raws = requests(2)
+    try:
+
+        async def later() -> None:
+            await asyncio.sleep(0.1)
+            await produce(redis_prefix, keys, raws[:1])
+
+        producer = asyncio.create_task(later())
+        assert await consumer.fetch(5, timeout=5, ready=lambda: False) == []
+        await producer
+        assert await consumer.processing_depth() == 0
+        await produce(redis_prefix, keys, raws[1:])
+        assert await consumer.fetch(5, timeout=0.1) == raws  # the one given back first
+    finally:
+        await consumer.ack(raws)
+        await consumer.stop()
+
+
+async def test_a_wait_takes_even_when_redis_forgot_the_fetch_script(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    consumer = await started(redis_prefix, keys, "a")
+    raws = requests(1)
+    try:
+        # As after a Redis restart: the script's SHA names nothing the server knows.
+        consumer._scripts.fetch_batch.sha = "0" * 40
+
+        async def later() -> None:
+            await asyncio.sleep(0.1)
+            await produce(redis_prefix, keys, raws)
+
+        producer = asyncio.create_task(later())
+        assert await consumer.wait_and_take(5, timeout=5) == raws
+        await producer
+        assert await consumer.pending() == raws
+    finally:
+        await consumer.ack(raws)
+        await consumer.stop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
 from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome, StepRef
@@ -282,3 +284,26 @@ async def test_unreachable_postgres_is_one_line(pg_url: str) -> None:
         assert "127.0.0.1:1" in text and "secret" not in text and "\n" not in text
     else:
         raise AssertionError("expected ServiceUnavailable")
+
+
+async def test_a_connection_goes_back_to_the_pool_without_a_reset_round_trip(pg_url: str) -> None:
+    """asyncpg's default reset (pg_advisory_unlock_all, CLOSE ALL, UNLISTEN, RESET ALL) is a
+    second trip to Postgres before pool.fetch returns; the pool's connection was last asked the
+    query itself, and a transaction left behind is still rolled back."""
+    store = await Store.connect(pg_url, min_size=1, max_size=1)
+    watcher = await asyncpg.connect(pg_url)
+    try:
+        await store.known_deliveries(["nobody"])
+        pid = await store.pool.fetchval("SELECT pg_backend_pid()")
+        last = await watcher.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid)
+        assert last == "SELECT pg_backend_pid()"
+        async with store.pool.acquire() as conn:
+            tx = conn.transaction()
+            await tx.start()  # never committed: the pool must not hand it on
+            await conn.execute("CREATE TEMP TABLE left_behind (x int)")
+        async with store.pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT to_regclass('pg_temp.left_behind')") is None
+    finally:
+        await watcher.close()
+        await store.close()
