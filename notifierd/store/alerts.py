@@ -289,7 +289,13 @@ class AlertStore:
                 # the bloated table it is there for as it was.
                 await conn.execute("VACUUM (ANALYZE) escalation_steps", timeout=3600)
             finally:
-                await conn.execute(q("steps_maintenance_unlock"))
+                try:
+                    await conn.execute(q("steps_maintenance_unlock"))
+                except BaseException:
+                    # The lock is the session's and the pool does not reset sessions
+                    # (store/db.py keep_session): closed, the connection takes it along.
+                    conn.terminate()
+                    raise
         return True
 
     async def next_due(self) -> datetime | None:
