@@ -61,7 +61,7 @@ def _check(name: str) -> Check | None:
         return None
     try:
         module = importlib.import_module(f"{__name__}.generated.{name}")
-    except ImportError:  # a schema without generated code (request, tests)
+    except ImportError:  # a schema without generated code (tests)
         return None
     if digest(name) != module.SCHEMA_DIGEST:
         return None  # the schema changed since: generate.py was not run
