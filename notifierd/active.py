@@ -119,8 +119,8 @@ class ConfigHolder:
         ``root``, so the worker catches up once the files there are fixed. ``validate``: how
         this first load and the reloads validate; without it, here, and the first load keeps
         the templates it compiled. (The daemon's forks a child: the YAML, schema and template
-        work of the start then never swells the daemon's own heap, ~2.5 MiB of its peak, and
-        each template compiles when first rendered.)
+        work of the start then never swells the daemon's own heap — ~2 MiB of a worker's peak
+        with one route, 15 MiB with 1,000 — and each template compiles when first rendered.)
         """
         try:
             if validate is None:

@@ -1,4 +1,5 @@
-"""A fast first check of a config file against its JSON Schema: valid, or "ask jsonschema".
+"""A fast first check of a config file or a request against its JSON Schema: valid, or "ask
+jsonschema".
 
 jsonschema walks a schema node by node for every value (a routes.yaml of 1,000 routes: 22,000
 descents); fastjsonschema's generated code checks the same document in a fraction of that. The
