@@ -16,8 +16,6 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from watchfiles import awatch
-
 # Seconds between looks at where the config path leads: a reload may come this much later
 # than a symlink swap, and a look is a few lstat calls.
 LINK_POLL = 1.0
@@ -52,6 +50,10 @@ async def _files_changed(
     root: Path, target: Path, stopping: asyncio.Event, poll: float
 ) -> AsyncIterator[str]:
     """Changes to the files under ``target``, until ``root`` leads elsewhere or ``stopping``."""
+    # Here, not at the top: watchfiles brings multiprocessing and anyio (~2 MiB a process),
+    # which a daemon run with --no-watch never needs.
+    from watchfiles import awatch
+
     moved = asyncio.Event()  # also set on stopping: it is what ends the watch
     follower = asyncio.create_task(_until_moved(root, target, stopping, moved, poll))
     try:

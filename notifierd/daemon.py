@@ -119,7 +119,7 @@ class Daemon:
         """Build the services (config, connections, migrations), recover, start every loop."""
         opts = self.options
         if opts.http:
-            from notifierd.http import check_listener
+            from notifierd.http.listener import check_listener
 
             # A bad --http value, or an API the network could reach without credentials, fails
             # before connecting to anything.
@@ -285,8 +285,8 @@ class Daemon:
     async def start_http(self) -> None:
         """Serve health, readiness, metrics, reload, the API and Slack on ``options.http``."""
         from notifierd.console.routes import add_console
-        from notifierd.http import start_http
         from notifierd.http.connections import ConnectionLimits
+        from notifierd.http.listener import start_http
         from notifierd.http.session import SessionSettings
 
         assert self.options.http

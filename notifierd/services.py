@@ -97,7 +97,8 @@ def writer(store: Store) -> Write:
 async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_clock) -> Services:
     """Load the config, connect, migrate, and build every part; closes what it opened when a
     later step fails. ``due_clock``: see notifierd/store/due.py."""
-    # Reloads validate in a forked child: the event loop keeps serving meanwhile.
+    # The first load and the reloads validate in a forked child: the event loop keeps serving
+    # meanwhile, and what validating allocates never swells this process (notifierd/active.py).
     holder = ConfigHolder.load(
         settings.config_dir, fallback=settings.last_good_config, validate=validate_in_child
     )

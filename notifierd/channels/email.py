@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -16,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import aiosmtplib
+import python_http_client
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import (
@@ -56,7 +58,7 @@ from notifierd.channels.base import (
     secret_source,
     truncate,
 )
-from notifierd.channels.redirects import NoRedirectClient, is_redirect, redirect_note
+from notifierd.channels.redirects import is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
 
@@ -65,6 +67,36 @@ DEFAULT_TIMEOUT = 30.0
 
 # Its secret-holding settings, as validation reads them: redacted from every reason.
 SETTINGS = SETTINGS_SPECS["email"]
+
+
+# SendGrid's client never follows a redirect (channels/redirects.py says why).
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib's redirect handler with every redirect refused: the 3xx then raises HTTPError."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
+class NoRedirectClient(python_http_client.Client):  # type: ignore[misc]
+    """python_http_client's client (what SendGrid's library calls) over an opener that refuses
+    redirects; the clients it builds for each path segment are of this class too."""
+
+    def _build_client(self, name: str | None = None) -> NoRedirectClient:
+        url_path = [*self._url_path, name] if name else self._url_path
+        return NoRedirectClient(
+            host=self.host,
+            version=self._version,
+            request_headers=self.request_headers,
+            url_path=url_path,
+            append_slash=self.append_slash,
+            timeout=self.timeout,
+        )
+
+    def _make_request(self, opener: Any, request: Any, timeout: float | None = None) -> Any:
+        return super()._make_request(_NO_REDIRECTS, request, timeout)
 
 
 class InvalidAddress(ValueError):

@@ -2,17 +2,15 @@
 
 A redirected request carries the channel's credentials (an ``Authorization`` header, a body
 with a routing key) to whatever host the ``Location`` names, and the libraries disagree on what
-they forward. aiohttp requests pass ``allow_redirects=False`` where they are made; the two
-clients that make their own requests are wrapped here: the Slack SDK's (over our aiohttp
-session) and SendGrid's (urllib, which forwards every header but the content ones).
+they forward. aiohttp requests pass ``allow_redirects=False`` where they are made; of the two
+clients that make their own requests, the Slack SDK's (over our aiohttp session) is wrapped
+here, and SendGrid's (urllib, which forwards every header but the content ones) in its channel's
+module, ``email.py``, so that only a daemon with a SendGrid channel loads its client library.
 """
 
 from __future__ import annotations
 
-import urllib.request
 from typing import TYPE_CHECKING, Any
-
-import python_http_client
 
 if TYPE_CHECKING:
     from notifierd.channels.base import HttpSession
@@ -44,32 +42,3 @@ class NoRedirectSession:
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         return self._http.get().request(method, url, **{**kwargs, "allow_redirects": False})
-
-
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib's redirect handler with every redirect refused: the 3xx then raises HTTPError."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
-
-
-class NoRedirectClient(python_http_client.Client):  # type: ignore[misc]
-    """python_http_client's client (what SendGrid's library calls) over an opener that refuses
-    redirects; the clients it builds for each path segment are of this class too."""
-
-    def _build_client(self, name: str | None = None) -> NoRedirectClient:
-        url_path = [*self._url_path, name] if name else self._url_path
-        return NoRedirectClient(
-            host=self.host,
-            version=self._version,
-            request_headers=self.request_headers,
-            url_path=url_path,
-            append_slash=self.append_slash,
-            timeout=self.timeout,
-        )
-
-    def _make_request(self, opener: Any, request: Any, timeout: float | None = None) -> Any:
-        return super()._make_request(_NO_REDIRECTS, request, timeout)

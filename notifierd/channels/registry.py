@@ -7,9 +7,7 @@ import importlib
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from notifierd.channels.base import (
     ChannelConfigError,
@@ -20,6 +18,9 @@ from notifierd.channels.base import (
     Sender,
 )
 from notifierd.config.model import Channel
+
+if TYPE_CHECKING:  # a type only: a daemon whose channels post without aiohttp never loads it
+    import aiohttp
 
 # channel type -> module with ``create_sender(channel, environ, *, http, clock) -> Sender``.
 # A new channel type is one new module and one line here. Imported lazily: slack_sdk and

@@ -18,10 +18,8 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from notifierd import __version__, jsonenc
 from notifierd.channels.base import (
@@ -48,6 +46,9 @@ from notifierd.channels.http11 import (
 from notifierd.channels.redirects import is_redirect, redirect_note
 from notifierd.config.channel_settings import SETTINGS_SPECS
 from notifierd.config.model import Channel
+
+if TYPE_CHECKING:  # a type only: the webhook posts with its own client (http11)
+    import aiohttp
 
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = f"notifierd/{__version__}"

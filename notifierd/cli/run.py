@@ -237,8 +237,8 @@ def _checked_start(
     checked = redis_url(), postgres_url()
     if http:
         from notifierd.daemon import config_principals
-        from notifierd.http import check_listener
         from notifierd.http.exposure import ListenerRefused
+        from notifierd.http.listener import check_listener
         from notifierd.principals import CredentialError
         from notifierd.secrets import SecretsError
 

@@ -82,7 +82,7 @@ class Running:
     @property
     def http_url(self) -> str:
         """The daemon's HTTP listener (started with ``http=``), e.g. ``http://127.0.0.1:41234``."""
-        from notifierd.http import bound
+        from notifierd.http.listener import bound
 
         host, port = bound(self.daemon.http)[0]
         return f"http://{host}:{port}"

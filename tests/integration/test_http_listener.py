@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from notifierd.daemon import Daemon, Options
-from notifierd.http import bound
 from notifierd.http.exposure import ListenerRefused
+from notifierd.http.listener import bound
 from tests.integration.daemon_harness import ROUTES, Running, start_daemon, write_config
 from tests.integration.redis_fixtures import RedisPrefix
 

@@ -29,6 +29,9 @@ SAME_MEANING = {
     *("allOf", "anyOf", "oneOf", "if", "then"),
     *("x-message", "x-secret"),  # ours: ignored by both
 }
+# Keywords the generated code asserts and 2020-12 only annotates: it may refuse a document that
+# jsonschema accepts (jsonschema then decides), never call valid one that jsonschema refuses.
+STRICTER = {"contentEncoding"}  # fastjsonschema decodes the base64; jsonschema does not
 _DATA = {"enum", "const", "default", "examples"}
 _SCHEMA_MAPS = {"properties", "$defs"}
 
@@ -59,7 +62,7 @@ def test_generated_code_is_up_to_date(name: str) -> None:
 def test_schemas_use_only_keywords_of_the_same_meaning_in_both_drafts(name: str) -> None:
     found: list[tuple[str, Any]] = []
     _keywords(schema(name), found)
-    assert {k for k, _ in found} <= SAME_MEANING
+    assert {k for k, _ in found} <= SAME_MEANING | STRICTER
     # Only strings in enums and consts: Python's 1 == True would let a number pass for true.
     assert all(
         isinstance(v, str)
@@ -170,3 +173,58 @@ def test_a_keyword_beside_a_ref_is_checked_as_2020_12_does() -> None:
     assert not certainly_valid("routes", routes)
     routes["heartbeats"][0]["from_alert"]["matchers"] = ['alertname="Watchdog"']  # type: ignore[index]
     assert certainly_valid("routes", routes)
+
+
+# Requests as producers send them: the hot path takes "valid" from the generated code.
+_REQUESTS = [
+    {"title": "Deployed", "message": "api 1.2 is live"},
+    {
+        "id": "deploy-42",
+        "title": "Deployed",
+        "message": "api 1.2 is live",
+        "severity": "info",
+        "priority": "low",
+        "tags": ["deploy", "api"],
+        "labels": {"service": "api", "team": "core"},
+        "context": {"environment": "prod", "version": "1.2"},
+        "metadata": {"sent_at": 1764460800.5},
+    },
+    {
+        "id": "disk-1",
+        "kind": "alert",
+        "action": "trigger",
+        "title": "Disk full",
+        "message": "/var is at 99%",
+        "severity": "critical",
+        "dedup_key": "disk-db1",
+        "attachments": [{"filename": "df.txt", "url": "https://example.com/df.txt"}],
+    },
+]
+
+
+def test_a_request_the_generated_code_calls_valid_jsonschema_finds_valid() -> None:
+    rng = random.Random(23)
+    for data in _REQUESTS:
+        assert not list(validator("request").iter_errors(data))
+        assert certainly_valid("request", copy.deepcopy(data))
+    checked = rejected = 0
+    for _ in range(3000):
+        broken = _mutate(copy.deepcopy(rng.choice(_REQUESTS)), rng)
+        if certainly_valid("request", broken):
+            errors = [e.message for e in validator("request").iter_errors(broken)]
+            assert not errors, (json.dumps(broken, default=str)[:500], errors)
+            checked += 1
+        else:
+            rejected += 1
+    assert checked > 300 and rejected > 300  # both answers were exercised
+
+
+def test_the_generated_request_check_writes_the_schemas_defaults_as_fastjsonschema_does() -> None:
+    data = {
+        "title": "t",
+        "message": "m",
+        "attachments": [{"filename": "a.txt", "url": "https://x"}],
+    }
+    assert certainly_valid("request", data)
+    assert data["kind"] == "notification"
+    assert data["attachments"][0]["content_type"] == "application/octet-stream"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from notifierd.http import parse_address
 from notifierd.http.auth import credentials_configured, protected
 from notifierd.http.exposure import Exposure, ListenerRefused, exposure, is_loopback
+from notifierd.http.listener import parse_address
 
 
 @pytest.mark.parametrize(

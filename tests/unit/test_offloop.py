@@ -12,6 +12,7 @@ import pytest
 
 from notifierd import offloop
 from notifierd.active import ConfigHolder
+from notifierd.config.problems import ConfigInvalid
 from notifierd.request import Request
 from notifierd.validation import validate_repository
 from tests.unit.config_repo import MINIMAL_ROUTES, MINIMAL_TEMPLATE, write_repo
@@ -130,3 +131,31 @@ def test_a_holder_whose_child_fails_keeps_the_old_config_and_says_why(
     assert default_route_channels(holder) == ("ops-slack",)
     [problem] = holder.last_problems
     assert problem.code == "internal" and "validation fell over" in problem.message
+
+
+def test_a_holder_given_a_child_validates_its_first_load_there_too(tmp_path: Path) -> None:
+    # The daemon's first load: the child's snapshot, not one validated in this process (whose
+    # YAML, schema and template work would stay in its heap).
+    write_routes(tmp_path, "ops-slack")
+    write_repo(tmp_path, {"templates/deploy/1.0.yaml": MINIMAL_TEMPLATE})
+    roots: list[Path] = []
+
+    def in_child(root: Path) -> Any:
+        roots.append(root)
+        return offloop.validate_in_child(root)
+
+    holder = ConfigHolder.load(tmp_path, validate=in_child)
+    assert roots == [tmp_path]
+    assert default_route_channels(holder) == ("ops-slack",)
+    request = Request.from_dict(
+        {"id": "r1", "title": "t", "message": "m", "context": {"environment": "prod"}}
+    )
+    assert holder.active.catalog.render("deploy", request).subject == "Deployed to prod"
+
+
+def test_a_first_load_refused_in_the_child_raises_every_problem(tmp_path: Path) -> None:
+    (tmp_path / "routes.yaml").write_text("routes: [{name: broken\n")
+    with pytest.raises(ConfigInvalid) as refused:
+        ConfigHolder.load(tmp_path, validate=offloop.validate_in_child)
+    assert refused.value.problems == validate_repository(tmp_path).problems
+    assert str(refused.value.problems[0]).startswith("routes.yaml:")

@@ -1,4 +1,5 @@
-"""A fast first check of a config file against its JSON Schema: valid, or "ask jsonschema".
+"""A fast first check of a config file or a request against its JSON Schema: valid, or "ask
+jsonschema".
 
 jsonschema walks a schema node by node for every value (a routes.yaml of 1,000 routes: 22,000
 descents); fastjsonschema's generated code checks the same document in a fraction of that. The
@@ -61,7 +62,7 @@ def _check(name: str) -> Check | None:
         return None
     try:
         module = importlib.import_module(f"{__name__}.generated.{name}")
-    except ImportError:  # a schema without generated code (request, tests)
+    except ImportError:  # a schema without generated code (tests)
         return None
     if digest(name) != module.SCHEMA_DIGEST:
         return None  # the schema changed since: generate.py was not run

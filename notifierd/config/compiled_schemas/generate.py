@@ -18,7 +18,11 @@ import fastjsonschema
 from notifierd.config.compiled_schemas import digest
 from notifierd.config.schemas import schema
 
-NAMES = ("routes", "policy", "schedule", "template")
+NAMES = ("routes", "policy", "schedule", "template", "request")
+# Schemas whose code writes their defaults into the document it checks, as fastjsonschema does
+# by default: a request's (``kind``, an attachment's ``content_type``) are part of the request
+# that intake/parse.py builds and records.
+FILLS_DEFAULTS = frozenset({"request"})
 _RAISE = re.compile(r"^(\s*)raise JsonSchemaValueException\(.*\)$")
 _DEF = re.compile(r"^def (\w+)\(", re.MULTILINE)  # the first function checks the whole document
 
@@ -55,7 +59,9 @@ def source(name: str) -> str:
     # Every format is looked up in the custom formats the caller passes (jsonschema's own
     # checks); none of fastjsonschema's built-in ones is used.
     formats = {f: (lambda value: True) for f in sorted(formats_of(definition))}
-    code = fastjsonschema.compile_to_code(definition, formats=formats, use_default=False)
+    code = fastjsonschema.compile_to_code(
+        definition, formats=formats, use_default=name in FILLS_DEFAULTS
+    )
     lines = [
         _RAISE.sub(r'\1raise JsonSchemaValueException("")', line) for line in code.splitlines()
     ]
