@@ -467,7 +467,8 @@ async def main() -> None:
     parser.add_argument(
         "--log-level",
         default="WARNING",
-        help="the daemon's --log-level (its default, INFO, writes a JSON line per request)",
+        help="the daemon's --log-level (its default, INFO, writes a JSON line per request not "
+        "delivered at once; DEBUG one per request)",
     )
     parser.add_argument(
         "--workers",

@@ -89,8 +89,19 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _columns(rows: Sequence[Any], *names: str) -> list[list[Any]]:
-    return [[_storable(getattr(r, n)) for r in rows] for n in names]
+def _array(values: list[Any]) -> list[Any] | None:
+    """A column of a batch as an array parameter of a multi-array ``unnest``, which pads a
+    shorter array with NULLs: a column with no value in any row (most of a delivery's in a
+    burst) is sent as one NULL, not one NULL per row, which asyncpg checks one by one (~0.15 µs
+    each, ~2 µs per request over a batch's columns). Every batch has a column that is a key."""
+    for value in values:
+        if value is not None:
+            return values
+    return None
+
+
+def _columns(rows: Sequence[Any], *names: str) -> list[list[Any] | None]:
+    return [_array([_storable(getattr(r, n)) for r in rows]) for n in names]
 
 
 async def known_deliveries(
@@ -249,10 +260,10 @@ class Store:
                     *_columns(requests, "id", "kind", "outcome", "reason", "payload"),
                     [jsonenc.dumps_text(r.routes) for r in requests],
                     *_columns(requests, "snapshot_id", "received_at"),
-                    [r.step.alert_id if r.step else None for r in requests],
-                    [r.step.round if r.step else None for r in requests],
-                    [r.step.level if r.step else None for r in requests],
-                    [r.producer for r in requests],
+                    _array([r.step.alert_id if r.step else None for r in requests]),
+                    _array([r.step.round if r.step else None for r in requests]),
+                    _array([r.step.level if r.step else None for r in requests]),
+                    _array([r.producer for r in requests]),
                 )
             if deliveries:
                 await conn.execute(

@@ -16,6 +16,11 @@ _NAMESPACE_BYTES = DELIVERY_NAMESPACE.bytes
 # uuid5's version (5) and RFC 4122 variant bits, set on the first 128 bits of the SHA-1.
 _KEEP = ~((0xF000 << 64) | (0xC000 << 48))
 _VERSION_5 = (5 << 76) | (0x8000 << 48)
+# uuid.UUID(int=...) re-checks its arguments and range on every call; the value built here is in
+# range by construction, so its two slots are set directly (as UUID.__init__ itself sets them).
+_new_uuid = object.__new__
+_set_slot = object.__setattr__
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
 
 
 def delivery_id(request_id: str, channel: str, recipient: str) -> uuid.UUID:
@@ -23,7 +28,10 @@ def delivery_id(request_id: str, channel: str, recipient: str) -> uuid.UUID:
     under half its time (every delivery row makes one; tests/unit compare the two)."""
     name = f"{request_id}\0{channel}\0{recipient}".encode()
     digest = hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()
-    return uuid.UUID(int=(int.from_bytes(digest[:16]) & _KEEP) | _VERSION_5)
+    value = _new_uuid(uuid.UUID)
+    _set_slot(value, "int", (int.from_bytes(digest[:16]) & _KEEP) | _VERSION_5)
+    _set_slot(value, "is_safe", _UNKNOWN_SAFETY)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,30 @@ async def test_signed_json_post(sink: WebhookSink) -> None:
     assert not WebhookSink.verify(received, "another-secret")
 
 
+async def test_every_post_of_one_sender_is_signed_alone(sink: WebhookSink) -> None:
+    # The sender keys its HMAC once: each POST's signature covers that POST only.
+    channel = hook_channel(
+        sink.url, secret="${AUDIT_SECRET}", headers={"content-type": "text/plain", "X-Team": "a"}
+    )
+    times = iter([NOW, NOW + 7])
+    sender = create_sender(channel, ENV, clock=lambda: next(times))
+    try:
+        for n in (1, 2):
+            outbound = make_outbound(channel, None, request={**REQUEST, "id": f"req-{n}"})
+            assert isinstance(await sender.send(outbound), Delivered)
+    finally:
+        await sender.close()
+
+    assert [r.headers["X-Notifierd-Timestamp"] for r in sink.received] == [
+        "1700000000",
+        "1700000007",
+    ]
+    for received in sink.received:
+        assert WebhookSink.verify(received, "whsec-very-secret")
+        assert received.headers["Content-Type"] == "application/json"  # ours, not configured
+        assert received.headers["X-Team"] == "a"
+
+
 async def test_no_secret_no_signature(sink: WebhookSink) -> None:
     assert isinstance(await post(hook_channel(sink.url)), Delivered)
 

@@ -75,6 +75,41 @@ async def test_batch_write_and_status(pg_url: str) -> None:
         await store.close()
 
 
+async def test_a_batch_writes_every_row_whatever_its_empty_columns(pg_url: str) -> None:
+    # A column empty in every row of a batch is sent as one NULL (unnest pads it): each row is
+    # still written, with its own values in the columns that have some.
+    store = await Store.connect(pg_url)
+    try:
+        rows = [
+            DeliveryRecord(f"e{n}", "hook", "webhook", "", "delivered", attempts=1)
+            for n in range(3)
+        ]
+        mixed = [
+            DeliveryRecord("m0", "hook", "webhook", "", "delivered", provider_id="p-0"),
+            DeliveryRecord("m1", "hook", "webhook", "", "delivered"),
+        ]
+        await store.write_batch([request(f"e{n}") for n in range(3)], rows)
+        await store.write_batch([request("m0"), request("m1")], mixed)
+        async with store.pool.acquire() as conn:
+            written = await conn.fetch(
+                "SELECT request_id, attempts, provider_id, last_error, next_attempt_at "
+                "FROM deliveries ORDER BY request_id"
+            )
+            requests = await conn.fetch("SELECT id, producer, alert_id FROM requests ORDER BY id")
+        assert [tuple(r) for r in written] == [
+            ("e0", 1, None, None, None),
+            ("e1", 1, None, None, None),
+            ("e2", 1, None, None, None),
+            ("m0", 0, "p-0", None, None),
+            ("m1", 0, None, None, None),
+        ]
+        assert [tuple(r) for r in requests] == [
+            (rid, None, None) for rid in ("e0", "e1", "e2", "m0", "m1")
+        ]
+    finally:
+        await store.close()
+
+
 async def test_replay_never_overwrites_a_final_delivery(pg_url: str) -> None:
     store = await Store.connect(pg_url)
     try:

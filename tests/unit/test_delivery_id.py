@@ -2,6 +2,7 @@
 or a request replayed by a newer daemon would send under a new id and receivers could not drop
 the duplicate."""
 
+import pickle
 import uuid
 
 from hypothesis import given
@@ -22,6 +23,14 @@ def test_delivery_id_is_uuid5_of_request_channel_recipient(
     got = delivery_id(request_id, channel, recipient)
     assert got == expected
     assert (got.version, got.variant) == (5, uuid.RFC_4122)
+    # Built without UUID.__init__: every way it is read (text, bytes, hash, pickling) agrees.
+    assert (str(got), got.bytes, hash(got), got.is_safe) == (
+        str(expected),
+        expected.bytes,
+        hash(expected),
+        expected.is_safe,
+    )
+    assert pickle.loads(pickle.dumps(got)) == expected
 
 
 def test_a_known_delivery_keeps_its_id() -> None:
