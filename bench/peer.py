@@ -365,15 +365,17 @@ async def run(
         phases: dict[str, Phase] = {}
         phases["Alertmanager"] = await alertmanager_phase(burst, rate, seconds, tag + "am-")
         log("  " + phases["Alertmanager"].line())
+        # Its default settings, the log level included (INFO, written to a file), as a user
+        # gets them: Alertmanager too runs at its default level.
         default = await run_daemon(
-            requests=burst, rate=rate, seconds=seconds, id_prefix=tag + "nd-"
+            requests=burst, rate=rate, seconds=seconds, id_prefix=tag + "nd-", log_level="INFO"
         )
         side = f"notifierd (default: {default.workers} worker{'s' if default.workers > 1 else ''})"
         phases["notifierd"] = notifierd_phase(side, default)
         log("  " + phases["notifierd"].line())
         for n in extra_workers:
             measured = await run_daemon(
-                requests=burst, seconds=0, workers=n, id_prefix=f"{tag}w{n}-"
+                requests=burst, seconds=0, workers=n, id_prefix=f"{tag}w{n}-", log_level="INFO"
             )
             phases[f"notifierd --workers {n}"] = notifierd_phase(
                 f"notifierd --workers {n}", measured
