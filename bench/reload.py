@@ -459,6 +459,7 @@ async def main() -> None:
         help="leave the templates as they were (only routes.yaml changes meaning)",
     )
     parser.add_argument("--keep", type=Path, help="work here (configs, logs) and keep it")
+    parser.add_argument("--log-level", default="WARNING", help="the daemon's (its log is kept with --keep)")
     parser.add_argument(
         "--timeline", action="store_true", help="also the latency of each second's requests"
     )
@@ -489,6 +490,7 @@ async def main() -> None:
         templates=args.templates,
         same_templates=args.same_templates,
         workdir=args.keep,
+        log_level=args.log_level,
     )
     print(
         f"sent {report.sent:,} at {report.rate:,.0f}/s; the swap took "
