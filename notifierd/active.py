@@ -17,6 +17,7 @@ from pathlib import Path
 from notifierd import metrics
 from notifierd.config.model import Snapshot
 from notifierd.config.problems import ConfigInvalid, Problem
+from notifierd.offloop import ChildFailed
 from notifierd.routing.router import Router
 from notifierd.routing.silences import NO_SILENCES, Silences
 from notifierd.schedules.runtime import RuntimeOverride, with_overrides
@@ -126,10 +127,22 @@ class ConfigHolder:
             if validate is None:
                 snapshot, validation = load_valid(root)
             else:
-                validation = validate(root)
-                if validation.snapshot is None:
-                    raise ConfigInvalid(validation.problems)
-                snapshot = validation.snapshot
+                try:
+                    validation = validate(root)
+                except (ChildFailed, OSError) as exc:
+                    # No fork (memory, process limits), or a child killed: the start must not
+                    # hang on it — this process validates, as it did before children.
+                    log.warning(
+                        "validating the config in a child process failed (%s); validating in "
+                        "this one",
+                        exc,
+                        extra={"event": "config_child_failed"},
+                    )
+                    snapshot, validation = load_valid(root)
+                else:
+                    if validation.snapshot is None:
+                        raise ConfigInvalid(validation.problems)
+                    snapshot = validation.snapshot
         except ConfigInvalid as invalid:
             if fallback is None:
                 raise

@@ -156,8 +156,9 @@ def run(
     from notifierd.config.problems import ConfigInvalid
     from notifierd.options import Options, WorkerSlot
 
-    if worker_slot is not None:
-        # Before anything slow (imports, checks): a supervisor killed meanwhile stops us too.
+    if worker_slot is not None and worker_owner:
+        # A supervisor's worker (it gives both), before anything slow (imports, checks): a
+        # supervisor killed meanwhile stops us too.
         from notifierd.supervisor import stop_with_supervisor
 
         stop_with_supervisor()

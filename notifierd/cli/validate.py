@@ -53,6 +53,7 @@ def validate(config_dir: str, fmt: str, strict: bool) -> None:
     # the compiled templates, the snapshot), so the cyclic collector's passes over it find next
     # to nothing (some 4,600 objects in a run over the 1,000-route benchmark repository) and
     # cost a tenth of the CPU. A one-shot command: the process ends soon after.
+    collecting = gc.isenabled()
     gc.disable()
     from notifierd.cli.progress import progress
     from notifierd.validation import validate_repository
@@ -72,7 +73,8 @@ def validate(config_dir: str, fmt: str, strict: bool) -> None:
         # Frozen first: enabled again, the collector would at once walk every object allocated
         # meanwhile (all still young: 80 ms), and Python's last collection at exit too (40 ms).
         gc.freeze()
-        gc.enable()
+        if collecting:
+            gc.enable()
     problems = result.problems
     if strict and result.snapshot is not None:
         # After validate's own problems, in lint's order: one report read top-down.

@@ -123,6 +123,8 @@ class Digester:
         async with claimed_held(pool, channel.name, recipient, self.max_lines) as (conn, held):
             if not held:
                 return 0  # none, or another replica is sending them
+            if self.active().id != active.id:
+                return 0  # reloaded meanwhile: see below; no slot taken for nothing
             if self.limiter is not None and any(await self.limiter.try_acquire_all(limits)):
                 return 0  # no slot now: they stay held, claimed again next pass
             if self.active().id != active.id:

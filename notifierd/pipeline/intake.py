@@ -13,7 +13,7 @@ import asyncio
 import collections
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -208,7 +208,18 @@ class Intake:
         took whose reply was lost (a connection cut mid-call). They are older than anything
         fetched after, so they go first; left alone they would hold their alert's key while
         its later requests are processed."""
-        in_flight = collections.Counter(self._inflight.values())
+        orphans = await self._orphans(self._inflight.values())
+        if orphans:
+            log.warning(
+                "taking up %d request(s) a failed fetch took",
+                len(orphans),
+                extra={"event": "adopted"},
+            )
+            await self._dispatch(orphans)
+
+    async def _orphans(self, accounted: Iterable[Taken]) -> list[Taken]:
+        """What our processing lists hold beyond ``accounted`` (each counted once)."""
+        in_flight = collections.Counter(accounted)
         orphans = []
         for consumer in self.queues.holding:
             for raw in await consumer.pending():
@@ -217,13 +228,7 @@ class Intake:
                     in_flight[taken] -= 1
                 else:
                     orphans.append(taken)
-        if orphans:
-            log.warning(
-                "taking up %d request(s) a failed fetch took",
-                len(orphans),
-                extra={"event": "adopted"},
-            )
-            await self._dispatch(orphans)
+        return orphans
 
     def _free(self) -> int:
         """How many requests to take at most: each may be processed at once or wait behind an
@@ -242,6 +247,7 @@ class Intake:
         """Wait up to ``timeout`` s for the requests in flight; return the rest to the queue,
         with whatever other consumers handed to us. Returns how many went back."""
         unfinished_taken: list[Taken] = []
+        drained = True
         if self._inflight:
             _, pending = await asyncio.wait(list(self._inflight), timeout=timeout)
             # One handed to the recorder is written and acknowledged by it (the recorder stops
@@ -253,12 +259,20 @@ class Intake:
             for task in unfinished:
                 task.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
-            # Their deliveries that did finish are on their way to Postgres: written before the
-            # requests go back, so whoever takes one next sends only what is left.
+        if unfinished_taken or self._adopt:
+            # Their deliveries that did finish are on their way to Postgres: written (and
+            # their requests acknowledged) before anything goes back, so whoever takes one next
+            # sends only what is left.
             try:
                 await asyncio.wait_for(self.recorder.drain(), timeout)
             except TimeoutError:
                 log.error("the records of returned requests are not all written yet")
+                drained = False
+        if self._adopt and drained:
+            # The intake was cancelled while a fetch's reply was on its way: Redis had already
+            # taken what it answered into our list. Given back after the rest (they were taken
+            # last); only once every finished delivery is recorded, so none is sent again.
+            unfinished_taken += await self._orphans([*self._inflight.values(), *unfinished_taken])
         released = 0
         for consumer in self.queues.holding:
             raws = [t.raw for t in unfinished_taken if t.consumer is consumer]

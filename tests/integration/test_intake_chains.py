@@ -172,3 +172,34 @@ async def test_a_chain_returned_at_shutdown_goes_back_in_queue_order(
         taken_next_first = [json.loads(raw)["id"] for raw in reversed(queued)]
         assert taken_next_first == chain
         running.flaky.delay = 0
+
+
+async def test_what_a_fetch_cut_off_by_the_shutdown_took_goes_back_to_the_queue(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis takes a fetch's requests into our processing list before its reply arrives; when
+    the shutdown cancels the intake in that moment, they are given back, not left in a list
+    that only the heartbeat's expiry or the next start of this slot would recover."""
+    async for running in start_daemon(tmp_path, pg_url, redis_prefix, monkeypatch):
+        running.daemon.options.shutdown_timeout = 0.5
+        intake = running.daemon.services.intake
+        real_fetch = intake.queues.fetch
+        taken = asyncio.Event()
+
+        async def reply_never_arrives(
+            *args: Any, real_fetch: Any = real_fetch, taken: asyncio.Event = taken, **kwargs: Any
+        ) -> Any:
+            got = await real_fetch(*args, **kwargs)
+            if not got:
+                return got
+            taken.set()
+            await asyncio.Event().wait()  # cancelled by the shutdown
+
+        monkeypatch.setattr(intake.queues, "fetch", reply_never_arrives)
+        await asyncio.sleep(1.0)  # the fetch waiting now (0.5 s at most) is the real one
+        await running.push({"id": "cut-off", "title": "cut off"})
+        await asyncio.wait_for(taken.wait(), 10)
+        await running.daemon.stop()
+        queued = await redis_prefix.redis.lrange(running.queue, 0, -1)
+        assert [json.loads(raw)["id"] for raw in queued] == ["cut-off"]
+        assert await running.store.pool.fetchval("SELECT count(*) FROM deliveries") == 0

@@ -49,8 +49,9 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "principals": BASE,
     # Whole validation (config + templates) and the active config (+ routing) sit above both.
     "validation": BASE | {"schedules", "templates"},
-    # active lays the run-time silences (routing) and overrides (schedules) over the config.
-    "active": BASE | {"routing", "schedules", "templates", "validation"},
+    # active lays the run-time silences (routing) and overrides (schedules) over the config, and
+    # validates in-process when offloop's child fails it.
+    "active": BASE | {"offloop", "routing", "schedules", "templates", "validation"},
     # A reload's validation in a forked child, for the daemon.
     "offloop": BASE | {"validation"},
     "reloads": BASE | {"active"},

@@ -159,3 +159,31 @@ def test_a_first_load_refused_in_the_child_raises_every_problem(tmp_path: Path) 
         ConfigHolder.load(tmp_path, validate=offloop.validate_in_child)
     assert refused.value.problems == validate_repository(tmp_path).problems
     assert str(refused.value.problems[0]).startswith("routes.yaml:")
+
+
+@pytest.mark.parametrize(
+    "failure", [offloop.ChildFailed("killed by signal 9"), OSError(12, "Cannot allocate memory")]
+)
+def test_a_first_load_whose_child_fails_validates_in_this_process(
+    tmp_path: Path, failure: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_routes(tmp_path, "ops-slack")
+    write_repo(tmp_path, {"templates/deploy/1.0.yaml": MINIMAL_TEMPLATE})
+
+    def no_child(root: Path) -> Any:
+        raise failure
+
+    holder = ConfigHolder.load(tmp_path, validate=no_child)
+    assert default_route_channels(holder) == ("ops-slack",)
+    assert "validating the config in a child process failed" in caplog.text
+
+
+def test_a_first_load_whose_child_fails_still_refuses_a_bad_config(tmp_path: Path) -> None:
+    (tmp_path / "routes.yaml").write_text("routes: [{name: broken\n")
+
+    def no_child(root: Path) -> Any:
+        raise offloop.ChildFailed("killed by signal 9")
+
+    with pytest.raises(ConfigInvalid) as refused:
+        ConfigHolder.load(tmp_path, validate=no_child)
+    assert refused.value.problems == validate_repository(tmp_path).problems
