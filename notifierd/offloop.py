@@ -4,8 +4,8 @@ A reload validated in a thread still shares the GIL with the event loop: 1-2 s o
 Schema and Jinja work, and every request waits its turn for the interpreter (issue 22: p99 at
 500/s went from ~5 ms to ~126 ms while a 1,000-route config was validated). A child forked from
 the daemon has an interpreter of its own and starts at once. (The daemon's first load runs in
-such a child too, so a worker never holds the validation's modules or compiled pieces: each
-child imports and compiles afresh — a reload of the shipped config 0.03 → 0.15 s, of the
+such a child too, so a worker never holds what validation builds or the compiled template
+pieces: each child compiles afresh — a reload of the shipped config 0.03 → 0.15 s, of the
 1,000-route one ~0.5 → ~0.7 s — for ~14 MiB less per worker, bench/README.md.) It sends back the problems and the snapshot,
 pickled; compiled templates hold generated code and do not travel, so the daemon compiles each
 one when first rendered. The snapshot travels in slices (ten routes or templates each): one
