@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -46,9 +47,16 @@ class LastGoodConfig:
     Use as a context manager: the copy lives in a temporary directory removed at the end.
     """
 
-    def __init__(self, source: Path, validate: Validate) -> None:
+    def __init__(self, source: Path, validate: Validate, *, settle: float = 0.0) -> None:
+        """``settle``: a change is checked once the files have stayed as they are this long
+        (the first look checks at once). The workers validate a change the moment they see it,
+        for the reload that matters now; checked at the same moment, this copy took CPU from
+        theirs. Meanwhile a worker started again falls back, if at all, to the copy before —
+        the last one known good, which is what a fallback is for."""
         self.source = source
         self._validate = validate
+        self._settle = settle
+        self._changed: tuple[Fingerprint, float] | None = None  # files not checked yet, since
         self._dir = Path(tempfile.mkdtemp(prefix="notifierd-last-good-"))
         self.path = self._dir / "config"
         self._checked: Fingerprint | None = None  # of the files the last refresh looked at
@@ -73,6 +81,12 @@ class LastGoodConfig:
         seen = fingerprint(self.source)
         if seen == self._checked:
             return list(self._problems)
+        if self._checked is not None and self._settle > 0:
+            if self._changed is None or self._changed[0] != seen:
+                self._changed = (seen, time.monotonic())
+            if time.monotonic() - self._changed[1] < self._settle:
+                return list(self._problems)
+        self._changed = None
         self._checked = seen
         staging = self._dir / "staging"
         shutil.rmtree(staging, ignore_errors=True)

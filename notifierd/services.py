@@ -7,9 +7,11 @@ them. A request's path through them is in ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from redis.asyncio import Redis
 
@@ -20,10 +22,11 @@ from notifierd.alerts.heartbeats import Heartbeats
 from notifierd.alerts.planned import StepsPlanned
 from notifierd.alerts.service import AlertService
 from notifierd.channels.registry import SenderPool
+from notifierd.defaults import SHARED_VALIDATION_ENV
 from notifierd.intake.claim import WorkerClaim, claim_worker_id
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.queues import Queues
-from notifierd.offloop import validate_in_child
+from notifierd.offloop import SharedValidation, validate_in_child
 from notifierd.options import Options
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import Deliverer
@@ -99,8 +102,12 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
     later step fails. ``due_clock``: see notifierd/store/due.py."""
     # The first load and the reloads validate in a forked child: the event loop keeps serving
     # meanwhile, and what validating allocates never swells this process (notifierd/active.py).
+    # A supervisor's workers validate each config once between them (offloop.SharedValidation).
+    shared = os.environ.get(SHARED_VALIDATION_ENV)
     holder = ConfigHolder.load(
-        settings.config_dir, fallback=settings.last_good_config, validate=validate_in_child
+        settings.config_dir,
+        fallback=settings.last_good_config,
+        validate=SharedValidation(Path(shared)) if shared else validate_in_child,
     )
     opened: list[Callable[[], object]] = []
     try:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from notifierd.defaults import SHARED_VALIDATION_ENV
+
 log = logging.getLogger("notifierd.supervisor")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -151,7 +153,15 @@ def supervise(
     ``refresh``: called every ``refresh_every`` seconds and before a worker is started again
     (it keeps the last good config the workers fall back to up to date)."""
     metrics_dir = tempfile.mkdtemp(prefix="notifierd-metrics-")
-    env = {**os.environ, MULTIPROC_ENV: metrics_dir, SUPERVISOR_ENV: str(os.getpid())}
+    # Inside the metrics directory (whose collector reads only its *.db files): removed with it.
+    shared_validation = os.path.join(metrics_dir, "validations")
+    os.mkdir(shared_validation, 0o700)
+    env = {
+        **os.environ,
+        MULTIPROC_ENV: metrics_dir,
+        SUPERVISOR_ENV: str(os.getpid()),
+        SHARED_VALIDATION_ENV: shared_validation,
+    }
     workers = [Worker(i, list(args)) for i, args in enumerate(worker_args)]
     stopping = False
 

@@ -43,6 +43,39 @@ def test_the_copy_keeps_the_last_valid_files_while_the_config_is_broken(tmp_path
     assert not copy.exists()  # removed with the supervisor
 
 
+def test_a_change_is_checked_once_the_files_have_settled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first look checks at once (the supervisor refuses a bad config before any worker
+    starts); a change waits until the files stayed as they are for ``settle`` seconds, so the
+    check does not take CPU from the workers' own reload of it."""
+    now = [1000.0]
+    monkeypatch.setattr("notifierd.lastgood.time.monotonic", lambda: now[0])
+    checked: list[Path] = []
+
+    def counted(root: Path) -> list[Problem]:
+        checked.append(root)
+        return validate(root)
+
+    source = tmp_path / "config"
+    source.mkdir()
+    write_routes(source, "ops-slack")
+    with LastGoodConfig(source, counted, settle=5.0) as last_good:
+        assert last_good.refresh() == [] and len(checked) == 1
+        (source / "routes.yaml").write_text(BROKEN)
+        now[0] += 1
+        assert last_good.refresh() == [] and len(checked) == 1  # not settled: the last answer
+        now[0] += 3
+        (source / "routes.yaml").write_text(BROKEN + "# edited again\n")
+        now[0] += 3
+        assert last_good.refresh() == [] and len(checked) == 1  # changed again: seen anew
+        now[0] += 4.5
+        assert last_good.refresh() == [] and len(checked) == 1
+        now[0] += 0.5
+        assert last_good.refresh() != [] and len(checked) == 2
+        assert "channels: [ops-slack]" in (last_good.path / "routes.yaml").read_text()
+
+
 def test_a_config_broken_from_the_start_has_no_copy(tmp_path: Path) -> None:
     (tmp_path / "routes.yaml").write_text(BROKEN)
     with LastGoodConfig(tmp_path, validate) as last_good:

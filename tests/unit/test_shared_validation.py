@@ -1,0 +1,103 @@
+"""The workers of one daemon validate each config once between them: the first asks a child,
+the others read its answer (offloop.SharedValidation)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifierd import offloop
+from notifierd.validation import validate_repository
+from tests.unit.config_repo import MINIMAL_TEMPLATE, write_repo
+from tests.unit.test_reloads import write_routes
+
+
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The roots each validating child was forked for."""
+    forked: list[Path] = []
+    real = offloop._answer
+
+    def counted(root: Path, *args: Any) -> bytes:
+        forked.append(root)
+        return real(root, *args)
+
+    monkeypatch.setattr(offloop, "_answer", counted)
+    return forked
+
+
+def repo(path: Path, channel: str = "ops-slack") -> Path:
+    path.mkdir()
+    write_routes(path, channel)
+    write_repo(path, {"templates/deploy/1.0.yaml": MINIMAL_TEMPLATE})
+    return path
+
+
+def test_the_second_worker_reads_the_first_ones_answer(
+    tmp_path: Path, children: list[Path]
+) -> None:
+    root = repo(tmp_path / "config")
+    (tmp_path / "shared").mkdir()
+    first = offloop.SharedValidation(tmp_path / "shared")(root)
+    second = offloop.SharedValidation(tmp_path / "shared")(root)
+    assert children == [root]
+    assert first.snapshot is not None and second.snapshot == first.snapshot
+    assert second.snapshot == validate_repository(root).snapshot
+
+
+def test_workers_asking_at_once_wait_for_one_child(tmp_path: Path, children: list[Path]) -> None:
+    root = repo(tmp_path / "config")
+    (tmp_path / "shared").mkdir()
+    results: list[Any] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(offloop.SharedValidation(tmp_path / "shared")(root))
+        )
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(children) == 1
+    assert len(results) == 4 and len({r.snapshot.identity for r in results}) == 1
+
+
+def test_a_changed_file_is_validated_again(tmp_path: Path, children: list[Path]) -> None:
+    root = repo(tmp_path / "config")
+    (tmp_path / "shared").mkdir()
+    shared = offloop.SharedValidation(tmp_path / "shared")
+    before = shared(root)
+    write_routes(root, "pager")
+    after = shared(root)
+    assert len(children) == 2
+    assert before.snapshot is not None and after.snapshot is not None
+    assert before.snapshot.identity != after.snapshot.identity
+
+
+def test_a_refused_config_is_refused_alike_for_every_worker(
+    tmp_path: Path, children: list[Path]
+) -> None:
+    root = tmp_path / "config"
+    root.mkdir()
+    (root / "routes.yaml").write_text("routes: [{name: broken\n")
+    (tmp_path / "shared").mkdir()
+    first = offloop.SharedValidation(tmp_path / "shared")(root)
+    second = offloop.SharedValidation(tmp_path / "shared")(root)
+    assert len(children) == 1
+    assert first.snapshot is None and second.snapshot is None
+    assert second.problems == first.problems == validate_repository(root).problems
+
+
+def test_only_the_newest_answers_are_kept(tmp_path: Path, children: list[Path]) -> None:
+    root = repo(tmp_path / "config")
+    (tmp_path / "shared").mkdir()
+    shared = offloop.SharedValidation(tmp_path / "shared")
+    for i in range(offloop.SharedValidation.KEEP + 3):
+        write_routes(root, f"channel-{i}")  # an unknown channel: refused, an answer all the same
+        shared(root)
+    assert len(list((tmp_path / "shared").glob("*.answer"))) == offloop.SharedValidation.KEEP
+    assert not list((tmp_path / "shared").glob("*.tmp"))
