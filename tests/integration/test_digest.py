@@ -94,6 +94,14 @@ async def statuses(running: Running) -> Counter[str]:
     return Counter(r["status"] for r in rows)
 
 
+async def wait_until_held(running: Running, count: int, timeout: float = 15.0) -> None:
+    """Until at least ``count`` deliveries are held by the rate limit."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (await statuses(running))["held"] < count:
+        assert asyncio.get_running_loop().time() < deadline, await statuses(running)
+        await asyncio.sleep(0.05)
+
+
 async def wait_until_settled(running: Running, originals: int, timeout: float = 20.0) -> None:
     """Until every original is delivered or digested and no digest is still being sent."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -242,16 +250,7 @@ async def test_what_is_held_when_a_reload_drops_the_digest_is_sent_one_by_one(
     slow = ROUTES.replace("window: 1s%s", "window: 10s%s") % DIGEST
     async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, routes=slow) as r:
         await burst(r, 6)
-
-        async def held() -> int:
-            return int(
-                await r.store.pool.fetchval("SELECT count(*) FROM deliveries WHERE status = 'held'")
-            )
-
-        deadline = asyncio.get_running_loop().time() + 15
-        while await held() < 3:
-            assert asyncio.get_running_loop().time() < deadline, await statuses(r)
-            await asyncio.sleep(0.05)
+        await wait_until_held(r, 3)
         # The limit no longer digests (and lets a hundred a second through).
         (r.config / "routes.yaml").write_text(ROUTES.replace("limit: 1,", "limit: 100,") % "")
         assert await r.daemon.reload("test") is True
@@ -304,10 +303,7 @@ async def test_a_digest_pass_that_a_reload_overtakes_sends_no_digest(
         forced = ReloadWhileWaitingForASlot(digester.limiter, reload)
         monkeypatch.setattr(digester, "limiter", forced)
         await burst(r, 6)
-        deadline = asyncio.get_running_loop().time() + 15
-        while (await statuses(r))["held"] < 3:
-            assert asyncio.get_running_loop().time() < deadline, await statuses(r)
-            await asyncio.sleep(0.05)
+        await wait_until_held(r, 3)
         forced.armed = True
         await asyncio.wait_for(forced.reloaded.wait(), 15)
         await wait_until_settled(r, 6, timeout=30)
