@@ -162,6 +162,10 @@ class Escalator:
         what = "looking for escalation steps whose replica died"
         try:
             reclaimed = await self.store.reclaim_expired_steps(self.due_clock())
+        except asyncio.CancelledError:
+            if self._stopping:  # stop() shut the scheduler down, which cancels a running job
+                return
+            raise
         except Exception as exc:
             self._outage.failed(what, f"the next poll looks again in {self.poll:g}s", exc)
             reclaimed = 0
