@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -78,5 +79,22 @@ async def test_the_daemon_exports_them(
             if seen.get("notifierd_open_alerts") == 1:
                 break
             await asyncio.sleep(0.1)
-        # Level 1 fired at once, level 2 is an hour away: one open alert, nothing behind.
+        assert seen.get("notifierd_open_alerts") == 1, seen
+        # Level 1 is due at once: a pass that ran between the alert's opening and its firing
+        # rightly showed it milliseconds overdue. Once it has fired, the next passes show none.
+        conn = await asyncpg.connect(pg_url)
+        try:
+            for _ in range(100):
+                fired = await conn.fetchval(
+                    "SELECT count(*) FROM escalation_steps WHERE level = 1 AND status = 'fired'"
+                )
+                if fired:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await conn.close()
+        assert fired == 1
+        await asyncio.sleep(2.5)  # two maintenance passes after the firing
+        # Level 1 fired, level 2 is an hour away: one open alert, nothing behind.
+        seen = await exported(running.http_url)
         assert seen == {"notifierd_open_alerts": 1, "notifierd_escalation_overdue_seconds": 0}
