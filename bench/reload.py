@@ -459,7 +459,9 @@ async def main() -> None:
         help="leave the templates as they were (only routes.yaml changes meaning)",
     )
     parser.add_argument("--keep", type=Path, help="work here (configs, logs) and keep it")
-    parser.add_argument("--log-level", default="WARNING", help="the daemon's (its log is kept with --keep)")
+    parser.add_argument(
+        "--log-level", default="WARNING", help="the daemon's (its log is kept with --keep)"
+    )
     parser.add_argument(
         "--timeline", action="store_true", help="also the latency of each second's requests"
     )

@@ -8,8 +8,9 @@ MiB resident for as long as it runs, beside workers that hold their own copies; 
 (``in_child``), the supervisor stays at what it needs to start and watch processes.
 
 The CLI's one-shot ``validate`` runs part of its CPU-bound work in a child (``Forked``) while the
-parent does the rest. Neither is for the daemon's workers: forking a process with an event loop
-and connections is not safe (its reloads fork with their own care, ``offloop.py``).
+parent does the rest, and so does a reload's validating child (single-threaded, ``offloop.py``).
+Neither is for the daemon's workers themselves: forking a process with an event loop and
+connections is not safe (its reloads fork with their own care, ``offloop.py``).
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def validate_repository(
 
     ``trust_cache``: skip compiling and rendering the templates when these exact files already
     passed validate (templates then compile on first use); ``remember``: record a clean pass.
-    ``fork`` (one-shot CLI commands only, never the daemon): read and check part of the
+    ``fork`` (single-threaded callers only: the CLI's one-shot commands and the daemon's
+    validating child, never a worker's own process): read and check part of the
     template files in a forked child when a processor is idle (:func:`read_part_forked`); the
     result then holds the compiled templates of the other part only.
     """

@@ -187,3 +187,39 @@ def test_a_first_load_whose_child_fails_still_refuses_a_bad_config(tmp_path: Pat
     with pytest.raises(ConfigInvalid) as refused:
         ConfigHolder.load(tmp_path, validate=no_child)
     assert refused.value.problems == validate_repository(tmp_path).problems
+
+
+def test_the_child_shares_the_template_checks_with_a_grandchild_when_a_core_is_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notifierd import validation
+
+    forks = tmp_path / "forks.log"
+    real = validation.Forked
+
+    def logged(work: Any) -> Any:
+        with forks.open("a") as out:  # written in the child: another process
+            out.write(f"{os.getpid()}\n")
+        return real(work)
+
+    monkeypatch.setattr(validation, "spare_cores", lambda: 1)  # a loaded machine may have none
+    monkeypatch.setattr(validation, "Forked", logged)
+    config = tmp_path / "config"
+    templates = {
+        f"templates/t{i}/1.0.yaml": MINIMAL_TEMPLATE.replace("Deployed to", f"Deploy {i} to")
+        for i in range(validation._FORK_FROM + 5)
+    }
+    templates["templates/t7/1.0.yaml"] += "subjct: a key the schema does not know\n"
+    write_repo(config, {"routes.yaml": MINIMAL_ROUTES, **templates})
+    here = validate_repository(config, with_git=False)
+    there = offloop.validate_in_child(config, with_git=False)
+    assert [str(p) for p in there.problems] == [str(p) for p in here.problems]
+    assert any("templates/t7/1.0.yaml" in str(p) for p in there.problems)
+    fixed = config / "templates/t7/1.0.yaml"
+    fixed.write_text(MINIMAL_TEMPLATE)
+    here = validate_repository(config, with_git=False)
+    there = offloop.validate_in_child(config, with_git=False)
+    assert here.snapshot is not None and there.snapshot == here.snapshot
+    # Each validation forked once, from the child (not from this process, which has threads).
+    pids = forks.read_text().split()
+    assert len(pids) == 2 and str(os.getpid()) not in pids

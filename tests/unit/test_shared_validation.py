@@ -4,6 +4,7 @@ the others read its answer (offloop.SharedValidation)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,20 @@ from tests.unit.test_reloads import write_routes
 
 
 @pytest.fixture
-def children(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The roots each validating child was forked for."""
-    forked: list[Path] = []
-    real = offloop._answer
+def validated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[], list[Path]]:
+    """The roots validated so far, each by a child. Every call forks a child; one that finds a
+    sibling's answer validates nothing. Written to a file: the children are other processes."""
+    log = tmp_path / "validated.log"
+    log.touch()
+    real = offloop._validated
 
-    def counted(root: Path, *args: Any) -> bytes:
-        forked.append(root)
+    def counted(root: Path, *args: Any) -> Any:
+        with log.open("a") as out:
+            out.write(f"{root}\n")
         return real(root, *args)
 
-    monkeypatch.setattr(offloop, "_answer", counted)
-    return forked
+    monkeypatch.setattr(offloop, "_validated", counted)
+    return lambda: [Path(line) for line in log.read_text().splitlines()]
 
 
 def repo(path: Path, channel: str = "ops-slack") -> Path:
@@ -37,18 +41,20 @@ def repo(path: Path, channel: str = "ops-slack") -> Path:
 
 
 def test_the_second_worker_reads_the_first_ones_answer(
-    tmp_path: Path, children: list[Path]
+    tmp_path: Path, validated: Callable[[], list[Path]]
 ) -> None:
     root = repo(tmp_path / "config")
     (tmp_path / "shared").mkdir()
     first = offloop.SharedValidation(tmp_path / "shared")(root)
     second = offloop.SharedValidation(tmp_path / "shared")(root)
-    assert children == [root]
+    assert validated() == [root]
     assert first.snapshot is not None and second.snapshot == first.snapshot
     assert second.snapshot == validate_repository(root).snapshot
 
 
-def test_workers_asking_at_once_wait_for_one_child(tmp_path: Path, children: list[Path]) -> None:
+def test_workers_asking_at_once_wait_for_one_child(
+    tmp_path: Path, validated: Callable[[], list[Path]]
+) -> None:
     root = repo(tmp_path / "config")
     (tmp_path / "shared").mkdir()
     results: list[Any] = []
@@ -62,24 +68,26 @@ def test_workers_asking_at_once_wait_for_one_child(tmp_path: Path, children: lis
         t.start()
     for t in threads:
         t.join(60)
-    assert len(children) == 1
+    assert len(validated()) == 1
     assert len(results) == 4 and len({r.snapshot.identity for r in results}) == 1
 
 
-def test_a_changed_file_is_validated_again(tmp_path: Path, children: list[Path]) -> None:
+def test_a_changed_file_is_validated_again(
+    tmp_path: Path, validated: Callable[[], list[Path]]
+) -> None:
     root = repo(tmp_path / "config")
     (tmp_path / "shared").mkdir()
     shared = offloop.SharedValidation(tmp_path / "shared")
     before = shared(root)
     write_routes(root, "pager")
     after = shared(root)
-    assert len(children) == 2
+    assert len(validated()) == 2
     assert before.snapshot is not None and after.snapshot is not None
     assert before.snapshot.identity != after.snapshot.identity
 
 
 def test_a_refused_config_is_refused_alike_for_every_worker(
-    tmp_path: Path, children: list[Path]
+    tmp_path: Path, validated: Callable[[], list[Path]]
 ) -> None:
     root = tmp_path / "config"
     root.mkdir()
@@ -87,12 +95,14 @@ def test_a_refused_config_is_refused_alike_for_every_worker(
     (tmp_path / "shared").mkdir()
     first = offloop.SharedValidation(tmp_path / "shared")(root)
     second = offloop.SharedValidation(tmp_path / "shared")(root)
-    assert len(children) == 1
+    assert len(validated()) == 1
     assert first.snapshot is None and second.snapshot is None
     assert second.problems == first.problems == validate_repository(root).problems
 
 
-def test_only_the_newest_answers_are_kept(tmp_path: Path, children: list[Path]) -> None:
+def test_only_the_newest_answers_are_kept(
+    tmp_path: Path, validated: Callable[[], list[Path]]
+) -> None:
     root = repo(tmp_path / "config")
     (tmp_path / "shared").mkdir()
     shared = offloop.SharedValidation(tmp_path / "shared")
