@@ -123,8 +123,8 @@ class SharedValidation:
 
     The child, not the worker, reads the files to name them, behind one lock for the daemon: in
     a worker's thread the ~1,200 reads of the 1,000-route repository each gave the GIL back to a
-    busy event loop and waited up to its switch interval for it again (15 ms idle, 60-130 ms at
-    500 requests/s); a single-threaded child reads them in 15 ms either way."""
+    busy event loop and waited for it again (15 ms idle, 62-130 ms at 500 requests/s); the
+    single-threaded child waits only for a core (35-108 ms at 500/s, bench/README.md)."""
 
     KEEP = 8  # answers kept: a few configs back, for a worker started again meanwhile
 
