@@ -27,7 +27,7 @@ from notifierd.intake.claim import WorkerClaim, claim_worker_id
 from notifierd.intake.consumer import Consumer
 from notifierd.intake.queues import Queues
 from notifierd.offloop import SharedValidation, validate_in_child
-from notifierd.options import Options
+from notifierd.options import Options, WorkerSlot
 from notifierd.pipeline.dedup import Deduplicator
 from notifierd.pipeline.deliver import Deliverer
 from notifierd.pipeline.deliveries import Deliveries
@@ -84,6 +84,17 @@ class Services:
     def consumer(self) -> Consumer:
         """The default queue's consumer."""
         return self.queues.default
+
+
+# How long a daemon's second and later workers pause when a take found nothing (IntakeLimits).
+# The first waits on the queue in Redis; a worker of slot 1 or later joins a burst within this,
+# and takes over within it when the first is down (until the supervisor starts it again).
+SIBLING_IDLE_POLL = 0.02
+
+
+def idle_poll(slot: WorkerSlot | None) -> float | None:
+    """None (wait in Redis) for a daemon's first worker and a daemon without a supervisor."""
+    return SIBLING_IDLE_POLL if slot is not None and slot.index > 0 else None
 
 
 def writer(store: Store) -> Write:
@@ -180,7 +191,11 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         recorder,
         active,
         clock,
-        limits=IntakeLimits(batch=settings.batch, max_in_flight=settings.max_in_flight),
+        limits=IntakeLimits(
+            batch=settings.batch,
+            max_in_flight=settings.max_in_flight,
+            idle_poll=idle_poll(settings.worker_slot),
+        ),
         hold_back=lambda: escalator.behind,
         waiting_deliveries=lambda: deliverer.in_progress,
     )

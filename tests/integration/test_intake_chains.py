@@ -203,3 +203,38 @@ async def test_what_a_fetch_cut_off_by_the_shutdown_took_goes_back_to_the_queue(
         queued = await redis_prefix.redis.lrange(running.queue, 0, -1)
         assert [json.loads(raw)["id"] for raw in queued] == ["cut-off"]
         assert await running.store.pool.fetchval("SELECT count(*) FROM deliveries") == 0
+
+
+async def blocked_in_redis(running: Running, seconds: float = 0.6) -> int:
+    """How many times, sampled every 20 ms over ``seconds``, a client was blocked in a BLMOVE
+    (the intake's wait on an empty queue); the daemon is the only Redis client that blocks."""
+    seen = 0
+    for _ in range(int(seconds / 0.02)):
+        clients = await running.redis.redis.client_list()
+        seen += sum("b" in c["flags"] and c["cmd"] == "blmove" for c in clients)
+        await asyncio.sleep(0.02)
+    return seen
+
+
+async def test_a_worker_that_polls_never_waits_in_redis_and_takes_what_comes(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon's second worker pauses between takes instead of waiting in Redis, where every
+    waiting worker wakes for each request (services.idle_poll); it still takes each request."""
+    async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch) as running:
+        assert await blocked_in_redis(running) > 0  # the first worker waits in Redis
+        intake = running.daemon.services.intake
+        intake.limits = IntakeLimits(idle_poll=0.02)
+        await asyncio.sleep(0.6)  # a fetch waiting since before the change times out (0.5 s)
+        assert await blocked_in_redis(running) == 0
+        ids = [await running.push({"title": f"polled {i}"}) for i in range(20)]
+        deadline = asyncio.get_running_loop().time() + 10
+        while len(running.sink.received) < len(ids):
+            assert asyncio.get_running_loop().time() < deadline, len(running.sink.received)
+            await asyncio.sleep(0.02)
+        await running.idle()
+        statuses = await running.store.pool.fetch(
+            "SELECT request_id, status FROM deliveries WHERE request_id = ANY($1::text[])", ids
+        )
+        assert sorted(r["request_id"] for r in statuses) == sorted(ids)
+        assert {r["status"] for r in statuses} == {"delivered"}
