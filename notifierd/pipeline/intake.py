@@ -70,6 +70,8 @@ class IntakeLimits:
     # one takes it; at 500 requests/s the others' wakes, and their takes that found nothing,
     # cost two workers ~1 ms of p99 against one (bench/README.md). A worker that polls finds a
     # burst within the pause and then takes without pausing while there is something to take.
+    # On a machine with no core to spare, a second waiter sometimes answers first: there the
+    # trade goes the other way (bench/README.md measures both).
     idle_poll: float | None = None
 
 
