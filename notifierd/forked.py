@@ -101,17 +101,39 @@ def spare_cores() -> int:
     return max(cores - running, 0)
 
 
+def _die_with(parent: int) -> None:
+    """Be killed when ``parent`` ends (Linux: PR_SET_PDEATHSIG); exit now if it already has."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 class Forked(Generic[T]):
     """``work()`` running in a child process; :meth:`result` waits for what it returned."""
 
     def __init__(self, work: Callable[[], T]) -> None:
+        """Raises OSError when no child can be made (no pipe, no fork)."""
         read_fd, write_fd = os.pipe()
         # Anything buffered would be written twice (by both processes): flush it first.
         sys.stdout.flush()
         sys.stderr.flush()
-        self._pid = os.fork()
+        parent = os.getpid()
+        try:
+            self._pid = os.fork()
+        except OSError:
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
         if self._pid == 0:  # the child: never returns
             os.close(read_fd)
+            # It holds copies of the parent's descriptors (a daemon's reload lock, the pipe its
+            # own parent answers on): it must not outlive a parent killed for taking too long.
+            _die_with(parent)
             code = 0
             try:
                 payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)

@@ -74,14 +74,25 @@ def _answer(
     nice: int,
     timeout: float,
     shared: Path | None = None,
+    lock_fd: int | None = None,
 ) -> bytes:
-    """The child's pickled answer to validating ``root`` (``shared``: see SharedValidation)."""
+    """The child's pickled answer to validating ``root`` (``shared``, ``lock_fd``: see
+    SharedValidation)."""
     read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12 warns about fork in a process with threads: the child here only validates.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12 warns about fork in a process with threads: the child only validates.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # pragma: no cover - the child; coverage does not follow it
+        if lock_fd is not None:
+            # Held by the worker until this child is done; a copy here (and in a grandchild)
+            # would keep it held after a timeout killed the child.
+            os.close(lock_fd)
         _child(
             read_end,
             write_end,
@@ -115,16 +126,17 @@ class SharedValidation:
 
     Each worker of ``notifierd run --workers N`` sees a change to the config and reloads; each
     validating it in a child of its own took N validations' CPU at once on the same cores (with
-    two workers on two cores: change -> active 1.6-1.9 s against 0.7 s for one). Here the first
-    worker to ask validates, under an exclusive lock on a file named by what the repository
-    holds (every file's path and bytes, and the git commit), and leaves its child's answer beside
-    it; the others wait on the lock, then read that answer instead of validating. ``directory``
-    is the supervisor's, private to one daemon (it removes it when it stops).
+    two workers on two cores: change -> active 1.6-1.9 s against 0.7 s for one). Here each
+    worker's child runs under one exclusive lock per daemon: it names what the repository holds
+    (every file's path and bytes, and the git commit), answers with the answer a sibling's child
+    left under that name, or else validates and leaves its answer there. ``directory`` is the
+    supervisor's, private to one daemon (it removes it when it stops).
 
-    The child, not the worker, reads the files to name them, behind one lock for the daemon: in
-    a worker's thread the ~1,200 reads of the 1,000-route repository each gave the GIL back to a
-    busy event loop and waited for it again (15 ms idle, 62-130 ms at 500 requests/s); the
-    single-threaded child waits only for a core (35-108 ms at 500/s, bench/README.md)."""
+    The child, not the worker, names the files: in a worker's thread the ~1,200 reads of the
+    1,000-route repository each gave the GIL back to a busy event loop and waited for it again
+    (15 ms idle, 62-130 ms at 500 requests/s); the single-threaded child waits only for a core
+    (35-108 ms at 500/s, bench/README.md). Only a config that validated or was refused is left
+    for the others: a validation that raised, or whose files changed while it ran, is not."""
 
     KEEP = 8  # answers kept: a few configs back, for a worker started again meanwhile
 
@@ -142,25 +154,42 @@ class SharedValidation:
     ) -> Validation:
         with open(self.directory / "validating.lock", "ab") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # behind a sibling validating
-            data = _answer(Path(root), with_git, snapshot, nice, timeout, self.directory)
+            data = _answer(
+                Path(root), with_git, snapshot, nice, timeout, self.directory, lock.fileno()
+            )
         return _validation(data)
 
 
 def _shared_answer(directory: Path, root: Path, with_git: bool, snapshot: bool) -> bytes:
     """In the child, under SharedValidation's lock: the answer a sibling left for what ``root``
     holds now, else a new one, left for the next."""
-    answer_path = (
-        directory / f"{_repository_key(root, with_git=with_git, snapshot=snapshot)}.answer"
-    )
+    try:
+        key = _repository_key(root, with_git=with_git, snapshot=snapshot)
+    except Exception:
+        return _dumps(("raised", traceback.format_exc()))
+    answer_path = directory / f"{key}.answer"
     try:
         return answer_path.read_bytes()
     except FileNotFoundError:
         pass
-    data = _dumps(_validated(root, with_git, snapshot))
+    answer = _validated(root, with_git, snapshot)
+    data = _dumps(answer)
+    # Left for the others only if it is the answer for what the name says: not a validation
+    # that raised (a fork refused, say: the next may do better), nor one whose files changed
+    # while it ran (filed under the old files' name, it would answer for them if they came
+    # back, which no watcher would notice). The change is validated again when seen.
+    try:
+        if (
+            answer[0] == "raised"
+            or _repository_key(root, with_git=with_git, snapshot=snapshot) != key
+        ):
+            return data
+    except Exception:
+        return data
     staged = answer_path.with_suffix(f".{os.getpid()}.tmp")
     try:
         staged.write_bytes(data)
-        os.replace(staged, answer_path)  # whole or absent for a reader without the lock
+        os.replace(staged, answer_path)  # whole or absent, whatever happens to this child
     except OSError:  # a full disk: the siblings validate for themselves
         with contextlib.suppress(OSError):
             staged.unlink()

@@ -81,7 +81,10 @@ def read_part_forked(
     if len(sources) < _FORK_FROM or not spare_cores():
         return loader.read_here(sources, read)
     split = round(len(sources) * (1 - _CHILD_SHARE))
-    child = Forked(lambda: read(sources[split:]))
+    try:
+        child = Forked(lambda: read(sources[split:]))
+    except OSError:  # no fork now (a pids limit, memory): all of it here
+        return loader.read_here(sources, read)
 
     def finish() -> TemplateFiles:
         mine = read(sources[:split])

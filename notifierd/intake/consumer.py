@@ -326,7 +326,12 @@ class Consumer:
     async def return_own(self) -> int:
         """At start: put back what this consumer id held when it last stopped (a restart with
         the same ``consumer_id``), handed-over requests too, and give up its keys."""
-        return await _recover_one(self.redis, self.keys, self._scripts, self.id, force=True)
+        moved = await _recover_one(self.redis, self.keys, self._scripts, self.id, force=True)
+        if self.started:
+            # Recovering the id deregistered it; this consumer is here. Its first take would
+            # register it again too, but a worker that polls takes only when it sees something.
+            await self._beat()
+        return moved
 
     async def recover(self) -> int:
         return await recover(self.redis, self.keys, self._scripts)

@@ -69,7 +69,8 @@ class IntakeLimits:
     # workers of one daemon. Every process blocked on a queue wakes for each request pushed and
     # one takes it; at 500 requests/s the others' wakes, and their takes that found nothing,
     # cost two workers ~1 ms of p99 against one (bench/README.md). A worker that polls finds a
-    # burst within the pause and then takes without pausing while there is something to take.
+    # burst within the pause and then takes without pausing while there is something to take;
+    # it looks (LLEN, read-only) before it takes.
     # On a machine with no core to spare, a second waiter sometimes answers first: there the
     # trade goes the other way (bench/README.md measures both).
     idle_poll: float | None = None
@@ -207,13 +208,16 @@ class Intake:
         if self._adopt:
             await self._adopt_orphans()
             self._adopt = False
-        self._adopt = True  # until the fetch's reply is here
         poll = self.limits.idle_poll
+        if poll is not None and not await self.queues.anything_to_take():
+            await self._sleep(poll)
+            return []
+        self._adopt = True  # until the fetch's reply is here
         taken = await self.queues.fetch(
             n, timeout=0.5 if poll is None else 0.0, ready=self._room_for_deliveries
         )
         self._adopt = False
-        if not taken and poll is not None:
+        if not taken and poll is not None:  # all of it handed to its owners
             await self._sleep(poll)
         return taken
 

@@ -65,6 +65,13 @@ async def test_two_workers_share_the_queue_and_report_together(
         await wait_until(lambda: _ready(port), 30, "the HTTP listener of worker 0")
         workers = children(daemon.proc.pid)
         assert len(workers) == 2
+        # Idle, only worker 0 waits on the queue in Redis; worker 1 looks every 20 ms.
+        blocked = []
+        for _ in range(30):
+            clients = await redis_prefix.redis.client_list()
+            blocked.append(sum("b" in c["flags"] and c["cmd"] == "blmove" for c in clients))
+            await asyncio.sleep(0.03)
+        assert max(blocked) == 1, blocked
 
         ids = [f"w-{i}" for i in range(1000)]
         await push(redis_prefix.redis, f"{redis_prefix.prefix}:requests", ids)

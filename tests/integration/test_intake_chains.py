@@ -6,6 +6,7 @@ request, the one that pages, waits in Redis behind it; and what waits in order i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -205,6 +206,10 @@ async def test_what_a_fetch_cut_off_by_the_shutdown_took_goes_back_to_the_queue(
         assert await running.store.pool.fetchval("SELECT count(*) FROM deliveries") == 0
 
 
+def calls(commandstats: dict[str, Any], command: str) -> int:
+    return int(commandstats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
 async def blocked_in_redis(running: Running, seconds: float = 0.6) -> int:
     """How many times, sampled every 20 ms over ``seconds``, a client was blocked in a BLMOVE
     (the intake's wait on an empty queue); the daemon is the only Redis client that blocks."""
@@ -224,9 +229,16 @@ async def test_a_worker_that_polls_never_waits_in_redis_and_takes_what_comes(
     async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch) as running:
         assert await blocked_in_redis(running) > 0  # the first worker waits in Redis
         intake = running.daemon.services.intake
-        intake.limits = IntakeLimits(idle_poll=0.02)
+        intake.limits = dataclasses.replace(intake.limits, idle_poll=0.02)
         await asyncio.sleep(0.6)  # a fetch waiting since before the change times out (0.5 s)
+        before = await running.redis.redis.info("commandstats")
         assert await blocked_in_redis(running) == 0
+        after = await running.redis.redis.info("commandstats")
+        # It looks (LLEN, read-only) every 20 ms and takes (the script writes) only when there
+        # is something: ~30 looks (queue and hand-off list) in those 0.6 s, no busy loop, no idle takes.
+        looks = calls(after, "llen") - calls(before, "llen")
+        assert 10 <= looks <= 200, looks  # two LLENs a look
+        assert calls(after, "evalsha") - calls(before, "evalsha") < 10
         ids = [await running.push({"title": f"polled {i}"}) for i in range(20)]
         deadline = asyncio.get_running_loop().time() + 10
         while len(running.sink.received) < len(ids):

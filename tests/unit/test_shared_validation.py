@@ -3,14 +3,17 @@ the others read its answer (offloop.SharedValidation)."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from notifierd import offloop
+from notifierd import offloop, validation
 from notifierd.validation import validate_repository
 from tests.unit.config_repo import MINIMAL_TEMPLATE, write_repo
 from tests.unit.test_reloads import write_routes
@@ -111,3 +114,84 @@ def test_only_the_newest_answers_are_kept(
         shared(root)
     assert len(list((tmp_path / "shared").glob("*.answer"))) == offloop.SharedValidation.KEEP
     assert not list((tmp_path / "shared").glob("*.tmp"))
+
+
+def test_a_validation_that_raised_is_not_left_for_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = repo(tmp_path / "config")
+    (tmp_path / "shared").mkdir()
+    failed_once = tmp_path / "failed-once"
+    real = offloop._validated
+
+    def first_raises(root: Path, *args: Any) -> Any:
+        if not failed_once.exists():  # in the child: a file says it happened
+            failed_once.touch()
+            return ("raised", "OSError: [Errno 11] fork refused")
+        return real(root, *args)
+
+    monkeypatch.setattr(offloop, "_validated", first_raises)
+    shared = offloop.SharedValidation(tmp_path / "shared")
+    with pytest.raises(offloop.ChildFailed, match="fork refused"):
+        shared(root)
+    assert shared(root).snapshot is not None  # validated again, not the failure read back
+
+
+def test_files_changed_while_validating_leave_no_answer_under_the_old_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = repo(tmp_path / "config")
+    (tmp_path / "shared").mkdir()
+    real = offloop._validated
+
+    def edited_meanwhile(root: Path, *args: Any) -> Any:
+        answer = real(root, *args)
+        write_routes(root, "pager")  # a deploy rewrote a file during the validation
+        return answer
+
+    monkeypatch.setattr(offloop, "_validated", edited_meanwhile)
+    offloop.SharedValidation(tmp_path / "shared")(root)
+    assert not list((tmp_path / "shared").glob("*.answer"))
+
+
+def test_a_child_killed_for_its_time_leaves_no_grandchild_and_no_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grandchild holds copies of the child's descriptors: alive after the child was
+    killed, it would keep the daemon's reload lock held and every later reload waiting."""
+    root = tmp_path / "config"
+    templates = {
+        f"templates/t{i}/1.0.yaml": MINIMAL_TEMPLATE.replace("Deployed to", f"Deploy {i} to")
+        for i in range(validation._FORK_FROM + 5)
+    }
+    write_repo(root, templates)
+    write_routes(root, "ops-slack")
+    (tmp_path / "shared").mkdir()
+    pid_file = tmp_path / "grandchild.pid"
+    real = validation.Forked
+
+    def hangs(work: Any) -> Any:
+        def forever() -> Any:
+            pid_file.write_text(str(os.getpid()))
+            time.sleep(3600)
+
+        return real(forever)
+
+    monkeypatch.setattr(validation, "spare_cores", lambda: 1)
+    monkeypatch.setattr(validation, "Forked", hangs)
+    with pytest.raises(offloop.ChildFailed, match="longer than"):
+        offloop.SharedValidation(tmp_path / "shared")(root, with_git=False, timeout=2.0)
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{grandchild}").exists() and not _zombie(grandchild):
+        assert time.monotonic() < deadline, "the grandchild outlived the killed child"
+        time.sleep(0.05)
+    with open(tmp_path / "shared" / "validating.lock", "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if still held
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
