@@ -174,6 +174,9 @@ class Intake:
                 except Exception:  # the loop must go on; what it took is in our list
                     log.exception("dispatching %d request(s) failed", len(taken))
                     self._adopt = True
+                # The requests just dispatched run to their sends before the next fetch is
+                # built and written (~0.1 ms of each request's latency at a steady rate).
+                await asyncio.sleep(0)
 
     async def _follow_config(self) -> None:
         """After a reload: consume the producer queues the config now names, and stop the

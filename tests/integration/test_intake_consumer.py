@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from typing import Any
 
 import pytest
 
@@ -52,6 +53,33 @@ async def test_fetch_is_fifo_and_respects_max_items(redis_prefix: RedisPrefix) -
         assert await consumer.queue_depth() == 0
         assert await consumer.processing_depth() == 7
         assert await consumer.pending() == raws
+    finally:
+        await consumer.ack(raws)
+        await consumer.stop()
+
+
+def calls(commandstats: dict[str, Any], command: str) -> int:
+    return int(commandstats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+async def test_a_fetch_that_waits_is_one_round_trip(redis_prefix: RedisPrefix) -> None:
+    """At a steady rate the queue is empty whenever a worker asks: its fetch is the wait with
+    the take pipelined behind it, not first a take that finds nothing (a trip per request).
+    With something queued the wait returns at once and its take takes, in the same trip."""
+    keys = Keys(redis_prefix.prefix)
+    consumer = await started(redis_prefix, keys, "a")
+    raws = requests(3)
+    try:
+        before = await redis_prefix.redis.info("commandstats")
+        waiting = asyncio.create_task(consumer.fetch(5, timeout=5))
+        await asyncio.sleep(0.1)
+        await produce(redis_prefix, keys, raws[:1])
+        assert await waiting == raws[:1]
+        await produce(redis_prefix, keys, raws[1:])
+        assert await consumer.fetch(5, timeout=5) == raws[1:]
+        after = await redis_prefix.redis.info("commandstats")
+        assert calls(after, "blmove") - calls(before, "blmove") == 2
+        assert calls(after, "evalsha") - calls(before, "evalsha") == 2
     finally:
         await consumer.ack(raws)
         await consumer.stop()
