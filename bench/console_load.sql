@@ -170,7 +170,7 @@ FROM bench_scale AS s, LATERAL (
 
 -- name: load_events
 -- A delivery's history as the daemon writes it: no event for one written delivered at its
--- first attempt (upsert_deliveries), else one per attempt, the last with its status.
+-- first attempt (record_outcomes), else one per attempt, the last with its status.
 INSERT INTO delivery_events (delivery_id, status, attempt, error, latency_ms, at)
 SELECT d.id, CASE WHEN a < d.attempts THEN 'retrying' ELSE d.status END, a,
        CASE WHEN a < d.attempts OR d.status <> 'delivered' THEN d.last_error END,

@@ -24,7 +24,7 @@ class DeliveryStatus(StrEnum):
     DIGESTED = "digested"  # sent as a line of a digest message; digested_into names it
 
 
-# Never sent again, and never overwritten by a replay: upsert_deliveries takes this set.
+# Never sent again, and never overwritten by a replay: record_outcomes takes this set.
 FINAL_DELIVERY_STATUSES = frozenset(
     {
         DeliveryStatus.DELIVERED,
@@ -37,7 +37,7 @@ FINAL_DELIVERY_STATUSES = frozenset(
 )
 
 # A delivery written straight to one of these has nothing left to happen to it: it gets no
-# history event, its row is its history (upsert_deliveries, Store.request_status).
+# history event, its row is its history (record_outcomes, Store.request_status).
 COMPLETE_AT_FIRST_WRITE = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.DRY_RUN})
 
 

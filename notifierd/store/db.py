@@ -76,7 +76,7 @@ def storable_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
-# The status sets upsert_deliveries takes, defined once in notifierd.status.
+# The status sets record_outcomes takes, defined once in notifierd.status.
 _FINAL = sorted(FINAL_DELIVERY_STATUSES)
 _COMPLETE_AT_FIRST_WRITE = sorted(COMPLETE_AT_FIRST_WRITE)
 
@@ -247,50 +247,53 @@ class Store:
         deliveries: Sequence[DeliveryRecord],
         dead: Sequence[DeadRequest] = (),
     ) -> None:
-        """Requests, delivery outcomes, events and dead letters of a batch, in one transaction."""
+        """Requests, delivery outcomes, events and dead letters of a batch, in one transaction:
+        a batch without dead requests or fallbacks (nearly all) is one statement, so one round
+        trip and one commit."""
+        if not requests and not deliveries and not dead:
+            return
+        outcomes = (
+            *_columns(requests, "id", "kind", "outcome", "reason", "payload"),
+            [jsonenc.dumps_text(r.routes) for r in requests],
+            *_columns(requests, "snapshot_id", "received_at"),
+            _array([r.step.alert_id if r.step else None for r in requests]),
+            _array([r.step.round if r.step else None for r in requests]),
+            _array([r.step.level if r.step else None for r in requests]),
+            _array([r.producer for r in requests]),
+            *_columns(
+                deliveries,
+                "id",
+                "request_id",
+                "channel",
+                "channel_type",
+                "recipient",
+                "status",
+                "attempts",
+                "last_error",
+                "latency_ms",
+                "template",
+                "note",
+                "rendered",
+                "provider_id",
+                "snapshot_id",
+                "next_attempt_at",
+            ),
+            _FINAL,
+            _COMPLETE_AT_FIRST_WRITE,
+            *_columns(deliveries, "resolved_person", "resolved_via", "resolved_address"),
+        )
+        fallbacks = [f for d in deliveries for f in d.fallbacks]
+        if not dead and not fallbacks:
+            await self.pool.execute(q("record_outcomes"), *outcomes)
+            return
         async with self.pool.acquire() as conn, conn.transaction():
             if dead:
                 await conn.execute(
                     q("upsert_dead_requests"),
                     *_columns(dead, "request_id", "queue", "raw", "error"),
                 )
-            if requests:
-                await conn.execute(
-                    q("insert_requests"),
-                    *_columns(requests, "id", "kind", "outcome", "reason", "payload"),
-                    [jsonenc.dumps_text(r.routes) for r in requests],
-                    *_columns(requests, "snapshot_id", "received_at"),
-                    _array([r.step.alert_id if r.step else None for r in requests]),
-                    _array([r.step.round if r.step else None for r in requests]),
-                    _array([r.step.level if r.step else None for r in requests]),
-                    _array([r.producer for r in requests]),
-                )
-            if deliveries:
-                await conn.execute(
-                    q("upsert_deliveries"),
-                    *_columns(
-                        deliveries,
-                        "id",
-                        "request_id",
-                        "channel",
-                        "channel_type",
-                        "recipient",
-                        "status",
-                        "attempts",
-                        "last_error",
-                        "latency_ms",
-                        "template",
-                        "note",
-                        "rendered",
-                        "provider_id",
-                        "snapshot_id",
-                        "next_attempt_at",
-                    ),
-                    _FINAL,
-                    _COMPLETE_AT_FIRST_WRITE,
-                    *_columns(deliveries, "resolved_person", "resolved_via", "resolved_address"),
-                )
-                await _insert_fallbacks(conn, [f for d in deliveries for f in d.fallbacks])
+            await conn.execute(q("record_outcomes"), *outcomes)
+            await _insert_fallbacks(conn, fallbacks)
 
     async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
         """(request, channel, recipient) -> status already recorded for these requests."""
@@ -425,7 +428,7 @@ class Store:
         for d in deliveries:
             history = by_delivery.get(d["id"])
             if history is None and d["status"] in COMPLETE_AT_FIRST_WRITE:
-                # Written final in one go, so its history is the row itself (upsert_deliveries).
+                # Written final in one go, so its history is the row itself (record_outcomes).
                 history = [
                     {
                         "status": d["status"],

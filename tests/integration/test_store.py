@@ -9,7 +9,13 @@ import asyncpg
 
 from notifierd.store.alerts import AlertStore
 from notifierd.store.db import Store
-from notifierd.store.records import DeliveryRecord, RequestRecord, RetryOutcome, StepRef
+from notifierd.store.records import (
+    DeadRequest,
+    DeliveryRecord,
+    RequestRecord,
+    RetryOutcome,
+    StepRef,
+)
 
 NOW = datetime.now(UTC)
 
@@ -341,4 +347,36 @@ async def test_a_connection_goes_back_to_the_pool_without_a_reset_round_trip(pg_
             assert await conn.fetchval("SELECT to_regclass('pg_temp.left_behind')") is None
     finally:
         await watcher.close()
+        await store.close()
+
+
+async def test_a_batch_is_one_statement_and_one_commit(pg_url: str) -> None:
+    """At a steady rate every batch is a request or two: a transaction around a statement per
+    table was four trips to Postgres (BEGIN, two statements, COMMIT) and as many commits' worth of
+    a worker's CPU. A batch with a dead request still writes it in the same transaction."""
+    from notifierd.store.queries import q
+
+    store = await Store.connect(pg_url, min_size=1, max_size=1)
+    sent: list[str] = []
+    try:
+        async with store.pool.acquire() as conn:
+            conn.add_query_logger(lambda record: sent.append(record.query))
+        # The first batch prepares its statement (asyncpg introspects types once): not counted.
+        await store.write_batch([request("zero")], [])
+        await store.write_batch([], [], [DeadRequest("zero", "q", "{}", "x")])
+        sent.clear()
+        delivered = DeliveryRecord("one", "hook", "webhook", "", "delivered", attempts=1)
+        await store.write_batch([request("one")], [delivered])
+        assert sent == [q("record_outcomes")]
+        status = await store.request_status("one")
+        assert status is not None and status["deliveries"][0]["status"] == "delivered"
+
+        sent.clear()
+        letter = DeadRequest("two", "notifierd:requests", '{"id": "two"}', "internal error")
+        await store.write_batch([request("two")], [], [letter])
+        assert sent == ["BEGIN;", q("upsert_dead_requests"), q("record_outcomes"), "COMMIT;"]
+        async with store.pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM dead_requests") == 2
+            assert await conn.fetchval("SELECT count(*) FROM requests") == 3
+    finally:
         await store.close()
