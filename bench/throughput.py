@@ -111,12 +111,12 @@ class CpuShare:
         self.daemon = sum(cpu_seconds(p) for p in pids)
         self.postgres = postgres_cpu_seconds()
 
-    def report(self, delivered: int) -> str:
+    def report(self, delivered: int, what: str = "burst") -> str:
         n = delivered - self.delivered
         daemon = sum(cpu_seconds(p) for p in self.pids) - self.daemon
         postgres = postgres_cpu_seconds() - self.postgres
         return (
-            f"CPU per request over {n:,} burst deliveries: daemon {daemon / n * 1e6:.0f} µs, "
+            f"CPU per request over {n:,} {what} deliveries: daemon {daemon / n * 1e6:.0f} µs, "
             f"Postgres {postgres / n * 1e6:.0f} µs"
         )
 
@@ -229,6 +229,7 @@ class DaemonRun:
     delivered: int = 0  # distinct burst requests the sink received
     duplicates: int = 0
     cpu: str = "CPU per request: n/a"
+    steady_cpu: str = ""  # the same over the steady phase (each request its own small batch)
     steady_sent: int = 0
     steady_rate: float = 0.0  # achieved
     latencies_ms: list[float] = field(default_factory=list)  # enqueue to delivery at the sink
@@ -265,6 +266,8 @@ class DaemonRun:
                 f"{percentile(steady, 0.99):.1f} ms, max {max(steady):.1f} ms"
             )
         out.append(self.cpu)
+        if self.steady_cpu:
+            out.append(self.steady_cpu)
         rss = self.worker_rss
         if self.supervisor_rss is None:
             out.append(f"daemon peak RSS: {max(rss):.0f} MiB")
@@ -372,9 +375,11 @@ async def run_daemon(
 
         if n_steady:  # one request every 1/rate s, each carrying its send time
             run.steady_sent = n_steady
+            steady_share = CpuShare(daemon_pids(daemon.pid), 0)
             run.steady_rate = await steady(redis, f"{prefix}:requests", rate, n_steady, steady_ids)
             await until_received(port, requests + n_steady, daemon, "the daemon")
             await wait_recorded(conn, steady_ids, n_steady)
+            run.steady_cpu = steady_share.report(n_steady, "steady")
         workers_now = children(daemon.pid)
         run.worker_rss = [peak_rss_mib(p) for p in workers_now or [daemon.pid]]
         run.supervisor_rss = peak_rss_mib(daemon.pid) if workers_now else None
