@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Generic, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, values
 from prometheus_client.metrics import MetricWrapperBase
 
 M = TypeVar("M", bound=MetricWrapperBase)
@@ -27,6 +27,26 @@ class Children(Generic[M]):
             child = self._children[values] = self._metric.labels(*values)
         return child
 
+
+class _Pid:
+    """This process's id, read once and again in a forked child: under ``run --workers N``
+    every value a worker counts asks for it (prometheus_client writes each process's values
+    to a file of its own), and ``os.getpid()`` per count was ~6 % of a worker's CPU in a burst
+    (bench/README.md)."""
+
+    def __init__(self) -> None:
+        self.value = os.getpid()
+        os.register_at_fork(after_in_child=self.refresh)
+
+    def refresh(self) -> None:
+        self.value = os.getpid()
+
+    def __call__(self) -> int:
+        return self.value
+
+
+if values.ValueClass is not values.MutexValue:  # multiprocess mode: set before any metric
+    values.ValueClass = values.MultiProcessValue(process_identifier=_Pid())
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
