@@ -12,12 +12,15 @@ import socket
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from notifierd.intake import claim as worker_claim
 from notifierd.intake.claim import WorkerClaim
+from notifierd.redisio.held import HeldConnection
 from notifierd.redisio.keys import Keys, Scripts
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,8 @@ class Consumer:
     ``reject()`` for a request that is not valid; ``release()`` what is left on shutdown,
     then ``stop()``. Any replica runs ``recover()`` to requeue what dead consumers held.
     ``producer`` names whose queue it is (None: the default queue, the anonymous producer).
+    ``takes`` and ``acks``: the connections its takes and waits, and its acks, are sent on
+    (shared by a replica's consumers, see Queues; when not given, its own).
     """
 
     def __init__(
@@ -84,8 +89,15 @@ class Consumer:
         max_rejected: int = MAX_REJECTED,
         producer: str | None = None,
         claim: WorkerClaim | None = None,
+        takes: HeldConnection | None = None,
+        acks: HeldConnection | None = None,
     ) -> None:
         self.redis = redis
+        self._takes = takes or HeldConnection(redis)
+        self._acks = acks or HeldConnection(redis)
+        self._own_connections = [
+            c for c, given in ((self._takes, takes), (self._acks, acks)) if not given
+        ]
         self.keys = keys
         self.producer = producer
         # ``claim``: this worker slot's stable id, held while we beat (see intake/claim.py).
@@ -130,6 +142,8 @@ class Consumer:
             )
         if self.claim is not None:
             await worker_claim.release(self.redis, self.keys, self.claim, self._scripts)
+        for connection in self._own_connections:
+            await connection.close()
 
     async def _beat(self) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -191,17 +205,11 @@ class Consumer:
         is taken without a second trip. Requires ``start()``."""
         keys, args = self._take_arguments(n)
         script = self._scripts.fetch_batch
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.blmove(
-                self.keys.queue,
-                self.keys.queue,
-                max(timeout, 0.01),  # type: ignore[arg-type]
-                "RIGHT",
-                "RIGHT",
-            )
-            # Not script(client=pipe): that asks SCRIPT EXISTS first, a round trip of its own.
-            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-            woke, flat = await pipe.execute(raise_on_error=False)
+        woke, flat = await self._takes.call(
+            # Redis takes fractional seconds; 0 would block forever.
+            ("BLMOVE", self.keys.queue, self.keys.queue, "RIGHT", "RIGHT", max(timeout, 0.01)),
+            ("EVALSHA", script.sha, len(keys), *keys, *args),
+        )
         if isinstance(woke, Exception):
             raise woke
         if isinstance(flat, NoScriptError):  # Redis restarted and forgot it: load it, take
@@ -230,7 +238,7 @@ class Consumer:
     async def take(self, n: int) -> list[bytes]:
         """Up to ``n`` requests without waiting (see ``fetch``); requires ``start()``."""
         keys, args = self._take_arguments(n)
-        return self._taken(await self._scripts.fetch_batch(keys=keys, args=args))
+        return self._taken(await _run(self._takes, self._scripts.fetch_batch, keys, args))
 
     def _take_arguments(self, n: int) -> tuple[list[str], list[str | int]]:
         """FETCH_BATCH's KEYS and ARGV for taking up to ``n``."""
@@ -279,12 +287,8 @@ class Consumer:
         """Forget requests whose outcome is durable; returns how many were still held."""
         if not raws:
             return 0
-        removed = int(
-            await self._scripts.ack(
-                keys=[self._processing],
-                args=[self.id, self.keys.owner_prefix, *self._with_keys(raws)],
-            )
-        )
+        args = [self.id, self.keys.owner_prefix, *self._with_keys(raws)]
+        removed = int(await _run(self._acks, self._scripts.ack, [self._processing], args))
         self._forget_keys(raws)
         if removed < len(raws):
             # recover() took them back while we worked (our heartbeat lapsed): they will be
@@ -347,6 +351,18 @@ class Consumer:
 
     async def rejected_depth(self) -> int:
         return int(await self.redis.llen(self.keys.rejected))
+
+
+async def _run(
+    connection: HeldConnection, script: AsyncScript, keys: list[str], args: Sequence[Any]
+) -> Any:
+    """A script by its hash on ``connection``; one Redis forgot (restarted) is loaded first."""
+    [reply] = await connection.call(("EVALSHA", script.sha, len(keys), *keys, *args))
+    if isinstance(reply, NoScriptError):
+        return await script(keys=keys, args=args)
+    if isinstance(reply, Exception):
+        raise reply
+    return reply
 
 
 async def recover(redis: Redis, keys: Keys, scripts: Scripts | None = None) -> int:

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from notifierd.config.model import ANONYMOUS_PRODUCER, Snapshot
 from notifierd.intake.claim import WorkerClaim
 from notifierd.intake.consumer import Consumer, default_consumer_id
+from notifierd.redisio.held import HeldConnection
 from notifierd.redisio.keys import Keys
 
 log = logging.getLogger("notifierd.intake")
@@ -59,10 +60,20 @@ class Queues:
         self.redis = redis
         self.keys = keys
         self.heartbeat_ttl = heartbeat_ttl
+        # Two connections for every queue: the intake takes (and waits) in turn, the recorder
+        # acknowledges in turn, so however many producer queues there are, two suffice.
+        self._takes = HeldConnection(redis)
+        self._acks = HeldConnection(redis)
         # The worker slot's claim, renewed by the default queue's heartbeat; the producer
         # queues' consumers derive their ids from that one, so they are stable too.
         self.default = Consumer(
-            redis, keys, consumer_id or default_consumer_id(), heartbeat_ttl, claim=claim
+            redis,
+            keys,
+            consumer_id or default_consumer_id(),
+            heartbeat_ttl,
+            claim=claim,
+            takes=self._takes,
+            acks=self._acks,
         )
         self._producers: dict[str, Consumer] = {}
         self.retired: list[Consumer] = []
@@ -89,6 +100,8 @@ class Queues:
             f"{self.default.id}/{producer}",
             self.heartbeat_ttl,
             producer=producer,
+            takes=self._takes,
+            acks=self._acks,
         )
 
     async def start(self, producers: Iterable[str] = ()) -> int:
@@ -212,6 +225,8 @@ class Queues:
         self._waits.clear()
         for consumer in self.holding:
             await consumer.stop()
+        await self._takes.close()
+        await self._acks.close()
 
     async def recover(self) -> int:
         """Requeue, each onto its own queue, what the dead consumers of every queue held."""
@@ -221,11 +236,12 @@ class Queues:
         """Whether a take could find something: a queue or a hand-off list of ours not empty.
         Read-only, one round trip: a worker that polls asks this first, as a take writes (it
         registers and beats), which every replica and the AOF would see 50 times a second."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for consumer in self.consumers:
-                pipe.llen(consumer.keys.queue)
-                pipe.llen(consumer.keys.handoff(consumer.id))
-            lengths = await pipe.execute()
+        lengths = await self._takes.call(
+            *(("LLEN", key) for c in self.consumers for key in (c.keys.queue, c.keys.handoff(c.id)))
+        )
+        for length in lengths:
+            if isinstance(length, Exception):
+                raise length
         return any(lengths)
 
     async def queue_depth(self) -> int:

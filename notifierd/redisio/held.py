@@ -1,0 +1,59 @@
+"""A connection held for one caller's frequent commands, sent without the client's per-call work."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ResponseError
+
+
+class HeldConnection:
+    """A connection kept for the commands one caller sends in turn (the intake's takes and
+    waits, the recorder's acks): redis-py's client spends ~50–70 µs of CPU per call on top of
+    the exchange itself — a pool checkout and release, its retry wrapper, a pipeline's
+    bookkeeping (bench/README.md) — and at a steady rate that is a call per request. Made with
+    the client's settings (address, password, database, TLS) but not taken from its pool, so
+    holding it leaves the pool's connections to everyone else.
+
+    ``call(*commands)`` writes the commands at once and returns each one's reply, an error reply
+    as its exception (the replies after it are still read: the connection stays in step). A call
+    cut short (the connection lost, cancelled while waiting) closes the connection, whose late
+    replies would answer the next call; the next call connects again. Failures are the client's
+    own (redis.exceptions.ConnectionError, ...): callers retry them as they retry the client's.
+    One call at a time.
+    """
+
+    def __init__(self, redis: Redis) -> None:
+        self._pool = redis.connection_pool
+        self._connection: AbstractConnection | None = None
+        self._lock = asyncio.Lock()
+
+    async def call(self, *commands: tuple[Any, ...]) -> list[Any]:
+        async with self._lock:
+            connection = self._connection
+            if connection is None:  # connected by its first send
+                connection = self._connection = self._pool.make_connection()
+            try:
+                # No health-check PING first: a connection that died fails the call, which
+                # the caller retries.
+                await connection.send_packed_command(
+                    connection.pack_commands(commands), check_health=False
+                )
+                replies: list[Any] = []
+                for _ in commands:
+                    try:
+                        replies.append(await connection.read_response())
+                    except ResponseError as refused:
+                        replies.append(refused)
+                return replies
+            except BaseException:
+                await connection.disconnect(nowait=True)
+                raise
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.disconnect()
