@@ -15,6 +15,7 @@ from notifierd import jsonenc
 from notifierd.errors import InvalidServiceUrl, ServiceUnavailable, mask_url
 from notifierd.reconnect import Backoff, until_done
 from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, DeliveryStatus
+from notifierd.store.lease import Lease
 from notifierd.store.migrate import migrate
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
@@ -111,7 +112,10 @@ async def known_deliveries(
     ids = list(request_ids)
     if not ids:
         return {}
-    rows = await pool.fetch(q("known_deliveries"), ids)
+    return _known(await pool.fetch(q("known_deliveries"), ids))
+
+
+def _known(rows: Iterable[asyncpg.Record]) -> dict[tuple[str, str, str], str]:
     return {(r["request_id"], r["channel"], r["recipient"]): r["status"] for r in rows}
 
 
@@ -179,6 +183,9 @@ class Store:
         self.url = url
         # The batch writes' own connections (see connect); the main pool's when not given.
         self.writes = writes or pool
+        # The two calls made for every request at a steady rate, each on a connection kept.
+        self._lookups = Lease(pool)
+        self._batches = Lease(self.writes)
 
     @classmethod
     async def connect(
@@ -242,6 +249,8 @@ class Store:
             ) from None
 
     async def close(self) -> None:
+        await self._lookups.close()
+        await self._batches.close()
         if self.writes is not self.pool:
             await self.writes.close()
         await self.pool.close()
@@ -296,7 +305,7 @@ class Store:
         )
         fallbacks = [f for d in deliveries for f in d.fallbacks]
         if not dead and not fallbacks:
-            await self.writes.execute(q("record_outcomes"), *outcomes)
+            await self._batches.execute(q("record_outcomes"), *outcomes)
             return
         # insert_fallbacks reads deliveries: planned each time, on the main pool.
         async with self.pool.acquire() as conn, conn.transaction():
@@ -310,7 +319,10 @@ class Store:
 
     async def known_deliveries(self, request_ids: Iterable[str]) -> dict[tuple[str, str, str], str]:
         """(request, channel, recipient) -> status already recorded for these requests."""
-        return await known_deliveries(self.pool, request_ids)
+        ids = list(request_ids)
+        if not ids:
+            return {}
+        return _known(await self._lookups.fetch(q("known_deliveries"), ids))
 
     async def claim_due_retries(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -369,22 +370,25 @@ async def test_a_batch_is_one_statement_and_one_commit_with_a_cached_plan(pg_url
         sent.clear()
         delivered = DeliveryRecord("one", "hook", "webhook", "", "delivered", attempts=1)
         await store.write_batch([request("one")], [delivered])
+        await asyncio.sleep(0)  # asyncpg calls query loggers on the loop's next turn
         assert sent == [q("record_outcomes")]
         status = await store.request_status("one")
         assert status is not None and status["deliveries"][0]["status"] == "delivered"
 
         for n in range(8):  # Postgres tries a generic plan after five custom ones
             await store.write_batch([request(f"more-{n}")], [])
-        async with store.writes.acquire() as conn:
-            generic = await conn.fetchval(
-                "SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1",
-                q("record_outcomes"),
-            )
-        assert generic is not None and generic > 0
+        # Prepared statements are per session: asked on the connection the writes are kept on.
+        [prepared] = await store._batches.fetch(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1",
+            q("record_outcomes"),
+        )
+        assert prepared["generic_plans"] > 0
 
+        await asyncio.sleep(0)
         sent.clear()
         letter = DeadRequest("two", "notifierd:requests", '{"id": "two"}', "internal error")
         await store.write_batch([request("two")], [], [letter])
+        await asyncio.sleep(0)
         assert sent == ["BEGIN;", q("upsert_dead_requests"), q("record_outcomes"), "COMMIT;"]
         async with store.pool.acquire() as conn:
             assert await conn.fetchval("SELECT count(*) FROM dead_requests") == 2
