@@ -17,6 +17,7 @@ from typing import Any
 
 from notifierd import metrics
 from notifierd.active import LastReload
+from notifierd.cancelling import cancel_and_wait
 from notifierd.config.model import ANONYMOUS_PRODUCER, Heartbeat, Snapshot, SnapshotId
 from notifierd.config.problems import ConfigInvalid, Problem
 from notifierd.config.values import missing_env
@@ -254,9 +255,7 @@ class Daemon:
                     late.cancel()
 
     async def _cancel_tasks(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
 
     async def reload(self, why: str) -> bool:
         before = self.snapshot()

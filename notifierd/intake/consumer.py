@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import os
@@ -18,6 +17,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
+from notifierd.cancelling import cancel_and_wait
 from notifierd.intake import claim as worker_claim
 from notifierd.intake.claim import WorkerClaim
 from notifierd.redisio.held import HeldConnection
@@ -130,20 +130,20 @@ class Consumer:
         """Stop beating; deregister unless requests remain (recover() requeues them later)."""
         task, self._heartbeat_task = self._heartbeat_task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        keys = [self.keys.consumers, self._heartbeat_key, self._processing, self._handoff]
-        if not await self._scripts.deregister(keys=keys, args=[self.id]):
-            log.warning(
-                "consumer %s stopped holding %d request(s); another replica will recover them",
-                self.id,
-                await self.processing_depth(),
-            )
-        if self.claim is not None:
-            await worker_claim.release(self.redis, self.keys, self.claim, self._scripts)
-        for connection in self._own_connections:
-            await connection.close()
+            await cancel_and_wait([task])
+        try:
+            keys = [self.keys.consumers, self._heartbeat_key, self._processing, self._handoff]
+            if not await self._scripts.deregister(keys=keys, args=[self.id]):
+                log.warning(
+                    "consumer %s stopped holding %d request(s); another replica will recover them",
+                    self.id,
+                    await self.processing_depth(),
+                )
+            if self.claim is not None:
+                await worker_claim.release(self.redis, self.keys, self.claim, self._scripts)
+        finally:
+            for connection in self._own_connections:
+                await connection.close()
 
     async def _beat(self) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

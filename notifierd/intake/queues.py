@@ -10,13 +10,13 @@ a request back on the queue it came from.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from notifierd.cancelling import cancel_and_wait
 from notifierd.config.model import ANONYMOUS_PRODUCER, Snapshot
 from notifierd.intake.claim import WorkerClaim
 from notifierd.intake.consumer import Consumer, default_consumer_id
@@ -217,16 +217,14 @@ class Queues:
             await consumer.release([])
 
     async def stop(self) -> None:
-        for task in self._waits.values():
-            task.cancel()
-        for task in self._waits.values():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._waits.values())
         self._waits.clear()
-        for consumer in self.holding:
-            await consumer.stop()
-        await self._takes.close()
-        await self._acks.close()
+        try:
+            for consumer in self.holding:
+                await consumer.stop()
+        finally:
+            await self._takes.close()
+            await self._acks.close()
 
     async def recover(self) -> int:
         """Requeue, each onto its own queue, what the dead consumers of every queue held."""
