@@ -37,6 +37,10 @@ class HeldConnection:
             if connection is None:  # connected by its first send
                 connection = self._connection = self._pool.make_connection()
             try:
+                # Closed by the server while idle (a restart, its idle timeout): connect again
+                # now rather than fail the call. Checks what was received, no system call.
+                if connection.is_connected and await connection.can_read():
+                    await connection.disconnect()
                 # No health-check PING first: a connection that died fails the call, which
                 # the caller retries.
                 await connection.send_packed_command(

@@ -185,7 +185,8 @@ class Store:
         self.writes = writes or pool
         # The two calls made for every request at a steady rate, each on a connection kept.
         self._lookups = Lease(pool)
-        self._batches = Lease(self.writes)
+        # Two leases on one pool could keep both connections of a pool of two.
+        self._batches = Lease(self.writes) if self.writes is not pool else self._lookups
 
     @classmethod
     async def connect(
@@ -249,11 +250,15 @@ class Store:
             ) from None
 
     async def close(self) -> None:
-        await self._lookups.close()
-        await self._batches.close()
-        if self.writes is not self.pool:
-            await self.writes.close()
-        await self.pool.close()
+        try:
+            await self._lookups.close()
+            await self._batches.close()
+        finally:
+            try:
+                if self.writes is not self.pool:
+                    await self.writes.close()
+            finally:
+                await self.pool.close()
 
     async def ping(self) -> bool:
         try:

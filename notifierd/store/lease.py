@@ -38,7 +38,7 @@ class Lease:
             return await getattr(self._pool, method)(query, *args)
         self._busy = True
         try:
-            connection = self._connection or await self._take()
+            connection = self._kept() or await self._take()
             try:
                 return await getattr(connection, method)(query, *args)
             except BaseException:
@@ -47,17 +47,26 @@ class Lease:
         finally:
             self._busy = False
 
+    def _kept(self) -> asyncpg.pool.PoolConnectionProxy | None:
+        """The connection kept, unless asyncpg took it back (lost: it tells us a moment later)."""
+        connection = self._connection
+        if connection is not None and connection._con is None:  # detached: the pool's again
+            self._connection = connection = None
+        return connection
+
     async def _take(self) -> asyncpg.pool.PoolConnectionProxy:
         connection = self._connection = await self._pool.acquire()
         # Lost (Postgres restarted), asyncpg hands it back to the pool itself: forget it then.
         connection.add_termination_listener(self._lost)
         return connection
 
-    def _lost(self, _: object) -> None:
-        self._connection = None
+    def _lost(self, connection: object) -> None:
+        # Called soon after the loss, not at once: by then a newer one may be kept.
+        if self._connection is connection:
+            self._connection = None
 
     async def _give_back(self) -> None:
-        connection, self._connection = self._connection, None
+        connection, self._connection = self._kept(), None
         if connection is not None:
             connection.remove_termination_listener(self._lost)
             await self._pool.release(connection)

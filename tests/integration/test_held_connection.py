@@ -60,8 +60,15 @@ async def test_a_lost_connection_fails_the_call_and_the_next_one_connects_again(
         name = f"held-{redis_prefix.prefix[-8:]}"
         await held.call(("SET", key, "v"), ("CLIENT", "SETNAME", name))
         assert await _kill_named(redis_prefix, name) == 1  # as a Redis restart would
+        # Noticed before the next call (the server's close already read): no failed call.
+        await asyncio.sleep(0.2)
+        assert await held.call(("GET", key), ("CLIENT", "SETNAME", name)) == [b"v", b"OK"]
+        # Cut while a call waits: that call fails, the next one connects again.
+        waiting = asyncio.create_task(held.call(("BLPOP", f"{key}:empty", 5)))
+        await asyncio.sleep(0.2)
+        assert await _kill_named(redis_prefix, name) == 1
         with pytest.raises((RedisConnectionError, ConnectionError)):
-            await held.call(("GET", key))
+            await waiting
         assert await held.call(("GET", key)) == [b"v"]
     finally:
         await held.close()
