@@ -191,7 +191,9 @@ class Consumer:
         # Not a take first and a wait only when it found nothing: on a queue with something in
         # it the wait returns at once and its take takes, so the pair is the take plus a no-op;
         # on an empty queue (every request at a steady rate) the take first is a round trip
-        # that finds nothing, ~110 µs of a worker's CPU per request (bench/README.md).
+        # that finds nothing, ~110 µs of a worker's CPU per request (bench/README.md). A request
+        # another consumer hands us while we wait is taken when the wait ends (its timeout),
+        # as it was when it came during a wait before: the wait watches the queue alone.
         batch = await self.wait_and_take(max_items, timeout)
         if batch and ready is not None and not ready():
             await self.release(batch)

@@ -20,6 +20,7 @@ LEAVES = frozenset(
     {
         "notifierd",
         "request",
+        "cancelling",
         "defaults",
         "errors",
         "forked",
