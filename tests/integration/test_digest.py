@@ -246,8 +246,9 @@ async def test_what_is_held_when_a_reload_drops_the_digest_is_sent_one_by_one(
     slack_api: FakeSlackAPI,
 ) -> None:
     # One message per 10 s: the first takes the slot, the rest are held and no digest can go
-    # out before the reload.
-    slow = ROUTES.replace("window: 1s%s", "window: 10s%s") % DIGEST
+    # out before the reload (digested after 5 s, not the 1 s of the other tests: seeing three
+    # held and reloading took longer than 1 s in a CI run).
+    slow = ROUTES.replace("window: 1s%s", "window: 10s%s") % DIGEST.replace("1s", "5s")
     async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, routes=slow) as r:
         await burst(r, 6)
         await wait_until_held(r, 3)
