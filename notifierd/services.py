@@ -182,6 +182,7 @@ async def build(settings: Options, clock: Clock, due_clock: DueClock = postgres_
         handoffs=HandoffNotices(
             AlertStore(escalation_store.pool), processor, writer(escalation_store), active, clock
         ),
+        known=escalation_store.known_deliveries,
     )
     recorder = Recorder(store)
     intake = Intake(

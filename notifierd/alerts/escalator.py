@@ -28,7 +28,7 @@ from notifierd.alerts.planned import StepsPlanned
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
 from notifierd.pipeline.oncall import paged_words, unpaged
-from notifierd.pipeline.outcome import Processed, Write
+from notifierd.pipeline.outcome import Known, Processed, Write
 from notifierd.pipeline.processor import Processor
 from notifierd.reconnect import Outage, until_done
 from notifierd.request import Request
@@ -84,8 +84,12 @@ class Escalator:
         planned: StepsPlanned | None = None,
         due_clock: DueClock = postgres_clock,
         handoffs: HandoffNotices | None = None,
+        known: Callable[[list[str]], Awaitable[Known]] | None = None,
     ) -> None:
         self.store = store
+        # What the steps' requests already delivered: the daemon's Store looks it up on
+        # connections that always use the index (Store.connect).
+        self._known = known or (lambda ids: known_deliveries(store.pool, ids))
         self.handoffs = handoffs  # told on each poll: a handoff is noticed within a poll
         # Not the escalation pool: a VACUUM must not hold one of the connections claims use.
         self.vacuum_store = vacuum_store or store
@@ -484,6 +488,6 @@ class Escalator:
             }
         )
 
-    async def known(self, request_ids: list[str]) -> dict[tuple[str, str, str], str]:
+    async def known(self, request_ids: list[str]) -> Known:
         """Deliveries already recorded for these steps (a step refired after its replica died)."""
-        return await known_deliveries(self.store.pool, request_ids)
+        return await self._known(request_ids)

@@ -163,7 +163,9 @@ async def _insert_fallbacks(conn: asyncpg.Connection, rows: Sequence[DeliveryRec
 WEBHOOK_REQUEUE_AFTER = timedelta(minutes=10)
 
 
-async def _open_pool(url: str, min_size: int, max_size: int, plan_cache_mode: str) -> asyncpg.Pool:
+async def _open_pool(
+    url: str, min_size: int, max_size: int, plan_cache_mode: str, **settings: str
+) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         url,
         min_size=min_size,
@@ -171,22 +173,32 @@ async def _open_pool(url: str, min_size: int, max_size: int, plan_cache_mode: st
         timeout=CONNECT_TIMEOUT,
         command_timeout=60,
         reset=keep_session,
-        server_settings={"plan_cache_mode": plan_cache_mode, "application_name": "notifierd"},
+        server_settings={
+            "plan_cache_mode": plan_cache_mode,
+            "application_name": "notifierd",
+            **settings,
+        },
     )
 
 
 class Store:
     def __init__(
-        self, pool: asyncpg.Pool, url: str = "", writes: asyncpg.Pool | None = None
+        self,
+        pool: asyncpg.Pool,
+        url: str = "",
+        writes: asyncpg.Pool | None = None,
+        lookups: asyncpg.Pool | None = None,
     ) -> None:
         self.pool = pool
         self.url = url
-        # The batch writes' own connections (see connect); the main pool's when not given.
+        # The batch writes' and the lookups' own connections (see connect); the main pool's
+        # when not given.
         self.writes = writes or pool
+        self.lookups = lookups or pool
         # The two calls made for every request at a steady rate, each on a connection kept.
-        self._lookups = Lease(pool)
+        self._lookups = Lease(self.lookups)
         # Two leases on one pool could keep both connections of a pool of two.
-        self._batches = Lease(self.writes) if self.writes is not pool else self._lookups
+        self._batches = Lease(self.writes) if self.writes is not self.lookups else self._lookups
 
     @classmethod
     async def connect(
@@ -202,6 +214,15 @@ class Store:
             # (~240 µs of ~475), which is every batch at a steady rate. Its connections keep
             # Postgres' cached plan; opened on the first write (commands that only read never do).
             writes = await _open_pool(url, 0, 2, "auto")
+            # The lookup before each send (known_deliveries) must use the index on request_id
+            # whatever Postgres knows of the table. Until autovacuum first analyzes it (a
+            # minute at the soonest), a deliveries table that grew from empty has no
+            # statistics, and the planner, guessing that 100 request ids match a third of it,
+            # scanned it whole for every batch taken: a burst into a new database read 20
+            # million rows for 60,000 requests, half of Postgres' work (bench/README.md). With
+            # sequential scans off, the index is the plan at every size, so it is also
+            # cached (plan_cache_mode auto), where the main pool plans every execution.
+            lookups = await _open_pool(url, 0, 2, "auto", enable_seqscan="off")
         except (ValueError, asyncpg.ClientConfigurationError) as exc:
             raise InvalidServiceUrl(
                 f"invalid PostgreSQL URL {mask_url(url)}: {exc}; set POSTGRES_URL, e.g. "
@@ -214,7 +235,7 @@ class Store:
                 f"cannot reach PostgreSQL at {mask_url(url)}: {reason}. Start it (e.g. `pg_ctlcluster 15 "
                 "main start`) or set POSTGRES_URL"
             ) from None
-        store = cls(pool, url, writes)
+        store = cls(pool, url, writes, lookups)
         if apply_migrations:
             await store._migrate()
         return store
@@ -250,15 +271,15 @@ class Store:
             ) from None
 
     async def close(self) -> None:
-        try:
-            await self._lookups.close()
-            await self._batches.close()
-        finally:
-            try:
-                if self.writes is not self.pool:
-                    await self.writes.close()
-            finally:
-                await self.pool.close()
+        # Every step runs even when one before it fails; the leases before their pools, which
+        # wait for every connection to come back.
+        async with contextlib.AsyncExitStack() as steps:
+            steps.push_async_callback(self.pool.close)
+            for own in (self.writes, self.lookups):
+                if own is not self.pool:
+                    steps.push_async_callback(own.close)
+            steps.push_async_callback(self._batches.close)
+            steps.push_async_callback(self._lookups.close)
 
     async def ping(self) -> bool:
         try:

@@ -328,6 +328,54 @@ async def test_unreachable_postgres_is_one_line(pg_url: str) -> None:
         raise AssertionError("expected ServiceUnavailable")
 
 
+async def test_the_lookup_before_each_send_uses_the_index_on_a_table_never_analyzed(
+    pg_url: str,
+) -> None:
+    """A deliveries table that grew from empty has no statistics until autovacuum first
+    analyzes it; the planner then guessed that a batch's 100 request ids match a third of the
+    table and scanned it whole on every lookup (a burst into a new database read 20 million
+    rows). The lookups' connections plan the index whatever the statistics, and cache it."""
+    from notifierd.store.queries import q
+
+    store = await Store.connect(pg_url)
+    sent: list[str] = []
+    try:
+        async with store.pool.acquire() as conn:
+            await conn.execute(
+                """INSERT INTO requests (id, kind, outcome, payload, received_at)
+                   SELECT 'r' || g, 'notification', 'routed', '{}', now()
+                   FROM generate_series(1, 20000) AS g;
+                   INSERT INTO deliveries (id, request_id, channel, channel_type, recipient, status)
+                   SELECT gen_random_uuid(), 'r' || g, 'hook', 'webhook', '', 'delivered'
+                   FROM generate_series(1, 20000) AS g"""
+            )
+            assert await conn.fetchval(
+                "SELECT last_analyze IS NULL AND last_autoanalyze IS NULL FROM pg_stat_user_tables"
+                " WHERE relname = 'deliveries'"
+            )
+        ids = [f"r{n}" for n in range(1, 201, 2)]
+        explain = f"EXPLAIN (FORMAT JSON) {q('known_deliveries')}"
+
+        def scans(plan: dict) -> set[str]:
+            return {plan["Node Type"]} | {n for sub in plan.get("Plans", []) for n in scans(sub)}
+
+        async with store.pool.acquire() as conn:  # every other query's settings
+            [main] = json.loads(await conn.fetchval(explain, ids))
+        assert "Seq Scan" in scans(main["Plan"]), "the case this guards against is gone"
+        async with store.lookups.acquire() as conn:
+            conn.add_query_logger(lambda record: sent.append(record.query))
+            [lookup] = json.loads(await conn.fetchval(explain, ids))
+        assert "Seq Scan" not in scans(lookup["Plan"])
+        sent.clear()
+
+        known = await store.known_deliveries(ids)
+        assert len(known) == 100 and known["r1", "hook", ""] == "delivered"
+        await asyncio.sleep(0)  # asyncpg calls query loggers on the loop's next turn
+        assert sent == [q("known_deliveries")]  # asked on the lookups' connection
+    finally:
+        await store.close()
+
+
 async def test_a_connection_goes_back_to_the_pool_without_a_reset_round_trip(pg_url: str) -> None:
     """asyncpg's default reset (pg_advisory_unlock_all, CLOSE ALL, UNLISTEN, RESET ALL) is a
     second trip to Postgres before pool.fetch returns; the pool's connection was last asked the
@@ -335,7 +383,7 @@ async def test_a_connection_goes_back_to_the_pool_without_a_reset_round_trip(pg_
     store = await Store.connect(pg_url, min_size=1, max_size=1)
     watcher = await asyncpg.connect(pg_url)
     try:
-        await store.known_deliveries(["nobody"])
+        await store.pool.fetch("SELECT 1")
         pid = await store.pool.fetchval("SELECT pg_backend_pid()")
         last = await watcher.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid)
         assert last == "SELECT pg_backend_pid()"
