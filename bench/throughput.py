@@ -338,6 +338,9 @@ async def run_daemon(
                 log_level,
             ],
             env=env,
+            # Not the caller's directory: `python -m` puts it first on the path, and a paired
+            # run's PYTHONPATH=TREE would then run the code of whatever checkout it was run in.
+            cwd=work,
             stdout=subprocess.DEVNULL,
             stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the child keeps it open
         )
