@@ -59,6 +59,27 @@ __all__ = ["Daemon", "Options"]
 
 log = logging.getLogger("notifierd.daemon")
 
+# Container objects allocated (and not freed) between two scans of the cyclic collector's
+# youngest generation: Python's default is 700 (settle_collector says why the daemon's is higher).
+YOUNG_OBJECTS_PER_COLLECTION = 10_000
+
+
+def settle_collector() -> None:
+    """Tune the cyclic garbage collector for a daemon that has started."""
+    # What start() built (modules, the first snapshot, the services) lives as long as the
+    # process: kept out of the cyclic collector's sight, a full collection scans only what
+    # came later. The one a reload's new snapshot sets off had stopped the event loop for
+    # 70-80 ms with the 1,000-route config (bench/README.md, issue 22 §3).
+    gc.collect()
+    gc.freeze()
+    # The cyclic collector's first generation is scanned after every 700 container objects
+    # allocated and not freed. With a few hundred requests in flight, most of what is young
+    # is still in use, so each scan found next to nothing and the older generations were
+    # rescanned every few milliseconds: 7-8 % of a worker's CPU in a burst, and pauses of
+    # 1-2 ms (the second generation) at a steady rate. Cycles are rare here (about a hundred
+    # objects collected a second), so a scan every 10,000 is ample (bench/README.md).
+    gc.set_threshold(YOUNG_OBJECTS_PER_COLLECTION)
+
 
 def config_principals(config_dir: Path, last_good: Path | None = None) -> Principals | None:
     """The principals of the config in ``config_dir`` (else of ``last_good``, the copy a worker
@@ -200,13 +221,9 @@ class Daemon:
     async def run(self) -> None:
         """Start, serve until asked to stop, then stop gracefully."""
         await self.start()
-        # What start() built (modules, the first snapshot, the services) lives as long as the
-        # process: kept out of the cyclic collector's sight, a full collection scans only what
-        # came later. The one a reload's new snapshot sets off had stopped the event loop for
-        # 70-80 ms with the 1,000-route config (bench/README.md, issue 22 §3). Here, not in
-        # start(): a test process starts many daemons and would keep each one's cycles.
-        gc.collect()
-        gc.freeze()
+        # Here, not in start(): a test process starts many daemons and would keep each one's
+        # cycles.
+        settle_collector()
         try:
             await self.stopping.wait()
         finally:
