@@ -207,10 +207,11 @@ class Consumer:
         is taken without a second trip. Requires ``start()``."""
         keys, args = self._take_arguments(n)
         script = self._scripts.fetch_batch
+        blocks_for = max(timeout, 0.01)  # Redis takes fractional seconds; 0 would block forever
         woke, flat = await self._takes.call(
-            # Redis takes fractional seconds; 0 would block forever.
-            ("BLMOVE", self.keys.queue, self.keys.queue, "RIGHT", "RIGHT", max(timeout, 0.01)),
+            ("BLMOVE", self.keys.queue, self.keys.queue, "RIGHT", "RIGHT", blocks_for),
             ("EVALSHA", script.sha, len(keys), *keys, *args),
+            blocks_for=blocks_for,
         )
         if isinstance(woke, Exception):
             raise woke

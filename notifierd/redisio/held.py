@@ -8,6 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 class HeldConnection:
@@ -24,38 +25,60 @@ class HeldConnection:
     replies would answer the next call; the next call connects again. Failures are the client's
     own (redis.exceptions.ConnectionError, ...): callers retry them as they retry the client's.
     One call at a time.
+
+    The client's socket timeout bounds the whole call (plus ``blocks_for``, how long a blocking
+    command in it may wait): one deadline, where redis-py would arm one for each reply it reads
+    and send the commands through a task of their own (``asyncio.wait_for``), ~5 % of a
+    worker's CPU at a steady rate (bench/README.md). Past it, redis.exceptions.TimeoutError.
     """
 
     def __init__(self, redis: Redis) -> None:
         self._pool = redis.connection_pool
+        self._timeout: float | None = None  # the client's socket timeout, read on connecting
         self._connection: AbstractConnection | None = None
         self._lock = asyncio.Lock()
 
-    async def call(self, *commands: tuple[Any, ...]) -> list[Any]:
+    def _connect(self) -> AbstractConnection:
+        connection = self._pool.make_connection()
+        # Read by redis-py on each send and read; None: no deadline of its own (ours, below).
+        self._timeout = connection.socket_timeout
+        connection.socket_timeout = None
+        return connection
+
+    async def call(self, *commands: tuple[Any, ...], blocks_for: float = 0.0) -> list[Any]:
         async with self._lock:
             connection = self._connection
             if connection is None:  # connected by its first send
-                connection = self._connection = self._pool.make_connection()
+                connection = self._connection = self._connect()
+            deadline = None if self._timeout is None else self._timeout + blocks_for
+            limit = asyncio.timeout(deadline)
             try:
-                # Closed by the server while idle (a restart, its idle timeout): connect again
-                # now rather than fail the call. Checks what was received, no system call.
-                if connection.is_connected and await connection.can_read():
-                    await connection.disconnect()
-                # No health-check PING first: a connection that died fails the call, which
-                # the caller retries.
-                await connection.send_packed_command(
-                    connection.pack_commands(commands), check_health=False
-                )
-                replies: list[Any] = []
-                for _ in commands:
-                    try:
-                        replies.append(await connection.read_response())
-                    except ResponseError as refused:
-                        replies.append(refused)
-                return replies
-            except BaseException:
+                async with limit:
+                    return await self._exchange(connection, commands)
+            except BaseException as exc:
                 await connection.disconnect(nowait=True)
+                if isinstance(exc, TimeoutError) and limit.expired():
+                    raise RedisTimeoutError(f"no reply from Redis within {deadline}s") from None
                 raise
+
+    @staticmethod
+    async def _exchange(
+        connection: AbstractConnection, commands: tuple[tuple[Any, ...], ...]
+    ) -> list[Any]:
+        # Closed by the server while idle (a restart, its idle timeout): connect again now
+        # rather than fail the call. Checks what was received, no system call.
+        if connection.is_connected and await connection.can_read():
+            await connection.disconnect()
+        # No health-check PING first: a connection that died fails the call, which the caller
+        # retries.
+        await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+        replies: list[Any] = []
+        for _ in commands:
+            try:
+                replies.append(await connection.read_response())
+            except ResponseError as refused:
+                replies.append(refused)
+        return replies
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None

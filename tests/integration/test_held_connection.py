@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from notifierd.redisio.connect import connect_redis
 from notifierd.redisio.held import HeldConnection
@@ -95,3 +97,45 @@ async def test_holding_it_takes_no_connection_from_the_clients_pool(
     finally:
         await held.close()
         await client.aclose()
+
+
+async def test_the_clients_socket_timeout_bounds_the_whole_call_beyond_what_it_blocks_for(
+    redis_prefix: RedisPrefix,
+) -> None:
+    """One deadline per call (redis-py arms one per reply and sends through a task): a server
+    that never answers fails the call with the client's TimeoutError and the connection is
+    closed; a blocking command may wait as long as it said on top of it."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads the command, never answers
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    mute = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_timeout=0.3)
+    held = HeldConnection(mute)
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(RedisTimeoutError, match=r"within 0\.3s"):
+            await held.call(("GET", "k"))
+        assert 0.25 < asyncio.get_running_loop().time() - started < 2.0
+        assert held._connection is not None and not held._connection.is_connected
+    finally:
+        await held.close()
+        await mute.aclose()
+        server.close()
+        await server.wait_closed()
+
+    queue = f"{redis_prefix.prefix}:q"
+    quick = Redis.from_url(redis_prefix.url, socket_timeout=0.2)
+    held = HeldConnection(quick)
+    try:
+        started = asyncio.get_running_loop().time()
+        [woke] = await held.call(("BLMOVE", queue, queue, "RIGHT", "RIGHT", 0.6), blocks_for=0.6)
+        assert woke is None  # the wait ran out, not the deadline (0.2 s + 0.6 s)
+        assert asyncio.get_running_loop().time() - started >= 0.55
+        with pytest.raises(RedisTimeoutError):  # said it blocks for less than it does
+            await held.call(("BLMOVE", queue, queue, "RIGHT", "RIGHT", 1.5), blocks_for=0.1)
+    finally:
+        await held.close()
+        await quick.aclose()
