@@ -38,37 +38,37 @@ class HeldConnection:
         self._connection: AbstractConnection | None = None
         self._lock = asyncio.Lock()
 
-    def _connect(self) -> AbstractConnection:
-        connection = self._pool.make_connection()
-        # Read by redis-py on each send and read; None: no deadline of its own (ours, below).
-        self._timeout = connection.socket_timeout
-        connection.socket_timeout = None
-        return connection
-
     async def call(self, *commands: tuple[Any, ...], blocks_for: float = 0.0) -> list[Any]:
         async with self._lock:
             connection = self._connection
-            if connection is None:  # connected by its first send
-                connection = self._connection = self._connect()
+            if connection is None:
+                connection = self._connection = self._pool.make_connection()
+                self._timeout = connection.socket_timeout
             deadline = None if self._timeout is None else self._timeout + blocks_for
             limit = asyncio.timeout(deadline)
             try:
+                # Closed by the server while idle (a restart, its idle timeout): connect again
+                # now rather than fail the call. Checks what was received, no system call.
+                if connection.is_connected and await connection.can_read():
+                    await connection.disconnect()
+                if not connection.is_connected:
+                    # Connecting (and its AUTH, SELECT, HELLO) keeps redis-py's own timeouts.
+                    connection.socket_timeout = self._timeout
+                    await connection.connect_check_health(check_health=False)
+                # Read by redis-py on each send and read; None: no deadline of its own (ours).
+                connection.socket_timeout = None
                 async with limit:
                     return await self._exchange(connection, commands)
             except BaseException as exc:
                 await connection.disconnect(nowait=True)
                 if isinstance(exc, TimeoutError) and limit.expired():
-                    raise RedisTimeoutError(f"no reply from Redis within {deadline}s") from None
+                    raise RedisTimeoutError(f"no reply from Redis within {deadline:g}s") from None
                 raise
 
     @staticmethod
     async def _exchange(
         connection: AbstractConnection, commands: tuple[tuple[Any, ...], ...]
     ) -> list[Any]:
-        # Closed by the server while idle (a restart, its idle timeout): connect again now
-        # rather than fail the call. Checks what was received, no system call.
-        if connection.is_connected and await connection.can_read():
-            await connection.disconnect()
         # No health-check PING first: a connection that died fails the call, which the caller
         # retries.
         await connection.send_packed_command(connection.pack_commands(commands), check_health=False)

@@ -222,7 +222,9 @@ class Store:
             # million rows for 60,000 requests, half of Postgres' work (bench/README.md). With
             # sequential scans off, the index is the plan at every size, so it is also
             # cached (plan_cache_mode auto), where the main pool plans every execution.
-            lookups = await _open_pool(url, 0, 2, "auto", enable_seqscan="off")
+            # One connection kept (Lease), the rest for lookups made at once (requests waiting
+            # behind an earlier one of their alert look up one by one).
+            lookups = await _open_pool(url, 0, min(4, max_size), "auto", enable_seqscan="off")
         except (ValueError, asyncpg.ClientConfigurationError) as exc:
             raise InvalidServiceUrl(
                 f"invalid PostgreSQL URL {mask_url(url)}: {exc}; set POSTGRES_URL, e.g. "
