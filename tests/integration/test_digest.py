@@ -291,8 +291,8 @@ async def test_a_digest_pass_that_a_reload_overtakes_sends_no_digest(
     monkeypatch: pytest.MonkeyPatch,
     slack_api: FakeSlackAPI,
 ) -> None:
-    # One message per 3 s: the first takes the slot, the rest are held after 1 s, and no digest
-    # can go out before the test arms the reload.
+    # One message per 3 s: the first takes the slot, the rest are held, and the digest pass
+    # 1 s later waits for a slot while the reload overtakes it.
     waiting = ROUTES.replace("window: 1s%s", "window: 3s%s") % DIGEST
     async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, routes=waiting) as r:
         digester = r.daemon.services.digester
@@ -303,9 +303,12 @@ async def test_a_digest_pass_that_a_reload_overtakes_sends_no_digest(
 
         forced = ReloadWhileWaitingForASlot(digester.limiter, reload)
         monkeypatch.setattr(digester, "limiter", forced)
+        # Armed before the burst: the digester asks for a slot only for deliveries held
+        # digest_after (1 s), so the reload comes with its first pass. Armed after seeing them
+        # held, a slow CI run armed it after the old window (3 s) had granted the digest.
+        forced.armed = True
         await burst(r, 6)
         await wait_until_held(r, 3)
-        forced.armed = True
         await asyncio.wait_for(forced.reloaded.wait(), 15)
         await wait_until_settled(r, 6, timeout=30)
         assert (await statuses(r))["digested"] == 0
