@@ -216,15 +216,24 @@ class _Gate:
         self.live = 0  # waiters not yet admitted, timed out or cancelled
         self._deadlines: list[tuple[float, int, _Waiter]] = []
         self._task: asyncio.Task[None] | None = None
+        # While the task sleeps: when it asks Redis next, and the limit it waits for.
+        self._asleep: tuple[float, RateLimit] | None = None
 
     async def wait(self, max_wait: float | None) -> float:
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(loop.create_future(), self.limiter._clock())
+        since = self.limiter._clock()
+        if max_wait is not None and self._asleep is not None:
+            wake, binding = self._asleep
+            if since + max_wait < wake:
+                # Nobody is admitted before the task wakes, and this waiter comes last: it
+                # would wait past its deadline, so it gives up now rather than at the wake.
+                raise RateLimitTimeout(binding, wake - since, 0.0)
+        waiter = _Waiter(loop.create_future(), since)
         self.waiters.append(waiter)
         self.live += 1
         waiter.future.add_done_callback(self._gone)
         if max_wait is not None:
-            heapq.heappush(self._deadlines, (waiter.since + max_wait, id(waiter), waiter))
+            heapq.heappush(self._deadlines, (since + max_wait, id(waiter), waiter))
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._serve(), name=f"ratelimit:{self.limits[0].key}")
         # A cancelled waiter (its request was returned at shutdown) is skipped by _serve.
@@ -274,16 +283,23 @@ class _Gate:
                 # At least MIN_PAUSE: a bucket refilling fast then admits a few per call
                 # instead of one.
                 pause = max(MIN_PAUSE, *waits)
-                self._held_back(waits, pause, now)
+                # Asleep even when all gave up: no slot frees before the wake, and whoever
+                # comes meanwhile is told so at once (or served then), not by a call of its own.
+                binding = self._held_back(waits, pause, now)
                 # Replicas refused together wake together; a little jitter spreads them over
                 # the freed slot instead of all hitting Redis in the same millisecond.
-                await limiter._sleep(pause + min(0.05, pause * 0.1) * limiter._jitter())
+                self._asleep = (now + pause, binding)
+                try:
+                    await limiter._sleep(pause + min(0.05, pause * 0.1) * limiter._jitter())
+                finally:
+                    self._asleep = None
         finally:
             if limiter._gates.get(self.limits) is self and not self.live:
                 del limiter._gates[self.limits]
 
-    def _held_back(self, waits: tuple[float, ...], pause: float, now: float) -> None:
-        """Count the wait for everyone held back; give up on those it would hold too long."""
+    def _held_back(self, waits: tuple[float, ...], pause: float, now: float) -> RateLimit:
+        """Count the wait for everyone held back; give up on those it would hold too long.
+        Returns the limit that holds them longest."""
         held = self.live
         for limit, wait in zip(self.limits, waits, strict=True):
             if wait:
@@ -295,6 +311,7 @@ class _Gate:
         while self._deadlines and self._deadlines[0][0] < now + pause:
             _, _, waiter = heapq.heappop(self._deadlines)
             self._settle(waiter, RateLimitTimeout(binding, pause, now - waiter.since))
+        return binding
 
     def _fail_all(self, exc: Exception) -> None:
         while self.waiters:

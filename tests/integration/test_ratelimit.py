@@ -105,6 +105,39 @@ async def test_acquire_gives_up_past_max_wait_without_consuming(
     assert "channel:ops-slack" in str(caught.value)
 
 
+async def test_a_waiter_arriving_while_the_gate_sleeps_gives_up_at_once_not_at_the_wake(
+    redis_prefix: RedisPrefix,
+) -> None:
+    limits = limiter(redis_prefix)
+    limit = sliding(1, 3.0)
+    await limits.acquire([limit])
+    patient = asyncio.create_task(limits.acquire([limit]))  # keeps the gate asleep ~3 s
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    with pytest.raises(RateLimitTimeout) as caught:
+        await limits.acquire([limit], max_wait=0.5)
+    assert time.monotonic() - started < 0.5  # not at the gate's wake, ~2.8 s later
+    assert 2 < caught.value.retry_after <= 3
+    assert await patient > 2.5  # the waiter ahead still gets the slot that frees
+
+
+async def test_a_waiter_after_everyone_gave_up_is_told_at_once(
+    redis_prefix: RedisPrefix,
+) -> None:
+    limits = limiter(redis_prefix)
+    limit = sliding(1, 3.0)
+    await limits.acquire([limit])
+    with pytest.raises(RateLimitTimeout):
+        await limits.acquire([limit], max_wait=0.5)
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    with pytest.raises(RateLimitTimeout):  # told now: the slot is ~2.8 s away
+        await limits.acquire([limit], max_wait=0.5)
+    assert time.monotonic() - started < 0.5
+    # One without a deadline is admitted when the slot frees, not before.
+    assert 2 < await limits.acquire([limit]) < 3.5
+
+
 async def test_replicas_together_never_exceed_the_limit(redis_prefix: RedisPrefix) -> None:
     keys = Keys(redis_prefix.prefix)
     replicas = [RateLimiter(await redis_prefix.client(), keys) for _ in range(2)]
