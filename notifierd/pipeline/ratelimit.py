@@ -225,8 +225,8 @@ class _Gate:
         if max_wait is not None and self._asleep is not None:
             wake, binding = self._asleep
             if since + max_wait < wake:
-                # Nobody is admitted before the task wakes, and this waiter comes last: it
-                # would wait past its deadline, so it gives up now rather than at the wake.
+                # Nobody here is admitted before the task wakes: this waiter would wait past
+                # its deadline, so it gives up now rather than at the wake.
                 raise RateLimitTimeout(binding, wake - since, 0.0)
         waiter = _Waiter(loop.create_future(), since)
         self.waiters.append(waiter)
@@ -283,14 +283,15 @@ class _Gate:
                 # At least MIN_PAUSE: a bucket refilling fast then admits a few per call
                 # instead of one.
                 pause = max(MIN_PAUSE, *waits)
-                # Asleep even when all gave up: no slot frees before the wake, and whoever
-                # comes meanwhile is told so at once (or served then), not by a call of its own.
                 binding = self._held_back(waits, pause, now)
                 # Replicas refused together wake together; a little jitter spreads them over
                 # the freed slot instead of all hitting Redis in the same millisecond.
-                self._asleep = (now + pause, binding)
+                delay = pause + min(0.05, pause * 0.1) * limiter._jitter()
+                # Asleep even when all gave up: this gate asks Redis again only at the wake,
+                # and whoever comes meanwhile with an earlier deadline is told so at once.
+                self._asleep = (now + delay, binding)
                 try:
-                    await limiter._sleep(pause + min(0.05, pause * 0.1) * limiter._jitter())
+                    await limiter._sleep(delay)
                 finally:
                     self._asleep = None
         finally:

@@ -271,16 +271,16 @@ async def test_each_delivery_that_comes_while_the_slot_is_far_off_is_held_at_onc
     monkeypatch: pytest.MonkeyPatch,
     slack_api: FakeSlackAPI,
 ) -> None:
-    # One message per 10 s, digested after 5 s: a delivery that comes after the first was
-    # held cannot have a slot within 5 s either. It used to wait in line until the limiter
-    # asked Redis again (10 s on), then took the slot, past its digest_after.
-    slow = ROUTES.replace("window: 1s%s", "window: 10s%s") % DIGEST.replace("1s", "5s")
+    # One message per 60 s, digested after 30 s: a delivery that comes after the first was
+    # held cannot have a slot within 30 s either. It used to wait in line until the limiter
+    # asked Redis again (60 s on), then took the slot, past its digest_after.
+    slow = ROUTES.replace("window: 1s%s", "window: 60s%s") % DIGEST.replace("1s", "30s")
     async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, routes=slow) as r:
         first = await r.push({"title": "burst-000", "message": "-"})
         assert (await r.status(str(first)))["status"] == "delivered"
         for held in (1, 2, 3):  # one at a time, each taken on its own
             await r.push({"title": f"burst-{held:03}", "message": "-"})
-            await wait_until_held(r, held, timeout=3)
+            await wait_until_held(r, held, timeout=10)
         assert (await statuses(r))["delivered"] == 1
 
 
