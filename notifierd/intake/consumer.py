@@ -327,6 +327,22 @@ class Consumer:
         )
         self._forget_keys([raw])
 
+    async def stamp(self, pairs: Sequence[tuple[bytes, bytes]]) -> list[bool]:
+        """Replace each held ``(raw, stamped)`` raw by its stamped form (the request with the id
+        it was given); False for one no longer held, which this consumer must not process."""
+        if not pairs:
+            return []
+        args = [item for pair in pairs for item in pair]
+        replaced = await self._scripts.stamp(keys=[self._processing], args=args)
+        for (raw, stamped), done in zip(pairs, replaced, strict=True):
+            known = self._order_keys.get(raw)
+            if done and known:  # the same order key: an id given now never names one
+                key = known.pop(0)
+                if not known:
+                    del self._order_keys[raw]
+                self._order_keys.setdefault(stamped, []).append(key)
+        return [bool(done) for done in replaced]
+
     async def pending(self, consumer_id: str | None = None) -> list[bytes]:
         """What a consumer holds, oldest first: ours after a restart with the same id."""
         key = self.keys.processing(consumer_id) if consumer_id else self._processing

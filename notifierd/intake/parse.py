@@ -104,6 +104,23 @@ def _parse(raw: bytes | bytearray | memoryview | str, producer: str | None) -> R
     return Request.from_dict(data, producer)
 
 
+def given_id(request: Request) -> bool:
+    """Whether the producer gave the request its id (else the intake generated one)."""
+    return "id" in request.raw
+
+
+def with_id(raw: bytes, request_id: str) -> bytes | None:
+    """``raw`` (a request without an id, as taken) with ``"id"`` as its first member; None
+    when that would make it larger than the intake accepts. The producer's bytes are kept
+    as they are: nothing is decoded and written again."""
+    brace = raw.find(b"{")  # a valid request is an object: its text starts with its brace
+    if brace < 0:
+        return None
+    member = json.dumps({"id": request_id}, separators=(",", ":"))[1:-1].encode()
+    stamped = b"%s{%s,%s" % (raw[:brace], member, raw[brace + 1 :])
+    return stamped if len(stamped) <= MAX_REQUEST_BYTES else None
+
+
 def _usable_id(value: Any) -> str | None:
     """The producer's id, if it is one a rejection can be recorded and looked up under."""
     return value if isinstance(value, str) and _ID.fullmatch(value) else None

@@ -21,7 +21,7 @@ from typing import Any
 from notifierd import metrics
 from notifierd.active import Active
 from notifierd.intake.consumer import Consumer, kept_prefix
-from notifierd.intake.parse import Rejection, parse_request
+from notifierd.intake.parse import Rejection, given_id, parse_request, with_id
 from notifierd.intake.queues import Queues, Taken, producer_queues
 from notifierd.pipeline.deliver import Waits
 from notifierd.pipeline.failures import infrastructure_failure
@@ -315,6 +315,8 @@ class Intake:
                 await self._reject(taken, parsed.reason)
             else:
                 requests.append((taken, parsed))
+        if any(not given_id(r) for _, r in requests):
+            requests = await self._stamp(requests)
         if not requests:
             return
         known: Known | None
@@ -335,6 +337,30 @@ class Intake:
                 self._waiting_bytes += len(taken.raw)
             task.add_done_callback(functools.partial(self._finished, key))
         metrics.IN_FLIGHT.set(len(self._inflight))
+
+    async def _stamp(self, requests: list[tuple[Taken, Request]]) -> list[tuple[Taken, Request]]:
+        """Write the id generated for each request pushed without one into its held copy in
+        Redis, before anything is sent: taken again after a crash, it is the same request, and
+        what it delivered is not sent twice. One no longer held is left to whoever holds it."""
+        out: list[tuple[Taken, Request] | None] = list(requests)
+        # By position: two pushes of the same bytes are two requests, each with its own id.
+        stamping: dict[Consumer, list[tuple[int, bytes]]] = {}
+        for i, (taken, request) in enumerate(requests):
+            if not given_id(request) and (raw := with_id(taken.raw, request.id)) is not None:
+                stamping.setdefault(taken.consumer, []).append((i, raw))
+        gone = 0
+        for consumer, items in stamping.items():
+            pairs = [(requests[i][0].raw, raw) for i, raw in items]
+            for (i, raw), held in zip(items, await consumer.stamp(pairs), strict=True):
+                out[i] = (Taken(raw, consumer), requests[i][1]) if held else None
+                gone += not held
+        if gone:
+            log.warning(
+                "%d request(s) taken were requeued by another replica meanwhile: left to it",
+                gone,
+                extra={"event": "requeued_meanwhile"},
+            )
+        return [r for r in out if r is not None]
 
     def _finished(self, key: str, task: asyncio.Task[None]) -> None:
         # The next of its order key is processed from now on: in the same step, so that a

@@ -274,6 +274,25 @@ return removed
 """
 )
 
+# KEYS[1] processing; ARGV pairs: an item as taken, and the same request with the id the intake
+# gave it (it had none). Each item still held is replaced where it lies, so a request pushed
+# without an id keeps that id if it is taken again (recovered after a crash) and what it
+# delivered is found, not sent twice. Returns per pair 1, or 0 when the item is no longer held
+# (recovered meanwhile by another replica, which now owns it).
+STAMP = """
+local out = {}
+for i = 1, #ARGV, 2 do
+  local at = redis.call('LPOS', KEYS[1], ARGV[i])
+  if at then
+    redis.call('LSET', KEYS[1], at, ARGV[i + 1])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+"""
+
 # KEYS[1] rejected list, KEYS[2] processing; ARGV[1] consumer id, ARGV[2] the owner-string
 # prefix, ARGV[3] the item, ARGV[4] its rejection record, ARGV[5] how many records to keep,
 # ARGV[6] its order key (see key_of).
@@ -508,6 +527,7 @@ class Scripts:
     ack: AsyncScript
     release: AsyncScript
     reject: AsyncScript
+    stamp: AsyncScript
     recover: AsyncScript
     deregister: AsyncScript
     rate_limit: AsyncScript
@@ -522,6 +542,7 @@ class Scripts:
             ack=redis.register_script(ACK),
             release=redis.register_script(RELEASE),
             reject=redis.register_script(REJECT),
+            stamp=redis.register_script(STAMP),
             recover=redis.register_script(RECOVER),
             deregister=redis.register_script(DEREGISTER),
             rate_limit=redis.register_script(RATE_LIMIT),

@@ -148,6 +148,25 @@ async def test_ack_removes_only_the_acknowledged(redis_prefix: RedisPrefix) -> N
     assert not await redis_prefix.redis.sismember(keys.consumers, "a")
 
 
+async def test_stamp_replaces_a_held_request_where_it_lies_and_only_if_still_held(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    raws = [b'{"title": "same"}', b'{"title": "same"}', b'{"title": "other"}']
+    await produce(redis_prefix, keys, raws)
+    consumer = await started(redis_prefix, keys, "a")
+    batch = await consumer.fetch(3, timeout=0.1)
+    # Two pushes of the same bytes are two requests: each copy takes its own id.
+    one, two = b'{"id":"1","title": "same"}', b'{"id":"2","title": "same"}'
+    assert await consumer.stamp([(batch[0], one), (batch[1], two)]) == [True, True]
+    assert sorted(await consumer.pending()) == sorted([one, two, batch[2]])
+    await redis_prefix.redis.lrem(keys.processing("a"), 0, batch[2])  # recovered meanwhile
+    assert await consumer.stamp([(batch[2], b'{"id":"3","title": "other"}')]) == [False]
+    assert await consumer.ack([one, two]) == 2
+    assert await consumer.pending() == []
+    await consumer.stop()
+
+
 async def test_stop_keeps_a_consumer_that_still_holds_requests(redis_prefix: RedisPrefix) -> None:
     keys = Keys(redis_prefix.prefix)
     await produce(redis_prefix, keys, requests(2))

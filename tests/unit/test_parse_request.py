@@ -10,7 +10,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from notifierd.intake.parse import MAX_REQUEST_BYTES, Rejection, parse_request
+from notifierd.intake.parse import (
+    MAX_REQUEST_BYTES,
+    Rejection,
+    given_id,
+    parse_request,
+    with_id,
+)
 from notifierd.request import Request, TemplateRef
 
 
@@ -271,3 +277,34 @@ def test_no_rejection_reason_speaks_python(pairs: list[tuple[str, str]]) -> None
             theirs = raw.lower() + "".join(_decoded(value).lower() for _, value in pairs)
             ours = [m for m in python_internals(result.reason) if m.lower() not in theirs]
             assert not ours, result.reason
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"title": "disk full"}',
+        b'\xef\xbb\xbf {"title": "disk full", "labels": {"id": "x"}}\n',  # a BOM, a nested id
+        b'\n\t{ "message" : "caf\\u00e9" }',
+    ],
+)
+def test_a_request_without_an_id_is_stamped_with_the_one_it_was_given(raw: bytes) -> None:
+    request = parse_request(raw)
+    assert isinstance(request, Request) and not given_id(request)
+    stamped = with_id(raw, request.id)
+    assert stamped is not None and stamped.endswith(raw[raw.index(b"{") + 1 :])
+    again = parse_request(stamped)
+    assert isinstance(again, Request) and given_id(again)
+    assert again.id == request.id
+    assert {**again.raw} == {"id": request.id, **request.raw}
+
+
+def test_a_request_with_its_own_id_is_not_stamped() -> None:
+    request = parse_request(encode({"id": "deploy-1", "title": "t"}))
+    assert isinstance(request, Request) and given_id(request)
+
+
+def test_no_stamp_makes_a_request_larger_than_the_intake_accepts() -> None:
+    near = b'{"context": {"log": "%s"}}' % (b"x" * (MAX_REQUEST_BYTES - 40))
+    assert len(near) <= MAX_REQUEST_BYTES
+    assert with_id(near, "3f1c2a9e-0d4b-4e0a-9a57-6f2b8c1d0e11") is None  # taken as it is
+    assert with_id(b'{"title": "t"}', "abc") == b'{"id":"abc","title": "t"}'

@@ -1,0 +1,94 @@
+"""A request pushed without an id (a producer's plain LPUSH) is given one at intake, and keeps
+it: taken again after a crash between its record and its ack, it is the same request, and what
+it delivered is not sent twice (PRODUCT.md: at-least-once intake, with idempotency)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifierd.intake.consumer import Consumer
+from tests.fakes.webhook_sink import WebhookSink
+from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.redis_fixtures import RedisPrefix
+
+RAW = b' {"title": "disk full",  "message": "sda1 at 97%"}'
+
+
+@asynccontextmanager
+async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
+    gen = start_daemon(*args, **kwargs)
+    try:
+        yield await gen.__anext__()
+    finally:
+        await gen.aclose()
+
+
+async def eventually(check: Any, what: str, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+async def test_a_request_without_an_id_recovered_after_its_record_is_not_sent_again(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink, flaky = WebhookSink(), WebhookSink()
+    await sink.start()
+    await flaky.start()
+    shared = {"sink": sink, "flaky": flaky, "heartbeat_ttl": 0.5}
+
+    async def ack_lost(self: Consumer, raws: Sequence[bytes]) -> int:
+        return len(raws)  # the worker died after the commit, before its ack reached Redis
+
+    try:
+        with monkeypatch.context() as crash:
+            crash.setattr(Consumer, "ack", ack_lost)
+            async with daemon_running(
+                tmp_path / "a", pg_url, redis_prefix, monkeypatch, consumer_id="a", **shared
+            ) as a:
+                await a.redis.redis.lpush(a.queue, RAW)
+
+                async def recorded() -> bool:
+                    return bool(
+                        await a.store.pool.fetchval(
+                            "SELECT count(*) FROM deliveries WHERE status = 'delivered'"
+                        )
+                    )
+
+                await eventually(recorded, "the request was not delivered and recorded")
+                held = await a.redis.redis.lrange(a.daemon.services.keys.processing("a"), 0, -1)
+        # Still held by the dead consumer, as taken but with the id it was given.
+        (stamped,) = held
+        request = json.loads(stamped)
+        assert request == {"id": request["id"], **json.loads(RAW)}
+        assert stamped.endswith(RAW[2:])  # the producer's bytes kept as they were
+
+        async with daemon_running(
+            tmp_path / "b", pg_url, redis_prefix, monkeypatch, consumer_id="b", **shared
+        ) as b:  # recovers what "a" held once its heartbeat is gone, and processes it
+
+            async def settled() -> bool:
+                return not any(
+                    [
+                        await b.redis.redis.llen(b.daemon.services.keys.processing("a")),
+                        await b.redis.redis.llen(b.queue),
+                        await b.redis.redis.llen(b.daemon.services.keys.processing("b")),
+                    ]
+                )
+
+            await eventually(settled, "the dead consumer's request was not taken up")
+            await asyncio.sleep(0.3)  # a second send would be on its way by now
+            rows = await b.store.pool.fetch("SELECT id FROM requests")
+        assert [r["id"] for r in rows] == [request["id"]]
+        assert [body["request_id"] for body in sink.bodies()] == [request["id"]]
+    finally:
+        await sink.stop()
+        await flaky.stop()
