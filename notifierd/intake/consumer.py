@@ -336,11 +336,15 @@ class Consumer:
         replaced = await self._scripts.stamp(keys=[self._processing], args=args)
         for (raw, stamped), done in zip(pairs, replaced, strict=True):
             known = self._order_keys.get(raw)
-            if done and known:  # the same order key: an id given now never names one
+            if done and known:
                 key = known.pop(0)
                 if not known:
                     del self._order_keys[raw]
-                self._order_keys.setdefault(stamped, []).append(key)
+                # None taken without an id ('') goes as '?': decoded at its ack, the stamped
+                # copy names its id's key, which it owns if it was taken again after recovery.
+                self._order_keys.setdefault(stamped, []).append(key or "?")
+            elif not done:
+                self._forget_keys([raw])  # not ours any more: never acknowledged here
         return [bool(done) for done in replaced]
 
     async def pending(self, consumer_id: str | None = None) -> list[bytes]:

@@ -167,6 +167,29 @@ async def test_stamp_replaces_a_held_request_where_it_lies_and_only_if_still_hel
     await consumer.stop()
 
 
+async def test_a_stamped_request_taken_again_after_recovery_leaves_no_owner_behind(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    await produce(redis_prefix, keys, [b'{"title": "no id"}'])
+    consumer = await started(redis_prefix, keys, "a")
+    (raw,) = await consumer.fetch(1, timeout=0.1)  # no id: no order key
+    stamped = b'{"id":"given","title": "no id"}'
+    assert await consumer.stamp([(raw, stamped)]) == [True]
+    # Its heartbeat lapsed while it worked: recovered, then taken again, now with a key.
+    await crash(consumer)
+    assert await recover(redis_prefix.redis, keys) == 1
+    await consumer.start()
+    assert await consumer.fetch(1, timeout=0.1) == [stamped]
+    assert await redis_prefix.redis.get(keys.owner_prefix + "id:given")
+    # Both copies the worker had in hand are acknowledged: the key is given back.
+    await consumer.ack([stamped])
+    await consumer.ack([stamped])
+    assert not await redis_prefix.redis.get(keys.owner_prefix + "id:given")
+    assert await consumer.pending() == []
+    await consumer.stop()
+
+
 async def test_stop_keeps_a_consumer_that_still_holds_requests(redis_prefix: RedisPrefix) -> None:
     keys = Keys(redis_prefix.prefix)
     await produce(redis_prefix, keys, requests(2))

@@ -43,7 +43,7 @@ async def test_a_request_without_an_id_recovered_after_its_record_is_not_sent_ag
     sink, flaky = WebhookSink(), WebhookSink()
     await sink.start()
     await flaky.start()
-    shared = {"sink": sink, "flaky": flaky, "heartbeat_ttl": 0.5}
+    shared = {"sink": sink, "flaky": flaky}
 
     async def ack_lost(self: Consumer, raws: Sequence[bytes]) -> int:
         return len(raws)  # the worker died after the commit, before its ack reached Redis
@@ -64,7 +64,9 @@ async def test_a_request_without_an_id_recovered_after_its_record_is_not_sent_ag
                     )
 
                 await eventually(recorded, "the request was not delivered and recorded")
-                held = await a.redis.redis.lrange(a.daemon.services.keys.processing("a"), 0, -1)
+                keys = a.daemon.services.keys
+                held = await a.redis.redis.lrange(keys.processing("a"), 0, -1)
+        await redis_prefix.redis.delete(keys.heartbeat("a"))  # dead: the next daemon recovers
         # Still held by the dead consumer, as taken but with the id it was given.
         (stamped,) = held
         request = json.loads(stamped)
@@ -85,10 +87,34 @@ async def test_a_request_without_an_id_recovered_after_its_record_is_not_sent_ag
                 )
 
             await eventually(settled, "the dead consumer's request was not taken up")
-            await asyncio.sleep(0.3)  # a second send would be on its way by now
             rows = await b.store.pool.fetch("SELECT id FROM requests")
         assert [r["id"] for r in rows] == [request["id"]]
         assert [body["request_id"] for body in sink.bodies()] == [request["id"]]
+        # No order key left owned, nothing left handed over.
+        left = [key async for key in redis_prefix.redis.scan_iter(f"{redis_prefix.prefix}:*")]
+        assert not [k for k in left if b":owner:" in k or b":handoff:" in k], left
     finally:
         await sink.stop()
         await flaky.stop()
+
+
+async def test_a_request_another_replica_recovered_before_its_stamp_is_left_to_it(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def recovered_meanwhile(self: Consumer, pairs: Sequence[tuple[bytes, bytes]]) -> list:
+        return [False for _ in pairs]  # no longer in our processing list
+
+    monkeypatch.setattr(Consumer, "stamp", recovered_meanwhile)
+    async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch) as r:
+        await r.redis.redis.lpush(r.queue, RAW)
+        await r.push({"id": "with-an-id", "title": "sent"})  # taken after it, sent
+        await r.status("with-an-id")
+        await asyncio.sleep(0.5)  # the first one's send, had it been made, has arrived by now
+        rows = await r.store.pool.fetch("SELECT id FROM requests")
+    assert [row["id"] for row in rows] == ["with-an-id"]
+    assert [body["request_id"] for body in r.sink.bodies()] == ["with-an-id"]
+    assert "requeued by another replica meanwhile: left to it" in caplog.text
