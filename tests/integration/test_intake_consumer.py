@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from notifierd.intake.consumer import Consumer, recover
 from notifierd.redisio.keys import Keys
@@ -83,6 +85,27 @@ async def test_a_fetch_that_waits_is_one_round_trip(redis_prefix: RedisPrefix) -
     finally:
         await consumer.ack(raws)
         await consumer.stop()
+
+
+async def test_a_wait_longer_than_the_socket_timeout_is_not_a_timeout(
+    redis_prefix: RedisPrefix,
+) -> None:
+    # The intake's idle wait blocks in Redis for 0.5 s; a client whose replies must come within
+    # 0.2 s still waits it out: the wait's own time is added to the call's deadline.
+    keys = Keys(redis_prefix.prefix)
+    impatient = Redis.from_url(redis_prefix.url, socket_timeout=0.2)
+    consumer = Consumer(impatient, keys, "a")
+    await consumer.start()
+    try:
+        started_at = time.monotonic()
+        assert await consumer.wait_and_take(10, timeout=0.5) == []
+        assert time.monotonic() - started_at >= 0.45
+        await produce(redis_prefix, keys, requests(1))
+        assert await consumer.wait_and_take(10, timeout=0.5) == requests(1)
+        await consumer.ack(requests(1))
+    finally:
+        await consumer.stop()
+        await impatient.aclose()
 
 
 async def test_fetch_waits_for_a_request_then_tops_up_the_batch(redis_prefix: RedisPrefix) -> None:
