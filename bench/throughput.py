@@ -262,7 +262,7 @@ class DaemonRun:
             steady = self.latencies_ms
             out.append(
                 f"steady: {self.steady_sent:,} requests at {self.steady_rate:,.0f}/s: "
-                f"enqueue-to-delivery p50 {statistics.median(steady):.1f} ms, p99 "
+                f"enqueue-to-delivery p50 {statistics.median(steady):.2f} ms, p99 "
                 f"{percentile(steady, 0.99):.1f} ms, max {max(steady):.1f} ms"
             )
         out.append(self.cpu)
