@@ -24,9 +24,12 @@ from notifierd.intake.parse import with_id
 from notifierd.redisio.keys import Keys
 
 
-async def run(url: str, rounds: int, batch: int, held: int) -> list[float]:
+async def run(
+    url: str, rounds: int, batch: int, held: int, prefix: str = "bench:stamp"
+) -> list[float]:
+    """Seconds per stamp call, one per round, on keys under ``prefix`` (removed after)."""
     redis = Redis.from_url(url)
-    keys = Keys(f"bench:stamp:{uuid.uuid4().hex[:8]}")
+    keys = Keys(f"{prefix}:{uuid.uuid4().hex[:8]}")
     consumer = Consumer(redis, keys, "bench")
     await consumer.start()
     seconds = []

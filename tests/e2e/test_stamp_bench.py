@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -16,7 +15,6 @@ def bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("stamp_bench", BENCH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["stamp_bench"] = module
     spec.loader.exec_module(module)
     return module
 
@@ -24,6 +22,7 @@ def bench() -> ModuleType:
 async def test_the_stamp_benchmark_times_each_round_and_cleans_up(
     redis_prefix: RedisPrefix,
 ) -> None:
-    seconds = await bench().run(redis_prefix.url, rounds=3, batch=10, held=30)
+    prefix = f"{redis_prefix.prefix}:bench"
+    seconds = await bench().run(redis_prefix.url, rounds=3, batch=10, held=30, prefix=prefix)
     assert len(seconds) == 3 and all(s > 0 for s in seconds)
-    assert not [key async for key in redis_prefix.redis.scan_iter("bench:stamp:*")]
+    assert not [key async for key in redis_prefix.redis.scan_iter(f"{prefix}:*")]

@@ -39,9 +39,12 @@ async def test_run_settles_the_collector_once_the_daemon_has_started(
 
     monkeypatch.setattr(notifierd.daemon, "settle_collector", settle)
     running = asyncio.create_task(daemon.run())
+    seen = asyncio.create_task(settled.wait())
     try:
-        await asyncio.wait_for(settled.wait(), 30)
+        # A start that fails ends run() at once: its error, not a 30 s wait.
+        await asyncio.wait([running, seen], timeout=30, return_when=asyncio.FIRST_COMPLETED)
     finally:
         daemon.request_stop()
+        seen.cancel()
         await asyncio.wait_for(running, 30)
     assert started_then == [True]

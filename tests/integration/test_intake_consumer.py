@@ -90,18 +90,18 @@ async def test_a_fetch_that_waits_is_one_round_trip(redis_prefix: RedisPrefix) -
 async def test_a_wait_longer_than_the_socket_timeout_is_not_a_timeout(
     redis_prefix: RedisPrefix,
 ) -> None:
-    # The intake's idle wait blocks in Redis for 0.5 s; a client whose replies must come within
-    # 0.2 s still waits it out: the wait's own time is added to the call's deadline.
+    # The intake's idle wait blocks in Redis for 1.5 s; a client whose replies must come within
+    # 0.5 s still waits it out: the wait's own time is added to the call's deadline.
     keys = Keys(redis_prefix.prefix)
-    impatient = Redis.from_url(redis_prefix.url, socket_timeout=0.2)
+    impatient = Redis.from_url(redis_prefix.url, socket_timeout=0.5)
     consumer = Consumer(impatient, keys, "a")
     await consumer.start()
     try:
         started_at = time.monotonic()
-        assert await consumer.wait_and_take(10, timeout=0.5) == []
-        assert time.monotonic() - started_at >= 0.45
+        assert await consumer.wait_and_take(10, timeout=1.5) == []
+        assert time.monotonic() - started_at >= 1.4
         await produce(redis_prefix, keys, requests(1))
-        assert await consumer.wait_and_take(10, timeout=0.5) == requests(1)
+        assert await consumer.wait_and_take(10, timeout=1.5) == requests(1)
         await consumer.ack(requests(1))
     finally:
         await consumer.stop()

@@ -121,6 +121,7 @@ async def test_a_waiter_arriving_while_the_gate_sleeps_gives_up_at_once_not_at_t
         assert 5 < caught.value.retry_after <= 10.5
     finally:
         patient.cancel()
+        await asyncio.gather(patient, return_exceptions=True)
 
 
 async def test_a_waiter_after_everyone_gave_up_is_told_at_once(

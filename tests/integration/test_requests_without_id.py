@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -109,6 +110,7 @@ async def test_a_request_another_replica_recovered_before_its_stamp_is_left_to_i
         return [False for _ in pairs]  # no longer in our processing list
 
     monkeypatch.setattr(Consumer, "stamp", recovered_meanwhile)
+    caplog.set_level(logging.WARNING, logger="notifierd.pipeline.intake")
     async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch) as r:
         await r.redis.redis.lpush(r.queue, RAW)
         await r.push({"id": "with-an-id", "title": "sent"})  # taken after it, sent
