@@ -7,6 +7,7 @@ import json
 import textwrap
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,14 @@ async def start_daemon(
         if own:
             await sink.stop()
             await flaky.stop()
+
+
+@asynccontextmanager
+async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
+    """start_daemon as a context manager: a failing assertion still stops the daemon (and its
+    pools) before the test's database is dropped."""
+    gen = start_daemon(*args, **kwargs)
+    try:
+        yield await gen.__anext__()
+    finally:
+        await gen.aclose()

@@ -8,7 +8,6 @@ import asyncio
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.daemon_harness import Running, daemon_running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
 ROUTES = """\
@@ -48,15 +47,6 @@ async def run_daemon(
         tmp_path, pg_url, redis_prefix, monkeypatch, routes=ROUTES % overflow
     ):
         yield r
-
-
-@asynccontextmanager
-async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
-    gen = start_daemon(*args, **kwargs)
-    try:
-        yield await gen.__anext__()
-    finally:
-        await gen.aclose()
 
 
 @pytest.fixture

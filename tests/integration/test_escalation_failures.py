@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from notifierd.request import Request
 from notifierd.routing.router import Router
 from tests.fakes.clock import SkippingClock
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import Running, start_daemon, write_config
+from tests.integration.daemon_harness import Running, daemon_running, write_config
 from tests.integration.redis_fixtures import RedisPrefix
 
 ROUTES = """\
@@ -63,15 +62,6 @@ async def db(pg_url: str) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
-
-
-@asynccontextmanager
-async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
-    gen = start_daemon(*args, **kwargs)
-    try:
-        yield await gen.__anext__()
-    finally:
-        await gen.aclose()
 
 
 async def wait_until(

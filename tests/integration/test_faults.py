@@ -7,10 +7,8 @@ import asyncio
 import collections
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
@@ -19,7 +17,11 @@ from notifierd.pipeline.deliver import message_json
 from notifierd.store.records import DeliveryRecord, RequestRecord
 from notifierd.templates.message import RenderedMessage
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import QUEUE_CLOSES_ITS_OWN, Running, start_daemon
+from tests.integration.daemon_harness import (
+    QUEUE_CLOSES_ITS_OWN,
+    daemon_running,
+    start_daemon,
+)
 from tests.integration.pg_fixtures import ADMIN_URL
 from tests.integration.redis_fixtures import RedisPrefix
 
@@ -39,15 +41,6 @@ routes:
 """
     + QUEUE_CLOSES_ITS_OWN
 )
-
-
-@asynccontextmanager
-async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
-    gen = start_daemon(*args, **kwargs)
-    try:
-        yield await gen.__anext__()
-    finally:
-        await gen.aclose()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +15,10 @@ import asyncpg
 import pytest
 
 from notifierd.pipeline.intake import Intake, IntakeLimits
-from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.daemon_harness import Running, daemon_running, start_daemon
 from tests.integration.redis_fixtures import RedisPrefix
 
 CHAIN = 40  # requests of one alert, queued before another alert's trigger
-
-
-@asynccontextmanager
-async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
-    gen = start_daemon(*args, **kwargs)
-    try:
-        yield await gen.__anext__()
-    finally:
-        await gen.aclose()
 
 
 def trigger(request_id: str, dedup_key: str) -> str:

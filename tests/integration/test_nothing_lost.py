@@ -28,8 +28,7 @@ from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI
 from tests.fakes.webhook_sink import WebhookSink
 from tests.integration.daemon_harness import (
     QUEUE_CLOSES_ITS_OWN,
-    Running,
-    start_daemon,
+    daemon_running,
     write_config,
 )
 from tests.integration.pg_fixtures import create_database, drop_database
@@ -146,17 +145,6 @@ def counts(items: Iterable[str]) -> dict[str, int]:
     for item in items:
         out[item] = out.get(item, 0) + 1
     return out
-
-
-@asynccontextmanager
-async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
-    """start_daemon as a context manager: a failing assertion still stops the daemon (and its
-    pools) before the test's database is dropped."""
-    gen = start_daemon(*args, **kwargs)
-    try:
-        yield await gen.__anext__()
-    finally:
-        await gen.aclose()
 
 
 # -- 1. Redis pool exhaustion under a tight rate limit -------------------------------------------

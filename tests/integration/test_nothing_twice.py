@@ -7,27 +7,16 @@ import asyncio
 import collections
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from notifierd.pipeline.intake import IntakeLimits
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.daemon_harness import Running, daemon_running
 from tests.integration.redis_fixtures import RedisPrefix
-
-
-@asynccontextmanager
-async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
-    gen = start_daemon(*args, **kwargs)
-    try:
-        yield await gen.__anext__()
-    finally:
-        await gen.aclose()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,10 @@ import pytest
 
 from notifierd.intake.consumer import Consumer
 from tests.fakes.webhook_sink import WebhookSink
-from tests.integration.daemon_harness import Running, start_daemon
+from tests.integration.daemon_harness import daemon_running
 from tests.integration.redis_fixtures import RedisPrefix
 
 RAW = b' {"title": "disk full",  "message": "sda1 at 97%"}'
-
-
-@asynccontextmanager
-async def daemon_running(*args: Any, **kwargs: Any) -> AsyncIterator[Running]:
-    gen = start_daemon(*args, **kwargs)
-    try:
-        yield await gen.__anext__()
-    finally:
-        await gen.aclose()
 
 
 async def eventually(check: Any, what: str, timeout: float = 15.0) -> None:
