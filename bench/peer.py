@@ -57,6 +57,7 @@ import aiohttp
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(1, str(BENCH.parent))
+from cputime import CpuMeter, cpu_seconds, machine_busy_seconds, per_delivery  # noqa: E402
 from throughput import (  # noqa: E402 - bench/ is a folder of scripts, not a package
     DaemonRun,
     load_average,
@@ -110,6 +111,8 @@ class Phase:
     max: float | None = None
     steady_rate: float | None = None  # achieved
     rss: float = 0.0  # MiB, every process of the side
+    # µs of the machine's CPU per burst delivery, all processes but the benchmark's producer
+    cpu: float | None = None
     processes: int = 1
     note: str = ""
 
@@ -195,10 +198,20 @@ async def alertmanager_phase(burst: int, rate: int, seconds: float, tag: str) ->
                     log = (work / "alertmanager.log").read_text()[-2000:]
                     raise RuntimeError(f"Alertmanager did not start: {log}")
                 await asyncio.sleep(0.1)
+            am_pid = am.process.pid
+            meter = CpuMeter(
+                {
+                    "Alertmanager": lambda: cpu_seconds(am_pid),
+                    "sink": lambda: cpu_seconds(sink.pid),
+                    "producer": time.process_time,  # this process posting the burst
+                    "machine": machine_busy_seconds,
+                }
+            )
             posted_from = time.time()
             await post_burst(http, am.url, burst_ids)
             posted_by = time.time()
             await until_received(port, burst, am.process, "Alertmanager")
+            cpu = per_delivery(meter.spent(), burst)
             achieved = None
             if steady_ids:
                 achieved = await post_steady(http, am.url, rate, steady_ids)
@@ -220,8 +233,10 @@ async def alertmanager_phase(burst: int, rate: int, seconds: float, tag: str) ->
         delivered=len({r["id"] for r in arrived}),
         duplicates=len(arrived) - len({r["id"] for r in arrived}),
         rss=rss,
+        cpu=cpu["machine"] - cpu["producer"],
         note=f"burst posted in {posted_by - posted_from:.2f}s; "
-        f"{after_posting / len(arrived):.0%} of it delivered after the last batch was accepted",
+        f"{after_posting / len(arrived):.0%} of it delivered after the last batch was accepted; "
+        + cpu_note(cpu),
     )
     steady = [
         (r["at"] - r["sent_at"]) * 1000 for r in records if str(r["id"]).startswith(f"{tag}steady-")
@@ -233,6 +248,13 @@ async def alertmanager_phase(burst: int, rate: int, seconds: float, tag: str) ->
     return phase
 
 
+def cpu_note(cpu: dict[str, float]) -> str:
+    """The machine's CPU per burst delivery and its parts, from its first post (Alertmanager)
+    or first delivery (notifierd, whose burst was queued before it started) to its last."""
+    parts = ", ".join(f"{name} {us:.0f}" for name, us in cpu.items() if name != "machine")
+    return f"CPU per burst delivery: the machine {cpu['machine']:.0f} µs ({parts})"
+
+
 def notifierd_phase(side: str, run: DaemonRun) -> Phase:
     phase = Phase(
         side=side,
@@ -242,13 +264,15 @@ def notifierd_phase(side: str, run: DaemonRun) -> Phase:
         duplicates=run.duplicates,
         rss=run.total_rss,
         processes=len(run.worker_rss) + (run.supervisor_rss is not None),
+        cpu=run.cpu_per_request.get("machine"),
         note=(
-            f"one process, {run.cpu}"
+            "one process"
             if run.supervisor_rss is None
             else f"supervisor {run.supervisor_rss:.0f} MiB + {len(run.worker_rss)} workers "
             + "/".join(f"{r:.0f}" for r in run.worker_rss)
-            + f" MiB; {run.cpu}"
-        ),
+            + " MiB"
+        )
+        + (f"; {cpu_note(run.cpu_per_request)}" if run.cpu_per_request else ""),
     )
     if run.latencies_ms:
         figures = latency_figures(run.latencies_ms)
@@ -285,6 +309,12 @@ FIGURES = [  # (attribute, label, unit format, which way is better for notifierd
     ("p99", "latency at the steady rate, p99 ms", "{:.1f}", "lower is better"),
     ("max", "latency at the steady rate, max ms", "{:.1f}", "lower is better"),
     ("rss", "peak RSS, MiB (all processes)", "{:,.0f}", "lower is better"),
+    (
+        "cpu",
+        "machine CPU per burst delivery, µs (but the producer's)",
+        "{:,.0f}",
+        "lower is better",
+    ),
 ]
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+from cputime import CpuMeter, cpu_seconds, machine_busy_seconds, per_delivery, program_cpu_seconds
 from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,47 +79,29 @@ def daemon_pids(pid: int) -> list[int]:
     return children(pid) or [pid]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU time of every PostgreSQL process on the machine (backends, WAL writer, checkpointer)."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                stat = fh.read()
-            if "(postgres)" in stat:
-                total += cpu_seconds(int(entry))
-        except OSError:
-            continue
-    return total
-
-
 class CpuShare:
-    """CPU the daemon(s) and Postgres spent per request over a stretch of the burst: a figure
-    that, unlike requests/s, does not move when a shared machine's other tenants do."""
+    """CPU spent per request over a stretch of the burst, by the daemon(s), Postgres, Redis and
+    the sink, and by the whole machine: figures that, unlike requests/s, do not move when a
+    shared machine's other tenants do (the machine's own excepted)."""
 
-    def __init__(self, pids: list[int], delivered: int) -> None:
-        self.pids = pids
+    def __init__(self, pids: list[int], sink_pid: int, delivered: int) -> None:
         self.delivered = delivered
-        self.daemon = sum(cpu_seconds(p) for p in pids)
-        self.postgres = postgres_cpu_seconds()
+        self.meter = CpuMeter(
+            {
+                "daemon": lambda: sum(cpu_seconds(p) for p in pids),
+                "Postgres": lambda: program_cpu_seconds("postgres"),
+                "Redis": lambda: program_cpu_seconds("redis-server"),
+                "sink": lambda: cpu_seconds(sink_pid),
+                "machine": machine_busy_seconds,
+            }
+        )
+        self.per_request: dict[str, float] = {}
 
     def report(self, delivered: int, what: str = "burst") -> str:
         n = delivered - self.delivered
-        daemon = sum(cpu_seconds(p) for p in self.pids) - self.daemon
-        postgres = postgres_cpu_seconds() - self.postgres
-        return (
-            f"CPU per request over {n:,} {what} deliveries: daemon {daemon / n * 1e6:.0f} µs, "
-            f"Postgres {postgres / n * 1e6:.0f} µs"
-        )
+        self.per_request = per_delivery(self.meter.spent(), n)
+        parts = ", ".join(f"{name} {us:.0f} µs" for name, us in self.per_request.items())
+        return f"CPU per request over {n:,} {what} deliveries: {parts.replace('machine', 'the whole machine')}"
 
 
 def start_profiler(pid: int, out: str, seconds: float) -> None:
@@ -229,6 +212,8 @@ class DaemonRun:
     delivered: int = 0  # distinct burst requests the sink received
     duplicates: int = 0
     cpu: str = "CPU per request: n/a"
+    # µs per burst request by part: daemon, Postgres, Redis, sink, machine (see CpuShare)
+    cpu_per_request: dict[str, float] = field(default_factory=dict)
     steady_cpu: str = ""  # the same over the steady phase (each request its own small batch)
     steady_sent: int = 0
     steady_rate: float = 0.0  # achieved
@@ -358,13 +343,14 @@ async def run_daemon(
             if daemon.poll() is not None:
                 raise SystemExit(f"the daemon died: {(work / 'daemon.log').read_text()[-2000:]}")
             if seen > 0:
-                share = CpuShare(daemon_pids(daemon.pid), seen)
+                share = CpuShare(daemon_pids(daemon.pid), sink.pid, seen)
                 if profile:  # from the first delivery: the drain, not the start-up
                     start_profiler(daemon.pid, profile, profile_seconds)
             await asyncio.sleep(0.05)
         await until_received(port, requests, daemon, "the daemon")
         if share is not None:
             run.cpu = share.report(requests)
+            run.cpu_per_request = share.per_request
         run.workers = len(children(daemon.pid)) or 1
         await wait_recorded(conn, burst_ids, requests)
         run.all_recorded = time.time()
@@ -378,7 +364,7 @@ async def run_daemon(
 
         if n_steady:  # one request every 1/rate s, each carrying its send time
             run.steady_sent = n_steady
-            steady_share = CpuShare(daemon_pids(daemon.pid), 0)
+            steady_share = CpuShare(daemon_pids(daemon.pid), sink.pid, 0)
             run.steady_rate = await steady(redis, f"{prefix}:requests", rate, n_steady, steady_ids)
             await until_received(port, requests + n_steady, daemon, "the daemon")
             await wait_recorded(conn, steady_ids, n_steady)
