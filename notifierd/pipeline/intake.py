@@ -351,7 +351,17 @@ class Intake:
         gone = 0
         for consumer, items in stamping.items():
             pairs = [(requests[i][0].raw, raw) for i, raw in items]
-            for (i, raw), held in zip(items, await consumer.stamp(pairs), strict=True):
+            # Nothing is sent before the ids are in Redis: while it is away, this waits as the
+            # take does (a run again after a lost reply answers as the first did).
+            stamped = await until_done(
+                functools.partial(consumer.stamp, pairs),
+                what="writing the ids given to requests pushed without one",
+                retry_if=always,
+                backoff=self._backoff,
+                logger=log,
+                event="redis_unavailable",
+            )
+            for (i, raw), held in zip(items, stamped, strict=True):
                 out[i] = (Taken(raw, consumer), requests[i][1]) if held else None
                 gone += not held
         if gone:

@@ -278,13 +278,17 @@ return removed
 # gave it (it had none). Each item still held is replaced where it lies, so a request pushed
 # without an id keeps that id if it is taken again (recovered after a crash) and what it
 # delivered is found, not sent twice. Returns per pair 1, or 0 when the item is no longer held
-# (recovered meanwhile by another replica, which now owns it).
+# (recovered meanwhile by another replica, which now owns it). A pair already stamped (a call
+# run again because its reply was lost) answers 1 again: the stamped form carries a new id, so
+# finding it means this call's first run replaced it.
 STAMP = """
 local out = {}
 for i = 1, #ARGV, 2 do
   local at = redis.call('LPOS', KEYS[1], ARGV[i])
   if at then
     redis.call('LSET', KEYS[1], at, ARGV[i + 1])
+    out[#out + 1] = 1
+  elseif redis.call('LPOS', KEYS[1], ARGV[i + 1]) then
     out[#out + 1] = 1
   else
     out[#out + 1] = 0

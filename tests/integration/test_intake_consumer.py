@@ -190,6 +190,25 @@ async def test_stamp_replaces_a_held_request_where_it_lies_and_only_if_still_hel
     await consumer.stop()
 
 
+async def test_a_stamp_run_again_after_its_reply_was_lost_answers_as_the_first_run(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    await produce(redis_prefix, keys, [b'{"title": "same"}', b'{"title": "same"}'])
+    consumer = await started(redis_prefix, keys, "a")
+    batch = await consumer.fetch(2, timeout=0.1)
+    one, two = b'{"id":"1","title": "same"}', b'{"id":"2","title": "same"}'
+    pairs = [(batch[0], one), (batch[1], two)]
+    # The first run replaced both in Redis; its answer never came back.
+    assert await consumer._scripts.stamp(keys=[keys.processing("a")], args=[*pairs[0], *pairs[1]])
+    assert await consumer.stamp(pairs) == [True, True]  # run again: still ours, not "gone"
+    assert sorted(await consumer.pending()) == sorted([one, two])
+    assert await consumer.ack([one, two]) == 2
+    assert await consumer.pending() == []
+    assert not [k async for k in redis_prefix.redis.scan_iter(match=keys.owner_prefix + "*")]
+    await consumer.stop()
+
+
 async def test_a_stamped_request_taken_again_after_recovery_leaves_no_owner_behind(
     redis_prefix: RedisPrefix,
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.exceptions
 
 from notifierd.intake.consumer import Consumer
 from tests.fakes.webhook_sink import WebhookSink
@@ -110,3 +111,41 @@ async def test_a_request_another_replica_recovered_before_its_stamp_is_left_to_i
     assert [row["id"] for row in rows] == ["with-an-id"]
     assert [body["request_id"] for body in r.sink.bodies()] == ["with-an-id"]
     assert "requeued by another replica meanwhile: left to it" in caplog.text
+
+
+async def test_a_stamp_whose_reply_was_lost_is_run_again_and_sends_once(
+    tmp_path: Path,
+    pg_url: str,
+    redis_prefix: RedisPrefix,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    real_stamp = Consumer.stamp
+    lost: list[int] = []
+
+    async def reply_lost(self: Consumer, pairs: Sequence[tuple[bytes, bytes]]) -> list[bool]:
+        if not lost:  # the first call runs in Redis; its answer never comes back
+            lost.append(len(pairs))
+            await self._scripts.stamp(keys=[self._processing], args=[x for p in pairs for x in p])
+            raise redis.exceptions.ConnectionError("Connection reset by peer")
+        return await real_stamp(self, pairs)
+
+    monkeypatch.setattr(Consumer, "stamp", reply_lost)
+    caplog.set_level(logging.INFO, logger="notifierd.intake")
+    async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, consumer_id="a") as r:
+        await r.redis.redis.lpush(r.queue, RAW)
+
+        async def settled() -> bool:
+            processing = r.daemon.services.keys.processing("a")
+            return bool(r.sink.bodies()) and not await r.redis.redis.llen(processing)
+
+        await eventually(settled, "the request was not sent and acknowledged")
+        await asyncio.sleep(0.5)  # a second send, had one been made, has arrived by now
+        rows = await r.store.pool.fetch("SELECT id FROM requests")
+    assert lost == [1]
+    [body] = r.sink.bodies()
+    assert [row["id"] for row in rows] == [body["request_id"]]
+    # Waited out as Redis being away, not a failed dispatch with its traceback.
+    [warning] = [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
+    assert getattr(warning, "event", None) == "redis_unavailable", warning.getMessage()
+    assert "writing the ids given to requests pushed without one failed" in warning.getMessage()
