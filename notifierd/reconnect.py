@@ -50,6 +50,11 @@ class Backoff:
 DEFAULT = Backoff()
 
 
+# While an operation keeps failing, how often its WARNING comes back (seconds of backing off):
+# an outage of ten minutes is a dozen lines per operation, not one per try.
+REMIND_EVERY = 60.0
+
+
 async def until_done(
     op: Callable[[], Awaitable[T]],
     *,
@@ -63,8 +68,12 @@ async def until_done(
 ) -> T:
     """``await op()`` until it succeeds; a failure ``retry_if`` accepts is tried again after a
     pause, any other is raised, and so is the last one after ``max_attempts`` tries (None:
-    until cancelled). ``what`` names the operation in the warning logged per failure."""
+    until cancelled). ``what`` names the operation: its first failure is a WARNING saying when
+    it is tried again, later ones DEBUG with a WARNING again each ``REMIND_EVERY`` seconds of
+    backing off, and its success after them one INFO line."""
     attempt = 0
+    waited = 0.0  # backing off, since the first failure
+    warned_at = 0.0  # ``waited`` at the last WARNING
     while True:
         try:
             result = await op()
@@ -75,16 +84,34 @@ async def until_done(
             delay = backoff.delay(attempt)
             if on_retry is not None:
                 on_retry(exc)
-            logger.warning(
-                "%s failed (attempt %d), again in %.1fs: %s: %s",
-                what,
-                attempt,
-                delay,
-                type(exc).__name__,
-                " ".join(str(exc).split()),
-                extra={"event": event} if event else None,
-            )
+            reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            extra = {"event": event} if event else None
+            if attempt == 1:
+                logger.warning(
+                    "%s failed (attempt 1), again in %.1fs: %s", what, delay, reason, extra=extra
+                )
+            elif waited - warned_at >= REMIND_EVERY:
+                warned_at = waited
+                logger.warning(
+                    "%s still failing after %d attempts over %.0fs, again in %.1fs: %s",
+                    what,
+                    attempt,
+                    waited,
+                    delay,
+                    reason,
+                    extra=extra,
+                )
+            else:
+                logger.debug(
+                    "%s failed (attempt %d), again in %.1fs: %s",
+                    what,
+                    attempt,
+                    delay,
+                    reason,
+                    extra=extra,
+                )
             await backoff.sleep(delay)
+            waited += delay
             continue
         if attempt:
             logger.info("%s succeeded after %d failed attempt(s)", what, attempt)

@@ -29,15 +29,56 @@ async def test_backs_off_until_the_server_answers(caplog: pytest.LogCaptureFixtu
             raise RedisConnectionError("Connection refused")
         return "ok"
 
-    with caplog.at_level(logging.WARNING, logger="notifierd.reconnect"):
+    with caplog.at_level(logging.INFO, logger="notifierd.reconnect"):
         result = await until_done(
             flaky, what="fetching requests", retry_if=redis_transient, backoff=no_sleep(slept)
         )
     assert result == "ok"
     assert slept == [0.5, 1.0, 1.5]  # doubling, capped
-    failures = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(failures) == 3
-    assert "fetching requests" in failures[0].getMessage()
+    # One WARNING for the stretch, saying when it is tried again; one INFO when it works.
+    [failure] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert failure.getMessage() == (
+        "fetching requests failed (attempt 1), again in 0.5s: ConnectionError: Connection refused"
+    )
+    [recovered] = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert recovered.getMessage() == "fetching requests succeeded after 3 failed attempt(s)"
+
+
+async def test_a_long_outage_warns_again_each_minute_and_logs_every_try_at_debug(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls = 0
+    slept: list[float] = []
+
+    async def down_for_200_tries() -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 200:
+            raise RedisConnectionError("Connection refused")
+
+    with caplog.at_level(logging.DEBUG, logger="notifierd.reconnect"):
+        await until_done(
+            down_for_200_tries,
+            what="acknowledging 3 request(s) in Redis",
+            retry_if=redis_transient,
+            backoff=no_sleep(slept),
+            event="redis_unavailable",
+        )
+    assert sum(slept) == pytest.approx(0.5 + 1.0 + 198 * 1.5)  # 298.5 s of backing off
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    # The first failure, then once per 60 s of backing off (0.5 + 1.0 + 1.5 s each after).
+    assert warnings == [
+        "acknowledging 3 request(s) in Redis failed (attempt 1), again in 0.5s: "
+        "ConnectionError: Connection refused",
+        *(
+            f"acknowledging 3 request(s) in Redis still failing after {n} attempts over "
+            f"{s:.0f}s, again in 1.5s: ConnectionError: Connection refused"
+            for n, s in ((42, 60), (82, 120), (122, 180), (162, 240))
+        ),
+    ]
+    assert all(r.event == "redis_unavailable" for r in caplog.records if r.levelno >= 30)
+    debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert len(debug) == 200 - len(warnings)  # every try is still there, at DEBUG
 
 
 async def test_gives_up_after_max_attempts() -> None:
