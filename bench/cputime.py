@@ -13,10 +13,11 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far."""
+    """User + system CPU time of one process so far, its exited children's included (a
+    Postgres backend that ends during a measurement counts in the postmaster that reaped it)."""
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return sum(int(v) for v in fields[11:15]) / TICK
 
 
 def program_cpu_seconds(name: str) -> float:
@@ -37,13 +38,13 @@ def program_cpu_seconds(name: str) -> float:
 
 
 def machine_busy_seconds() -> float:
-    """CPU time every core spent on anything but idling (``/proc/stat``: all but idle and
-    iowait), summed over the cores: the kernel's network work for loopback traffic included."""
+    """CPU time every core spent working here, summed over the cores (``/proc/stat``: user,
+    nice, system, irq and softirq — the kernel's work for loopback traffic included; not idle,
+    iowait, or steal, which a hypervisor gave to other machines)."""
     with open("/proc/stat") as fh:
-        ticks = [int(v) for v in fh.readline().split()[1:]]
-    idle, iowait = ticks[3], ticks[4]
-    # guest and guest_nice (9, 10) are already counted in user and nice.
-    return (sum(ticks[:8]) - idle - iowait) / TICK
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, fh.readline().split()[1:8])
+    # guest and guest_nice are already counted in user and nice.
+    return (user + nice + system + irq + softirq) / TICK
 
 
 class CpuMeter:

@@ -36,11 +36,11 @@ from redis.asyncio import Redis
 
 # bench/ is a folder of scripts, not a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cputime import cpu_seconds
 from throughput import (
     ADMIN,
     CONFIG,
     REDIS_URL,
-    cpu_seconds,
     create_database,
     daemon_pids,
     fill,

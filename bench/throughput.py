@@ -92,7 +92,7 @@ class CpuShare:
                 "Postgres": lambda: program_cpu_seconds("postgres"),
                 "Redis": lambda: program_cpu_seconds("redis-server"),
                 "sink": lambda: cpu_seconds(sink_pid),
-                "machine": machine_busy_seconds,
+                "the whole machine": machine_busy_seconds,
             }
         )
         self.per_request: dict[str, float] = {}
@@ -101,7 +101,7 @@ class CpuShare:
         n = delivered - self.delivered
         self.per_request = per_delivery(self.meter.spent(), n)
         parts = ", ".join(f"{name} {us:.0f} µs" for name, us in self.per_request.items())
-        return f"CPU per request over {n:,} {what} deliveries: {parts.replace('machine', 'the whole machine')}"
+        return f"CPU per request over {n:,} {what} deliveries: {parts}"
 
 
 def start_profiler(pid: int, out: str, seconds: float) -> None:

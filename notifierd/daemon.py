@@ -267,9 +267,8 @@ class Daemon:
         task = next((t for t in self._tasks if t.get_name() == name), None)
         if task is not None:
             _, stuck = await asyncio.wait([task], timeout=timeout)
-            if cancel:
-                for late in stuck:
-                    late.cancel()
+            if cancel:  # and ended: what it says on its way out (the intake's batch) is said
+                await cancel_and_wait(stuck)
 
     async def _cancel_tasks(self) -> None:
         await cancel_and_wait(self._tasks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -40,6 +41,7 @@ class Backoff:
     max_delay: float = 5.0
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     jitter: Callable[[], float] = random.random
+    clock: Callable[[], float] = time.monotonic  # how long an operation has been failing
 
     def delay(self, attempt: int) -> float:
         return backoff_delay(
@@ -50,7 +52,7 @@ class Backoff:
 DEFAULT = Backoff()
 
 
-# While an operation keeps failing, how often its WARNING comes back (seconds of backing off):
+# While an operation keeps failing, how often its WARNING comes back (seconds since the last):
 # an outage of ten minutes is a dozen lines per operation, not one per try.
 REMIND_EVERY = 60.0
 
@@ -69,11 +71,10 @@ async def until_done(
     """``await op()`` until it succeeds; a failure ``retry_if`` accepts is tried again after a
     pause, any other is raised, and so is the last one after ``max_attempts`` tries (None:
     until cancelled). ``what`` names the operation: its first failure is a WARNING saying when
-    it is tried again, later ones DEBUG with a WARNING again each ``REMIND_EVERY`` seconds of
-    backing off, and its success after them one INFO line."""
+    it is tried again, later ones DEBUG with a WARNING again each ``REMIND_EVERY`` seconds
+    while it lasts, and its success after them one INFO line."""
     attempt = 0
-    waited = 0.0  # backing off, since the first failure
-    warned_at = 0.0  # ``waited`` at the last WARNING
+    failing_since = warned_at = 0.0  # ``backoff.clock()`` at the first failure, the last WARNING
     while True:
         try:
             result = await op()
@@ -86,17 +87,19 @@ async def until_done(
                 on_retry(exc)
             reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
             extra = {"event": event} if event else None
+            now = backoff.clock()
             if attempt == 1:
+                failing_since = warned_at = now
                 logger.warning(
                     "%s failed (attempt 1), again in %.1fs: %s", what, delay, reason, extra=extra
                 )
-            elif waited - warned_at >= REMIND_EVERY:
-                warned_at = waited
+            elif now - warned_at >= REMIND_EVERY:
+                warned_at = now
                 logger.warning(
                     "%s still failing after %d attempts over %.0fs, again in %.1fs: %s",
                     what,
                     attempt,
-                    waited,
+                    now - failing_since,
                     delay,
                     reason,
                     extra=extra,
@@ -111,7 +114,6 @@ async def until_done(
                     extra=extra,
                 )
             await backoff.sleep(delay)
-            waited += delay
             continue
         if attempt:
             logger.info("%s succeeded after %d failed attempt(s)", what, attempt)

@@ -29,6 +29,7 @@ from notifierd.pipeline.outcome import Known, Processed, request_payload
 from notifierd.pipeline.processor import Processor
 from notifierd.pipeline.recorder import Recorder
 from notifierd.reconnect import Backoff, always, until_done
+from notifierd.redisio.connect import redis_transient
 from notifierd.request import Request
 from notifierd.store.db import Store, is_transient, storable_text
 from notifierd.store.records import DeadRequest, RequestRecord
@@ -170,6 +171,9 @@ class Intake:
                 try:
                     await self._dispatch(taken)
                 except asyncio.CancelledError:
+                    # Stopped before its requests were handed on (waiting out Redis for their
+                    # ids, say): they are in our list, and ``finish`` gives them back.
+                    self._adopt = True
                     raise
                 except Exception:  # the loop must go on; what it took is in our list
                     log.exception("dispatching %d request(s) failed", len(taken))
@@ -356,7 +360,7 @@ class Intake:
             stamped = await until_done(
                 functools.partial(consumer.stamp, pairs),
                 what="writing the ids given to requests pushed without one",
-                retry_if=always,
+                retry_if=redis_transient,
                 backoff=self._backoff,
                 logger=log,
                 event="redis_unavailable",

@@ -280,7 +280,9 @@ return removed
 # delivered is found, not sent twice. Returns per pair 1, or 0 when the item is no longer held
 # (recovered meanwhile by another replica, which now owns it). A pair already stamped (a call
 # run again because its reply was lost) answers 1 again: the stamped form carries a new id, so
-# finding it means this call's first run replaced it.
+# finding it means this call's first run replaced it. The rerun finds the taken form only where
+# the first run did not replace it: the list holds no other copy of it outside the batch (what a
+# lost fetch left behind is adopted, in one batch, before anything else is taken).
 STAMP = """
 local out = {}
 for i = 1, #ARGV, 2 do

@@ -36,8 +36,7 @@ def test_a_process_spinning_for_half_a_second_is_read_as_about_that() -> None:
     spent = meter.spent()
     assert 0.45 <= spent["me"] <= 0.7, spent
     assert spent["machine"] >= spent["me"] - 0.02, spent  # ticks of 10 ms either side
-    per = cpu.per_delivery(spent, 1000)
-    assert per["me"] == spent["me"] / 1000 * 1e6
+    assert cpu.per_delivery({"me": 0.5, "machine": 0.75}, 1000) == {"me": 500.0, "machine": 750.0}
 
 
 def test_a_program_is_every_process_of_that_name() -> None:

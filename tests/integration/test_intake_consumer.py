@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from notifierd.intake.consumer import Consumer, recover
-from notifierd.redisio.keys import Keys
+from notifierd.redisio.keys import Keys, Scripts
 from tests.integration.redis_fixtures import RedisPrefix, redis_prefix
 
 __all__ = ["redis_prefix"]
@@ -200,13 +200,32 @@ async def test_a_stamp_run_again_after_its_reply_was_lost_answers_as_the_first_r
     one, two = b'{"id":"1","title": "same"}', b'{"id":"2","title": "same"}'
     pairs = [(batch[0], one), (batch[1], two)]
     # The first run replaced both in Redis; its answer never came back.
-    assert await consumer._scripts.stamp(keys=[keys.processing("a")], args=[*pairs[0], *pairs[1]])
+    stamp = Scripts.register(redis_prefix.redis).stamp
+    assert await stamp(keys=[keys.processing("a")], args=[*pairs[0], *pairs[1]]) == [1, 1]
     assert await consumer.stamp(pairs) == [True, True]  # run again: still ours, not "gone"
     assert sorted(await consumer.pending()) == sorted([one, two])
     assert await consumer.ack([one, two]) == 2
     assert await consumer.pending() == []
     assert not [k async for k in redis_prefix.redis.scan_iter(match=keys.owner_prefix + "*")]
     await consumer.stop()
+
+
+async def test_a_stamp_run_again_after_another_replica_recovered_it_answers_gone(
+    redis_prefix: RedisPrefix,
+) -> None:
+    keys = Keys(redis_prefix.prefix)
+    await produce(redis_prefix, keys, [b'{"title": "late"}'])
+    consumer = await started(redis_prefix, keys, "a")
+    (raw,) = await consumer.fetch(1, timeout=0.1)
+    stamped = b'{"id":"given","title": "late"}'
+    # The first run stamped it, its answer was lost, and the consumer looked dead meanwhile:
+    # another replica took the stamped copy back to the queue.
+    stamp = Scripts.register(redis_prefix.redis).stamp
+    assert await stamp(keys=[keys.processing("a")], args=[raw, stamped]) == [1]
+    await crash(consumer)
+    assert await recover(redis_prefix.redis, keys) == 1
+    assert await consumer.stamp([(raw, stamped)]) == [False]  # neither form is ours now
+    assert await redis_prefix.redis.lrange(keys.queue, 0, -1) == [stamped]
 
 
 async def test_a_stamped_request_taken_again_after_recovery_leaves_no_owner_behind(

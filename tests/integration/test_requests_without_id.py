@@ -5,6 +5,7 @@ it delivered is not sent twice (PRODUCT.md: at-least-once intake, with idempoten
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ import pytest
 import redis.exceptions
 
 from notifierd.intake.consumer import Consumer
+from notifierd.redisio.keys import Scripts
 from tests.fakes.webhook_sink import WebhookSink
 from tests.integration.daemon_harness import daemon_running
 from tests.integration.redis_fixtures import RedisPrefix
@@ -126,7 +128,10 @@ async def test_a_stamp_whose_reply_was_lost_is_run_again_and_sends_once(
     async def reply_lost(self: Consumer, pairs: Sequence[tuple[bytes, bytes]]) -> list[bool]:
         if not lost:  # the first call runs in Redis; its answer never comes back
             lost.append(len(pairs))
-            await self._scripts.stamp(keys=[self._processing], args=[x for p in pairs for x in p])
+            processing = self.keys.processing(self.id)
+            await Scripts.register(self.redis).stamp(
+                keys=[processing], args=[*itertools.chain(*pairs)]
+            )
             raise redis.exceptions.ConnectionError("Connection reset by peer")
         return await real_stamp(self, pairs)
 
@@ -146,6 +151,31 @@ async def test_a_stamp_whose_reply_was_lost_is_run_again_and_sends_once(
     [body] = r.sink.bodies()
     assert [row["id"] for row in rows] == [body["request_id"]]
     # Waited out as Redis being away, not a failed dispatch with its traceback.
-    [warning] = [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
+    [warning] = [
+        rec
+        for rec in caplog.records
+        if rec.name == "notifierd.intake" and rec.levelno >= logging.WARNING
+    ]
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
     assert getattr(warning, "event", None) == "redis_unavailable", warning.getMessage()
     assert "writing the ids given to requests pushed without one failed" in warning.getMessage()
+
+
+async def test_a_daemon_stopped_while_waiting_to_stamp_gives_the_request_back(
+    tmp_path: Path, pg_url: str, redis_prefix: RedisPrefix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tried = asyncio.Event()
+
+    async def redis_away(self: Consumer, pairs: Sequence[tuple[bytes, bytes]]) -> list[bool]:
+        tried.set()
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(Consumer, "stamp", redis_away)
+    async with daemon_running(tmp_path, pg_url, redis_prefix, monkeypatch, consumer_id="a") as r:
+        await r.redis.redis.lpush(r.queue, RAW)
+        await asyncio.wait_for(tried.wait(), 15)
+        keys = r.daemon.services.keys
+    # Stopped while it waited: the request is back on the queue as it came, nothing was sent.
+    assert await redis_prefix.redis.lrange(keys.processing("a"), 0, -1) == []
+    assert await redis_prefix.redis.lrange(keys.queue, 0, -1) == [RAW]
+    assert r.sink.bodies() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -11,11 +12,22 @@ from notifierd.reconnect import Backoff, Outage, backoff_delay, until_done
 from notifierd.redisio.connect import redis_transient
 
 
-def no_sleep(slept: list[float]) -> Backoff:
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def no_sleep(slept: list[float], clock: FakeTime | None = None) -> Backoff:
+    clock = clock or FakeTime()
+
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
+        clock.now += seconds
 
-    return Backoff(initial=0.5, max_delay=1.5, sleep=sleep, jitter=lambda: 1.0)
+    return Backoff(initial=0.5, max_delay=1.5, sleep=sleep, jitter=lambda: 1.0, clock=clock)
 
 
 async def test_backs_off_until_the_server_answers(caplog: pytest.LogCaptureFixture) -> None:
@@ -79,6 +91,35 @@ async def test_a_long_outage_warns_again_each_minute_and_logs_every_try_at_debug
     assert all(r.event == "redis_unavailable" for r in caplog.records if r.levelno >= 30)
     debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
     assert len(debug) == 200 - len(warnings)  # every try is still there, at DEBUG
+
+
+async def test_a_minute_is_the_clock_s_tries_that_take_long_to_fail_included(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeTime()
+    calls = 0
+
+    async def times_out_after_10s() -> None:  # a connect timeout, say: each try takes 10 s
+        nonlocal calls
+        calls += 1
+        if calls <= 20:
+            clock.now += 10
+            raise RedisConnectionError("Timeout connecting to server")
+
+    with caplog.at_level(logging.WARNING, logger="notifierd.reconnect"):
+        await until_done(
+            times_out_after_10s,
+            what="taking requests from Redis",
+            retry_if=redis_transient,
+            backoff=no_sleep([], clock),
+        )
+    # The first try fails at 10 s, the next ones 10 s of trying and 0.5, 1.0, then 1.5 s of
+    # backing off later (20.5, 31.5, 43, 54.5, 66, 77.5 s, ...): a WARNING at the first failure,
+    # then at the first failure 60 s or more after the last WARNING.
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings[0].startswith("taking requests from Redis failed (attempt 1), again in 0.5s")
+    reminders = [re.search(r"after (\d+) attempts over (\d+)s", w) for w in warnings[1:]]
+    assert [(int(m[1]), int(m[2])) for m in reminders if m] == [(7, 68), (13, 136), (19, 206)]
 
 
 async def test_gives_up_after_max_attempts() -> None:
