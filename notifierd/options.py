@@ -30,7 +30,10 @@ class Options:
     # config on disk is broken starts from it (and reloads from config_dir once that is fixed).
     last_good_config: Path | None = None
     batch: int = 100
-    max_in_flight: int = 256  # enough to cover network latency; more only delays recording
+    # Requests taken and not yet recorded, those waiting for the recorder's next batch included:
+    # at 256 a burst kept them waiting there and left the worker idle (bench/README.md, session
+    # 13). More costs memory (~2 MiB a worker per 256) and is what a crash can send twice.
+    max_in_flight: int = 512
     shutdown_timeout: float = 10.0
     heartbeat_ttl: float = 15.0
     watch: bool = True

@@ -51,7 +51,7 @@ class IntakeLimits:
     batch: int = 100  # requests taken per Redis call
     # Requests being processed at once (one per order key; taken and not yet recorded):
     # enough to cover latency.
-    max_in_flight: int = 256
+    max_in_flight: int = 512  # as Options' (see there)
     # Requests taken that only wait for an earlier request of their order key to be recorded,
     # by count and by their bytes (a request may be 1 MiB). Apart from max_in_flight, so that
     # one alert's chain (an Alertmanager group's members) cannot hold every slot while other
