@@ -11,12 +11,12 @@ from typing import Any
 
 import asyncpg
 
-from notifierd import jsonenc
 from notifierd.errors import InvalidServiceUrl, ServiceUnavailable, mask_url
 from notifierd.reconnect import Backoff, until_done
 from notifierd.status import COMPLETE_AT_FIRST_WRITE, FINAL_DELIVERY_STATUSES, DeliveryStatus
 from notifierd.store.lease import Lease
 from notifierd.store.migrate import migrate
+from notifierd.store.outcomes import delivery_rows, request_rows
 from notifierd.store.queries import q
 from notifierd.store.records import DeadRequest, DeliveryRecord, RequestRecord, RetryOutcome
 from notifierd.store.rows import (
@@ -301,35 +301,28 @@ class Store:
         trip and one commit."""
         if not requests and not deliveries and not dead:
             return
+        try:
+            await self._write_batch(requests, deliveries, dead, escape_nul=False)
+        except asyncpg.CharacterNotInRepertoireError:
+            # Text from outside (a provider's error body, a header) may hold NUL, which Postgres
+            # refuses in text. Rather than look for one in every value of every batch, the rare
+            # batch that has one is written again with it escaped: the refused statement, or
+            # its transaction, wrote nothing.
+            await self._write_batch(requests, deliveries, dead, escape_nul=True)
+
+    async def _write_batch(
+        self,
+        requests: Sequence[RequestRecord],
+        deliveries: Sequence[DeliveryRecord],
+        dead: Sequence[DeadRequest],
+        *,
+        escape_nul: bool,
+    ) -> None:
         outcomes = (
-            *_columns(requests, "id", "kind", "outcome", "reason", "payload"),
-            [jsonenc.dumps_text(r.routes) for r in requests],
-            *_columns(requests, "snapshot_id", "received_at"),
-            _array([r.step.alert_id if r.step else None for r in requests]),
-            _array([r.step.round if r.step else None for r in requests]),
-            _array([r.step.level if r.step else None for r in requests]),
-            _array([r.producer for r in requests]),
-            *_columns(
-                deliveries,
-                "id",
-                "request_id",
-                "channel",
-                "channel_type",
-                "recipient",
-                "status",
-                "attempts",
-                "last_error",
-                "latency_ms",
-                "template",
-                "note",
-                "rendered",
-                "provider_id",
-                "snapshot_id",
-                "next_attempt_at",
-            ),
+            request_rows(requests, escape_nul),
+            delivery_rows(deliveries, escape_nul),
             _FINAL,
             _COMPLETE_AT_FIRST_WRITE,
-            *_columns(deliveries, "resolved_person", "resolved_via", "resolved_address"),
         )
         fallbacks = [f for d in deliveries for f in d.fallbacks]
         if not dead and not fallbacks:

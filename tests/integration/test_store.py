@@ -83,8 +83,7 @@ async def test_batch_write_and_status(pg_url: str) -> None:
 
 
 async def test_a_batch_writes_every_row_whatever_its_empty_columns(pg_url: str) -> None:
-    # A column empty in every row of a batch is sent as one NULL (unnest pads it): each row is
-    # still written, with its own values in the columns that have some.
+    # Rows of one batch with and without values in the same field: each keeps its own.
     store = await Store.connect(pg_url)
     try:
         rows = [
@@ -112,6 +111,122 @@ async def test_a_batch_writes_every_row_whatever_its_empty_columns(pg_url: str) 
         ]
         assert [tuple(r) for r in requests] == [
             (rid, None, None) for rid in ("e0", "e1", "e2", "m0", "m1")
+        ]
+    finally:
+        await store.close()
+
+
+async def test_every_field_of_a_batch_lands_in_its_own_column(pg_url: str) -> None:
+    # The batch travels as rows of the types request_outcome and delivery_outcome (migration
+    # 0022): a field out of order would put a value in a neighbour's column.
+    store = await Store.connect(pg_url)
+    try:
+        at = datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC)
+        step = RequestRecord(
+            id="a1:r2l3",
+            kind="alert",
+            outcome="suppressed",
+            payload=json.dumps({"id": "a1:r2l3", "title": "t"}),
+            received_at=at,
+            reason="quiet hours",
+            routes=["r-one", "r-two"],
+            snapshot_id="cfg-1",
+            step=StepRef("a1", 1, 3),
+            producer="team-a",
+        )
+        row = DeliveryRecord(
+            "a1:r2l3",
+            "pager",
+            "webhook",
+            "schedule:primary",
+            "retrying",
+            attempts=2,
+            last_error="503 busy",
+            latency_ms=12.5,
+            template="page@4",
+            note="a note",
+            rendered=json.dumps({"text": "hi"}),
+            provider_id="prov-9",
+            snapshot_id="cfg-2",
+            next_attempt_at=at + timedelta(seconds=30),
+            resolved_person="alice",
+            resolved_via="rotation",
+            resolved_address="https://example.test/alice",
+        )
+        await store.write_batch([step], [row])
+        async with store.pool.acquire() as conn:
+            req = await conn.fetchrow(
+                "SELECT id, kind, outcome, reason, payload, routes, snapshot_id, received_at, "
+                "alert_id, step_round, step_level, producer FROM requests"
+            )
+            got = await conn.fetchrow(
+                "SELECT id, request_id, channel, channel_type, recipient, status, attempts, "
+                "last_error, latency_ms, template, note, rendered, provider_id, snapshot_id, "
+                "next_attempt_at, resolved_person, resolved_via, resolved_address FROM deliveries"
+            )
+        assert dict(req) == {
+            "id": "a1:r2l3",
+            "kind": "alert",
+            "outcome": "suppressed",
+            "reason": "quiet hours",
+            "payload": json.dumps({"id": "a1:r2l3", "title": "t"}),
+            "routes": json.dumps(["r-one", "r-two"]),
+            "snapshot_id": "cfg-1",
+            "received_at": at,
+            "alert_id": "a1",
+            "step_round": 1,
+            "step_level": 3,
+            "producer": "team-a",
+        }
+        assert dict(got) == {
+            "id": row.id,
+            "request_id": "a1:r2l3",
+            "channel": "pager",
+            "channel_type": "webhook",
+            "recipient": "schedule:primary",
+            "status": "retrying",
+            "attempts": 2,
+            "last_error": "503 busy",
+            "latency_ms": 12.5,
+            "template": "page@4",
+            "note": "a note",
+            "rendered": json.dumps({"text": "hi"}),
+            "provider_id": "prov-9",
+            "snapshot_id": "cfg-2",
+            "next_attempt_at": at + timedelta(seconds=30),
+            "resolved_person": "alice",
+            "resolved_via": "rotation",
+            "resolved_address": "https://example.test/alice",
+        }
+    finally:
+        await store.close()
+
+
+async def test_nul_in_text_from_outside_is_written_escaped_with_the_rest_of_its_batch(
+    pg_url: str,
+) -> None:
+    # Postgres refuses NUL in text; the batch that holds one is written again with it escaped,
+    # every row of it, rather than losing the batch.
+    store = await Store.connect(pg_url)
+    try:
+        refused = request("n1")
+        refused.reason = "bad\x00input"
+        rows = [
+            DeliveryRecord(
+                "n1", "hook", "webhook", "", "dead", attempts=1, last_error="upstream \x00 junk"
+            ),
+            DeliveryRecord("n1", "mail", "email", "a@b.c", "delivered", provider_id="id\x00x"),
+        ]
+        await store.write_batch([refused, request("n2")], rows)
+        async with store.pool.acquire() as conn:
+            reasons = await conn.fetch("SELECT id, reason FROM requests ORDER BY id")
+            written = await conn.fetch(
+                "SELECT channel, last_error, provider_id FROM deliveries ORDER BY channel"
+            )
+        assert [tuple(r) for r in reasons] == [("n1", "bad\\x00input"), ("n2", None)]
+        assert [tuple(r) for r in written] == [
+            ("hook", "upstream \\x00 junk", None),
+            ("mail", None, "id\\x00x"),
         ]
     finally:
         await store.close()

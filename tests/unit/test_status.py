@@ -63,9 +63,9 @@ def test_the_status_check_sees_every_way_sql_spells_a_status() -> None:
 
 
 def test_the_final_set_reaches_sql_only_as_a_parameter() -> None:
-    """record_outcomes takes the final set from Python ($28) instead of spelling it."""
+    """record_outcomes takes the final set from Python ($3) instead of spelling it."""
     sql = queries()["record_outcomes"]
-    assert "<> ALL($28::text[])" in sql and "= ANY($29::text[])" in sql
+    assert "<> ALL($3::text[])" in sql and "= ANY($4::text[])" in sql
     assert not spelled_statuses(sql) & {"delivered", "dry_run"}
 
 

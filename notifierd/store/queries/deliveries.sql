@@ -5,36 +5,28 @@
 -- than the rows (bench/README.md). Neither part reads the other's table, so it does not matter
 -- that the sub-statements of one statement do not see each other's rows.
 --
--- Requests, $1-$12: one row per request; a replay after a crash overwrites its own row. An
--- escalation step's notification names its step ($9-$11, NULL for any other request: see
--- migration 0006). $12: the producer whose queue it came from (migration 0008); not updated by a
--- replay.
+-- $1: the requests, one request_outcome each (migration 0022); a replay after a crash
+-- overwrites its own row. An escalation step's notification names its step (alert_id,
+-- step_round, step_level; NULL for any other request: see migration 0006). The producer whose
+-- queue it came from (migration 0008) is not updated by a replay.
 --
--- Deliveries, $13-$32, with their history events and dead letters. A row already final ($28:
--- notifierd.status.FINAL_DELIVERY_STATUSES) is never overwritten: replays cannot undo it. A
--- delivery inserted complete ($29: delivered or dry_run) gets no event row: nothing can change it
--- afterwards, so its one-event history is the row itself (Store.request_status reads it so), and
--- the common case writes two rows per request, not three.
+-- $2: the deliveries' outcomes, one delivery_outcome each, with their history events and dead
+-- letters. A row already final ($3: notifierd.status.FINAL_DELIVERY_STATUSES) is never
+-- overwritten: replays cannot undo it. A delivery inserted complete ($4: delivered or dry_run)
+-- gets no event row: nothing can change it afterwards, so its one-event history is the row
+-- itself (Store.request_status reads it so), and the common case writes two rows per request,
+-- not three.
 WITH request_rows AS (
     INSERT INTO requests (id, kind, outcome, reason, payload, routes, snapshot_id, received_at,
                           alert_id, step_round, step_level, producer)
     SELECT t.id, t.kind, t.outcome, t.reason, t.payload::jsonb, t.routes::jsonb, t.snapshot_id,
            t.received_at, t.alert_id, t.step_round, t.step_level, t.producer
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::timestamptz[], $9::text[], $10::int[], $11::int[], $12::text[])
-         AS t(id, kind, outcome, reason, payload, routes, snapshot_id, received_at, alert_id,
-              step_round, step_level, producer)
+    FROM unnest($1::request_outcome[]) AS t
     ON CONFLICT (id) DO UPDATE
     SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, routes = EXCLUDED.routes,
         snapshot_id = EXCLUDED.snapshot_id, updated_at = now()
 ), input AS (
-    SELECT * FROM unnest($13::uuid[], $14::text[], $15::text[], $16::text[], $17::text[],
-                         $18::text[], $19::int[], $20::text[], $21::float8[], $22::text[],
-                         $23::text[], $24::text[], $25::text[], $26::text[], $27::timestamptz[],
-                         $30::text[], $31::text[], $32::text[])
-        AS t(id, request_id, channel, channel_type, recipient, status, attempts, last_error,
-             latency_ms, template, note, rendered, provider_id, snapshot_id, next_attempt_at,
-             resolved_person, resolved_via, resolved_address)
+    SELECT * FROM unnest($2::delivery_outcome[])
 ), up AS (
     INSERT INTO deliveries AS d (id, request_id, channel, channel_type, recipient, status, attempts,
                                  last_error, latency_ms, template, note, rendered, provider_id,
@@ -54,7 +46,7 @@ WITH request_rows AS (
         resolved_person = coalesce(d.resolved_person, EXCLUDED.resolved_person),
         resolved_via = coalesce(d.resolved_via, EXCLUDED.resolved_via),
         resolved_address = coalesce(d.resolved_address, EXCLUDED.resolved_address)
-    WHERE d.status <> ALL($28::text[])
+    WHERE d.status <> ALL($3::text[])
     -- xmax is 0 only on a row this statement inserted: ON CONFLICT locks (so sets the xmax of)
     -- a row before it updates it.
     RETURNING d.id, d.request_id, d.channel, d.recipient, d.status, d.attempts, d.last_error,
@@ -62,7 +54,7 @@ WITH request_rows AS (
 ), events AS (
     INSERT INTO delivery_events (delivery_id, status, attempt, error, latency_ms)
     SELECT id, status, attempts, last_error, latency_ms FROM up
-    WHERE NOT (inserted AND status = ANY($29::text[]))
+    WHERE NOT (inserted AND status = ANY($4::text[]))
 )
 INSERT INTO dead_letters (delivery_id, request_id, channel, recipient, error, attempts)
 SELECT id, request_id, channel, recipient, last_error, attempts FROM up WHERE status = 'dead'
