@@ -118,10 +118,15 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._waiter: asyncio.Future[Response] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+        self._timeout = 0.0
+        # One parser for the connection's answers, one after another (llhttp starts on the
+        # next message after each complete one); a connection whose answer was malformed or
+        # cut short is closed, never reused.
+        self._parser = httptools.HttpResponseParser(self)
         self._reset()
 
     def _reset(self) -> None:
-        self._parser = httptools.HttpResponseParser(self)
         self._status = 0
         self._headers: dict[str, str] = {}
         self._body = bytearray()
@@ -179,24 +184,37 @@ class _Connection(asyncio.Protocol):
                 self._headers = {}
             return
         self.keep_alive = self._parser.should_keep_alive()
-        self._stop_timer()
         waiter.set_result(Response(self._status, self._headers, bytes(self._body)))
 
     # -- used by the pool
     def send(self, data: bytes, deadline: float, timeout: float) -> asyncio.Future[Response]:
-        """Write one request; the future fails with HttpTimeout when no answer by ``deadline``
-        (a timer per request is much cheaper than an asyncio.timeout scope around it)."""
+        """Write one request; the future fails with HttpTimeout when no answer by ``deadline``."""
         assert self.transport is not None
         self._reset()
         loop = asyncio.get_running_loop()
         self._waiter = loop.create_future()
-        self._timer = loop.call_at(deadline, self._expire, timeout)
+        self._deadline, self._timeout = deadline, timeout
+        # One timer for the connection, not one per request: arming and cancelling a timer for
+        # every request cost more than the rest of its bookkeeping. It stays armed after an
+        # answer; when it fires, it looks at the request then in flight (_check_deadline).
+        timer = self._timer
+        if timer is None or deadline < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(deadline, self._check_deadline)
         self.transport.write(data)
         return self._waiter
 
-    def _expire(self, timeout: float) -> None:
+    def _check_deadline(self) -> None:
         self._timer = None
-        self._fail(HttpTimeout(f"no answer within {timeout:g}s"))
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return  # idle, or answered in time: the next send arms it again
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:  # a later request than the one it was armed for
+            self._timer = loop.call_at(self._deadline, self._check_deadline)
+            return
+        self._fail(HttpTimeout(f"no answer within {self._timeout:g}s"))
         self.close()
 
     def _stop_timer(self) -> None:
@@ -205,7 +223,6 @@ class _Connection(asyncio.Protocol):
             self._timer = None
 
     def finished(self) -> None:
-        self._stop_timer()
         self._waiter = None
         self.idle_since = time.monotonic()
 

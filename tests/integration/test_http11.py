@@ -193,6 +193,72 @@ async def test_no_answer_times_out_and_the_connection_is_dropped(client: Http11C
     assert server.connections == 2
 
 
+async def test_a_later_request_on_a_kept_connection_times_out_at_its_own_deadline(
+    client: Http11Client,
+) -> None:
+    # One timer per connection: armed for the first request's deadline (0.3 s after it), it
+    # must not cut off the second (sent 0.2 s later, 0.5 s of its own), nor let it wait longer.
+    replies = iter([OK, b""])
+    loop = asyncio.get_running_loop()
+    async with RawServer(lambda req, n: next(replies)) as server:
+        assert (await client.post(server.target(), b"x", {}, 0.3)).status == 200
+        await asyncio.sleep(0.2)
+        started = loop.time()
+        with pytest.raises(HttpTimeout, match=r"no answer within 0\.5s"):
+            await client.post(server.target(), b"x", {}, 0.5)
+        waited = loop.time() - started
+    assert server.connections == 1  # the second request went out on the kept connection
+    assert 0.45 <= waited < 1.0
+
+
+async def test_a_shorter_timeout_than_the_previous_request_s_is_kept(
+    client: Http11Client,
+) -> None:
+    replies = iter([OK, b""])
+    loop = asyncio.get_running_loop()
+    async with RawServer(lambda req, n: next(replies)) as server:
+        assert (await client.post(server.target(), b"x", {}, 30)).status == 200
+        started = loop.time()
+        with pytest.raises(HttpTimeout, match=r"no answer within 0\.3s"):
+            await client.post(server.target(), b"x", {}, 0.3)
+        waited = loop.time() - started
+    assert server.connections == 1
+    assert 0.25 <= waited < 1.0  # not the 30 s the connection's timer was armed for
+
+
+async def test_a_deadline_passing_while_the_connection_is_idle_leaves_it_usable(
+    client: Http11Client,
+) -> None:
+    async with RawServer(lambda req, n: OK) as server:
+        assert (await client.post(server.target(), b"x", {}, 0.1)).status == 200
+        await asyncio.sleep(0.3)  # the connection's timer fires with nothing in flight
+        assert (await client.post(server.target(), b"x", {}, 0.1)).status == 200
+        assert (await client.post(server.target(), b"x", {}, 2)).status == 200
+    assert server.connections == 1
+
+
+async def test_answers_of_every_framing_in_turn_on_one_connection(client: Http11Client) -> None:
+    # The connection's one parser reads each answer after the last, whatever framed it.
+    replies = {
+        1: b"HTTP/1.1 503 Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nbad\r\n0\r\n\r\n",
+        2: b"HTTP/1.1 204 No Content\r\n\r\n",
+        3: b"HTTP/1.1 100 Continue\r\n\r\n" + OK,
+        4: b"HTTP/1.1 429 Too Many\r\nRetry-After: 3\r\nContent-Length: 4\r\n\r\nslow",
+        5: OK,
+    }
+    async with RawServer(lambda req, n: replies[n]) as server:
+        answers = [await client.post(server.target(), b"x", {}, 2) for _ in range(5)]
+    assert [(a.status, a.body) for a in answers] == [
+        (503, b"bad"),
+        (204, b""),
+        (200, b"ok"),
+        (429, b"slow"),
+        (200, b"ok"),
+    ]
+    assert answers[3].headers == {"retry-after": "3", "content-length": "4"}
+    assert server.connections == 1
+
+
 async def test_connection_refused_is_an_error(client: Http11Client) -> None:
     async with RawServer(lambda req, n: OK) as server:
         target = server.target()
