@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any
+
+from notifierd.valueclass import value_class
 
 
 def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class TemplateRef:
     """``name`` (the newest version) or ``name@version`` (pinned)."""
 
@@ -29,7 +31,7 @@ class TemplateRef:
         return f"{self.name}@{self.version}" if self.version else self.name
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Member:
     """One of the things an alert stands for (an Alertmanager group's alert), as its producer
     last described it: the alert's roster is the set of them, see ``notifierd.alerts.members``."""
@@ -39,7 +41,7 @@ class Member:
     firing: bool
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Request:
     """One notification or alert request, as validated against ``request.schema.json``."""
 

@@ -18,6 +18,7 @@ from notifierd.config.channel_settings import SettingsSpec
 from notifierd.config.model import Channel
 from notifierd.config.values import env_names, expand_env, parse_duration
 from notifierd.request import Request
+from notifierd.valueclass import value_class
 
 if TYPE_CHECKING:
     from notifierd.templates.message import RenderedMessage
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 Clock = Callable[[], float]  # seconds since the epoch; time.time in production
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Outbound:
     """One delivery to make: a request's rendered message for one channel and recipient."""
 
@@ -39,7 +40,7 @@ class Outbound:
     reply_to: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Delivered:
     """The provider accepted the message."""
 
@@ -50,7 +51,7 @@ class Delivered:
     detail: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Failed:
     """The delivery did not happen; ``transient`` tells the retry stage whether to try again."""
 

@@ -20,6 +20,8 @@ from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 import httptools
 
+from notifierd.valueclass import value_class
+
 DEFAULT_MAX_CONNECTIONS = 100  # per origin, as aiohttp's connector limit
 DEFAULT_IDLE_TIMEOUT = (
     15.0  # below common server keep-alive timeouts (nginx 75 s, Node 5 s + retry)
@@ -38,7 +40,7 @@ class HttpTimeout(HttpError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Response:
     status: int
     headers: Mapping[str, str]  # names lower-cased; a repeated header keeps its last value

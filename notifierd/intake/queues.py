@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -22,6 +21,7 @@ from notifierd.intake.claim import WorkerClaim
 from notifierd.intake.consumer import Consumer, default_consumer_id
 from notifierd.redisio.held import HeldConnection
 from notifierd.redisio.keys import Keys
+from notifierd.valueclass import value_class
 
 log = logging.getLogger("notifierd.intake")
 
@@ -31,7 +31,7 @@ def producer_queues(snapshot: Snapshot) -> list[str]:
     return [p.id for p in snapshot.producers.values() if p.queue and p.id != ANONYMOUS_PRODUCER]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Taken:
     """A request as taken: its raw bytes and the consumer it is to be acknowledged on."""
 

@@ -23,13 +23,14 @@ from notifierd.pipeline.sendslots import SendSlots, max_in_flight
 from notifierd.request import Request
 from notifierd.status import DeliveryStatus
 from notifierd.templates import RenderedMessage
+from notifierd.valueclass import value_class
 
 log = logging.getLogger("notifierd.deliver")
 
 Clock = Callable[[], datetime]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Attempt:
     """The outcome of one attempt, ready to be recorded."""
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from notifierd.request import Request, TemplateRef
 from notifierd.templates import RenderedMessage, TemplateCatalog, TemplateError, render_plain
+from notifierd.valueclass import value_class
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Rendered:
     message: RenderedMessage | None
     template: str | None  # name@version used; None for plain title + message

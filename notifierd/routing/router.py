@@ -22,11 +22,12 @@ from notifierd.routing.recipients import (
 )
 from notifierd.routing.silences import NO_SILENCES, Silence, Silences
 from notifierd.routing.suppression import Window, window
+from notifierd.valueclass import value_class
 
 _MEMO_SIZE = 8192
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class PlannedDelivery:
     """One (channel, recipient) the request goes to, and what to render it with."""
 
@@ -40,7 +41,7 @@ class PlannedDelivery:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class RoutingDecision:
     request_id: str
     routes: tuple[str, ...]  # matched route names, in order

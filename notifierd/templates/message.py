@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from notifierd.config.model import CHANNEL_TYPES
 from notifierd.request import Request
 from notifierd.templates.markup import slack_escape, teams_escape
+from notifierd.valueclass import value_class
 
 # Limits of the receiving APIs; going over them gets the whole message refused.
 SLACK_HEADER_MAX = 150
@@ -146,7 +147,7 @@ def teams_fallback_card(subject: str, text: str) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class RenderedMessage:
     """What one delivery sends; the fields a channel type does not use are None."""
 
