@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from notifierd import metrics
@@ -45,8 +46,8 @@ class Active:
     catalog: TemplateCatalog
     silences: Silences = NO_SILENCES  # run-time silences, checked after the config's windows
 
-    @property
-    def id(self) -> str:
+    @cached_property
+    def id(self) -> str:  # read for every record a request writes
         return str(self.snapshot.identity)
 
     @classmethod
