@@ -119,8 +119,9 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.idle_since = 0.0
         self._waiter: asyncio.Future[Response] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._armed = 0.0  # the deadline the timer was armed for
+        self._deadline = 0.0  # the request in flight's
         self._timeout = 0.0
         # One parser for the connection's answers, one after another (llhttp starts on the
         # next message after each complete one); a connection whose answer was malformed or
@@ -134,6 +135,7 @@ class _Connection(asyncio.Protocol):
         self._body = bytearray()
         self.received = False  # any byte of the answer to the current request
         self.keep_alive = True
+        self._answered = False
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -152,6 +154,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._waiter is None or self._waiter.done():
+            self._stop_timer()  # nothing in flight: the connection is dropped from the pool
         if self._waiter is not None and not self._waiter.done():
             if self._status and self._delimited_by_close():
                 self.on_message_complete()  # an answer delimited by closing the connection
@@ -167,6 +171,10 @@ class _Connection(asyncio.Protocol):
         )
 
     # -- httptools callbacks
+    def on_message_begin(self) -> None:
+        if self._answered:  # more after the answer, unasked: the connection is not reused
+            self.keep_alive = False
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
@@ -186,6 +194,7 @@ class _Connection(asyncio.Protocol):
                 self._headers = {}
             return
         self.keep_alive = self._parser.should_keep_alive()
+        self._answered = True
         waiter.set_result(Response(self._status, self._headers, bytes(self._body)))
 
     # -- used by the pool
@@ -199,22 +208,25 @@ class _Connection(asyncio.Protocol):
         # One timer for the connection, not one per request: arming and cancelling a timer for
         # every request cost more than the rest of its bookkeeping. It stays armed after an
         # answer; when it fires, it looks at the request then in flight (_check_deadline).
-        timer = self._timer
-        if timer is None or deadline < timer.when():
-            if timer is not None:
-                timer.cancel()
-            self._timer = loop.call_at(deadline, self._check_deadline)
+        if self._timer is None or deadline < self._armed:
+            self._arm(deadline)
         self.transport.write(data)
         return self._waiter
 
+    def _arm(self, deadline: float) -> None:
+        self._stop_timer()
+        self._armed = deadline
+        self._timer = asyncio.get_running_loop().call_at(deadline, self._check_deadline)
+
     def _check_deadline(self) -> None:
+        # Decided by the deadlines, not by the clock: uvloop rounds a timer to the millisecond
+        # and may run it a little before the deadline it was armed for.
         self._timer = None
         waiter = self._waiter
         if waiter is None or waiter.done():
             return  # idle, or answered in time: the next send arms it again
-        loop = asyncio.get_running_loop()
-        if loop.time() < self._deadline:  # a later request than the one it was armed for
-            self._timer = loop.call_at(self._deadline, self._check_deadline)
+        if self._deadline > self._armed:  # a later request than the one it was armed for
+            self._arm(self._deadline)
             return
         self._fail(HttpTimeout(f"no answer within {self._timeout:g}s"))
         self.close()

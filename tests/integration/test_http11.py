@@ -237,6 +237,50 @@ async def test_a_deadline_passing_while_the_connection_is_idle_leaves_it_usable(
     assert server.connections == 1
 
 
+def test_a_timeout_on_uvloop_fires_once_without_spinning(monkeypatch: pytest.MonkeyPatch) -> None:
+    # uvloop rounds a timer to the millisecond and may run it before its deadline by the
+    # clock: the check must not re-arm itself over and over until the clock catches up.
+    import uvloop
+
+    from notifierd.channels import http11
+
+    checks = 0
+    check = http11._Connection._check_deadline
+
+    def counted(self: http11._Connection) -> None:
+        nonlocal checks
+        checks += 1
+        check(self)
+
+    monkeypatch.setattr(http11._Connection, "_check_deadline", counted)
+
+    async def main() -> None:
+        http = Http11Client()
+        try:
+            async with RawServer(lambda req, n: b"") as server:
+                for n in range(25):  # deadlines that fall anywhere inside a millisecond
+                    with pytest.raises(HttpTimeout):
+                        await http.post(server.target(), b"x", {}, 0.0103 + n * 0.00137)
+        finally:
+            await http.close()
+
+    uvloop.run(main())
+    assert checks == 25  # one per request timed out
+
+
+async def test_a_connection_that_says_more_after_its_answer_is_not_reused(
+    client: Http11Client,
+) -> None:
+    # The start of a second answer nobody asked for, right behind the first: the next
+    # request goes out on a new connection and reads its own answer.
+    replies = {1: OK + b"HTTP/1.1 500 Unasked\r\nContent-Len"}
+    async with RawServer(lambda req, n: replies.get(n, OK)) as server:
+        first = await client.post(server.target(), b"x", {}, 2)
+        second = await client.post(server.target(), b"x", {}, 2)
+    assert (first.status, first.body, second.status, second.body) == (200, b"ok", 200, b"ok")
+    assert server.connections == 2
+
+
 async def test_answers_of_every_framing_in_turn_on_one_connection(client: Http11Client) -> None:
     # The connection's one parser reads each answer after the last, whatever framed it.
     replies = {
