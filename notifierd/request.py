@@ -1,4 +1,4 @@
-"""The request a producer sends: a frozen value built from the JSON that matched the schema."""
+"""The request a producer sends: an immutable value built from the JSON that matched the schema."""
 
 from __future__ import annotations
 

@@ -232,6 +232,29 @@ async def test_nul_in_text_from_outside_is_written_escaped_with_the_rest_of_its_
         await store.close()
 
 
+async def test_nul_in_a_batch_written_in_a_transaction_is_written_escaped_whole(
+    pg_url: str,
+) -> None:
+    # A batch with a dead request is a transaction (the dead request first): refused for a NUL,
+    # it rolls back whole and is written again whole, not with the dead request twice or lost.
+    store = await Store.connect(pg_url)
+    try:
+        letter = DeadRequest("t1", "notifierd:requests", '{"id": "t1"}', "internal error")
+        row = DeliveryRecord(
+            "t2", "hook", "webhook", "", "dead", attempts=1, last_error="body \x00 here"
+        )
+        await store.write_batch([request("t2")], [row], [letter])
+        async with store.pool.acquire() as conn:
+            dead = await conn.fetch("SELECT request_id, error FROM dead_requests")
+            errors = await conn.fetch("SELECT last_error FROM deliveries")
+            letters = await conn.fetch("SELECT error FROM dead_letters")
+        assert [tuple(r) for r in dead] == [("t1", "internal error")]
+        assert [r["last_error"] for r in errors] == ["body \\x00 here"]
+        assert [r["error"] for r in letters] == ["body \\x00 here"]
+    finally:
+        await store.close()
+
+
 async def test_replay_never_overwrites_a_final_delivery(pg_url: str) -> None:
     store = await Store.connect(pg_url)
     try:

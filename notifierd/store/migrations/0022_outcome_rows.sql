@@ -5,6 +5,9 @@
 -- cost of a batch write; an array of records checks each row once (bench/README.md). The
 -- fields are the columns' values as the statement casts them (payload, routes and rendered are
 -- JSON text). The tables are unchanged, so a daemon of the version before writes as it did.
+-- Never ALTER these types: a daemon of this version still running (a rolling upgrade) sends
+-- rows of the fields it knows, and Postgres would refuse every batch it writes. A new field is
+-- a new type (request_outcome_2, ...), and the old one is dropped a release later.
 CREATE TYPE request_outcome AS (
     id text,
     kind text,
