@@ -135,7 +135,6 @@ class _Connection(asyncio.Protocol):
         self._body = bytearray()
         self.received = False  # any byte of the answer to the current request
         self.keep_alive = True
-        self._answered = False
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -171,10 +170,6 @@ class _Connection(asyncio.Protocol):
         )
 
     # -- httptools callbacks
-    def on_message_begin(self) -> None:
-        if self._answered:  # more after the answer, unasked: the connection is not reused
-            self.keep_alive = False
-
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
@@ -194,7 +189,6 @@ class _Connection(asyncio.Protocol):
                 self._headers = {}
             return
         self.keep_alive = self._parser.should_keep_alive()
-        self._answered = True
         waiter.set_result(Response(self._status, self._headers, bytes(self._body)))
 
     # -- used by the pool

@@ -268,19 +268,6 @@ def test_a_timeout_on_uvloop_fires_once_without_spinning(monkeypatch: pytest.Mon
     assert checks == 25  # one per request timed out
 
 
-async def test_a_connection_that_says_more_after_its_answer_is_not_reused(
-    client: Http11Client,
-) -> None:
-    # The start of a second answer nobody asked for, right behind the first: the next
-    # request goes out on a new connection and reads its own answer.
-    replies = {1: OK + b"HTTP/1.1 500 Unasked\r\nContent-Len"}
-    async with RawServer(lambda req, n: replies.get(n, OK)) as server:
-        first = await client.post(server.target(), b"x", {}, 2)
-        second = await client.post(server.target(), b"x", {}, 2)
-    assert (first.status, first.body, second.status, second.body) == (200, b"ok", 200, b"ok")
-    assert server.connections == 2
-
-
 async def test_answers_of_every_framing_in_turn_on_one_connection(client: Http11Client) -> None:
     # The connection's one parser reads each answer after the last, whatever framed it.
     replies = {
