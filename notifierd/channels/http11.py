@@ -135,6 +135,7 @@ class _Connection(asyncio.Protocol):
         self._body = bytearray()
         self.received = False  # any byte of the answer to the current request
         self.keep_alive = True
+        self._answered = False
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -170,6 +171,13 @@ class _Connection(asyncio.Protocol):
         )
 
     # -- httptools callbacks
+    def on_message_begin(self) -> None:
+        # Another answer, unasked, behind the one asked for (in the same read, or before the
+        # exchange let the connection go): the kept parser would read the rest of it, and the
+        # next request's answer after it, as that answer. Such a connection is not reused.
+        if self._answered:
+            self.keep_alive = False
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
@@ -189,7 +197,10 @@ class _Connection(asyncio.Protocol):
                 self._headers = {}
             return
         self.keep_alive = self._parser.should_keep_alive()
-        waiter.set_result(Response(self._status, self._headers, bytes(self._body)))
+        self._answered = True
+        response = Response(self._status, self._headers, bytes(self._body))
+        self._headers = {}  # the answer's own: an unasked one after it must not write into it
+        waiter.set_result(response)
 
     # -- used by the pool
     def send(self, data: bytes, deadline: float, timeout: float) -> asyncio.Future[Response]:

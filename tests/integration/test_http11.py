@@ -290,6 +290,34 @@ async def test_answers_of_every_framing_in_turn_on_one_connection(client: Http11
     assert server.connections == 1
 
 
+async def test_an_unasked_answer_behind_the_one_asked_for_is_not_read_as_the_next_one(
+    client: Http11Client,
+) -> None:
+    # The first answer comes with the start of a second nobody asked for, whose body would swallow
+    # the next request's real answer (a 503) on a reused connection and pass for a 200.
+    unasked = b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n"
+    failure = b"HTTP/1.1 503 Unavailable\r\nContent-Length: 48\r\n\r\n" + b"x" * 48
+    replies = {1: OK + unasked, 2: failure}
+    async with RawServer(lambda req, n: replies[n]) as server:
+        first = await client.post(server.target(), b"one", {}, 2)
+        second = await client.post(server.target(), b"two", {}, 2)
+    assert (first.status, first.body) == (200, b"ok")
+    assert (second.status, second.body) == (503, b"x" * 48)
+    assert server.connections == 2
+
+
+async def test_an_unasked_complete_answer_does_not_change_the_one_returned(
+    client: Http11Client,
+) -> None:
+    unasked = b"HTTP/1.1 429 Too Many\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n"
+    async with RawServer(lambda req, n: OK + unasked if n == 1 else OK) as server:
+        first = await client.post(server.target(), b"one", {}, 2)
+        second = await client.post(server.target(), b"two", {}, 2)
+    assert (first.status, first.headers) == (200, {"content-length": "2"})
+    assert second.status == 200
+    assert server.connections == 2
+
+
 async def test_connection_refused_is_an_error(client: Http11Client) -> None:
     async with RawServer(lambda req, n: OK) as server:
         target = server.target()
