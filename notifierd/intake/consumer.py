@@ -112,6 +112,8 @@ class Consumer:
         # raw request -> the order keys the fetch script gave it (one per copy taken)
         self._order_keys: dict[bytes, list[str]] = {}
         self._ttl_ms = max(1, int(heartbeat_ttl * 1000))
+        # The heartbeat's value, written with every take: a system call each time otherwise.
+        self._host = socket.gethostname()
         self._heartbeat_task: asyncio.Task[None] | None = None
 
     @property
@@ -149,7 +151,7 @@ class Consumer:
         async with self.redis.pipeline(transaction=True) as pipe:
             # SADD every time: if a replica thought us dead (a long pause) and removed us,
             # we are back in the set before we take anything more.
-            pipe.set(self._heartbeat_key, socket.gethostname(), px=self._ttl_ms)
+            pipe.set(self._heartbeat_key, self._host, px=self._ttl_ms)
             pipe.sadd(self.keys.consumers, self.id)
             await pipe.execute()
         claim = self.claim
@@ -256,7 +258,7 @@ class Consumer:
             n,
             self.id,
             self._ttl_ms,
-            socket.gethostname(),
+            self._host,
             self.keys.owner_prefix,
             self.keys.handoff_prefix,
         ]
