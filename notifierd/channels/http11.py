@@ -175,6 +175,8 @@ class _Connection(asyncio.Protocol):
         # Another answer, unasked, behind the one asked for (in the same read, or before the
         # exchange let the connection go): the kept parser would read the rest of it, and the
         # next request's answer after it, as that answer. Such a connection is not reused.
+        # Unasked bytes that come only after the next request was written on it cannot be
+        # told from its answer: HTTP/1.1 gives them nothing to be told by.
         if self._answered:
             self.keep_alive = False
 

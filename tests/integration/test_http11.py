@@ -293,8 +293,9 @@ async def test_answers_of_every_framing_in_turn_on_one_connection(client: Http11
 async def test_an_unasked_answer_behind_the_one_asked_for_is_not_read_as_the_next_one(
     client: Http11Client,
 ) -> None:
-    # The first answer comes with the start of a second nobody asked for, whose body would swallow
-    # the next request's real answer (a 503) on a reused connection and pass for a 200.
+    # The first answer comes with the start of a second nobody asked for (in one write, so in
+    # one read): on a reused connection its body would swallow the next request's real answer
+    # (a 503), which would then fail as malformed or be misread.
     unasked = b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n"
     failure = b"HTTP/1.1 503 Unavailable\r\nContent-Length: 48\r\n\r\n" + b"x" * 48
     replies = {1: OK + unasked, 2: failure}
