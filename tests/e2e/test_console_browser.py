@@ -147,6 +147,62 @@ async def test_an_alert_is_resolved_with_the_keyboard_alone(console: Console, ta
     assert errors == []
 
 
+async def test_a_live_update_keeps_the_keyboard_focus_on_its_row(
+    console: Console, tabs: Tabs
+) -> None:
+    """A row replaced by a live update while the keyboard sits on its Resolve button (someone
+    acknowledged it elsewhere) keeps the focus on the new row's Resolve: Enter still resolves."""
+    await trigger(console.daemon, "browser-focus", "Replica lag above 30s")
+    page, errors = await tabs.open(console.url)
+    await page.goto("/ui/alerts")
+    row = alert_row(page, "Replica lag above 30s")
+    alert_id = await row.get_attribute("data-alert-id")
+    assert alert_id
+    resolve = row.get_by_role("button", name="Resolve")
+    await resolve.focus()
+    replaced = await row.evaluate_handle("row => row")
+
+    async with (
+        aiohttp.ClientSession(console.url) as http,
+        http.post(f"/api/v1/alerts/{alert_id}/ack") as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+    await expect(row).to_have_attribute("data-status", "acknowledged")
+    assert not await replaced.evaluate("row => row.isConnected"), "the row was not replaced"
+    assert await resolve.evaluate("button => button === document.activeElement")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#flash")).to_contain_text(f"Alert {alert_id} resolved")
+    await expect(row).to_have_attribute("data-status", "resolved")
+    assert errors == []
+
+
+async def test_an_alert_page_refreshed_live_keeps_the_keyboard_focus(
+    console: Console, tabs: Tabs
+) -> None:
+    """The same on an alert's own page, whose section is re-fetched when the alert changes."""
+    await trigger(console.daemon, "browser-focus-page", "Cache hit rate below 80%")
+    page, errors = await tabs.open(console.url)
+    await page.goto("/ui/alerts")
+    alert_id = await alert_row(page, "Cache hit rate below 80%").get_attribute("data-alert-id")
+    assert alert_id
+    await page.goto(f"/ui/alerts/{alert_id}")
+    section = page.locator(f'section[data-live-alert="{alert_id}"]')
+    resolve = section.get_by_role("button", name="Resolve")
+    await resolve.focus()
+
+    async with (
+        aiohttp.ClientSession(console.url) as http,
+        http.post(f"/api/v1/alerts/{alert_id}/ack") as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+    await expect(section.locator(".facts .badge")).to_have_text("acknowledged")
+    assert await resolve.evaluate("button => button === document.activeElement")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#flash")).to_contain_text(f"Alert {alert_id} resolved")
+    await expect(section.locator(".facts .badge")).to_have_text("resolved")
+    assert errors == []
+
+
 async def test_delivery_search_opens_the_request_page(console: Console, tabs: Tabs) -> None:
     """/ui/deliveries' form (request_id, title, channel, recipient, status, since, until) finds
     a delivery; its link opens /ui/requests/{id} with the delivery's history."""

@@ -10,6 +10,19 @@
 
   const rowSelector = (id) => `tr[data-alert-id="${CSS.escape(id)}"]`;
 
+  // A row (or section) replaced while a keyboard user sits on one of its controls would drop
+  // their focus to the page's start, and their Enter on the floor: focus the same control in
+  // the new markup (the same action, or the same link), else its first control that is left.
+  function keepFocus(focused, fresh) {
+    const action = focused.dataset.action;
+    const href = focused.getAttribute("href");
+    const same =
+      (action && fresh.querySelector(`[data-action="${CSS.escape(action)}"]`)) ||
+      (href && fresh.querySelector(`a[href="${CSS.escape(href)}"]`)) ||
+      fresh.querySelector("button, a[href]");
+    same?.focus();
+  }
+
   function placeRow(alert) {
     const body = table.tBodies[0] || table.createTBody();
     const holder = document.createElement("tbody");
@@ -18,7 +31,9 @@
     if (!row) return;
     const old = body.querySelector(rowSelector(alert.id));
     if (old) {
+      const focused = old.contains(document.activeElement) ? document.activeElement : null;
       old.replaceWith(row);
+      if (focused) keepFocus(focused, row);
     } else {
       body.querySelector("tr.empty")?.remove();
       body.prepend(row);  // a new alert: newest first
@@ -32,7 +47,11 @@
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const id = section.dataset.liveAlert;
     const fresh = page.querySelector(`[data-live-alert="${CSS.escape(id)}"]`);
-    if (fresh) section.replaceWith(document.importNode(fresh, true));
+    if (!fresh) return;
+    const focused = section.contains(document.activeElement) ? document.activeElement : null;
+    const replacement = document.importNode(fresh, true);
+    section.replaceWith(replacement);
+    if (focused) keepFocus(focused, replacement);
   }
 
   const source = new EventSource("/ui/events");
