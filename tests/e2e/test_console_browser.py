@@ -59,6 +59,15 @@ async def trigger(running: Running, key: str, title: str) -> None:
     await running.status(rid)
 
 
+async def acknowledge_elsewhere(console: Console, alert_id: str) -> None:
+    """Through the API, as another person, worker or CLI would: the page learns it live."""
+    async with (
+        aiohttp.ClientSession(console.url) as http,
+        http.post(f"/api/v1/alerts/{alert_id}/ack") as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+
+
 def alert_row(page: Page, title: str) -> Locator:
     return page.locator('table[data-live="alerts"] tbody tr', has_text=title)
 
@@ -99,11 +108,7 @@ async def test_an_alert_a_producer_queues_appears_without_reload(
     alert_id = await row.get_attribute("data-alert-id")
     assert alert_id
 
-    async with (
-        aiohttp.ClientSession(console.url) as http,
-        http.post(f"/api/v1/alerts/{alert_id}/ack") as resp,
-    ):
-        assert resp.status == 200, await resp.text()
+    await acknowledge_elsewhere(console, alert_id)
     await expect(row).to_have_attribute("data-status", "acknowledged")
     assert await page.evaluate("window.stayedOnThisPage === true"), "the page was reloaded"
     assert errors == []
@@ -162,11 +167,7 @@ async def test_a_live_update_keeps_the_keyboard_focus_on_its_row(
     await resolve.focus()
     replaced = await row.evaluate_handle("row => row")
 
-    async with (
-        aiohttp.ClientSession(console.url) as http,
-        http.post(f"/api/v1/alerts/{alert_id}/ack") as resp,
-    ):
-        assert resp.status == 200, await resp.text()
+    await acknowledge_elsewhere(console, alert_id)
     await expect(row).to_have_attribute("data-status", "acknowledged")
     assert not await replaced.evaluate("row => row.isConnected"), "the row was not replaced"
     assert await resolve.evaluate("button => button === document.activeElement")
@@ -190,11 +191,7 @@ async def test_an_alert_page_refreshed_live_keeps_the_keyboard_focus(
     resolve = section.get_by_role("button", name="Resolve")
     await resolve.focus()
 
-    async with (
-        aiohttp.ClientSession(console.url) as http,
-        http.post(f"/api/v1/alerts/{alert_id}/ack") as resp,
-    ):
-        assert resp.status == 200, await resp.text()
+    await acknowledge_elsewhere(console, alert_id)
     await expect(section.locator(".facts .badge")).to_have_text("acknowledged")
     assert await resolve.evaluate("button => button === document.activeElement")
     await page.keyboard.press("Enter")
