@@ -72,6 +72,20 @@ def alert_row(page: Page, title: str) -> Locator:
     return page.locator('table[data-live="alerts"] tbody tr', has_text=title)
 
 
+async def open_on_new_alert(
+    console: Console, tabs: Tabs, key: str, title: str
+) -> tuple[Page, list[str], Locator, str]:
+    """A producer triggers an alert; a fresh page opens the alerts list: the page, its script
+    errors, the alert's row and its id."""
+    await trigger(console.daemon, key, title)
+    page, errors = await tabs.open(console.url)
+    await page.goto("/ui/alerts")
+    row = alert_row(page, title)
+    alert_id = await row.get_attribute("data-alert-id")
+    assert alert_id
+    return page, errors, row, alert_id
+
+
 async def shown_by_cli(pg_url: str, alert_id: str) -> dict[str, Any]:
     """``notifierd alerts show ID --format json``, run as its own process."""
     code, out = await cli("alerts", "show", alert_id, "--format", "json", postgres_url=pg_url)
@@ -115,12 +129,9 @@ async def test_an_alert_a_producer_queues_appears_without_reload(
 
 
 async def test_acknowledge_button_is_seen_by_the_cli(console: Console, tabs: Tabs) -> None:
-    await trigger(console.daemon, "browser-ack", "Disk full on db-1")
-    page, errors = await tabs.open(console.url)
-    await page.goto("/ui/alerts")
-    row = alert_row(page, "Disk full on db-1")
-    alert_id = await row.get_attribute("data-alert-id")
-    assert alert_id
+    page, errors, row, alert_id = await open_on_new_alert(
+        console, tabs, "browser-ack", "Disk full on db-1"
+    )
 
     await row.get_by_role("button", name="Acknowledge").click()
     await expect(page.locator("#flash")).to_contain_text(f"Alert {alert_id} acknowledged")
@@ -157,12 +168,9 @@ async def test_a_live_update_keeps_the_keyboard_focus_on_its_row(
 ) -> None:
     """A row replaced by a live update while the keyboard sits on its Resolve button (someone
     acknowledged it elsewhere) keeps the focus on the new row's Resolve: Enter still resolves."""
-    await trigger(console.daemon, "browser-focus", "Replica lag above 30s")
-    page, errors = await tabs.open(console.url)
-    await page.goto("/ui/alerts")
-    row = alert_row(page, "Replica lag above 30s")
-    alert_id = await row.get_attribute("data-alert-id")
-    assert alert_id
+    page, errors, row, alert_id = await open_on_new_alert(
+        console, tabs, "browser-focus", "Replica lag above 30s"
+    )
     resolve = row.get_by_role("button", name="Resolve")
     await resolve.focus()
     replaced = await row.evaluate_handle("row => row")
@@ -181,11 +189,8 @@ async def test_an_alert_page_refreshed_live_keeps_the_keyboard_focus(
     console: Console, tabs: Tabs
 ) -> None:
     """The same on an alert's own page, whose section is re-fetched when the alert changes."""
-    await trigger(console.daemon, "browser-focus-page", "Cache hit rate below 80%")
-    page, errors = await tabs.open(console.url)
-    await page.goto("/ui/alerts")
-    alert_id = await alert_row(page, "Cache hit rate below 80%").get_attribute("data-alert-id")
-    assert alert_id
+    title = "Cache hit rate below 80%"
+    page, errors, _, alert_id = await open_on_new_alert(console, tabs, "browser-focus-page", title)
     await page.goto(f"/ui/alerts/{alert_id}")
     section = page.locator(f'section[data-live-alert="{alert_id}"]')
     resolve = section.get_by_role("button", name="Resolve")
